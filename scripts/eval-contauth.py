@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Keystroke-dynamics evaluation of contauth on MEU-Mobile KSD (Python 3 stdlib only).
+
+Converts the data set's CSV (timing features per repetition) to keystroke NDJSON
+(shared/formats/keystroke-ndjson.md), runs build/bin/shieldx-contauth-eval on it and computes
+per-user equal-error rate (EER) and zero-miss false-alarm rate (ZMFAR) under the
+Killourhy-Maxion one-class protocol: per subject, enroll reps 1..25, probe reps 26..51 as
+genuine and reps 1..5 of every other subject in the tenant as impostors.
+
+Event synthesis (the CSV holds timings, not events): for the 14 keys in typing order,
+  down_0 = 0, down_{i+1} = down_i + DD_i, up_i = down_i + Hold_i,
+so the tool recomputes exactly the CSV's Hold and DD; UD = DD - Hold (the data set satisfies
+this identity; the converter counts violations). Pressure and finger-area columns are not
+used: the NDJSON format carries timings only.
+
+Splits (subjects u01..u56):
+  tune      odd-numbered subjects (28): the only split looked at while choosing settings
+  heldout   even-numbered subjects (28): never used for tuning
+  all       all 56 subjects (the data set's README protocol)
+  unseen    heldout subjects enrolled; impostor probes come from the 28 tune subjects, who are
+            NOT enrolled in the tenant (the background cannot recognise the impostor)
+Each split is one tenant (per-split tenant ids), all enroll lines first, then the probes.
+
+Exits 0 with a message when the data set is absent.
+"""
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_DATASET = os.path.join(os.path.dirname(REPO), "shared", "datasets", "keystroke-dev")
+CSV_NAME = "MEU-Mobile-KSD.csv"
+# Column-name key -> KeyboardEvent.key name. "Shift.1" is the second Shift press; "Caps" is
+# the caps-lock key of the soft keyboard.
+KEYS = [".", "t", "i", "e", "Shift", "5", "Shift.1", "Caps", "r", "o", "a", "n", "l", "Enter"]
+KEY_NAMES = {"Shift.1": "Shift", "Caps": "CapsLock"}
+ENROLL_REPS = range(1, 26)
+GENUINE_REPS = range(26, 52)
+IMPOSTOR_REPS = range(1, 6)
+
+
+def load_rows(path):
+    """subject -> {rep: (holds[14], dd[13], ud[13])}; counts UD != DD - Hold violations."""
+    data, violations = {}, 0
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        for row in reader:
+            holds = [float(row["Hold " + k]) for k in KEYS]
+            pairs = [KEYS[i] + "." + KEYS[i + 1] for i in range(len(KEYS) - 1)]
+            # Column names of digraphs use the bare key names ("Shift.Caps", "5.Shift").
+            def col(prefix, i):
+                a = KEYS[i].replace(".1", "")
+                b = KEYS[i + 1].replace(".1", "")
+                return row["%s %s.%s" % (prefix, a, b)]
+            dd = [float(col("DD", i)) for i in range(len(pairs))]
+            ud = [float(col("UD", i)) for i in range(len(pairs))]
+            for i in range(len(dd)):
+                if abs(dd[i] - holds[i] - ud[i]) > 1e-6:
+                    violations += 1
+            data.setdefault(row["subject"], {})[int(row["rep"])] = (holds, dd, ud)
+    return data, violations
+
+
+def events(holds, dd):
+    out, down = [], 0.0
+    for i, k in enumerate(KEYS):
+        out.append({"key": KEY_NAMES.get(k, k), "down_ms": down, "up_ms": down + holds[i]})
+        if i < len(dd):
+            down += dd[i]
+    return out
+
+
+def line(tenant, claimed, sample_id, phase, label, timing):
+    obj = {"tenant": tenant, "user": claimed, "sample_id": sample_id, "phase": phase,
+           "events": events(timing[0], timing[1])}
+    if label:
+        obj["label"] = label
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def build_split(data, tenant, enrolled, impostor_pool):
+    """NDJSON lines: every enrolled subject's enrollment first, then all probes."""
+    lines, truth = [], {}
+    for s in enrolled:
+        for r in ENROLL_REPS:
+            lines.append(line(tenant, s, "%s-r%02d" % (s, r), "enroll", None, data[s][r]))
+    for s in enrolled:
+        for r in GENUINE_REPS:
+            sid = "%s-r%02d" % (s, r)
+            lines.append(line(tenant, s, sid, "probe", "genuine", data[s][r]))
+            truth[sid] = (s, "genuine")
+        for o in impostor_pool:
+            if o == s:
+                continue
+            for r in IMPOSTOR_REPS:
+                sid = "%s-r%02d-as-%s" % (o, r, s)
+                lines.append(line(tenant, s, sid, "probe", "impostor", data[o][r]))
+                truth[sid] = (s, "impostor")
+    return lines, truth
+
+
+def eer(genuine, impostor):
+    """README procedure: one ROC point per distinct score, linear interpolation at the sign
+    change of (miss rate - false-alarm rate). Flagged as impostor when score >= threshold."""
+    thresholds = sorted(set(genuine) | set(impostor))
+    points = [(0.0, 1.0)]  # (miss, fa) at threshold below every score: all flagged
+    ng, ni = len(genuine), len(impostor)
+    for t in thresholds:
+        miss = sum(1 for x in impostor if x < t) / ni
+        fa = sum(1 for x in genuine if x >= t) / ng
+        points.append((miss, fa))
+    points.append((1.0, 0.0))
+    for (m0, f0), (m1, f1) in zip(points, points[1:]):
+        d0, d1 = m0 - f0, m1 - f1
+        if d0 == 0:
+            return m0
+        if d0 < 0 < d1 or d0 > 0 > d1:
+            a = d0 / (d0 - d1)
+            return m0 + a * (m1 - m0)
+    return points[-1][0]
+
+
+def zmfar(genuine, impostor):
+    lowest = min(impostor)
+    return sum(1 for x in genuine if x >= lowest) / len(genuine)
+
+
+def run_tool(tool, tool_args, lines):
+    with tempfile.TemporaryFile("w+") as inp:
+        inp.write("\n".join(lines) + "\n")
+        inp.seek(0)
+        proc = subprocess.run([tool] + tool_args, stdin=inp, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit("eval-contauth: %s exited %d" % (tool, proc.returncode))
+    return [json.loads(l) for l in proc.stdout.splitlines() if l.strip()]
+
+
+def evaluate(tool, tool_args, data, tenant, enrolled, pool):
+    lines, truth = build_split(data, tenant, enrolled, pool)
+    scores = run_tool(tool, tool_args, lines)
+    if len(scores) != len(truth):
+        raise SystemExit("eval-contauth: %d scores for %d probes" % (len(scores), len(truth)))
+    per_user = {}
+    for s in scores:
+        user, label = truth[s["sample_id"]]
+        assert s["user"] == user
+        if not 0.0 <= s["score"] <= 1.0:
+            raise SystemExit("eval-contauth: score out of [0,1]: %r" % s)
+        per_user.setdefault(user, {"genuine": [], "impostor": []})[label].append(s["score"])
+    eers = [eer(v["genuine"], v["impostor"]) for v in per_user.values()]
+    zms = [zmfar(v["genuine"], v["impostor"]) for v in per_user.values()]
+    return {
+        "users": len(per_user),
+        "probes": len(scores),
+        "mean_eer": statistics.mean(eers),
+        "sd_eer": statistics.stdev(eers) if len(eers) > 1 else 0.0,
+        "mean_zmfar": statistics.mean(zms),
+        "sd_zmfar": statistics.stdev(zms) if len(zms) > 1 else 0.0,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dataset", default=os.environ.get("SHIELDX_KEYSTROKE_DEV", DEFAULT_DATASET))
+    ap.add_argument("--tool", default=os.environ.get(
+        "SHIELDX_CONTAUTH_EVAL", os.path.join(REPO, "build", "bin", "shieldx-contauth-eval")))
+    ap.add_argument("--splits", default="tune,heldout,all,unseen")
+    ap.add_argument("--tool-arg", action="append", default=[],
+                    help="extra option for the tool, e.g. --tool-arg=--background=none")
+    ap.add_argument("--write-ndjson", metavar="FILE",
+                    help="also write the 'all' split as NDJSON (with labels) to FILE")
+    ap.add_argument("--json", action="store_true", help="print results as JSON")
+    args = ap.parse_args()
+
+    path = os.path.join(args.dataset, CSV_NAME)
+    if not os.path.exists(path):
+        print("eval-contauth: data set not found at %s; skipping" % path)
+        return 0
+    if not os.access(args.tool, os.X_OK):
+        raise SystemExit("eval-contauth: tool %s not built (ninja shieldx-contauth-eval)" % args.tool)
+    data, violations = load_rows(path)
+    subjects = sorted(data)
+    tune = [s for s in subjects if int(s[1:]) % 2 == 1]
+    heldout = [s for s in subjects if int(s[1:]) % 2 == 0]
+    if args.write_ndjson:
+        lines, _ = build_split(data, "meu", subjects, subjects)
+        with open(args.write_ndjson, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    splits = {
+        "tune": (tune, tune),
+        "heldout": (heldout, heldout),
+        "all": (subjects, subjects),
+        "unseen": (heldout, tune),
+    }
+    results = {"ud_identity_violations": violations, "tool_args": args.tool_arg}
+    for name in args.splits.split(","):
+        enrolled, pool = splits[name]
+        results[name] = evaluate(args.tool, args.tool_arg, data, "meu-" + name, enrolled, pool)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print("tool options: %s" % (" ".join(args.tool_arg) or "(defaults)"))
+        for name in args.splits.split(","):
+            r = results[name]
+            print("%-8s users=%2d probes=%5d  EER %.4f (sd %.4f)  ZMFAR %.4f (sd %.4f)" % (
+                name, r["users"], r["probes"], r["mean_eer"], r["sd_eer"], r["mean_zmfar"],
+                r["sd_zmfar"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,482 @@
+#include "services/contauth/model/keystroke_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/base/check.h"
+#include "services/contauth/model/template_fit.h"
+
+namespace shieldx::contauth {
+namespace {
+
+// Expected |z| of a standard normal variable, and its standard deviation: the free-text
+// statistic is standardised against them.
+constexpr double kMeanAbsNormal = 0.7978845608;
+constexpr double kSdAbsNormal = 0.6028103066;
+
+// Template-level fused distance (no nearest neighbour): used for both the claimed user and
+// the cohort so the background term compares like with like and never matches a probe to an
+// individual stored vector.
+double TemplateLevelFused(const CompiledTemplate& t, const float* x,
+                          const KeystrokeModelConfig& config) {
+  const auto raw = internal::DetectorDistances(t, x, config.outlier_z, /*nearest=*/false);
+  double sum = 0, weights = 0;
+  for (std::size_t k = 0; k < kDetectorCount; ++k) {
+    if (k == kNearestNeighbour) continue;
+    const double w = config.detector_weights[k];
+    sum += w * (raw[k] - t.norm_center[k]) / t.norm_scale[k];
+    weights += w;
+  }
+  return weights > 0 ? sum / weights : 0.0;
+}
+
+void WelfordAdd(TimingStat* s, float value, uint32_t memory) {
+  const double delta = value - s->mean_ms;
+  if (s->count < memory) {
+    ++s->count;
+    s->mean_ms = static_cast<float>(s->mean_ms + delta / s->count);
+    s->m2 = static_cast<float>(s->m2 + delta * (value - s->mean_ms));
+    return;
+  }
+  // Saturated: exponentially weighted mean and sum of squares with weight 1/memory, so old
+  // typing fades and one sample moves the statistics by a bounded amount (drift control).
+  const double n = memory;
+  s->mean_ms = static_cast<float>(s->mean_ms + delta / n);
+  s->m2 = static_cast<float>(s->m2 * (n - 1) / n + delta * (value - s->mean_ms));
+}
+
+void AddObservations(const std::vector<TimingObservation>& obs, uint32_t memory,
+                     std::vector<TimingStat>* stats) {
+  for (const TimingObservation& o : obs) {
+    auto it = std::lower_bound(stats->begin(), stats->end(), o.id,
+                               [](const TimingStat& s, uint64_t id) { return s.id < id; });
+    if (it == stats->end() || it->id != o.id) {
+      if (stats->size() >= kMaxTimingStats) continue;  // bounded: new keys beyond the cap ignored
+      it = stats->insert(it, TimingStat{o.id, 0, 0, 0});
+    }
+    WelfordAdd(&*it, o.value_ms, memory);
+  }
+}
+
+const TimingStat* FindStat(const std::vector<TimingStat>& stats, uint64_t id) {
+  auto it = std::lower_bound(stats.begin(), stats.end(), id,
+                             [](const TimingStat& s, uint64_t v) { return s.id < v; });
+  return it != stats.end() && it->id == id ? &*it : nullptr;
+}
+
+PopulationTemplate FitPopulation(const std::vector<TenantBackground::Member>& members,
+                                 uint64_t text_id, uint32_t dims) {
+  PopulationTemplate p;
+  p.text_id = text_id;
+  p.dims = dims;
+  std::vector<double> mean(dims, 0.0), mad(dims, 0.0);
+  std::vector<const CompiledTemplate*> templates;
+  for (const auto& m : members) {
+    const CompiledTemplate* t = m.profile->FindTemplate(text_id);
+    if (t == nullptr) continue;
+    templates.push_back(t);
+    for (std::size_t j = 0; j < dims; ++j) mean[j] += t->mean[j];
+  }
+  p.users = static_cast<uint32_t>(templates.size());
+  if (p.users < 2) return p;
+  for (double& m : mean) m /= p.users;
+  for (const CompiledTemplate* t : templates) {
+    for (std::size_t j = 0; j < dims; ++j) {
+      double sum = 0;
+      for (std::size_t i = 0; i < t->sample_count; ++i) {
+        // scaled_samples hold x * inv_mad of the user: undo to get the vector.
+        sum += std::fabs(t->scaled_samples[i * dims + j] / t->inv_mad[j] - mean[j]);
+      }
+      mad[j] += sum / t->sample_count;
+    }
+  }
+  p.mean.assign(mean.begin(), mean.end());
+  p.inv_mad.resize(dims);
+  for (std::size_t j = 0; j < dims; ++j) {
+    p.inv_mad[j] = static_cast<float>(1.0 / std::max(mad[j] / p.users, 1e-6));
+  }
+  return p;
+}
+
+// Each cohort member contributes at most this many vectors (evenly spaced) to the weights.
+constexpr std::size_t kMaxVectorsPerCohortMember = 64;
+constexpr double kMinFeatureWeight = 0.05;
+
+double WeightedManhattan(const CompiledTemplate& t, const DiscriminativeWeights& w,
+                         const float* x) {
+  double sum = 0, total = 0;
+  for (std::size_t j = 0; j < t.dims; ++j) {
+    sum += w.weights[j] * std::fabs(x[j] - t.mean[j]) * t.inv_mad[j];
+    total += w.weights[j];
+  }
+  return sum / total;
+}
+
+// Vector i of a compiled template (undoing the inv_mad scaling) into `out`.
+void TemplateVector(const CompiledTemplate& t, std::size_t i, float* out) {
+  for (std::size_t j = 0; j < t.dims; ++j) out[j] = t.scaled_samples[i * t.dims + j] / t.inv_mad[j];
+}
+
+std::vector<DiscriminativeWeights> FitWeights(const std::vector<TenantBackground::Member>& members,
+                                              std::size_t self) {
+  std::vector<DiscriminativeWeights> out;
+  std::array<float, kMaxFixedTextDims> x;
+  for (const CompiledTemplate& t : members[self].profile->templates) {
+    std::vector<double> spread(t.dims, 0.0);
+    std::size_t count = 0;
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      if (m == self) continue;
+      const CompiledTemplate* other = members[m].profile->FindTemplate(t.text_id);
+      if (other == nullptr) continue;
+      const std::size_t step =
+          std::max<std::size_t>(1, other->sample_count / kMaxVectorsPerCohortMember);
+      for (std::size_t i = 0; i < other->sample_count; i += step) {
+        TemplateVector(*other, i, x.data());
+        for (std::size_t j = 0; j < t.dims; ++j) spread[j] += std::fabs(x[j] - t.mean[j]);
+        ++count;
+      }
+    }
+    if (count == 0) continue;
+    DiscriminativeWeights w;
+    w.text_id = t.text_id;
+    w.weights.resize(t.dims);
+    for (std::size_t j = 0; j < t.dims; ++j) {
+      const double mad = 1.0 / t.inv_mad[j];
+      const double others = spread[j] / count;
+      w.weights[j] = static_cast<float>(std::max(kMinFeatureWeight, 1.0 - mad / others));
+    }
+    double mean = 0, var = 0;
+    std::vector<double> own(t.sample_count);
+    for (std::size_t i = 0; i < t.sample_count; ++i) {
+      TemplateVector(t, i, x.data());
+      own[i] = WeightedManhattan(t, w, x.data());
+      mean += own[i];
+    }
+    mean /= t.sample_count;
+    for (double v : own) var += (v - mean) * (v - mean);
+    w.center = static_cast<float>(mean);
+    w.scale = static_cast<float>(std::max(
+        {std::sqrt(var / std::max<std::size_t>(1, t.sample_count - 1)), 0.1 * mean, 1e-6}));
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+double PopulationDistance(const PopulationTemplate& p, const float* x) {
+  double sum = 0;
+  for (std::size_t j = 0; j < p.dims; ++j) sum += std::fabs(x[j] - p.mean[j]) * p.inv_mad[j];
+  return sum / p.dims;
+}
+
+}  // namespace
+
+std::string_view BandName(Band band) {
+  switch (band) {
+    case Band::kAllow:
+      return "allow";
+    case Band::kMonitor:
+      return "monitor";
+    case Band::kChallenge:
+      return "challenge";
+    case Band::kDeny:
+      return "deny";
+  }
+  return "deny";
+}
+
+absl::Status KeystrokeModelConfig::Validate() const {
+  if (min_enroll_samples < 3 || min_enroll_samples > kMaxAnchorSamples) {
+    return absl::InvalidArgumentError(absl::StrCat("keystroke model: min_enroll_samples ",
+                                                   min_enroll_samples, " must be 3..",
+                                                   kMaxAnchorSamples));
+  }
+  double weight_sum = 0;
+  for (double w : detector_weights) {
+    if (!(w >= 0) || !std::isfinite(w)) {
+      return absl::InvalidArgumentError("keystroke model: detector weights must be finite >= 0");
+    }
+    weight_sum += w;
+  }
+  if (weight_sum <= 0) {
+    return absl::InvalidArgumentError("keystroke model: all detector weights are 0");
+  }
+  if (!(outlier_z > 0) || !(min_shrinkage > 0 && min_shrinkage <= 1) || !(cohort_weight >= 0) ||
+      !(calibration_slope > 0) || !(free_text_slope > 0) || !(confidence_half_samples > 0) ||
+      !(free_text_z_clip > 0) || !(ubm_weight >= 0) || !(discriminative_weight >= 0) ||
+      free_text_memory < 2 || free_text_min_count < 2 || free_text_min_matches < 1) {
+    return absl::InvalidArgumentError(
+        "keystroke model: outlier_z, slopes, confidence_half_samples and free_text_z_clip must be "
+        "> 0, min_shrinkage in (0, 1], cohort_weight >= 0, free_text_memory and "
+        "free_text_min_count >= 2, free_text_min_matches >= 1");
+  }
+  if (!(0 < monitor_from && monitor_from <= challenge_from && challenge_from <= deny_from &&
+        deny_from <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "keystroke model: bands must satisfy 0 < monitor_from (", monitor_from,
+        ") <= challenge_from (", challenge_from, ") <= deny_from (", deny_from, ") <= 1"));
+  }
+  return absl::OkStatus();
+}
+
+const CompiledTemplate* CompiledProfile::FindTemplate(uint64_t text_id) const {
+  for (const CompiledTemplate& t : templates) {
+    if (t.text_id == text_id) return &t;
+  }
+  return nullptr;
+}
+
+TenantBackground::TenantBackground(std::vector<Member> members) : members_(std::move(members)) {
+  if (members_.size() > kMaxCohortMembers) members_.resize(kMaxCohortMembers);
+  for (const Member& m : members_) {
+    SHIELDX_CHECK(m.profile != nullptr);
+    for (const CompiledTemplate& t : m.profile->templates) {
+      if (FindPopulation(t.text_id) != nullptr) continue;
+      populations_.push_back(FitPopulation(members_, t.text_id, t.dims));
+      if (populations_.back().users < 2) populations_.pop_back();
+    }
+  }
+  weights_.reserve(members_.size());
+  for (std::size_t i = 0; i < members_.size(); ++i) weights_.push_back(FitWeights(members_, i));
+}
+
+const DiscriminativeWeights* TenantBackground::FindWeights(std::string_view user,
+                                                           uint64_t text_id) const {
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (members_[i].user != user) continue;
+    for (const DiscriminativeWeights& w : weights_[i]) {
+      if (w.text_id == text_id) return &w;
+    }
+    return nullptr;
+  }
+  return nullptr;
+}
+
+const PopulationTemplate* TenantBackground::FindPopulation(uint64_t text_id) const {
+  for (const PopulationTemplate& p : populations_) {
+    if (p.text_id == text_id) return &p;
+  }
+  return nullptr;
+}
+
+KeystrokeModel::KeystrokeModel(KeystrokeModelConfig config) : config_(std::move(config)) {
+  SHIELDX_CHECK_OK(config_.Validate());
+}
+
+Band KeystrokeModel::BandFor(double score) const {
+  if (score >= config_.deny_from) return Band::kDeny;
+  if (score >= config_.challenge_from) return Band::kChallenge;
+  if (score >= config_.monitor_from) return Band::kMonitor;
+  return Band::kAllow;
+}
+
+double KeystrokeModel::Calibrate(double fused, double center, double slope) const {
+  return 1.0 / (1.0 + std::exp(-slope * (fused - center)));
+}
+
+void KeystrokeModel::UpdateTimingStats(const KeystrokeSample& sample,
+                                       KeystrokeProfile* profile) const {
+  std::vector<TimingObservation> holds, digraphs;
+  ExtractFreeText(sample, &holds, &digraphs);
+  AddObservations(holds, config_.free_text_memory, &profile->holds);
+  AddObservations(digraphs, config_.free_text_memory, &profile->digraphs);
+}
+
+absl::Status KeystrokeModel::Enroll(const KeystrokeSample& sample,
+                                    KeystrokeProfile* profile) const {
+  if (auto s = ValidateSample(sample); !s.ok()) return s;
+  UpdateTimingStats(sample, profile);
+  ++profile->enrolled_samples;
+  FixedTextFeatures f;
+  if (!ExtractFixedText(sample, &f)) return absl::OkStatus();  // free text only
+  FixedTextTemplate* t = profile->FindTemplate(f.text_id);
+  if (t == nullptr) {
+    if (profile->templates.size() >= kMaxTemplatesPerProfile) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("sample ", sample.sample_id, ": user ", sample.user, " already has ",
+                       profile->templates.size(), " fixed texts (limit ", kMaxTemplatesPerProfile,
+                       "); the sample only updated the free-text statistics"));
+    }
+    profile->templates.push_back({});
+    t = &profile->templates.back();
+    t->text_id = f.text_id;
+    t->key_count = f.key_count;
+    t->dims = f.dims;
+  }
+  SHIELDX_CHECK(t->dims == f.dims);
+  if (t->anchor_count() >= kMaxAnchorSamples) {
+    // Keep the most recent enrollment vectors.
+    t->anchors.erase(t->anchors.begin(), t->anchors.begin() + t->dims);
+  }
+  t->anchors.insert(t->anchors.end(), f.values.begin(), f.values.begin() + f.dims);
+  return absl::OkStatus();
+}
+
+CompiledProfile KeystrokeModel::Compile(const KeystrokeProfile& profile) const {
+  CompiledProfile out;
+  out.holds = profile.holds;
+  out.digraphs = profile.digraphs;
+  out.enrolled_samples = profile.enrolled_samples;
+  std::vector<float> data;
+  for (const FixedTextTemplate& t : profile.templates) {
+    const std::size_t n = t.sample_count();
+    if (n < config_.min_enroll_samples) {
+      out.pending_counts.push_back(static_cast<uint32_t>(n));
+      continue;
+    }
+    data.assign(t.anchors.begin(), t.anchors.end());
+    data.insert(data.end(), t.adaptive.begin(), t.adaptive.end());
+    CompiledTemplate ct;
+    ct.text_id = t.text_id;
+    internal::CompileTemplate(data.data(), n, t.dims, config_.min_shrinkage, config_.outlier_z,
+                              &ct);
+    out.templates.push_back(std::move(ct));
+  }
+  return out;
+}
+
+absl::StatusOr<KeystrokeScore> KeystrokeModel::Score(const CompiledProfile& profile,
+                                                     const KeystrokeSample& sample,
+                                                     const TenantBackground* background,
+                                                     std::string_view claimed_user) const {
+  if (auto s = ValidateSample(sample); !s.ok()) return s;
+  FixedTextFeatures f;
+  const CompiledTemplate* t = nullptr;
+  if (ExtractFixedText(sample, &f)) t = profile.FindTemplate(f.text_id);
+  if (t == nullptr) return ScoreFreeText(profile, sample);
+
+  KeystrokeScore out;
+  out.mode = ScoreMode::kFixedText;
+  out.backing_samples = t->sample_count;
+  const auto raw = internal::DetectorDistances(*t, f.values.data(), config_.outlier_z, true);
+  double sum = 0, weights = 0;
+  for (std::size_t k = 0; k < kDetectorCount; ++k) {
+    out.detectors[k] = (raw[k] - t->norm_center[k]) / t->norm_scale[k];
+    sum += config_.detector_weights[k] * out.detectors[k];
+    weights += config_.detector_weights[k];
+  }
+  out.fused = sum / weights;
+
+  if (background != nullptr) ApplyBackground(*t, f, *background, claimed_user, &out);
+  out.score = Calibrate(out.fused, config_.calibration_center, config_.calibration_slope);
+  out.confidence = t->sample_count / (t->sample_count + config_.confidence_half_samples);
+  out.band = BandFor(out.score);
+  return out;
+}
+
+void KeystrokeModel::ApplyBackground(const CompiledTemplate& t, const FixedTextFeatures& f,
+                                     const TenantBackground& background,
+                                     std::string_view claimed_user, KeystrokeScore* out) const {
+  const DiscriminativeWeights* weights = background.FindWeights(claimed_user, f.text_id);
+  if (config_.discriminative_weight > 0 && weights != nullptr) {
+    out->discriminative =
+        (WeightedManhattan(t, *weights, f.values.data()) - weights->center) / weights->scale;
+    double sum = 0, total = config_.discriminative_weight;
+    for (std::size_t k = 0; k < kDetectorCount; ++k) {
+      sum += config_.detector_weights[k] * out->detectors[k];
+      total += config_.detector_weights[k];
+    }
+    out->fused = (sum + config_.discriminative_weight * out->discriminative) / total;
+  }
+  const PopulationTemplate* population = background.FindPopulation(f.text_id);
+  if (config_.ubm_weight > 0 && population != nullptr && population->users >= config_.min_cohort) {
+    // In the units of the claimed user's Manhattan detector, so the weight is comparable
+    // across users.
+    out->ubm_distance =
+        PopulationDistance(*population, f.values.data()) / t.norm_scale[kScaledManhattan];
+    out->fused -= config_.ubm_weight * out->ubm_distance;
+  }
+  if (config_.cohort_weight <= 0) return;
+  double nearest = std::numeric_limits<double>::infinity();
+  uint32_t count = 0;
+  for (const TenantBackground::Member& m : background.members()) {
+    if (m.user == claimed_user) continue;
+    const CompiledTemplate* ct = m.profile->FindTemplate(f.text_id);
+    if (ct == nullptr) continue;
+    nearest = std::min(nearest, TemplateLevelFused(*ct, f.values.data(), config_));
+    ++count;
+  }
+  if (count < config_.min_cohort) return;
+  out->cohort_size = count;
+  const double own = TemplateLevelFused(t, f.values.data(), config_);
+  out->cohort_distance = std::max(config_.cohort_floor, own - nearest);
+  out->fused += config_.cohort_weight * out->cohort_distance;
+}
+
+absl::StatusOr<KeystrokeScore> KeystrokeModel::ScoreFreeText(const CompiledProfile& profile,
+                                                             const KeystrokeSample& sample) const {
+  thread_local std::vector<TimingObservation> holds, digraphs;
+  ExtractFreeText(sample, &holds, &digraphs);
+  double sum_abs_z = 0;
+  std::size_t matches = 0;
+  auto accumulate = [&](const std::vector<TimingObservation>& obs,
+                        const std::vector<TimingStat>& stats) {
+    for (const TimingObservation& o : obs) {
+      const TimingStat* s = FindStat(stats, o.id);
+      if (s == nullptr || s->count < config_.free_text_min_count) continue;
+      const double sd = std::sqrt(s->m2 / (s->count - 1));
+      // Relative floor: a spread below 5 % of the mean latency is timer rounding, not skill.
+      const double floor = std::max(0.05 * std::fabs(s->mean_ms), 1e-6);
+      const double z = std::fabs(o.value_ms - s->mean_ms) / std::max(sd, floor);
+      sum_abs_z += std::min(z, config_.free_text_z_clip);
+      ++matches;
+    }
+  };
+  accumulate(holds, profile.holds);
+  accumulate(digraphs, profile.digraphs);
+  if (matches < config_.free_text_min_matches) {
+    std::string pending;
+    for (uint32_t n : profile.pending_counts)
+      absl::StrAppend(&pending, pending.empty() ? "" : ",", n);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sample ", sample.sample_id, ": user ", sample.user,
+        " has no ready template for this text (need ", config_.min_enroll_samples,
+        " enrollment samples; texts pending: [", pending, "]) and only ", matches,
+        " keys/digraphs match the free-text profile (need ", config_.free_text_min_matches, ")"));
+  }
+  KeystrokeScore out;
+  out.mode = ScoreMode::kFreeText;
+  out.backing_samples = static_cast<uint32_t>(matches);
+  const double mean_abs_z = sum_abs_z / matches;
+  out.fused = (mean_abs_z - kMeanAbsNormal) / (kSdAbsNormal / std::sqrt(double(matches)));
+  out.score = Calibrate(out.fused, config_.free_text_center, config_.free_text_slope);
+  const double n = static_cast<double>(profile.enrolled_samples);
+  out.confidence = n / (n + config_.confidence_half_samples) *
+                   (matches / (matches + static_cast<double>(config_.free_text_min_matches)));
+  out.band = BandFor(out.score);
+  return out;
+}
+
+absl::StatusOr<bool> KeystrokeModel::MaybeUpdate(const KeystrokeSample& sample,
+                                                 const KeystrokeScore& score,
+                                                 KeystrokeProfile* profile) const {
+  if (auto s = ValidateSample(sample); !s.ok()) return s;
+  if (score.mode != ScoreMode::kFixedText || score.score > config_.update_max_score ||
+      score.confidence < config_.update_min_confidence) {
+    return false;
+  }
+  FixedTextFeatures f;
+  if (!ExtractFixedText(sample, &f)) return false;
+  FixedTextTemplate* t = profile->FindTemplate(f.text_id);
+  if (t == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sample ", sample.sample_id, ": scored as fixed text but user ", sample.user,
+                     "'s profile has no template for it (profile changed since compiling?)"));
+  }
+  const std::size_t capacity = std::min(kMaxAdaptiveSamples, t->anchor_count());
+  if (capacity == 0) return false;
+  if (t->adaptive_count() < capacity) {
+    t->adaptive.insert(t->adaptive.end(), f.values.begin(), f.values.begin() + f.dims);
+  } else {
+    const std::size_t slot = t->adaptive_next % t->adaptive_count();
+    std::copy(f.values.begin(), f.values.begin() + f.dims, t->adaptive.begin() + slot * f.dims);
+    t->adaptive_next = static_cast<uint32_t>((slot + 1) % t->adaptive_count());
+  }
+  UpdateTimingStats(sample, profile);
+  ++profile->adaptive_updates;
+  return true;
+}
+
+}  // namespace shieldx::contauth

@@ -1,0 +1,242 @@
+// KeystrokeModel: enrollment, scoring and online update of per-user keystroke-dynamics
+// profiles. This is the scoring code the contauth service and shieldx-contauth-eval share.
+//
+// Fixed text (the probe's key sequence matches an enrolled one): four detectors compare the
+// probe's timing vector (features.h) with the user's template —
+//   scaled Manhattan   mean |x_j - mean_j| / mad_j
+//   Mahalanobis        sqrt(z' R^-1 z / d) on standardised features, R the correlation matrix
+//                      shrunk toward I (Schafer-Strimmer estimate of the shrinkage weight)
+//   nearest neighbour  scaled Manhattan to the closest enrolled vector
+//   outlier count      share of features with |z_j| > outlier_z
+// Each detector's raw distance is normalised by the distribution of the same detector's
+// distances of the user's own held-out enrollment vectors (k-fold, computed at Compile), so
+// 0 means "as typical as the user's own samples" and 1 is one spread above; the normalised
+// scores are averaged with the configured weights. With a tenant background (the other
+// users' compiled profiles, for the same text), two terms use the population:
+//   population (UBM) term   - ubm_weight * Manhattan distance to the tenant population model
+//                           (pooled mean and spread of all users' vectors): a likelihood-ratio
+//                           style normalisation, "far from the user AND typical of people in
+//                           general" scores higher than "far from everyone" (erratic typing);
+//   cohort term             + cohort_weight * max(0, d_claimed - d_nearest_other): a probe
+//                           that fits another enrolled user's template better than the
+//                           claimed user's is penalised (template level, never one stored
+//                           vector, so a probe is never matched to itself).
+// The result is mapped to [0, 1] by a logistic calibration.
+//
+// Free text (no ready template for this key sequence): per-key hold and per-digraph latency
+// z-scores against the user's running statistics; the mean clipped |z| over the matched
+// keys/digraphs, standardised for the number of matches, is calibrated the same way.
+//
+// Thread-safety: KeystrokeModel is immutable after construction and safe to share. Enroll /
+// MaybeUpdate mutate the profile passed in (callers serialise per profile). CompiledProfile
+// and TenantBackground are immutable once built and safe to read concurrently.
+// Score allocates nothing on the fixed-text path (free text uses thread-local scratch).
+#ifndef SHIELDX_SERVICES_CONTAUTH_MODEL_KEYSTROKE_MODEL_H_
+#define SHIELDX_SERVICES_CONTAUTH_MODEL_KEYSTROKE_MODEL_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/contauth/model/features.h"
+#include "services/contauth/model/keystroke_profile.h"
+#include "services/contauth/model/keystroke_sample.h"
+
+namespace shieldx::contauth {
+
+inline constexpr std::size_t kDetectorCount = 4;
+enum DetectorIndex : std::size_t {
+  kScaledManhattan = 0,
+  kMahalanobis = 1,
+  kNearestNeighbour = 2,
+  kOutlierCount = 3,
+};
+// Cohort members considered per score (bounds Score cost: O(members * dims^2)).
+inline constexpr std::size_t kMaxCohortMembers = 128;
+
+enum class Band { kAllow, kMonitor, kChallenge, kDeny };
+std::string_view BandName(Band band);
+
+struct KeystrokeModelConfig {
+  // Enrollment vectors a fixed text needs before it is scored (at least 3: the k-fold
+  // normalisation needs two training vectors per fold).
+  std::size_t min_enroll_samples = 10;
+  // Fusion weights of the normalised detectors (DetectorIndex order); >= 0, sum > 0.
+  std::array<double, kDetectorCount> detector_weights = {1.0, 1.0, 1.0, 1.0};
+  double outlier_z = 1.96;
+  // Lower bound of the covariance shrinkage weight (0..1).
+  double min_shrinkage = 0.05;
+  // Tenant background (both 0: genuine-only scoring).
+  std::size_t min_cohort = 3;  // fewer users with this text: that term is skipped
+  double ubm_weight = 0.5;
+  double discriminative_weight = 1.0;  // fusion weight of the per-user weighted Manhattan
+  double cohort_weight = 0.5;
+  // Cohort term floor: max(cohort_floor, d_claimed - d_nearest_other). 0 = only penalise a
+  // probe another user fits better; a negative floor also rewards a clear margin.
+  double cohort_floor = 0.0;
+  // Calibration: score = 1 / (1 + exp(-slope * (fused - center))).
+  double calibration_center = 1.5;
+  double calibration_slope = 1.2;
+  double free_text_center = 2.0;
+  double free_text_slope = 1.0;
+  // Confidence = n / (n + confidence_half_samples) for n enrolled vectors (free text: times
+  // matches / (matches + free_text_min_matches)).
+  double confidence_half_samples = 10;
+  // Free text.
+  uint32_t free_text_min_count = 3;       // observations before a key/digraph is used
+  std::size_t free_text_min_matches = 8;  // matched keys+digraphs to score at all
+  uint32_t free_text_memory = 200;        // Welford count saturates here (EWMA beyond)
+  double free_text_z_clip = 4.0;
+  // Online update: only probes scored at or below this, with at least this confidence.
+  double update_max_score = 0.2;
+  double update_min_confidence = 0.6;
+  // Bands: score < monitor_from allows; < challenge_from monitors; < deny_from challenges.
+  double monitor_from = 0.5;
+  double challenge_from = 0.7;
+  double deny_from = 0.9;
+
+  absl::Status Validate() const;
+};
+
+// A fixed-text template compiled for scoring (derived from FixedTextTemplate).
+struct CompiledTemplate {
+  uint64_t text_id = 0;
+  uint32_t dims = 0;
+  uint32_t sample_count = 0;
+  std::vector<float> mean;            // dims
+  std::vector<float> inv_mad;         // dims: 1 / mean absolute deviation
+  std::vector<float> inv_std;         // dims: 1 / standard deviation
+  std::vector<float> inv_corr;        // dims x dims: inverse shrunk correlation matrix
+  std::vector<float> scaled_samples;  // sample_count x dims: vectors times inv_mad
+  std::array<float, kDetectorCount> norm_center{};  // per detector: held-out mean distance
+  std::array<float, kDetectorCount> norm_scale{};   // per detector: held-out spread (> 0)
+};
+
+// The scoring form of one user's profile. Build with KeystrokeModel::Compile.
+struct CompiledProfile {
+  std::vector<CompiledTemplate> templates;  // only texts with >= min_enroll_samples vectors
+  std::vector<uint32_t> pending_counts;     // vectors of the texts not yet ready
+  std::vector<TimingStat> holds;
+  std::vector<TimingStat> digraphs;
+  uint64_t enrolled_samples = 0;
+
+  const CompiledTemplate* FindTemplate(uint64_t text_id) const;
+};
+
+// Population model of one fixed text over a tenant's users: the pooled mean and mean
+// absolute deviation of all their vectors (each user weighted equally).
+struct PopulationTemplate {
+  uint64_t text_id = 0;
+  uint32_t dims = 0;
+  uint32_t users = 0;
+  std::vector<float> mean;
+  std::vector<float> inv_mad;
+};
+
+// Per-user feature weights for one text learned against the tenant's other users:
+// w_j = max(kMinFeatureWeight, 1 - mad_j / spread_j), where spread_j is the mean |x_j - mean_j|
+// of the other users' vectors around this user's mean — the Laplace log-likelihood ratio of
+// "this user" vs "someone else" per feature. Features in which the user is not distinctive
+// get little weight. center/scale: the weighted distance's mean and spread over the user's
+// own vectors (in-sample), to normalise it like the other detectors.
+struct DiscriminativeWeights {
+  uint64_t text_id = 0;
+  std::vector<float> weights;  // dims
+  float center = 0;
+  float scale = 1;
+};
+
+// The users of one tenant, used as background. Never mix tenants: the caller builds one
+// background per tenant from that tenant's profiles only. Immutable after construction.
+class TenantBackground {
+ public:
+  struct Member {
+    std::string user;
+    std::shared_ptr<const CompiledProfile> profile;  // not null
+  };
+  // Keeps the first kMaxCohortMembers members (by the caller's order) and fits a population
+  // template for every text at least two of them have.
+  explicit TenantBackground(std::vector<Member> members);
+
+  const std::vector<Member>& members() const { return members_; }
+  const PopulationTemplate* FindPopulation(uint64_t text_id) const;
+  // Weights of `user` for `text_id`, or nullptr (user not a member, or too few others).
+  const DiscriminativeWeights* FindWeights(std::string_view user, uint64_t text_id) const;
+
+ private:
+  std::vector<Member> members_;
+  std::vector<std::vector<DiscriminativeWeights>> weights_;  // parallel to members_
+  std::vector<PopulationTemplate> populations_;
+};
+
+enum class ScoreMode { kFixedText, kFreeText };
+
+struct KeystrokeScore {
+  double score = 0;       // calibrated, [0, 1]; higher = less likely the claimed user
+  double confidence = 0;  // [0, 1]: how much enrolled data backs the score
+  double fused = 0;       // normalised distance before calibration (0 = typical genuine)
+  ScoreMode mode = ScoreMode::kFixedText;
+  std::array<double, kDetectorCount> detectors{};  // normalised per-detector distances
+  double discriminative = 0;     // normalised per-user weighted Manhattan (background only)
+  double ubm_distance = 0;       // population term before weighting (0 without background)
+  double cohort_distance = 0;    // cohort hinge term before weighting (0 without background)
+  uint32_t cohort_size = 0;      // other users the cohort term compared against
+  uint32_t backing_samples = 0;  // enrolled vectors (fixed) or matched stats (free text)
+  Band band = Band::kAllow;
+};
+
+class KeystrokeModel {
+ public:
+  // REQUIRES: config.Validate().ok().
+  explicit KeystrokeModel(KeystrokeModelConfig config);
+  const KeystrokeModelConfig& config() const { return config_; }
+
+  // Validates the sample and adds its features to `profile` (anchor vector of its fixed text
+  // plus free-text statistics). ResourceExhausted when the user already has
+  // kMaxTemplatesPerProfile other texts (the free-text statistics are still updated).
+  absl::Status Enroll(const KeystrokeSample& sample, KeystrokeProfile* profile) const;
+
+  // Derives the scoring form. Cost O(texts * (n^2 * d + k * d^3)); call after changes, not
+  // per score. Never fails on a profile that DeserializeProfile accepted.
+  CompiledProfile Compile(const KeystrokeProfile& profile) const;
+
+  // Scores `sample` against `profile` (the claimed user's) with an optional tenant
+  // background from which `claimed_user` is excluded. InvalidArgument for an invalid
+  // sample; FailedPrecondition naming the sample when the profile cannot score it (text
+  // not enrolled enough and too little free-text overlap).
+  absl::StatusOr<KeystrokeScore> Score(const CompiledProfile& profile,
+                                       const KeystrokeSample& sample,
+                                       const TenantBackground* background,
+                                       std::string_view claimed_user) const;
+
+  // Online template update: folds `sample` into `profile` iff `score` (its score against
+  // this profile) accepts it confidently (score <= update_max_score, confidence >=
+  // update_min_confidence, fixed-text mode). The vector goes to the adaptive ring, whose
+  // capacity is min(kMaxAdaptiveSamples, anchor count): anchors are never displaced, so the
+  // template can drift at most halfway from the enrollment. Returns whether it was folded in.
+  absl::StatusOr<bool> MaybeUpdate(const KeystrokeSample& sample, const KeystrokeScore& score,
+                                   KeystrokeProfile* profile) const;
+
+  Band BandFor(double score) const;
+
+ private:
+  void UpdateTimingStats(const KeystrokeSample& sample, KeystrokeProfile* profile) const;
+  void ApplyBackground(const CompiledTemplate& t, const FixedTextFeatures& f,
+                       const TenantBackground& background, std::string_view claimed_user,
+                       KeystrokeScore* out) const;
+  absl::StatusOr<KeystrokeScore> ScoreFreeText(const CompiledProfile& profile,
+                                               const KeystrokeSample& sample) const;
+  double Calibrate(double fused, double center, double slope) const;
+
+  KeystrokeModelConfig config_;
+};
+
+}  // namespace shieldx::contauth
+
+#endif  // SHIELDX_SERVICES_CONTAUTH_MODEL_KEYSTROKE_MODEL_H_
