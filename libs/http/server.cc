@@ -493,8 +493,8 @@ void HttpServer::Worker::SetWantWrite(Conn* c, bool want) {
 void HttpServer::Worker::Close(Conn* c) {
   int fd = c->fd;
   epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+  server_->open_connections_.fetch_sub(1);  // before close(): the peer may look right after
   ::close(fd);
-  server_->open_connections_.fetch_sub(1);
   conns_.erase(fd);
 }
 
