@@ -51,6 +51,9 @@ absl::Status S3Server::Launch() {
     opts.argv.push_back("--configure-bucket");
     opts.argv.push_back(bucket);
   }
+  // s3rver encrypts ListObjectsV2 continuation tokens with DES, which Node 20's OpenSSL 3
+  // only offers through the legacy provider; without it every truncated listing is a 500.
+  opts.env = {"NODE_OPTIONS=--openssl-legacy-provider"};
   opts.log_path = log_path();
   auto proc = Subprocess::Start(opts);
   if (!proc.ok()) return proc.status();

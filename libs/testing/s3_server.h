@@ -5,7 +5,10 @@
 //   S3Config config{.endpoint = s3->endpoint(), .access_key = S3Server::kAccessKey, ...};
 //
 // Data lives in a TempDir removed on destruction. s3rver accepts any well-formed SigV4
-// signature without verifying it; signing is tested separately (see libs/objstore).
+// signature without verifying it; signing is tested separately (see libs/objstore). It runs
+// with NODE_OPTIONS=--openssl-legacy-provider: its ListObjectsV2 continuation tokens use DES,
+// which Node 20 refuses otherwise (paginated listings would fail with HTTP 500). Unlike S3, it
+// may keep the bytes of an upload that the client aborted.
 //
 // Thread-safety: not thread-safe; drive it from the test thread.
 #ifndef SHIELDX_LIBS_TESTING_S3_SERVER_H_
