@@ -1,0 +1,717 @@
+// Code injection into server-side interpreters (PHP, Java/EL/OGNL, Node.js, Python, Ruby,
+// ASP/VBScript), server-side template injection and Log4Shell-style JNDI lookups.
+//
+// What is matched is structure plus the names an interpreter gives to dangerous things:
+// calls (`name(`) of functions that execute commands or code, class names in Java package
+// form, object-graph escapes (__proto__, constructor.constructor, __class__.__mro__),
+// superglobals, serialized-object headers, template delimiters around expressions, and
+// nested ${...} lookups (resolved before matching, so ${${lower:j}ndi:...} is seen).
+#include <algorithm>
+#include <cstring>
+
+#include "libs/detect/detector.h"
+#include "libs/detect/text_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+struct Best {
+  float score = 0;
+  const char* rule = "";
+  std::size_t pos = 0;
+  std::size_t len = 0;
+  void Up(float s, const char* r, std::size_t p, std::size_t l) {
+    if (s > score) {
+      score = s;
+      rule = r;
+      pos = p;
+      len = l;
+    }
+  }
+};
+
+// `name` followed (after optional spaces/comments) by '(' — a call.
+bool CalledAt(std::string_view lower, std::size_t end) {
+  std::size_t k = SkipSpaces(lower, end);
+  while (k + 1 < lower.size() && lower[k] == '/' && lower[k + 1] == '*') {
+    std::size_t c = lower.find("*/", k + 2);
+    if (c == std::string_view::npos) return false;
+    k = SkipSpaces(lower, c + 2);
+  }
+  return k < lower.size() && lower[k] == '(';
+}
+
+// PHP functions that run commands, evaluate code or read/write arbitrary files.
+constexpr std::string_view kPhpExec[] = {
+    "system",
+    "exec",
+    "shell_exec",
+    "passthru",
+    "popen",
+    "proc_open",
+    "pcntl_exec",
+    "eval",
+    "assert",
+    "create_function",
+    "call_user_func",
+    "call_user_func_array",
+    "preg_replace",
+    "array_map",
+    "usort",
+    "uasort",
+    "array_filter",
+    "register_shutdown_function",
+    "phpinfo",
+    "base64_decode",
+    "gzinflate",
+    "gzuncompress",
+    "str_rot13",
+    "file_get_contents",
+    "file_put_contents",
+    "fopen",
+    "fwrite",
+    "fputs",
+    "readfile",
+    "highlight_file",
+    "show_source",
+    "include",
+    "include_once",
+    "require",
+    "require_once",
+    "unserialize",
+    "move_uploaded_file",
+    "copy",
+    "unlink",
+    "chmod",
+    "symlink",
+    "putenv",
+    "ini_set",
+    "dl",
+    "mail",
+    "curl_exec",
+    "fsockopen",
+    "stream_socket_client",
+    "posix_getpwuid",
+    "posix_kill",
+    "posix_setuid",
+    "escapeshellcmd",
+    "ob_start",
+    "extract",
+    "parse_str",
+    "var_dump",
+    "print_r",
+    "get_defined_vars",
+    "phpversion",
+    "getenv",
+    "scandir",
+    "glob",
+    "opendir",
+    "readdir",
+    "file",
+    "simplexml_load_string",
+    "chr",
+    "ord",
+    "strrev",
+    "hex2bin",
+};
+constexpr std::string_view kPhpStrong[] = {
+    "system",
+    "exec",
+    "shell_exec",
+    "passthru",
+    "popen",
+    "proc_open",
+    "pcntl_exec",
+    "eval",
+    "assert",
+    "create_function",
+    "phpinfo",
+    "base64_decode",
+    "gzinflate",
+    "str_rot13",
+    "file_get_contents",
+    "file_put_contents",
+    "readfile",
+    "highlight_file",
+    "show_source",
+    "unserialize",
+    "move_uploaded_file",
+    "fsockopen",
+    "call_user_func",
+    "call_user_func_array",
+    "posix_getpwuid",
+    "get_defined_vars",
+    "phpversion",
+};
+
+bool InArray(std::string_view w, const std::string_view* begin, const std::string_view* end) {
+  return std::find(begin, end, w) != end;
+}
+
+void ScanPhp(std::string_view lower, Best* b) {
+  const std::size_t n = lower.size();
+  if (lower.find("<?php") != std::string_view::npos) {
+    b->Up(0.9f, "code.php-open-tag", lower.find("<?php"), 16);
+  } else if (lower.find("<?=") != std::string_view::npos) {
+    b->Up(0.85f, "code.php-open-tag", lower.find("<?="), 16);
+  } else {
+    std::size_t p = lower.find("<?");
+    if (p != std::string_view::npos && p + 2 < n &&
+        (IsSpaceChar(lower[p + 2]) || lower[p + 2] == '$')) {
+      b->Up(0.7f, "code.php-open-tag", p, 16);
+    }
+  }
+  // Superglobals.
+  for (std::string_view g : {"$_get", "$_post", "$_request", "$_server", "$_cookie", "$_files",
+                             "$_env", "$_session", "$globals", "$http_raw_post_data"}) {
+    std::size_t p = lower.find(g);
+    if (p != std::string_view::npos &&
+        (p + g.size() >= n || !IsIdentChar(static_cast<unsigned char>(lower[p + g.size()])))) {
+      b->Up(0.85f, "code.php-superglobal", p, g.size() + 8);
+    }
+  }
+  // Function calls (identifier boundary before, '(' after).
+  for (std::size_t i = 0; i < n;) {
+    if (!IsAsciiAlpha(static_cast<unsigned char>(lower[i])) && lower[i] != '_') {
+      ++i;
+      continue;
+    }
+    std::size_t s = i;
+    while (i < n && (IsIdentChar(static_cast<unsigned char>(lower[i])) || lower[i] == '\\')) ++i;
+    if (s > 0 && (IsIdentChar(static_cast<unsigned char>(lower[s - 1])) || lower[s - 1] == '.' ||
+                  lower[s - 1] == '-')) {
+      continue;
+    }
+    std::string_view w = lower.substr(s, i - s);
+    std::size_t bs = w.find_last_of('\\');
+    if (bs != std::string_view::npos) w = w.substr(bs + 1);  // \system(...)
+    if (!CalledAt(lower, i)) continue;
+    if (InArray(w, std::begin(kPhpStrong), std::end(kPhpStrong))) {
+      // An argument that is code-like makes it certain: system('id'), eval($_POST[x]).
+      std::size_t open = lower.find('(', i);
+      std::string_view args = lower.substr(open + 1, std::min<std::size_t>(n - open - 1, 64));
+      bool code_arg =
+          !args.empty() && (args[0] == '\'' || args[0] == '"' || args[0] == '$' || args[0] == ')' ||
+                            args[0] == '`' || IsAsciiAlpha(static_cast<unsigned char>(args[0])));
+      b->Up(code_arg ? 0.85f : 0.6f, "code.php-function", s, i - s + 16);
+    } else if (InArray(w, std::begin(kPhpExec), std::end(kPhpExec))) {
+      std::size_t open = lower.find('(', i);
+      std::string_view args = lower.substr(open + 1, std::min<std::size_t>(n - open - 1, 64));
+      bool code_arg = !args.empty() && (args[0] == '$' || args[0] == '`' ||
+                                        args.find("$_") != std::string_view::npos);
+      if (code_arg) b->Up(0.75f, "code.php-function", s, i - s + 16);
+    }
+  }
+  // Variable functions and variable variables: $x(...), $_[...](...), ${'_GET'}
+  for (std::size_t p = lower.find('$'); p != std::string_view::npos; p = lower.find('$', p + 1)) {
+    std::size_t i = p + 1;
+    if (i < n && lower[i] == '{') {
+      std::size_t close = lower.find('}', i);
+      if (close != std::string_view::npos && close - i < 64 &&
+          (lower[i + 1] == '\'' || lower[i + 1] == '"' || lower[i + 1] == '$')) {
+        b->Up(0.75f, "code.php-variable-variable", p, close - p + 1);
+      }
+      continue;
+    }
+    std::size_t s = i;
+    while (i < n && IsIdentChar(static_cast<unsigned char>(lower[i]))) ++i;
+    if (i == s) continue;
+    // $x[...][...](...)
+    std::size_t k = i;
+    int brackets = 0;
+    while (k < n && lower[k] == '[' && brackets < 4) {
+      std::size_t close = lower.find(']', k);
+      if (close == std::string_view::npos) break;
+      k = close + 1;
+      ++brackets;
+    }
+    std::size_t after = SkipSpaces(lower, k);
+    if (after < n && lower[after] == '(') {
+      // $x(...) where the name looks obfuscated or indexes into a superglobal
+      std::string_view name = lower.substr(s, i - s);
+      bool obfuscated = name.find('_') != std::string_view::npos || brackets > 0 ||
+                        name.size() <= 2 ||
+                        name.find_first_of("0123456789") != std::string_view::npos;
+      b->Up(obfuscated ? 0.8f : 0.55f, "code.php-variable-function", p, after - p + 8);
+    }
+  }
+  // ::$variable() (static variable call) and Foo::{$x}
+  if (lower.find("::$") != std::string_view::npos) {
+    std::size_t p = lower.find("::$");
+    std::size_t k = p + 3;
+    while (k < n && IsIdentChar(static_cast<unsigned char>(lower[k]))) ++k;
+    if (CalledAt(lower, k)) b->Up(0.75f, "code.php-variable-function", p, k - p + 2);
+  }
+  // Serialized PHP objects: O:8:"stdClass":1:{...}
+  for (std::size_t p = lower.find("o:"); p != std::string_view::npos; p = lower.find("o:", p + 1)) {
+    if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
+    std::size_t k = p + 2;
+    if (k < n && (lower[k] == '+' || lower[k] == '-')) ++k;
+    std::size_t d = k;
+    while (k < n && IsAsciiDigit(static_cast<unsigned char>(lower[k]))) ++k;
+    if (k == d || k + 1 >= n || lower[k] != ':' || lower[k + 1] != '"') continue;
+    std::size_t q = lower.find('"', k + 2);
+    if (q == std::string_view::npos || q + 2 >= n || lower[q + 1] != ':') continue;
+    b->Up(0.85f, "code.php-serialized-object", p, q - p + 8);
+    break;
+  }
+  // PHP stream wrappers.
+  for (std::string_view w :
+       {"php://", "phar://", "expect://", "zip://", "glob://", "compress.zlib://",
+        "compress.bzip2://", "ogg://", "rar://", "ssh2.exec://", "ssh2.shell://"}) {
+    std::size_t p = lower.find(w);
+    if (p != std::string_view::npos) b->Up(0.85f, "code.php-wrapper", p, w.size() + 16);
+  }
+  if (lower.find("data://") != std::string_view::npos) {
+    b->Up(0.7f, "code.php-wrapper", lower.find("data://"), 24);
+  }
+}
+
+// Java / JVM expression languages.
+constexpr std::string_view kJavaDangerous[] = {
+    "runtime",
+    "processbuilder",
+    "processimpl",
+    "scriptenginemanager",
+    "classloader",
+    "urlclassloader",
+    "objectinputstream",
+    "objectoutputstream",
+    "fileoutputstream",
+    "fileinputstream",
+    "filewriter",
+    "filereader",
+    "invokertransformer",
+    "instantiatetransformer",
+    "chainedtransformer",
+    "constanttransformer",
+    "clonetransformer",
+    "forclosure",
+    "whileclosure",
+    "instantiatefactory",
+    "prototypeclonefactory",
+    "prototypeserializationfactory",
+    "templatesimpl",
+    "annotationinvocationhandler",
+    "badattributevalueexpexception",
+    "jdbcrowsetimpl",
+    "xmldecoder",
+    "xstream",
+    "methodutils",
+    "reflectionutils",
+    "beanutils",
+    "invoker",
+    "method",
+    "unsafe",
+    "jndi",
+    "initialcontext",
+    "socket",
+    "serversocket",
+    "printwriter",
+    "bufferedreader",
+    "inputstreamreader",
+    "pipedinputstream",
+    "pipedoutputstream",
+    "pipedreader",
+    "pipedwriter",
+    "filterinputstream",
+    "filteroutputstream",
+    "pushbackinputstream",
+    "sequenceinputstream",
+    "randomaccessfile",
+    "scriptengine",
+    "nashorn",
+    "groovyshell",
+    "eval",
+    "exec",
+    "forname",
+    "getmethod",
+    "getdeclaredmethod",
+    "newinstance",
+    "invoke",
+    "defineclass",
+    "getruntime",
+    "start",
+    "system",
+};
+
+void ScanJava(std::string_view lower, Best* b) {
+  const std::size_t n = lower.size();
+  // Package-qualified class names.
+  for (std::string_view pkg :
+       {"java.", "javax.", "com.sun.", "sun.", "jdk.", "org.apache.commons.", "org.apache.xalan",
+        "org.codehaus.groovy", "org.springframework.", "org.mozilla.javascript",
+        "com.opensymphony.", "ognl.", "bsh.", "freemarker.template.utility", "com.alibaba.fastjson",
+        "org.hibernate.", "com.mchange.", "org.yaml.snakeyaml"}) {
+    for (std::size_t p = lower.find(pkg); p != std::string_view::npos; p = lower.find(pkg, p + 1)) {
+      if (p > 0 && (IsIdentChar(static_cast<unsigned char>(lower[p - 1])) || lower[p - 1] == '.')) {
+        continue;
+      }
+      std::size_t e = p + pkg.size();
+      while (e < n && (IsIdentChar(static_cast<unsigned char>(lower[e])) || lower[e] == '.')) ++e;
+      std::string_view chain = lower.substr(p, e - p);
+      if (chain.size() <= pkg.size()) continue;
+      int dots = static_cast<int>(std::count(chain.begin(), chain.end(), '.'));
+      std::string_view last = chain.substr(chain.find_last_of('.') + 1);
+      bool dangerous = InArray(last, std::begin(kJavaDangerous), std::end(kJavaDangerous));
+      for (std::string_view seg :
+           {".runtime", ".processbuilder", ".scriptengine", ".classloader", ".objectinputstream",
+            ".functors", ".reflect", ".script", ".io.", ".lang.", ".net."}) {
+        if (chain.find(seg) != std::string_view::npos) dangerous = true;
+      }
+      if (dots >= 2)
+        b->Up(dangerous ? 0.9f : 0.75f, "code.java-class", p, chain.size());
+      else if (pkg != "sun." && pkg != "bsh." && pkg != "ognl." && pkg != "jdk.") {
+        b->Up(0.6f, "code.java-class", p, chain.size());
+      }
+    }
+  }
+  // Gadget / dangerous names used bare (ProcessBuilder.evil..., Runtime.getRuntime()).
+  for (std::string_view w :
+       {"processbuilder", "getruntime", "invokertransformer", "chainedtransformer", "templatesimpl",
+        "scriptenginemanager", "xmldecoder", "jdbcrowsetimpl", "classloader", "objectinputstream",
+        "forclosure", "clonetransformer", "whileclosure", "instantiatefactory",
+        "prototypeclonefactory", "prototypeserializationfactory", "instantiatetransformer"}) {
+    std::size_t p = lower.find(w);
+    if (p != std::string_view::npos) {
+      bool boundary = p == 0 || !IsAsciiAlpha(static_cast<unsigned char>(lower[p - 1]));
+      if (boundary) b->Up(0.8f, "code.java-gadget", p, w.size() + 16);
+    }
+  }
+  // Reflection chains: .getclass().forname(, .getmethod(, .invoke(
+  for (std::string_view w : {"getclass()", ".forname(", "getdeclaredmethod(", ".newinstance(",
+                             ".getruntime()", ".exec(", "getclassloader(", ".defineclass("}) {
+    std::size_t p = lower.find(w);
+    if (p != std::string_view::npos) b->Up(0.8f, "code.java-reflection", p, w.size() + 16);
+  }
+  // OGNL / Struts: %{...}, #_memberAccess, @java.lang.Runtime@getRuntime()
+  if (lower.find("_memberaccess") != std::string_view::npos ||
+      lower.find("#context[") != std::string_view::npos ||
+      lower.find("@ognlcontext") != std::string_view::npos ||
+      lower.find("ognlcontext@") != std::string_view::npos) {
+    b->Up(0.9f, "code.ognl", lower.find('#') == std::string_view::npos ? 0 : lower.find('#'), 32);
+  }
+  for (std::size_t p = lower.find('@'); p != std::string_view::npos; p = lower.find('@', p + 1)) {
+    std::size_t e = p + 1;
+    while (e < n && (IsIdentChar(static_cast<unsigned char>(lower[e])) || lower[e] == '.')) ++e;
+    if (e < n && lower[e] == '@' &&
+        lower.substr(p + 1, e - p - 1).find('.') != std::string_view::npos &&
+        (StartsWith(lower.substr(p + 1), "java") || StartsWith(lower.substr(p + 1), "org."))) {
+      b->Up(0.9f, "code.ognl", p, e - p + 16);
+    }
+  }
+  // Spring EL type reference: T(java.lang.Runtime)
+  for (std::size_t p = lower.find("t("); p != std::string_view::npos; p = lower.find("t(", p + 1)) {
+    if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
+    std::size_t k = SkipSpaces(lower, p + 2);
+    if (StartsWith(lower.substr(k), "java.") || StartsWith(lower.substr(k), "org.") ||
+        StartsWith(lower.substr(k), "javax.")) {
+      b->Up(0.92f, "code.spel", p, 32);
+    }
+  }
+  // Spring4Shell class.module.classLoader / class.classLoader
+  if (lower.find("class.module.classloader") != std::string_view::npos ||
+      lower.find("class.classloader") != std::string_view::npos) {
+    b->Up(0.9f, "code.spring-classloader", lower.find("class."), 32);
+  }
+  // Java serialization stream (raw or base64).
+  if (StartsWith(lower, "ro0ab") || lower.find("ro0abx") != std::string_view::npos) {
+    b->Up(0.85f, "code.java-serialized", lower.find("ro0ab"), 16);
+  }
+  if (lower.find("\xac\xed\x00\x05") != std::string_view::npos) {
+    b->Up(0.9f, "code.java-serialized", lower.find("\xac\xed\x00\x05"), 8);
+  }
+  if (lower.find("aced0005") != std::string_view::npos) {
+    b->Up(0.8f, "code.java-serialized", lower.find("aced0005"), 16);
+  }
+}
+
+void ScanNodePythonRuby(std::string_view lower, Best* b) {
+  const std::size_t n = lower.size();
+  struct Pat {
+    std::string_view text;
+    float score;
+    const char* rule;
+  };
+  static constexpr Pat kPats[] = {
+      {"child_process", 0.9f, "code.node-child-process"},
+      {"process.mainmodule", 0.9f, "code.node-process"},
+      {"process.binding", 0.9f, "code.node-process"},
+      {"process.env", 0.75f, "code.node-process"},
+      {"process.kill", 0.8f, "code.node-process"},
+      {"process.exit", 0.75f, "code.node-process"},
+      {"global.process", 0.85f, "code.node-process"},
+      {"require(", 0.55f, "code.node-require"},
+      {"__proto__", 0.85f, "code.prototype-pollution"},
+      {"constructor.prototype", 0.85f, "code.prototype-pollution"},
+      {"constructor[", 0.6f, "code.prototype-pollution"},
+      {"[constructor]", 0.8f, "code.prototype-pollution"},
+      {"constructor.constructor", 0.9f, "code.js-function-constructor"},
+      {"_$$nd_func$$_", 0.95f, "code.node-serialize"},
+      {"new function(", 0.75f, "code.js-function-constructor"},
+      {"__class__", 0.85f, "code.python-object-walk"},
+      {"__mro__", 0.9f, "code.python-object-walk"},
+      {"__subclasses__", 0.9f, "code.python-object-walk"},
+      {"__globals__", 0.9f, "code.python-object-walk"},
+      {"__builtins__", 0.9f, "code.python-object-walk"},
+      {"__import__", 0.9f, "code.python-import"},
+      {"__getattribute__", 0.8f, "code.python-object-walk"},
+      {"__init__.__globals__", 0.95f, "code.python-object-walk"},
+      {"os.system(", 0.9f, "code.python-os"},
+      {"os.popen(", 0.9f, "code.python-os"},
+      {"subprocess.", 0.85f, "code.python-subprocess"},
+      {"!!python/", 0.9f, "code.yaml-deserialization"},
+      {"!!javax.", 0.9f, "code.yaml-deserialization"},
+      {"!!java.", 0.9f, "code.yaml-deserialization"},
+      {"!ruby/object", 0.9f, "code.yaml-deserialization"},
+      {"pickle.loads", 0.85f, "code.python-pickle"},
+      {"kernel.exec", 0.9f, "code.ruby-exec"},
+      {"kernel.system", 0.9f, "code.ruby-exec"},
+      {"io.popen", 0.9f, "code.ruby-exec"},
+      {"open3.", 0.8f, "code.ruby-exec"},
+      {"instance_eval", 0.8f, "code.ruby-eval"},
+      {"class_eval", 0.8f, "code.ruby-eval"},
+      {".send(:", 0.7f, "code.ruby-send"},
+      {"%x(", 0.6f, "code.ruby-exec"},
+      {"wscript.shell", 0.9f, "code.asp-shell"},
+      {"server.createobject", 0.85f, "code.asp-object"},
+      {"createobject(", 0.8f, "code.asp-object"},
+      {"execute(", 0.5f, "code.asp-execute"},
+      {"response.write", 0.7f, "code.asp-write"},
+      {"scripting.filesystemobject", 0.9f, "code.asp-fso"},
+      {"system.diagnostics.process", 0.9f, "code.dotnet-process"},
+      {"[system.", 0.6f, "code.dotnet-type"},
+      {"while(1)", 0.6f, "code.js-dos"},
+      {"while(+1)", 0.7f, "code.js-dos"},
+      {"while(true)", 0.6f, "code.js-dos"},
+      {"for(;;)", 0.6f, "code.js-dos"},
+      {"import os", 0.7f, "code.python-import"},
+      {"import socket", 0.8f, "code.python-import"},
+      {"import subprocess", 0.9f, "code.python-import"},
+  };
+  for (const Pat& p : kPats) {
+    std::size_t pos = lower.find(p.text);
+    if (pos == std::string_view::npos) continue;
+    // require('child_process') style calls need a string argument.
+    if (p.text == "require(") {
+      std::size_t k = SkipSpaces(lower, pos + p.text.size());
+      if (k >= n || (lower[k] != '\'' && lower[k] != '"' && lower[k] != '`')) continue;
+    }
+    if (p.text == "execute(" && pos > 0 &&
+        IsIdentChar(static_cast<unsigned char>(lower[pos - 1]))) {
+      continue;
+    }
+    b->Up(p.score, p.rule, pos, p.text.size() + 24);
+  }
+  // eval("...") / exec("...") / system("...") generic interpreter calls with string argument.
+  for (std::string_view f : {"eval", "exec", "system", "execfile", "compile", "spawn", "spawnsync",
+                             "execsync", "execfilesync", "popen", "getattr", "setattr"}) {
+    for (std::size_t p = FindWord(lower, f); p != std::string_view::npos;
+         p = FindWord(lower, f, p + 1)) {
+      std::size_t k = SkipSpaces(lower, p + f.size());
+      if (k >= n || lower[k] != '(') continue;
+      std::size_t a = SkipSpaces(lower, k + 1);
+      if (a < n && (lower[a] == '\'' || lower[a] == '"' || lower[a] == '`' ||
+                    StartsWith(lower.substr(a), "base64") || StartsWith(lower.substr(a), "atob") ||
+                    StartsWith(lower.substr(a), "compile") || StartsWith(lower.substr(a), "__"))) {
+        b->Up(0.75f, "code.eval-call", p, k - p + 24);
+      }
+    }
+  }
+}
+
+// Template delimiters around an expression.
+void ScanSsti(std::string_view lower, Best* b, bool* any) {
+  const std::size_t n = lower.size();
+  struct Delim {
+    std::string_view open;
+    std::string_view close;
+  };
+  static constexpr Delim kDelims[] = {{"{{", "}}"}, {"${", "}"},  {"#{", "}"},  {"<%=", "%>"},
+                                      {"<%", "%>"}, {"{%", "%}"}, {"*{", "}"},  {"@{", "}"},
+                                      {"[[", "]]"}, {"{#", "#}"}, {"${{", "}}"}};
+  for (const Delim& d : kDelims) {
+    for (std::size_t p = lower.find(d.open); p != std::string_view::npos;
+         p = lower.find(d.open, p + 1)) {
+      std::size_t start = p + d.open.size();
+      std::size_t close = lower.find(d.close, start);
+      std::string_view inner =
+          lower.substr(start, (close == std::string_view::npos ? n : close) - start);
+      inner = inner.substr(0, 512);
+      if (inner.empty()) continue;
+      *any = true;
+      // Expression content: arithmetic on numbers, attribute walks, calls, filters.
+      bool arith = false;
+      for (std::size_t i = 0; i + 2 < inner.size(); ++i) {
+        if (IsAsciiDigit(static_cast<unsigned char>(inner[i]))) {
+          std::size_t j = i;
+          while (j < inner.size() && IsAsciiDigit(static_cast<unsigned char>(inner[j]))) ++j;
+          std::size_t k = SkipSpaces(inner, j);
+          if (k < inner.size() &&
+              (inner[k] == '*' || inner[k] == '+' || inner[k] == '-' || inner[k] == '/')) {
+            std::size_t m = SkipSpaces(inner, k + 1);
+            if (m < inner.size() && (IsAsciiDigit(static_cast<unsigned char>(inner[m])) ||
+                                     inner[m] == '\'' || inner[m] == '"')) {
+              arith = true;
+              break;
+            }
+          }
+          i = j;
+        }
+      }
+      bool walk = inner.find("__") != std::string_view::npos ||
+                  inner.find("class") != std::string_view::npos ||
+                  inner.find("config") != std::string_view::npos ||
+                  inner.find("self") != std::string_view::npos ||
+                  inner.find("request") != std::string_view::npos ||
+                  inner.find("import") != std::string_view::npos ||
+                  inner.find("getclass") != std::string_view::npos ||
+                  inner.find("runtime") != std::string_view::npos ||
+                  inner.find("lipsum") != std::string_view::npos ||
+                  inner.find("cycler") != std::string_view::npos ||
+                  inner.find("joiner") != std::string_view::npos ||
+                  inner.find("namespace") != std::string_view::npos ||
+                  inner.find("exec") != std::string_view::npos ||
+                  inner.find("popen") != std::string_view::npos ||
+                  inner.find("system") != std::string_view::npos ||
+                  inner.find("constructor") != std::string_view::npos ||
+                  inner.find("smarty") != std::string_view::npos ||
+                  inner.find("product.getclass") != std::string_view::npos;
+      bool call = inner.find('(') != std::string_view::npos;
+      bool control =
+          d.open == "{%" && (StartsWith(lower.substr(SkipSpaces(lower, start)), "import") ||
+                             StartsWith(lower.substr(SkipSpaces(lower, start)), "for ") ||
+                             StartsWith(lower.substr(SkipSpaces(lower, start)), "set ") ||
+                             StartsWith(lower.substr(SkipSpaces(lower, start)), "include") ||
+                             StartsWith(lower.substr(SkipSpaces(lower, start)), "if "));
+      float s = 0;
+      if (walk && (call || inner.find('.') != std::string_view::npos))
+        s = 0.9f;
+      else if (arith)
+        s = 0.85f;
+      else if (control)
+        s = 0.75f;
+      else if (call && d.open != "${")
+        s = 0.6f;
+      else if (walk)
+        s = 0.6f;
+      b->Up(s, "ssti.template-expression", p, std::min<std::size_t>(n - p, inner.size() + 4));
+    }
+  }
+  // FreeMarker / Velocity / Smarty directives.
+  for (std::string_view w :
+       {"<#assign", "<#include", "?new()", "freemarker.template", "#set(", "$class.inspect",
+        "{php}", "{system(", "{$smarty", "#foreach", "#evaluate"}) {
+    std::size_t p = lower.find(w);
+    if (p != std::string_view::npos) b->Up(0.85f, "ssti.template-directive", p, w.size() + 16);
+  }
+}
+
+// Resolves Log4j lookups that only rewrite text: ${lower:x} ${upper:x} ${::-x} ${env:X:-x}
+// ${date:'x'} -> x. Bounded passes, into the arena.
+std::string_view ResolveLookups(std::string_view lower, Arena& arena) {
+  std::string_view cur = lower;
+  for (int pass = 0; pass < 6; ++pass) {
+    std::size_t p = std::string_view::npos;
+    // Innermost lookup: a "${" whose body has no further "${" before its "}".
+    for (std::size_t q = cur.find("${"); q != std::string_view::npos; q = cur.find("${", q + 1)) {
+      std::size_t close = cur.find('}', q + 2);
+      if (close == std::string_view::npos) break;
+      std::size_t nested = cur.find("${", q + 2);
+      if (nested != std::string_view::npos && nested < close) continue;
+      std::string_view body = cur.substr(q + 2, close - q - 2);
+      if (StartsWith(body, "jndi:")) continue;  // the payload itself
+      if (body.find(':') == std::string_view::npos) continue;
+      p = q;
+      break;
+    }
+    if (p == std::string_view::npos) return cur;
+    std::size_t close = cur.find('}', p + 2);
+    std::string_view body = cur.substr(p + 2, close - p - 2);
+    std::string_view repl;
+    std::size_t dflt = body.find(":-");
+    if (dflt != std::string_view::npos) {
+      repl = body.substr(dflt + 2);
+    } else {
+      std::size_t colon = body.find(':');
+      repl = body.substr(colon + 1);
+      if (repl.size() >= 2 && (repl.front() == '\'' || repl.front() == '"')) {
+        repl = repl.substr(1, repl.size() - 2);
+      }
+    }
+    char* out = arena.Allocate(cur.size());
+    std::size_t o = 0;
+    std::memcpy(out, cur.data(), p);
+    o += p;
+    std::memcpy(out + o, repl.data(), repl.size());
+    o += repl.size();
+    std::memcpy(out + o, cur.data() + close + 1, cur.size() - close - 1);
+    o += cur.size() - close - 1;
+    arena.ShrinkLast(out, o);
+    cur = {out, o};
+  }
+  return cur;
+}
+
+}  // namespace
+
+void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  (void)scratch;
+  std::string_view lower = v.lower;
+  Best b;
+  bool maybe_php =
+      lower.find('$') != std::string_view::npos || lower.find('(') != std::string_view::npos ||
+      lower.find("<?") != std::string_view::npos || lower.find("://") != std::string_view::npos ||
+      lower.find("o:") != std::string_view::npos;
+  if (maybe_php) ScanPhp(lower, &b);
+  if (lower.find('.') != std::string_view::npos || lower.find('@') != std::string_view::npos ||
+      lower.find("t(") != std::string_view::npos || lower.find("ro0ab") != std::string_view::npos ||
+      lower.find("aced") != std::string_view::npos ||
+      lower.find("\xac\xed") != std::string_view::npos ||
+      lower.find("processbuilder") != std::string_view::npos) {
+    ScanJava(lower, &b);
+  }
+  ScanNodePythonRuby(lower, &b);
+  if (b.score > 0) Report(sink, v, Category::kCodeInjection, b.score, b.rule, b.pos, b.len);
+}
+
+void DetectSsti(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  (void)scratch;
+  std::string_view lower = v.lower;
+  if (lower.find('{') == std::string_view::npos && lower.find("<%") == std::string_view::npos &&
+      lower.find("<#") == std::string_view::npos && lower.find("[[") == std::string_view::npos &&
+      lower.find("#set") == std::string_view::npos &&
+      lower.find("#foreach") == std::string_view::npos) {
+    return;
+  }
+  Best b;
+  bool any = false;
+  ScanSsti(lower, &b, &any);
+  if (b.score > 0) Report(sink, v, Category::kSsti, b.score, b.rule, b.pos, b.len);
+}
+
+void DetectJndi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  std::string_view lower = v.lower;
+  if (lower.find("${") == std::string_view::npos) return;
+  std::string_view resolved = ResolveLookups(lower, *scratch.arena);
+  std::size_t p = resolved.find("${jndi:");
+  if (p != std::string_view::npos) {
+    bool nested =
+        resolved.size() != lower.size() || lower.find("${jndi:") == std::string_view::npos;
+    Report(sink, ValueView{v.field, resolved, resolved, v.norm_flags, v.weight}, Category::kJndi,
+           nested ? 0.97f : 0.95f, nested ? "jndi.nested-lookup" : "jndi.lookup", p, 48);
+    return;
+  }
+  // Lookups that leak environment or system properties.
+  for (std::string_view w :
+       {"${env:", "${sys:", "${java:", "${main:", "${bundle:", "${ctx:", "${docker:", "${k8s:",
+        "${spring:", "${web:", "${log4j:", "${base64:", "${script:", "${dns:", "${url:"}) {
+    std::size_t q = lower.find(w);
+    if (q != std::string_view::npos) {
+      Report(sink, v, Category::kJndi, 0.75f, "jndi.lookup-leak", q, w.size() + 24);
+      return;
+    }
+  }
+}
+
+}  // namespace shieldx::detect

@@ -1,0 +1,35 @@
+#include "libs/detect/detector.h"
+
+#include <algorithm>
+
+#include "libs/detect/sqli.h"
+
+namespace shieldx::detect {
+
+void Report(FindingSink& sink, const ValueView& v, Category c, float confidence,
+            std::string_view rule, std::size_t pos, std::size_t len) {
+  float conf = std::clamp(confidence * v.weight, 0.0f, 1.0f);
+  sink.Add(c, conf, rule, *v.field, v.text, pos, len);
+}
+
+void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  // A value without any character that SQL syntax needs around words cannot break out of
+  // a literal or extend an expression ("1 union select 1" still has spaces).
+  bool candidate = false;
+  for (char c : v.text) {
+    if (c == '\'' || c == '"' || c == ' ' || c == '(' || c == ')' || c == ';' || c == '=' ||
+        c == '-' || c == '#' || c == '/' || c == '|' || c == '&' || c == '<' || c == '>' ||
+        c == '`' || c == '\t' || c == '\n' || c == '\r' || c == '+' || c == '*' || c == '@' ||
+        c == '%' || c == '!' || c == ',' || c == '\v' || c == '\f') {
+      candidate = true;
+      break;
+    }
+  }
+  if (!candidate) return;
+  SqliResult r = AnalyzeSqli(v.text, &scratch.sql_tokens);
+  if (r.confidence > 0.05f) {
+    Report(sink, v, Category::kSqli, r.confidence, r.rule, r.pos, std::min<std::size_t>(r.len, 64));
+  }
+}
+
+}  // namespace shieldx::detect

@@ -1,0 +1,266 @@
+#include "libs/detect/inspector.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "libs/detect/limits.h"
+#include "libs/detect/normalize.h"
+#include "libs/detect/text_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
+  }
+  return true;
+}
+
+// Detector selection per field.
+enum DetectorBit : uint32_t {
+  kDetSqli = 1 << 0,
+  kDetXss = 1 << 1,
+  kDetCmdi = 1 << 2,
+  kDetCode = 1 << 3,
+  kDetPath = 1 << 4,
+  kDetSsrf = 1 << 5,
+  kDetSsti = 1 << 6,
+  kDetJndi = 1 << 7,
+  kDetNosql = 1 << 8,
+  kDetLdap = 1 << 9,
+  kDetXxe = 1 << 10,
+  kDetCrlf = 1 << 11,
+  kDetMail = 1 << 12,
+  kDetAll = (1 << 13) - 1,
+};
+
+uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
+  switch (f.source) {
+    case Source::kRequest:
+    case Source::kMethod:
+      return 0;
+    case Source::kPath:
+      return kDetPath | kDetCrlf;
+    case Source::kPathSegment:
+      return kDetAll & ~(kDetPath | kDetXxe | kDetCrlf);
+    case Source::kHeader:
+      if (f.flags & kFieldStructured) return kDetJndi;
+      if (IEquals(f.name, "referer") || IEquals(f.name, "origin")) {
+        return kDetSqli | kDetXss | kDetCmdi | kDetCode | kDetJndi | kDetSsti;
+      }
+      if (IEquals(f.name, "user-agent")) return kDetAll & ~(kDetXxe | kDetPath | kDetLdap);
+      return kDetAll & ~kDetXxe;
+    case Source::kFileName:
+      return kDetPath | kDetCmdi | kDetXss | kDetSqli | kDetCode;
+    case Source::kBodyRaw:
+      if (parsed.body_kind == BodyKind::kXml) return kDetXxe;
+      if (parsed.body_kind == BodyKind::kJson) return 0;
+      return kDetAll;
+    case Source::kXml:
+      return kDetAll;
+    default:
+      return kDetAll & ~kDetXxe;
+  }
+}
+
+// Upload file names that are server-side scripts.
+bool IsScriptUploadName(std::string_view name) {
+  std::string lower(name.substr(0, 256));
+  for (char& c : lower) c = ToLowerAscii(c);
+  // Trailing dots/spaces are stripped by Windows file systems.
+  while (!lower.empty() && (lower.back() == '.' || lower.back() == ' ')) lower.pop_back();
+  for (std::string_view ext :
+       {".php",  ".php3",  ".php4",     ".php5", ".php7", ".phtml", ".pht", ".phar",
+        ".phps", ".inc",   ".jsp",      ".jspx", ".jsw",  ".jsv",   ".asp", ".aspx",
+        ".ashx", ".asmx",  ".cer",      ".asa",  ".cgi",  ".pl",    ".py",  ".rb",
+        ".sh",   ".shtml", ".htaccess", ".war",  ".cfm",  ".cfml",  ".exe", ".dll",
+        ".bat",  ".cmd",   ".ps1",      ".vbs",  ".hta",  ".svg"}) {
+    if (EndsWith(lower, ext)) return ext != ".svg" && ext != ".inc";
+    if (lower.find(std::string(ext) + ".") != std::string::npos && ext != ".svg" && ext != ".inc" &&
+        ext != ".pl" && ext != ".sh" && ext != ".py" && ext != ".rb" && ext != ".cer") {
+      return true;  // shell.php.jpg double extensions
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* ActionName(Action a) {
+  switch (a) {
+    case Action::kAllow:
+      return "allow";
+    case Action::kChallenge:
+      return "challenge";
+    case Action::kBlock:
+      return "block";
+  }
+  return "allow";
+}
+
+Scratch::Scratch() : arena_(limits::kArenaBlockBytes) {
+  detector_.arena = &arena_;
+  detector_.sql_tokens.reserve(256);
+}
+Scratch::~Scratch() = default;
+
+absl::StatusOr<std::unique_ptr<Inspector>> Inspector::Create(Profile profile) {
+  std::unique_ptr<Inspector> in(new Inspector(std::move(profile)));
+  in->protocol_policy_.allowed_methods = in->profile_.allowed_methods;
+  auto sigs = SignatureSet::Compile(in->profile_.custom_rules);
+  if (!sigs.ok()) return sigs.status();
+  in->signatures_ = std::move(*sigs);
+  return in;
+}
+
+std::unique_ptr<Scratch> Inspector::NewScratch() const {
+  auto s = std::make_unique<Scratch>();
+  s->signatures_ = signatures_->NewScratch();
+  return s;
+}
+
+void Inspector::RunDetectors(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const {
+  uint32_t dets = DetectorsFor(*v.field, parsed);
+  FindingSink& sink = s.sink_;
+  DetectorScratch& ds = s.detector_;
+  if (dets & kDetSqli) DetectSqli(v, ds, sink);
+  if (dets & kDetXss) DetectXss(v, ds, sink);
+  if (dets & kDetCmdi) DetectCmdi(v, ds, sink);
+  if (dets & kDetCode) DetectCodeInjection(v, ds, sink);
+  if (dets & kDetPath) DetectPathTraversal(v, ds, sink);
+  if (dets & kDetSsrf) DetectSsrfRfi(v, ds, sink);
+  if (dets & kDetSsti) DetectSsti(v, ds, sink);
+  if (dets & kDetJndi) DetectJndi(v, ds, sink);
+  if (dets & kDetNosql) DetectNosqli(v, ds, sink);
+  if (dets & kDetLdap) DetectLdapi(v, ds, sink);
+  if (dets & kDetXxe) DetectXxe(v, ds, sink);
+  if (dets & kDetCrlf) DetectHeaderInjection(v, ds, sink);
+  if (dets & kDetMail) DetectMailSsi(v, ds, sink);
+}
+
+void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Scratch& s) const {
+  if (field.value.empty()) return;
+  std::string_view value = field.value;
+  // Long values: attackers pad in front, so inspect the head and the tail.
+  std::string_view tail;
+  if (value.size() > limits::kMaxInspectedValueBytes) {
+    tail = value.substr(value.size() - limits::kMaxInspectedValueBytes / 2);
+    value = value.substr(0, limits::kMaxInspectedValueBytes / 2);
+  }
+  for (std::string_view part : {value, tail}) {
+    if (part.empty()) continue;
+    Normalized n = Normalize(part, s.arena_);
+    ValueView v{&field, n.text, n.lower, n.flags, 1.0f};
+    RunDetectors(v, parsed, s);
+    // Signature rules see the canonical value.
+    if (signatures_->size() > 0) {
+      signatures_->Match(n.text, field.source, *s.signatures_, &s.matches_);
+      for (unsigned id : s.matches_) {
+        const CustomRule& r = signatures_->rule(id);
+        s.sink_.Add(r.category, r.confidence, "custom." + r.id, field, n.text, 0,
+                    std::min<std::size_t>(n.text.size(), 64));
+      }
+    }
+    // Base64-wrapped payloads.
+    if (profile_.inspect_base64 && !(field.flags & kFieldStructured) &&
+        part.size() >= limits::kMinBase64Bytes && part.size() <= limits::kMaxBase64Bytes) {
+      std::string_view b64 = n.text;
+      std::size_t comma = b64.find(";base64,");
+      if (comma != std::string_view::npos) b64 = b64.substr(comma + 8);
+      std::string_view decoded = DecodePlausibleBase64(b64, s.arena_);
+      if (!decoded.empty()) {
+        Normalized d = Normalize(decoded, s.arena_);
+        ValueView dv{&field, d.text, d.lower, d.flags | kNormBase64, 0.95f};
+        RunDetectors(dv, parsed, s);
+      }
+    }
+  }
+  if (field.source == Source::kFileName && IsScriptUploadName(field.value)) {
+    s.sink_.Add(Category::kCodeInjection, 0.8f, "code.script-upload", field, field.value, 0,
+                field.value.size());
+  }
+}
+
+Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
+  s.arena_.Reset();
+  s.sink_.Clear();
+  ParseRequest(request, s.arena_, &s.parsed_);
+  const ParsedRequest& parsed = s.parsed_;
+
+  // Route.
+  const RouteProfile* route = nullptr;
+  for (const RouteProfile& r : profile_.routes) {
+    if (StartsWith(parsed.path, r.path_prefix)) {
+      route = &r;
+      break;
+    }
+  }
+  Sensitivity sensitivity =
+      route && route->sensitivity ? *route->sensitivity : profile_.sensitivity;
+  int block_threshold =
+      route && route->block_threshold ? *route->block_threshold : profile_.block_threshold;
+  int challenge_threshold = route && route->challenge_threshold ? *route->challenge_threshold
+                                                                : profile_.challenge_threshold;
+  uint32_t disabled = route && route->disabled_categories ? *route->disabled_categories
+                                                          : profile_.disabled_categories;
+  s.sink_.set_disabled_mask(disabled);
+
+  for (const Field& f : parsed.fields) InspectField(f, parsed, s);
+  // Upload-name headers (X-Filename and friends).
+  for (const Header& h : request.headers) {
+    std::string name(h.name);
+    for (char& c : name) c = ToLowerAscii(c);
+    if (name == "x-filename" || name == "x_filename" || name == "x.filename" ||
+        name == "x-file-name" || name == "x-upload-filename") {
+      if (IsScriptUploadName(h.value)) {
+        Field f{Source::kHeader, Part::kValue, 0, h.name, h.value};
+        s.sink_.Add(Category::kCodeInjection, 0.8f, "code.script-upload", f, h.value, 0,
+                    h.value.size());
+      }
+    }
+  }
+  DetectProtocol(request, parsed, protocol_policy_, s.sink_);
+  DetectScanner(request, parsed, s.sink_);
+  DetectSessionFixation(request, parsed, s.sink_);
+
+  // Score.
+  Verdict v;
+  v.route = route ? route->path_prefix : "";
+  float max_conf = 0;
+  int extra = 0;
+  for (int c = 0; c < kCategoryCount; ++c) {
+    float conf = s.sink_.max_confidence(static_cast<Category>(c));
+    if (conf >= 0.3f) {
+      v.categories |= 1u << c;
+      if (max_conf > 0) ++extra;
+    }
+    max_conf = std::max(max_conf, conf);
+  }
+  int base = static_cast<int>(max_conf * 10.0f + 0.0001f);
+  v.score = base > 0 ? std::max(0, base + SensitivityOffset(sensitivity) + std::min(extra, 3)) : 0;
+  if (v.score >= block_threshold && block_threshold > 0) {
+    v.action = Action::kBlock;
+  } else if (challenge_threshold > 0 && v.score >= challenge_threshold) {
+    v.action = Action::kChallenge;
+  }
+  v.findings = s.sink_.findings();
+  std::sort(v.findings.begin(), v.findings.end(),
+            [](const Finding& a, const Finding& b) { return a.confidence > b.confidence; });
+  if (!v.findings.empty()) {
+    const Finding& top = v.findings.front();
+    v.explanation = absl::StrCat(
+        ActionName(v.action), ": ", CategoryName(top.category), " (", top.rule, ", confidence ",
+        static_cast<int>(top.confidence * 100 + 0.5f), "%) in ", SourceName(top.source),
+        top.part == Part::kName ? " name" : "", top.field.empty() ? "" : " \"", top.field,
+        top.field.empty() ? "" : "\"", top.excerpt.empty() ? "" : ": ", top.excerpt, "; score ",
+        v.score, " vs block threshold ", block_threshold, " at sensitivity ",
+        SensitivityName(sensitivity));
+  } else {
+    v.explanation = "allow: no findings";
+  }
+  return v;
+}
+
+}  // namespace shieldx::detect

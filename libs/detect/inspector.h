@@ -1,0 +1,86 @@
+// The detection engine's entry point.
+//
+//   auto inspector = Inspector::Create(Profile::Default());   // once; immutable
+//   auto scratch = (*inspector)->NewScratch();                // once per thread
+//   Verdict v = (*inspector)->Inspect(request, *scratch);     // per request
+//
+// Inspect parses the request (parser.h), normalises every field (normalize.h), runs the
+// detectors that apply to the field's source, the request-level detectors (protocol,
+// scanners, session fixation) and the profile's signature rules, then scores the findings
+// under the route's sensitivity (profile.h) and decides allow / challenge / block.
+//
+// Thread-safety: Inspector is immutable after Create and may be shared by any number of
+// threads; a Scratch must not be used by two threads at once. Inspect never fails: limits
+// cut inspection short and are reported as protocol findings.
+#ifndef SHIELDX_LIBS_DETECT_INSPECTOR_H_
+#define SHIELDX_LIBS_DETECT_INSPECTOR_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/detect/arena.h"
+#include "libs/detect/detector.h"
+#include "libs/detect/finding.h"
+#include "libs/detect/parser.h"
+#include "libs/detect/profile.h"
+#include "libs/detect/protocol.h"
+#include "libs/detect/request.h"
+#include "libs/detect/signatures.h"
+
+namespace shieldx::detect {
+
+enum class Action : uint8_t { kAllow, kChallenge, kBlock };
+const char* ActionName(Action a);
+
+struct Verdict {
+  Action action = Action::kAllow;
+  int score = 0;
+  uint32_t categories = 0;        // bit per Category with a finding of confidence >= 0.3
+  std::vector<Finding> findings;  // strongest first, bounded by limits::kMaxFindings
+  std::string explanation;        // one line a human can act on
+  std::string route;              // matched route prefix ("" = profile default)
+};
+
+class Inspector;
+
+// Per-thread reusable state. Create with Inspector::NewScratch.
+class Scratch {
+ public:
+  Scratch();
+  ~Scratch();
+
+ private:
+  friend class Inspector;
+  Arena arena_;
+  ParsedRequest parsed_;
+  FindingSink sink_;
+  DetectorScratch detector_;
+  std::unique_ptr<SignatureScratch> signatures_;
+  std::vector<unsigned> matches_;
+};
+
+class Inspector {
+ public:
+  // Fails with InvalidArgument when a custom rule does not compile.
+  static absl::StatusOr<std::unique_ptr<Inspector>> Create(Profile profile);
+
+  std::unique_ptr<Scratch> NewScratch() const;
+  Verdict Inspect(const HttpRequest& request, Scratch& scratch) const;
+
+  const Profile& profile() const { return profile_; }
+
+ private:
+  explicit Inspector(Profile profile) : profile_(std::move(profile)) {}
+  void InspectField(const Field& field, const ParsedRequest& parsed, Scratch& s) const;
+  void RunDetectors(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const;
+
+  Profile profile_;
+  ProtocolPolicy protocol_policy_;
+  std::unique_ptr<SignatureSet> signatures_;
+};
+
+}  // namespace shieldx::detect
+
+#endif  // SHIELDX_LIBS_DETECT_INSPECTOR_H_

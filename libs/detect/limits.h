@@ -1,0 +1,71 @@
+// Limits of the detection engine. Every input the engine touches is bounded by a name here or
+// in libs/base/limits.h; a request beyond a limit is inspected up to the limit and the overflow
+// is itself reported (protocol finding), never silently ignored.
+#ifndef SHIELDX_LIBS_DETECT_LIMITS_H_
+#define SHIELDX_LIBS_DETECT_LIMITS_H_
+
+#include <cstddef>
+
+#include "libs/base/limits.h"
+
+namespace shieldx::detect::limits {
+
+using shieldx::limits::kMaxArgs;
+using shieldx::limits::kMaxConfigFileBytes;
+using shieldx::limits::kMaxHeaderBytes;
+using shieldx::limits::kMaxHeaderCount;
+using shieldx::limits::kMaxInspectedBodyBytes;
+using shieldx::limits::kMaxUriBytes;
+
+// Fields (values and names) extracted from one request: args + headers + cookies + path
+// segments + JSON/XML/multipart leaves. Beyond it the rest is not inspected and reported.
+inline constexpr std::size_t kMaxFields = 1024;
+// Path segments considered individually.
+inline constexpr std::size_t kMaxPathSegments = 64;
+// Cookies in one request.
+inline constexpr std::size_t kMaxCookies = 128;
+// Multipart parts in one body.
+inline constexpr std::size_t kMaxMultipartParts = 64;
+// Headers inside one multipart part.
+inline constexpr std::size_t kMaxPartHeaders = 16;
+// JSON/XML nesting depth parsed; deeper content is inspected as raw text.
+inline constexpr std::size_t kMaxJsonDepth = 32;
+inline constexpr std::size_t kMaxXmlDepth = 32;
+// Bytes of a JSON path / XML element path kept as a field name.
+inline constexpr std::size_t kMaxFieldNameBytes = 256;
+// Nested container parsing (JSON in a multipart part, form in a JSON string ...).
+inline constexpr int kMaxNestedBodyDepth = 2;
+
+// Normalisation.
+// Percent-decoding passes (double/triple encoding); a value still changing after that is
+// reported as an evasion signal.
+inline constexpr int kMaxUrlDecodePasses = 3;
+// HTML-entity / JS-escape decoding passes.
+inline constexpr int kMaxEntityDecodePasses = 2;
+// Bytes of one value that the normaliser and detectors look at.
+inline constexpr std::size_t kMaxInspectedValueBytes = 64 * 1024;
+// Base64 is tried only on values of this size range (smaller is never meaningful, larger is
+// an upload, not an argument).
+inline constexpr std::size_t kMinBase64Bytes = 12;
+inline constexpr std::size_t kMaxBase64Bytes = 16 * 1024;
+
+// Detectors.
+// SQL tokens analysed per value and context.
+inline constexpr std::size_t kMaxSqlTokens = 2048;
+// Parse attempts (start positions) per value in the SQL analyser.
+inline constexpr std::size_t kMaxSqlParseStarts = 32;
+// Findings kept per request (the score is computed from all; only these are reported).
+inline constexpr std::size_t kMaxFindings = 32;
+// Bytes of an offending excerpt shown in a finding (after escaping).
+inline constexpr std::size_t kMaxExcerptBytes = 80;
+
+// Signature rules.
+inline constexpr std::size_t kMaxCustomRules = 10000;
+inline constexpr std::size_t kMaxRulePatternBytes = 4096;
+
+// Arena block size; a request usually fits in the first block.
+inline constexpr std::size_t kArenaBlockBytes = 256 * 1024;
+
+}  // namespace shieldx::detect::limits
+
+#endif  // SHIELDX_LIBS_DETECT_LIMITS_H_

@@ -1,0 +1,326 @@
+// Smaller injection classes: NoSQL operators, LDAP filter breaks, XML external entities,
+// CRLF / header injection, mail-protocol and server-side-include injection, GraphQL
+// introspection.
+#include <algorithm>
+
+#include "libs/detect/detector.h"
+#include "libs/detect/text_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+struct Best {
+  float score = 0;
+  const char* rule = "";
+  std::size_t pos = 0;
+  std::size_t len = 0;
+  void Up(float s, const char* r, std::size_t p, std::size_t l) {
+    if (s > score) {
+      score = s;
+      rule = r;
+      pos = p;
+      len = l;
+    }
+  }
+};
+
+// MongoDB query and aggregation operators.
+constexpr std::string_view kMongoOps[] = {
+    "$ne",         "$eq",          "$gt",        "$gte",  "$lt",   "$lte",     "$in",  "$nin",
+    "$regex",      "$where",       "$exists",    "$or",   "$and",  "$not",     "$nor", "$expr",
+    "$function",   "$accumulator", "$elemmatch", "$size", "$type", "$mod",     "$all", "$text",
+    "$jsonschema", "$lookup",      "$merge",     "$out",  "$eval", "$options",
+};
+
+}  // namespace
+
+void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  (void)scratch;
+  std::string_view lower = v.lower;
+  const std::size_t n = lower.size();
+  Best b;
+  bool is_name = v.field->part == Part::kName;
+  if (lower.find('$') != std::string_view::npos) {
+    for (std::string_view op : kMongoOps) {
+      for (std::size_t p = lower.find(op); p != std::string_view::npos; p = lower.find(op, p + 1)) {
+        std::size_t e = p + op.size();
+        if (e < n && IsIdentChar(static_cast<unsigned char>(lower[e]))) continue;
+        if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
+        bool js_op = op == "$where" || op == "$function" || op == "$accumulator" || op == "$eval";
+        char before = p > 0 ? lower[p - 1] : '\0';
+        std::size_t after = SkipSpaces(lower, e);
+        char next = after < n ? lower[after] : '\0';
+        // user[$ne]=x (name), {"$gt": ""}, $where: '...', JSON key "$ne"
+        bool structural = before == '[' || before == '{' || before == '"' || before == '\'' ||
+                          before == ',' || before == ' ' || next == ':' || next == ']' ||
+                          next == '"' || (is_name && p == 0) ||
+                          (v.field->source == Source::kJson && v.field->part == Part::kName);
+        if (!structural) continue;
+        float s = js_op ? 0.9f : 0.8f;
+        if (is_name && p == 0 && !js_op) s = 0.8f;
+        b.Up(s, js_op ? "nosqli.js-operator" : "nosqli.operator", p, op.size() + 16);
+      }
+    }
+  }
+  // Server-side JavaScript in Mongo queries: db.x.find(...), this.password.match(...),
+  // ';return true;var a=', sleep loops.
+  for (std::string_view w : {"db.getcollection", "db.collection", "this.password", "this.username",
+                             "return true", "return 1==1", "sleep(", "tojson(", "db.eval",
+                             ".insert({", ".find({", ".remove({", ".drop()", "mapreduce"}) {
+    std::size_t p = lower.find(w);
+    if (p == std::string_view::npos) continue;
+    float s = 0.55f;
+    if (w == "db.getcollection" || w == "db.eval" || w == ".insert({" || w == ".remove({" ||
+        w == ".drop()" || w == "mapreduce") {
+      s = 0.8f;
+    }
+    if (w == "return true" || w == "return 1==1") {
+      std::size_t semi = lower.rfind(';', p);
+      s = semi != std::string_view::npos ? 0.75f : 0.4f;
+    }
+    if (w == "sleep(") continue;  // handled by SQLi/JS detectors
+    b.Up(s, "nosqli.server-js", p, w.size() + 16);
+  }
+  if (StartsWith(lower, "db.") && lower.find('(') != std::string_view::npos) {
+    b.Up(0.75f, "nosqli.server-js", 0, std::min<std::size_t>(n, 40));
+  }
+  // Busy loops used for time-based inference: do{...}while(...), new Date() comparisons.
+  if (lower.find("new date()") != std::string_view::npos &&
+      (lower.find("while(") != std::string_view::npos ||
+       lower.find("while (") != std::string_view::npos)) {
+    b.Up(0.85f, "nosqli.time-loop", lower.find("new date()"), 32);
+  }
+  if (b.score > 0) Report(sink, v, Category::kNosqli, b.score, b.rule, b.pos, b.len);
+}
+
+void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  (void)scratch;
+  std::string_view lower = v.lower;
+  const std::size_t n = lower.size();
+  if (lower.find('(') == std::string_view::npos && lower.find(')') == std::string_view::npos) {
+    // extensible match without parentheses: userPassword:2.5.13.18:=123
+    std::size_t p = lower.find(":=");
+    if (p != std::string_view::npos && p > 0) {
+      std::size_t colon = lower.rfind(':', p - 1);
+      if (colon != std::string_view::npos && colon > 0 && p - colon > 2) {
+        std::string_view oid = lower.substr(colon + 1, p - colon - 1);
+        bool dotted = oid.find('.') != std::string_view::npos;
+        for (char c : oid)
+          dotted = dotted && (IsAsciiDigit(static_cast<unsigned char>(c)) || c == '.');
+        if (dotted) Report(sink, v, Category::kLdapi, 0.8f, "ldapi.extensible-match", 0, p + 2);
+      }
+    }
+    return;
+  }
+  Best b;
+  // A filter component: "(" [&|!]* attr op value. Count components and look for a
+  // closing-then-opening sequence that breaks out of the application's filter.
+  auto component_at = [&](std::size_t i) -> int {  // 2: (attr=..., 1: (& (| (!, 0: none
+    std::size_t k = SkipSpaces(lower, i);
+    if (k >= n) return 0;
+    if (lower[k] == '&' || lower[k] == '|' || lower[k] == '!') return 1;
+    std::size_t a = k;
+    while (k < n && (IsAsciiAlnum(static_cast<unsigned char>(lower[k])) || lower[k] == '-' ||
+                     lower[k] == '.' || lower[k] == ';' || lower[k] == '_')) {
+      ++k;
+    }
+    if (k == a) return 0;
+    k = SkipSpaces(lower, k);
+    if (k < n &&
+        (lower[k] == '=' ||
+         (k + 1 < n && (lower[k] == '~' || lower[k] == '>' || lower[k] == '<' || lower[k] == ':') &&
+          lower[k + 1] == '='))) {
+      return 2;
+    }
+    return 0;
+  };
+  int components = 0;
+  bool wildcard_attr = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (lower[i] != '(') continue;
+    int c = component_at(i + 1);
+    if (c == 0) continue;
+    ++components;
+    if (c == 2) {
+      std::size_t eq = lower.find('=', i);
+      if (eq != std::string_view::npos && eq + 1 < n && lower[eq + 1] == '*') wildcard_attr = true;
+    }
+    // ")(" or ")" + spaces + "(" right before a component: breaking out of a filter.
+    std::size_t b0 = i;
+    while (b0 > 0 && IsSpaceChar(static_cast<unsigned char>(lower[b0 - 1]))) --b0;
+    if (b0 > 0 && lower[b0 - 1] == ')') {
+      b.Up(c == 2 ? 0.85f : 0.8f, "ldapi.filter-break", b0 - 1,
+           std::min<std::size_t>(n - b0 + 1, 48));
+    }
+    if (b0 > 0 && lower[b0 - 1] == '*' && b0 >= 2 && lower[b0 - 2] != '(') {
+      b.Up(0.75f, "ldapi.filter-break", b0 - 1, 32);
+    }
+  }
+  // Whole-filter values: (&(uid=admin)(!(...))) and *(|(objectclass=*))
+  if (components >= 2) b.Up(0.75f, "ldapi.filter-injection", 0, std::min<std::size_t>(n, 48));
+  if (components >= 1 && wildcard_attr &&
+      (lower.find("(|") != std::string_view::npos || lower.find("(&") != std::string_view::npos)) {
+    b.Up(0.85f, "ldapi.filter-injection", 0, std::min<std::size_t>(n, 48));
+  }
+  // A value that closes the application's filter and opens a new operator: "x)(|", "x)(&"
+  for (std::string_view w :
+       {")(|", ")(&", ")(!", ")|(", ")&(", "*)(", "))(", ") (|", ") (&", ")\t(|", ")\t(&"}) {
+    std::size_t p = lower.find(w);
+    if (p != std::string_view::npos && p > 0) b.Up(0.75f, "ldapi.filter-break", p, 24);
+  }
+  // Trailing operators: "admin)(|" at the end, "test) ( & "
+  {
+    std::size_t e = n;
+    while (e > 0 && IsSpaceChar(static_cast<unsigned char>(lower[e - 1]))) --e;
+    if (e >= 2 && (lower[e - 1] == '|' || lower[e - 1] == '&' || lower[e - 1] == '!')) {
+      std::size_t k = e - 1;
+      while (k > 0 && IsSpaceChar(static_cast<unsigned char>(lower[k - 1]))) --k;
+      if (k > 0 && lower[k - 1] == '(') {
+        std::size_t j = k - 1;
+        while (j > 0 && IsSpaceChar(static_cast<unsigned char>(lower[j - 1]))) --j;
+        if (j > 0 && lower[j - 1] == ')') b.Up(0.8f, "ldapi.filter-break", j - 1, e - j + 1);
+      }
+    }
+  }
+  if (b.score > 0) Report(sink, v, Category::kLdapi, b.score, b.rule, b.pos, b.len);
+}
+
+void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  (void)scratch;
+  std::string_view lower = v.lower;
+  if (lower.find("<!") == std::string_view::npos &&
+      lower.find("xinclude") == std::string_view::npos &&
+      lower.find("xi:include") == std::string_view::npos &&
+      lower.find("<xsl:") == std::string_view::npos) {
+    return;
+  }
+  Best b;
+  std::size_t ent = lower.find("<!entity");
+  std::size_t doc = lower.find("<!doctype");
+  if (ent != std::string_view::npos) {
+    std::string_view rest = lower.substr(ent, 512);
+    bool external = rest.find("system") != std::string_view::npos ||
+                    rest.find("public") != std::string_view::npos;
+    bool parameter = rest.size() > 9 && rest.find('%') != std::string_view::npos;
+    b.Up(external ? 0.95f : (parameter ? 0.9f : 0.8f),
+         external ? "xxe.external-entity" : "xxe.entity-declaration", ent, 64);
+  }
+  if (doc != std::string_view::npos) {
+    std::string_view rest = lower.substr(doc, 512);
+    if (rest.find("system") != std::string_view::npos ||
+        rest.find("public") != std::string_view::npos) {
+      b.Up(0.85f, "xxe.external-dtd", doc, 64);
+    } else if (rest.find('[') != std::string_view::npos) {
+      b.Up(0.6f, "xxe.internal-subset", doc, 64);
+    }
+  }
+  if (lower.find("xi:include") != std::string_view::npos ||
+      lower.find("w3.org/2001/xinclude") != std::string_view::npos) {
+    b.Up(0.85f, "xxe.xinclude", lower.find("xi"), 48);
+  }
+  if (lower.find("<xsl:") != std::string_view::npos &&
+      (lower.find("document(") != std::string_view::npos ||
+       lower.find("system-property") != std::string_view::npos ||
+       lower.find("php:function") != std::string_view::npos ||
+       lower.find("xsl:include") != std::string_view::npos)) {
+    b.Up(0.8f, "xxe.xslt", lower.find("<xsl:"), 48);
+  }
+  if (b.score > 0) Report(sink, v, Category::kXxe, b.score, b.rule, b.pos, b.len);
+}
+
+void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  (void)scratch;
+  std::string_view lower = v.lower;
+  const std::size_t n = lower.size();
+  std::size_t p = lower.find_first_of("\r\n");
+  if (p == std::string_view::npos) return;
+  Best b;
+  for (; p != std::string_view::npos && p < n; p = lower.find_first_of("\r\n", p + 1)) {
+    std::size_t k = p;
+    while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
+    // A header line "Name: value" after the line break.
+    std::size_t name_end = k;
+    while (name_end < n && (IsAsciiAlnum(static_cast<unsigned char>(lower[name_end])) ||
+                            lower[name_end] == '-' || lower[name_end] == '_')) {
+      ++name_end;
+    }
+    std::size_t colon = SkipSpaces(lower, name_end);
+    // Remote-addr%0d%0d%0d: foo (CR runs before the colon)
+    while (colon < n && lower[colon] == '\r') ++colon;
+    if (name_end > k && colon < n && lower[colon] == ':') {
+      std::string_view name = lower.substr(k, name_end - k);
+      bool known = name == "set-cookie" || name == "location" || name == "content-length" ||
+                   name == "content-type" || name == "refresh" || name == "x-xss-protection" ||
+                   name == "access-control-allow-origin" || name == "transfer-encoding" ||
+                   name == "host" || name == "cookie" || name == "link" ||
+                   name == "content-security-policy" || name == "remote-addr" ||
+                   name == "x-forwarded-for" || name == "x-forwarded-host";
+      b.Up(known ? 0.9f : 0.75f, "protocol.header-injection", p, name_end - p + 16);
+    }
+    // Blank line followed by markup: response splitting with a body.
+    if (k < n && k - p >= 2 && lower[k] == '<') b.Up(0.85f, "protocol.response-splitting", p, 24);
+    // A request line smuggled into a value: "GET / HTTP/1.1"
+    std::string_view rest = lower.substr(k);
+    for (std::string_view m : {"get ", "post ", "put ", "head ", "delete "}) {
+      if (StartsWith(rest, m) && rest.find(" http/") != std::string_view::npos) {
+        b.Up(0.85f, "protocol.request-smuggling", p, 32);
+      }
+    }
+  }
+  if (b.score > 0) Report(sink, v, Category::kProtocol, b.score, b.rule, b.pos, b.len);
+}
+
+void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  (void)scratch;
+  std::string_view lower = v.lower;
+  const std::size_t n = lower.size();
+  Best b;
+  // Server-side includes.
+  for (std::size_t p = lower.find("<!--#"); p != std::string_view::npos;
+       p = lower.find("<!--#", p + 1)) {
+    std::string_view rest = lower.substr(p + 5);
+    for (std::string_view d : {"exec", "include", "echo", "config", "printenv", "set", "fsize",
+                               "flastmod", "if", "elif"}) {
+      if (StartsWith(rest, d))
+        b.Up(d == "exec" || d == "include" ? 0.92f : 0.8f, "ssi.directive", p, 32);
+    }
+  }
+  // SMTP / IMAP / POP3 commands after a line break.
+  std::size_t p = lower.find_first_of("\r\n");
+  for (; p != std::string_view::npos && p < n; p = lower.find_first_of("\r\n", p + 1)) {
+    std::size_t k = p;
+    while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
+    std::string_view rest = lower.substr(k);
+    // IMAP: a tag then a command.
+    std::size_t sp = rest.find(' ');
+    std::string_view cmd = sp == std::string_view::npos ? rest : rest.substr(sp + 1);
+    for (std::string_view c :
+         {"capability", "fetch ", "login ", "logout", "select ", "examine ", "list ", "lsub ",
+          "store ", "copy ", "uid ", "append ", "delete ", "rename ", "create ", "search ", "noop",
+          "starttls", "authenticate"}) {
+      if (sp != std::string_view::npos && sp > 0 && sp <= 8 && StartsWith(cmd, c)) {
+        b.Up(0.85f, "mail.imap-command", p, 32);
+      }
+    }
+    for (std::string_view c :
+         {"rcpt to:", "mail from:", "data\r",    "data\n",       "quit",       "helo ",
+          "ehlo ",    "vrfy ",      "expn ",     "rset",         "auth login", "user ",
+          "pass ",    "retr ",      "dele ",     "bcc:",         "cc:",        "to:",
+          "subject:", "from:",      "reply-to:", "content-type:"}) {
+      if (StartsWith(rest, c)) {
+        bool header = c.back() == ':' && c != "rcpt to:" && c != "mail from:";
+        b.Up(header ? 0.75f : 0.85f, header ? "mail.header-injection" : "mail.smtp-command", p, 32);
+      }
+    }
+    if (rest.empty() && k > p) continue;
+  }
+  if (b.score > 0) Report(sink, v, Category::kMailInjection, b.score, b.rule, b.pos, b.len);
+  // GraphQL introspection.
+  std::size_t g = lower.find("__schema");
+  if (g == std::string_view::npos) g = lower.find("__type");
+  if (g != std::string_view::npos && lower.find('{') != std::string_view::npos) {
+    Report(sink, v, Category::kApiAbuse, 0.65f, "graphql.introspection", g, 24);
+  }
+}
+
+}  // namespace shieldx::detect

@@ -1,0 +1,1022 @@
+#include "libs/detect/parser.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "libs/detect/limits.h"
+#include "libs/detect/normalize.h"
+
+namespace shieldx::detect {
+namespace {
+
+inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool IStartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && IEquals(s.substr(0, prefix.size()), prefix);
+}
+
+std::size_t IFind(std::string_view hay, std::string_view needle, std::size_t from = 0) {
+  if (needle.empty() || hay.size() < needle.size()) return std::string_view::npos;
+  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
+    if (IEquals(hay.substr(i, needle.size()), needle)) return i;
+  }
+  return std::string_view::npos;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool IsTokenChar(unsigned char c) {
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+}
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (!IsTokenChar(c)) return false;
+  }
+  return true;
+}
+
+void AddField(ParsedRequest* out, Source source, Part part, std::string_view name,
+              std::string_view value, uint16_t flags = 0) {
+  if (out->fields.size() >= limits::kMaxFields) {
+    out->anomalies |= kAnomalyFieldsOverflow;
+    return;
+  }
+  out->fields.push_back(Field{source, part, flags, name, value});
+}
+
+// Records UTF-8 problems of a decoded argument.
+void CheckUtf8(std::string_view s, ParsedRequest* out) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n;) {
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      if (c == 0) out->anomalies |= kAnomalyNulInArgs;
+      ++i;
+      continue;
+    }
+    std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (len == 0 || i + len > n || c > 0xF4) {
+      out->anomalies |= kAnomalyInvalidUtf8;
+      ++i;
+      continue;
+    }
+    bool ok = true;
+    for (std::size_t k = 1; k < len; ++k) ok = ok && (p[i + k] & 0xC0) == 0x80;
+    if (!ok) {
+      out->anomalies |= kAnomalyInvalidUtf8;
+      ++i;
+      continue;
+    }
+    if (c == 0xC0 || c == 0xC1 || (c == 0xE0 && p[i + 1] < 0xA0) ||
+        (c == 0xF0 && p[i + 1] < 0x90)) {
+      out->anomalies |= kAnomalyOverlongUtf8;
+    }
+    i += len;
+  }
+}
+
+std::string_view DecodeArg(std::string_view raw, bool plus, Arena& arena, ParsedRequest* out) {
+  uint32_t flags = 0;
+  std::string_view v = PercentDecode(raw, plus, /*percent_u=*/true, arena, &flags);
+  if (flags & kNormInvalidPercent) out->anomalies |= kAnomalyInvalidPercent;
+  if (flags & kNormPercentU) out->anomalies |= kAnomalyPercentU;
+  if (v.data() != raw.data()) CheckUtf8(v, out);
+  return v;
+}
+
+// Value of a `;`-separated parameter (`boundary=`, `charset=`, `name=`) in a header value,
+// quotes removed. Empty when absent.
+std::string_view HeaderParam(std::string_view value, std::string_view param) {
+  std::size_t pos = 0;
+  while (pos < value.size()) {
+    std::size_t semi = value.find(';', pos);
+    if (semi == std::string_view::npos) return {};
+    std::size_t start = semi + 1;
+    while (start < value.size() && (value[start] == ' ' || value[start] == '\t')) ++start;
+    if (IStartsWith(value.substr(start), param) && start + param.size() < value.size() &&
+        value[start + param.size()] == '=') {
+      std::size_t v = start + param.size() + 1;
+      if (v < value.size() && value[v] == '"') {
+        std::size_t end = value.find('"', v + 1);
+        if (end == std::string_view::npos) end = value.size();
+        return value.substr(v + 1, end - v - 1);
+      }
+      std::size_t end = value.find(';', v);
+      if (end == std::string_view::npos) end = value.size();
+      return Trim(value.substr(v, end - v));
+    }
+    pos = start;
+  }
+  return {};
+}
+
+std::string_view MediaType(std::string_view content_type, Arena& arena) {
+  std::size_t semi = content_type.find(';');
+  std::string_view t = Trim(content_type.substr(0, semi));
+  return AsciiLower(t, arena);
+}
+
+bool IsJsonType(std::string_view mt) {
+  return mt == "application/json" || mt == "text/json" ||
+         (mt.size() > 5 && mt.substr(mt.size() - 5) == "+json") || mt == "application/x-json" ||
+         mt == "application/csp-report" || mt == "application/reports+json";
+}
+bool IsXmlType(std::string_view mt) {
+  return mt == "application/xml" || mt == "text/xml" ||
+         (mt.size() > 4 && mt.substr(mt.size() - 4) == "+xml");
+}
+
+std::string_view FirstNonSpace(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
+  return s.substr(i);
+}
+
+bool LooksLikeForm(std::string_view s) {
+  // name=value[&name=value] with a token-ish first name.
+  std::size_t eq = s.find('=');
+  if (eq == 0 || eq == std::string_view::npos || eq > 256) return false;
+  for (std::size_t i = 0; i < eq; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c <= 0x20 || c == '<' || c == '{' || c == '"') return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- JSON
+
+class JsonParser {
+ public:
+  JsonParser(std::string_view text, Source source, Arena& arena, ParsedRequest* out)
+      : s_(text), source_(source), arena_(arena), out_(out) {}
+
+  void Parse() {
+    SkipWs();
+    if (!Value(0)) {
+      out_->anomalies |= kAnomalyJsonMalformed;
+      // Keep whatever is left visible to detectors.
+      if (pos_ < s_.size()) AddField(out_, source_, Part::kValue, "(json-rest)", s_.substr(pos_));
+      return;
+    }
+    SkipWs();
+    if (pos_ != s_.size()) out_->anomalies |= kAnomalyJsonMalformed;
+  }
+
+ private:
+  void SkipWs() {
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+
+  std::string_view PathName() { return arena_.Copy(std::string_view(path_, path_len_)); }
+
+  void PushPath(std::string_view seg, bool index) {
+    saved_.push_back(path_len_);
+    if (path_len_ > 0 && !index && path_len_ < sizeof(path_)) path_[path_len_++] = '.';
+    std::size_t n = std::min(seg.size(), sizeof(path_) - path_len_);
+    std::memcpy(path_ + path_len_, seg.data(), n);
+    path_len_ += n;
+  }
+  void PopPath() {
+    path_len_ = saved_.back();
+    saved_.pop_back();
+  }
+
+  bool String(std::string_view* out) {
+    // pos_ at opening quote.
+    ++pos_;
+    std::size_t start = pos_;
+    bool escaped = false;
+    while (pos_ < s_.size() && s_[pos_] != '"') {
+      if (s_[pos_] == '\\') {
+        escaped = true;
+        ++pos_;
+      }
+      ++pos_;
+    }
+    if (pos_ >= s_.size()) return false;
+    std::string_view raw = s_.substr(start, pos_ - start);
+    ++pos_;
+    if (!escaped) {
+      *out = raw;
+      return true;
+    }
+    char* buf = arena_.Allocate(raw.size());
+    std::size_t o = 0;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      char c = raw[i];
+      if (c != '\\' || i + 1 >= raw.size()) {
+        buf[o++] = c;
+        continue;
+      }
+      char e = raw[++i];
+      switch (e) {
+        case 'n':
+          buf[o++] = '\n';
+          break;
+        case 't':
+          buf[o++] = '\t';
+          break;
+        case 'r':
+          buf[o++] = '\r';
+          break;
+        case 'b':
+          buf[o++] = '\b';
+          break;
+        case 'f':
+          buf[o++] = '\f';
+          break;
+        case 'u': {
+          uint32_t cp = 0;
+          bool ok = i + 4 < raw.size();
+          for (int k = 1; ok && k <= 4; ++k) {
+            char h = raw[i + k];
+            int v = (h >= '0' && h <= '9')                     ? h - '0'
+                    : ((h | 0x20) >= 'a' && (h | 0x20) <= 'f') ? (h | 0x20) - 'a' + 10
+                                                               : -1;
+            if (v < 0) ok = false;
+            cp = cp * 16 + static_cast<uint32_t>(v);
+          }
+          if (!ok) {
+            buf[o++] = 'u';
+            break;
+          }
+          i += 4;
+          // Surrogate pair.
+          if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < raw.size() && raw[i + 1] == '\\' &&
+              raw[i + 2] == 'u') {
+            uint32_t lo = 0;
+            bool ok2 = true;
+            for (int k = 3; ok2 && k <= 6; ++k) {
+              char h = raw[i + k];
+              int v = (h >= '0' && h <= '9')                     ? h - '0'
+                      : ((h | 0x20) >= 'a' && (h | 0x20) <= 'f') ? (h | 0x20) - 'a' + 10
+                                                                 : -1;
+              if (v < 0) ok2 = false;
+              lo = lo * 16 + static_cast<uint32_t>(v);
+            }
+            if (ok2 && lo >= 0xDC00 && lo <= 0xDFFF) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+              i += 6;
+            }
+          }
+          o += EncodeUtf8(cp, buf + o);
+          break;
+        }
+        default:
+          buf[o++] = e;
+      }
+    }
+    arena_.ShrinkLast(buf, o);
+    *out = {buf, o};
+    return true;
+  }
+
+  bool Value(std::size_t depth) {
+    if (depth > limits::kMaxJsonDepth) {
+      out_->anomalies |= kAnomalyJsonTooDeep;
+      return false;
+    }
+    SkipWs();
+    if (pos_ >= s_.size()) return false;
+    char c = s_[pos_];
+    if (c == '{') return Object(depth);
+    if (c == '[') return Array(depth);
+    if (c == '"') {
+      std::string_view v;
+      if (!String(&v)) return false;
+      AddField(out_, source_, Part::kValue, PathName(), v);
+      return true;
+    }
+    // number / true / false / null
+    std::size_t start = pos_;
+    while (pos_ < s_.size() && s_[pos_] != ',' && s_[pos_] != '}' && s_[pos_] != ']' &&
+           s_[pos_] != ' ' && s_[pos_] != '\n' && s_[pos_] != '\r' && s_[pos_] != '\t') {
+      ++pos_;
+    }
+    if (pos_ == start) return false;
+    std::string_view lit = s_.substr(start, pos_ - start);
+    bool known = lit == "true" || lit == "false" || lit == "null";
+    if (!known) {
+      for (char ch : lit) {
+        if (!((ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' ||
+              ch == 'E')) {
+          return false;
+        }
+      }
+    }
+    AddField(out_, source_, Part::kValue, PathName(), lit, kFieldNumericJson);
+    return true;
+  }
+
+  bool Object(std::size_t depth) {
+    ++pos_;
+    SkipWs();
+    if (pos_ < s_.size() && s_[pos_] == '}') {
+      ++pos_;
+      return true;
+    }
+    while (pos_ < s_.size()) {
+      SkipWs();
+      if (pos_ >= s_.size() || s_[pos_] != '"') return false;
+      std::string_view key;
+      if (!String(&key)) return false;
+      PushPath(key, false);
+      AddField(out_, source_, Part::kName, PathName(), key);
+      SkipWs();
+      if (pos_ >= s_.size() || s_[pos_] != ':') return false;
+      ++pos_;
+      if (!Value(depth + 1)) return false;
+      PopPath();
+      SkipWs();
+      if (pos_ < s_.size() && s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < s_.size() && s_[pos_] == '}') {
+        ++pos_;
+        return true;
+      }
+      return false;
+    }
+    return false;
+  }
+
+  bool Array(std::size_t depth) {
+    ++pos_;
+    SkipWs();
+    if (pos_ < s_.size() && s_[pos_] == ']') {
+      ++pos_;
+      return true;
+    }
+    std::size_t index = 0;
+    while (pos_ < s_.size()) {
+      char buf[24];
+      int n = snprintf(buf, sizeof(buf), "[%zu]", index++);
+      PushPath(std::string_view(buf, static_cast<std::size_t>(n)), true);
+      if (!Value(depth + 1)) return false;
+      PopPath();
+      SkipWs();
+      if (pos_ < s_.size() && s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < s_.size() && s_[pos_] == ']') {
+        ++pos_;
+        return true;
+      }
+      return false;
+    }
+    return false;
+  }
+
+  std::string_view s_;
+  Source source_;
+  Arena& arena_;
+  ParsedRequest* out_;
+  std::size_t pos_ = 0;
+  char path_[limits::kMaxFieldNameBytes];
+  std::size_t path_len_ = 0;
+  std::vector<std::size_t> saved_;
+};
+
+}  // namespace
+
+void ParsedRequest::Clear() {
+  fields.clear();
+  anomalies = 0;
+  body_kind = BodyKind::kNone;
+  raw_path = path = raw_query = media_type = host = user_agent = body = {};
+  content_length_count = 0;
+  header_count = 0;
+  has_user_agent = has_accept = has_transfer_encoding = has_content_type = false;
+}
+
+bool IsStructuredHeader(std::string_view name) {
+  static constexpr std::string_view kStructured[] = {
+      "accept",
+      "accept-encoding",
+      "accept-language",
+      "accept-charset",
+      "content-length",
+      "content-type",
+      "connection",
+      "cache-control",
+      "pragma",
+      "upgrade-insecure-requests",
+      "if-modified-since",
+      "if-none-match",
+      "if-match",
+      "if-unmodified-since",
+      "if-range",
+      "date",
+      "range",
+      "te",
+      "upgrade",
+      "dnt",
+      "priority",
+      "keep-alive",
+      "host",
+      "transfer-encoding",
+      "authorization",
+      "proxy-authorization",
+      "origin",
+      "traceparent",
+      "tracestate",
+      "baggage",
+      "sentry-trace",
+      "x-requested-with",
+      "purpose",
+      "access-control-request-method",
+      "access-control-request-headers",
+      "content-encoding",
+      "x-csrftoken",
+      "x-xsrf-token",
+      "x-csrf-token",
+      "cookie",
+  };
+  if (IStartsWith(name, "sec-")) return true;
+  for (std::string_view s : kStructured) {
+    if (IEquals(name, s)) return true;
+  }
+  return false;
+}
+
+void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedRequest* out) {
+  std::size_t pos = 0;
+  std::size_t args = 0;
+  while (pos <= text.size()) {
+    std::size_t amp = text.find('&', pos);
+    if (amp == std::string_view::npos) amp = text.size();
+    std::string_view pair = text.substr(pos, amp - pos);
+    pos = amp + 1;
+    if (pair.empty()) {
+      if (amp >= text.size()) break;
+      continue;
+    }
+    if (++args > limits::kMaxArgs) {
+      out->anomalies |= kAnomalyFieldsOverflow;
+      break;
+    }
+    std::size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) {
+      std::string_view v = DecodeArg(pair, true, arena, out);
+      if (v.find('\r') != std::string_view::npos || v.find('\n') != std::string_view::npos) {
+        out->anomalies |= kAnomalyCrlfInArgs;
+      }
+      AddField(out, source, Part::kValue, {}, v);
+      continue;
+    }
+    std::string_view name = DecodeArg(pair.substr(0, eq), true, arena, out);
+    std::string_view value = DecodeArg(pair.substr(eq + 1), true, arena, out);
+    if (name.find('\r') != std::string_view::npos || name.find('\n') != std::string_view::npos) {
+      out->anomalies |= kAnomalyCrlfInArgs;
+    }
+    AddField(out, source, Part::kName, name, name);
+    AddField(out, source, Part::kValue, name, value);
+    if (amp >= text.size()) break;
+  }
+}
+
+void ParseJsonBody(std::string_view text, Source source, Arena& arena, ParsedRequest* out) {
+  JsonParser(text, source, arena, out).Parse();
+}
+
+namespace {
+
+// "element@attribute", bounded.
+std::string_view AttrName(std::string_view element, std::string_view attr, Arena& arena) {
+  element = element.substr(0, limits::kMaxFieldNameBytes / 2);
+  attr = attr.substr(0, limits::kMaxFieldNameBytes / 2);
+  char* p = arena.Allocate(element.size() + 1 + attr.size());
+  std::memcpy(p, element.data(), element.size());
+  p[element.size()] = '@';
+  std::memcpy(p + element.size() + 1, attr.data(), attr.size());
+  return {p, element.size() + 1 + attr.size()};
+}
+
+}  // namespace
+
+void ParseXmlBody(std::string_view s, Arena& arena, ParsedRequest* out) {
+  std::size_t pos = 0;
+  const std::size_t n = s.size();
+  std::vector<std::string_view> stack;
+  stack.reserve(16);
+  auto element = [&]() -> std::string_view { return stack.empty() ? "" : stack.back(); };
+  while (pos < n) {
+    std::size_t lt = s.find('<', pos);
+    std::string_view text = s.substr(pos, (lt == std::string_view::npos ? n : lt) - pos);
+    std::string_view trimmed = FirstNonSpace(text);
+    while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\n' ||
+                                trimmed.back() == '\r' || trimmed.back() == '\t')) {
+      trimmed.remove_suffix(1);
+    }
+    if (!trimmed.empty()) AddField(out, Source::kXml, Part::kValue, element(), trimmed);
+    if (lt == std::string_view::npos) break;
+    pos = lt;
+    std::string_view rest = s.substr(pos);
+    if (rest.substr(0, 4) == "<!--") {
+      std::size_t end = s.find("-->", pos + 4);
+      pos = end == std::string_view::npos ? n : end + 3;
+      continue;
+    }
+    if (rest.substr(0, 9) == "<![CDATA[") {
+      std::size_t end = s.find("]]>", pos + 9);
+      std::size_t stop = end == std::string_view::npos ? n : end;
+      AddField(out, Source::kXml, Part::kValue, element(), s.substr(pos + 9, stop - pos - 9));
+      pos = end == std::string_view::npos ? n : end + 3;
+      continue;
+    }
+    if (IStartsWith(rest, "<!DOCTYPE")) {
+      out->anomalies |= kAnomalyXmlDoctype;
+      // Internal subset may contain '>' inside brackets.
+      std::size_t i = pos + 9;
+      int bracket = 0;
+      while (i < n) {
+        if (s[i] == '[')
+          ++bracket;
+        else if (s[i] == ']')
+          --bracket;
+        else if (s[i] == '>' && bracket <= 0)
+          break;
+        ++i;
+      }
+      pos = i + 1;
+      continue;
+    }
+    if (rest.substr(0, 2) == "<?" || rest.substr(0, 2) == "<!") {
+      std::size_t end = s.find('>', pos);
+      pos = end == std::string_view::npos ? n : end + 1;
+      continue;
+    }
+    std::size_t gt = s.find('>', pos);
+    if (gt == std::string_view::npos) {
+      out->anomalies |= kAnomalyXmlMalformed;
+      AddField(out, Source::kXml, Part::kValue, element(), s.substr(pos));
+      break;
+    }
+    std::string_view tag = s.substr(pos + 1, gt - pos - 1);
+    pos = gt + 1;
+    if (!tag.empty() && tag[0] == '/') {
+      if (!stack.empty()) stack.pop_back();
+      continue;
+    }
+    bool self_closing = !tag.empty() && tag.back() == '/';
+    if (self_closing) tag.remove_suffix(1);
+    std::size_t name_end = 0;
+    while (name_end < tag.size() && tag[name_end] != ' ' && tag[name_end] != '\t' &&
+           tag[name_end] != '\n' && tag[name_end] != '\r') {
+      ++name_end;
+    }
+    std::string_view name = tag.substr(0, name_end);
+    // Attributes: name="value" | name='value'.
+    std::size_t i = name_end;
+    while (i < tag.size()) {
+      while (i < tag.size() &&
+             (tag[i] == ' ' || tag[i] == '\t' || tag[i] == '\n' || tag[i] == '\r')) {
+        ++i;
+      }
+      std::size_t an = i;
+      while (i < tag.size() && tag[i] != '=' && tag[i] != ' ') ++i;
+      std::string_view attr = tag.substr(an, i - an);
+      if (i >= tag.size() || tag[i] != '=') {
+        if (!attr.empty()) ++i;
+        continue;
+      }
+      ++i;
+      if (i < tag.size() && (tag[i] == '"' || tag[i] == '\'')) {
+        char q = tag[i];
+        std::size_t end = tag.find(q, i + 1);
+        if (end == std::string_view::npos) end = tag.size();
+        std::string_view v = tag.substr(i + 1, end - i - 1);
+        if (!v.empty()) AddField(out, Source::kXml, Part::kValue, AttrName(name, attr, arena), v);
+        i = end + 1;
+      } else {
+        std::size_t vs = i;
+        while (i < tag.size() && tag[i] != ' ') ++i;
+        if (i > vs) {
+          AddField(out, Source::kXml, Part::kValue, AttrName(name, attr, arena),
+                   tag.substr(vs, i - vs));
+        }
+      }
+    }
+    if (!self_closing) {
+      if (stack.size() >= limits::kMaxXmlDepth) {
+        out->anomalies |= kAnomalyXmlMalformed;
+      } else {
+        stack.push_back(name);
+      }
+    }
+  }
+}
+
+namespace {
+
+bool IsAllowedCharset(std::string_view cs) {
+  static constexpr std::string_view kAllowed[] = {
+      "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "iso-8859-15", "windows-1252"};
+  for (std::string_view a : kAllowed) {
+    if (IEquals(cs, a)) return true;
+  }
+  return false;
+}
+
+void ParseBodyByType(std::string_view body, std::string_view media_type, Source form_source,
+                     Arena& arena, ParsedRequest* out, BodyKind* kind);
+
+}  // namespace
+
+void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena& arena,
+                        ParsedRequest* out, int depth) {
+  if (boundary.empty()) {
+    out->anomalies |= kAnomalyMultipartNoBoundary;
+    AddField(out, Source::kBodyRaw, Part::kValue, {}, body, kFieldWholeBody);
+    return;
+  }
+  char* delim_buf = arena.Allocate(boundary.size() + 2);
+  delim_buf[0] = '-';
+  delim_buf[1] = '-';
+  std::memcpy(delim_buf + 2, boundary.data(), boundary.size());
+  std::string_view delim(delim_buf, boundary.size() + 2);
+  std::size_t pos = body.find(delim);
+  if (pos == std::string_view::npos) {
+    out->anomalies |= kAnomalyMultipartMalformed;
+    AddField(out, Source::kBodyRaw, Part::kValue, {}, body, kFieldWholeBody);
+    return;
+  }
+  if (FirstNonSpace(body.substr(0, pos)).size() > 0) out->anomalies |= kAnomalyMultipartMalformed;
+  std::size_t parts = 0;
+  bool closed = false;
+  while (pos != std::string_view::npos) {
+    pos += delim.size();
+    if (body.substr(pos, 2) == "--") {
+      closed = true;
+      break;
+    }
+    // Skip to the end of the delimiter line.
+    std::size_t eol = body.find('\n', pos);
+    if (eol == std::string_view::npos) break;
+    std::size_t header_start = eol + 1;
+    std::size_t next = body.find(delim, header_start);
+    std::size_t part_end = next == std::string_view::npos ? body.size() : next;
+    std::string_view part = body.substr(header_start, part_end - header_start);
+    // Strip the CRLF that precedes the next delimiter.
+    if (!part.empty() && part.back() == '\n') part.remove_suffix(1);
+    if (!part.empty() && part.back() == '\r') part.remove_suffix(1);
+    if (++parts > limits::kMaxMultipartParts) {
+      out->anomalies |= kAnomalyFieldsOverflow;
+      break;
+    }
+    // Part headers.
+    std::string_view name, filename, ctype;
+    bool has_disposition = false;
+    std::size_t hp = 0;
+    std::size_t header_lines = 0;
+    std::string_view content = part;
+    while (hp <= part.size()) {
+      std::size_t le = part.find('\n', hp);
+      if (le == std::string_view::npos) {
+        content = {};
+        out->anomalies |= kAnomalyMultipartMalformed;
+        break;
+      }
+      std::string_view line = part.substr(hp, le - hp);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      hp = le + 1;
+      if (line.empty()) {
+        content = part.substr(hp);
+        break;
+      }
+      if (++header_lines > limits::kMaxPartHeaders) {
+        out->anomalies |= kAnomalyMultipartMalformed;
+        continue;
+      }
+      std::size_t colon = line.find(':');
+      if (colon == std::string_view::npos) {
+        out->anomalies |= kAnomalyMultipartMalformed;
+        continue;
+      }
+      std::string_view hname = Trim(line.substr(0, colon));
+      std::string_view hval = Trim(line.substr(colon + 1));
+      if (IEquals(hname, "content-disposition")) {
+        if (has_disposition) out->anomalies |= kAnomalyMultipartMalformed;
+        has_disposition = true;
+        name = HeaderParam(hval, "name");
+        filename = HeaderParam(hval, "filename");
+        if (filename.empty()) {
+          std::size_t fs = IFind(hval, "filename*=");
+          if (fs != std::string_view::npos) filename = hval.substr(fs + 10);
+        }
+        // Quote tricks: an odd number of quotes, or a quote/semicolon inside the filename.
+        std::size_t quotes = static_cast<std::size_t>(std::count(hval.begin(), hval.end(), '"'));
+        if (quotes % 2 == 1 || filename.find(';') != std::string_view::npos ||
+            filename.find('"') != std::string_view::npos ||
+            hval.find('\'') != std::string_view::npos) {
+          out->anomalies |= kAnomalyMultipartBadFilename;
+        }
+      } else if (IEquals(hname, "content-type")) {
+        ctype = hval;
+        std::string_view cs = HeaderParam(hval, "charset");
+        if (!cs.empty() && !IsAllowedCharset(cs)) out->anomalies |= kAnomalyMultipartCharset;
+        if (IFind(hval, "utf-7") != std::string_view::npos) out->anomalies |= kAnomalyUtf7;
+      } else if (IEquals(hname, "content-transfer-encoding")) {
+        out->anomalies |= kAnomalyMultipartCte;
+      }
+    }
+    if (!has_disposition) out->anomalies |= kAnomalyMultipartMalformed;
+    std::string_view field_name = name;
+    if (!name.empty()) AddField(out, Source::kMultipart, Part::kName, field_name, name);
+    if (IEquals(name, "_charset_") && !IsAllowedCharset(Trim(content))) {
+      out->anomalies |= kAnomalyMultipartCharset;
+      if (IFind(content, "utf-7") != std::string_view::npos) out->anomalies |= kAnomalyUtf7;
+    }
+    if (!filename.empty()) {
+      AddField(out, Source::kFileName, Part::kValue, field_name, filename);
+    }
+    std::string_view mt = MediaType(ctype, arena);
+    bool textual = mt.empty() || mt.substr(0, 5) == "text/" || IsJsonType(mt) || IsXmlType(mt) ||
+                   mt == "application/x-www-form-urlencoded";
+    if (!filename.empty() && !textual) {
+      // File content: not inspected as text (uploads are a policy matter).
+    } else if (depth < limits::kMaxNestedBodyDepth && (IsJsonType(mt) || IsXmlType(mt))) {
+      BodyKind k;
+      ParseBodyByType(content, mt, Source::kMultipart, arena, out, &k);
+    } else {
+      AddField(out, Source::kMultipart, Part::kValue, field_name, content);
+    }
+    pos = next;
+  }
+  if (!closed) out->anomalies |= kAnomalyMultipartMalformed;
+}
+
+void ParseCookieHeader(std::string_view value, Arena& arena, ParsedRequest* out) {
+  std::size_t pos = 0;
+  std::size_t count = 0;
+  std::size_t quotes = static_cast<std::size_t>(std::count(value.begin(), value.end(), '"'));
+  if (quotes % 2 == 1) out->anomalies |= kAnomalyCookieMalformed;
+  if (value.find("$Version") != std::string_view::npos && quotes > 0) {
+    out->anomalies |= kAnomalyCookieMalformed;
+  }
+  while (pos < value.size()) {
+    std::size_t semi = value.find(';', pos);
+    if (semi == std::string_view::npos) semi = value.size();
+    std::string_view pair = Trim(value.substr(pos, semi - pos));
+    pos = semi + 1;
+    if (pair.empty()) continue;
+    if (++count > limits::kMaxCookies) {
+      out->anomalies |= kAnomalyFieldsOverflow;
+      break;
+    }
+    std::size_t eq = pair.find('=');
+    std::string_view name =
+        eq == std::string_view::npos ? std::string_view() : Trim(pair.substr(0, eq));
+    std::string_view v = eq == std::string_view::npos ? pair : Trim(pair.substr(eq + 1));
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    std::string_view decoded = DecodeArg(v, false, arena, out);
+    if (!name.empty()) AddField(out, Source::kCookie, Part::kName, name, name);
+    AddField(out, Source::kCookie, Part::kValue, name, decoded);
+  }
+}
+
+namespace {
+
+void ParseBodyByType(std::string_view body, std::string_view mt, Source form_source, Arena& arena,
+                     ParsedRequest* out, BodyKind* kind) {
+  std::string_view first = FirstNonSpace(body);
+  if (mt == "application/x-www-form-urlencoded") {
+    *kind = BodyKind::kForm;
+    ParseUrlEncoded(body,
+                    form_source == Source::kMultipart ? Source::kMultipart : Source::kBodyForm,
+                    arena, out);
+    return;
+  }
+  if (IsJsonType(mt) || ((mt.empty() || mt.substr(0, 5) == "text/") && !first.empty() &&
+                         (first[0] == '{' || first[0] == '['))) {
+    *kind = BodyKind::kJson;
+    std::size_t before = out->fields.size();
+    uint64_t before_anoms = out->anomalies;
+    ParseJsonBody(body, form_source == Source::kMultipart ? Source::kMultipart : Source::kJson,
+                  arena, out);
+    if (!IsJsonType(mt) && (out->anomalies & kAnomalyJsonMalformed) &&
+        !(before_anoms & kAnomalyJsonMalformed)) {
+      // Sniffed wrongly: treat as text.
+      out->anomalies &= ~kAnomalyJsonMalformed;
+      out->fields.resize(before);
+      *kind = BodyKind::kText;
+      AddField(out, Source::kBodyRaw, Part::kValue, {}, body, kFieldWholeBody);
+    }
+    return;
+  }
+  if (IsXmlType(mt) ||
+      ((mt.empty() || mt.substr(0, 5) == "text/") && !first.empty() && first[0] == '<')) {
+    *kind = BodyKind::kXml;
+    ParseXmlBody(body, arena, out);
+    AddField(out, Source::kBodyRaw, Part::kValue, {}, body, kFieldWholeBody);
+    return;
+  }
+  // Text or unknown: the whole body is one value; a form-looking body is also split.
+  bool binary = false;
+  for (std::size_t i = 0; i < std::min<std::size_t>(body.size(), 512); ++i) {
+    if (body[i] == 0) {
+      binary = true;
+      break;
+    }
+  }
+  *kind = binary ? BodyKind::kBinary : BodyKind::kText;
+  AddField(out, Source::kBodyRaw, Part::kValue, {}, body, kFieldWholeBody);
+  if (!binary && LooksLikeForm(body)) ParseUrlEncoded(body, Source::kBodyForm, arena, out);
+}
+
+}  // namespace
+
+void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
+  out->Clear();
+  out->fields.reserve(64);
+
+  // Request line.
+  if (!IsToken(req.method)) out->anomalies |= kAnomalyBadMethod;
+  if (req.version != "HTTP/1.1" && req.version != "HTTP/1.0") out->anomalies |= kAnomalyBadVersion;
+  std::string_view uri = req.uri;
+  if (uri.size() > limits::kMaxUriBytes) {
+    out->anomalies |= kAnomalyUriTooLong;
+    uri = uri.substr(0, limits::kMaxUriBytes);
+  }
+  for (unsigned char c : uri) {
+    if (c <= 0x20 || c == 0x7f) {
+      out->anomalies |= kAnomalyBadUriChar;
+      break;
+    }
+  }
+  AddField(out, Source::kMethod, Part::kValue, "method", req.method);
+
+  std::string_view target = uri;
+  if (IStartsWith(target, "http://") || IStartsWith(target, "https://")) {
+    out->anomalies |= kAnomalyAbsoluteUri;
+    std::size_t scheme_end = target.find("//") + 2;
+    std::size_t slash = target.find_first_of("/?#", scheme_end);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  std::size_t hash = target.find('#');
+  if (hash != std::string_view::npos) {
+    out->anomalies |= kAnomalyFragmentInUri;
+    target = target.substr(0, hash);
+  }
+  std::size_t q = target.find('?');
+  out->raw_path = target.substr(0, q);
+  out->raw_query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  if (out->raw_path.find('\\') != std::string_view::npos) out->anomalies |= kAnomalyBackslashInPath;
+
+  out->path = DecodeArg(out->raw_path, false, arena, out);
+  if (out->path.find('\r') != std::string_view::npos ||
+      out->path.find('\n') != std::string_view::npos) {
+    out->anomalies |= kAnomalyCrlfInArgs;
+  }
+  AddField(out, Source::kPath, Part::kValue, "path", out->path);
+  {
+    std::size_t pos = 0;
+    std::size_t segments = 0;
+    std::string_view rp = out->raw_path;
+    while (pos < rp.size()) {
+      std::size_t slash = rp.find('/', pos);
+      if (slash == std::string_view::npos) slash = rp.size();
+      std::string_view seg = rp.substr(pos, slash - pos);
+      pos = slash + 1;
+      if (seg.empty()) continue;
+      if (++segments > limits::kMaxPathSegments) {
+        out->anomalies |= kAnomalyFieldsOverflow;
+        break;
+      }
+      AddField(out, Source::kPathSegment, Part::kValue, "path", DecodeArg(seg, false, arena, out));
+    }
+  }
+  if (!out->raw_query.empty()) ParseUrlEncoded(out->raw_query, Source::kQuery, arena, out);
+
+  // Headers.
+  std::string_view content_type;
+  std::string_view first_cl;
+  std::size_t te_count = 0;
+  std::size_t host_count = 0;
+  std::size_t ct_count = 0;
+  for (const Header& h : req.headers) {
+    if (++out->header_count > static_cast<int>(limits::kMaxHeaderCount)) {
+      out->anomalies |= kAnomalyTooManyHeaders;
+      break;
+    }
+    if (h.name.size() + h.value.size() > limits::kMaxHeaderBytes) {
+      out->anomalies |= kAnomalyHeaderTooLong;
+    }
+    if (!IsToken(h.name)) out->anomalies |= kAnomalyBadHeaderName;
+    for (unsigned char c : h.value) {
+      if (c == '\r' || c == '\n' || c == 0) {
+        out->anomalies |= kAnomalyCtlInHeaderValue;
+        break;
+      }
+    }
+    std::string_view value = h.value.substr(0, limits::kMaxHeaderBytes);
+    if (IEquals(h.name, "host")) {
+      if (host_count++ == 0) out->host = value;
+      if (Trim(value).empty()) out->anomalies |= kAnomalyEmptyHost;
+    } else if (IEquals(h.name, "content-length")) {
+      ++out->content_length_count;
+      std::string_view v = Trim(value);
+      bool digits = !v.empty() && v.size() <= 18;
+      for (char c : v) digits = digits && c >= '0' && c <= '9';
+      if (!digits) out->anomalies |= kAnomalyBadCl;
+      if (out->content_length_count == 1) {
+        first_cl = v;
+      } else {
+        out->anomalies |= kAnomalyMultipleCl;
+        if (v != first_cl) out->anomalies |= kAnomalyConflictingCl;
+      }
+    } else if (IEquals(h.name, "transfer-encoding")) {
+      out->has_transfer_encoding = true;
+      ++te_count;
+      if (!IEquals(value, "chunked")) out->anomalies |= kAnomalyBadTe;
+    } else if (IEquals(h.name, "content-type")) {
+      ++ct_count;
+      if (ct_count == 1) content_type = value;
+      out->has_content_type = true;
+    } else if (IEquals(h.name, "user-agent")) {
+      if (!out->has_user_agent) out->user_agent = value;
+      out->has_user_agent = true;
+    } else if (IEquals(h.name, "accept")) {
+      out->has_accept = true;
+    } else if (IEquals(h.name, "range") || IEquals(h.name, "request-range")) {
+      std::size_t commas = static_cast<std::size_t>(std::count(value.begin(), value.end(), ','));
+      if (commas >= 5) out->anomalies |= kAnomalyRangeAbuse;
+    } else if (IEquals(h.name, "cookie")) {
+      ParseCookieHeader(value, arena, out);
+      continue;
+    }
+    uint16_t flags = IsStructuredHeader(h.name) ? kFieldStructured : 0;
+    AddField(out, Source::kHeader, Part::kValue, h.name, value, flags);
+  }
+  if (host_count == 0) out->anomalies |= kAnomalyMissingHost;
+  if (host_count > 1) out->anomalies |= kAnomalyMultipleHost;
+  if (te_count > 1) out->anomalies |= kAnomalyMultipleTe;
+  if (te_count > 0 && out->content_length_count > 0) out->anomalies |= kAnomalyClAndTe;
+  if (ct_count > 1) out->anomalies |= kAnomalyDuplicateContentType;
+
+  // Body.
+  std::string_view body = req.body;
+  if (!body.empty()) {
+    if (out->content_length_count == 0 && te_count == 0)
+      out->anomalies |= kAnomalyBodyWithoutLength;
+    if (IEquals(req.method, "GET") || IEquals(req.method, "HEAD")) {
+      out->anomalies |= kAnomalyGetWithBody;
+    }
+    if (!out->has_content_type) out->anomalies |= kAnomalyBodyWithoutType;
+  }
+  if (out->content_length_count == 1 && te_count == 0 && !(out->anomalies & kAnomalyBadCl)) {
+    std::size_t cl = 0;
+    for (char c : first_cl) cl = cl * 10 + static_cast<std::size_t>(c - '0');
+    if (cl != req.body.size()) out->anomalies |= kAnomalyClMismatch;
+  }
+  std::string_view mt = MediaType(content_type, arena);
+  out->media_type = mt;
+  if (!content_type.empty()) {
+    std::size_t slash = mt.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 >= mt.size() ||
+        !IsToken(mt.substr(0, slash)) || !IsToken(mt.substr(slash + 1))) {
+      out->anomalies |= kAnomalyBadContentType;
+    }
+    if (IFind(content_type, "utf-7") != std::string_view::npos) out->anomalies |= kAnomalyUtf7;
+    if (mt.substr(0, 10) != "multipart/" && !HeaderParam(content_type, "boundary").empty()) {
+      out->anomalies |= kAnomalyContentTypeBoundaryTrick;
+    }
+  }
+  if (body.empty()) return;
+  bool is_multipart = mt.substr(0, 10) == "multipart/";
+  if (!is_multipart && body.size() > kMaxParsedBodyBytes) {
+    out->anomalies |= kAnomalyBodyTruncated;
+    body = body.substr(0, kMaxParsedBodyBytes);
+  }
+  out->body = body;
+  if (is_multipart) {
+    out->body_kind = BodyKind::kMultipart;
+    ParseMultipartBody(body, HeaderParam(content_type, "boundary"), arena, out, 0);
+    return;
+  }
+  ParseBodyByType(body, mt, Source::kBodyForm, arena, out, &out->body_kind);
+}
+
+}  // namespace shieldx::detect

@@ -1,0 +1,334 @@
+// Path traversal and local file inclusion: "../" sequences (any slash, dots folded from
+// overlong UTF-8 by the normaliser, "....//" filter bypasses, ";" path parameters), and
+// references to operating-system and application secrets (/etc/passwd, win.ini, WEB-INF,
+// .git, .env, SSH keys, cloud credentials ...) in values that are shaped like paths.
+#include <algorithm>
+
+#include "libs/detect/detector.h"
+#include "libs/detect/normalize.h"
+#include "libs/detect/text_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+struct Best {
+  float score = 0;
+  const char* rule = "";
+  Category cat = Category::kPathTraversal;
+  std::size_t pos = 0;
+  std::size_t len = 0;
+  void Up(float s, const char* r, Category c, std::size_t p, std::size_t l) {
+    if (s > score) {
+      score = s;
+      rule = r;
+      cat = c;
+      pos = p;
+      len = l;
+    }
+  }
+};
+
+// Files and directories whose only business in a request is being stolen.
+constexpr std::string_view kSensitive[] = {
+    "etc/passwd",
+    "etc/shadow",
+    "etc/group",
+    "etc/hosts",
+    "etc/issue",
+    "etc/motd",
+    "etc/sudoers",
+    "etc/crontab",
+    "etc/fstab",
+    "etc/resolv.conf",
+    "etc/hostname",
+    "etc/os-release",
+    "etc/profile",
+    "etc/bashrc",
+    "etc/ssh/",
+    "etc/mysql/",
+    "etc/httpd/",
+    "etc/apache2/",
+    "etc/nginx/",
+    "etc/php",
+    "etc/subuid",
+    "etc/subgid",
+    "etc/security/",
+    "etc/master.passwd",
+    "etc/pam.d",
+    "etc/inittab",
+    "etc/network",
+    "etc/environment",
+    "etc/ld.so",
+    "etc/apt/",
+    "etc/init.d",
+    "etc/x11",
+    "etc/redis",
+    "etc/kubernetes",
+    "etc/docker",
+    "etc/systemd",
+    "proc/self/",
+    "proc/version",
+    "proc/cpuinfo",
+    "proc/meminfo",
+    "proc/mounts",
+    "proc/net/",
+    "proc/sched_debug",
+    "proc/1/",
+    "var/log/",
+    "var/run/secrets",
+    "var/lib/mysql",
+    "var/mail",
+    "var/spool/cron",
+    "var/www/",
+    "root/",
+    "home/",
+    "usr/local/apps",
+    "usr/local/etc",
+    "sys/class",
+    "sys/kernel",
+    "sys/devices",
+    "sys/power",
+    "dev/tcp/",
+    "dev/udp/",
+    "dev/shm",
+    ".ssh/",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    "authorized_keys",
+    "known_hosts",
+    ".bash_history",
+    ".zsh_history",
+    ".bashrc",
+    ".bash_profile",
+    ".profile",
+    ".mysql_history",
+    ".psql_history",
+    ".viminfo",
+    ".lesshst",
+    ".netrc",
+    ".pgpass",
+    ".aws/credentials",
+    ".aws/config",
+    ".docker/",
+    ".kube/config",
+    ".git/",
+    ".svn/",
+    ".hg/",
+    ".env",
+    ".htaccess",
+    ".htpasswd",
+    ".npmrc",
+    ".pypirc",
+    ".gitconfig",
+    ".git-credentials",
+    ".ds_store",
+    "web-inf/",
+    "meta-inf/",
+    "web.xml",
+    "wp-config",
+    "config.php",
+    "configuration.php",
+    "localsettings.php",
+    "settings.php",
+    "database.yml",
+    "secrets.yml",
+    "credentials.xml",
+    "appsettings.json",
+    "web.config",
+    "applicationhost.config",
+    "machine.config",
+    "boot.ini",
+    "win.ini",
+    "system.ini",
+    "windows/system32",
+    "windows\\system32",
+    "winnt/",
+    "system32/",
+    "sam",
+    "ntuser.dat",
+    "inetpub/",
+    "php.ini",
+    "httpd.conf",
+    "my.cnf",
+    "my.ini",
+    "nginx.conf",
+    "server.xml",
+    "tomcat-users.xml",
+    "docker-compose.yml",
+    "dockerfile",
+    "secrets/",
+    "private.key",
+    "server.key",
+    ".pem",
+    "shadow.bak",
+    "passwd.bak",
+    "global.asa",
+    "autoexec.bat",
+    "config.sys",
+    "pagefile.sys",
+    "hiberfil.sys",
+    "repair/sam",
+    "xampp/",
+    "lampp/",
+};
+
+// Directory components that are hidden tool configuration, never public content.
+constexpr std::string_view kHiddenDirs[] = {
+    ".git",
+    ".svn",
+    ".hg",
+    ".bzr",
+    ".env",
+    ".aws",
+    ".ssh",
+    ".docker",
+    ".kube",
+    ".idea",
+    ".vscode",
+    ".claude",
+    ".cursor",
+    ".cursorignore",
+    ".cursorrules",
+    ".htaccess",
+    ".htpasswd",
+    ".npmrc",
+    ".bash_history",
+    ".ds_store",
+    ".gnupg",
+    ".config",
+    ".azure",
+    ".gcloud",
+    ".terraform",
+    ".vagrant",
+    ".circleci",
+    ".github",
+    ".gitlab-ci.yml",
+    ".travis.yml",
+    ".dockerenv",
+    ".pgpass",
+    ".netrc",
+    ".mysql_history",
+    ".env.local",
+    ".env.production",
+    ".user.ini",
+    ".well-known-not",
+};
+
+bool PathShaped(std::string_view lower) {
+  if (lower.empty()) return false;
+  char c = lower[0];
+  if (c == '/' || c == '\\' || c == '.' || c == '~') return true;
+  if (lower.size() > 2 && IsAsciiAlpha(static_cast<unsigned char>(c)) && lower[1] == ':' &&
+      (lower[2] == '\\' || lower[2] == '/')) {
+    return true;
+  }
+  if (StartsWith(lower, "file:")) return true;
+  return lower.find("../") != std::string_view::npos ||
+         lower.find("..\\") != std::string_view::npos;
+}
+
+}  // namespace
+
+void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  std::string_view lower = v.lower;
+  const std::size_t n = lower.size();
+  Best b;
+  bool is_request_path = v.field->source == Source::kPath;
+  // Traversal sequences: "..", then a separator (/ \ ;/ or end), counted.
+  int ups = 0;
+  std::size_t first = std::string_view::npos;
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    if (lower[i] != '.' || lower[i + 1] != '.') continue;
+    std::size_t j = i + 2;
+    while (j < n && lower[j] == '.') ++j;  // "...." bypasses
+    bool sep_before = i == 0 || lower[i - 1] == '/' || lower[i - 1] == '\\' ||
+                      lower[i - 1] == '=' || lower[i - 1] == ':' || lower[i - 1] == ' ' ||
+                      lower[i - 1] == '"' || lower[i - 1] == '\'';
+    bool sep_after = j >= n || lower[j] == '/' || lower[j] == '\\' ||
+                     (lower[j] == ';' && j + 1 < n && lower[j + 1] == '/') ||
+                     (lower[j] == '%' && j + 1 < n);
+    if (sep_before && sep_after) {
+      if (first == std::string_view::npos) first = i;
+      ++ups;
+    }
+    i = j - 1;
+  }
+  if (ups > 0) {
+    int escapes = 0;
+    std::string_view normalized = NormalizePath(lower, *scratch.arena, &escapes);
+    (void)normalized;
+    float s = ups >= 3 ? 0.9f : ups == 2 ? 0.8f : 0.55f;
+    if (escapes >= 2) s = std::max(s, 0.88f);
+    if (is_request_path) s = std::max(s, escapes > 0 ? 0.9f : 0.6f);
+    b.Up(s, "traversal.dot-dot", Category::kPathTraversal, first,
+         std::min<std::size_t>(n - first, 64));
+  }
+  // Sensitive files in path-shaped values (or after a traversal).
+  if (PathShaped(lower) || ups > 0 || is_request_path || v.field->source == Source::kXml) {
+    for (std::string_view f : kSensitive) {
+      std::size_t p = lower.find(f);
+      if (p == std::string_view::npos) continue;
+      // Must start a path component.
+      if (p > 0 && lower[p - 1] != '/' && lower[p - 1] != '\\' && f[0] != '.' && f[0] != '/')
+        continue;
+      if (f == "sam" || f == "home/" || f == "root/" || f == "var/www/" || f == ".pem" ||
+          f == "secrets/") {
+        if (ups == 0) continue;  // too common alone
+      }
+      float s = ups > 0 ? 0.95f : 0.85f;
+      if (is_request_path && ups == 0) s = 0.75f;
+      b.Up(s, "lfi.sensitive-file", Category::kLfi, p, f.size() + 8);
+      break;
+    }
+  }
+  // Hidden tool directories/files as a path component.
+  if (is_request_path || PathShaped(lower)) {
+    for (std::size_t p = lower.find("/."); p != std::string_view::npos;
+         p = lower.find("/.", p + 1)) {
+      std::size_t e = p + 1;
+      while (e < n && lower[e] != '/' && lower[e] != '\\' && lower[e] != '?') ++e;
+      std::string_view comp = lower.substr(p + 1, e - p - 1);
+      if (comp == "." || comp == ".." || StartsWith(comp, "..")) continue;
+      if (comp == ".well-known") continue;
+      bool known = false;
+      for (std::string_view h : kHiddenDirs) {
+        if (comp == h || (StartsWith(comp, h) && comp.size() > h.size() && comp[h.size()] == '.')) {
+          known = true;
+        }
+      }
+      b.Up(known ? 0.8f : 0.5f, "lfi.hidden-file", Category::kLfi, p, comp.size() + 1);
+    }
+  }
+  // Backup / config artefacts requested by path.
+  if (is_request_path) {
+    std::size_t slash = lower.find_last_of('/');
+    std::string_view last = slash == std::string_view::npos ? lower : lower.substr(slash + 1);
+    for (std::string_view ext :
+         {".bak",    ".old",      ".orig", ".swp",    ".save", ".sql",    ".sqlite",
+          ".db",     ".mdb",      ".inc",  ".config", ".conf", ".cfg",    ".ini",
+          ".log",    ".env",      ".dist", ".backup", ".tmp",  ".tar.gz", ".tgz",
+          ".zip",    ".7z",       ".rar",  ".key",    ".pem",  ".jks",    ".keystore",
+          ".passwd", ".htpasswd", "~",     ".copy",   ".git"}) {
+      if (EndsWith(last, ext) && last.size() > ext.size()) {
+        b.Up(0.6f, "lfi.backup-or-config-file", Category::kLfi, n - last.size(), last.size());
+        break;
+      }
+    }
+  }
+  // file:// URLs to local files.
+  if (StartsWith(lower, "file:") || lower.find("file://") != std::string_view::npos) {
+    std::size_t p = lower.find("file:");
+    b.Up(0.85f, "lfi.file-url", Category::kLfi, p, 32);
+  }
+  // Windows UNC / admin shares: \\host\c$\...
+  if (lower.find("\\c$") != std::string_view::npos ||
+      lower.find("/c$/") != std::string_view::npos ||
+      lower.find("\\admin$") != std::string_view::npos) {
+    b.Up(0.85f, "lfi.windows-share", Category::kLfi, 0, 32);
+  }
+  if (b.score > 0) Report(sink, v, b.cat, b.score, b.rule, b.pos, b.len);
+}
+
+}  // namespace shieldx::detect

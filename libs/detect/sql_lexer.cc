@@ -1,0 +1,798 @@
+#include "libs/detect/sql_lexer.h"
+
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+
+namespace shieldx::detect::sql {
+namespace {
+
+inline bool IsSpace(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0xA0;
+}
+inline bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+inline bool IsAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline bool IsWordChar(unsigned char c) {
+  return IsAlpha(c) || IsDigit(c) || c == '_' || c == '$' || c >= 0x80;
+}
+inline bool IsHex(unsigned char c) {
+  return IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+// Lowercases into `buf` (ASCII); returns false when longer than the buffer.
+bool LowerInto(std::string_view s, char* buf, std::size_t cap, std::string_view* out) {
+  if (s.size() > cap) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  }
+  *out = std::string_view(buf, s.size());
+  return true;
+}
+
+const absl::flat_hash_map<std::string_view, Kw>& Keywords() {
+  static const auto* map = new absl::flat_hash_map<std::string_view, Kw>{
+      {"and", Kw::kAnd},
+      {"or", Kw::kOr},
+      {"xor", Kw::kXor},
+      {"not", Kw::kNot},
+      {"like", Kw::kLike},
+      {"rlike", Kw::kRlike},
+      {"regexp", Kw::kRegexp},
+      {"sounds", Kw::kSounds},
+      {"is", Kw::kIs},
+      {"in", Kw::kIn},
+      {"between", Kw::kBetween},
+      {"div", Kw::kDiv},
+      {"mod", Kw::kMod},
+      {"glob", Kw::kGlob},
+      {"ilike", Kw::kIlike},
+      {"escape", Kw::kEscape},
+      {"collate", Kw::kCollate},
+      {"null", Kw::kNull},
+      {"true", Kw::kTrue},
+      {"false", Kw::kFalse},
+      {"unknown", Kw::kUnknown},
+      {"default", Kw::kDefault},
+      {"union", Kw::kUnion},
+      {"intersect", Kw::kIntersect},
+      {"except", Kw::kExcept},
+      {"minus", Kw::kMinus},
+      {"from", Kw::kFrom},
+      {"where", Kw::kWhere},
+      {"group", Kw::kGroup},
+      {"order", Kw::kOrder},
+      {"by", Kw::kBy},
+      {"having", Kw::kHaving},
+      {"limit", Kw::kLimit},
+      {"offset", Kw::kOffset},
+      {"into", Kw::kInto},
+      {"outfile", Kw::kOutfile},
+      {"dumpfile", Kw::kDumpfile},
+      {"procedure", Kw::kProcedure},
+      {"as", Kw::kAs},
+      {"join", Kw::kJoin},
+      {"inner", Kw::kInner},
+      {"outer", Kw::kOuter},
+      {"cross", Kw::kCross},
+      {"straight_join", Kw::kStraightJoin},
+      {"natural", Kw::kNatural},
+      {"on", Kw::kOn},
+      {"using", Kw::kUsing},
+      {"all", Kw::kAll},
+      {"distinct", Kw::kDistinct},
+      {"distinctrow", Kw::kDistinct},
+      {"top", Kw::kTop},
+      {"values", Kw::kValues},
+      {"with", Kw::kWith},
+      {"for", Kw::kFor},
+      {"asc", Kw::kAsc},
+      {"desc", Kw::kDesc},
+      {"case", Kw::kCase},
+      {"when", Kw::kWhen},
+      {"then", Kw::kThen},
+      {"else", Kw::kElse},
+      {"end", Kw::kEnd},
+      {"exists", Kw::kExists},
+      {"interval", Kw::kInterval},
+      {"binary", Kw::kBinary},
+      {"table", Kw::kTable},
+      {"database", Kw::kDatabase},
+      {"delay", Kw::kDelay},
+      {"time", Kw::kTime},
+      {"try", Kw::kTry},
+      {"catch", Kw::kCatch},
+      {"tran", Kw::kTran},
+      {"transaction", Kw::kTran},
+      {"lock", Kw::kLock},
+      {"share", Kw::kShare},
+      {"mode", Kw::kMode},
+      {"nowait", Kw::kNowait},
+      {"percent", Kw::kPercent},
+      {"select", Kw::kSelect},
+      {"insert", Kw::kInsert},
+      {"update", Kw::kUpdate},
+      {"delete", Kw::kDelete},
+      {"drop", Kw::kDrop},
+      {"create", Kw::kCreate},
+      {"alter", Kw::kAlter},
+      {"truncate", Kw::kTruncate},
+      {"exec", Kw::kExec},
+      {"execute", Kw::kExecute},
+      {"declare", Kw::kDeclare},
+      {"set", Kw::kSet},
+      {"waitfor", Kw::kWaitfor},
+      {"shutdown", Kw::kShutdown},
+      {"begin", Kw::kBegin},
+      {"if", Kw::kIf},
+      {"call", Kw::kCall},
+      {"replace", Kw::kReplace},
+      {"grant", Kw::kGrant},
+      {"revoke", Kw::kRevoke},
+      {"load", Kw::kLoad},
+      {"handler", Kw::kHandler},
+      {"show", Kw::kShow},
+      {"print", Kw::kPrint},
+      {"return", Kw::kReturn},
+      {"while", Kw::kWhile},
+      {"goto", Kw::kGoto},
+      {"open", Kw::kOpen},
+      {"fetch", Kw::kFetch},
+      {"merge", Kw::kMerge},
+      {"copy", Kw::kCopy},
+      {"prepare", Kw::kPrepare},
+      {"do", Kw::kDo},
+      {"use", Kw::kUse},
+      {"rename", Kw::kRename},
+      {"kill", Kw::kKill},
+      {"dbcc", Kw::kDbcc},
+      {"bulk", Kw::kBulk},
+      {"reconfigure", Kw::kReconfigure},
+      {"elseif", Kw::kElseif},
+      {"commit", Kw::kCommit},
+      {"rollback", Kw::kRollback},
+  };
+  return *map;
+}
+
+// Builtin functions across MySQL, PostgreSQL, SQL Server, Oracle, SQLite, Informix, DB2.
+constexpr std::string_view kFunctions[] = {
+    "abs",
+    "acos",
+    "aes_decrypt",
+    "aes_encrypt",
+    "array_agg",
+    "ascii",
+    "asin",
+    "atan",
+    "avg",
+    "benchmark",
+    "bin",
+    "bit_and",
+    "bit_length",
+    "bit_or",
+    "cast",
+    "ceil",
+    "ceiling",
+    "char",
+    "char_length",
+    "character_length",
+    "charindex",
+    "chr",
+    "coalesce",
+    "col_name",
+    "collation",
+    "compress",
+    "concat",
+    "concat_ws",
+    "connection_id",
+    "conv",
+    "convert",
+    "cos",
+    "cot",
+    "count",
+    "crc32",
+    "crypt_key",
+    "ctxsys",
+    "curdate",
+    "current_database",
+    "current_date",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "curtime",
+    "database",
+    "datalength",
+    "date",
+    "date_format",
+    "datediff",
+    "db_name",
+    "dbms_lock",
+    "dbms_pipe",
+    "dbms_utility",
+    "dbms_xmlgen",
+    "decode",
+    "degrees",
+    "des_encrypt",
+    "difference",
+    "elt",
+    "encode",
+    "encrypt",
+    "exp",
+    "export_set",
+    "extractvalue",
+    "field",
+    "file_name",
+    "filetoblob",
+    "filetoclob",
+    "find_in_set",
+    "floor",
+    "format",
+    "found_rows",
+    "from_base64",
+    "generate_series",
+    "geometrycollection",
+    "get_host_address",
+    "get_lock",
+    "getdate",
+    "greatest",
+    "group_concat",
+    "gtid_subset",
+    "has_dbaccess",
+    "hex",
+    "host_name",
+    "iif",
+    "ifnull",
+    "inet_aton",
+    "instr",
+    "is_srvrolemember",
+    "isnull",
+    "json_arrayagg",
+    "json_extract",
+    "json_keys",
+    "last_insert_id",
+    "lcase",
+    "least",
+    "left",
+    "len",
+    "length",
+    "linestring",
+    "listagg",
+    "ln",
+    "load_extension",
+    "load_file",
+    "lo_import",
+    "locate",
+    "log",
+    "log10",
+    "log2",
+    "lower",
+    "lpad",
+    "ltrim",
+    "make_set",
+    "master_pos_wait",
+    "max",
+    "md5",
+    "mid",
+    "min",
+    "multilinestring",
+    "multipoint",
+    "multipolygon",
+    "name_const",
+    "nchar",
+    "newid",
+    "now",
+    "nullif",
+    "nvl",
+    "object_id",
+    "object_name",
+    "oct",
+    "octet_length",
+    "openquery",
+    "opendatasource",
+    "openrowset",
+    "ord",
+    "patindex",
+    "pg_ls_dir",
+    "pg_read_file",
+    "pg_sleep",
+    "pi",
+    "polygon",
+    "position",
+    "pow",
+    "power",
+    "query_to_xml",
+    "quote",
+    "quotename",
+    "radians",
+    "rand",
+    "randomblob",
+    "receive_message",
+    "regexp_like",
+    "regexp_replace",
+    "regexp_substr",
+    "regexp_substring",
+    "release_lock",
+    "repeat",
+    "replace",
+    "replicate",
+    "reverse",
+    "right",
+    "round",
+    "row_count",
+    "rownum",
+    "rpad",
+    "rtrim",
+    "schema",
+    "schema_name",
+    "serverproperty",
+    "session_user",
+    "sha",
+    "sha1",
+    "sha2",
+    "sign",
+    "sin",
+    "sleep",
+    "soundex",
+    "space",
+    "sp_executesql",
+    "sp_makewebtask",
+    "sp_oacreate",
+    "sp_oamethod",
+    "sp_password",
+    "sqlid_to_sqlhash",
+    "sqlite_version",
+    "sqrt",
+    "st_latfromgeohash",
+    "std",
+    "stddev",
+    "str",
+    "strcmp",
+    "string_agg",
+    "stuff",
+    "subdate",
+    "substr",
+    "substring",
+    "substring_index",
+    "sum",
+    "suser_name",
+    "suser_sname",
+    "sys_eval",
+    "sys_exec",
+    "sysdate",
+    "system_user",
+    "table_name",
+    "tan",
+    "to_base64",
+    "to_char",
+    "to_date",
+    "to_number",
+    "trim",
+    "typeof",
+    "ucase",
+    "uncompress",
+    "unhex",
+    "unicode",
+    "updatexml",
+    "upper",
+    "user",
+    "user_name",
+    "utc_date",
+    "utc_time",
+    "utc_timestamp",
+    "utl_http",
+    "utl_inaddr",
+    "uuid",
+    "version",
+    "waitfor",
+    "weight_string",
+    "xmlagg",
+    "xmltype",
+    "xp_cmdshell",
+    "xp_dirtree",
+    "xp_regread",
+    "zeroblob",
+    "if",
+    "exists",
+};
+
+// Functions a legitimate parameter value has no reason to call.
+constexpr std::string_view kDangerousFunctions[] = {
+    "benchmark",         "sleep",
+    "pg_sleep",          "dbms_lock",
+    "dbms_pipe",         "receive_message",
+    "extractvalue",      "updatexml",
+    "load_file",         "xp_cmdshell",
+    "xp_dirtree",        "xp_regread",
+    "sp_executesql",     "sp_oacreate",
+    "sp_oamethod",       "sp_makewebtask",
+    "openrowset",        "opendatasource",
+    "openquery",         "utl_inaddr",
+    "utl_http",          "get_host_address",
+    "pg_read_file",      "pg_ls_dir",
+    "lo_import",         "load_extension",
+    "randomblob",        "filetoblob",
+    "filetoclob",        "sys_eval",
+    "sys_exec",          "name_const",
+    "gtid_subset",       "geometrycollection",
+    "multipolygon",      "multilinestring",
+    "multipoint",        "polygon",
+    "linestring",        "xmltype",
+    "dbms_xmlgen",       "ctxsys",
+    "query_to_xml",      "master_pos_wait",
+    "get_lock",          "json_keys",
+    "st_latfromgeohash", "sqlid_to_sqlhash",
+    "dbms_utility",      "generate_series",
+    "crypt_key",         "is_srvrolemember",
+    "has_dbaccess",      "serverproperty",
+    "sqlite_version",    "make_set",
+    "export_set",        "elt",
+};
+
+constexpr std::string_view kCatalogs[] = {
+    "information_schema",
+    "sysobjects",
+    "syscolumns",
+    "sysdatabases",
+    "sysusers",
+    "sysibm",
+    "systables",
+    "syscat",
+    "pg_catalog",
+    "pg_tables",
+    "pg_user",
+    "pg_shadow",
+    "pg_database",
+    "mysql",
+    "all_tables",
+    "all_tab_columns",
+    "all_tab_tables",
+    "user_tables",
+    "dba_users",
+    "sys",
+    "master",
+    "msysobjects",
+    "msysaccessobjects",
+    "sqlite_master",
+    "sqlite_temp_master",
+    "rdb$fields",
+    "rdb$types",
+    "rdb$collations",
+    "rdb$functions",
+    "rdb$relations",
+    "dual",
+    "v$version",
+    "sysmaster",
+    "syscolumns",
+    "schemata",
+};
+
+template <std::size_t N>
+absl::flat_hash_set<std::string_view>* MakeSet(const std::string_view (&items)[N]) {
+  auto* s = new absl::flat_hash_set<std::string_view>();
+  for (std::string_view v : items) s->insert(v);
+  return s;
+}
+
+bool InSet(const absl::flat_hash_set<std::string_view>& set, std::string_view name) {
+  char buf[40];
+  std::string_view lower;
+  if (!LowerInto(name, buf, sizeof(buf), &lower)) return false;
+  return set.contains(lower);
+}
+
+}  // namespace
+
+Kw KeywordOf(std::string_view word) {
+  char buf[24];
+  std::string_view lower;
+  if (!LowerInto(word, buf, sizeof(buf), &lower)) return Kw::kNone;
+  const auto& map = Keywords();
+  auto it = map.find(lower);
+  return it == map.end() ? Kw::kNone : it->second;
+}
+
+bool IsSqlFunction(std::string_view name) {
+  static const auto* set = MakeSet(kFunctions);
+  return InSet(*set, name);
+}
+
+bool IsDangerousSqlFunction(std::string_view name) {
+  static const auto* set = MakeSet(kDangerousFunctions);
+  return InSet(*set, name);
+}
+
+bool IsSystemCatalog(std::string_view name) {
+  static const auto* set = MakeSet(kCatalogs);
+  return InSet(*set, name);
+}
+
+bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<Token>* out) {
+  out->clear();
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  bool after_comment = false;
+  bool in_exec_comment = false;  // inside MySQL /*! ... */
+  auto push = [&](Tok t, std::size_t start, std::size_t end, uint8_t op = 0,
+                  Kw kw = Kw::kNone) -> bool {
+    if (out->size() >= max_tokens) return false;
+    Token tok;
+    tok.type = t;
+    tok.kw = kw;
+    tok.op = op;
+    tok.after_comment = after_comment;
+    tok.pos = static_cast<uint32_t>(start);
+    tok.len = static_cast<uint32_t>(end - start);
+    out->push_back(tok);
+    after_comment = false;
+    return true;
+  };
+
+  if (context == '\'' || context == '"') {
+    // The application's literal: up to the first unescaped quote of that kind.
+    std::size_t j = 0;
+    while (j < n && s[j] != context) {
+      if (s[j] == '\\' && j + 1 < n) ++j;
+      ++j;
+    }
+    if (j >= n) return true;  // no break possible: nothing to analyse
+    if (!push(Tok::kPrefix, 0, j)) return false;
+    i = j + 1;
+  }
+
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (IsSpace(c)) {
+      ++i;
+      continue;
+    }
+    // Comments.
+    if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+      if (i + 2 < n && s[i + 2] == '!') {
+        // MySQL executable comment: its content is code. Skip the version number.
+        i += 3;
+        std::size_t d = 0;
+        while (i < n && d < 6 && IsDigit(static_cast<unsigned char>(s[i]))) {
+          ++i;
+          ++d;
+        }
+        in_exec_comment = true;
+        after_comment = true;
+        continue;
+      }
+      std::size_t end = s.find("*/", i + 2);
+      if (end == std::string_view::npos) {
+        if (!push(Tok::kComment, i, n, 2)) return false;
+        i = n;
+        break;
+      }
+      if (!push(Tok::kComment, i, end + 2, 1)) return false;
+      after_comment = true;
+      i = end + 2;
+      continue;
+    }
+    if (c == '*' && i + 1 < n && s[i + 1] == '/' && in_exec_comment) {
+      in_exec_comment = false;
+      after_comment = true;
+      i += 2;
+      continue;
+    }
+    if ((c == '-' && i + 1 < n && s[i + 1] == '-') || c == '#') {
+      std::size_t end = s.find('\n', i);
+      if (end == std::string_view::npos) end = n;
+      if (!push(Tok::kComment, i, end, 0)) return false;
+      after_comment = true;
+      i = end;
+      continue;
+    }
+    // Strings.
+    bool prefixed = (c == 'N' || c == 'n' || c == 'X' || c == 'x' || c == 'B' || c == 'b' ||
+                     c == 'E' || c == 'e') &&
+                    i + 1 < n && s[i + 1] == '\'';
+    if (c == '\'' || c == '"' || prefixed) {
+      std::size_t start = i;
+      if (prefixed) ++i;
+      char q = s[i];
+      std::size_t j = i + 1;
+      bool closed = false;
+      while (j < n) {
+        if (s[j] == '\\' && j + 1 < n) {
+          j += 2;
+          continue;
+        }
+        if (s[j] == q) {
+          if (j + 1 < n && s[j + 1] == q) {  // doubled quote
+            j += 2;
+            continue;
+          }
+          closed = true;
+          break;
+        }
+        ++j;
+      }
+      if (!closed) {
+        if (!push(Tok::kOpenString, start, n)) return false;
+        i = n;
+        break;
+      }
+      if (!push(Tok::kString, start, j + 1)) return false;
+      i = j + 1;
+      continue;
+    }
+    if (c == '`') {
+      std::size_t end = s.find('`', i + 1);
+      if (end == std::string_view::npos) end = n - 1;
+      if (!push(Tok::kWord, i, end + 1)) return false;
+      i = end + 1;
+      continue;
+    }
+    if (c == '[') {
+      // SQL Server bracketed identifier: [dbo], [name]
+      std::size_t end = s.find(']', i + 1);
+      if (end != std::string_view::npos && end - i < 130 && end > i + 1) {
+        bool ident = true;
+        for (std::size_t k = i + 1; k < end; ++k) {
+          unsigned char d = static_cast<unsigned char>(s[k]);
+          if (!(IsWordChar(d) || d == ' ' || d == '.' || d == '-')) ident = false;
+        }
+        if (ident) {
+          if (!push(Tok::kWord, i, end + 1)) return false;
+          i = end + 1;
+          continue;
+        }
+      }
+      if (!push(Tok::kOther, i, i + 1)) return false;
+      ++i;
+      continue;
+    }
+    // Numbers: 123, 1.5, .5, 1e5, 0x1F, 0b101; "1st" is a word.
+    if (IsDigit(c) || (c == '.' && i + 1 < n && IsDigit(static_cast<unsigned char>(s[i + 1])))) {
+      std::size_t start = i;
+      if (c == '0' && i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'X') && i + 2 < n &&
+          IsHex(static_cast<unsigned char>(s[i + 2]))) {
+        i += 2;
+        while (i < n && IsHex(static_cast<unsigned char>(s[i]))) ++i;
+      } else if (c == '0' && i + 1 < n && (s[i + 1] == 'b' || s[i + 1] == 'B') && i + 2 < n &&
+                 (s[i + 2] == '0' || s[i + 2] == '1')) {
+        i += 2;
+        while (i < n && (s[i] == '0' || s[i] == '1')) ++i;
+      } else {
+        while (i < n && IsDigit(static_cast<unsigned char>(s[i]))) ++i;
+        if (i < n && s[i] == '.') {
+          ++i;
+          while (i < n && IsDigit(static_cast<unsigned char>(s[i]))) ++i;
+        }
+        if (i + 1 < n && (s[i] == 'e' || s[i] == 'E') &&
+            (IsDigit(static_cast<unsigned char>(s[i + 1])) ||
+             ((s[i + 1] == '+' || s[i + 1] == '-') && i + 2 < n &&
+              IsDigit(static_cast<unsigned char>(s[i + 2]))))) {
+          i += 2;
+          while (i < n && IsDigit(static_cast<unsigned char>(s[i]))) ++i;
+        }
+      }
+      // A number running into letters is a word ("1st", "3d"); MySQL accepts "1e" etc.
+      if (i < n && (IsAlpha(static_cast<unsigned char>(s[i])) || s[i] == '_')) {
+        while (i < n && IsWordChar(static_cast<unsigned char>(s[i]))) ++i;
+        if (!push(Tok::kWord, start, i)) return false;
+        continue;
+      }
+      if (!push(Tok::kNumber, start, i)) return false;
+      continue;
+    }
+    if (IsWordChar(c)) {
+      std::size_t start = i;
+      while (i < n && IsWordChar(static_cast<unsigned char>(s[i]))) ++i;
+      Kw kw = KeywordOf(s.substr(start, i - start));
+      if (!push(Tok::kWord, start, i, 0, kw)) return false;
+      continue;
+    }
+    if (c == '@') {
+      std::size_t start = i;
+      ++i;
+      if (i < n && s[i] == '@') ++i;
+      if (i < n && (s[i] == '\'' || s[i] == '"' || s[i] == '`')) {
+        char q = s[i];
+        std::size_t end = s.find(q, i + 1);
+        i = end == std::string_view::npos ? n : end + 1;
+      } else {
+        while (i < n && (IsWordChar(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+      }
+      if (!push(Tok::kVariable, start, i)) return false;
+      continue;
+    }
+    // Operators.
+    auto two = [&](const char* op) { return i + 1 < n && s[i] == op[0] && s[i + 1] == op[1]; };
+    if (i + 2 < n && s.substr(i, 3) == "<=>") {
+      if (!push(Tok::kOperator, i, i + 3, kOpCompare)) return false;
+      i += 3;
+      continue;
+    }
+    if (i + 2 < n && s.substr(i, 3) == "->>") {
+      if (!push(Tok::kOperator, i, i + 3, kOpArrow)) return false;
+      i += 3;
+      continue;
+    }
+    if (two("<>") || two("!=") || two("<=") || two(">=") || two("==") || two("!<") || two("!>") ||
+        two("^=")) {
+      if (!push(Tok::kOperator, i, i + 2, kOpCompare)) return false;
+      i += 2;
+      continue;
+    }
+    if (two("||") || two("&&")) {
+      if (!push(Tok::kOperator, i, i + 2, kOpLogic)) return false;
+      i += 2;
+      continue;
+    }
+    if (two("<<") || two(">>")) {
+      if (!push(Tok::kOperator, i, i + 2, kOpArith)) return false;
+      i += 2;
+      continue;
+    }
+    if (two(":=")) {
+      if (!push(Tok::kOperator, i, i + 2, kOpAssign)) return false;
+      i += 2;
+      continue;
+    }
+    if (two("::")) {
+      if (!push(Tok::kOperator, i, i + 2, kOpCast)) return false;
+      i += 2;
+      continue;
+    }
+    if (two("->")) {
+      if (!push(Tok::kOperator, i, i + 2, kOpArrow)) return false;
+      i += 2;
+      continue;
+    }
+    if (c == ':' && i + 1 < n && IsWordChar(static_cast<unsigned char>(s[i + 1])) &&
+        !IsDigit(static_cast<unsigned char>(s[i + 1]))) {
+      std::size_t start = i++;
+      while (i < n && IsWordChar(static_cast<unsigned char>(s[i]))) ++i;
+      if (!push(Tok::kVariable, start, i)) return false;
+      continue;
+    }
+    switch (c) {
+      case '=':
+      case '<':
+      case '>':
+        if (!push(Tok::kOperator, i, i + 1, kOpCompare)) return false;
+        break;
+      case '+':
+      case '-':
+      case '*':
+      case '/':
+      case '%':
+      case '^':
+      case '&':
+      case '|':
+      case '~':
+        if (!push(Tok::kOperator, i, i + 1, kOpArith)) return false;
+        break;
+      case '!':
+        if (!push(Tok::kOperator, i, i + 1, kOpNot)) return false;
+        break;
+      case '(':
+        if (!push(Tok::kLParen, i, i + 1)) return false;
+        break;
+      case ')':
+        if (!push(Tok::kRParen, i, i + 1)) return false;
+        break;
+      case ',':
+        if (!push(Tok::kComma, i, i + 1)) return false;
+        break;
+      case ';':
+        if (!push(Tok::kSemicolon, i, i + 1)) return false;
+        break;
+      case '.':
+        if (!push(Tok::kDot, i, i + 1)) return false;
+        break;
+      default:
+        if (!push(Tok::kOther, i, i + 1)) return false;
+    }
+    ++i;
+  }
+  return true;
+}
+
+}  // namespace shieldx::detect::sql

@@ -1,0 +1,1226 @@
+#include "libs/detect/sqli.h"
+
+#include <algorithm>
+
+#include "libs/detect/limits.h"
+
+namespace shieldx::detect {
+namespace {
+
+using sql::Kw;
+using sql::Tok;
+using sql::Token;
+
+// Where the attacker's SQL starts.
+enum class Break { kQuote, kOperand, kStart, kAnchor };
+
+struct Features {
+  bool union_select = false;
+  bool stacked_strong = false;
+  bool stacked_weak = false;
+  bool subquery = false;
+  bool dangerous_func = false;
+  int known_funcs = 0;
+  bool logic = false;
+  bool logic_strong = false;   // operand of a logical operator compares / calls / subqueries
+  bool logic_literal = false;  // operand of a logical operator is a literal
+  bool const_compare = false;  // literal <op> literal (1=1, 'a'='a', 4499=8923)
+  bool compare_after_break = false;
+  bool arith_after_break = false;
+  bool clause = false;
+  bool into_file = false;
+  bool sysvar = false;
+  bool catalog = false;
+  bool inline_comment = false;
+  bool statement_strong = false;  // a whole statement (value starts with SELECT ... FROM ...)
+  int closers = 0;
+  int tail_tokens = 0;  // non-comment tokens consumed after the break
+};
+
+struct Operand {
+  bool literal = true;  // no column references
+  bool single = false;  // one literal token
+  bool compare = false;
+  bool func = false;
+  bool subquery = false;
+};
+
+constexpr int kMaxDepth = 48;
+
+class Parser {
+ public:
+  Parser(std::string_view text, const std::vector<Token>& raw) : s_(text) {
+    t_.reserve(raw.size());
+    for (const Token& t : raw) {
+      if (t.type == Tok::kComment) {
+        last_comment_ = &t;
+        continue;
+      }
+      t_.push_back(t);
+    }
+    trailing_comment_ = !raw.empty() && raw.back().type == Tok::kComment;
+  }
+
+  std::size_t size() const { return t_.size(); }
+  const Token& tok(std::size_t i) const { return t_[i]; }
+  bool trailing_comment() const { return trailing_comment_; }
+
+  // Parses a continuation from token index `start`; `operand_first` parses one operand
+  // before it (code context). Returns true when all input was accepted.
+  bool ParseFrom(std::size_t start, bool operand_first, Features* f) {
+    f_ = f;
+    p_ = start;
+    failed_ = false;
+    if (operand_first && !AtEnd() && IsOperandStart(Peek())) {
+      Operand o;
+      if (!ParseUnary(&o, 0)) return false;
+    }
+    std::size_t tail_start = p_;
+    bool ok = ParseTail(0);
+    f->tail_tokens = static_cast<int>(p_ - tail_start);
+    return ok && AtEnd();
+  }
+
+  // The whole value as one statement (SELECT ..., DROP ..., EXEC ...).
+  bool ParseWholeStatement(Features* f) {
+    f_ = f;
+    p_ = 0;
+    bool strong = false;
+    if (!ParseStatement(0, &strong)) return false;
+    while (!AtEnd() && Peek().type == Tok::kSemicolon) {
+      Next();
+      if (AtEnd()) break;
+      bool s2 = false;
+      if (!ParseStatement(0, &s2)) return false;
+      strong = strong || s2;
+    }
+    f->statement_strong = strong;
+    return AtEnd();
+  }
+
+  // A subquery "(SELECT ...)" or a call of a dangerous function at token `i`.
+  bool ParseAnchorPrimary(std::size_t i, Features* f) {
+    f_ = f;
+    p_ = i;
+    Operand o;
+    return ParsePrimary(&o, 0);
+  }
+
+ private:
+  bool AtEnd() const { return p_ >= t_.size(); }
+  const Token& Peek() const { return t_[p_]; }
+  const Token* PeekAt(std::size_t k) const { return p_ + k < t_.size() ? &t_[p_ + k] : nullptr; }
+  const Token& Next() { return t_[p_++]; }
+  std::string_view Text(const Token& t) const { return s_.substr(t.pos, t.len); }
+  bool IsKw(Kw kw) const { return !AtEnd() && Peek().type == Tok::kWord && Peek().kw == kw; }
+  bool AcceptKw(Kw kw) {
+    if (!IsKw(kw)) return false;
+    if (Peek().after_comment) f_->inline_comment = true;
+    ++p_;
+    return true;
+  }
+  bool Accept(Tok type) {
+    if (AtEnd() || Peek().type != type) return false;
+    ++p_;
+    return true;
+  }
+  bool IsIdent(const Token& t) const { return t.type == Tok::kWord && t.kw == Kw::kNone; }
+  // Accepts an identifier equal to `lower_word` (ASCII case-insensitive).
+  bool AcceptWord(std::string_view lower_word) {
+    if (AtEnd() || !IsIdent(Peek())) return false;
+    std::string_view w = Text(Peek());
+    if (w.size() != lower_word.size()) return false;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if ((w[i] | 0x20) != lower_word[i]) return false;
+    }
+    ++p_;
+    return true;
+  }
+
+  static bool IsOperandStart(const Token& t) {
+    switch (t.type) {
+      case Tok::kNumber:
+      case Tok::kString:
+      case Tok::kOpenString:
+      case Tok::kVariable:
+      case Tok::kLParen:
+        return true;
+      case Tok::kWord:
+        return t.kw == Kw::kNone || t.kw == Kw::kNull || t.kw == Kw::kTrue || t.kw == Kw::kFalse ||
+               t.kw == Kw::kNot || t.kw == Kw::kBinary || t.kw == Kw::kCase ||
+               t.kw == Kw::kExists || t.kw == Kw::kIf || t.kw == Kw::kReplace ||
+               t.kw == Kw::kDatabase || t.kw == Kw::kDefault;
+      case Tok::kOperator:
+        return t.op == sql::kOpNot || (t.op == sql::kOpArith && t.len == 1);
+      default:
+        return false;
+    }
+  }
+
+  bool IsBinop(const Token& t) const {
+    if (t.type == Tok::kOperator) return t.op != sql::kOpNot;
+    if (t.type != Tok::kWord) return false;
+    switch (t.kw) {
+      case Kw::kAnd:
+      case Kw::kOr:
+      case Kw::kXor:
+      case Kw::kLike:
+      case Kw::kRlike:
+      case Kw::kRegexp:
+      case Kw::kDiv:
+      case Kw::kMod:
+      case Kw::kGlob:
+      case Kw::kIlike:
+      case Kw::kIs:
+      case Kw::kIn:
+      case Kw::kBetween:
+      case Kw::kSounds:
+      case Kw::kNot:
+      case Kw::kEscape:
+      case Kw::kCollate:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  static bool IsLogic(const Token& t) {
+    if (t.type == Tok::kOperator) return t.op == sql::kOpLogic;
+    return t.type == Tok::kWord && (t.kw == Kw::kAnd || t.kw == Kw::kOr || t.kw == Kw::kXor);
+  }
+  static bool IsCompareTok(const Token& t) {
+    if (t.type == Tok::kOperator) return t.op == sql::kOpCompare;
+    return t.type == Tok::kWord &&
+           (t.kw == Kw::kLike || t.kw == Kw::kRlike || t.kw == Kw::kRegexp || t.kw == Kw::kIn ||
+            t.kw == Kw::kBetween || t.kw == Kw::kIs || t.kw == Kw::kSounds || t.kw == Kw::kGlob ||
+            t.kw == Kw::kIlike);
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  // Binary-operator continuation after an operand: `op operand`, with IN/BETWEEN/IS forms.
+  bool ParseBinopRhs(Operand* lhs, Operand* out, int depth) {
+    const Token& op = Next();
+    if (op.after_comment) f_->inline_comment = true;
+    bool compare = IsCompareTok(op);
+    if (op.type == Tok::kWord && op.kw == Kw::kNot) {
+      // NOT IN / NOT LIKE / NOT BETWEEN / NOT REGEXP
+      if (AtEnd()) return true;
+      if (!IsBinop(Peek()) || Peek().type != Tok::kWord) return false;
+      return ParseBinopRhs(lhs, out, depth);
+    }
+    if (AtEnd()) return true;
+    if (op.type == Tok::kWord && op.kw == Kw::kSounds) {
+      if (!AcceptKw(Kw::kLike)) return AtEnd();
+    }
+    Operand rhs;
+    if (op.type == Tok::kWord && op.kw == Kw::kIs) {
+      AcceptKw(Kw::kNot);
+      if (AtEnd()) return true;
+      if (!ParseUnary(&rhs, depth + 1)) return false;
+    } else if (op.type == Tok::kWord && op.kw == Kw::kIn) {
+      if (!ParseUnary(&rhs, depth + 1)) return false;
+      // MySQL: IN BOOLEAN MODE / IN NATURAL LANGUAGE MODE after AGAINST: tolerate.
+      if (!AtEnd() && Peek().kw == Kw::kMode) ++p_;
+    } else if (op.type == Tok::kWord && op.kw == Kw::kBetween) {
+      if (!ParseUnary(&rhs, depth + 1)) return false;
+      if (AtEnd()) return true;
+      if (!AcceptKw(Kw::kAnd)) return false;
+      Operand hi;
+      if (!ParseUnary(&hi, depth + 1)) return false;
+    } else {
+      if (!ParseUnary(&rhs, depth + 1)) return false;
+    }
+    if (compare) {
+      out->compare = true;
+      if (lhs->literal && rhs.literal && (lhs->single || rhs.single)) f_->const_compare = true;
+    }
+    out->literal = out->literal && rhs.literal;
+    out->func = out->func || rhs.func;
+    out->subquery = out->subquery || rhs.subquery;
+    out->compare = out->compare || rhs.compare;
+    out->single = false;
+    *lhs = rhs;
+    return true;
+  }
+
+  bool ParseExpr(Operand* out, int depth) {
+    if (depth > kMaxDepth) return false;
+    Operand first;
+    if (!ParseUnary(&first, depth + 1)) return false;
+    *out = first;
+    Operand last = first;
+    while (!AtEnd() && IsBinop(Peek())) {
+      // "NOT" only continues as NOT IN / NOT LIKE / NOT BETWEEN.
+      if (Peek().kw == Kw::kNot) {
+        const Token* nx = PeekAt(1);
+        if (nx && !(nx->type == Tok::kWord && IsBinop(*nx) && nx->kw != Kw::kNot &&
+                    nx->kw != Kw::kAnd && nx->kw != Kw::kOr)) {
+          return true;
+        }
+      }
+      if (!ParseBinopRhs(&last, out, depth)) return false;
+    }
+    return true;
+  }
+
+  bool ParseUnary(Operand* out, int depth) {
+    if (depth > kMaxDepth) return false;
+    bool any = false;
+    while (!AtEnd()) {
+      const Token& t = Peek();
+      if ((t.type == Tok::kOperator &&
+           (t.op == sql::kOpNot || (t.op == sql::kOpArith && t.len == 1 &&
+                                    (s_[t.pos] == '-' || s_[t.pos] == '+' || s_[t.pos] == '~')))) ||
+          (t.type == Tok::kWord && (t.kw == Kw::kNot || t.kw == Kw::kBinary))) {
+        ++p_;
+        any = true;
+        continue;
+      }
+      if (t.type == Tok::kWord && t.kw == Kw::kInterval) {
+        ++p_;
+        Operand o;
+        if (!ParsePrimary(&o, depth + 1)) return false;
+        if (!AtEnd() && IsIdent(Peek())) ++p_;  // unit
+        return true;
+      }
+      break;
+    }
+    (void)any;
+    if (!ParsePrimary(out, depth + 1)) return false;
+    // Postfix: ::type, COLLATE x
+    while (!AtEnd()) {
+      const Token& t = Peek();
+      if (t.type == Tok::kOperator && t.op == sql::kOpCast) {
+        ++p_;
+        if (AtEnd()) return true;
+        if (Peek().type != Tok::kWord) return false;
+        ++p_;
+        continue;
+      }
+      if (t.type == Tok::kOperator && t.op == sql::kOpArrow) {
+        ++p_;
+        Operand o;
+        if (!ParsePrimary(&o, depth + 1)) return false;
+        continue;
+      }
+      break;
+    }
+    return true;
+  }
+
+  bool ParseArgs(Operand* out, int depth) {
+    // After '('.
+    if (AtEnd()) return true;
+    if (Accept(Tok::kRParen)) return true;
+    if (Peek().type == Tok::kOperator && Text(Peek()) == "*") {
+      ++p_;
+      if (AtEnd()) return true;
+      return Accept(Tok::kRParen);
+    }
+    if (IsKw(Kw::kSelect) || IsKw(Kw::kWith)) {
+      bool strong = false;
+      ++p_;
+      if (!ParseSelectBody(depth + 1, &strong)) return false;
+      out->subquery = true;
+      if (strong) f_->subquery = true;
+      if (AtEnd()) return true;
+      return Accept(Tok::kRParen);
+    }
+    AcceptKw(Kw::kDistinct) || AcceptKw(Kw::kAll);
+    while (true) {
+      Operand a;
+      if (!ParseExpr(&a, depth + 1)) return false;
+      out->compare = out->compare || a.compare;
+      out->func = out->func || a.func;
+      out->subquery = out->subquery || a.subquery;
+      if (AtEnd()) return true;
+      if (Accept(Tok::kComma)) continue;
+      if (Accept(Tok::kRParen)) return true;
+      // substring(x FROM 1 FOR 2), cast(x AS type), convert(x USING utf8), position(a IN b),
+      // group_concat(x SEPARATOR ','), trim(LEADING ...), ORDER BY inside aggregates.
+      const Token& t = Peek();
+      if (t.type == Tok::kWord &&
+          (t.kw == Kw::kFrom || t.kw == Kw::kFor || t.kw == Kw::kAs || t.kw == Kw::kUsing ||
+           t.kw == Kw::kIn || t.kw == Kw::kOrder || t.kw == Kw::kBy || t.kw == Kw::kDesc ||
+           t.kw == Kw::kAsc || IsIdent(t))) {
+        ++p_;
+        if (AtEnd()) return true;
+        if (Accept(Tok::kRParen)) return true;
+        if (Accept(Tok::kComma)) continue;
+        if (Peek().type == Tok::kWord && Peek().kw == Kw::kBy) ++p_;
+        continue;
+      }
+      return false;
+    }
+  }
+
+  void NoteFunction(std::size_t first_word, std::size_t last_word) {
+    for (std::size_t i = first_word; i <= last_word; ++i) {
+      if (t_[i].type != Tok::kWord) continue;
+      std::string_view name = Text(t_[i]);
+      if (sql::IsDangerousSqlFunction(name)) {
+        f_->dangerous_func = true;
+      } else if (sql::IsSqlFunction(name)) {
+        ++f_->known_funcs;
+      }
+    }
+  }
+
+  bool ParsePrimary(Operand* out, int depth) {
+    if (depth > kMaxDepth) return false;
+    if (AtEnd()) return true;
+    const Token& t = Next();
+    if (t.after_comment) f_->inline_comment = true;
+    switch (t.type) {
+      case Tok::kNumber:
+        out->single = true;
+        return true;
+      case Tok::kString:
+        // Adjacent literals concatenate ('a' 'b').
+        while (!AtEnd() && Peek().type == Tok::kString) ++p_;
+        out->single = true;
+        return true;
+      case Tok::kOpenString:
+        out->single = true;
+        return true;
+      case Tok::kVariable: {
+        std::string_view v = Text(t);
+        if (v.size() > 2 && v[0] == '@' && v[1] == '@') f_->sysvar = true;
+        out->literal = false;
+        return true;
+      }
+      case Tok::kLParen: {
+        if (AtEnd()) return true;
+        if (IsKw(Kw::kSelect) || IsKw(Kw::kWith)) {
+          ++p_;
+          bool strong = false;
+          if (!ParseSelectBody(depth + 1, &strong)) return false;
+          out->subquery = true;
+          out->literal = false;
+          if (strong) f_->subquery = true;
+          if (AtEnd()) return true;
+          return Accept(Tok::kRParen);
+        }
+        // Expression list / row constructor.
+        while (true) {
+          Operand e;
+          if (!ParseExpr(&e, depth + 1)) return false;
+          out->compare = out->compare || e.compare;
+          out->func = out->func || e.func;
+          out->subquery = out->subquery || e.subquery;
+          out->literal = out->literal && e.literal;
+          if (AtEnd()) return true;
+          if (Accept(Tok::kComma)) continue;
+          if (Accept(Tok::kRParen)) break;
+          return false;
+        }
+        // (SELECT ...) UNION (SELECT ...) is handled by the clause parser.
+        return true;
+      }
+      case Tok::kWord:
+        break;
+      default:
+        return false;
+    }
+    // Words.
+    switch (t.kw) {
+      case Kw::kNull:
+      case Kw::kTrue:
+      case Kw::kFalse:
+      case Kw::kUnknown:
+      case Kw::kDefault:
+        out->single = true;
+        if (!AtEnd() && Peek().type == Tok::kLParen && t.kw == Kw::kDefault) break;
+        return true;
+      case Kw::kCase: {
+        out->literal = false;
+        out->func = true;
+        if (!AtEnd() && !IsKw(Kw::kWhen)) {
+          Operand o;
+          if (!ParseExpr(&o, depth + 1)) return false;
+        }
+        while (AcceptKw(Kw::kWhen)) {
+          Operand c, v;
+          if (!ParseExpr(&c, depth + 1)) return false;
+          if (c.compare) out->compare = true;
+          if (AtEnd()) return true;
+          if (!AcceptKw(Kw::kThen)) return false;
+          if (!ParseExpr(&v, depth + 1)) return false;
+        }
+        if (AcceptKw(Kw::kElse)) {
+          Operand e;
+          if (!ParseExpr(&e, depth + 1)) return false;
+        }
+        if (AtEnd()) return true;
+        if (!AcceptKw(Kw::kEnd)) return false;
+        f_->known_funcs++;
+        return true;
+      }
+      case Kw::kExists:
+        if (AtEnd()) return true;
+        if (!Accept(Tok::kLParen)) return false;
+        out->literal = false;
+        return ParseArgs(out, depth + 1);
+      default:
+        break;
+    }
+    bool callable = t.kw == Kw::kNone || t.kw == Kw::kIf || t.kw == Kw::kReplace ||
+                    t.kw == Kw::kInsert || t.kw == Kw::kDatabase || t.kw == Kw::kValues ||
+                    t.kw == Kw::kMod || t.kw == Kw::kTruncate || t.kw == Kw::kTime ||
+                    t.kw == Kw::kDefault;
+    if (!callable) return false;
+    // Identifier chain: a.b.c
+    std::size_t first = p_ - 1;
+    while (!AtEnd() && Peek().type == Tok::kDot) {
+      ++p_;
+      if (AtEnd()) return true;
+      if (Peek().type == Tok::kWord) {
+        ++p_;
+      } else if (Peek().type == Tok::kOperator && Text(Peek()) == "*") {
+        ++p_;
+        break;
+      } else {
+        return false;
+      }
+    }
+    std::size_t last = p_ - 1;
+    for (std::size_t i = first; i <= last; ++i) {
+      if (t_[i].type == Tok::kWord && sql::IsSystemCatalog(Text(t_[i]))) f_->catalog = true;
+    }
+    if (!AtEnd() && Peek().type == Tok::kLParen) {
+      ++p_;
+      NoteFunction(first, last);
+      out->func = true;
+      out->literal = false;
+      // A function of constants is still a constant for comparison purposes (char(49)).
+      Operand args;
+      if (!ParseArgs(&args, depth + 1)) return false;
+      out->compare = out->compare || args.compare;
+      out->subquery = out->subquery || args.subquery;
+      out->literal = args.literal && !args.subquery;
+      return true;
+    }
+    if (t.kw != Kw::kNone) return false;
+    out->literal = false;
+    return true;
+  }
+
+  // ---------------------------------------------------------------- SELECT
+
+  bool ParseAlias() {
+    if (AcceptKw(Kw::kAs)) {
+      if (AtEnd()) return true;
+      if (Peek().type == Tok::kWord || Peek().type == Tok::kString) {
+        ++p_;
+        return true;
+      }
+      return false;
+    }
+    if (!AtEnd() && IsIdent(Peek())) ++p_;
+    return true;
+  }
+
+  bool ParseTableRef(int depth) {
+    if (AtEnd()) return true;
+    if (Peek().type == Tok::kLParen) {
+      ++p_;
+      if (IsKw(Kw::kSelect)) {
+        ++p_;
+        bool strong = false;
+        if (!ParseSelectBody(depth + 1, &strong)) return false;
+        f_->subquery = true;
+      } else if (!ParseTableRef(depth + 1)) {
+        return false;
+      }
+      if (AtEnd()) return true;
+      if (!Accept(Tok::kRParen)) return false;
+      return ParseAlias();
+    }
+    if (Peek().type != Tok::kWord) return false;
+    if (Peek().kw != Kw::kNone && Peek().kw != Kw::kDatabase && Peek().kw != Kw::kTable) {
+      return false;
+    }
+    Operand o;
+    if (!ParsePrimary(&o, depth + 1)) return false;
+    return ParseAlias();
+  }
+
+  bool ParseTableRefs(int depth) {
+    if (!ParseTableRef(depth)) return false;
+    while (!AtEnd()) {
+      if (Accept(Tok::kComma)) {
+        if (!ParseTableRef(depth)) return false;
+        continue;
+      }
+      bool join = false;
+      while (AcceptKw(Kw::kNatural) || AcceptKw(Kw::kInner) || AcceptKw(Kw::kCross) ||
+             AcceptKw(Kw::kOuter) || AcceptWord("left") || AcceptWord("right") ||
+             AcceptWord("full")) {
+      }
+      if (AcceptKw(Kw::kJoin) || AcceptKw(Kw::kStraightJoin)) join = true;
+      if (!join) return true;
+      if (!ParseTableRef(depth)) return false;
+      if (AcceptKw(Kw::kOn)) {
+        Operand o;
+        if (!ParseExpr(&o, depth + 1)) return false;
+      } else if (AcceptKw(Kw::kUsing)) {
+        Operand o;
+        if (!ParsePrimary(&o, depth + 1)) return false;
+      }
+    }
+    return true;
+  }
+
+  bool ParseExprList(int depth, bool allow_order = false) {
+    while (true) {
+      Operand o;
+      if (!ParseExpr(&o, depth + 1)) return false;
+      if (allow_order) AcceptKw(Kw::kAsc) || AcceptKw(Kw::kDesc);
+      if (AtEnd()) return true;
+      if (!Accept(Tok::kComma)) return true;
+    }
+  }
+
+  // After SELECT. `strong`: has FROM, or an item that is not a bare identifier.
+  bool ParseSelectBody(int depth, bool* strong) {
+    if (depth > kMaxDepth) return false;
+    if (AtEnd()) return true;
+    AcceptKw(Kw::kAll) || AcceptKw(Kw::kDistinct);
+    if (AcceptKw(Kw::kTop)) {
+      Operand o;
+      if (!ParsePrimary(&o, depth + 1)) return false;
+      AcceptKw(Kw::kPercent);
+      *strong = true;
+    }
+    // Select list.
+    while (true) {
+      if (AtEnd()) return true;
+      if (Peek().type == Tok::kOperator && Text(Peek()) == "*") {
+        ++p_;
+        *strong = true;
+      } else {
+        std::size_t before = p_;
+        Operand o;
+        if (!ParseExpr(&o, depth + 1)) return false;
+        bool bare_ident = p_ == before + 1 && IsIdent(t_[before]);
+        if (!bare_ident) *strong = true;
+        if (!ParseAlias()) return false;
+      }
+      if (AtEnd()) return true;
+      if (!Accept(Tok::kComma)) break;
+    }
+    if (AcceptKw(Kw::kInto)) {
+      if (AcceptKw(Kw::kOutfile) || AcceptKw(Kw::kDumpfile)) {
+        f_->into_file = true;
+        *strong = true;
+      }
+      Operand o;
+      if (!ParsePrimary(&o, depth + 1)) return false;
+      while (Accept(Tok::kComma)) {
+        if (!ParsePrimary(&o, depth + 1)) return false;
+      }
+    }
+    if (AcceptKw(Kw::kFrom)) {
+      *strong = true;
+      if (!ParseTableRefs(depth + 1)) return false;
+    }
+    return ParseSelectTail(depth, strong);
+  }
+
+  // WHERE / GROUP BY / HAVING / ORDER BY / LIMIT / PROCEDURE / INTO / UNION after a SELECT.
+  bool ParseSelectTail(int depth, bool* strong) {
+    while (!AtEnd()) {
+      if (AcceptKw(Kw::kWhere)) {
+        Operand o;
+        if (!ParseExpr(&o, depth + 1)) return false;
+        *strong = true;
+      } else if (IsKw(Kw::kGroup) || IsKw(Kw::kOrder)) {
+        ++p_;
+        if (AtEnd()) return true;
+        if (!AcceptKw(Kw::kBy)) return false;
+        if (!ParseExprList(depth, true)) return false;
+        AcceptKw(Kw::kWith) && (!AtEnd() && IsIdent(Peek()) ? (++p_, true) : true);
+      } else if (AcceptKw(Kw::kHaving)) {
+        Operand o;
+        if (!ParseExpr(&o, depth + 1)) return false;
+      } else if (AcceptKw(Kw::kLimit) || AcceptKw(Kw::kOffset)) {
+        if (!ParseExprList(depth)) return false;
+        AcceptKw(Kw::kOffset) && ParseExprList(depth);
+      } else if (AcceptKw(Kw::kProcedure)) {
+        Operand o;
+        if (!ParsePrimary(&o, depth + 1)) return false;
+        *strong = true;
+      } else if (AcceptKw(Kw::kInto)) {
+        if (AcceptKw(Kw::kOutfile) || AcceptKw(Kw::kDumpfile)) f_->into_file = true;
+        Operand o;
+        if (!ParsePrimary(&o, depth + 1)) return false;
+      } else if (AcceptKw(Kw::kFor)) {
+        if (!AtEnd() && (IsKw(Kw::kUpdate) || IsIdent(Peek()))) ++p_;
+      } else if (AcceptKw(Kw::kLock)) {
+        AcceptKw(Kw::kIn);
+        AcceptKw(Kw::kShare);
+        AcceptKw(Kw::kMode);
+      } else if (IsKw(Kw::kUnion) || IsKw(Kw::kIntersect) || IsKw(Kw::kExcept)) {
+        ++p_;
+        if (!ParseUnionRhs(depth)) return false;
+      } else {
+        return true;
+      }
+    }
+    return true;
+  }
+
+  // After UNION/INTERSECT/EXCEPT: [ALL|DISTINCT] SELECT ... | ( SELECT ... )
+  bool ParseUnionRhs(int depth) {
+    if (AtEnd()) return true;
+    AcceptKw(Kw::kAll) || AcceptKw(Kw::kDistinct);
+    int parens = 0;
+    while (Accept(Tok::kLParen)) ++parens;
+    if (AtEnd()) return true;
+    if (!AcceptKw(Kw::kSelect)) return false;
+    bool strong = false;
+    if (!ParseSelectBody(depth + 1, &strong)) return false;
+    if (strong) f_->union_select = true;
+    while (parens > 0 && Accept(Tok::kRParen)) --parens;
+    return true;
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  bool ParseIdentChain() {
+    if (AtEnd()) return true;
+    if (Peek().type != Tok::kWord && Peek().type != Tok::kVariable) return false;
+    ++p_;
+    while (!AtEnd() && Peek().type == Tok::kDot) {
+      ++p_;
+      if (AtEnd()) return true;
+      if (Peek().type != Tok::kWord) return false;
+      ++p_;
+    }
+    return true;
+  }
+
+  // Consumes tokens of a statement we do not model in detail, up to ';'.
+  bool SkipToStatementEnd(std::size_t min_tokens) {
+    std::size_t start = p_;
+    int parens = 0;
+    while (!AtEnd()) {
+      const Token& t = Peek();
+      if (t.type == Tok::kSemicolon && parens <= 0) break;
+      if (t.type == Tok::kLParen) ++parens;
+      if (t.type == Tok::kRParen) --parens;
+      ++p_;
+    }
+    return p_ - start >= min_tokens;
+  }
+
+  bool ParseStatement(int depth, bool* strong) {
+    if (depth > kMaxDepth || AtEnd()) return false;
+    const Token& t = Peek();
+    if (t.type == Tok::kLParen) {
+      // (SELECT ...) [UNION ...]
+      const Token* nx = PeekAt(1);
+      if (!nx || nx->type != Tok::kWord || nx->kw != Kw::kSelect) return false;
+      Operand o;
+      if (!ParsePrimary(&o, depth + 1)) return false;
+      *strong = f_->subquery;
+      return ParseSelectTail(depth, strong);
+    }
+    if (t.type != Tok::kWord) return false;
+    ++p_;
+    switch (t.kw) {
+      case Kw::kSelect:
+        return ParseSelectBody(depth + 1, strong);
+      case Kw::kWith:
+        // WITH x AS (SELECT ...) SELECT ...
+        return SkipToStatementEnd(4) && (*strong = true);
+      case Kw::kInsert:
+      case Kw::kReplace: {
+        AcceptKw(Kw::kInto);
+        if (!ParseIdentChain()) return false;
+        if (AtEnd()) return true;
+        if (Peek().type == Tok::kLParen) {
+          Operand o;
+          if (!ParsePrimary(&o, depth + 1)) return false;
+        }
+        if (AcceptKw(Kw::kValues) || AcceptKw(Kw::kSelect)) {
+          *strong = true;
+          return SkipToStatementEnd(1);
+        }
+        return AtEnd();
+      }
+      case Kw::kUpdate: {
+        if (!ParseIdentChain()) return false;
+        if (AtEnd()) return true;
+        if (!AcceptKw(Kw::kSet)) return false;
+        *strong = true;
+        if (!ParseExprList(depth)) return false;
+        if (AcceptKw(Kw::kWhere)) {
+          Operand o;
+          return ParseExpr(&o, depth + 1);
+        }
+        return true;
+      }
+      case Kw::kDelete:
+        if (AtEnd()) return true;
+        if (!AcceptKw(Kw::kFrom)) return false;
+        *strong = true;
+        if (!ParseIdentChain()) return false;
+        if (AcceptKw(Kw::kWhere)) {
+          Operand o;
+          return ParseExpr(&o, depth + 1);
+        }
+        return true;
+      case Kw::kDrop:
+      case Kw::kTruncate:
+      case Kw::kAlter:
+      case Kw::kCreate:
+      case Kw::kGrant:
+      case Kw::kRevoke:
+      case Kw::kRename: {
+        if (AtEnd()) return true;
+        const Token& obj = Peek();
+        if (obj.type != Tok::kWord) return false;
+        static constexpr std::string_view kObjects[] = {
+            "table",   "database",  "function", "procedure", "view",  "user",     "index",
+            "schema",  "trigger",   "login",    "role",      "event", "sequence", "column",
+            "proc",    "temporary", "or",       "definer",   "all",   "select",   "insert",
+            "execute", "file",      "assembly", "tablespace"};
+        std::string_view w = Text(obj);
+        bool known = false;
+        for (std::string_view o : kObjects) {
+          if (w.size() == o.size()) {
+            bool eq = true;
+            for (std::size_t i = 0; i < o.size(); ++i) {
+              eq = eq && ((w[i] | 0x20) == o[i]);
+            }
+            known = known || eq;
+          }
+        }
+        if (!known) return false;
+        *strong = true;
+        return SkipToStatementEnd(1);
+      }
+      case Kw::kExec:
+      case Kw::kExecute: {
+        if (AtEnd()) return true;
+        const Token& x = Peek();
+        if (x.type == Tok::kLParen) {
+          Operand o;
+          if (!ParsePrimary(&o, depth + 1)) return false;
+          *strong = true;
+          return true;
+        }
+        if (x.type != Tok::kWord && x.type != Tok::kVariable) return false;
+        std::size_t first = p_;
+        if (!ParseIdentChain()) return false;
+        NoteFunction(first, p_ - 1);
+        *strong = true;
+        return SkipToStatementEnd(0);
+      }
+      case Kw::kDeclare: {
+        if (AtEnd()) return true;
+        if (Peek().type != Tok::kVariable) return false;
+        *strong = true;
+        return SkipToStatementEnd(1);
+      }
+      case Kw::kSet: {
+        if (AtEnd()) return true;
+        if (Peek().type != Tok::kVariable && !IsIdent(Peek())) return false;
+        ++p_;
+        if (AtEnd()) return true;
+        if (Peek().type != Tok::kOperator || (Text(Peek()) != "=" && Peek().op != sql::kOpAssign)) {
+          return false;
+        }
+        ++p_;
+        Operand o;
+        if (!ParseExpr(&o, depth + 1)) return false;
+        *strong = true;
+        return true;
+      }
+      case Kw::kWaitfor: {
+        if (AtEnd()) return true;
+        if (!AcceptKw(Kw::kDelay) && !AcceptKw(Kw::kTime)) return false;
+        Operand o;
+        if (!ParseExpr(&o, depth + 1)) return false;
+        *strong = true;
+        f_->dangerous_func = true;
+        return true;
+      }
+      case Kw::kShutdown:
+        *strong = true;
+        if (AcceptKw(Kw::kWith)) AcceptKw(Kw::kNowait);
+        return true;
+      case Kw::kIf: {
+        // IF(cond, a, b) as expression, or MSSQL IF cond statement [ELSE statement].
+        if (!AtEnd() && Peek().type == Tok::kLParen &&
+            !(PeekAt(1) && PeekAt(1)->kw == Kw::kSelect)) {
+          --p_;
+          Operand o;
+          if (!ParseExpr(&o, depth + 1)) return false;
+          *strong = o.compare;
+          return true;
+        }
+        Operand cond;
+        if (!ParseExpr(&cond, depth + 1)) return false;
+        if (AtEnd()) return true;
+        bool s = false;
+        if (!ParseStatement(depth + 1, &s)) return false;
+        if (AcceptKw(Kw::kElse)) {
+          bool s2 = false;
+          if (!ParseStatement(depth + 1, &s2)) return false;
+        }
+        *strong = true;
+        return true;
+      }
+      case Kw::kBegin: {
+        AcceptKw(Kw::kTry) || AcceptKw(Kw::kTran);
+        while (!AtEnd() && !IsKw(Kw::kEnd)) {
+          bool s = false;
+          if (!ParseStatement(depth + 1, &s)) return false;
+          *strong = *strong || s;
+          Accept(Tok::kSemicolon);
+        }
+        if (AcceptKw(Kw::kEnd)) AcceptKw(Kw::kTry) || AcceptKw(Kw::kCatch);
+        return true;
+      }
+      case Kw::kGoto:
+        return ParseIdentChain();
+      case Kw::kCall:
+      case Kw::kDo:
+      case Kw::kPrint:
+      case Kw::kReturn: {
+        Operand o;
+        if (!ParseExpr(&o, depth + 1)) return false;
+        *strong = o.func;
+        return true;
+      }
+      case Kw::kLoad:
+      case Kw::kHandler:
+      case Kw::kShow:
+      case Kw::kKill:
+      case Kw::kDbcc:
+      case Kw::kBulk:
+      case Kw::kCopy:
+      case Kw::kPrepare:
+      case Kw::kMerge:
+      case Kw::kReconfigure:
+      case Kw::kCommit:
+      case Kw::kRollback:
+      case Kw::kUse:
+      case Kw::kOpen:
+      case Kw::kFetch:
+      case Kw::kWhile:
+        return SkipToStatementEnd(0);
+      case Kw::kNone: {
+        // label: / function call as statement (iif(...), benchmark(...)).
+        if (!AtEnd() && Peek().type == Tok::kOther && Text(Peek()) == ":") {
+          ++p_;
+          return true;
+        }
+        --p_;
+        Operand o;
+        if (!ParseExpr(&o, depth + 1)) return false;
+        return o.func;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- continuation
+
+  bool ParseTail(int depth) {
+    Operand prev;
+    prev.single = true;
+    while (!AtEnd()) {
+      const Token& t = Peek();
+      if (t.after_comment) f_->inline_comment = true;
+      if (t.type == Tok::kRParen) {
+        ++p_;
+        ++f_->closers;
+        continue;
+      }
+      if (t.type == Tok::kComma) {
+        ++p_;
+        Operand o;
+        if (!ParseExpr(&o, depth + 1)) return false;
+        continue;
+      }
+      if (t.type == Tok::kSemicolon) {
+        ++p_;
+        if (AtEnd()) return true;
+        bool strong = false;
+        if (!ParseStatement(depth + 1, &strong)) return false;
+        if (strong)
+          f_->stacked_strong = true;
+        else
+          f_->stacked_weak = true;
+        continue;
+      }
+      if (IsBinop(t)) {
+        bool logic = IsLogic(t);
+        bool compare = IsCompareTok(t);
+        bool arith = t.type == Tok::kOperator && t.op == sql::kOpArith;
+        if (t.kw == Kw::kNot) return false;
+        Operand out;
+        Operand lhs = prev;
+        std::size_t before = p_;
+        if (!ParseBinopRhs(&lhs, &out, depth + 1)) return false;
+        Operand rhs = lhs;  // ParseBinopRhs leaves the rhs operand in lhs
+        // Continue the expression (e.g. "or 1=1", "and 3715 in (...)").
+        Operand rest = rhs;
+        Operand acc = out;
+        while (!AtEnd() && IsBinop(Peek()) && !IsLogic(Peek()) && Peek().kw != Kw::kNot) {
+          if (!ParseBinopRhs(&rest, &acc, depth + 1)) return false;
+        }
+        bool strong_operand =
+            acc.compare || rhs.func || rhs.subquery || acc.func || acc.subquery || rhs.compare;
+        if (logic) {
+          f_->logic = true;
+          if (strong_operand)
+            f_->logic_strong = true;
+          else if (rhs.literal)
+            f_->logic_literal = true;
+        } else if (compare) {
+          f_->compare_after_break = true;
+          if (rhs.func || rhs.subquery) f_->logic_strong = true;
+        } else if (arith) {
+          f_->arith_after_break = true;
+          if (rhs.func || rhs.subquery) f_->logic_strong = true;
+        } else {
+          f_->compare_after_break = true;
+        }
+        (void)before;
+        prev = rest;
+        continue;
+      }
+      if (t.type == Tok::kWord) {
+        switch (t.kw) {
+          case Kw::kUnion:
+          case Kw::kIntersect:
+          case Kw::kExcept:
+          case Kw::kMinus:
+            ++p_;
+            if (!ParseUnionRhs(depth + 1)) return false;
+            continue;
+          case Kw::kOrder:
+          case Kw::kGroup: {
+            ++p_;
+            if (AtEnd()) return true;
+            if (!AcceptKw(Kw::kBy)) return false;
+            if (!ParseExprList(depth + 1, true)) return false;
+            f_->clause = true;
+            continue;
+          }
+          case Kw::kHaving:
+          case Kw::kWhere: {
+            ++p_;
+            Operand o;
+            if (!ParseExpr(&o, depth + 1)) return false;
+            f_->clause = true;
+            if (o.compare) f_->logic_strong = true;
+            continue;
+          }
+          case Kw::kLimit: {
+            ++p_;
+            if (AtEnd()) return true;
+            if (Peek().type != Tok::kNumber && Peek().type != Tok::kVariable) return false;
+            if (!ParseExprList(depth + 1)) return false;
+            AcceptKw(Kw::kOffset) && ParseExprList(depth + 1);
+            f_->clause = true;
+            continue;
+          }
+          case Kw::kProcedure: {
+            ++p_;
+            Operand o;
+            if (!ParsePrimary(&o, depth + 1)) return false;
+            if (!o.func) return false;
+            f_->clause = true;
+            continue;
+          }
+          case Kw::kInto: {
+            ++p_;
+            if (!AcceptKw(Kw::kOutfile) && !AcceptKw(Kw::kDumpfile)) return false;
+            f_->into_file = true;
+            Operand o;
+            if (!ParsePrimary(&o, depth + 1)) return false;
+            continue;
+          }
+          case Kw::kAs: {
+            ++p_;
+            if (AtEnd()) return true;
+            if (!IsIdent(Peek())) return false;
+            ++p_;
+            continue;
+          }
+          case Kw::kFrom: {
+            ++p_;
+            if (!ParseTableRefs(depth + 1)) return false;
+            f_->clause = true;
+            continue;
+          }
+          default:
+            return false;
+        }
+      }
+      return false;
+    }
+    return true;
+  }
+
+  std::string_view s_;
+  std::vector<Token> t_;
+  const Token* last_comment_ = nullptr;
+  bool trailing_comment_ = false;
+  Features* f_ = nullptr;
+  std::size_t p_ = 0;
+  bool failed_ = false;
+};
+
+float Score(const Features& f, Break b, bool trailing_comment) {
+  float c = 0;
+  auto up = [&c](float v) { c = std::max(c, v); };
+  bool quote = b == Break::kQuote;
+  if (f.union_select) up(0.95f);
+  if (f.stacked_strong) up(0.9f);
+  if (f.into_file) up(0.9f);
+  if (b == Break::kAnchor) {
+    if (f.subquery) up(0.7f);
+    if (f.dangerous_func) up(0.7f);
+    return std::min(c, 0.99f);
+  }
+  if (f.dangerous_func) up(b == Break::kStart ? 0.75f : 0.9f);
+  if (f.subquery) up(b == Break::kStart ? 0.75f : 0.9f);
+  if (f.statement_strong) up(0.8f);
+  if (f.logic) {
+    if (f.logic_strong || f.const_compare)
+      up(quote ? 0.9f : 0.85f);
+    else if (f.logic_literal)
+      up(quote ? 0.75f : (b == Break::kOperand ? 0.55f : 0.3f));
+    else
+      up(quote ? 0.6f : 0.15f);
+  }
+  if (f.clause) up(quote ? 0.85f : (f.closers > 0 || f.const_compare ? 0.8f : 0.6f));
+  if (f.compare_after_break) {
+    if (f.logic_strong) up(quote ? 0.85f : 0.5f);
+    up(quote ? 0.6f : 0.1f);
+  }
+  if (f.arith_after_break) {
+    if (f.logic_strong) up(quote ? 0.8f : 0.3f);
+    up(quote ? 0.55f : 0.0f);
+  }
+  if (trailing_comment) {
+    if (quote)
+      up(f.tail_tokens == f.closers ? 0.7f : 0.75f);
+    else if (f.closers > 0)
+      up(0.6f);
+  }
+  if (f.stacked_weak) up(quote || f.closers > 0 ? 0.6f : 0.35f);
+  if (f.sysvar) up(quote || b == Break::kOperand ? 0.8f : 0.6f);
+  if (c >= 0.3f) {
+    if (f.catalog) c += 0.05f;
+    if (f.inline_comment) c += 0.05f;
+    if (f.known_funcs > 0) c += 0.05f;
+  }
+  return std::min(c, 0.99f);
+}
+
+const char* RuleFor(const Features& f, Break b) {
+  if (f.union_select) return "sqli.union-select";
+  if (f.stacked_strong) return "sqli.stacked-query";
+  if (f.into_file) return "sqli.file-write";
+  if (f.dangerous_func) return "sqli.dangerous-function";
+  if (f.subquery) return "sqli.subquery";
+  if (f.statement_strong) return "sqli.statement";
+  if (f.logic && (f.logic_strong || f.const_compare)) return "sqli.boolean-condition";
+  if (f.clause) return "sqli.clause-injection";
+  if (b == Break::kQuote) return "sqli.quote-break";
+  return "sqli.expression";
+}
+
+}  // namespace
+
+SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
+  SqliResult best;
+  auto consider = [&](float conf, const char* rule, std::size_t pos) {
+    if (conf > best.confidence) {
+      best.confidence = conf;
+      best.rule = rule;
+      best.pos = pos;
+      best.len = text.size() - std::min(pos, text.size());
+    }
+  };
+  for (char context : {'\'', '"', '\0'}) {
+    if (context != '\0' && text.find(context) == std::string_view::npos) continue;
+    sql::Lex(text, context, limits::kMaxSqlTokens, tokens);
+    Parser parser(text, *tokens);
+    if (parser.size() == 0 && !(context && !tokens->empty() && parser.trailing_comment())) {
+      continue;
+    }
+    std::size_t attempts = 0;
+    if (context != '\0') {
+      if (parser.size() == 0 || parser.tok(0).type != Tok::kPrefix) continue;
+      Features f;
+      std::size_t break_pos = parser.tok(0).len;
+      if (parser.ParseFrom(1, false, &f)) {
+        consider(Score(f, Break::kQuote, parser.trailing_comment()), RuleFor(f, Break::kQuote),
+                 break_pos);
+      }
+      ++attempts;
+    } else {
+      const Token& first = parser.tok(0);
+      Features f;
+      if (parser.ParseFrom(0, true, &f)) {
+        bool operand = f.tail_tokens < static_cast<int>(parser.size());
+        Break b = operand ? Break::kOperand : Break::kStart;
+        // A value that is a single expression (no tail) is a statement-like start.
+        if (f.tail_tokens == 0) b = Break::kStart;
+        consider(Score(f, b, parser.trailing_comment()), RuleFor(f, b), 0);
+      }
+      if (first.type == Tok::kWord && first.kw != Kw::kNone) {
+        Features g;
+        if (parser.ParseWholeStatement(&g)) {
+          consider(Score(g, Break::kStart, parser.trailing_comment()), RuleFor(g, Break::kStart),
+                   0);
+        }
+      } else if (first.type == Tok::kLParen) {
+        Features g;
+        if (parser.ParseWholeStatement(&g)) {
+          consider(Score(g, Break::kStart, parser.trailing_comment()), RuleFor(g, Break::kStart),
+                   0);
+        }
+      }
+      ++attempts;
+    }
+    // Anchors in the middle: UNION, ';', '(' SELECT, dangerous function calls.
+    for (std::size_t i = 1; i < parser.size() && attempts < limits::kMaxSqlParseStarts; ++i) {
+      const Token& t = parser.tok(i);
+      bool anchor = false;
+      bool primary = false;
+      if (t.type == Tok::kWord && (t.kw == Kw::kUnion || t.kw == Kw::kIntersect)) anchor = true;
+      if (t.type == Tok::kSemicolon) anchor = true;
+      if (t.type == Tok::kLParen && i + 1 < parser.size() && parser.tok(i + 1).type == Tok::kWord &&
+          parser.tok(i + 1).kw == Kw::kSelect) {
+        primary = true;
+      }
+      if (t.type == Tok::kWord && i + 1 < parser.size() && parser.tok(i + 1).type == Tok::kLParen &&
+          sql::IsDangerousSqlFunction(text.substr(t.pos, t.len))) {
+        primary = true;
+      }
+      if (!anchor && !primary) continue;
+      ++attempts;
+      Features f;
+      bool ok = primary ? parser.ParseAnchorPrimary(i, &f) : parser.ParseFrom(i, false, &f);
+      if (ok || f.union_select || f.stacked_strong) {
+        float conf = Score(f, Break::kAnchor, false);
+        if (!ok) conf -= 0.1f;
+        consider(conf, RuleFor(f, Break::kAnchor), t.pos);
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace shieldx::detect

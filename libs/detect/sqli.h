@@ -1,0 +1,39 @@
+// SQL injection detection by grammar, not keyword lists.
+//
+// A value is tokenised (sql_lexer.h) three times: as code, as the inside of a '...' literal
+// and as the inside of a "..." literal. In each context the analyser looks for the point
+// where attacker input would leave the application's literal (the first quote, or the first
+// operand in code context) and parses what follows with a tolerant recursive-descent SQL
+// grammar: expression continuations (`or 1=1`, `and 3715 in (...)`), clauses (UNION SELECT,
+// ORDER BY n, HAVING, LIMIT, INTO OUTFILE, PROCEDURE ANALYSE), stacked statements (`; DROP`,
+// `; WAITFOR DELAY`), closing parentheses and a final comment or dangling quote that the
+// application's own SQL would complete. Only input that parses as such a continuation, and
+// whose parse shows injection structure (tautologies and constant comparisons after a
+// logical operator, subqueries, UNION SELECT, stacked statements, functions that only
+// attacks call, comment truncation right after a break), produces a finding. English text
+// with SQL words fails the grammar ("select the best option from the menu").
+//
+// Thread-safety: stateless; the token buffer comes from the caller.
+#ifndef SHIELDX_LIBS_DETECT_SQLI_H_
+#define SHIELDX_LIBS_DETECT_SQLI_H_
+
+#include <string_view>
+#include <vector>
+
+#include "libs/detect/sql_lexer.h"
+
+namespace shieldx::detect {
+
+struct SqliResult {
+  float confidence = 0;   // 0 when nothing SQL-like was found
+  const char* rule = "";  // e.g. "sqli.union-select"
+  std::size_t pos = 0;    // offending excerpt in the analysed text
+  std::size_t len = 0;
+};
+
+// Analyses one (normalised) value. `tokens` is scratch space.
+SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens);
+
+}  // namespace shieldx::detect
+
+#endif  // SHIELDX_LIBS_DETECT_SQLI_H_

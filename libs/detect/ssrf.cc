@@ -1,0 +1,372 @@
+// SSRF and remote file inclusion: every URL in a value is parsed (scheme, userinfo, host,
+// port) and its host is resolved *syntactically*: IPv4 in dotted, decimal, hex and octal
+// forms and with fewer than four parts (inet_aton rules), IPv6 including IPv4-mapped and
+// compatible forms, and well-known internal names. Loopback, private, link-local and cloud
+// metadata addresses, out-of-band callback domains and dangerous schemes (gopher, dict,
+// jar, netdoc, ldap, tftp ...) are reported as SSRF; script URLs on raw IP hosts and URLs
+// ending in '?' (suffix truncation) as RFI.
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+
+#include "libs/detect/detector.h"
+#include "libs/detect/text_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+struct Best {
+  float score = 0;
+  const char* rule = "";
+  Category cat = Category::kSsrf;
+  std::size_t pos = 0;
+  std::size_t len = 0;
+  void Up(float s, const char* r, Category c, std::size_t p, std::size_t l) {
+    if (s > score) {
+      score = s;
+      rule = r;
+      cat = c;
+      pos = p;
+      len = l;
+    }
+  }
+};
+
+// inet_aton-style IPv4 parse: 1-4 parts, each decimal, 0x hex or 0-prefixed octal.
+// `obfuscated` is set for anything but four plain decimal parts.
+std::optional<uint32_t> ParseIpv4(std::string_view h, bool* obfuscated) {
+  if (h.empty() || h.size() > 64) return std::nullopt;
+  uint64_t parts[4];
+  int count = 0;
+  *obfuscated = false;
+  std::size_t i = 0;
+  while (i <= h.size()) {
+    if (count == 4) return std::nullopt;
+    std::size_t e = h.find('.', i);
+    if (e == std::string_view::npos) e = h.size();
+    std::string_view p = h.substr(i, e - i);
+    if (p.empty()) return std::nullopt;
+    uint64_t v = 0;
+    if (p.size() > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+      *obfuscated = true;
+      for (std::size_t k = 2; k < p.size(); ++k) {
+        char c = p[k];
+        int d = IsAsciiDigit(static_cast<unsigned char>(c)) ? c - '0'
+                : ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')  ? (c | 0x20) - 'a' + 10
+                                                            : -1;
+        if (d < 0 || v > 0xFFFFFFFFull) return std::nullopt;
+        v = v * 16 + static_cast<uint64_t>(d);
+      }
+    } else if (p.size() > 1 && p[0] == '0') {
+      *obfuscated = true;
+      for (char c : p) {
+        if (c < '0' || c > '7' || v > 0xFFFFFFFFull) return std::nullopt;
+        v = v * 8 + static_cast<uint64_t>(c - '0');
+      }
+    } else {
+      for (char c : p) {
+        if (!IsAsciiDigit(static_cast<unsigned char>(c)) || v > 0xFFFFFFFFull) return std::nullopt;
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+      }
+    }
+    parts[count++] = v;
+    i = e + 1;
+    if (e == h.size()) break;
+  }
+  if (count != 4) *obfuscated = true;
+  uint64_t addr = 0;
+  switch (count) {
+    case 1:
+      if (parts[0] > 0xFFFFFFFFull) return std::nullopt;
+      addr = parts[0];
+      break;
+    case 2:
+      if (parts[0] > 255 || parts[1] > 0xFFFFFF) return std::nullopt;
+      addr = (parts[0] << 24) | parts[1];
+      break;
+    case 3:
+      if (parts[0] > 255 || parts[1] > 255 || parts[2] > 0xFFFF) return std::nullopt;
+      addr = (parts[0] << 24) | (parts[1] << 16) | parts[2];
+      break;
+    case 4:
+      for (int k = 0; k < 4; ++k) {
+        if (parts[k] > 255) return std::nullopt;
+      }
+      addr = (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3];
+      break;
+    default:
+      return std::nullopt;
+  }
+  return static_cast<uint32_t>(addr);
+}
+
+enum class AddrClass { kPublic, kLoopback, kPrivate, kLinkLocal, kMetadata, kUnspecified };
+
+AddrClass ClassifyV4(uint32_t a) {
+  if (a == 0xA9FEA9FE || a == 0xA9FEAA02 || a == 0x646464C8 || a == 0xC00000C0) {
+    return AddrClass::kMetadata;  // 169.254.169.254, 169.254.170.2, 100.100.100.200, 192.0.0.192
+  }
+  if (a == 0) return AddrClass::kUnspecified;
+  uint8_t o1 = a >> 24, o2 = (a >> 16) & 0xFF;
+  if (o1 == 127) return AddrClass::kLoopback;
+  if (o1 == 0) return AddrClass::kUnspecified;
+  if (o1 == 10 || (o1 == 172 && (o2 & 0xF0) == 16) || (o1 == 192 && o2 == 168) ||
+      (o1 == 100 && (o2 & 0xC0) == 64)) {
+    return AddrClass::kPrivate;
+  }
+  if (o1 == 169 && o2 == 254) return AddrClass::kLinkLocal;
+  return AddrClass::kPublic;
+}
+
+// Bracketed or bare IPv6 literal. Only the forms that matter are decoded: ::, ::1,
+// ::ffff:a.b.c.d / ::a.b.c.d, ::ffff:hhhh:hhhh, fe80::/10, fc00::/7, fd00:ec2::254.
+std::optional<AddrClass> ClassifyV6(std::string_view h, bool* obfuscated) {
+  if (h.find(':') == std::string_view::npos) return std::nullopt;
+  *obfuscated = false;
+  std::size_t pct = h.find('%');  // zone id
+  if (pct != std::string_view::npos) h = h.substr(0, pct);
+  if (h == "::") return AddrClass::kUnspecified;
+  if (h == "::1" || h == "0:0:0:0:0:0:0:1" || h == "0000:0000:0000:0000:0000:0000:0000:0001") {
+    if (h != "::1") *obfuscated = true;
+    return AddrClass::kLoopback;
+  }
+  if (StartsWith(h, "fd00:ec2::254")) return AddrClass::kMetadata;
+  if (StartsWith(h, "fe8") || StartsWith(h, "fe9") || StartsWith(h, "fea") ||
+      StartsWith(h, "feb")) {
+    return AddrClass::kLinkLocal;
+  }
+  if (StartsWith(h, "fc") || StartsWith(h, "fd")) return AddrClass::kPrivate;
+  // IPv4-mapped / compatible.
+  std::string_view tail;
+  if (StartsWith(h, "::ffff:"))
+    tail = h.substr(7);
+  else if (StartsWith(h, "0:0:0:0:0:ffff:"))
+    tail = h.substr(15);
+  else if (StartsWith(h, "::"))
+    tail = h.substr(2);
+  if (!tail.empty()) {
+    *obfuscated = true;
+    bool ob = false;
+    if (auto v4 = ParseIpv4(tail, &ob)) return ClassifyV4(*v4);
+    // hhhh:hhhh
+    std::size_t c = tail.find(':');
+    if (c != std::string_view::npos && c <= 4 && tail.size() - c - 1 <= 4) {
+      uint32_t hi = 0, lo = 0;
+      for (char ch : tail.substr(0, c)) {
+        int d = IsAsciiDigit(static_cast<unsigned char>(ch)) ? ch - '0' : (ch | 0x20) - 'a' + 10;
+        hi = hi * 16 + static_cast<uint32_t>(d);
+      }
+      for (char ch : tail.substr(c + 1)) {
+        int d = IsAsciiDigit(static_cast<unsigned char>(ch)) ? ch - '0' : (ch | 0x20) - 'a' + 10;
+        lo = lo * 16 + static_cast<uint32_t>(d);
+      }
+      return ClassifyV4((hi << 16) | lo);
+    }
+  }
+  return AddrClass::kPublic;
+}
+
+bool EndsWithDomain(std::string_view host, std::string_view domain) {
+  return host == domain.substr(1) || EndsWith(host, domain);
+}
+
+struct HostVerdict {
+  float score = 0;
+  const char* rule = "";
+};
+
+HostVerdict JudgeHost(std::string_view host) {
+  while (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (host.empty()) return {};
+  bool obfuscated = false;
+  std::optional<AddrClass> cls;
+  if (host.front() == '[') {
+    std::size_t close = host.find(']');
+    cls = ClassifyV6(host.substr(1, close == std::string_view::npos ? host.size() - 1 : close - 1),
+                     &obfuscated);
+  } else if (auto v4 = ParseIpv4(host, &obfuscated)) {
+    cls = ClassifyV4(*v4);
+  } else {
+    cls = ClassifyV6(host, &obfuscated);
+  }
+  if (cls) {
+    switch (*cls) {
+      case AddrClass::kMetadata:
+        return {0.95f, "ssrf.cloud-metadata"};
+      case AddrClass::kLoopback:
+      case AddrClass::kUnspecified:
+        return {obfuscated ? 0.92f : 0.75f,
+                obfuscated ? "ssrf.obfuscated-internal" : "ssrf.loopback"};
+      case AddrClass::kLinkLocal:
+        return {0.85f, "ssrf.link-local"};
+      case AddrClass::kPrivate:
+        return {obfuscated ? 0.9f : 0.55f,
+                obfuscated ? "ssrf.obfuscated-internal" : "ssrf.private-address"};
+      case AddrClass::kPublic:
+        return {obfuscated ? 0.6f : 0.0f, "ssrf.obfuscated-address"};
+    }
+  }
+  // Names.
+  if (host == "localhost" || EndsWith(host, ".localhost") || host == "localhost.localdomain" ||
+      host == "ip6-localhost" || host == "ip6-loopback") {
+    return {0.75f, "ssrf.loopback"};
+  }
+  for (std::string_view m :
+       {"metadata.google.internal", "metadata", "instance-data", "metadata.azure.com",
+        "metadata.packet.net", "metadata.oraclecloud.com", "instance-data.ec2.internal"}) {
+    if (host == m) return {0.95f, "ssrf.cloud-metadata"};
+  }
+  for (std::string_view d : {".internal", ".local", ".localdomain", ".intranet", ".corp",
+                             ".svc.cluster.local", ".cluster.local"}) {
+    if (EndsWith(host, d)) return {0.7f, "ssrf.internal-name"};
+  }
+  if (host == "kubernetes.default" || StartsWith(host, "kubernetes.default.")) {
+    return {0.8f, "ssrf.internal-name"};
+  }
+  // Wildcard DNS services that resolve to the embedded address, and rebinding helpers.
+  for (std::string_view d : {".nip.io", ".xip.io", ".sslip.io", ".localtest.me", ".lvh.me",
+                             ".vcap.me", ".1u.ms", ".rbndr.us", ".traefik.me"}) {
+    if (EndsWithDomain(host, d)) return {0.8f, "ssrf.rebinding-domain"};
+  }
+  // Out-of-band interaction domains (blind SSRF/RCE/XXE confirmation).
+  for (std::string_view d :
+       {".burpcollaborator.net", ".oastify.com", ".oast.me", ".oast.fun", ".oast.pro", ".oast.live",
+        ".oast.site", ".oast.online", ".interact.sh", ".interactsh.com", ".dnslog.cn", ".ceye.io",
+        ".requestbin.net", ".canarytokens.com", ".pipedream.net", ".webhook.site", ".dnslog.link",
+        ".eyes.sh", ".bxss.me"}) {
+    if (EndsWithDomain(host, d)) return {0.85f, "ssrf.oob-callback-domain"};
+  }
+  return {};
+}
+
+bool IsDangerousScheme(std::string_view s) {
+  return s == "gopher" || s == "dict" || s == "jar" || s == "netdoc" || s == "tftp" ||
+         s == "ldap" || s == "ldaps" || s == "ldapi" || s == "rmi" || s == "iiop" || s == "sftp" ||
+         s == "telnet" || s == "ssh" || s == "smb" || s == "nfs" || s == "fd" ||
+         s == "mailto-not" || s == "ogg" || s == "vnc";
+}
+
+}  // namespace
+
+void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  (void)scratch;
+  std::string_view lower = v.lower;
+  const std::size_t n = lower.size();
+  Best b;
+  int urls = 0;
+  for (std::size_t p = lower.find("//"); p != std::string_view::npos && urls < 16;
+       p = lower.find("//", p + 2)) {
+    // Scheme before "//" (optional: protocol-relative //host).
+    std::size_t s = p;
+    bool colon = s > 0 && lower[s - 1] == ':';
+    if (colon) --s;
+    std::size_t scheme_end = s;
+    while (s > 0 && (IsAsciiAlnum(static_cast<unsigned char>(lower[s - 1])) ||
+                     lower[s - 1] == '+' || lower[s - 1] == '-' || lower[s - 1] == '.')) {
+      --s;
+    }
+    std::string_view scheme = lower.substr(s, scheme_end - s);
+    if (!colon) {
+      // Protocol-relative only at the start of the value or after '='.
+      if (!(p == 0 || lower[p - 1] == '=' || lower[p - 1] == '"' || lower[p - 1] == '\'')) continue;
+      if (p + 2 < n && lower[p + 2] == '/') continue;
+    } else if (scheme.empty()) {
+      continue;
+    }
+    ++urls;
+    std::size_t a = p + 2;
+    std::size_t e = a;
+    while (e < n && lower[e] != '/' && lower[e] != '?' && lower[e] != '#' && lower[e] != '\\' &&
+           !IsSpaceChar(static_cast<unsigned char>(lower[e])) && lower[e] != '"' &&
+           lower[e] != '\'' && lower[e] != '<' && lower[e] != '>' && lower[e] != '&') {
+      ++e;
+    }
+    std::string_view authority = lower.substr(a, e - a);
+    std::size_t at = authority.rfind('@');
+    bool userinfo = at != std::string_view::npos;
+    std::string_view host = userinfo ? authority.substr(at + 1) : authority;
+    if (!host.empty() && host.front() == '[') {
+      std::size_t close = host.find(']');
+      if (close != std::string_view::npos) host = host.substr(0, close + 1);
+    } else {
+      std::size_t colon_pos = host.rfind(':');
+      if (colon_pos != std::string_view::npos && host.find(':') == colon_pos)
+        host = host.substr(0, colon_pos);
+    }
+    HostVerdict hv = JudgeHost(host);
+    if (hv.score > 0) {
+      float s2 = hv.score;
+      if (userinfo && s2 < 0.9f) s2 += 0.05f;  // http://expected@internal/
+      b.Up(s2, hv.rule, Category::kSsrf, s, e - s);
+    }
+    if (IsDangerousScheme(scheme)) {
+      b.Up(scheme == "ldap" || scheme == "rmi" ? 0.8f : 0.85f, "ssrf.dangerous-scheme",
+           Category::kSsrf, s, e - s);
+    }
+    // RFI: remote script or suffix-truncated URL.
+    if (scheme == "http" || scheme == "https" || scheme == "ftp" || scheme == "ftps") {
+      std::size_t end = e;
+      while (end < n && !IsSpaceChar(static_cast<unsigned char>(lower[end])) && lower[end] != '"' &&
+             lower[end] != '\'' && lower[end] != '&') {
+        ++end;
+      }
+      std::string_view url = lower.substr(s, end - s);
+      bool ip_host = false;
+      bool ob = false;
+      if (ParseIpv4(host, &ob) || (!host.empty() && host.front() == '[')) ip_host = true;
+      if (!ip_host && host.find(':') != std::string_view::npos) ip_host = true;  // bare IPv6
+      std::size_t q = url.find('?');
+      std::string_view path = url.substr(0, q);
+      bool script = false;
+      for (std::string_view ext : {".php", ".txt", ".sh", ".pl", ".py", ".jsp", ".asp", ".aspx",
+                                   ".cgi", ".exe", ".js", ".phtml", ".inc", ".gif?"}) {
+        if (EndsWith(path, ext)) script = true;
+      }
+      bool trailing_q = !url.empty() && url.back() == '?';
+      bool value_is_url = s == 0 || (s > 0 && (lower[s - 1] == '=' || lower[s - 1] == '('));
+      if (ip_host && value_is_url) {
+        b.Up(script ? 0.8f : 0.6f, "rfi.ip-host-url", Category::kRfi, s, url.size());
+      }
+      if (trailing_q && value_is_url)
+        b.Up(0.7f, "rfi.suffix-truncation", Category::kRfi, s, url.size());
+      if (script && value_is_url && url.find(".txt?") != std::string_view::npos) {
+        b.Up(0.75f, "rfi.remote-script", Category::kRfi, s, url.size());
+      }
+    }
+  }
+  // Bare host-ish values: "169.254.169.254/latest/meta-data", "localhost:8080", "[::1]".
+  if (urls == 0 && n > 0 && n < 256) {
+    std::size_t e = 0;
+    while (e < n && lower[e] != '/' && lower[e] != '?' &&
+           !IsSpaceChar(static_cast<unsigned char>(lower[e])))
+      ++e;
+    std::string_view host = lower.substr(0, e);
+    std::size_t colon_pos = host.rfind(':');
+    if (!host.empty() && host.front() != '[' && colon_pos != std::string_view::npos &&
+        host.find(':') == colon_pos) {
+      host = host.substr(0, colon_pos);
+    }
+    bool ob = false;
+    bool looks_addr = ParseIpv4(host, &ob).has_value() || (!host.empty() && host.front() == '[');
+    bool has_path = e < n && lower[e] == '/';
+    if (looks_addr && host.find('.') != std::string_view::npos) {
+      HostVerdict hv = JudgeHost(host);
+      // A dotted internal address followed by a path is a fetch target, not a number.
+      if (hv.score >= 0.9f || (hv.score > 0 && has_path))
+        b.Up(hv.score, hv.rule, Category::kSsrf, 0, e);
+    } else if (!looks_addr && has_path) {
+      HostVerdict hv = JudgeHost(host);
+      if (hv.score >= 0.75f) b.Up(hv.score - 0.05f, hv.rule, Category::kSsrf, 0, e);
+    }
+  }
+  // Metadata paths even without a host (proxies that prepend one).
+  for (std::string_view m :
+       {"/latest/meta-data", "/latest/user-data", "/latest/api/token", "/computemetadata/v1",
+        "/metadata/instance", "/metadata/v1", "/opc/v1/instance", "/openstack/latest"}) {
+    std::size_t p = lower.find(m);
+    if (p != std::string_view::npos) b.Up(0.8f, "ssrf.metadata-path", Category::kSsrf, p, m.size());
+  }
+  if (b.score > 0) Report(sink, v, b.cat, b.score, b.rule, b.pos, b.len);
+}
+
+}  // namespace shieldx::detect

@@ -1,0 +1,503 @@
+// XSS: an HTML tokenizer over the value (tags, attributes, event handlers, URL attributes,
+// style), attribute-context breaks (a quote followed by an event handler), JavaScript URLs
+// and JavaScript-context breaks (a quote or statement boundary followed by a call of a sink
+// such as alert/eval/fetch, with string concatenation collapsed first).
+#include <algorithm>
+#include <cstring>
+
+#include "libs/detect/detector.h"
+#include "libs/detect/text_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+bool InList(std::string_view w, std::initializer_list<std::string_view> list) {
+  for (std::string_view x : list) {
+    if (w == x) return true;
+  }
+  return false;
+}
+
+// Tags whose mere presence executes or loads active content.
+float DangerousTagScore(std::string_view tag) {
+  if (tag == "script") return 0.95f;
+  if (InList(tag, {"iframe", "frame", "frameset", "object", "embed", "applet", "portal", "import",
+                   "isindex", "xss"})) {
+    return 0.85f;
+  }
+  if (InList(tag, {"meta",
+                   "base",
+                   "link",
+                   "style",
+                   "svg",
+                   "math",
+                   "template",
+                   "xml",
+                   "bgsound",
+                   "layer",
+                   "ilayer",
+                   "handler",
+                   "listener",
+                   "set",
+                   "animate",
+                   "animatetransform",
+                   "animatemotion",
+                   "foreignobject",
+                   "xmp",
+                   "noembed",
+                   "noscript",
+                   "plaintext",
+                   "image",
+                   "video",
+                   "audio",
+                   "source",
+                   "form",
+                   "button",
+                   "input",
+                   "textarea",
+                   "select",
+                   "keygen",
+                   "marquee",
+                   "details",
+                   "dialog",
+                   "body",
+                   "html",
+                   "head",
+                   "title",
+                   "img",
+                   "a",
+                   "div",
+                   "iframe2"})) {
+    return 0.5f;
+  }
+  return 0.35f;
+}
+
+bool IsUrlAttr(std::string_view a) {
+  return InList(
+      a, {"href",     "src",      "action",     "formaction", "data",     "background", "lowsrc",
+          "dynsrc",   "poster",   "xlink:href", "codebase",   "code",     "srcset",     "content",
+          "to",       "from",     "values",     "by",         "location", "ping",       "cite",
+          "longdesc", "manifest", "icon",       "archive",    "classid",  "url",        "style"});
+}
+
+// Strips characters browsers ignore inside a URL scheme ("java\tscript:").
+bool HasScriptScheme(std::string_view v, std::size_t* scheme_len) {
+  char buf[16];
+  std::size_t n = 0;
+  std::size_t i = 0;
+  while (i < v.size() && (IsSpaceChar(static_cast<unsigned char>(v[i])) ||
+                          static_cast<unsigned char>(v[i]) < 0x20)) {
+    ++i;
+  }
+  for (; i < v.size() && n < sizeof(buf); ++i) {
+    unsigned char c = static_cast<unsigned char>(v[i]);
+    if (c == '\t' || c == '\n' || c == '\r' || c < 0x20) continue;
+    buf[n++] = ToLowerAscii(static_cast<char>(c));
+    if (c == ':') break;
+  }
+  std::string_view s(buf, n);
+  *scheme_len = i;
+  return s == "javascript:" || s == "vbscript:" || s == "livescript:" || s == "mocha:" ||
+         s == "jscript:";
+}
+
+bool HasActiveDataUri(std::string_view lower_v) {
+  std::size_t i = SkipSpaces(lower_v, 0);
+  lower_v = lower_v.substr(i);
+  return StartsWith(lower_v, "data:text/html") || StartsWith(lower_v, "data:image/svg") ||
+         StartsWith(lower_v, "data:application/x-javascript") ||
+         StartsWith(lower_v, "data:text/javascript") ||
+         StartsWith(lower_v, "data:application/xhtml") ||
+         (StartsWith(lower_v, "data:") && lower_v.find(";base64,") != std::string_view::npos &&
+          lower_v.find("script") != std::string_view::npos);
+}
+
+bool StyleIsActive(std::string_view lower_v) {
+  return lower_v.find("expression(") != std::string_view::npos ||
+         lower_v.find("expression (") != std::string_view::npos ||
+         lower_v.find("javascript:") != std::string_view::npos ||
+         lower_v.find("vbscript:") != std::string_view::npos ||
+         lower_v.find("-moz-binding") != std::string_view::npos ||
+         lower_v.find("behavior:") != std::string_view::npos ||
+         lower_v.find("behaviour:") != std::string_view::npos ||
+         lower_v.find("@import") != std::string_view::npos ||
+         lower_v.find("@im\\port") != std::string_view::npos;
+}
+
+// Event handler attribute name: on + letters (onload, onerror, onpointerenter ...).
+bool IsEventHandler(std::string_view a) {
+  if (a.size() < 5 || a[0] != 'o' || a[1] != 'n') return false;
+  for (std::size_t i = 2; i < a.size(); ++i) {
+    if (!IsAsciiAlpha(static_cast<unsigned char>(a[i])) && a[i] != '-' && a[i] != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct TagScan {
+  float score = 0;
+  const char* rule = "";
+  std::size_t pos = 0;
+  std::size_t len = 0;
+};
+
+void Up(TagScan* r, float s, const char* rule, std::size_t pos, std::size_t len) {
+  if (s > r->score) {
+    r->score = s;
+    r->rule = rule;
+    r->pos = pos;
+    r->len = len;
+  }
+}
+
+// Parses the attributes of a tag starting at `i` (after the name) in `lower`.
+void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start,
+                    std::string_view tag, TagScan* r) {
+  const std::size_t n = lower.size();
+  bool has_src = false;
+  while (i < n) {
+    // separators: whitespace, '/', quotes junk
+    while (i < n && (IsSpaceChar(static_cast<unsigned char>(lower[i])) || lower[i] == '/' ||
+                     lower[i] == '"' || lower[i] == '\'' || lower[i] == '`')) {
+      ++i;
+    }
+    if (i >= n || lower[i] == '>' || lower[i] == '<') return;
+    std::size_t an = i;
+    while (i < n && !IsSpaceChar(static_cast<unsigned char>(lower[i])) && lower[i] != '=' &&
+           lower[i] != '>' && lower[i] != '/' && lower[i] != '<') {
+      ++i;
+    }
+    std::string_view attr = lower.substr(an, i - an);
+    std::size_t j = SkipSpaces(lower, i);
+    if (j >= n || lower[j] != '=') {
+      i = j > i ? j : i + (i < n && lower[i] == '/' ? 1 : 0);
+      if (i == an) ++i;
+      continue;
+    }
+    j = SkipSpaces(lower, j + 1);
+    std::string_view value;
+    if (j < n && (lower[j] == '"' || lower[j] == '\'' || lower[j] == '`')) {
+      char q = lower[j];
+      std::size_t end = lower.find(q, j + 1);
+      if (end == std::string_view::npos) end = n;
+      value = lower.substr(j + 1, end - j - 1);
+      i = end < n ? end + 1 : n;
+    } else {
+      std::size_t vs = j;
+      while (j < n && !IsSpaceChar(static_cast<unsigned char>(lower[j])) && lower[j] != '>') ++j;
+      value = lower.substr(vs, j - vs);
+      i = j;
+    }
+    std::size_t span = i - tag_start;
+    if (IsEventHandler(attr)) {
+      Up(r, 0.9f, "xss.event-handler", tag_start, span);
+    } else if (IsUrlAttr(attr)) {
+      std::size_t sl;
+      if (HasScriptScheme(value, &sl))
+        Up(r, 0.92f, "xss.script-url", tag_start, span);
+      else if (HasActiveDataUri(value))
+        Up(r, 0.85f, "xss.data-uri", tag_start, span);
+      if (attr == "style" && StyleIsActive(value)) Up(r, 0.85f, "xss.style", tag_start, span);
+      if (attr == "src" || attr == "data" || attr == "href" || attr == "action" ||
+          attr == "formaction") {
+        has_src = true;
+      }
+      if (tag == "meta" && attr == "content" && value.find("url") != std::string_view::npos) {
+        Up(r, 0.8f, "xss.meta-refresh", tag_start, span);
+      }
+    } else if (attr == "srcdoc") {
+      Up(r, 0.85f, "xss.srcdoc", tag_start, span);
+    } else if (attr == "http-equiv") {
+      Up(r, 0.8f, "xss.meta-refresh", tag_start, span);
+    }
+  }
+  (void)has_src;
+}
+
+TagScan ScanTags(std::string_view lower) {
+  TagScan r;
+  const std::size_t n = lower.size();
+  std::size_t pos = 0;
+  int tags = 0;
+  while ((pos = lower.find('<', pos)) != std::string_view::npos && tags < 64) {
+    std::size_t start = pos++;
+    if (pos >= n) break;
+    bool closing = false;
+    if (lower[pos] == '/') {
+      closing = true;
+      ++pos;
+    }
+    if (pos >= n || !IsAsciiAlpha(static_cast<unsigned char>(lower[pos]))) {
+      // <!--, <![CDATA[, <? handled elsewhere
+      continue;
+    }
+    std::size_t ns = pos;
+    while (pos < n && (IsAsciiAlnum(static_cast<unsigned char>(lower[pos])) || lower[pos] == ':' ||
+                       lower[pos] == '-' || lower[pos] == '_')) {
+      ++pos;
+    }
+    std::string_view tag = lower.substr(ns, pos - ns);
+    // A tag name must end at whitespace, '/', '>' or the end of the value.
+    if (pos < n && !(IsSpaceChar(static_cast<unsigned char>(lower[pos])) || lower[pos] == '/' ||
+                     lower[pos] == '>' || lower[pos] == '\0')) {
+      continue;
+    }
+    ++tags;
+    std::size_t gt = lower.find('>', pos);
+    std::size_t span = (gt == std::string_view::npos ? n : gt + 1) - start;
+    if (closing) {
+      if (tag == "script" || tag == "style" || tag == "textarea" || tag == "title" ||
+          tag == "noscript" || tag == "iframe" || tag == "xmp") {
+        Up(&r, 0.55f, "xss.context-close", start, span);
+      }
+      continue;
+    }
+    float base = DangerousTagScore(tag);
+    // An unterminated ordinary tag is only mildly suspicious ("a <b"), a complete one more.
+    bool complete = gt != std::string_view::npos;
+    const char* rule = base >= 0.8f ? "xss.script-tag" : "xss.html-tag";
+    if (!complete && base < 0.8f) base = std::min(base, 0.3f);
+    Up(&r, base, rule, start, span);
+    if (tag == "style" && gt != std::string_view::npos &&
+        StyleIsActive(lower.substr(gt, std::min<std::size_t>(n - gt, 2048)))) {
+      Up(&r, 0.9f, "xss.style", start, span);
+    }
+    ScanAttributes(lower, pos, start, tag, &r);
+  }
+  return r;
+}
+
+// JavaScript sinks and sources that only an injected script has reason to name.
+constexpr std::string_view kSinks[] = {
+    "alert",           "prompt",      "confirm", "eval",    "settimeout", "setinterval",
+    "function",        "execscript",  "fetch",   "import",  "atob",       "fromcharcode",
+    "showmodaldialog", "constructor", "write",   "writeln", "open",       "print",
+    "msgbox",          "top",         "parent",  "self",    "frames",     "globalthis",
+    "window",          "document",
+};
+constexpr std::string_view kStrongSinks[] = {
+    "alert",      "prompt",       "confirm",         "eval",   "settimeout", "setinterval",
+    "execscript", "fromcharcode", "showmodaldialog", "msgbox", "atob",
+};
+constexpr std::string_view kSensitiveProps[] = {
+    "document.cookie",   "document.domain",      "document.write",         "document.location",
+    "window.location",   "location.href",        "location.replace",       "location.assign",
+    "top.location",      "self.location",        "parent.location",        "window.name",
+    ".innerhtml",        ".outerhtml",           "document.body",          "localstorage",
+    "sessionstorage",    "xmlhttprequest",       "document.createelement", "string.fromcharcode",
+    "window.open",       "location.hash",        "location.search",        "document.url",
+    "document.referrer", "navigator.sendbeacon", ".appendchild",           "document.forms",
+    "document.images",
+};
+
+bool IsJsBreakChar(char c) {
+  return c == ';' || c == '+' || c == '-' || c == '*' || c == '/' || c == '|' || c == '&' ||
+         c == ',' || c == '(' || c == ')' || c == '{' || c == '}' || c == '=' || c == ':' ||
+         c == '?' || c == '[' || c == '!' || c == '^' || c == '~' || c == '>' || c == '<' ||
+         c == '%';
+}
+
+// Removes JS string concatenation ('al'+'ert', "a" + "b") and comments so that split
+// sink names become visible. Bounded, into the arena.
+std::string_view CollapseJs(std::string_view lower, Arena& arena) {
+  if (lower.find('+') == std::string_view::npos && lower.find("/*") == std::string_view::npos) {
+    return lower;
+  }
+  char* out = arena.Allocate(lower.size());
+  std::size_t o = 0;
+  const std::size_t n = lower.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    char c = lower[i];
+    if ((c == '\'' || c == '"' || c == '`')) {
+      std::size_t j = SkipSpaces(lower, i + 1);
+      if (j < n && lower[j] == '+') {
+        std::size_t k = SkipSpaces(lower, j + 1);
+        if (k < n && (lower[k] == '\'' || lower[k] == '"' || lower[k] == '`')) {
+          i = k;
+          continue;
+        }
+      }
+    }
+    if (c == '/' && i + 1 < n && lower[i + 1] == '*') {
+      std::size_t end = lower.find("*/", i + 2);
+      if (end != std::string_view::npos) {
+        i = end + 1;
+        continue;
+      }
+    }
+    out[o++] = c;
+  }
+  arena.ShrinkLast(out, o);
+  return {out, o};
+}
+
+// Finds a call of a sink: name [spaces] ( or name`...` or name?.( or ['name'](.
+void ScanJs(std::string_view lower, TagScan* r) {
+  const std::size_t n = lower.size();
+  for (std::string_view sink : kSinks) {
+    std::size_t from = 0;
+    while (true) {
+      std::size_t p = FindWord(lower, sink, from);
+      if (p == std::string_view::npos) break;
+      from = p + 1;
+      std::size_t e = p + sink.size();
+      // Allow quotes/brackets around the name: ['alert'](1), ["alert"]`1`
+      std::size_t k = e;
+      while (k < n && (lower[k] == '\'' || lower[k] == '"' || lower[k] == ']' || lower[k] == ')')) {
+        ++k;
+      }
+      k = SkipSpaces(lower, k);
+      if (k + 1 < n && lower[k] == '?' && lower[k + 1] == '.') k += 2;
+      bool call = k < n && (lower[k] == '(' || lower[k] == '`');
+      bool strong = false;
+      for (std::string_view s : kStrongSinks) strong = strong || s == sink;
+      bool member_call = !call && k < n && (lower[k] == '.' || lower[k] == '[');
+      if (!call && !(member_call &&
+                     (sink == "top" || sink == "self" || sink == "window" || sink == "parent" ||
+                      sink == "globalthis" || sink == "frames" || sink == "document"))) {
+        continue;
+      }
+      if (member_call) {
+        // window['al'+'ert'] / top[x](1) / document['cookie']
+        std::size_t close = lower.find_first_of("(`", k);
+        if (lower[k] != '[' || close == std::string_view::npos || close - k > 64) continue;
+      }
+      // What precedes the name decides how it reached a script context.
+      std::size_t b = p;
+      while (b > 0 && IsSpaceChar(static_cast<unsigned char>(lower[b - 1]))) --b;
+      char prev = b > 0 ? lower[b - 1] : '\0';
+      bool at_start = b == 0;
+      bool after_break = prev != '\0' && (IsJsBreakChar(prev) || prev == '\'' || prev == '"' ||
+                                          prev == '`' || prev == '.');
+      bool args_js = false;
+      if (call && lower[k] == '(') {
+        std::size_t close = lower.find(')', k);
+        std::string_view args = lower.substr(k + 1, close == std::string_view::npos
+                                                        ? std::min<std::size_t>(n - k - 1, 64)
+                                                        : close - k - 1);
+        // alert(1), alert('x'), alert(document.cookie), eval(atob(...))
+        args_js =
+            args.empty() || IsAsciiDigit(static_cast<unsigned char>(args[0])) || args[0] == '\'' ||
+            args[0] == '"' || args[0] == '`' || args.find("document") != std::string_view::npos ||
+            args.find('(') != std::string_view::npos || args.find('.') != std::string_view::npos ||
+            args.find('/') != std::string_view::npos;
+      } else if (call) {
+        args_js = true;  // tagged template
+      }
+      float s = 0;
+      if (strong && args_js)
+        s = at_start ? 0.8f : (after_break ? 0.9f : 0.55f);
+      else if (strong)
+        s = after_break || at_start ? 0.6f : 0.3f;
+      else if (args_js && (after_break || at_start))
+        s = member_call ? 0.75f : 0.45f;
+      Up(r, s, "xss.js-sink", p, std::min<std::size_t>(n - p, 48));
+    }
+  }
+  for (std::string_view prop : kSensitiveProps) {
+    std::size_t p = lower.find(prop);
+    if (p == std::string_view::npos) continue;
+    float s = (prop == "document.cookie" || prop == "document.domain" || prop == "document.write" ||
+               prop == "string.fromcharcode")
+                  ? 0.75f
+                  : 0.45f;
+    Up(r, s, "xss.dom-access", p, prop.size());
+  }
+}
+
+// A quote (or '>') that closes the application's attribute, followed by a new attribute that
+// runs script: `" onmouseover="alert(1)`, `' autofocus onfocus=alert(1) x='`.
+void ScanAttributeBreak(std::string_view lower, TagScan* r) {
+  const std::size_t n = lower.size();
+  std::size_t from = 0;
+  while (true) {
+    std::size_t p = lower.find("on", from);
+    if (p == std::string_view::npos) return;
+    from = p + 2;
+    if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
+    std::size_t e = p + 2;
+    while (e < n && IsAsciiAlpha(static_cast<unsigned char>(lower[e]))) ++e;
+    if (e - p < 5) continue;
+    std::size_t eq = SkipSpaces(lower, e);
+    if (eq >= n || lower[eq] != '=') continue;
+    // Look back for the break: whitespace or '/' then optionally other attributes, then a quote.
+    std::size_t b = p;
+    if (b == 0) continue;
+    char sep = lower[b - 1];
+    if (!(IsSpaceChar(static_cast<unsigned char>(sep)) || sep == '/' || sep == '"' || sep == '\'' ||
+          sep == '`')) {
+      continue;
+    }
+    std::size_t q = lower.find_last_of("\"'`", b - 1);
+    std::size_t v = SkipSpaces(lower, eq + 1);
+    std::string_view handler = lower.substr(v, std::min<std::size_t>(n - v, 128));
+    bool handler_js = handler.find('(') != std::string_view::npos ||
+                      handler.find('`') != std::string_view::npos ||
+                      handler.find("javascript") != std::string_view::npos ||
+                      handler.find('=') != std::string_view::npos;
+    if (q != std::string_view::npos && handler_js) {
+      Up(r, 0.88f, "xss.attribute-break", q, std::min<std::size_t>(n - q, 64));
+    } else if (handler_js) {
+      Up(r, 0.6f, "xss.event-handler", p, std::min<std::size_t>(n - p, 64));
+    }
+  }
+}
+
+}  // namespace
+
+void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  std::string_view lower = v.lower;
+  TagScan r;
+  if (lower.find('<') != std::string_view::npos) r = ScanTags(lower);
+  // javascript: URL anywhere a URL can start (value start, after =, (, quote).
+  {
+    std::size_t from = 0;
+    while (true) {
+      std::size_t p = lower.find("script:", from);
+      if (p == std::string_view::npos) break;
+      from = p + 1;
+      std::size_t s = p;
+      while (s > 0 && (IsAsciiAlpha(static_cast<unsigned char>(lower[s - 1])) ||
+                       lower[s - 1] == '\t' || lower[s - 1] == '\n' || lower[s - 1] == '\r')) {
+        --s;
+      }
+      std::size_t sl;
+      if (!HasScriptScheme(lower.substr(s), &sl)) continue;
+      bool at_url_start = s == 0 || lower[s - 1] == '=' || lower[s - 1] == '(' ||
+                          lower[s - 1] == '"' || lower[s - 1] == '\'' || lower[s - 1] == ' ' ||
+                          lower[s - 1] == '`' || lower[s - 1] == '>';
+      std::string_view body = lower.substr(p + 7, 96);
+      bool code =
+          body.find('(') != std::string_view::npos || body.find('`') != std::string_view::npos ||
+          body.find('=') != std::string_view::npos || body.find('.') != std::string_view::npos;
+      if (at_url_start) Up(&r, code ? 0.9f : 0.6f, "xss.script-url", s, p + 7 - s + 24);
+    }
+  }
+  if (lower.find("data:") != std::string_view::npos) {
+    std::size_t p = lower.find("data:");
+    if (HasActiveDataUri(lower.substr(p))) Up(&r, 0.6f, "xss.data-uri", p, 40);
+  }
+  if (lower.find("on") != std::string_view::npos) ScanAttributeBreak(lower, &r);
+  if (lower.find('(') != std::string_view::npos || lower.find('`') != std::string_view::npos ||
+      lower.find('.') != std::string_view::npos) {
+    std::string_view js = CollapseJs(lower, *scratch.arena);
+    TagScan j;
+    ScanJs(js, &j);
+    if (j.score > 0) {
+      // Positions refer to the collapsed view; report against it.
+      if (j.score > r.score) {
+        float s = j.score;
+        if (js.size() != lower.size()) s = std::min(0.95f, s + 0.05f);  // concatenation evasion
+        Report(sink, ValueView{v.field, js, js, v.norm_flags, v.weight}, Category::kXss, s, j.rule,
+               j.pos, j.len);
+      }
+    }
+  }
+  if (lower.find("+adw-") != std::string_view::npos)
+    Up(&r, 0.8f, "xss.utf7", lower.find("+adw-"), 16);
+  if (r.score > 0) Report(sink, v, Category::kXss, r.score, r.rule, r.pos, r.len);
+}
+
+}  // namespace shieldx::detect
