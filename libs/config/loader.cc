@@ -70,7 +70,7 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
 
 // " (did you mean X?)" for the closest candidate within a few edits, else "".
 std::string DidYouMean(std::string_view unknown, const std::vector<std::string>& candidates,
-                       std::string_view display_prefix) {
+                       std::string_view display_prefix, std::string_view display_suffix = "") {
   const std::string* best = nullptr;
   std::size_t best_distance = 0;
   for (const std::string& candidate : candidates) {
@@ -82,7 +82,7 @@ std::string DidYouMean(std::string_view unknown, const std::vector<std::string>&
   }
   std::size_t threshold = std::max<std::size_t>(2, unknown.size() / 3);
   if (best == nullptr || best_distance > threshold || best_distance >= unknown.size()) return "";
-  return absl::StrCat(" (did you mean ", Sv(display_prefix), *best, "?)");
+  return absl::StrCat(" (did you mean ", Sv(display_prefix), *best, Sv(display_suffix), "?)");
 }
 
 class Loader {
@@ -290,7 +290,7 @@ absl::Status Loader::ApplyFileValue(const std::string& path, const std::string& 
       if (!field->secret()) candidates.push_back(field->name());
     }
     std::string hint = name == kConfigName ? " (a config file cannot name another)"
-                                           : DidYouMean(name, candidates, "");
+                                           : DidYouMean(name, candidates, "\"", "\"");
     return absl::InvalidArgumentError(
         absl::StrCat("unknown key ", Quote(key), " in config file ", path, hint));
   }
@@ -490,12 +490,14 @@ std::string HelpText(const SchemaView& schema) {
   std::string prefix = EnvPrefix(schema.service);
   std::string out = absl::StrCat(
       "Usage: shieldx-", Sv(schema.service), " [--name=VALUE ...] [--config FILE]\n\n",
-      "Each setting is taken from the first of: a flag (--name=VALUE or --name VALUE; booleans\n"
-      "also --name / --no-name; '-' and '_' are interchangeable), env ",
-      prefix, "<NAME>, env SHIELDX_<NAME>,\nthe config file (--config FILE or env ", prefix,
-      "CONFIG: a flat JSON object {\"name\": value},\nat most ", limits::kMaxConfigFileBytes,
-      " bytes), the default. Secrets come only from env ", prefix,
-      "<NAME> or a file named by\nenv ", prefix, "<NAME>_FILE (also SHIELDX_<NAME>[_FILE]).\n\n");
+      "Each setting comes from the first of:\n",
+      "  1. a flag: --name=VALUE or --name VALUE (booleans also --name, --no-name; '-' and '_'\n",
+      "     are alike)\n", "  2. env ", prefix, "<NAME>, then env SHIELDX_<NAME>\n",
+      "  3. the config file (--config FILE or env ", prefix, "CONFIG): a flat JSON object\n",
+      "     {\"name\": value, ...} of at most ", limits::kMaxConfigFileBytes, " bytes\n",
+      "  4. the default.\n", "Secrets come only from env ", prefix,
+      "<NAME> (or SHIELDX_<NAME>) or from a file named\n", "by env ", prefix,
+      "<NAME>_FILE (or SHIELDX_<NAME>_FILE).\n\n");
   for (const auto& field : *schema.fields) {
     std::string env = prefix + Upper(field->name());
     if (field->secret()) {
@@ -504,10 +506,11 @@ std::string HelpText(const SchemaView& schema) {
                       "_FILE. Expected: ", field->Expected(), ".\n");
       continue;
     }
-    absl::StrAppend(&out, "  --", field->name(), "=", field->TypeName(),
-                    field->required() ? " (required)" : "", "\n      ", field->help(),
-                    "\n      Expected: ", field->Expected(),
-                    ". Default: ", DefaultForHelp(*field, schema.defaults), ". Env: ", env, ".\n");
+    absl::StrAppend(&out, "  --", field->name(), field->IsBool() ? "[=" : "=", field->TypeName(),
+                    field->IsBool() ? "]" : "", field->required() ? " (required)" : "", "\n      ",
+                    field->help(), "\n      Expected: ", field->Expected(),
+                    ". Default: ", DefaultForHelp(*field, schema.defaults), ".\n      Env: ", env,
+                    ".\n");
   }
   return out;
 }
