@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -92,16 +94,69 @@ PgServer::~PgServer() {
   }
 }
 
-absl::Status PgServer::InitDb() {
-  if (absl::Status s = MakeDirFor(data_dir_, 0700, run_as_user_); !s.ok()) return s;
-  if (absl::Status s = MakeDirFor(run_dir_, 0755, run_as_user_); !s.ok()) return s;
-  auto out = RunAsServerUser({Bin("initdb"), "-D", data_dir_, "-A", "trust", "-U", "postgres", "-E",
+absl::Status PgServer::RunInitDb(const std::string& data_dir) {
+  if (absl::Status s = MakeDirFor(data_dir, 0700, run_as_user_); !s.ok()) return s;
+  auto out = RunAsServerUser({Bin("initdb"), "-D", data_dir, "-A", "trust", "-U", "postgres", "-E",
                               "UTF8", "--locale=C", "--no-sync", "--no-instructions"});
   if (!out.ok()) {
     return absl::InternalError(
-        absl::StrCat("initdb in ", data_dir_, " failed: ", out.status().message()));
+        absl::StrCat("initdb in ", data_dir, " failed: ", out.status().message()));
   }
   return absl::OkStatus();
+}
+
+// initdb costs ~1 s and every test process starts its own server, so one initdb'd cluster per
+// OS user is kept at $TMPDIR/shieldx-pg15-template-<uid>/data and copied (~0.2 s). It is built
+// in a staging dir and published by rename, so concurrent test processes never see half of it.
+// A template not owned by us or writable by others is never used.
+absl::StatusOr<std::string> PgServer::TemplateDataDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string final_dir =
+      absl::StrCat(tmp != nullptr && *tmp ? tmp : "/tmp", "/shieldx-pg15-template-", geteuid());
+  auto usable = [&]() -> absl::Status {
+    struct stat st;
+    if (lstat(final_dir.c_str(), &st) != 0) return absl::NotFoundError(final_dir);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(final_dir, " is not a directory owned by us and closed to others"));
+    }
+    if (access((final_dir + "/data/PG_VERSION").c_str(), F_OK) != 0) {
+      return absl::NotFoundError(final_dir + "/data/PG_VERSION");
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = usable(); s.ok() || s.code() != absl::StatusCode::kNotFound) {
+    if (!s.ok()) return s;
+    return final_dir + "/data";
+  }
+  std::string tmpl = final_dir + ".tmp-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp ", tmpl, ": ", std::strerror(errno)));
+  }
+  if (chmod(tmpl.c_str(), 0755) != 0) {
+    return absl::InternalError(absl::StrCat("chmod ", tmpl, ": ", std::strerror(errno)));
+  }
+  absl::Status s = RunInitDb(tmpl + "/data");
+  if (s.ok() && rename(tmpl.c_str(), final_dir.c_str()) == 0) return final_dir + "/data";
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);  // lost the race, or initdb failed
+  if (!s.ok()) return s;
+  if (absl::Status u = usable(); !u.ok()) return u;
+  return final_dir + "/data";
+}
+
+absl::Status PgServer::InitDb() {
+  if (absl::Status s = MakeDirFor(run_dir_, 0755, run_as_user_); !s.ok()) return s;
+  absl::StatusOr<std::string> tmpl = TemplateDataDir();
+  if (tmpl.ok()) {
+    // cp -a keeps modes and (as root) the server user's ownership.
+    Subprocess::Options cp;
+    cp.argv = {"cp", "-a", *tmpl, data_dir_};
+    if (RunCommand(cp, options_.timeout).ok()) return absl::OkStatus();
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir_, ec);
+  }
+  return RunInitDb(data_dir_);
 }
 
 absl::Status PgServer::StartOnce() {

@@ -83,6 +83,18 @@ TEST(PgServerLifecycle, DestructorStopsTheServerAndRemovesItsDirectory) {
               StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
+TEST(PgServerLifecycle, ServersCopiedFromTheTemplateHaveIndependentData) {
+  ASSERT_OK_AND_ASSIGN(auto a, PgServer::Start({}));
+  ASSERT_OK_AND_ASSIGN(auto b, PgServer::Start({}));
+  EXPECT_NE(a->Port(), b->Port());
+  EXPECT_NE(a->data_dir(), b->data_dir());
+  ASSERT_OK(a->CreateDatabase("only_in_a"));
+  ASSERT_OK_AND_ASSIGN(std::string in_b, b->Psql("postgres",
+                                                 "SELECT count(*) FROM pg_database "
+                                                 "WHERE datname = 'only_in_a'"));
+  EXPECT_EQ(in_b, "0");
+}
+
 TEST(PgServerLifecycle, InvalidSettingFailsWithTheServerLog) {
   PgServer::Options options;
   options.settings = {"no_such_setting_xyz=1"};
