@@ -105,12 +105,24 @@ class ObservabilityInterceptor final : public Interceptor {
       methods->Proceed();
       return;
     }
+    const bool sending_status =
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS);
+    grpc::Status status = sending_status ? methods->GetSendStatus() : grpc::Status::OK;
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
       EnsureTraceId();
-      methods->GetSendInitialMetadata()->emplace(kTraceIdMetadataKey, trace_id_);
+      // A failure sent together with the headers goes out as a Trailers-Only response, which
+      // clients may retry; any initial metadata would commit the call (gRFC A6). So on that
+      // path the id travels in the trailers instead.
+      if (!sending_status || status.ok()) {
+        methods->GetSendInitialMetadata()->emplace(kTraceIdMetadataKey, trace_id_);
+        echoed_ = true;
+      }
     }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      grpc::Status status = methods->GetSendStatus();
+    if (sending_status) {
+      if (!echoed_) {
+        EnsureTraceId();
+        methods->GetSendTrailingMetadata()->emplace(kTraceIdMetadataKey, trace_id_);
+      }
       Finish(status.error_code(), status.error_message());
     }
     methods->Proceed();
@@ -165,6 +177,7 @@ class ObservabilityInterceptor final : public Interceptor {
   int64_t start_ns_;
   std::string trace_id_;
   bool finished_ = false;
+  bool echoed_ = false;  // trace id sent in the initial metadata
 };
 
 class ObservabilityFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {

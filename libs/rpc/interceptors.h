@@ -10,7 +10,9 @@
 //  - logging: one line per failed RPC at warn (method, code, duration_ms); successes at debug.
 //    Messages are never logged (they carry tenant data).
 //  - trace id: taken from the `x-trace-id` request metadata, else from `traceparent`, else
-//    generated (see libs/http/trace_id.h); echoed as `x-trace-id` initial metadata. It is set
+//    generated (see libs/http/trace_id.h); echoed as `x-trace-id` in the initial metadata,
+//    or in the trailing metadata when a call fails before sending headers (that keeps the
+//    failure a Trailers-Only response, which the client retry policy may retry). It is set
 //    as the log thread-local around the rest of the call's processing: for synchronous
 //    services gRPC runs the handler inside the interceptor's Proceed() of the
 //    receive-metadata hook, so handler log lines and outgoing client calls
