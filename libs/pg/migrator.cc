@@ -56,7 +56,6 @@ absl::StatusOr<std::string> ReadSmallFile(const std::filesystem::path& path) {
 
 absl::Status ValidateOptions(const MigratorOptions& o) {
   if (o.conninfo.empty()) return absl::InvalidArgumentError("migrator: conninfo is empty");
-  if (o.dir.empty()) return absl::InvalidArgumentError("migrator: dir is empty");
   if (o.lock_name.empty() || o.lock_name.size() > kMaxLockNameBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("migrator: lock_name must be 1..", kMaxLockNameBytes, " bytes"));
@@ -218,8 +217,17 @@ int64_t AdvisoryLockKey(const std::string& lock_name) {
 }
 
 absl::StatusOr<MigrationReport> Migrator::Run() {
-  SHIELDX_RETURN_IF_ERROR(ValidateOptions(options_));
+  if (options_.dir.empty()) return absl::InvalidArgumentError("migrator: dir is empty");
   SHIELDX_ASSIGN_OR_RETURN(std::vector<MigrationFile> files, LoadMigrationDir(options_.dir));
+  return Run(std::move(files));
+}
+
+absl::StatusOr<MigrationReport> Migrator::Run(std::vector<MigrationFile> files) {
+  SHIELDX_RETURN_IF_ERROR(ValidateOptions(options_));
+  const std::string source = options_.dir.empty() ? "embedded migrations" : options_.dir;
+  std::sort(files.begin(), files.end(),
+            [](const MigrationFile& a, const MigrationFile& b) { return a.version < b.version; });
+  SHIELDX_RETURN_IF_ERROR(CheckVersionSequence(files, source));
   const int64_t key = AdvisoryLockKey(options_.lock_name);
   const std::string lock_desc =
       absl::StrCat("migration lock '", options_.lock_name, "' (key ", key, ")");
@@ -269,7 +277,7 @@ absl::StatusOr<MigrationReport> Migrator::Run() {
       }
       tx.commit();
     }
-    SHIELDX_RETURN_IF_ERROR(CheckApplied(recorded, files, options_.dir));
+    SHIELDX_RETURN_IF_ERROR(CheckApplied(recorded, files, source));
     for (const MigrationFile& f : files) {
       if (recorded.count(f.version) > 0) {
         report.already_applied.push_back({f.version, f.filename});

@@ -99,6 +99,9 @@ class Migrator {
   // FailedPrecondition (checksum / name changed, unknown applied version), or the mapped
   // PostgreSQL error of a failing migration, prefixed with its file name.
   absl::StatusOr<MigrationReport> Run();
+  // Same, for migrations compiled into the binary (shieldx_embed_files) instead of `dir`:
+  // `files` are sorted by version and checked for gaps and duplicates like a directory.
+  absl::StatusOr<MigrationReport> Run(std::vector<MigrationFile> files);
 
  private:
   MigratorOptions options_;

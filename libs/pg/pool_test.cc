@@ -170,7 +170,15 @@ TEST_F(PgPoolTest, ConnectionKilledByTheServerIsDroppedAndReplaced) {
     victim_pid = Scalar(*conn, "SELECT pg_backend_pid()");
   }
   ASSERT_OK(server_->Psql("postgres", "SELECT pg_terminate_backend(" + victim_pid + ")").status());
-  absl::SleepFor(absl::Milliseconds(100));  // let the FATAL message reach the idle socket
+  // Wait until the backend has exited: its FATAL message and FIN are then on our idle socket.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    auto alive = server_->Psql("postgres",
+                               "SELECT count(*) FROM pg_stat_activity WHERE pid = " + victim_pid);
+    ASSERT_OK(alive);
+    if (*alive == "0") break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
   ASSERT_OK_AND_ASSIGN(PooledConnection conn, pool->Acquire(absl::Seconds(5)));
   EXPECT_NE(Scalar(*conn, "SELECT pg_backend_pid()"), victim_pid);
   EXPECT_EQ(pool->Stats().dropped_broken_total, 1);

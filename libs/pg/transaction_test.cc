@@ -148,8 +148,9 @@ TEST_F(PgTransactionTest, SerializationFailureIsRetriedAndBothTransactionsCommit
   tb.join();
   EXPECT_OK(a);
   EXPECT_OK(b);
-  EXPECT_EQ(attempts_a + attempts_b, 3) << "exactly one transaction should have been retried";
-  EXPECT_EQ(total_calls.load(), 3);
+  // At least one was retried (PostgreSQL's "safe retry" rule makes it exactly one in practice).
+  EXPECT_GE(attempts_a + attempts_b, 3);
+  EXPECT_EQ(total_calls.load(), attempts_a + attempts_b);
   // Serial outcome: the retried one saw the other's write, so the values are {1, 2}.
   EXPECT_EQ(Count("v = 1"), 1);
   EXPECT_EQ(Count("v = 2"), 1);
