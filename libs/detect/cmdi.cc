@@ -470,7 +470,8 @@ bool TechnicalArgs(std::string_view args) {
 
 // Looks at the command starting at `i` in `s`; returns its strength (0 none, 1 weak, 2 strong)
 // and whether its arguments look technical.
-int CommandAt(std::string_view s, std::size_t i, bool* technical, std::size_t* end) {
+int CommandAt(std::string_view s, std::size_t i, bool* technical, std::size_t* end,
+              bool first_arg_only = false) {
   const std::size_t n = s.size();
   i = SkipSpaces(s, i);
   // Skip env assignments and wrappers.
@@ -509,13 +510,39 @@ int CommandAt(std::string_view s, std::size_t i, bool* technical, std::size_t* e
     if (had_path && strength == 1 && w[0] == '/') strength = 2;
     std::size_t arg_end = i;
     while (arg_end < n && !IsShellSeparatorStart(s[arg_end]) && s[arg_end] != ')') ++arg_end;
-    *technical = TechnicalArgs(s.substr(i, arg_end - i)) || had_path;
+    std::string_view args = s.substr(i, arg_end - i);
+    if (first_arg_only) {
+      std::size_t a = SkipSpaces(args, 0);
+      std::size_t b = a;
+      while (b < args.size() && !IsSpaceChar(static_cast<unsigned char>(args[b]))) ++b;
+      args = args.substr(a, b - a);
+    }
+    *technical = TechnicalArgs(args) || had_path;
     *end = arg_end;
     return strength;
   }
   *technical = false;
   *end = i;
   return 0;
+}
+
+// Natural-language text (forum posts, descriptions) quotes commands in backticks and
+// pipes; it has many words and few symbols.
+bool IsProse(std::string_view lower) {
+  int words = 0;
+  std::size_t letters = 0;
+  for (std::size_t i = 0; i < lower.size();) {
+    if (IsAsciiAlpha(static_cast<unsigned char>(lower[i]))) {
+      std::size_t s = i;
+      while (i < lower.size() && IsAsciiAlpha(static_cast<unsigned char>(lower[i]))) ++i;
+      letters += i - s;
+      if (i - s >= 2) ++words;
+      continue;
+    }
+    if (lower[i] == ' ') ++letters;
+    ++i;
+  }
+  return words >= 8 && letters * 10 >= lower.size() * 7;
 }
 
 }  // namespace
@@ -570,7 +597,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   {
     bool technical = false;
     std::size_t end = 0;
-    int strength = CommandAt(s, 0, &technical, &end);
+    int strength = CommandAt(s, 0, &technical, &end, /*first_arg_only=*/true);
     std::size_t first = SkipSpaces(s, 0);
     bool path_binary =
         first < n && (s[first] == '/' || s[first] == '\\' ||
@@ -581,6 +608,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       best.Up(0.7f, "cmdi.command", 0, end);
   }
   // Commands after separators and inside substitutions.
+  const bool prose = IsProse(s);
   for (std::size_t i = 0; i < n; ++i) {
     char c = s[i];
     std::size_t start = std::string_view::npos;
@@ -595,6 +623,12 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       start = i + (dbl ? 2 : 1);
       if (!dbl) sep_weight = 0.9f;
     } else if (c == '`') {
+      // Markdown code spans in prose: `ls -l` is a quotation, not a substitution.
+      if (prose) {
+        std::size_t close = s.find('`', i + 1);
+        i = close == std::string_view::npos ? n : close;
+        continue;
+      }
       start = i + 1;
       rule = "cmdi.substitution";
     } else if (c == '$' && i + 1 < n && s[i + 1] == '(') {
@@ -631,6 +665,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       bool single_word = s.substr(ws, end - ws).find(' ') == std::string_view::npos;
       if (single_word) score = std::max(score, 0.6f);
     }
+    if (prose) score *= 0.65f;
     best.Up(score * sep_weight, rule, i, end - i);
   }
   // Windows cmd.exe grammar: IF [NOT] EXIST|DEFINED|ERRORLEVEL ..., FOR /F ... IN (...) DO ...
@@ -667,8 +702,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     }
   }
   if (best.score > 0) {
-    Report(sink, ValueView{v.field, s, s, v.norm_flags, v.weight}, Category::kCmdi, best.score,
-           best.rule, best.pos, best.len);
+    Report(sink, ValueView{v.field, s, s, v.norm_flags, v.weight, v.document}, Category::kCmdi,
+           best.score, best.rule, best.pos, best.len);
   }
 }
 

@@ -190,10 +190,18 @@ void ScanPhp(std::string_view lower, Best* b) {
       // An argument that is code-like makes it certain: system('id'), eval($_POST[x]).
       std::size_t open = lower.find('(', i);
       std::string_view args = lower.substr(open + 1, std::min<std::size_t>(n - open - 1, 64));
-      bool code_arg =
-          !args.empty() && (args[0] == '\'' || args[0] == '"' || args[0] == '$' || args[0] == ')' ||
-                            args[0] == '`' || IsAsciiAlpha(static_cast<unsigned char>(args[0])));
-      b->Up(code_arg ? 0.85f : 0.6f, "code.php-function", s, i - s + 16);
+      bool adjacent = open == i;
+      bool nested_call = false;
+      if (!args.empty() && IsAsciiAlpha(static_cast<unsigned char>(args[0]))) {
+        std::size_t k = 0;
+        while (k < args.size() && IsIdentChar(static_cast<unsigned char>(args[k]))) ++k;
+        nested_call = k < args.size() && args[k] == '(';
+      }
+      bool code_arg = !args.empty() && (args[0] == '\'' || args[0] == '"' || args[0] == '$' ||
+                                        args[0] == ')' || args[0] == '`' || nested_call);
+      float score = code_arg ? 0.85f : 0.45f;
+      if (!adjacent && !code_arg) score = 0.3f;
+      b->Up(score, "code.php-function", s, i - s + 16);
     } else if (InArray(w, std::begin(kPhpExec), std::end(kPhpExec))) {
       std::size_t open = lower.find('(', i);
       std::string_view args = lower.substr(open + 1, std::min<std::size_t>(n - open - 1, 64));
@@ -232,7 +240,9 @@ void ScanPhp(std::string_view lower, Best* b) {
       bool obfuscated = name.find('_') != std::string_view::npos || brackets > 0 ||
                         name.size() <= 2 ||
                         name.find_first_of("0123456789") != std::string_view::npos;
-      b->Up(obfuscated ? 0.8f : 0.55f, "code.php-variable-function", p, after - p + 8);
+      if (obfuscated || after == k) {
+        b->Up(obfuscated ? 0.8f : 0.45f, "code.php-variable-function", p, after - p + 8);
+      }
     }
   }
   // ::$variable() (static variable call) and Foo::{$x}
@@ -415,15 +425,14 @@ void ScanJava(std::string_view lower, Best* b) {
     b->Up(0.9f, "code.spring-classloader", lower.find("class."), 32);
   }
   // Java serialization stream (raw or base64).
-  if (StartsWith(lower, "ro0ab") || lower.find("ro0abx") != std::string_view::npos) {
-    b->Up(0.85f, "code.java-serialized", lower.find("ro0ab"), 16);
+  // Java serialization stream magic AC ED 00 05 at the start of a value (the normaliser
+  // drops the NUL), or its base64 / hex spellings.
+  if (StartsWith(lower, "ro0ab")) b->Up(0.85f, "code.java-serialized", 0, 16);
+  if (StartsWith(lower, std::string_view("\xac\xed\x00\x05", 4)) ||
+      StartsWith(lower, std::string_view("\xac\xed\x05", 3))) {
+    b->Up(0.9f, "code.java-serialized", 0, 8);
   }
-  if (lower.find("\xac\xed\x00\x05") != std::string_view::npos) {
-    b->Up(0.9f, "code.java-serialized", lower.find("\xac\xed\x00\x05"), 8);
-  }
-  if (lower.find("aced0005") != std::string_view::npos) {
-    b->Up(0.8f, "code.java-serialized", lower.find("aced0005"), 16);
-  }
+  if (StartsWith(lower, "aced0005")) b->Up(0.8f, "code.java-serialized", 0, 16);
 }
 
 void ScanNodePythonRuby(std::string_view lower, Best* b) {
@@ -666,8 +675,7 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   if (maybe_php) ScanPhp(lower, &b);
   if (lower.find('.') != std::string_view::npos || lower.find('@') != std::string_view::npos ||
       lower.find("t(") != std::string_view::npos || lower.find("ro0ab") != std::string_view::npos ||
-      lower.find("aced") != std::string_view::npos ||
-      lower.find("\xac\xed") != std::string_view::npos ||
+      StartsWith(lower, "aced") || StartsWith(lower, "\xac\xed") ||
       lower.find("processbuilder") != std::string_view::npos) {
     ScanJava(lower, &b);
   }
@@ -698,8 +706,9 @@ void DetectJndi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   if (p != std::string_view::npos) {
     bool nested =
         resolved.size() != lower.size() || lower.find("${jndi:") == std::string_view::npos;
-    Report(sink, ValueView{v.field, resolved, resolved, v.norm_flags, v.weight}, Category::kJndi,
-           nested ? 0.97f : 0.95f, nested ? "jndi.nested-lookup" : "jndi.lookup", p, 48);
+    Report(sink, ValueView{v.field, resolved, resolved, v.norm_flags, v.weight, v.document},
+           Category::kJndi, nested ? 0.97f : 0.95f, nested ? "jndi.nested-lookup" : "jndi.lookup",
+           p, 48);
     return;
   }
   // Lookups that leak environment or system properties.

@@ -8,6 +8,7 @@ namespace shieldx::detect {
 
 void Report(FindingSink& sink, const ValueView& v, Category c, float confidence,
             std::string_view rule, std::size_t pos, std::size_t len) {
+  if (v.document && confidence < 0.9f) confidence *= 0.6f;
   float conf = std::clamp(confidence * v.weight, 0.0f, 1.0f);
   sink.Add(c, conf, rule, *v.field, v.text, pos, len);
 }

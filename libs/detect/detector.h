@@ -22,6 +22,9 @@ struct ValueView {
   std::string_view lower;  // canonical, ASCII-lowercased
   uint32_t norm_flags = 0;
   float weight = 1.0f;  // confidence multiplier (e.g. < 1 for base64-decoded variants)
+  // A multi-line document (code, config, long post) rather than a parameter: one weak
+  // signal inside it is more likely incidental, so findings below 0.9 are damped.
+  bool document = false;
 };
 
 // Scratch a detector may use; owned by the calling thread.

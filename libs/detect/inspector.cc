@@ -56,7 +56,7 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
       return kDetPath | kDetCmdi | kDetXss | kDetSqli | kDetCode;
     case Source::kBodyRaw:
       if (parsed.body_kind == BodyKind::kXml) return kDetXxe;
-      if (parsed.body_kind == BodyKind::kJson) return 0;
+      if (parsed.body_kind == BodyKind::kJson || parsed.body_kind == BodyKind::kBinary) return 0;
       return kDetAll;
     case Source::kXml:
       return kDetAll;
@@ -152,7 +152,9 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
   for (std::string_view part : {value, tail}) {
     if (part.empty()) continue;
     Normalized n = Normalize(part, s.arena_);
-    ValueView v{&field, n.text, n.lower, n.flags, 1.0f};
+    std::size_t lines = static_cast<std::size_t>(std::count(part.begin(), part.end(), '\n'));
+    bool document = lines >= 8 && part.size() > 256;
+    ValueView v{&field, n.text, n.lower, n.flags, 1.0f, document};
     RunDetectors(v, parsed, s);
     // Signature rules see the canonical value.
     if (signatures_->size() > 0) {
@@ -172,7 +174,7 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
       std::string_view decoded = DecodePlausibleBase64(b64, s.arena_);
       if (!decoded.empty()) {
         Normalized d = Normalize(decoded, s.arena_);
-        ValueView dv{&field, d.text, d.lower, d.flags | kNormBase64, 0.95f};
+        ValueView dv{&field, d.text, d.lower, d.flags | kNormBase64, 0.95f, document};
         RunDetectors(dv, parsed, s);
       }
     }

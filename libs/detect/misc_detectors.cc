@@ -157,7 +157,12 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
     }
   }
   // Whole-filter values: (&(uid=admin)(!(...))) and *(|(objectclass=*))
-  if (components >= 2) b.Up(0.75f, "ldapi.filter-injection", 0, std::min<std::size_t>(n, 48));
+  bool nested =
+      lower.find("(&") != std::string_view::npos || lower.find("(|") != std::string_view::npos ||
+      lower.find("(!") != std::string_view::npos || lower.find(")(") != std::string_view::npos;
+  if (components >= 2 && nested) {
+    b.Up(0.75f, "ldapi.filter-injection", 0, std::min<std::size_t>(n, 48));
+  }
   if (components >= 1 && wildcard_attr &&
       (lower.find("(|") != std::string_view::npos || lower.find("(&") != std::string_view::npos)) {
     b.Up(0.85f, "ldapi.filter-injection", 0, std::min<std::size_t>(n, 48));
@@ -255,7 +260,17 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
                    name == "host" || name == "cookie" || name == "link" ||
                    name == "content-security-policy" || name == "remote-addr" ||
                    name == "x-forwarded-for" || name == "x-forwarded-host";
-      b.Up(known ? 0.9f : 0.75f, "protocol.header-injection", p, name_end - p + 16);
+      // Multi-line text bodies (JSON/XML/multipart/forms) legitimately contain "key: value"
+      // lines; only response-header names count there.
+      bool reflected_source =
+          v.field->source == Source::kQuery || v.field->source == Source::kPath ||
+          v.field->source == Source::kPathSegment || v.field->source == Source::kCookie ||
+          v.field->source == Source::kHeader || v.field->part == Part::kName;
+      if (known) {
+        b.Up(0.9f, "protocol.header-injection", p, name_end - p + 16);
+      } else if (reflected_source) {
+        b.Up(0.65f, "protocol.header-injection", p, name_end - p + 16);
+      }
     }
     // Blank line followed by markup: response splitting with a body.
     if (k < n && k - p >= 2 && lower[k] == '<') b.Up(0.85f, "protocol.response-splitting", p, 24);

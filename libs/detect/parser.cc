@@ -834,11 +834,40 @@ void ParseBodyByType(std::string_view body, std::string_view mt, Source form_sou
     return;
   }
   // Text or unknown: the whole body is one value; a form-looking body is also split.
+  // Binary (NUL bytes or mostly non-text bytes in the first KiB) is not text to inspect.
   bool binary = false;
-  for (std::size_t i = 0; i < std::min<std::size_t>(body.size(), 512); ++i) {
-    if (body[i] == 0) {
-      binary = true;
-      break;
+  {
+    std::size_t scan = std::min<std::size_t>(body.size(), 1024);
+    std::size_t odd = 0;
+    const auto* p = reinterpret_cast<const unsigned char*>(body.data());
+    for (std::size_t i = 0; i < scan; ++i) {
+      unsigned char c = p[i];
+      if (c == 0) {
+        binary = true;
+        break;
+      }
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) ++odd;
+    }
+    if (!binary && scan > 0) {
+      // Invalid UTF-8 share.
+      std::size_t bad = 0;
+      for (std::size_t i = 0; i < scan;) {
+        unsigned char c = p[i];
+        std::size_t len = c < 0x80             ? 1
+                          : (c & 0xE0) == 0xC0 ? 2
+                          : (c & 0xF0) == 0xE0 ? 3
+                          : (c & 0xF8) == 0xF0 ? 4
+                                               : 0;
+        bool ok = len > 0 && i + len <= body.size();
+        for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
+        if (!ok) {
+          ++bad;
+          ++i;
+        } else {
+          i += len;
+        }
+      }
+      binary = (odd + bad) * 10 > scan;
     }
   }
   *kind = binary ? BodyKind::kBinary : BodyKind::kText;

@@ -249,7 +249,10 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     bool sep_after = j >= n || lower[j] == '/' || lower[j] == '\\' ||
                      (lower[j] == ';' && j + 1 < n && lower[j + 1] == '/') ||
                      (lower[j] == '%' && j + 1 < n);
-    if (sep_before && sep_after) {
+    // A slash on at least one side: "../x", "x/..", "..\\" (not "try .." in prose).
+    bool slash_before = i > 0 && (lower[i - 1] == '/' || lower[i - 1] == '\\');
+    bool slash_after = j < n && (lower[j] == '/' || lower[j] == '\\' || lower[j] == ';');
+    if (sep_before && sep_after && (slash_before || slash_after)) {
       if (first == std::string_view::npos) first = i;
       ++ups;
     }

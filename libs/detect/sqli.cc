@@ -26,13 +26,18 @@ struct Features {
   bool logic_literal = false;  // operand of a logical operator is a literal
   bool const_compare = false;  // literal <op> literal (1=1, 'a'='a', 4499=8923)
   bool compare_after_break = false;
+  bool compare_literal = false;  // the compared operand is a literal ('x' = 'x', ' - 'b')
   bool arith_after_break = false;
+  bool clause_strong = false;          // WHERE/HAVING with a comparison, ORDER BY n, LIMIT n
+  bool logic_string_only = false;      // logical operator whose operands are only strings
+  bool logic_compare_columns = false;  // logic + comparisons that involve column references
   bool clause = false;
   bool into_file = false;
   bool sysvar = false;
   bool catalog = false;
   bool inline_comment = false;
   bool statement_strong = false;  // a whole statement (value starts with SELECT ... FROM ...)
+  bool select_from = false;
   int closers = 0;
   int tail_tokens = 0;  // non-comment tokens consumed after the break
 };
@@ -71,12 +76,18 @@ class Parser {
     f_ = f;
     p_ = start;
     failed_ = false;
+    // The operand the continuation attaches to: the application's literal (quote break) or
+    // the value's first operand (code context).
+    Operand prev;
+    prev.single = true;
     if (operand_first && !AtEnd() && IsOperandStart(Peek())) {
-      Operand o;
-      if (!ParseUnary(&o, 0)) return false;
+      std::size_t before = p_;
+      prev = Operand();
+      if (!ParseUnary(&prev, 0)) return false;
+      prev.single = p_ == before + 1 && prev.literal;
     }
     std::size_t tail_start = p_;
-    bool ok = ParseTail(0);
+    bool ok = ParseTail(0, prev);
     f->tail_tokens = static_cast<int>(p_ - tail_start);
     return ok && AtEnd();
   }
@@ -93,6 +104,10 @@ class Parser {
       bool s2 = false;
       if (!ParseStatement(0, &s2)) return false;
       strong = strong || s2;
+    }
+    // "select 'and'" is a phrase: a SELECT statement needs FROM or a function call.
+    if (t_[0].type == Tok::kWord && t_[0].kw == Kw::kSelect) {
+      strong = strong && (f->select_from || f->known_funcs > 0 || f->dangerous_func || f->subquery);
     }
     f->statement_strong = strong;
     return AtEnd();
@@ -386,7 +401,14 @@ class Parser {
         return true;
       case Tok::kVariable: {
         std::string_view v = Text(t);
-        if (v.size() > 2 && v[0] == '@' && v[1] == '@') f_->sysvar = true;
+        // @@version, @@datadir: letters and '_' only (not "@@d2483..." tokens).
+        if (v.size() > 2 && v[0] == '@' && v[1] == '@' && v.size() < 40) {
+          bool name = true;
+          for (std::size_t k = 2; k < v.size(); ++k) {
+            name = name && (((v[k] | 0x20) >= 'a' && (v[k] | 0x20) <= 'z') || v[k] == '_');
+          }
+          if (name) f_->sysvar = true;
+        }
         out->literal = false;
         return true;
       }
@@ -623,6 +645,7 @@ class Parser {
     }
     if (AcceptKw(Kw::kFrom)) {
       *strong = true;
+      f_->select_from = true;
       if (!ParseTableRefs(depth + 1)) return false;
     }
     return ParseSelectTail(depth, strong);
@@ -730,11 +753,21 @@ class Parser {
     if (t.type != Tok::kWord) return false;
     ++p_;
     switch (t.kw) {
-      case Kw::kSelect:
-        return ParseSelectBody(depth + 1, strong);
-      case Kw::kWith:
+      case Kw::kSelect: {
+        bool ok = ParseSelectBody(depth + 1, strong);
+        // "select 'and'" is a phrase; a statement needs FROM, a call or several items.
+        return ok;
+      }
+      case Kw::kWith: {
         // WITH x AS (SELECT ...) SELECT ...
-        return SkipToStatementEnd(4) && (*strong = true);
+        if (AtEnd() || !IsIdent(Peek())) return false;
+        ++p_;
+        if (!AcceptKw(Kw::kAs)) return false;
+        if (AtEnd()) return true;
+        if (Peek().type != Tok::kLParen) return false;
+        *strong = true;
+        return SkipToStatementEnd(2);
+      }
       case Kw::kInsert:
       case Kw::kReplace: {
         AcceptKw(Kw::kInto);
@@ -816,7 +849,14 @@ class Parser {
         std::size_t first = p_;
         if (!ParseIdentChain()) return false;
         NoteFunction(first, p_ - 1);
-        *strong = true;
+        // exec xp_cmdshell 'dir', exec master..sp_x, exec @sql, exec sp_executesql N'...'
+        std::string_view name = Text(t_[first]);
+        bool procedure = x.type == Tok::kVariable || p_ - first > 1 ||
+                         (name.size() > 3 && ((name[0] | 0x20) == 'x' || (name[0] | 0x20) == 's') &&
+                          name[2] == '_');
+        bool args = !AtEnd() && (Peek().type == Tok::kString || Peek().type == Tok::kVariable ||
+                                 Peek().type == Tok::kOpenString);
+        *strong = procedure || args;
         return SkipToStatementEnd(0);
       }
       case Kw::kDeclare: {
@@ -931,9 +971,7 @@ class Parser {
 
   // ---------------------------------------------------------------- continuation
 
-  bool ParseTail(int depth) {
-    Operand prev;
-    prev.single = true;
+  bool ParseTail(int depth, Operand prev) {
     while (!AtEnd()) {
       const Token& t = Peek();
       if (t.after_comment) f_->inline_comment = true;
@@ -1010,17 +1048,24 @@ class Parser {
             ++p_;
             if (AtEnd()) return true;
             if (!AcceptKw(Kw::kBy)) return false;
-            if (!ParseExprList(depth + 1, true)) return false;
-            f_->clause = true;
+            if (AtEnd()) return true;
+            {
+              bool numeric = Peek().type == Tok::kNumber;
+              if (!ParseExprList(depth + 1, true)) return false;
+              f_->clause = true;
+              if (numeric) f_->clause_strong = true;
+            }
             continue;
           }
           case Kw::kHaving:
           case Kw::kWhere: {
             ++p_;
+            if (AtEnd()) return true;
             Operand o;
             if (!ParseExpr(&o, depth + 1)) return false;
             f_->clause = true;
-            if (o.compare) f_->logic_strong = true;
+            if (o.compare || o.func || o.subquery) f_->clause_strong = true;
+            if ((o.compare && o.literal) || o.func || o.subquery) f_->logic_strong = true;
             continue;
           }
           case Kw::kLimit: {
@@ -1030,6 +1075,7 @@ class Parser {
             if (!ParseExprList(depth + 1)) return false;
             AcceptKw(Kw::kOffset) && ParseExprList(depth + 1);
             f_->clause = true;
+            f_->clause_strong = true;
             continue;
           }
           case Kw::kProcedure: {
@@ -1038,6 +1084,7 @@ class Parser {
             if (!ParsePrimary(&o, depth + 1)) return false;
             if (!o.func) return false;
             f_->clause = true;
+            f_->clause_strong = true;
             continue;
           }
           case Kw::kInto: {
@@ -1095,27 +1142,40 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.subquery) up(b == Break::kStart ? 0.75f : 0.9f);
   if (f.statement_strong) up(0.8f);
   if (f.logic) {
-    if (f.logic_strong || f.const_compare)
+    if (f.logic_strong || f.const_compare) {
       up(quote ? 0.9f : 0.85f);
-    else if (f.logic_literal)
-      up(quote ? 0.75f : (b == Break::kOperand ? 0.55f : 0.3f));
-    else
+    } else if (f.logic_compare_columns) {
+      // "a=1 and b=2" is also a search/filter syntax; after a quote it is an injection.
+      up(quote ? 0.85f : 0.4f);
+    } else if (f.logic_literal) {
+      if (quote)
+        up(f.logic_string_only ? 0.7f : 0.75f);
+      else
+        up(b == Break::kOperand && !f.logic_string_only ? 0.55f : 0.3f);
+    } else {
       up(quote ? 0.6f : 0.15f);
+    }
   }
-  if (f.clause) up(quote ? 0.85f : (f.closers > 0 || f.const_compare ? 0.8f : 0.6f));
+  if (f.clause) {
+    if (f.clause_strong)
+      up(quote ? 0.85f : (f.closers > 0 || f.const_compare ? 0.8f : 0.6f));
+    else
+      up(quote ? 0.45f : 0.3f);
+  }
   if (f.compare_after_break) {
     if (f.logic_strong) up(quote ? 0.85f : 0.5f);
-    up(quote ? 0.6f : 0.1f);
+    up(quote ? (f.compare_literal ? 0.6f : 0.4f) : 0.1f);
   }
   if (f.arith_after_break) {
     if (f.logic_strong) up(quote ? 0.8f : 0.3f);
-    up(quote ? 0.55f : 0.0f);
+    up(quote && f.compare_literal ? 0.55f : 0.0f);
   }
   if (trailing_comment) {
-    if (quote)
+    if (quote) {
       up(f.tail_tokens == f.closers ? 0.7f : 0.75f);
-    else if (f.closers > 0)
+    } else if (f.closers > 0) {
       up(0.6f);
+    }
   }
   if (f.stacked_weak) up(quote || f.closers > 0 ? 0.6f : 0.35f);
   if (f.sysvar) up(quote || b == Break::kOperand ? 0.8f : 0.6f);
@@ -1213,7 +1273,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       ++attempts;
       Features f;
       bool ok = primary ? parser.ParseAnchorPrimary(i, &f) : parser.ParseFrom(i, false, &f);
-      if (ok || f.union_select || f.stacked_strong) {
+      if (ok || f.union_select) {
         float conf = Score(f, Break::kAnchor, false);
         if (!ok) conf -= 0.1f;
         consider(conf, RuleFor(f, Break::kAnchor), t.pos);

@@ -195,12 +195,13 @@ HostVerdict JudgeHost(std::string_view host) {
         return {0.95f, "ssrf.cloud-metadata"};
       case AddrClass::kLoopback:
       case AddrClass::kUnspecified:
-        return {obfuscated ? 0.92f : 0.75f,
+        // Plain loopback URLs also appear in legitimate configuration forms.
+        return {obfuscated ? 0.92f : 0.45f,
                 obfuscated ? "ssrf.obfuscated-internal" : "ssrf.loopback"};
       case AddrClass::kLinkLocal:
         return {0.85f, "ssrf.link-local"};
       case AddrClass::kPrivate:
-        return {obfuscated ? 0.9f : 0.55f,
+        return {obfuscated ? 0.9f : 0.4f,
                 obfuscated ? "ssrf.obfuscated-internal" : "ssrf.private-address"};
       case AddrClass::kPublic:
         return {obfuscated ? 0.6f : 0.0f, "ssrf.obfuscated-address"};
@@ -209,7 +210,7 @@ HostVerdict JudgeHost(std::string_view host) {
   // Names.
   if (host == "localhost" || EndsWith(host, ".localhost") || host == "localhost.localdomain" ||
       host == "ip6-localhost" || host == "ip6-loopback") {
-    return {0.75f, "ssrf.loopback"};
+    return {0.45f, "ssrf.loopback"};
   }
   for (std::string_view m :
        {"metadata.google.internal", "metadata", "instance-data", "metadata.azure.com",
@@ -323,8 +324,9 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
         if (EndsWith(path, ext)) script = true;
       }
       bool trailing_q = !url.empty() && url.back() == '?';
-      bool value_is_url = s == 0 || (s > 0 && (lower[s - 1] == '=' || lower[s - 1] == '('));
-      if (ip_host && value_is_url) {
+      bool value_is_url = s == 0 || lower[s - 1] == '=';
+      // RFI hosts are public; internal ones are the SSRF verdict above.
+      if (ip_host && value_is_url && hv.score == 0) {
         b.Up(script ? 0.8f : 0.6f, "rfi.ip-host-url", Category::kRfi, s, url.size());
       }
       if (trailing_q && value_is_url)
@@ -347,14 +349,20 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       host = host.substr(0, colon_pos);
     }
     bool ob = false;
-    bool looks_addr = ParseIpv4(host, &ob).has_value() || (!host.empty() && host.front() == '[');
+    // Without a scheme only unmistakable addresses count: four dotted parts or 0x/IPv6
+    // forms, followed by a path or port ("0.1.8" and "10.00" are versions and prices).
+    bool four_parts = std::count(host.begin(), host.end(), '.') == 3;
+    bool hex_form = host.find("0x") != std::string_view::npos;
+    bool looks_addr = (ParseIpv4(host, &ob).has_value() && (four_parts || hex_form)) ||
+                      (!host.empty() && host.front() == '[');
     bool has_path = e < n && lower[e] == '/';
-    if (looks_addr && host.find('.') != std::string_view::npos) {
+    bool has_port = host.size() < e;
+    if (looks_addr) {
       HostVerdict hv = JudgeHost(host);
-      // A dotted internal address followed by a path is a fetch target, not a number.
-      if (hv.score >= 0.9f || (hv.score > 0 && has_path))
+      if (hv.score > 0 && (has_path || has_port || hv.score >= 0.95f)) {
         b.Up(hv.score, hv.rule, Category::kSsrf, 0, e);
-    } else if (!looks_addr && has_path) {
+      }
+    } else if (has_path) {
       HostVerdict hv = JudgeHost(host);
       if (hv.score >= 0.75f) b.Up(hv.score - 0.05f, hv.rule, Category::kSsrf, 0, e);
     }

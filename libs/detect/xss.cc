@@ -25,50 +25,17 @@ float DangerousTagScore(std::string_view tag) {
                    "isindex", "xss"})) {
     return 0.85f;
   }
-  if (InList(tag, {"meta",
-                   "base",
-                   "link",
-                   "style",
-                   "svg",
-                   "math",
-                   "template",
-                   "xml",
-                   "bgsound",
-                   "layer",
-                   "ilayer",
-                   "handler",
-                   "listener",
-                   "set",
-                   "animate",
-                   "animatetransform",
-                   "animatemotion",
-                   "foreignobject",
-                   "xmp",
-                   "noembed",
-                   "noscript",
-                   "plaintext",
-                   "image",
-                   "video",
-                   "audio",
-                   "source",
-                   "form",
-                   "button",
-                   "input",
-                   "textarea",
-                   "select",
-                   "keygen",
-                   "marquee",
-                   "details",
-                   "dialog",
-                   "body",
-                   "html",
-                   "head",
-                   "title",
-                   "img",
-                   "a",
-                   "div",
-                   "iframe2"})) {
-    return 0.5f;
+  if (InList(tag, {"meta",          "base",          "link",     "style",
+                   "svg",           "math",          "template", "xml",
+                   "bgsound",       "layer",         "ilayer",   "handler",
+                   "listener",      "set",           "animate",  "animatetransform",
+                   "animatemotion", "foreignobject", "xmp",      "noembed",
+                   "noscript",      "plaintext",     "image",    "video",
+                   "audio",         "source",        "form",     "button",
+                   "input",         "textarea",      "select",   "keygen",
+                   "marquee",       "details",       "dialog",   "body",
+                   "html",          "head",          "title"})) {
+    return 0.45f;
   }
   return 0.35f;
 }
@@ -259,6 +226,13 @@ TagScan ScanTags(std::string_view lower) {
     bool complete = gt != std::string_view::npos;
     const char* rule = base >= 0.8f ? "xss.script-tag" : "xss.html-tag";
     if (!complete && base < 0.8f) base = std::min(base, 0.3f);
+    // "<script is incorrect": a dangerous name without '>' or attributes is prose.
+    if (!complete && base >= 0.8f) {
+      std::size_t after = SkipSpaces(lower, pos);
+      bool at_end = after >= n;
+      bool attr = lower.find('=', pos) != std::string_view::npos;
+      if (!at_end && !attr) base = 0.4f;
+    }
     Up(&r, base, rule, start, span);
     if (tag == "style" && gt != std::string_view::npos &&
         StyleIsActive(lower.substr(gt, std::min<std::size_t>(n - gt, 2048)))) {
@@ -472,7 +446,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       bool code =
           body.find('(') != std::string_view::npos || body.find('`') != std::string_view::npos ||
           body.find('=') != std::string_view::npos || body.find('.') != std::string_view::npos;
-      if (at_url_start) Up(&r, code ? 0.9f : 0.6f, "xss.script-url", s, p + 7 - s + 24);
+      if (at_url_start) Up(&r, code ? 0.9f : 0.3f, "xss.script-url", s, p + 7 - s + 24);
     }
   }
   if (lower.find("data:") != std::string_view::npos) {
@@ -490,8 +464,8 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       if (j.score > r.score) {
         float s = j.score;
         if (js.size() != lower.size()) s = std::min(0.95f, s + 0.05f);  // concatenation evasion
-        Report(sink, ValueView{v.field, js, js, v.norm_flags, v.weight}, Category::kXss, s, j.rule,
-               j.pos, j.len);
+        Report(sink, ValueView{v.field, js, js, v.norm_flags, v.weight, v.document}, Category::kXss,
+               s, j.rule, j.pos, j.len);
       }
     }
   }
