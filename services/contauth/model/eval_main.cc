@@ -8,6 +8,7 @@
 //   --ubm-weight=W                   weight of the population (UBM) term
 //   --disc-weight=W                  weight of the per-user discriminative detector
 //   --cohort-weight=W                weight of the nearest-other-user (cohort) term
+//   --cohort-k=K                     average the K nearest other users (1..8)
 //   --weights=A,B,C,D                detector weights (Manhattan, Mahalanobis, NN, outliers)
 //   --min-enroll=N                   enrollment vectors needed before a text is scored
 #include <cstdio>
@@ -36,7 +37,7 @@ bool ParseFlag(const std::string& arg, KeystrokeModelConfig* config) {
     return true;
   }
   if (name == "disc-weight") return absl::SimpleAtod(value, &config->discriminative_weight);
-  if (name == "cohort-floor") return absl::SimpleAtod(value, &config->cohort_floor);
+  if (name == "cohort-k") return absl::SimpleAtoi(value, &config->cohort_nearest);
   if (name == "ubm-weight") return absl::SimpleAtod(value, &config->ubm_weight);
   if (name == "cohort-weight") return absl::SimpleAtod(value, &config->cohort_weight);
   if (name == "min-enroll") return absl::SimpleAtoi(value, &config->min_enroll_samples);

@@ -49,6 +49,10 @@ const TenantBackground* EvalRunner::Background(TenantState* tenant) {
 }
 
 absl::StatusOr<std::optional<std::string>> EvalRunner::Process(std::string_view line) {
+  if (line.size() > kMaxNdjsonLineBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("line of ", line.size(), " bytes (limit ", kMaxNdjsonLineBytes, ")"));
+  }
   if (IsBlank(line)) return std::nullopt;
   SHIELDX_ASSIGN_OR_RETURN(KeystrokeSample sample, ParseSampleLine(line));
   auto tenant_it = tenants_.find(sample.tenant);

@@ -204,8 +204,9 @@ absl::Status KeystrokeModelConfig::Validate() const {
     return absl::InvalidArgumentError("keystroke model: all detector weights are 0");
   }
   if (!(outlier_z > 0) || !(min_shrinkage > 0 && min_shrinkage <= 1) || !(cohort_weight >= 0) ||
-      !(calibration_slope > 0) || !(free_text_slope > 0) || !(confidence_half_samples > 0) ||
-      !(free_text_z_clip > 0) || !(ubm_weight >= 0) || !(discriminative_weight >= 0) ||
+      !(calibration_slope > 0) || !(genuine_only_slope > 0) || !(free_text_slope > 0) ||
+      !(confidence_half_samples > 0) || !(free_text_z_clip > 0) || !(ubm_weight >= 0) ||
+      cohort_nearest < 1 || cohort_nearest > kMaxCohortNearest || !(discriminative_weight >= 0) ||
       free_text_memory < 2 || free_text_min_count < 2 || free_text_min_matches < 1) {
     return absl::InvalidArgumentError(
         "keystroke model: outlier_z, slopes, confidence_half_samples and free_text_z_clip must be "
@@ -360,7 +361,9 @@ absl::StatusOr<KeystrokeScore> KeystrokeModel::Score(const CompiledProfile& prof
   out.fused = sum / weights;
 
   if (background != nullptr) ApplyBackground(*t, f, *background, claimed_user, &out);
-  out.score = Calibrate(out.fused, config_.calibration_center, config_.calibration_slope);
+  out.score = out.cohort_size > 0
+                  ? Calibrate(out.fused, config_.calibration_center, config_.calibration_slope)
+                  : Calibrate(out.fused, config_.genuine_only_center, config_.genuine_only_slope);
   out.confidence = t->sample_count / (t->sample_count + config_.confidence_half_samples);
   out.band = BandFor(out.score);
   return out;
@@ -389,24 +392,37 @@ void KeystrokeModel::ApplyBackground(const CompiledTemplate& t, const FixedTextF
     out->fused -= config_.ubm_weight * out->ubm_distance;
   }
   if (config_.cohort_weight <= 0) return;
-  double nearest = std::numeric_limits<double>::infinity();
+  // The cohort_nearest smallest distances, kept sorted in a fixed array (no allocation).
+  std::array<double, kMaxCohortNearest> best;
+  best.fill(std::numeric_limits<double>::infinity());
+  const std::size_t k = config_.cohort_nearest;
   uint32_t count = 0;
   for (const TenantBackground::Member& m : background.members()) {
     if (m.user == claimed_user) continue;
     const CompiledTemplate* ct = m.profile->FindTemplate(f.text_id);
     if (ct == nullptr) continue;
-    nearest = std::min(nearest, TemplateLevelFused(*ct, f.values.data(), config_));
+    double d = TemplateLevelFused(*ct, f.values.data(), config_);
+    for (std::size_t i = 0; i < k; ++i) {
+      if (d < best[i]) std::swap(d, best[i]);
+    }
     ++count;
   }
-  if (count < config_.min_cohort) return;
+  if (count < config_.min_cohort || count < k) return;
+  double nearest = 0;
+  for (std::size_t i = 0; i < k; ++i) nearest += best[i];
+  nearest /= static_cast<double>(k);
   out->cohort_size = count;
-  const double own = TemplateLevelFused(t, f.values.data(), config_);
-  out->cohort_distance = std::max(config_.cohort_floor, own - nearest);
-  out->fused += config_.cohort_weight * out->cohort_distance;
+  out->cohort_distance = nearest;
+  out->fused -= config_.cohort_weight * out->cohort_distance;
 }
 
 absl::StatusOr<KeystrokeScore> KeystrokeModel::ScoreFreeText(const CompiledProfile& profile,
                                                              const KeystrokeSample& sample) const {
+  if (profile.enrolled_samples < config_.min_enroll_samples) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sample ", sample.sample_id, ": user ", sample.user, " has ", profile.enrolled_samples,
+        " enrollment samples, need ", config_.min_enroll_samples));
+  }
   thread_local std::vector<TimingObservation> holds, digraphs;
   ExtractFreeText(sample, &holds, &digraphs);
   double sum_abs_z = 0;

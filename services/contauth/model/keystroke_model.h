@@ -17,10 +17,15 @@
 //                           (pooled mean and spread of all users' vectors): a likelihood-ratio
 //                           style normalisation, "far from the user AND typical of people in
 //                           general" scores higher than "far from everyone" (erratic typing);
-//   cohort term             + cohort_weight * max(0, d_claimed - d_nearest_other): a probe
-//                           that fits another enrolled user's template better than the
-//                           claimed user's is penalised (template level, never one stored
-//                           vector, so a probe is never matched to itself).
+//   cohort term             - cohort_weight * d_nearest_other, the template-level distance
+//                           to the closest other user of the tenant: a probe far from the
+//                           claimed user but close to someone else scores high, while a probe
+//                           far from everyone (an off day of the genuine user) is discounted.
+//                           Template level (mean/spread/correlation), never a stored vector,
+//                           so a probe is never matched to a copy of itself.
+//   discriminative detector a per-user weighted scaled Manhattan whose feature weights come
+//                           from how far the tenant's other users lie from this user's mean
+//                           (DiscriminativeWeights), fused with the four detectors.
 // The result is mapped to [0, 1] by a logistic calibration.
 //
 // Free text (no ready template for this key sequence): per-key hold and per-digraph latency
@@ -59,6 +64,7 @@ enum DetectorIndex : std::size_t {
 };
 // Cohort members considered per score (bounds Score cost: O(members * dims^2)).
 inline constexpr std::size_t kMaxCohortMembers = 128;
+inline constexpr std::size_t kMaxCohortNearest = 8;
 
 enum class Band { kAllow, kMonitor, kChallenge, kDeny };
 std::string_view BandName(Band band);
@@ -72,17 +78,20 @@ struct KeystrokeModelConfig {
   double outlier_z = 1.96;
   // Lower bound of the covariance shrinkage weight (0..1).
   double min_shrinkage = 0.05;
-  // Tenant background (both 0: genuine-only scoring).
-  std::size_t min_cohort = 3;  // fewer users with this text: that term is skipped
-  double ubm_weight = 0.5;
+  // Tenant background (all three weights 0: genuine-only scoring).
+  std::size_t min_cohort = 3;          // fewer users with this text: that term is skipped
   double discriminative_weight = 1.0;  // fusion weight of the per-user weighted Manhattan
-  double cohort_weight = 0.5;
-  // Cohort term floor: max(cohort_floor, d_claimed - d_nearest_other). 0 = only penalise a
-  // probe another user fits better; a negative floor also rewards a clear margin.
-  double cohort_floor = 0.0;
-  // Calibration: score = 1 / (1 + exp(-slope * (fused - center))).
-  double calibration_center = 1.5;
+  double ubm_weight = 0;  // population (UBM) term; measured, not better here (docs/contauth.md)
+  double cohort_weight = 2.0;
+  // d_nearest_other is the mean of this many smallest other-user distances (1..8).
+  std::size_t cohort_nearest = 1;
+  // Calibration: score = 1 / (1 + exp(-slope * (fused - center))), with one pair for scores
+  // that used the cohort term and one for genuine-only scores (different distance scales).
+  // Defaults: balanced logistic regression on the tuning half of MEU-Mobile KSD.
+  double calibration_center = 2.25;
   double calibration_slope = 1.2;
+  double genuine_only_center = 1.1;
+  double genuine_only_slope = 1.0;
   double free_text_center = 2.0;
   double free_text_slope = 1.0;
   // Confidence = n / (n + confidence_half_samples) for n enrolled vectors (free text: times
@@ -185,7 +194,7 @@ struct KeystrokeScore {
   std::array<double, kDetectorCount> detectors{};  // normalised per-detector distances
   double discriminative = 0;     // normalised per-user weighted Manhattan (background only)
   double ubm_distance = 0;       // population term before weighting (0 without background)
-  double cohort_distance = 0;    // cohort hinge term before weighting (0 without background)
+  double cohort_distance = 0;    // d_nearest_other before weighting (0 without background)
   uint32_t cohort_size = 0;      // other users the cohort term compared against
   uint32_t backing_samples = 0;  // enrolled vectors (fixed) or matched stats (free text)
   Band band = Band::kAllow;

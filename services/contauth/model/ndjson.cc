@@ -100,7 +100,8 @@ std::string FormatScoreLine(const KeystrokeSample& sample, const KeystrokeScore&
             {"user", sample.user},
             {"score", score.score},
             {"confidence", score.confidence},
-            {"band", std::string(BandName(score.band))}};
+            {"band", std::string(BandName(score.band))},
+            {"distance", score.fused}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

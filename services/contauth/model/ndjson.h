@@ -27,7 +27,8 @@ inline constexpr std::size_t kMaxUserIdBytes = 128;
 // Timing plausibility is checked too (ValidateSample), so an accepted line is a valid sample.
 absl::StatusOr<KeystrokeSample> ParseSampleLine(std::string_view line);
 
-// {"sample_id":...,"user":...,"score":...,"confidence":...,"band":...} with no newline.
+// {"sample_id":...,"user":...,"score":...,"confidence":...,"band":...,"distance":...} with no
+// newline; `distance` is KeystrokeScore::fused (the uncalibrated normalised distance).
 std::string FormatScoreLine(const KeystrokeSample& sample, const KeystrokeScore& score);
 
 }  // namespace shieldx::contauth
