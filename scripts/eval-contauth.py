@@ -19,7 +19,8 @@ Splits (subjects u01..u56):
   all       all 56 subjects (the data set's README protocol)
   unseen    heldout subjects enrolled; impostor probes come from the 28 tune subjects, who are
             NOT enrolled in the tenant (the background cannot recognise the impostor)
-Each split is one tenant (per-split tenant ids), all enroll lines first, then the probes.
+Each split is one tenant (per-split tenant ids); by default all enroll lines come first, then
+the probes (--order=interleaved puts each subject's probes right after its enrollment).
 
 Exits 0 with a message when the data set is absent.
 """
@@ -83,13 +84,19 @@ def line(tenant, claimed, sample_id, phase, label, timing):
     return json.dumps(obj, separators=(",", ":"))
 
 
-def build_split(data, tenant, enrolled, impostor_pool):
-    """NDJSON lines: every enrolled subject's enrollment first, then all probes."""
+def build_split(data, tenant, enrolled, impostor_pool, interleaved=False):
+    """NDJSON lines: every enrolled subject's enrollment first, then all probes (grouped), or
+    per subject its enrollment followed by its probes (interleaved: early subjects are
+    probed before the others enroll, so their background is smaller)."""
     lines, truth = [], {}
     for s in enrolled:
-        for r in ENROLL_REPS:
-            lines.append(line(tenant, s, "%s-r%02d" % (s, r), "enroll", None, data[s][r]))
+        if not interleaved:
+            for r in ENROLL_REPS:
+                lines.append(line(tenant, s, "%s-r%02d" % (s, r), "enroll", None, data[s][r]))
     for s in enrolled:
+        if interleaved:
+            for r in ENROLL_REPS:
+                lines.append(line(tenant, s, "%s-r%02d" % (s, r), "enroll", None, data[s][r]))
         for r in GENUINE_REPS:
             sid = "%s-r%02d" % (s, r)
             lines.append(line(tenant, s, sid, "probe", "genuine", data[s][r]))
@@ -141,8 +148,8 @@ def run_tool(tool, tool_args, lines):
     return [json.loads(l) for l in proc.stdout.splitlines() if l.strip()]
 
 
-def evaluate(tool, tool_args, data, tenant, enrolled, pool):
-    lines, truth = build_split(data, tenant, enrolled, pool)
+def evaluate(tool, tool_args, data, tenant, enrolled, pool, interleaved):
+    lines, truth = build_split(data, tenant, enrolled, pool, interleaved)
     scores = run_tool(tool, tool_args, lines)
     if len(scores) != len(truth):
         raise SystemExit("eval-contauth: %d scores for %d probes" % (len(scores), len(truth)))
@@ -175,6 +182,8 @@ def main():
                     help="extra option for the tool, e.g. --tool-arg=--background=none")
     ap.add_argument("--write-ndjson", metavar="FILE",
                     help="also write the 'all' split as NDJSON (with labels) to FILE")
+    ap.add_argument("--order", choices=["grouped", "interleaved"], default="grouped",
+                    help="grouped: all enrollments, then all probes; interleaved: per subject")
     ap.add_argument("--json", action="store_true", help="print results as JSON")
     args = ap.parse_args()
 
@@ -201,11 +210,12 @@ def main():
     results = {"ud_identity_violations": violations, "tool_args": args.tool_arg}
     for name in args.splits.split(","):
         enrolled, pool = splits[name]
-        results[name] = evaluate(args.tool, args.tool_arg, data, "meu-" + name, enrolled, pool)
+        results[name] = evaluate(args.tool, args.tool_arg, data, "meu-" + name, enrolled, pool,
+                                 args.order == "interleaved")
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print("tool options: %s" % (" ".join(args.tool_arg) or "(defaults)"))
+        print("tool options: %s; order: %s" % (" ".join(args.tool_arg) or "(defaults)", args.order))
         for name in args.splits.split(","):
             r = results[name]
             print("%-8s users=%2d probes=%5d  EER %.4f (sd %.4f)  ZMFAR %.4f (sd %.4f)" % (
