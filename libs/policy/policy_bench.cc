@@ -69,7 +69,7 @@ struct Request {
     input.auth_risk = 0.1;
     input.rate_counters = counters;
     input.route_id = "shop";
-    input.unix_time_s = 1714556400;
+    input.unix_time_s = 1714554000;  // Wed 2024-05-01 09:00 UTC
   }
 };
 
