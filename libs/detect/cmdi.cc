@@ -326,8 +326,16 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena) {
   char* out = arena.Allocate(lower.size() + 1);
   std::size_t o = 0;
   const std::size_t n = lower.size();
+  // A value with '+' and no spaces was form-encoded once more than the server decodes:
+  // "&+|+dir+c:/" means "& | dir c:/".
+  const bool plus_is_space =
+      lower.find(' ') == std::string_view::npos && lower.find('+') != std::string_view::npos;
   for (std::size_t i = 0; i < n; ++i) {
     char c = lower[i];
+    if (c == '+' && plus_is_space) {
+      out[o++] = ' ';
+      continue;
+    }
     // Quotes glued to word characters ("w'h'o'am'i", c""at) disappear.
     if (c == '\'' || c == '"') {
       bool prev_word = o > 0 && IsIdentChar(static_cast<unsigned char>(out[o - 1]));
@@ -623,8 +631,18 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       start = i + (dbl ? 2 : 1);
       if (!dbl) sep_weight = 0.9f;
     } else if (c == '`') {
-      // Markdown code spans in prose: `ls -l` is a quotation, not a substitution.
-      if (prose) {
+      // Markdown code spans in prose: `ls -l` is a quotation, not a substitution. A span
+      // opened after a space that follows several words of text reads as prose too.
+      int words_before = 0;
+      for (std::size_t k = 0; k < i; ++k) {
+        if (IsAsciiAlpha(static_cast<unsigned char>(s[k])) &&
+            (k == 0 || !IsAsciiAlpha(static_cast<unsigned char>(s[k - 1])))) {
+          ++words_before;
+        }
+      }
+      bool code_span = i > 0 && s[i - 1] == ' ' && words_before >= 3 &&
+                       s.find('`', i + 1) != std::string_view::npos;
+      if (prose || code_span) {
         std::size_t close = s.find('`', i + 1);
         i = close == std::string_view::npos ? n : close;
         continue;
@@ -665,7 +683,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       bool single_word = s.substr(ws, end - ws).find(' ') == std::string_view::npos;
       if (single_word) score = std::max(score, 0.6f);
     }
-    if (prose) score *= 0.65f;
+    if (prose) score *= 0.55f;
     best.Up(score * sep_weight, rule, i, end - i);
   }
   // Windows cmd.exe grammar: IF [NOT] EXIST|DEFINED|ERRORLEVEL ..., FOR /F ... IN (...) DO ...

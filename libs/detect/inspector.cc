@@ -37,6 +37,8 @@ enum DetectorBit : uint32_t {
 };
 
 uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
+  // Its parts are fields of their own; the container itself is a URL or a document.
+  if (f.flags & kFieldContainer) return kDetSsrf | kDetPath | kDetJndi;
   switch (f.source) {
     case Source::kRequest:
     case Source::kMethod:

@@ -118,7 +118,10 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
   auto component_at = [&](std::size_t i) -> int {  // 2: (attr=..., 1: (& (| (!, 0: none
     std::size_t k = SkipSpaces(lower, i);
     if (k >= n) return 0;
-    if (lower[k] == '&' || lower[k] == '|' || lower[k] == '!') return 1;
+    if (lower[k] == '&' || lower[k] == '|' || lower[k] == '!') {
+      std::size_t m = SkipSpaces(lower, k + 1);
+      return m >= n || lower[m] == '(' ? 1 : 0;  // (&(a=b)...) or a dangling "(|" at the end
+    }
     std::size_t a = k;
     while (k < n && (IsAsciiAlnum(static_cast<unsigned char>(lower[k])) || lower[k] == '-' ||
                      lower[k] == '.' || lower[k] == ';' || lower[k] == '_')) {

@@ -7,6 +7,12 @@
 #include "libs/detect/normalize.h"
 
 namespace shieldx::detect {
+
+// A value that is itself a JSON document or an absolute URL with a query string is split
+// into its parts (as the application would after decoding it); the value is then marked
+// kFieldContainer. Bounded by limits::kMaxNestedBodyDepth.
+void MaybeParseNested(std::size_t index, Arena& arena, ParsedRequest* out, int depth);
+
 namespace {
 
 inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
@@ -164,8 +170,9 @@ bool LooksLikeForm(std::string_view s) {
 
 class JsonParser {
  public:
-  JsonParser(std::string_view text, Source source, Arena& arena, ParsedRequest* out)
-      : s_(text), source_(source), arena_(arena), out_(out) {}
+  JsonParser(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
+             int nesting = 0)
+      : s_(text), source_(source), arena_(arena), out_(out), nesting_(nesting) {}
 
   void Parse() {
     SkipWs();
@@ -305,6 +312,9 @@ class JsonParser {
       std::string_view v;
       if (!String(&v)) return false;
       AddField(out_, source_, Part::kValue, PathName(), v);
+      if (!out_->fields.empty() && out_->fields.back().value.data() == v.data()) {
+        MaybeParseNested(out_->fields.size() - 1, arena_, out_, nesting_);
+      }
       return true;
     }
     // number / true / false / null
@@ -393,6 +403,7 @@ class JsonParser {
   Source source_;
   Arena& arena_;
   ParsedRequest* out_;
+  int nesting_ = 0;
   std::size_t pos_ = 0;
   char path_[limits::kMaxFieldNameBytes];
   std::size_t path_len_ = 0;
@@ -400,6 +411,39 @@ class JsonParser {
 };
 
 }  // namespace
+
+void MaybeParseNested(std::size_t index, Arena& arena, ParsedRequest* out, int depth) {
+  if (depth >= limits::kMaxNestedBodyDepth || index >= out->fields.size()) return;
+  Field f = out->fields[index];
+  std::string_view v = FirstNonSpace(f.value);
+  while (!v.empty() &&
+         (v.back() == ' ' || v.back() == '\n' || v.back() == '\r' || v.back() == '\t')) {
+    v.remove_suffix(1);
+  }
+  if (v.size() < 2) return;
+  if ((v.front() == '{' && v.back() == '}') || (v.front() == '[' && v.back() == ']')) {
+    std::size_t before = out->fields.size();
+    uint64_t anomalies = out->anomalies;
+    JsonParser(v, f.source, arena, out, depth + 1).Parse();
+    if ((out->anomalies & kAnomalyJsonMalformed) && !(anomalies & kAnomalyJsonMalformed)) {
+      out->fields.resize(before);  // not JSON after all: inspect it as text
+      out->anomalies = anomalies;
+      return;
+    }
+    out->fields[index].flags |= kFieldContainer;
+    return;
+  }
+  if (IStartsWith(v, "http://") || IStartsWith(v, "https://")) {
+    std::size_t q = v.find('?');
+    if (q == std::string_view::npos || v.find(' ') != std::string_view::npos) return;
+    std::string_view query = v.substr(q + 1);
+    std::size_t hash = query.find('#');
+    if (hash != std::string_view::npos) query = query.substr(0, hash);
+    if (query.empty()) return;
+    ParseUrlEncoded(query, f.source, arena, out, depth + 1);
+    out->fields[index].flags |= kFieldContainer;
+  }
+}
 
 void ParsedRequest::Clear() {
   fields.clear();
@@ -461,7 +505,8 @@ bool IsStructuredHeader(std::string_view name) {
   return false;
 }
 
-void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedRequest* out) {
+void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
+                     int depth) {
   std::size_t pos = 0;
   std::size_t args = 0;
   while (pos <= text.size()) {
@@ -480,19 +525,16 @@ void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedR
     std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) {
       std::string_view v = DecodeArg(pair, true, arena, out);
-      if (v.find('\r') != std::string_view::npos || v.find('\n') != std::string_view::npos) {
-        out->anomalies |= kAnomalyCrlfInArgs;
-      }
       AddField(out, source, Part::kValue, {}, v);
       continue;
     }
     std::string_view name = DecodeArg(pair.substr(0, eq), true, arena, out);
     std::string_view value = DecodeArg(pair.substr(eq + 1), true, arena, out);
-    if (name.find('\r') != std::string_view::npos || name.find('\n') != std::string_view::npos) {
-      out->anomalies |= kAnomalyCrlfInArgs;
-    }
     AddField(out, source, Part::kName, name, name);
     AddField(out, source, Part::kValue, name, value);
+    if (!out->fields.empty() && out->fields.back().value.data() == value.data()) {
+      MaybeParseNested(out->fields.size() - 1, arena, out, depth);
+    }
     if (amp >= text.size()) break;
   }
 }

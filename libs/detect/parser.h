@@ -102,7 +102,9 @@ inline constexpr std::size_t kMaxParsedBodyBytes = 1024 * 1024;
 void ParseRequest(const HttpRequest& request, Arena& arena, ParsedRequest* out);
 
 // Exposed for tests and for nested bodies.
-void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedRequest* out);
+// `depth` counts containers already entered (JSON in a query value, URL in a JSON string).
+void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
+                     int depth = 0);
 void ParseJsonBody(std::string_view text, Source source, Arena& arena, ParsedRequest* out);
 void ParseXmlBody(std::string_view text, Arena& arena, ParsedRequest* out);
 void ParseMultipartBody(std::string_view text, std::string_view boundary, Arena& arena,

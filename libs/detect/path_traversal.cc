@@ -231,8 +231,34 @@ bool PathShaped(std::string_view lower) {
 
 }  // namespace
 
+// Some traversal payloads spell the bytes as literal "0x2e" / "0x2f" / "0x5c" text, which
+// naive hex-decoding filters turn into "../". Decoded here for the traversal analysis only.
+std::string_view DecodeHexByteText(std::string_view lower, Arena& arena) {
+  if (lower.find("0x2e") == std::string_view::npos &&
+      lower.find("0x2f") == std::string_view::npos &&
+      lower.find("0x5c") == std::string_view::npos) {
+    return lower;
+  }
+  char* out = arena.Allocate(lower.size());
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < lower.size(); ++i) {
+    if (i + 3 < lower.size() && lower[i] == '0' && lower[i + 1] == 'x') {
+      std::string_view h = lower.substr(i + 2, 2);
+      char c = h == "2e" ? '.' : h == "2f" ? '/' : h == "5c" ? '\\' : 0;
+      if (c != 0) {
+        out[o++] = c;
+        i += 3;
+        continue;
+      }
+    }
+    out[o++] = lower[i];
+  }
+  arena.ShrinkLast(out, o);
+  return {out, o};
+}
+
 void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
-  std::string_view lower = v.lower;
+  std::string_view lower = DecodeHexByteText(v.lower, *scratch.arena);
   const std::size_t n = lower.size();
   Best b;
   bool is_request_path = v.field->source == Source::kPath;
@@ -331,7 +357,10 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       lower.find("\\admin$") != std::string_view::npos) {
     b.Up(0.85f, "lfi.windows-share", Category::kLfi, 0, 32);
   }
-  if (b.score > 0) Report(sink, v, b.cat, b.score, b.rule, b.pos, b.len);
+  if (b.score > 0) {
+    Report(sink, ValueView{v.field, lower, lower, v.norm_flags, v.weight, v.document}, b.cat,
+           b.score, b.rule, b.pos, b.len);
+  }
 }
 
 }  // namespace shieldx::detect

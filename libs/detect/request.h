@@ -77,6 +77,7 @@ enum FieldFlag : uint16_t {
       1 << 2,  // header with a fixed grammar (Accept, Sec-*): skip free-text detectors
   kFieldWholeBody = 1 << 3,    // the entire (unparsed) body
   kFieldNumericJson = 1 << 4,  // JSON number/bool/null literal
+  kFieldContainer = 1 << 5,    // JSON document or URL whose parts are fields of their own
 };
 
 struct Field {

@@ -38,6 +38,9 @@ struct Features {
   bool inline_comment = false;
   bool statement_strong = false;  // a whole statement (value starts with SELECT ... FROM ...)
   bool select_from = false;
+  bool comma_code = false;
+  int variables = 0;  // @local variables referenced  // ", <function or subquery>" continuing the
+                      // application's list
   int closers = 0;
   int tail_tokens = 0;  // non-comment tokens consumed after the break
 };
@@ -63,7 +66,9 @@ class Parser {
       }
       t_.push_back(t);
     }
-    trailing_comment_ = !raw.empty() && raw.back().type == Tok::kComment;
+    // A comment that truncates the application's query is short ("--", "-- x", "#");
+    // a long comment is text that happens to contain "--" or "#".
+    trailing_comment_ = !raw.empty() && raw.back().type == Tok::kComment && raw.back().len <= 40;
   }
 
   std::size_t size() const { return t_.size(); }
@@ -98,16 +103,22 @@ class Parser {
     p_ = 0;
     bool strong = false;
     if (!ParseStatement(0, &strong)) return false;
-    while (!AtEnd() && Peek().type == Tok::kSemicolon) {
-      Next();
-      if (AtEnd()) break;
+    // Statements separated by ';' or, as T-SQL batches allow, by nothing.
+    while (!AtEnd()) {
+      if (Peek().type == Tok::kSemicolon) {
+        Next();
+        if (AtEnd()) break;
+      } else if (Peek().type != Tok::kWord || Peek().kw == Kw::kNone) {
+        return false;
+      }
       bool s2 = false;
       if (!ParseStatement(0, &s2)) return false;
       strong = strong || s2;
     }
     // "select 'and'" is a phrase: a SELECT statement needs FROM or a function call.
     if (t_[0].type == Tok::kWord && t_[0].kw == Kw::kSelect) {
-      strong = strong && (f->select_from || f->known_funcs > 0 || f->dangerous_func || f->subquery);
+      strong = strong && (f->select_from || f->known_funcs > 0 || f->dangerous_func ||
+                          f->subquery || f->variables > 0);
     }
     f->statement_strong = strong;
     return AtEnd();
@@ -401,6 +412,7 @@ class Parser {
         return true;
       case Tok::kVariable: {
         std::string_view v = Text(t);
+        if (v.size() > 1 && v[0] == '@') ++f_->variables;
         // @@version, @@datadir: letters and '_' only (not "@@d2483..." tokens).
         if (v.size() > 2 && v[0] == '@' && v[1] == '@' && v.size() < 40) {
           bool name = true;
@@ -484,6 +496,15 @@ class Parser {
         if (!Accept(Tok::kLParen)) return false;
         out->literal = false;
         return ParseArgs(out, depth + 1);
+      case Kw::kWaitfor: {
+        // sqlmap's "THEN WAITFOR DELAY '0:0:5'" inside CASE.
+        if (AtEnd()) return true;
+        if (!AcceptKw(Kw::kDelay) && !AcceptKw(Kw::kTime)) return false;
+        f_->dangerous_func = true;
+        out->func = true;
+        Operand o;
+        return ParsePrimary(&o, depth + 1);
+      }
       default:
         break;
     }
@@ -497,6 +518,7 @@ class Parser {
     while (!AtEnd() && Peek().type == Tok::kDot) {
       ++p_;
       if (AtEnd()) return true;
+      if (Peek().type == Tok::kDot) continue;  // master..sysdatabases (default schema)
       if (Peek().type == Tok::kWord) {
         ++p_;
       } else if (Peek().type == Tok::kOperator && Text(Peek()) == "*") {
@@ -521,6 +543,18 @@ class Parser {
       out->compare = out->compare || args.compare;
       out->subquery = out->subquery || args.subquery;
       out->literal = args.literal && !args.subquery;
+      // Window: sum(x) OVER (PARTITION BY ... ORDER BY ...)
+      if (!AtEnd() && AcceptWord("over")) {
+        if (AtEnd()) return true;
+        if (!Accept(Tok::kLParen)) return false;
+        int depth_paren = 1;
+        while (!AtEnd() && depth_paren > 0) {
+          if (Peek().type == Tok::kLParen) ++depth_paren;
+          if (Peek().type == Tok::kRParen) --depth_paren;
+          ++p_;
+        }
+        f_->known_funcs++;
+      }
       return true;
     }
     if (t.kw != Kw::kNone) return false;
@@ -718,6 +752,7 @@ class Parser {
     while (!AtEnd() && Peek().type == Tok::kDot) {
       ++p_;
       if (AtEnd()) return true;
+      if (Peek().type == Tok::kDot) continue;
       if (Peek().type != Tok::kWord) return false;
       ++p_;
     }
@@ -893,25 +928,37 @@ class Parser {
         if (AcceptKw(Kw::kWith)) AcceptKw(Kw::kNowait);
         return true;
       case Kw::kIf: {
-        // IF(cond, a, b) as expression, or MSSQL IF cond statement [ELSE statement].
+        // IF(cond, a, b) as an expression, or MSSQL IF cond statement [ELSE statement].
         if (!AtEnd() && Peek().type == Tok::kLParen &&
             !(PeekAt(1) && PeekAt(1)->kw == Kw::kSelect)) {
           --p_;
           Operand o;
           if (!ParseExpr(&o, depth + 1)) return false;
-          *strong = o.compare;
+          *strong = o.compare && (o.func || f_->dangerous_func);
+          if (AtEnd() || Peek().type == Tok::kSemicolon) return true;
+          if (Peek().type != Tok::kWord || Peek().kw == Kw::kNone) return true;
+          bool s = false;
+          if (!ParseStatement(depth + 1, &s)) return false;
+          if (AcceptKw(Kw::kElse)) {
+            bool s2 = false;
+            if (!ParseStatement(depth + 1, &s2)) return false;
+            s = s || s2;
+          }
+          *strong = *strong || (o.compare && (s || o.literal));
           return true;
         }
         Operand cond;
         if (!ParseExpr(&cond, depth + 1)) return false;
+        if (!(cond.compare || cond.func || cond.subquery)) return false;
         if (AtEnd()) return true;
         bool s = false;
         if (!ParseStatement(depth + 1, &s)) return false;
         if (AcceptKw(Kw::kElse)) {
           bool s2 = false;
           if (!ParseStatement(depth + 1, &s2)) return false;
+          s = s || s2;
         }
-        *strong = true;
+        *strong = s;
         return true;
       }
       case Kw::kBegin: {
@@ -962,6 +1009,7 @@ class Parser {
         --p_;
         Operand o;
         if (!ParseExpr(&o, depth + 1)) return false;
+        *strong = o.func && (o.compare || f_->dangerous_func);
         return o.func;
       }
       default:
@@ -981,9 +1029,24 @@ class Parser {
         continue;
       }
       if (t.type == Tok::kComma) {
+        // Another value in the application's list: "1,(case when 1=1 ...)", "',iif(...)".
         ++p_;
         Operand o;
         if (!ParseExpr(&o, depth + 1)) return false;
+        if ((o.func || o.subquery) && (o.compare || f_->dangerous_func)) f_->logic_strong = true;
+        if (o.func || o.subquery) f_->comma_code = true;
+        continue;
+      }
+      // MSSQL runs statements without ';': "1) waitfor delay '0:0:5'--", "' drop table x".
+      if (t.type == Tok::kWord &&
+          (t.kw == Kw::kWaitfor || t.kw == Kw::kDeclare || t.kw == Kw::kExec ||
+           t.kw == Kw::kExecute || t.kw == Kw::kShutdown || t.kw == Kw::kDrop ||
+           t.kw == Kw::kSelect || t.kw == Kw::kInsert || t.kw == Kw::kUpdate ||
+           t.kw == Kw::kDelete)) {
+        bool strong = false;
+        if (!ParseStatement(depth + 1, &strong)) return false;
+        if (!strong) return false;  // without ';' only an unmistakable statement counts
+        f_->stacked_strong = true;
         continue;
       }
       if (t.type == Tok::kSemicolon) {
@@ -1013,22 +1076,32 @@ class Parser {
         while (!AtEnd() && IsBinop(Peek()) && !IsLogic(Peek()) && Peek().kw != Kw::kNot) {
           if (!ParseBinopRhs(&rest, &acc, depth + 1)) return false;
         }
-        bool strong_operand =
-            acc.compare || rhs.func || rhs.subquery || acc.func || acc.subquery || rhs.compare;
+        bool code_operand = rhs.func || rhs.subquery || acc.func || acc.subquery;
+        bool strong_operand = acc.compare || rhs.compare || code_operand;
         if (logic) {
           f_->logic = true;
-          if (strong_operand)
+          if (code_operand || (strong_operand && acc.literal)) {
             f_->logic_strong = true;
-          else if (rhs.literal)
+          } else if (strong_operand) {
+            f_->logic_compare_columns = true;
+          } else if (rhs.literal) {
             f_->logic_literal = true;
+            if (rhs.single && p_ > 0 &&
+                (t_[p_ - 1].type == Tok::kString || t_[p_ - 1].type == Tok::kOpenString)) {
+              f_->logic_string_only = true;
+            }
+          }
         } else if (compare) {
           f_->compare_after_break = true;
-          if (rhs.func || rhs.subquery) f_->logic_strong = true;
+          if (rhs.literal) f_->compare_literal = true;
+          if (code_operand) f_->logic_strong = true;
         } else if (arith) {
           f_->arith_after_break = true;
-          if (rhs.func || rhs.subquery) f_->logic_strong = true;
+          if (rhs.literal) f_->compare_literal = true;
+          if (code_operand) f_->logic_strong = true;
         } else {
           f_->compare_after_break = true;
+          if (rhs.literal) f_->compare_literal = true;
         }
         (void)before;
         prev = rest;
@@ -1141,6 +1214,9 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.dangerous_func) up(b == Break::kStart ? 0.75f : 0.9f);
   if (f.subquery) up(b == Break::kStart ? 0.75f : 0.9f);
   if (f.statement_strong) up(0.8f);
+  if (f.comma_code && f.logic_strong) up(quote ? 0.85f : 0.8f);
+  if (f.const_compare && b == Break::kOperand) up(0.5f);
+  if (f.const_compare && quote) up(0.7f);
   if (f.logic) {
     if (f.logic_strong || f.const_compare) {
       up(quote ? 0.9f : 0.85f);
@@ -1202,8 +1278,35 @@ const char* RuleFor(const Features& f, Break b) {
 
 }  // namespace
 
+namespace {
+
+// Error-provoking probes: short values made only of quotes, parentheses and punctuation
+// (plus digits), unbalanced, e.g. 1"'(.,(.  — sent to see whether the SQL parser breaks.
+bool IsSyntaxProbe(std::string_view text) {
+  if (text.size() < 4 || text.size() > 40) return false;
+  int quotes = 0, parens = 0, open = 0;
+  for (char c : text) {
+    if (c == '\'' || c == '"')
+      ++quotes;
+    else if (c == '(' || c == ')') {
+      ++parens;
+      open += c == '(' ? 1 : -1;
+    } else if (!(c == '.' || c == ',' || (c >= '0' && c <= '9'))) {
+      return false;
+    }
+  }
+  return quotes >= 2 && parens >= 2 && open != 0;
+}
+
+}  // namespace
+
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
   SqliResult best;
+  if (IsSyntaxProbe(text)) {
+    best.confidence = 0.6f;
+    best.rule = "sqli.syntax-probe";
+    best.len = text.size();
+  }
   auto consider = [&](float conf, const char* rule, std::size_t pos) {
     if (conf > best.confidence) {
       best.confidence = conf;
