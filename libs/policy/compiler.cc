@@ -901,16 +901,16 @@ class Compiler {
     if (lhs->type == Type::kIp) SHIELDX_RETURN_IF_ERROR(CoerceToIp(rhs));
     if (rhs->type == Type::kIp) SHIELDX_RETURN_IF_ERROR(CoerceToIp(lhs));
     const std::string op_text(src_.substr(op_tok.offset, op_tok.length));
+    if (lhs->type == Type::kCategorySet || rhs->type == Type::kCategorySet) {
+      return Err(op_tok,
+                 "waf.category is a set: use '\"sqli\" in waf.category' or "
+                 "'waf.category contains \"sqli\"'");
+    }
     if (lhs->type != rhs->type) {
       return Err(op_tok, absl::StrCat("cannot compare ", TypeName(lhs->type), " with ",
                                       TypeName(rhs->type), " using '", op_text, "'"));
     }
     const bool ordering = op_tok.kind != Tok::kEq && op_tok.kind != Tok::kNe;
-    if (lhs->type == Type::kCategorySet) {
-      return Err(op_tok,
-                 "waf.category is a set: use '\"sqli\" in waf.category' or "
-                 "'waf.category contains \"sqli\"'");
-    }
     if (ordering && lhs->type != Type::kNumber) {
       return Err(op_tok, absl::StrCat("'", op_text, "' needs numbers, got ", TypeName(lhs->type)));
     }
