@@ -544,7 +544,7 @@ class Compiler {
       if (t.kind != Tok::kIdent) {
         return Err(t, absl::StrCat("expected a request field or '}', got ", Describe(t)));
       }
-      if (t.text == "time") {
+      if (t.text == "time" && Peek(1).kind != Tok::kDot) {
         Advance();
         std::string text;
         const Token& value_tok = Peek();
