@@ -39,6 +39,7 @@ enum DetectorBit : uint32_t {
 uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
   // Its parts are fields of their own; the container itself is a URL or a document.
   if (f.flags & kFieldContainer) return kDetSsrf | kDetPath | kDetJndi;
+  if (f.flags & kFieldWholeArgs) return kDetXss;
   switch (f.source) {
     case Source::kRequest:
     case Source::kMethod:
@@ -63,7 +64,7 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
     case Source::kXml:
       return kDetAll;
     default:
-      return kDetAll & ~kDetXxe;
+      return kDetAll;
   }
 }
 

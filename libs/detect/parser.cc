@@ -505,6 +505,20 @@ bool IsStructuredHeader(std::string_view name) {
   return false;
 }
 
+// Markup written with character references ("&#60;", "&lt;") is split by '&' into several
+// arguments; the whole argument string is kept as one more field for the markup detectors.
+void AddWholeArgs(std::string_view raw, Source source, Arena& arena, ParsedRequest* out) {
+  if (raw.find('&') == std::string_view::npos) return;
+  if (raw.find("&#") == std::string_view::npos && raw.find("%26%23") == std::string_view::npos &&
+      raw.find("&lt") == std::string_view::npos && raw.find("&colon") == std::string_view::npos &&
+      raw.find("&lpar") == std::string_view::npos && raw.find("&quot") == std::string_view::npos) {
+    return;
+  }
+  uint32_t flags = 0;
+  std::string_view v = PercentDecode(raw, true, true, arena, &flags);
+  AddField(out, source, Part::kValue, "(all arguments)", v, kFieldWholeArgs);
+}
+
 void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
                      int depth) {
   std::size_t pos = 0;
@@ -846,9 +860,9 @@ void ParseBodyByType(std::string_view body, std::string_view mt, Source form_sou
   std::string_view first = FirstNonSpace(body);
   if (mt == "application/x-www-form-urlencoded") {
     *kind = BodyKind::kForm;
-    ParseUrlEncoded(body,
-                    form_source == Source::kMultipart ? Source::kMultipart : Source::kBodyForm,
-                    arena, out);
+    Source src = form_source == Source::kMultipart ? Source::kMultipart : Source::kBodyForm;
+    ParseUrlEncoded(body, src, arena, out);
+    AddWholeArgs(body, src, arena, out);
     return;
   }
   if (IsJsonType(mt) || ((mt.empty() || mt.substr(0, 5) == "text/") && !first.empty() &&
@@ -979,7 +993,10 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
       AddField(out, Source::kPathSegment, Part::kValue, "path", DecodeArg(seg, false, arena, out));
     }
   }
-  if (!out->raw_query.empty()) ParseUrlEncoded(out->raw_query, Source::kQuery, arena, out);
+  if (!out->raw_query.empty()) {
+    ParseUrlEncoded(out->raw_query, Source::kQuery, arena, out);
+    AddWholeArgs(out->raw_query, Source::kQuery, arena, out);
+  }
 
   // Headers.
   std::string_view content_type;

@@ -78,6 +78,7 @@ enum FieldFlag : uint16_t {
   kFieldWholeBody = 1 << 3,    // the entire (unparsed) body
   kFieldNumericJson = 1 << 4,  // JSON number/bool/null literal
   kFieldContainer = 1 << 5,    // JSON document or URL whose parts are fields of their own
+  kFieldWholeArgs = 1 << 6,    // an entire query string / form body (markup split by '&')
 };
 
 struct Field {

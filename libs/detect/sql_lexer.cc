@@ -695,13 +695,21 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
           while (i < n && IsDigit(static_cast<unsigned char>(s[i]))) ++i;
         }
       }
-      // A number running into letters is a word ("1st", "3d"); MySQL accepts "1e" etc.
-      if (i < n && (IsAlpha(static_cast<unsigned char>(s[i])) || s[i] == '_')) {
+      // A number running into letters is a word ("1st", "3d"); after a decimal point the
+      // letters start a new token ("1.union" is 1. followed by UNION).
+      bool has_dot = s.substr(start, i - start).find('.') != std::string_view::npos;
+      if (!has_dot && i < n && (IsAlpha(static_cast<unsigned char>(s[i])) || s[i] == '_')) {
         while (i < n && IsWordChar(static_cast<unsigned char>(s[i]))) ++i;
         if (!push(Tok::kWord, start, i)) return false;
         continue;
       }
       if (!push(Tok::kNumber, start, i)) return false;
+      continue;
+    }
+    // MySQL's \N is NULL.
+    if (c == '\\' && i + 1 < n && s[i + 1] == 'N') {
+      if (!push(Tok::kWord, i, i + 2, 0, Kw::kNull)) return false;
+      i += 2;
       continue;
     }
     if (IsWordChar(c)) {

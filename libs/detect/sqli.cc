@@ -39,8 +39,11 @@ struct Features {
   bool statement_strong = false;  // a whole statement (value starts with SELECT ... FROM ...)
   bool select_from = false;
   bool comma_code = false;
-  int variables = 0;  // @local variables referenced  // ", <function or subquery>" continuing the
-                      // application's list
+  int variables = 0;        // @local variables referenced
+  bool info_func = false;   // version(), database(), user() ...: fingerprinting the DBMS
+  bool sql_syntax = false;  // BINARY, IN/LIKE/IS operators: SQL-only syntax
+  bool union_bare = false;  // "UNION [ALL] SELECT" at the end of the value  // ", <function or
+                            // subquery>" continuing the application's list
   int closers = 0;
   int tail_tokens = 0;  // non-comment tokens consumed after the break
 };
@@ -229,6 +232,7 @@ class Parser {
     const Token& op = Next();
     if (op.after_comment) f_->inline_comment = true;
     bool compare = IsCompareTok(op);
+    if (op.type == Tok::kWord) f_->sql_syntax = true;
     if (op.type == Tok::kWord && op.kw == Kw::kNot) {
       // NOT IN / NOT LIKE / NOT BETWEEN / NOT REGEXP
       if (AtEnd()) return true;
@@ -299,6 +303,7 @@ class Parser {
            (t.op == sql::kOpNot || (t.op == sql::kOpArith && t.len == 1 &&
                                     (s_[t.pos] == '-' || s_[t.pos] == '+' || s_[t.pos] == '~')))) ||
           (t.type == Tok::kWord && (t.kw == Kw::kNot || t.kw == Kw::kBinary))) {
+        if (t.type == Tok::kWord && t.kw == Kw::kBinary) f_->sql_syntax = true;
         ++p_;
         any = true;
         continue;
@@ -370,7 +375,17 @@ class Parser {
           (t.kw == Kw::kFrom || t.kw == Kw::kFor || t.kw == Kw::kAs || t.kw == Kw::kUsing ||
            t.kw == Kw::kIn || t.kw == Kw::kOrder || t.kw == Kw::kBy || t.kw == Kw::kDesc ||
            t.kw == Kw::kAsc || IsIdent(t))) {
+        bool type_follows = t.kw == Kw::kAs || t.kw == Kw::kUsing;
         ++p_;
+        if (AtEnd()) return true;
+        if (type_follows && Peek().type == Tok::kWord) {
+          // A type or charset: CAST(x AS BINARY), AS CHAR(10), USING utf8.
+          ++p_;
+          if (!AtEnd() && Peek().type == Tok::kLParen) {
+            Operand o;
+            if (!ParsePrimary(&o, depth + 1)) return false;
+          }
+        }
         if (AtEnd()) return true;
         if (Accept(Tok::kRParen)) return true;
         if (Accept(Tok::kComma)) continue;
@@ -535,6 +550,20 @@ class Parser {
     if (!AtEnd() && Peek().type == Tok::kLParen) {
       ++p_;
       NoteFunction(first, last);
+      if (!AtEnd() && Peek().type == Tok::kRParen && first == last) {
+        static constexpr std::string_view kInfo[] = {
+            "version",     "database",       "user",          "current_user",     "schema",
+            "system_user", "session_user",   "db_name",       "suser_name",       "user_name",
+            "host_name",   "sqlite_version", "connection_id", "current_database", "current_schema"};
+        std::string_view name = Text(t_[first]);
+        for (std::string_view k : kInfo) {
+          if (name.size() == k.size()) {
+            bool eq = true;
+            for (std::size_t c = 0; c < k.size(); ++c) eq = eq && (name[c] | 0x20) == k[c];
+            if (eq) f_->info_func = true;
+          }
+        }
+      }
       out->func = true;
       out->literal = false;
       // A function of constants is still a constant for comparison purposes (char(49)).
@@ -736,6 +765,10 @@ class Parser {
     while (Accept(Tok::kLParen)) ++parens;
     if (AtEnd()) return true;
     if (!AcceptKw(Kw::kSelect)) return false;
+    if (AtEnd()) {
+      f_->union_bare = true;
+      return true;
+    }
     bool strong = false;
     if (!ParseSelectBody(depth + 1, &strong)) return false;
     if (strong) f_->union_select = true;
@@ -832,6 +865,8 @@ class Parser {
       }
       case Kw::kDelete:
         if (AtEnd()) return true;
+        while (AcceptWord("low_priority") || AcceptWord("quick") || AcceptWord("ignore")) {
+        }
         if (!AcceptKw(Kw::kFrom)) return false;
         *strong = true;
         if (!ParseIdentChain()) return false;
@@ -983,7 +1018,20 @@ class Parser {
         *strong = o.func;
         return true;
       }
-      case Kw::kLoad:
+      case Kw::kLoad: {
+        // LOAD DATA|XML [LOCAL|LOW_PRIORITY|CONCURRENT] INFILE 'file' ...: reads server files.
+        std::size_t start = p_;
+        bool ok = SkipToStatementEnd(2);
+        for (std::size_t k = start; k < p_; ++k) {
+          std::string_view w = Text(t_[k]);
+          if (w.size() == 6 && (w[0] | 0x20) == 'i' && (w[1] | 0x20) == 'n' &&
+              (w[2] | 0x20) == 'f') {
+            *strong = true;
+            f_->into_file = true;
+          }
+        }
+        return ok;
+      }
       case Kw::kHandler:
       case Kw::kShow:
       case Kw::kKill:
@@ -1215,6 +1263,9 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.subquery) up(b == Break::kStart ? 0.75f : 0.9f);
   if (f.statement_strong) up(0.8f);
   if (f.comma_code && f.logic_strong) up(quote ? 0.85f : 0.8f);
+  if (f.info_func) up(b == Break::kStart ? 0.65f : 0.85f);
+  if (f.union_bare) up(quote || b == Break::kOperand ? 0.8f : 0.4f);
+  if (trailing_comment && !quote && (f.logic || f.known_funcs > 0 || f.sql_syntax)) up(0.55f);
   if (f.const_compare && b == Break::kOperand) up(0.5f);
   if (f.const_compare && quote) up(0.7f);
   if (f.logic) {
@@ -1261,6 +1312,20 @@ float Score(const Features& f, Break b, bool trailing_comment) {
     if (f.known_funcs > 0) c += 0.05f;
   }
   return std::min(c, 0.99f);
+}
+
+// A parse that failed after establishing unmistakable structure (payloads with trailing
+// junk, dialect syntax the grammar does not model) keeps that structure, discounted.
+float PartialScore(const Features& f, Break b) {
+  Features g;
+  g.union_select = f.union_select;
+  g.subquery = f.subquery;
+  g.dangerous_func = f.dangerous_func;
+  g.stacked_strong = f.stacked_strong;
+  g.into_file = f.into_file;
+  g.info_func = f.info_func && b != Break::kStart;
+  float s = Score(g, b, false);
+  return s > 0 ? std::max(0.0f, s - 0.15f) : 0.0f;
 }
 
 const char* RuleFor(const Features& f, Break b) {
@@ -1330,7 +1395,10 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       if (parser.ParseFrom(1, false, &f)) {
         consider(Score(f, Break::kQuote, parser.trailing_comment()), RuleFor(f, Break::kQuote),
                  break_pos);
+      } else {
+        consider(PartialScore(f, Break::kQuote), RuleFor(f, Break::kQuote), break_pos);
       }
+
       ++attempts;
     } else {
       const Token& first = parser.tok(0);
@@ -1341,6 +1409,8 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
         // A value that is a single expression (no tail) is a statement-like start.
         if (f.tail_tokens == 0) b = Break::kStart;
         consider(Score(f, b, parser.trailing_comment()), RuleFor(f, b), 0);
+      } else {
+        consider(PartialScore(f, Break::kOperand), RuleFor(f, Break::kOperand), 0);
       }
       if (first.type == Tok::kWord && first.kw != Kw::kNone) {
         Features g;

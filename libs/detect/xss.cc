@@ -158,6 +158,10 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
       i = j;
     }
     std::size_t span = i - tag_start;
+    // A complete tag with attributes is HTML injection even without script in it.
+    if (lower.find('>', i > 0 ? i - 1 : 0) != std::string_view::npos) {
+      Up(r, 0.5f, "xss.html-injection", tag_start, span);
+    }
     if (IsEventHandler(attr)) {
       Up(r, 0.9f, "xss.event-handler", tag_start, span);
     } else if (IsUrlAttr(attr)) {
