@@ -1,5 +1,7 @@
 // Evaluation semantics: first terminal action wins, tags/log/rate limits accumulate, the
 // default decides when nothing terminal matched.
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -165,6 +167,27 @@ TEST(PolicyEvaluate, SharedPolicyOutlivesTheSource) {
   PolicyResult r = p->Evaluate(req.input());
   EXPECT_EQ(r.divert_pool_name, "other");
   EXPECT_EQ(r.matched_rule_name, "x");
+}
+
+// DefaultWafCategories() must list libs/detect's category names in enum order, or bit i of
+// PolicyInput::waf_categories would mean different things to detect and policy. Read from the
+// source so this library does not link the detection engine.
+TEST(PolicyEvaluate, DefaultWafCategoriesMirrorTheDetectionEngine) {
+  std::ifstream file(std::string(SHIELDX_SOURCE_ROOT) + "/libs/detect/finding.cc");
+  ASSERT_TRUE(file.good()) << "libs/detect/finding.cc not found";
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string src = text.str();
+  const std::size_t start = src.find("kCategoryNames[kCategoryCount] = {");
+  ASSERT_NE(start, std::string::npos) << "detect's category table moved: update this test";
+  const std::size_t end = src.find("};", start);
+  std::vector<std::string> names;
+  for (std::size_t q = src.find('"', start); q < end; q = src.find('"', q + 1)) {
+    const std::size_t close = src.find('"', q + 1);
+    names.push_back(src.substr(q + 1, close - q - 1));
+    q = close;
+  }
+  EXPECT_EQ(names, DefaultWafCategories());
 }
 
 }  // namespace
