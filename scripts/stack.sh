@@ -10,7 +10,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RUN="$ROOT/.run"
+RUN="${SHIELDX_RUN_DIR:-$ROOT/.run}"
 BIN="${SHIELDX_BIN_DIR:-$ROOT/build/bin}"
 BASE="${SHIELDX_PORT_BASE:-17000}"
 SERVICES=(orchestrator credits contauth shadow twin webapi)
@@ -94,7 +94,9 @@ start_s3() {
   claim_port "$S3_PORT" s3rver "$pidfile"
   local s3rver="$ROOT/tools/node_modules/.bin/s3rver"
   [[ -x "$s3rver" ]] || die "s3rver missing: run scripts/install-deps.sh"
-  nohup "$s3rver" -a 127.0.0.1 -p "$S3_PORT" -d "$RUN/s3" --configure-bucket "$S3_BUCKET" \
+  # s3rver encrypts list continuation tokens with DES, which Node 20 only allows with the
+  # legacy OpenSSL provider (shipped with libssl3).
+  NODE_OPTIONS=--openssl-legacy-provider nohup "$s3rver" -a 127.0.0.1 -p "$S3_PORT" -d "$RUN/s3" --configure-bucket "$S3_BUCKET" \
     >"$RUN/logs/s3.log" 2>&1 &
   echo $! >"$pidfile"
   wait_port "$S3_PORT" s3rver
@@ -120,22 +122,43 @@ start_prometheus() {
   wait_port "$PROM_PORT" prometheus
 }
 
+# What each service owns and calls; must match services/<svc>/config.h (an unknown
+# SHIELDX_<SVC>_* variable is a start-up error).
+declare -A NEEDS=(
+  [orchestrator]="pg redis s3" [credits]="pg redis" [contauth]="pg redis"
+  [shadow]="pg s3" [twin]="pg s3" [webapi]="pg redis")
+declare -A PEERS=(
+  [orchestrator]="credits contauth shadow" [credits]="" [contauth]=""
+  [shadow]="orchestrator" [twin]="shadow" [webapi]="orchestrator credits contauth shadow twin")
+
+service_index() { local i; for i in "${!SERVICES[@]}"; do [[ ${SERVICES[$i]} == "$1" ]] && echo "$i"; done; }
+
 service_env() {  # The environment a service runs with (config layer: env > defaults).
-  local svc=$1 i=$2 up
+  local svc=$1 i=$2 up peer
   up=$(echo "$svc" | tr a-z A-Z)
   echo "SHIELDX_${up}_GRPC_LISTEN=127.0.0.1:$(grpc_port "$i")"
   echo "SHIELDX_${up}_ADMIN_LISTEN=127.0.0.1:$(admin_port "$i")"
-  echo "SHIELDX_${up}_PG_DSN_FILE=$RUN/secrets/pg_dsn_$svc"
-  echo "SHIELDX_${up}_REDIS_ADDR=127.0.0.1:$REDIS_PORT"
-  echo "SHIELDX_${up}_S3_ENDPOINT=http://127.0.0.1:$S3_PORT"
-  echo "SHIELDX_${up}_S3_BUCKET=$S3_BUCKET"
-  echo "SHIELDX_${up}_S3_ACCESS_KEY=S3RVER"
-  echo "SHIELDX_${up}_S3_SECRET_KEY_FILE=$RUN/secrets/s3_secret_key"
   echo "SHIELDX_${up}_ENVIRONMENT=development"
-  for i2 in "${!SERVICES[@]}"; do
-    local peer=${SERVICES[$i2]}
-    echo "SHIELDX_${up}_$(echo "$peer" | tr a-z A-Z)_TARGET=127.0.0.1:$(grpc_port "$i2")"
-  done 
+  echo "SHIELDX_${up}_DRAIN_DEADLINE=5s"
+  if [[ " ${NEEDS[$svc]} " == *" pg "* ]]; then
+    echo "SHIELDX_${up}_PG_DSN_FILE=$RUN/secrets/pg_dsn_$svc"
+  fi
+  if [[ " ${NEEDS[$svc]} " == *" redis "* ]]; then
+    echo "SHIELDX_${up}_REDIS_ADDR=127.0.0.1:$REDIS_PORT"
+  fi
+  if [[ " ${NEEDS[$svc]} " == *" s3 "* ]]; then
+    echo "SHIELDX_${up}_S3_ENDPOINT=http://127.0.0.1:$S3_PORT"
+    echo "SHIELDX_${up}_S3_BUCKET=$S3_BUCKET"
+    echo "SHIELDX_${up}_S3_ACCESS_KEY=S3RVER"
+    echo "SHIELDX_${up}_S3_SECRET_KEY_FILE=$RUN/secrets/s3_secret_key"
+  fi
+  for peer in ${PEERS[$svc]}; do
+    echo "SHIELDX_${up}_$(echo "$peer" | tr a-z A-Z)_TARGET=127.0.0.1:$(grpc_port "$(service_index "$peer")")"
+  done
+  for extra in "${EXTRA_ENV[@]}"; do
+    [[ $extra == "SHIELDX_${up}_"* ]] && echo "$extra"
+  done
+  return 0
 }
 
 start_service() {
@@ -183,11 +206,14 @@ write_endpoints() {
   mv "$RUN/endpoints.json.tmp" "$RUN/endpoints.json"
 }
 
+# Service-specific settings of the local stack (secrets as files under .run/secrets).
+EXTRA_ENV=()
+
 cmd_up() {
   mkdir -p "$RUN"/{logs,pids,redis,s3,prometheus,secrets}
   chmod 700 "$RUN/secrets"
-  secret s3_secret_key >/dev/null
   printf 'S3RVER' >"$RUN/secrets/s3_secret_key"  # s3rver's fixed local credentials
+  chmod 600 "$RUN/secrets/s3_secret_key"
   start_postgres
   ensure_databases
   start_redis

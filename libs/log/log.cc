@@ -198,6 +198,8 @@ void Write(Level level, std::string_view msg, Fields fields) {
       line.append(buf);
     } else if (const auto* b = std::get_if<bool>(&f.value)) {
       line.append(*b ? "true" : "false");
+    } else if (const auto* raw = std::get_if<RawJson>(&f.value)) {
+      line.append(raw->json.empty() ? std::string_view("null") : raw->json);
     }
   }
   line.push_back('}');

@@ -23,9 +23,15 @@ enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
 // Longest string field value written; longer values end in "...(truncated)".
 inline constexpr std::size_t kMaxFieldBytes = 1024;
 
+// Already-serialised JSON written verbatim (e.g. the effective config). The caller guarantees
+// it is valid JSON produced by our code, never text from a request.
+struct RawJson {
+  std::string_view json;
+};
+
 // A typed field. Keys are string literals (bounded by the code, not by input).
 struct Field {
-  using Value = std::variant<std::string_view, int64_t, uint64_t, double, bool>;
+  using Value = std::variant<std::string_view, int64_t, uint64_t, double, bool, RawJson>;
   Field(std::string_view k, std::string_view v) : key(k), value(v) {}
   Field(std::string_view k, const char* v) : key(k), value(std::string_view(v)) {}
   Field(std::string_view k, const std::string& v) : key(k), value(std::string_view(v)) {}
@@ -37,6 +43,7 @@ struct Field {
   Field(std::string_view k, unsigned long long v) : key(k), value(static_cast<uint64_t>(v)) {}
   Field(std::string_view k, double v) : key(k), value(v) {}
   Field(std::string_view k, bool v) : key(k), value(v) {}
+  Field(std::string_view k, RawJson v) : key(k), value(v) {}
   std::string_view key;
   Value value;
 };

@@ -53,6 +53,13 @@ TEST_F(LogTest, WritesOneJsonObjectPerLineWithStandardKeys) {
   EXPECT_EQ(j["ts"].get<std::string>().size(), 24u);  // 2026-11-29T06:02:11.123Z
 }
 
+TEST_F(LogTest, RawJsonIsEmbeddedAsAnObject) {
+  Info("effective config", {{"config", RawJson{R"({"grpc_listen":"0.0.0.0:9090","pg_dsn":"<redacted>"})"}}});
+  auto lines = Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["config"]["pg_dsn"], "<redacted>");
+}
+
 TEST_F(LogTest, LevelsBelowTheMinimumAreDropped) {
   Debug("hidden");
   Warn("shown");

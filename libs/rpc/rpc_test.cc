@@ -157,6 +157,26 @@ TEST_F(RpcTest, MetricsInterceptorCountsOkAndErrorCodes) {
                               "grpc_service=\"shieldx.rpctest.Echo\",grpc_type=\"unary\"} 5"));
 }
 
+TEST_F(RpcTest, UnimplementedMethodsOfOurApiSaySoInTheMessage) {
+  // The generated base class answers UNIMPLEMENTED with no message; the interceptor names the
+  // method so a client knows it reached the right service at a release that lacks it.
+  Echo::Service bare;
+  GrpcServer server(ServerOptions(), &metrics_);
+  server.RegisterService(&bare, kEchoName);
+  ASSERT_OK_AND_ASSIGN(int port, server.Start());
+  auto ch = MakeChannel("127.0.0.1:" + std::to_string(port), ClientOptions());
+  ASSERT_OK(ch.status());
+  grpc::ClientContext ctx;
+  PrepareClientContext(&ctx, 5000);
+  EchoRequest req;
+  EchoResponse resp;
+  grpc::Status s = Echo::NewStub(*ch)->Echo(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("shieldx.rpctest.Echo/Echo"));
+  EXPECT_THAT(s.error_message(), HasSubstr("not implemented"));
+  server.Shutdown(absl::Seconds(1));
+}
+
 TEST_F(RpcTest, UnknownMethodsDoNotCreateNewLabelValues) {
   StartServer();
   grpc::GenericStub stub(Channel());

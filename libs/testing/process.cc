@@ -47,7 +47,10 @@ TempDir::TempDir(TempDir&& other) noexcept
 
 TempDir& TempDir::operator=(TempDir&& other) noexcept {
   if (this != &other) {
-    this->~TempDir();
+    if (!path_.empty() && !keep_) {
+      std::error_code ec;
+      std::filesystem::remove_all(path_, ec);
+    }
     path_ = std::move(other.path_);
     keep_ = other.keep_;
     other.path_.clear();

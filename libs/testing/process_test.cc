@@ -28,6 +28,16 @@ TEST(TempDir, IsCreatedTraversableAndRemoved) {
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+TEST(TempDir, MoveAssignmentRemovesTheOldDirectoryAndKeepsTheNewOne) {
+  ASSERT_OK_AND_ASSIGN(TempDir a, TempDir::Create("shieldx-test-a"));
+  ASSERT_OK_AND_ASSIGN(TempDir b, TempDir::Create("shieldx-test-b"));
+  const std::string old_a = a.path(), old_b = b.path();
+  a = std::move(b);
+  EXPECT_FALSE(std::filesystem::exists(old_a));
+  EXPECT_EQ(a.path(), old_b);
+  EXPECT_TRUE(std::filesystem::exists(old_b));
+}
+
 TEST(PickFreePort, ReturnsAnUnprivilegedPort) {
   ASSERT_OK_AND_ASSIGN(int port, PickFreePort());
   EXPECT_GT(port, 1024);

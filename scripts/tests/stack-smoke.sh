@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Brings the whole local stack up in a scratch run directory on its own ports, checks what
+# the Foundation issue requires of `make up`, and tears it down:
+#   - every service ready; .run/endpoints.json written;
+#   - Prometheus: up{job=~"shieldx-.*"} has six targets at 1, and
+#     http_request_duration_seconds_bucket and http_requests_total{status} are scraped from
+#     every service;
+#   - a second `up` is a no-op (same pids);
+#   - `down` stops everything it started and leaves an unrelated process alone.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export SHIELDX_RUN_DIR
+SHIELDX_RUN_DIR="$(mktemp -d /tmp/shieldx-stack-XXXXXX)"
+chmod 755 "$SHIELDX_RUN_DIR"
+export SHIELDX_PORT_BASE="${SHIELDX_TEST_PORT_BASE:-27000}"
+PROM="http://127.0.0.1:$((SHIELDX_PORT_BASE + 4))"
+pass=0
+fail=0
+ok() { echo "ok: $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+sleep 300 & bystander=$!   # an unrelated process `down` must not touch
+cleanup() {
+  bash "$ROOT/scripts/stack.sh" down >/dev/null 2>&1
+  kill "$bystander" 2>/dev/null
+  rm -rf "$SHIELDX_RUN_DIR"
+}
+trap cleanup EXIT
+
+if bash "$ROOT/scripts/stack.sh" up >"$SHIELDX_RUN_DIR.up.log" 2>&1; then
+  ok "stack up"
+else
+  bad "stack up: $(tail -n 5 "$SHIELDX_RUN_DIR.up.log")"
+  for f in "$SHIELDX_RUN_DIR"/logs/*.log; do echo "== $f"; tail -n 5 "$f"; done
+  echo "stack: $pass passed, $fail failed"
+  exit 1
+fi
+rm -f "$SHIELDX_RUN_DIR.up.log"
+
+python3 - "$SHIELDX_RUN_DIR/endpoints.json" <<'PY' && ok "endpoints.json lists six services and prometheus" || bad "endpoints.json"
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert set(e["services"]) == {"orchestrator", "credits", "contauth", "shadow", "twin", "webapi"}
+assert e["prometheus"].startswith("http://127.0.0.1:")
+for s in e["services"].values():
+    assert s["grpc"] and s["metrics"].endswith("/metrics")
+PY
+
+query() { curl -fsS --get "$PROM/api/v1/query" --data-urlencode "query=$1"; }
+# Prometheus scrapes every 5 s: wait until all six targets report.
+for _ in $(seq 1 60); do
+  n=$(query 'count(up{job=~"shieldx-.*"} == 1)' | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')
+  [[ "$n" == "6" ]] && break
+  sleep 1
+done
+[[ "$n" == "6" ]] && ok "up{job=~\"shieldx-.*\"}: 6 targets at 1" || bad "up targets at 1: $n"
+
+# Readiness polls by the stack make the admin endpoints record HTTP metrics; wait one scrape.
+for metric in 'http_request_duration_seconds_bucket' 'http_requests_total{status=~".+"}'; do
+  for _ in $(seq 1 30); do
+    jobs=$(query "count by (job) ($metric)" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["result"]))')
+    [[ "$jobs" == "6" ]] && break
+    sleep 1
+  done
+  [[ "$jobs" == "6" ]] && ok "$metric scraped from 6 services" || bad "$metric scraped from $jobs services"
+done
+
+before=$(cat "$SHIELDX_RUN_DIR"/pids/*.pid | sort | tr '\n' ' ')
+bash "$ROOT/scripts/stack.sh" up >/dev/null 2>&1 && ok "second up succeeds" || bad "second up failed"
+after=$(cat "$SHIELDX_RUN_DIR"/pids/*.pid | sort | tr '\n' ' ')
+[[ "$before" == "$after" ]] && ok "second up started nothing new" || bad "second up changed pids"
+
+pids=$(cat "$SHIELDX_RUN_DIR"/pids/*.pid)
+bash "$ROOT/scripts/stack.sh" down >/dev/null 2>&1
+alive=0
+for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+[[ $alive -eq 0 ]] && ok "down stopped every process it started" || bad "$alive processes survived down"
+kill -0 "$bystander" 2>/dev/null && ok "down left an unrelated process alone" || bad "down killed a bystander"
+if (exec 3<>"/dev/tcp/127.0.0.1/$((SHIELDX_PORT_BASE + 1))") 2>/dev/null; then
+  bad "postgresql still running after down"
+else
+  ok "postgresql stopped"
+fi
+
+echo "stack: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
