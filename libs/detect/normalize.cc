@@ -516,6 +516,7 @@ Normalized Normalize(std::string_view value, Arena& arena) {
 namespace {
 
 inline int B64Val(unsigned char c, bool url) {
+  if (!url && c == ' ') c = '+';
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
@@ -542,7 +543,7 @@ std::string_view DecodePlausibleBase64(std::string_view in, Arena& arena) {
       lower = true;
     else if (c >= '0' && c <= '9')
       digit = true;
-    else if (c == '+' || c == '/')
+    else if (c == '+' || c == '/' || c == ' ')  // ' ': a '+' lost to form decoding
       std_sym = true;
     else if (c == '-' || c == '_')
       url_sym = true;

@@ -280,7 +280,8 @@ bool IsJsBreakChar(char c) {
 // Removes JS string concatenation ('al'+'ert', "a" + "b") and comments so that split
 // sink names become visible. Bounded, into the arena.
 std::string_view CollapseJs(std::string_view lower, Arena& arena) {
-  if (lower.find('+') == std::string_view::npos && lower.find("/*") == std::string_view::npos) {
+  if (lower.find('+') == std::string_view::npos && lower.find("/*") == std::string_view::npos &&
+      lower.find('[') == std::string_view::npos && lower.find('<') == std::string_view::npos) {
     return lower;
   }
   char* out = arena.Allocate(lower.size());
@@ -302,6 +303,34 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena) {
       std::size_t end = lower.find("*/", i + 2);
       if (end != std::string_view::npos) {
         i = end + 1;
+        continue;
+      }
+    }
+    // Bracket property access with a string: document["cookie"] -> document.cookie
+    if (c == '[' && i + 1 < n && (lower[i + 1] == '"' || lower[i + 1] == '\'')) {
+      char q = lower[i + 1];
+      std::size_t close = lower.find(q, i + 2);
+      if (close != std::string_view::npos && close + 1 < n && lower[close + 1] == ']' &&
+          close - i < 40) {
+        bool ident = close > i + 2;
+        for (std::size_t k = i + 2; k < close; ++k) {
+          ident = ident && IsIdentChar(static_cast<unsigned char>(lower[k]));
+        }
+        if (ident) {
+          out[o++] = '.';
+          for (std::size_t k = i + 2; k < close; ++k) out[o++] = lower[k];
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    // Bogus tags that filters strip: autof<x>ocus, alert<x>(1)
+    if (c == '<' && i + 2 < n) {
+      std::size_t k = i + 1;
+      while (k < n && k - i <= 4 && IsAsciiAlpha(static_cast<unsigned char>(lower[k]))) ++k;
+      if (k < n && lower[k] == '>' && k > i + 1 && k - i <= 4 && o > 0 &&
+          IsAsciiAlpha(static_cast<unsigned char>(out[o - 1]))) {
+        i = k;
         continue;
       }
     }
@@ -328,6 +357,10 @@ void ScanJs(std::string_view lower, TagScan* r) {
       }
       k = SkipSpaces(lower, k);
       if (k + 1 < n && lower[k] == '?' && lower[k + 1] == '.') k += 2;
+      // alert.call(null, 1), confirm.apply(...), prompt.bind(...)()
+      for (std::string_view m : {".call", ".apply", ".bind"}) {
+        if (lower.substr(k, m.size()) == m) k = SkipSpaces(lower, k + m.size());
+      }
       bool call = k < n && (lower[k] == '(' || lower[k] == '`');
       bool strong = false;
       for (std::string_view s : kStrongSinks) strong = strong || s == sink;
@@ -463,6 +496,9 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
     std::string_view js = CollapseJs(lower, *scratch.arena);
     TagScan j;
     ScanJs(js, &j);
+    if (js.size() != lower.size() && js.find("on") != std::string_view::npos) {
+      ScanAttributeBreak(js, &j);
+    }
     if (j.score > 0) {
       // Positions refer to the collapsed view; report against it.
       if (j.score > r.score) {
