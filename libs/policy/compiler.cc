@@ -1007,7 +1007,7 @@ class Compiler {
 
   absl::Status ParseSetLiteral(const Expr& lhs, Expr* out) {
     SHIELDX_RETURN_IF_ERROR(SetElementType(lhs));
-    const Token& open = Advance();  // {
+    Advance();  // {
     SetBuilder b{lhs.type};
     if (Peek().kind != Tok::kRBrace) {
       do {
@@ -1042,7 +1042,6 @@ class Compiler {
       } while (Accept(Tok::kComma) && Peek().kind != Tok::kRBrace);
     }
     SHIELDX_RETURN_IF_ERROR(Expect(Tok::kRBrace, "to close the set literal"));
-    (void)open;
     *out = EmitSet(lhs, std::move(b));
     return absl::OkStatus();
   }
