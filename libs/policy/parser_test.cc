@@ -1,5 +1,6 @@
 // Every construct of the language parses and means what the README says; every syntax error
 // names its line and column.
+#include <random>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -523,6 +524,58 @@ TEST(PolicyParserErrors, InvalidRegexIsRejectedWithItsPosition) {
               StartsWith("policy:1:35: invalid regex"));
   EXPECT_THAT(CompileError(R("http.path matches http.host")),
               StartsWith("policy:1:35: 'matches' needs a regex string literal, got 'http'"));
+}
+
+// Rule sets come from tenants: no source, however mangled, may crash the compiler, and whatever
+// compiles must evaluate and run its tests.
+TEST(PolicyParserErrors, MutatedSourcesNeverCrash) {
+  const std::string seed = R"policy(
+default block(503)
+rule "a" { when http.path starts_with "/admin" and ip.src not in $office then tag("x"), block }
+rule "b" { when http.header["ua"] matches r"(?i)bot" or waf.score >= 5 then challenge }
+rule "c" { when "sqli" in waf.category then rate_limit(ip.src, 5 per 1m, burst 2), log }
+rule "d" { when len(http.query) > 10 and not exists(http.cookie["s"]) then tarpit(2s) }
+rule "e" { when time.hour in {1, 2} and rate["r"] > -1 then divert("p") }
+test "t" { request { path "/admin" ip "1.2.3.4" waf.category "sqli" time "2024-05-01T03:00:00Z" }
+           expect block expect tag "x" expect not tag "x" expect rate_limit "c" }
+)policy";
+  CompileOptions options;
+  options.lists["office"] = {"10.0.0.0/8"};
+  std::mt19937 rng(12345);
+  const std::string alphabet = "\"(){}[],.$-=!<>#/\\ \nrxs0123456789aeinotu_\x01\xff";
+  int compiled = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string src = seed;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng() % (src.size() + 1);
+      switch (rng() % 4) {
+        case 0:
+          if (at < src.size()) src.erase(at, 1 + rng() % 8);
+          break;
+        case 1:
+          src.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        case 2:
+          if (at < src.size()) src[at] = alphabet[rng() % alphabet.size()];
+          break;
+        default:
+          src.resize(at);
+          break;
+      }
+    }
+    auto p = CompiledPolicy::Compile(src, options);
+    if (!p.ok()) {
+      ASSERT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << src;
+      ASSERT_THAT(std::string(p.status().message()), StartsWith("policy:")) << src;
+      continue;
+    }
+    ++compiled;
+    Req req;
+    (*p)->Evaluate(req.input());
+    (*p)->RunTests();
+  }
+  EXPECT_GT(compiled, 100);  // the mutations also produced valid programs
 }
 
 }  // namespace
