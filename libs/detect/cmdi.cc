@@ -57,7 +57,7 @@ const absl::flat_hash_map<std::string_view, int>& Commands() {
       {"ftp", 1},
       {"rm", 2},
       {"ls", 2},
-      {"cat", 2},
+      {"cat", 1},
       {"uptime", 2},
       {"hostname", 2},
       {"getent", 2},
@@ -77,7 +77,7 @@ const absl::flat_hash_map<std::string_view, int>& Commands() {
       {"base64", 2},
       {"xxd", 2},
       {"od", 1},
-      {"sleep", 2},
+      {"sleep", 1},
       {"ping", 2},
       {"traceroute", 2},
       {"dig", 1},
@@ -429,7 +429,7 @@ struct Best {
 };
 
 // Argument shape that only commands have: -x / --long / /path / C:\ / redirection / $var / IP.
-bool TechnicalArgs(std::string_view args) {
+bool TechnicalArgs(std::string_view args, bool allow_number = false) {
   std::size_t i = 0;
   int words = 0;
   while (i < args.size() && words < 8) {
@@ -469,6 +469,7 @@ bool TechnicalArgs(std::string_view args) {
         digits = false;
     }
     if (digits && dots == 3) return true;
+    if (digits && dots == 0 && words == 1 && allow_number) return true;  // sleep 5
     if (w.find('.') != std::string_view::npos && w.find('/') != std::string_view::npos) {
       return true;  // some.host/path
     }
@@ -525,7 +526,8 @@ int CommandAt(std::string_view s, std::size_t i, bool* technical, std::size_t* e
       while (b < args.size() && !IsSpaceChar(static_cast<unsigned char>(args[b]))) ++b;
       args = args.substr(a, b - a);
     }
-    *technical = TechnicalArgs(args) || had_path;
+    bool numeric_ok = name == "sleep" || name == "timeout" || name == "ping";
+    *technical = TechnicalArgs(args, numeric_ok) || had_path;
     *end = arg_end;
     return strength;
   }

@@ -286,9 +286,10 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   }
   if (ups > 0) {
     int escapes = 0;
-    std::string_view normalized = NormalizePath(lower, *scratch.arena, &escapes);
-    (void)normalized;
-    float s = ups >= 3 ? 0.9f : ups == 2 ? 0.8f : 0.55f;
+    NormalizePath(lower, *scratch.arena, &escapes);
+    // One ".." that stays inside the value's own directories ("img/../logo.png") is a
+    // relative path, not an escape.
+    float s = ups >= 3 ? 0.9f : ups == 2 ? 0.8f : (escapes > 0 ? 0.55f : 0.35f);
     if (escapes >= 2) s = std::max(s, 0.88f);
     if (is_request_path) s = std::max(s, escapes > 0 ? 0.9f : 0.6f);
     b.Up(s, "traversal.dot-dot", Category::kPathTraversal, first,

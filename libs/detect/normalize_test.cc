@@ -1,0 +1,146 @@
+#include "libs/detect/normalize.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "libs/detect/limits.h"
+
+namespace shieldx::detect {
+namespace {
+
+class NormalizeTest : public ::testing::Test {
+ protected:
+  Arena arena_{4096};
+};
+
+TEST_F(NormalizeTest, PercentDecodeDecodesOnceAndKeepsInvalidEscapes) {
+  uint32_t flags = 0;
+  EXPECT_EQ(PercentDecode("a%20b%2527", false, false, arena_, &flags), "a b%27");
+  EXPECT_EQ(flags & kNormInvalidPercent, 0u);
+  EXPECT_EQ(PercentDecode("100%zz%4", false, false, arena_, &flags), "100%zz%4");
+  EXPECT_NE(flags & kNormInvalidPercent, 0u);
+}
+
+TEST_F(NormalizeTest, PercentDecodePlusIsSpaceOnlyForForms) {
+  uint32_t flags = 0;
+  EXPECT_EQ(PercentDecode("a+b", true, false, arena_, &flags), "a b");
+  EXPECT_EQ(PercentDecode("a+b", false, false, arena_, &flags), "a+b");
+}
+
+TEST_F(NormalizeTest, PercentUDecodesToUtf8) {
+  uint32_t flags = 0;
+  EXPECT_EQ(PercentDecode("%u003cscript%u003E", false, true, arena_, &flags), "<script>");
+  EXPECT_NE(flags & kNormPercentU, 0u);
+}
+
+TEST_F(NormalizeTest, RepeatedUrlEncodingIsUndoneWithinTheBound) {
+  Normalized n = Normalize("%252527%2520or%25201%253D1", arena_);
+  EXPECT_EQ(n.text, "' or 1=1");
+  EXPECT_NE(n.flags & kNormMultiUrlDecoded, 0u);
+}
+
+TEST_F(NormalizeTest, UrlDecodingStopsAfterTheLimitAndSaysSo) {
+  std::string v = "%27";
+  for (int i = 0; i < limits::kMaxUrlDecodePasses + 2; ++i) {
+    std::string e;
+    for (char c : v) e += c == '%' ? std::string("%25") : std::string(1, c);
+    v = e;
+  }
+  Normalized n = Normalize(v, arena_);
+  EXPECT_NE(n.text, "'");
+  EXPECT_NE(n.flags & kNormUrlStillEncoded, 0u);
+}
+
+TEST_F(NormalizeTest, HtmlEntitiesNamedNumericAndWithoutSemicolon) {
+  uint32_t flags = 0;
+  EXPECT_EQ(
+      DecodeHtmlEntities("&lt;img src=x&#32;onerror&#x3D;alert&lpar;1&rpar;&gt", arena_, &flags),
+      "<img src=x onerror=alert(1)>");
+  EXPECT_EQ(DecodeHtmlEntities("&#0000106&#0000097", arena_, &flags), "ja");
+  // Unknown names and lone ampersands stay.
+  EXPECT_EQ(DecodeHtmlEntities("Tom & Jerry &copy; &foo;", arena_, &flags),
+            "Tom & Jerry &copy; &foo;");
+}
+
+TEST_F(NormalizeTest, JsAndCssEscapes) {
+  uint32_t flags = 0;
+  EXPECT_EQ(DecodeJsCssEscapes("\\x61\\u006c\\u{65}rt\\050\\061)", arena_, &flags), "alert(1)");
+  EXPECT_EQ(DecodeJsCssEscapes("\\6a\\61vascript", arena_, &flags), "javascript");
+  // Windows paths are not escapes.
+  EXPECT_EQ(DecodeJsCssEscapes("..\\..\\boot.ini", arena_, &flags), "..\\..\\boot.ini");
+}
+
+TEST_F(NormalizeTest, FullWidthLookAlikesAndZeroWidthFold) {
+  uint32_t flags = 0;
+  // ＜ｓｃｒｉｐｔ＞ with a zero-width space and a right single quotation mark.
+  std::string in =
+      "\xef\xbc\x9c\xef\xbd\x93\xef\xbd\x83\xe2\x80\x8b\xef\xbd\x92\xef\xbd\x89"
+      "\xef\xbd\x90\xef\xbd\x94\xef\xbc\x9e\xe2\x80\x99";
+  EXPECT_EQ(FoldUnicode(in, arena_, &flags), "<script>'");
+  EXPECT_NE(flags & kNormUnicodeFolded, 0u);
+  EXPECT_NE(flags & kNormZeroWidth, 0u);
+}
+
+TEST_F(NormalizeTest, OverlongUtf8FoldsToAscii) {
+  uint32_t flags = 0;
+  EXPECT_EQ(FoldUnicode("\xc0\xae\xc0\xae\xc0\xaf"
+                        "etc",
+                        arena_, &flags),
+            "../etc");
+  EXPECT_NE(flags & kNormOverlongUtf8, 0u);
+}
+
+TEST_F(NormalizeTest, NonLatinTextIsUntouched) {
+  uint32_t flags = 0;
+  std::string text = "\xe4\xbd\xa0\xe5\xa5\xbd \xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82";
+  EXPECT_EQ(FoldUnicode(text, arena_, &flags), text);
+  EXPECT_EQ(flags, 0u);
+}
+
+TEST_F(NormalizeTest, NulBytesAreRemovedAndReported) {
+  uint32_t flags = 0;
+  EXPECT_EQ(FoldUnicode(std::string_view("a\0b", 3), arena_, &flags), "ab");
+  EXPECT_NE(flags & kNormNulByte, 0u);
+}
+
+TEST_F(NormalizeTest, PlausibleBase64DecodesText) {
+  EXPECT_EQ(DecodePlausibleBase64("PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", arena_),
+            "<script>alert(1)</script>");
+  // URL-safe alphabet and missing padding.
+  EXPECT_EQ(DecodePlausibleBase64("JyBvciAxPTEtLQ", arena_), "' or 1=1--");
+  // '+' turned into ' ' by form decoding.
+  EXPECT_EQ(DecodePlausibleBase64("PGEgb25jbGljaz14Pj8+Pg==", arena_), "<a onclick=x>?>>");
+  EXPECT_EQ(DecodePlausibleBase64("PGEgb25jbGljaz14Pj8 Pg==", arena_), "<a onclick=x>?>>");
+}
+
+TEST_F(NormalizeTest, Base64IsRejectedForWordsShortValuesAndBinary) {
+  EXPECT_TRUE(DecodePlausibleBase64("administrator", arena_).empty());
+  EXPECT_TRUE(DecodePlausibleBase64("YWJj", arena_).empty());
+  // Random token that decodes to binary.
+  EXPECT_TRUE(DecodePlausibleBase64("q83vASNFZ4mrze8BI0VniQ==", arena_).empty());
+}
+
+TEST_F(NormalizeTest, PathNormalisationCountsEscapes) {
+  int escapes = 0;
+  EXPECT_EQ(NormalizePath("/a/./b//c/../d", arena_, &escapes), "/a/b/d");
+  EXPECT_EQ(escapes, 0);
+  EXPECT_EQ(NormalizePath("..\\..\\windows\\win.ini", arena_, &escapes), "windows/win.ini");
+  EXPECT_EQ(escapes, 2);
+  EXPECT_EQ(NormalizePath("/static/../../../etc/passwd", arena_, &escapes), "/etc/passwd");
+  EXPECT_EQ(escapes, 2);
+}
+
+TEST_F(NormalizeTest, CanonicalFormHasLowercaseView) {
+  Normalized n = Normalize("SeLeCt%20%2A", arena_);
+  EXPECT_EQ(n.text, "SeLeCt *");
+  EXPECT_EQ(n.lower, "select *");
+}
+
+TEST_F(NormalizeTest, ValuesAreBoundedByTheInspectionLimit) {
+  std::string big(limits::kMaxInspectedValueBytes + 100, 'a');
+  Normalized n = Normalize(big, arena_);
+  EXPECT_EQ(n.text.size(), limits::kMaxInspectedValueBytes);
+}
+
+}  // namespace
+}  // namespace shieldx::detect

@@ -1,0 +1,39 @@
+// libFuzzer target for the request parser, the normaliser and the detectors
+// (built with -DSHIELDX_FUZZ=ON and clang). Input layout: the first byte selects the body
+// content type, the rest is split at the first 0xFF into request-target and body.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "libs/detect/inspector.h"
+#include "libs/detect/normalize.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace shieldx::detect;
+  static const Inspector* inspector = Inspector::Create(Profile::Default()).value().release();
+  static Scratch* scratch = inspector->NewScratch().release();
+  if (size == 0) return 0;
+  static const char* kTypes[] = {"application/x-www-form-urlencoded",
+                                 "application/json",
+                                 "multipart/form-data; boundary=B",
+                                 "text/xml",
+                                 "text/plain",
+                                 "multipart/form-data"};
+  std::string in(reinterpret_cast<const char*>(data) + 1, size - 1);
+  std::size_t split = in.find('\xff');
+  OwnedHttpRequest r;
+  r.method = "POST";
+  r.uri = "/" + in.substr(0, split);
+  r.body = split == std::string::npos ? std::string() : in.substr(split + 1);
+  r.headers = {{"Host", "fuzz"},
+               {"Content-Type", kTypes[data[0] % (sizeof(kTypes) / sizeof(kTypes[0]))]},
+               {"Cookie", in.substr(0, 64)},
+               {"User-Agent", in.substr(0, 32)}};
+  inspector->Inspect(r.view(), *scratch);
+  Arena arena(4096);
+  Normalize(in, arena);
+  int escapes = 0;
+  NormalizePath(in, arena, &escapes);
+  DecodePlausibleBase64(in, arena);
+  return 0;
+}

@@ -1,0 +1,197 @@
+#include "libs/detect/parser.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/detect/limits.h"
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+class ParserTest : public ::testing::Test {
+ protected:
+  const ParsedRequest& Parse(const OwnedHttpRequest& r) {
+    request_ = r;
+    arena_.Reset();
+    ParseRequest(request_.view(), arena_, &parsed_);
+    return parsed_;
+  }
+  // Value of the first field with this source and name.
+  std::string ValueOf(Source s, std::string_view name, Part part = Part::kValue) {
+    for (const auto& f : parsed_.fields) {
+      if (f.source == s && f.name == name && f.part == part) return std::string(f.value);
+    }
+    return "<missing>";
+  }
+  int Count(Source s, std::string_view name) {
+    int n = 0;
+    for (const auto& f : parsed_.fields)
+      n += f.source == s && f.name == name && f.part == Part::kValue;
+    return n;
+  }
+
+  Arena arena_{limits::kArenaBlockBytes};
+  OwnedHttpRequest request_;
+  ParsedRequest parsed_;
+};
+
+TEST_F(ParserTest, QueryArgumentsAreDecodedWithRepeatedAndArrayKeys) {
+  Parse(testing::Get("/p/a%20b/c?id=1&tag=x&tag=y&user%5Bname%5D=ann+lee&flag"));
+  EXPECT_EQ(ValueOf(Source::kQuery, "id"), "1");
+  EXPECT_EQ(Count(Source::kQuery, "tag"), 2);
+  EXPECT_EQ(ValueOf(Source::kQuery, "user[name]"), "ann lee");
+  EXPECT_EQ(ValueOf(Source::kQuery, ""), "flag");
+  EXPECT_EQ(parsed_.path, "/p/a b/c");
+  EXPECT_EQ(ValueOf(Source::kPathSegment, "path"), "p");
+}
+
+TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
+  Parse(testing::Get("/files/..%2F..%2Fetc%2Fpasswd"));
+  bool found = false;
+  for (const auto& f : parsed_.fields) {
+    found = found || (f.source == Source::kPathSegment && f.value == "../../etc/passwd");
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(ParserTest, CookiesAndStructuredHeaders) {
+  OwnedHttpRequest r = testing::Get("/");
+  r.headers.emplace_back("Cookie", "sid=abc; theme=dark%20blue; \"quoted\"");
+  r.headers.emplace_back("X-Custom", "hello");
+  Parse(r);
+  EXPECT_EQ(ValueOf(Source::kCookie, "theme"), "dark blue");
+  for (const auto& f : parsed_.fields) {
+    if (f.source == Source::kHeader && f.name == "Accept") {
+      EXPECT_TRUE(f.flags & kFieldStructured);
+    }
+    if (f.source == Source::kHeader && f.name == "X-Custom") {
+      EXPECT_FALSE(f.flags & kFieldStructured);
+    }
+  }
+}
+
+TEST_F(ParserTest, FormBodyWithPlusAndPercent) {
+  Parse(testing::Post("/login", "application/x-www-form-urlencoded", "user=a+b&pass=%27x"));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kForm);
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "user"), "a b");
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "pass"), "'x");
+}
+
+TEST_F(ParserTest, JsonLeavesCarryTheirPathAndKeysAreFields) {
+  Parse(testing::Post("/api", "application/json",
+                      R"({"user":{"name":"O\u0027Brien","tags":["a","b"]},"n":12,"ok":true})"));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kJson);
+  EXPECT_EQ(ValueOf(Source::kJson, "user.name"), "O'Brien");
+  EXPECT_EQ(ValueOf(Source::kJson, "user.tags[1]"), "b");
+  EXPECT_EQ(ValueOf(Source::kJson, "n"), "12");
+  EXPECT_EQ(ValueOf(Source::kJson, "user.name", Part::kName), "name");
+}
+
+TEST_F(ParserTest, JsonDeeperThanTheLimitIsReported) {
+  std::string deep(limits::kMaxJsonDepth + 5, '[');
+  deep += std::string(limits::kMaxJsonDepth + 5, ']');
+  Parse(testing::Post("/api", "application/json", deep));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyJsonTooDeep);
+}
+
+TEST_F(ParserTest, MalformedJsonIsReportedAndKeptAsText) {
+  Parse(testing::Post("/api", "application/json", R"({"a": "x' or 1=1 --)"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyJsonMalformed);
+}
+
+TEST_F(ParserTest, TextPlainBodyThatIsJsonIsSniffed) {
+  Parse(testing::Post("/beacon", "text/plain;charset=UTF-8", R"({"event":"view","page":"/home"})"));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kJson);
+  EXPECT_EQ(ValueOf(Source::kJson, "page"), "/home");
+}
+
+TEST_F(ParserTest, XmlTextAttributesAndDoctype) {
+  Parse(testing::Post(
+      "/soap", "text/xml",
+      "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+      "<r><name lang=\"en\">Ann</name><![CDATA[<b>raw</b>]]></r>"));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kXml);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyXmlDoctype);
+  EXPECT_EQ(ValueOf(Source::kXml, "name"), "Ann");
+  EXPECT_EQ(ValueOf(Source::kXml, "name@lang"), "en");
+  EXPECT_EQ(ValueOf(Source::kXml, "r"), "<b>raw</b>");
+}
+
+TEST_F(ParserTest, MultipartFieldsFilenamesAndCharsets) {
+  std::string body =
+      "--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhello\r\n"
+      "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php\"\r\n"
+      "Content-Type: application/octet-stream\r\n\r\n\x01\x02binary\r\n"
+      "--B\r\nContent-Disposition: form-data; name=\"j\"\r\nContent-Type: application/json\r\n\r\n"
+      "{\"k\":\"v\"}\r\n"
+      "--B\r\nContent-Disposition: form-data; name=\"u\"\r\nContent-Type: text/plain; "
+      "charset=utf-7\r\n\r\n"
+      "+ADw-\r\n--B--\r\n";
+  Parse(testing::Post("/up", "multipart/form-data; boundary=B", body));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kMultipart);
+  EXPECT_EQ(ValueOf(Source::kMultipart, "title"), "hello");
+  EXPECT_EQ(ValueOf(Source::kFileName, "f"), "shell.php");
+  EXPECT_EQ(ValueOf(Source::kMultipart, "k"), "v");
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyMultipartCharset);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyUtf7);
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyMultipartMalformed);
+}
+
+TEST_F(ParserTest, MultipartWithoutBoundaryIsReported) {
+  Parse(testing::Post("/up", "multipart/form-data", "--x\r\n\r\n"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyMultipartNoBoundary);
+}
+
+TEST_F(ParserTest, SmugglingSignals) {
+  OwnedHttpRequest r = testing::Post("/", "text/plain", "abc");
+  r.headers.emplace_back("Transfer-Encoding", "chunked, identity");
+  r.headers.emplace_back("Content-Length", "99");
+  Parse(r);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyClAndTe);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyBadTe);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyConflictingCl);
+}
+
+TEST_F(ParserTest, RequestLineAnomalies) {
+  OwnedHttpRequest r = testing::Get("http://evil/x?a=%u0027&b=%zz");
+  r.method = "G(ET";
+  r.version = "HTTP/0.9";
+  r.headers.erase(r.headers.begin());  // no Host
+  Parse(r);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyBadMethod);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyBadVersion);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyMissingHost);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyAbsoluteUri);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyPercentU);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyInvalidPercent);
+  EXPECT_EQ(parsed_.path, "/x");
+}
+
+TEST_F(ParserTest, TooManyArgumentsAreCutAtTheLimit) {
+  std::string uri = "/?";
+  for (std::size_t i = 0; i < limits::kMaxArgs + 10; ++i) uri += "a" + std::to_string(i) + "=1&";
+  Parse(testing::Get(uri));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyFieldsOverflow);
+  EXPECT_LE(parsed_.fields.size(), limits::kMaxFields);
+}
+
+TEST_F(ParserTest, JsonInsideAQueryValueIsSplitIntoFields) {
+  Parse(testing::Get("/log?payload=" + testing::UrlEncode(R"({"q":"union select","n":1})")));
+  EXPECT_EQ(ValueOf(Source::kQuery, "q"), "union select");
+  for (const auto& f : parsed_.fields) {
+    if (f.name == "payload" && f.part == Part::kValue) {
+      EXPECT_TRUE(f.flags & kFieldContainer);
+    }
+  }
+}
+
+TEST_F(ParserTest, BinaryBodyIsNotText) {
+  std::string body("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+  Parse(testing::Post("/img", "application/octet-stream", body));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kBinary);
+}
+
+}  // namespace
+}  // namespace shieldx::detect

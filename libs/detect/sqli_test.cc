@@ -1,0 +1,95 @@
+#include "libs/detect/sqli.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "libs/detect/normalize.h"
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+float Conf(const std::string& s) {
+  std::vector<sql::Token> toks;
+  Arena arena(4096);
+  return AnalyzeSqli(Normalize(s, arena).text, &toks).confidence;
+}
+
+class SqliAttack : public ::testing::TestWithParam<const char*> {};
+TEST_P(SqliAttack, IsBlocked) {
+  EXPECT_GE(Conf(GetParam()), 0.5f) << GetParam();
+  EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(GetParam()))) << GetParam();
+}
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, SqliAttack,
+    ::testing::Values(
+        // context breaks and tautologies
+        "1' or '1'='1", "admin'--", "x\" or \"a\"=\"a", "1 or 1=1", "1) or (1=1", "') or ('a'='a",
+        "1' and 1=0 union all select 1,2,3#",
+        // UNION SELECT with comments, case and whitespace evasions
+        "-1/**/UnIoN/**/SeLeCt/**/1,2,version()--", "1 union%0aselect 1,2",
+        "1 /*!50000union*/ /*!50000select*/ 1,2", "1 union distinct select null,null--",
+        // stacked queries and T-SQL
+        "1; drop table users--", "'; exec xp_cmdshell 'dir'--", "1) waitfor delay '0:0:5'--",
+        "1;if(1=1) select 1 else drop function x--",
+        // time / error based functions
+        "1 and sleep(5)", "1' and extractvalue(1,concat(0x7e,version()))--",
+        "(select 1 from pg_sleep(10))", "1 and 3715 in ((char(113)+char(113)))",
+        // clauses
+        "1' order by 3 --", "1 having 1=1", "1 limit 1,1 procedure analyse(1,1)",
+        // concatenation and string tricks
+        "x' || (select password from users limit 1) || '", "' or 'x' like 'x",
+        // DBMS fingerprinting
+        "LENGTH(version())", "@@version and 1=1"));
+
+class SqliBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(SqliBenign, IsAllowed) {
+  EXPECT_LT(Conf(GetParam()), 0.5f) << GetParam();
+  EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(GetParam()))) << GetParam();
+}
+INSTANTIATE_TEST_SUITE_P(
+    Text, SqliBenign,
+    ::testing::Values("select the best option from the menu", "union was a great select",
+                      "O'Reilly and sons", "it's a nice day, isn't it?", "D'or 1st parfume",
+                      "I'd like 2 or 3 items", "john or mary", "rock 'n' roll -- live",
+                      "Tom & Jerry; the best", "calle neptuno 162, 3-B", "1-2 business days",
+                      "drop me a line; update: shipped", "\"SWEATER DRESS\" AND \"CHRISTMAS\"",
+                      "exec noun", "100% cotton (washable)", "price >= 10 and <= 20",
+                      "email me at john.doe@example.com", "a=1 and b=2", "order by price please"));
+
+TEST(Sqli, ReportsTheBreakAsExcerptStart) {
+  std::vector<sql::Token> toks;
+  SqliResult r = AnalyzeSqli("john' or 1=1--", &toks);
+  EXPECT_STREQ(r.rule, "sqli.boolean-condition");
+  EXPECT_EQ(r.pos, 4u);
+}
+
+TEST(Sqli, TokenLimitBoundsWork) {
+  std::string big;
+  for (int i = 0; i < 5000; ++i) big += "1+";
+  big += "1";
+  std::vector<sql::Token> toks;
+  AnalyzeSqli(big, &toks);
+  EXPECT_LE(toks.size(), 2048u);
+}
+
+TEST(SqlLexer, ExecutableCommentsAreCode) {
+  std::vector<sql::Token> toks;
+  ASSERT_TRUE(sql::Lex("/*!50000UNION*/ SELECT", 0, 100, &toks));
+  ASSERT_EQ(toks.size(), 2u);
+  EXPECT_EQ(toks[0].kw, sql::Kw::kUnion);
+  EXPECT_EQ(toks[1].kw, sql::Kw::kSelect);
+}
+
+TEST(SqlLexer, QuoteContextStartsWithThePrefix) {
+  std::vector<sql::Token> toks;
+  ASSERT_TRUE(sql::Lex("ab\\'c' or 1", '\'', 100, &toks));
+  ASSERT_GE(toks.size(), 3u);
+  EXPECT_EQ(toks[0].type, sql::Tok::kPrefix);
+  EXPECT_EQ(toks[0].len, 5u);  // escaped quote stays in the literal
+  EXPECT_EQ(toks[1].kw, sql::Kw::kOr);
+}
+
+}  // namespace
+}  // namespace shieldx::detect

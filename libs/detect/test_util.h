@@ -1,0 +1,76 @@
+// Helpers shared by the detect tests (not part of the library).
+#ifndef SHIELDX_LIBS_DETECT_TEST_UTIL_H_
+#define SHIELDX_LIBS_DETECT_TEST_UTIL_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "libs/detect/inspector.h"
+
+namespace shieldx::detect::testing {
+
+inline OwnedHttpRequest Get(std::string uri) {
+  OwnedHttpRequest r;
+  r.method = "GET";
+  r.uri = std::move(uri);
+  r.headers = {{"Host", "shop.example"},
+               {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"},
+               {"Accept", "text/html"}};
+  return r;
+}
+
+inline OwnedHttpRequest Post(std::string uri, std::string content_type, std::string body) {
+  OwnedHttpRequest r = Get(std::move(uri));
+  r.method = "POST";
+  r.headers.emplace_back("Content-Type", std::move(content_type));
+  r.headers.emplace_back("Content-Length", std::to_string(body.size()));
+  r.body = std::move(body);
+  return r;
+}
+
+// Percent-encodes everything but unreserved characters.
+inline std::string UrlEncode(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// Default-profile inspector shared by a test binary (immutable, thread-safe).
+inline const Inspector& DefaultInspector() {
+  static const Inspector* in = Inspector::Create(Profile::Default()).value().release();
+  return *in;
+}
+
+inline Verdict InspectWith(const Inspector& in, const OwnedHttpRequest& r) {
+  auto scratch = in.NewScratch();
+  return in.Inspect(r.view(), *scratch);
+}
+
+inline Verdict Inspect(const OwnedHttpRequest& r) { return InspectWith(DefaultInspector(), r); }
+
+// Verdict for `value` sent as query argument q.
+inline Verdict InspectQueryValue(const std::string& value) {
+  return Inspect(Get("/search?q=" + UrlEncode(value)));
+}
+
+inline bool Flagged(const Verdict& v) { return v.action != Action::kAllow; }
+
+inline bool HasCategory(const Verdict& v, Category c) {
+  return (v.categories >> static_cast<int>(c)) & 1u;
+}
+
+}  // namespace shieldx::detect::testing
+
+#endif  // SHIELDX_LIBS_DETECT_TEST_UTIL_H_
