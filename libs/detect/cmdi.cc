@@ -502,7 +502,8 @@ int CommandAt(std::string_view s, std::size_t i, bool* technical, std::size_t* e
     bool had_path = slash != std::string_view::npos;
     if (had_path) name = name.substr(slash + 1);
     if (name == "sudo" || name == "nohup" || name == "busybox" || name == "exec" ||
-        name == "command" || name == "builtin" || name == "env" || name == "nice") {
+        name == "command" || name == "builtin" || name == "env" || name == "nice" ||
+        name == "time" || name == "xargs" || name == "strace" || name == "doas") {
       std::size_t j = SkipSpaces(s, i);
       if (j < n && IsAsciiAlpha(static_cast<unsigned char>(s[j]))) {
         i = j;

@@ -228,9 +228,14 @@ void ScanPhp(std::string_view lower, Best* b) {
     std::size_t k = i;
     int brackets = 0;
     while (k < n && lower[k] == '[' && brackets < 4) {
-      std::size_t close = lower.find(']', k);
-      if (close == std::string_view::npos) break;
-      k = close + 1;
+      int depth = 0;
+      std::size_t j = k;
+      for (; j < n; ++j) {
+        if (lower[j] == '[') ++depth;
+        if (lower[j] == ']' && --depth == 0) break;
+      }
+      if (j >= n) break;
+      k = j + 1;
       ++brackets;
     }
     std::size_t after = SkipSpaces(lower, k);
@@ -243,6 +248,21 @@ void ScanPhp(std::string_view lower, Best* b) {
       if (obfuscated || after == k) {
         b->Up(obfuscated ? 0.8f : 0.45f, "code.php-variable-function", p, after - p + 8);
       }
+    }
+  }
+  // PHP 8 callable tricks: (system)('id'), [system][0]('id'), "system"('id')
+  for (std::string_view f : {"system", "exec", "passthru", "shell_exec", "eval", "assert", "popen",
+                             "proc_open", "phpinfo"}) {
+    for (std::size_t p = lower.find(f); p != std::string_view::npos; p = lower.find(f, p + 1)) {
+      if (p == 0) continue;
+      char open = lower[p - 1];
+      char close = p + f.size() < n ? lower[p + f.size()] : '\0';
+      bool wrapped = (open == '(' && close == ')') || (open == '[' && close == ']') ||
+                     ((open == '"' || open == '\'') && close == open);
+      if (!wrapped) continue;
+      std::size_t k = p + f.size() + 1;
+      if (open == '[' && lower.substr(k, 3) == "[0]") k += 3;
+      if (k < n && lower[k] == '(') b->Up(0.8f, "code.php-callable-trick", p - 1, k - p + 8);
     }
   }
   // ::$variable() (static variable call) and Foo::{$x}
@@ -498,6 +518,48 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
       {"import socket", 0.8f, "code.python-import"},
       {"import subprocess", 0.9f, "code.python-import"},
   };
+  // while(<constant truthy>) busy loops: while(1), while(!![]), while(!false), while(this)
+  for (std::size_t p = FindWord(lower, "while"); p != std::string_view::npos;
+       p = FindWord(lower, "while", p + 1)) {
+    std::size_t k = SkipSpaces(lower, p + 5);
+    if (k >= n || lower[k] != '(') continue;
+    std::size_t close = lower.find(')', k);
+    while (close != std::string_view::npos && close + 1 < n && lower[close + 1] == ')') ++close;
+    std::string_view cond =
+        lower.substr(k + 1, (close == std::string_view::npos ? n : close) - k - 1);
+    bool constant = !cond.empty() && cond.size() < 32;
+    std::size_t i = 0;
+    while (constant && i < cond.size()) {
+      std::string_view rest = cond.substr(i);
+      bool word = false;
+      for (std::string_view w : {"true", "false", "this", "infinity", "null", "undefined", "nan"}) {
+        if (StartsWith(rest, w)) {
+          i += w.size();
+          word = true;
+          break;
+        }
+      }
+      if (word) continue;
+      char c = cond[i];
+      constant = c == '!' || c == '+' || c == '-' || c == '~' || c == '(' || c == ')' || c == '[' ||
+                 c == ']' || c == '"' || c == '\'' || c == ' ' ||
+                 IsAsciiDigit(static_cast<unsigned char>(c));
+      ++i;
+    }
+    if (constant) b->Up(0.75f, "code.js-dos", p, cond.size() + 8);
+  }
+  // JSFuck-style encoding: only []()!+ characters.
+  {
+    std::size_t sym = 0;
+    for (char c : lower)
+      sym += c == '[' || c == ']' || c == '(' || c == ')' || c == '!' || c == '+';
+    if (n >= 12 && sym * 10 >= n * 9 && lower.find("![]") != std::string_view::npos) {
+      b->Up(0.85f, "code.jsfuck", 0, std::min<std::size_t>(n, 32));
+    }
+  }
+  if (lower.find("process[") != std::string_view::npos) {
+    b->Up(0.7f, "code.node-process", lower.find("process["), 24);
+  }
   for (const Pat& p : kPats) {
     std::size_t pos = lower.find(p.text);
     if (pos == std::string_view::npos) continue;

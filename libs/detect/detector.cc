@@ -1,6 +1,7 @@
 #include "libs/detect/detector.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "libs/detect/sqli.h"
 
@@ -28,6 +29,21 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   }
   if (!candidate) return;
   SqliResult r = AnalyzeSqli(v.text, &scratch.sql_tokens);
+  // Names of DBMS system catalogs have no business in a parameter.
+  for (std::string_view c : {"information_schema", "sysobjects", "syscolumns", "pg_catalog",
+                             "pg_shadow", "sqlite_master", "msysobjects", "all_tab_columns",
+                             "sys.sql_logins", "mysql.user", "master..sysdatabases"}) {
+    std::size_t p = v.lower.find(c);
+    if (p == std::string_view::npos) continue;
+    bool left = p == 0 || !(std::isalnum(static_cast<unsigned char>(v.lower[p - 1])) ||
+                            v.lower[p - 1] == '_');
+    if (left && r.confidence < 0.6f) {
+      r.confidence = 0.6f;
+      r.rule = "sqli.system-catalog";
+      r.pos = p;
+      r.len = c.size();
+    }
+  }
   if (r.confidence > 0.05f) {
     Report(sink, v, Category::kSqli, r.confidence, r.rule, r.pos, std::min<std::size_t>(r.len, 64));
   }

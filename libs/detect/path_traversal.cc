@@ -295,8 +295,26 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     b.Up(s, "traversal.dot-dot", Category::kPathTraversal, first,
          std::min<std::size_t>(n - first, 64));
   }
-  // Sensitive files in path-shaped values (or after a traversal).
-  if (PathShaped(lower) || ups > 0 || is_request_path || v.field->source == Source::kXml) {
+  // Sensitive files in path-shaped values (or after a traversal), or an absolute path token
+  // to one anywhere in the value ("cat /etc/passwd", "x=/proc/self/environ").
+  // Only in short, command-like values: prose that mentions /etc/fstab is not an attack.
+  bool absolute_token = false;
+  std::size_t spaces = static_cast<std::size_t>(std::count(lower.begin(), lower.end(), ' '));
+  for (std::size_t p = lower.find('/');
+       p != std::string_view::npos && !absolute_token && spaces <= 4 && n <= 160;
+       p = lower.find('/', p + 1)) {
+    char before = p == 0 ? ' ' : lower[p - 1];
+    if (!(before == ' ' || before == '=' || before == '"' || before == '\'' || before == '(' ||
+          before == ';' || before == '|' || before == '&' || before == '`' || before == ',' ||
+          before == ':' || before == '<' || before == '>' || before == '\t')) {
+      continue;
+    }
+    for (std::string_view f : {"etc/", "proc/", "var/log/", "root/.", "sys/class", "dev/tcp/"}) {
+      if (lower.substr(p + 1, f.size()) == f) absolute_token = true;
+    }
+  }
+  if (PathShaped(lower) || ups > 0 || is_request_path || absolute_token ||
+      v.field->source == Source::kXml) {
     for (std::string_view f : kSensitive) {
       std::size_t p = lower.find(f);
       if (p == std::string_view::npos) continue;

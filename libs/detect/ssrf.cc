@@ -221,6 +221,11 @@ HostVerdict JudgeHost(std::string_view host) {
                              ".svc.cluster.local", ".cluster.local"}) {
     if (EndsWith(host, d)) return {0.7f, "ssrf.internal-name"};
   }
+  if (host == "host.docker.internal" || host == "gateway.docker.internal" ||
+      EndsWith(host, ".docker.internal") || host == "localhost4" || host == "localhost6" ||
+      StartsWith(host, "localhost4.") || StartsWith(host, "localhost6.")) {
+    return {0.8f, "ssrf.internal-name"};
+  }
   if (host == "kubernetes.default" || StartsWith(host, "kubernetes.default.")) {
     return {0.8f, "ssrf.internal-name"};
   }
