@@ -3,8 +3,12 @@ SHELL := /bin/bash
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
+# Let ccache reuse objects across checkouts in different directories (CI clones afresh).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+export CCACHE_MAXSIZE ?= 5G
 
-.PHONY: deps configure build test test-unit test-integration up down status clean format
+.PHONY: deps configure build test test-unit test-integration up down status clean format bench
 
 deps:
 	@bash scripts/install-deps.sh
@@ -34,6 +38,10 @@ down:
 
 status:
 	@bash scripts/stack.sh status
+
+# Benchmarks (not part of `make test`); see docs/benchmarks.md for how each is run.
+bench: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target bench_detect
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -70,8 +70,9 @@ start_postgres() {
 }
 
 ensure_databases() {
+  local svc db
   for svc in "${SERVICES[@]}"; do
-    local db="shieldx_$svc"
+    db="shieldx_$svc"
     if ! psql -h 127.0.0.1 -p "$PG_PORT" -U shieldx -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
       psql -h 127.0.0.1 -p "$PG_PORT" -U shieldx -d postgres -qc "CREATE DATABASE $db" >/dev/null
@@ -129,7 +130,7 @@ declare -A NEEDS=(
   [shadow]="pg s3" [twin]="pg s3" [webapi]="pg redis")
 declare -A PEERS=(
   [orchestrator]="credits contauth shadow" [credits]="" [contauth]=""
-  [shadow]="orchestrator" [twin]="shadow" [webapi]="orchestrator credits contauth shadow twin")
+  [shadow]="credits" [twin]="credits shadow" [webapi]="orchestrator credits contauth shadow twin")
 
 service_index() { local i; for i in "${!SERVICES[@]}"; do [[ ${SERVICES[$i]} == "$1" ]] && echo "$i"; done; }
 
@@ -162,7 +163,8 @@ service_env() {  # The environment a service runs with (config layer: env > defa
 }
 
 start_service() {
-  local svc=$1 i=$2 pidfile="$RUN/pids/$svc.pid"
+  local svc=$1 i=$2
+  local pidfile="$RUN/pids/$svc.pid"
   pid_alive "$pidfile" && return
   local bin="$BIN/shieldx-$svc"
   [[ -x "$bin" ]] || die "$bin not built: run make build"
@@ -214,6 +216,7 @@ cmd_up() {
   chmod 700 "$RUN/secrets"
   printf 'S3RVER' >"$RUN/secrets/s3_secret_key"  # s3rver's fixed local credentials
   chmod 600 "$RUN/secrets/s3_secret_key"
+  EXTRA_ENV+=("SHIELDX_CREDITS_AUDIT_HMAC_KEY_FILE=$(secret credits_audit_hmac_key)")
   start_postgres
   ensure_databases
   start_redis
@@ -244,6 +247,7 @@ stop_pidfile() {
 
 cmd_down() {
   [[ -d "$RUN" ]] || { log "nothing to stop"; return; }
+  local svc
   for svc in "${SERVICES[@]}"; do stop_pidfile "$RUN/pids/$svc.pid" "$svc"; done
   stop_pidfile "$RUN/pids/prometheus.pid" prometheus
   stop_pidfile "$RUN/pids/s3.pid" s3rver

@@ -18,10 +18,13 @@
 // drain_deadline).
 //
 // `<binary> migrate` applies migrations and exits (0 on success, 1 with one error line).
+// `<binary> check-config` validates the configuration, prints the effective configuration
+// (secrets redacted) as JSON and exits 0 — or exits 2 with one line naming the problem.
 #ifndef SHIELDX_LIBS_SERVICE_RUNTIME_H_
 #define SHIELDX_LIBS_SERVICE_RUNTIME_H_
 
 #include <atomic>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -139,8 +142,12 @@ int Main(const config::ConfigSchema<Config>& schema, int argc, char** argv,
          CommonConfig Config::*common, const ServiceSpec& spec,
          const std::function<absl::Status(const Config&, ServiceRuntime&)>& wire) {
   bool migrate_only = false;
+  bool check_only = false;
   std::vector<const char*> args(argv, argv + argc);
-  if (args.size() > 1 && std::string(args[1]) == "migrate") {
+  if (args.size() > 1 && std::string(args[1]) == "check-config") {
+    check_only = true;
+    args.erase(args.begin() + 1);
+  } else if (args.size() > 1 && std::string(args[1]) == "migrate") {
     migrate_only = true;
     args.erase(args.begin() + 1);
   } else if (args.size() > 1 && std::string(args[1]) == "serve") {
@@ -149,6 +156,10 @@ int Main(const config::ConfigSchema<Config>& schema, int argc, char** argv,
   config::Loaded<Config> loaded =
       config::LoadOrExit(schema, static_cast<int>(args.size()), args.data());
   const Config& cfg = loaded.config;
+  if (check_only) {
+    std::printf("%s\n", loaded.effective.ToJson().c_str());
+    return 0;
+  }
   return internal::RunService(spec, cfg.*common, loaded.effective.ToJson(), migrate_only,
                               [&](ServiceRuntime& rt) { return wire(cfg, rt); });
 }

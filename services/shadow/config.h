@@ -17,7 +17,7 @@ inline constexpr service::StoreNeeds kStoreNeeds = {.postgres = true, .s3 = true
 
 inline config::ConfigSchema<Config> Schema() {
   config::ConfigSchema<Config> s("shadow");
-  service::RegisterCommon(s, &Config::common, kStoreNeeds, {"orchestrator"});
+  service::RegisterCommon(s, &Config::common, kStoreNeeds, {"credits"});
   return s;
 }
 

@@ -17,7 +17,7 @@ inline constexpr service::StoreNeeds kStoreNeeds = {.postgres = true, .s3 = true
 
 inline config::ConfigSchema<Config> Schema() {
   config::ConfigSchema<Config> s("twin");
-  service::RegisterCommon(s, &Config::common, kStoreNeeds, {"shadow"});
+  service::RegisterCommon(s, &Config::common, kStoreNeeds, {"credits", "shadow"});
   return s;
 }
 
