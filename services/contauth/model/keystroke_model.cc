@@ -475,12 +475,19 @@ absl::StatusOr<bool> KeystrokeModel::MaybeUpdate(const KeystrokeSample& sample,
   }
   FixedTextFeatures f;
   if (!ExtractFixedText(sample, &f)) return false;
-  FixedTextTemplate* t = profile->FindTemplate(f.text_id);
-  if (t == nullptr) {
+  if (profile->FindTemplate(f.text_id) == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("sample ", sample.sample_id, ": scored as fixed text but user ", sample.user,
                      "'s profile has no template for it (profile changed since compiling?)"));
   }
+  if (!FoldAccepted(f, profile)) return false;
+  UpdateTimingStats(sample, profile);
+  return true;
+}
+
+bool KeystrokeModel::FoldAccepted(const FixedTextFeatures& f, KeystrokeProfile* profile) const {
+  FixedTextTemplate* t = profile->FindTemplate(f.text_id);
+  if (t == nullptr || t->dims != f.dims) return false;
   const std::size_t capacity = std::min(kMaxAdaptiveSamples, t->anchor_count());
   if (capacity == 0) return false;
   if (t->adaptive_count() < capacity) {
@@ -490,9 +497,16 @@ absl::StatusOr<bool> KeystrokeModel::MaybeUpdate(const KeystrokeSample& sample,
     std::copy(f.values.begin(), f.values.begin() + f.dims, t->adaptive.begin() + slot * f.dims);
     t->adaptive_next = static_cast<uint32_t>((slot + 1) % t->adaptive_count());
   }
-  UpdateTimingStats(sample, profile);
   ++profile->adaptive_updates;
   return true;
+}
+
+absl::Status KeystrokeModel::EnrollFreeText(const KeystrokeSample& sample,
+                                            KeystrokeProfile* profile) const {
+  if (auto s = ValidateSample(sample); !s.ok()) return s;
+  UpdateTimingStats(sample, profile);
+  ++profile->enrolled_samples;
+  return absl::OkStatus();
 }
 
 }  // namespace shieldx::contauth

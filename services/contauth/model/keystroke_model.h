@@ -232,6 +232,16 @@ class KeystrokeModel {
   absl::StatusOr<bool> MaybeUpdate(const KeystrokeSample& sample, const KeystrokeScore& score,
                                    KeystrokeProfile* profile) const;
 
+  // Enrolls a free-text sample: updates only the per-key / per-digraph statistics, never a
+  // fixed-text template (free texts differ every time; a template would waste a slot).
+  absl::Status EnrollFreeText(const KeystrokeSample& sample, KeystrokeProfile* profile) const;
+
+  // Folds an already-extracted fixed-text vector into its template's adaptive ring, as
+  // MaybeUpdate does for a confident accept (same capacity rule: anchors are never displaced).
+  // Used by the service when a step-up challenge proves the samples behind a decision were the
+  // user's. False when the profile has no template for the vector's text (or dims differ).
+  bool FoldAccepted(const FixedTextFeatures& features, KeystrokeProfile* profile) const;
+
   Band BandFor(double score) const;
 
  private:
