@@ -9,7 +9,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 APT_PACKAGES=(
   # toolchain
-  g++ clang cmake ninja-build pkg-config ccache make git curl ca-certificates python3
+  g++ clang libclang-rt-14-dev cmake ninja-build pkg-config ccache make git curl ca-certificates python3
   # libraries
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
   libpqxx-dev libhiredis-dev prometheus-cpp-dev libspdlog-dev nlohmann-json3-dev
@@ -23,6 +23,8 @@ APT_PACKAGES=(
   nodejs npm
   # tools
   procps psmisc iproute2 util-linux
+  # kubectl is not a Debian package; the machines this project runs on ship it (see
+  # scripts/tests/k8s-validate.sh, which says so when it is missing).
 )
 
 missing=()
