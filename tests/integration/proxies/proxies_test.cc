@@ -217,6 +217,22 @@ TEST_F(HaproxyOnly, BodyOfABufferedRequestReachesThePipeline) {
   EXPECT_EQ(seen->request.version, "HTTP/1.1");
 }
 
+TEST_F(HaproxyOnly, LargeBodiesAreInspectedUpToTheConfiguredPrefixNotRefused) {
+  StartStack({.nginx = false});
+  for (std::size_t size : {std::size_t{40'000}, std::size_t{200'000}}) {
+    http::ClientRequest req;
+    req.method = "POST";
+    req.url = stack_->haproxy_url() + "/upload";
+    req.body = std::string(size, 'b');
+    ASSERT_OK_AND_ASSIGN(http::ClientResponse r, http::Fetch(req));
+    EXPECT_EQ(r.status, 200) << size;
+    std::optional<orchestrator::frontends::testing::SeenRequest> seen = decider_->last();
+    ASSERT_TRUE(seen.has_value());
+    // spoe-shieldx.conf sends req.body,bytes(0,32768): one frame always fits.
+    EXPECT_EQ(seen->request.body.size(), 32768u) << size;
+  }
+}
+
 TEST_F(HaproxyOnly, UnreachableAgentFailsClosedWith503) {
   ASSERT_OK_AND_ASSIGN(int closed_port, testing::PickFreePort());
   StartStack({.nginx = false, .spoe_addr_override = absl::StrCat("127.0.0.1:", closed_port)});
