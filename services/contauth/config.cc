@@ -1,5 +1,7 @@
 #include "services/contauth/config.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "services/contauth/profile_cipher.h"
 
@@ -38,6 +40,11 @@ config::ConfigSchema<Config> Schema() {
         "decision retention for tenants without a stored policy")
       .Range(1, 3650);
   s.Check([](const Config& c) -> absl::Status {
+    std::error_code ec;
+    if (!c.geoip_db_path.empty() && !std::filesystem::is_regular_file(c.geoip_db_path, ec)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("geoip_db_path: ", c.geoip_db_path, " is not a readable file"));
+    }
     absl::StatusOr<std::map<std::string, std::string>> retired =
         ProfileCipher::ParseRetiredKeys(c.profile_retired_keys);
     if (!retired.ok()) return retired.status();

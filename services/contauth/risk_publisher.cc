@@ -13,10 +13,7 @@ std::string RiskKey(const std::string& tenant, const std::string& session) {
 }
 
 std::string RiskValue(const Decision& d) {
-  return absl::StrFormat("v1 %.4f %s %.4f %d %d %s", std::clamp(d.risk, 0.0, 1.0),
-                         std::string(ActionName(d.action)), std::clamp(d.confidence, 0.0, 1.0),
-                         absl::ToUnixMillis(d.decided_at), absl::ToUnixMillis(d.expires_at),
-                         d.decision_id);
+  return absl::StrFormat("%.4f", std::clamp(d.risk, 0.0, 1.0));
 }
 
 absl::Status RedisRiskPublisher::Publish(const Decision& d, absl::Time now) {

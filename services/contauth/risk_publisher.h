@@ -1,13 +1,14 @@
 // RiskPublisher: makes a session's latest risk readable by the orchestrator without a call to
 // contauth (DESIGN.md: the hot path reads contauth's risk from Redis).
 //
-// Redis format (RedisRiskPublisher), the contract the orchestrator reads:
+// Redis format (RedisRiskPublisher) — the contract libs/pipeline/risk.h (RedisRiskSource,
+// the orchestrator's hot path) reads:
 //   key    shieldx:contauth:risk:<tenant_id>:<session_id>       (ids as given, [A-Za-z0-9._:@+/=-])
-//   value  "v1 <risk> <action> <confidence> <decided_at_ms> <expires_at_ms> <decision_id>"
-//          risk / confidence with 4 decimals in [0, 1]; action one of allow | monitor |
-//          challenge | deny; times in Unix milliseconds; single spaces, no trailing newline
-//   TTL    PX = expires_at - now (the tenant's decision TTL): an expired risk disappears.
-// Example: "v1 0.8123 challenge 0.6400 1767225600000 1767225900000 d-3f9c2a1b7e6d4c5a".
+//   value  the calibrated risk as a decimal string in [0, 1] with 4 decimals, e.g. "0.8123"
+//   TTL    PX = expires_at - now (the tenant's decision TTL): an expired risk disappears, and a
+//          session without a key has unknown risk.
+// The action, confidence, reasons and decision id stay in contauth (GetDecision); the
+// orchestrator's rules decide on the number (`auth.risk > 0.7`).
 //
 // Thread-safety: implementations are thread-safe.
 #ifndef SHIELDX_SERVICES_CONTAUTH_RISK_PUBLISHER_H_
