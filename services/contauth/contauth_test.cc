@@ -458,3 +458,43 @@ TEST_F(ContAuthTest, PointerEnrollsThenScoresADifferentHandHigher) {
 
 }  // namespace
 }  // namespace shieldx::contauth
+
+namespace shieldx::contauth {
+namespace {
+
+TEST(ContAuthKeyRotation, RowsSealedWithARetiredKeyOpenAndAreResealedWithTheCurrentOne) {
+  InMemoryContAuthStore store;
+  InMemoryRiskPublisher publisher;
+  FakeClock clock;
+  const std::string old_master(32, 'o'), new_master(32, 'n');
+  ASSERT_OK_AND_ASSIGN(ProfileCipher k1, ProfileCipher::Create("k1", old_master));
+  ContAuth before(&store, &publisher, &k1, nullptr, &clock, nullptr, {});
+  ASSERT_OK(before.UpdatePolicy("acme", Policy{}, 0).status());
+  testing::Typist t(1);
+  TelemetryBatch b;
+  b.tenant_id = "acme";
+  b.session_id = "s1";
+  b.user_id = "alice";
+  b.keystrokes.push_back(t.Sample("e1"));
+  ASSERT_OK(before.Ingest(b).status());
+  ASSERT_OK_AND_ASSIGN(ProfileSummary s1, before.GetProfileSummary("acme", "alice"));
+  EXPECT_EQ(s1.key_id, "k1");
+
+  ASSERT_OK_AND_ASSIGN(ProfileCipher k2,
+                       ProfileCipher::Create("k2", new_master, {{"k1", old_master}}));
+  ContAuth after(&store, &publisher, &k2, nullptr, &clock, nullptr, {});
+  ASSERT_OK_AND_ASSIGN(ProfileSummary s2, after.GetProfileSummary("acme", "alice"));
+  EXPECT_EQ(s2.key_id, "k1");  // still the old key until written
+  b.keystrokes[0] = t.Sample("e2");
+  ASSERT_OK(after.Ingest(b).status());
+  ASSERT_OK_AND_ASSIGN(ProfileSummary s3, after.GetProfileSummary("acme", "alice"));
+  EXPECT_EQ(s3.key_id, "k2");
+  EXPECT_EQ(s3.enrollments[0].sample_count, 2u);
+  // Without the retired key, a k1 row is refused by name (here: none left, all re-sealed).
+  ASSERT_OK_AND_ASSIGN(ProfileCipher only_k2, ProfileCipher::Create("k2", new_master));
+  ContAuth strict(&store, &publisher, &only_k2, nullptr, &clock, nullptr, {});
+  EXPECT_OK(strict.GetProfileSummary("acme", "alice").status());
+}
+
+}  // namespace
+}  // namespace shieldx::contauth
