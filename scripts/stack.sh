@@ -217,6 +217,7 @@ cmd_up() {
   printf 'S3RVER' >"$RUN/secrets/s3_secret_key"  # s3rver's fixed local credentials
   chmod 600 "$RUN/secrets/s3_secret_key"
   EXTRA_ENV+=("SHIELDX_CREDITS_AUDIT_HMAC_KEY_FILE=$(secret credits_audit_hmac_key)")
+  EXTRA_ENV+=("SHIELDX_CONTAUTH_PROFILE_MASTER_KEY_FILE=$(secret contauth_profile_master_key)")
   start_postgres
   ensure_databases
   start_redis

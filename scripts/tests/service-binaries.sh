@@ -21,6 +21,7 @@ for svc in orchestrator credits contauth shadow twin webapi; do
   check "$svc: the line names the flag" 'grep -q -- "--no-such-flag" "$tmp/err"'
   env -i PATH="$PATH" "SHIELDX_${up}_GRPC_LISTEN=nonsense" "SHIELDX_${up}_PG_DSN_FILE=$tmp/dsn" \
     "SHIELDX_${up}_S3_ENDPOINT=http://127.0.0.1:1" "SHIELDX_${up}_AUDIT_HMAC_KEY_FILE=$tmp/key" \
+    "SHIELDX_${up}_PROFILE_MASTER_KEY_FILE=$tmp/key" \
     "$b" check-config >"$tmp/out" 2>"$tmp/err"; code=$?
   # Variables for stores the service does not use are themselves errors; either way exit 2.
   check "$svc: bad grpc_listen exits 2 (got $code)" '[[ $code -eq 2 && $(wc -l <"$tmp/err") -eq 1 ]]'
