@@ -246,6 +246,37 @@ absl::Status InMemoryLedgerStore::Transact(const std::string& name, const Transa
   return absl::OkStatus();
 }
 
+absl::StatusOr<OptimisticResult> InMemoryLedgerStore::ApplyOptimistic(const KeyClaim& claim,
+                                                                      int64_t expected_sequence,
+                                                                      const WriteSet& writes) {
+  absl::MutexLock lock(&mu_);
+  State working = state_;
+  Tx tx(&working);
+  SHIELDX_ASSIGN_OR_RETURN(ClaimResult c, tx.ClaimKeyAndLockAccount(claim));
+  OptimisticResult out;
+  if (!c.claimed) {
+    out.stored_operation = c.stored_operation;
+    out.stored_fingerprint = c.stored_fingerprint;
+    out.stored_response = c.stored_response;
+    return out;
+  }
+  if (!c.account.has_value() || c.account->account.account_id != writes.account_id ||
+      c.account->sequence != expected_sequence) {
+    return absl::AbortedError(
+        absl::StrCat("account ", writes.account_id, " changed since it was read"));
+  }
+  SHIELDX_RETURN_IF_ERROR(tx.Apply(writes));
+  if (!fail_next_commit_.ok()) {
+    absl::Status s = fail_next_commit_;
+    fail_next_commit_ = absl::OkStatus();
+    return s;
+  }
+  state_ = std::move(working);
+  ++optimistic_applied_;
+  out.applied = true;
+  return out;
+}
+
 absl::StatusOr<std::optional<AccountState>> InMemoryLedgerStore::GetTenantAccount(
     const std::string& tenant_id) {
   absl::MutexLock lock(&mu_);

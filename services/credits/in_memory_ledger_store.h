@@ -26,6 +26,8 @@ class InMemoryLedgerStore final : public LedgerStore {
   InMemoryLedgerStore();
 
   absl::Status Transact(const std::string& name, const TransactionFn& fn) override;
+  absl::StatusOr<OptimisticResult> ApplyOptimistic(const KeyClaim& claim, int64_t expected_sequence,
+                                                   const WriteSet& writes) override;
   absl::StatusOr<std::optional<AccountState>> GetTenantAccount(
       const std::string& tenant_id) override;
   absl::StatusOr<std::vector<Transfer>> ListTransfers(const TransferFilter& filter) override;
@@ -40,6 +42,12 @@ class InMemoryLedgerStore final : public LedgerStore {
   absl::StatusOr<std::vector<AccountState>> ListTenantAccounts(int limit) override;
   absl::StatusOr<int64_t> DeleteIdempotencyKeysBefore(absl::Time cutoff, int limit) override;
   absl::StatusOr<std::vector<std::string>> CheckInvariants() override;
+
+  // Number of ApplyOptimistic calls that applied (tests).
+  int64_t optimistic_applied() {
+    absl::MutexLock lock(&mu_);
+    return optimistic_applied_;
+  }
 
   // Test hooks: the next Transact fails with `status` after running `fn` (an outage at
   // commit); direct access to audit entries and transfers for tamper tests.
@@ -68,6 +76,7 @@ class InMemoryLedgerStore final : public LedgerStore {
   absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_);
   absl::Status fail_next_commit_ ABSL_GUARDED_BY(mu_);
+  int64_t optimistic_applied_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace shieldx::credits

@@ -198,29 +198,156 @@ Ledger::Ledger(LedgerStore* store, const AuditSigner* signer, const PaymentProvi
 
 // ---- the mutation protocol ----------------------------------------------------------------
 
+namespace {
+
+// The fast path's decisions read nothing from the store.
+class NoReads final : public LedgerTransaction {
+ public:
+  absl::StatusOr<ClaimResult> ClaimKeyAndLockAccount(const KeyClaim&) override { return No(); }
+  absl::StatusOr<std::optional<AccountState>> LockAccount(const std::string&, bool) override {
+    return No();
+  }
+  absl::StatusOr<std::optional<Hold>> GetHold(const std::string&, const std::string&) override {
+    return No();
+  }
+  absl::StatusOr<std::vector<Hold>> DueHolds(const std::string&, absl::Time, int) override {
+    return No();
+  }
+  absl::StatusOr<std::optional<Transfer>> GetTransfer(const std::string&,
+                                                      const std::string&) override {
+    return No();
+  }
+  absl::StatusOr<bool> PaymentRecorded(const std::string&, const std::string&) override {
+    return No();
+  }
+  absl::Status Apply(const WriteSet&) override { return No(); }
+
+ private:
+  static absl::Status No() {
+    return absl::InternalError("credits: no store reads on the fast path");
+  }
+};
+
+}  // namespace
+
+std::optional<AccountState> Ledger::AccountCache::Get(const std::string& tenant_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = map_.find(tenant_id);
+  if (it == map_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Ledger::AccountCache::Put(const std::string& tenant_id, const AccountState& state) {
+  absl::MutexLock lock(&mu_);
+  auto it = map_.find(tenant_id);
+  if (it != map_.end()) {
+    if (it->second.sequence <= state.sequence) it->second = state;
+    return;
+  }
+  if (map_.size() >= kMaxCachedAccounts) map_.clear();
+  map_.emplace(tenant_id, state);
+}
+
+AccountState StateAfter(const AccountState& before, const WriteSet& w) {
+  AccountState a = before;
+  if (w.new_account.has_value()) {
+    a = AccountState();
+    a.account = *w.new_account;
+  }
+  if (w.account_id.empty()) return a;
+  const std::string& id = a.account.account_id;
+  for (const Transfer& t : w.transfers) {
+    if (!IsPosting(t.kind)) continue;
+    if (t.credit_account_id == id) a.posted_credits += t.amount_credits;
+    if (t.debit_account_id == id) a.posted_credits -= t.amount_credits;
+  }
+  for (const Hold& h : w.new_holds) a.pending_credits += h.amount_credits;
+  for (const HoldSettlement& h : w.settled_holds) a.pending_credits -= h.released_credits;
+  a.sequence = w.head_sequence;
+  a.head_hmac = w.head_hmac;
+  if (w.new_alert_threshold_credits.has_value()) {
+    a.account.alert_threshold_credits = *w.new_alert_threshold_credits;
+  }
+  return a;
+}
+
+absl::StatusOr<Ledger::Outcome> Ledger::Replay(
+    const std::string& operation, const std::string& tenant_id, const std::string& idempotency_key,
+    const std::string& fingerprint, const std::string& stored_operation,
+    const std::string& stored_fingerprint, std::string stored_response) {
+  if (stored_operation != operation || stored_fingerprint != fingerprint) {
+    return ReasonError(
+        absl::StatusCode::kAlreadyExists, kReasonIdempotencyKeyReused,
+        absl::StrCat("tenant ", tenant_id, ": idempotency key \"", idempotency_key,
+                     "\" was already used for a different ", stored_operation, " request"));
+  }
+  if (stored_response.empty()) {
+    return absl::DataLossError(absl::StrCat("tenant ", tenant_id, ": idempotency key \"",
+                                            idempotency_key, "\" has no stored response"));
+  }
+  Outcome out;
+  out.response = std::move(stored_response);
+  out.replayed = true;
+  return out;
+}
+
+absl::StatusOr<std::optional<Ledger::Outcome>> Ledger::TryFast(const std::string& operation,
+                                                               const std::string& tenant_id,
+                                                               const std::string& idempotency_key,
+                                                               const std::string& fingerprint,
+                                                               const DecideFn& decide) {
+  std::optional<AccountState> cached = cache_.Get(tenant_id);
+  if (!cached.has_value()) return std::optional<Outcome>();
+  NoReads none;
+  WriteSet writes;
+  std::string response;
+  // A refusal on cached state may be stale (a top-up on another replica): decide again under
+  // the lock instead of answering it.
+  if (!decide(none, cached, writes, response).ok()) return std::optional<Outcome>();
+  writes.tenant_id = tenant_id;
+  writes.idempotency_key = idempotency_key;
+  writes.response = response;
+  KeyClaim claim{tenant_id, idempotency_key, operation, fingerprint, clock_->Now()};
+  absl::StatusOr<OptimisticResult> r = store_->ApplyOptimistic(claim, cached->sequence, writes);
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kAborted) return std::optional<Outcome>();
+    return r.status();
+  }
+  if (!r->applied) {
+    SHIELDX_ASSIGN_OR_RETURN(
+        Outcome replay,
+        Replay(operation, tenant_id, idempotency_key, fingerprint, r->stored_operation,
+               r->stored_fingerprint, std::move(r->stored_response)));
+    return std::optional<Outcome>(std::move(replay));
+  }
+  cache_.Put(tenant_id, StateAfter(*cached, writes));
+  Outcome out;
+  out.response = std::move(response);
+  out.available_before = cached->posted_credits - cached->pending_credits;
+  return std::optional<Outcome>(std::move(out));
+}
+
 absl::StatusOr<Ledger::Outcome> Ledger::Mutate(const std::string& operation,
                                                const std::string& tenant_id,
                                                const std::string& idempotency_key,
                                                const std::string& fingerprint,
-                                               const DecideFn& decide) {
+                                               const DecideFn& decide, bool fast) {
+  if (fast) {
+    SHIELDX_ASSIGN_OR_RETURN(std::optional<Outcome> quick,
+                             TryFast(operation, tenant_id, idempotency_key, fingerprint, decide));
+    if (quick.has_value()) return *std::move(quick);
+  }
   Outcome outcome;
+  std::optional<AccountState> after;
   absl::Status status = store_->Transact(operation, [&](LedgerTransaction& tx) -> absl::Status {
     outcome = Outcome();
+    after.reset();
     KeyClaim claim{tenant_id, idempotency_key, operation, fingerprint, clock_->Now()};
     SHIELDX_ASSIGN_OR_RETURN(ClaimResult claimed, tx.ClaimKeyAndLockAccount(claim));
     if (!claimed.claimed) {
-      if (claimed.stored_operation != operation || claimed.stored_fingerprint != fingerprint) {
-        return ReasonError(absl::StatusCode::kAlreadyExists, kReasonIdempotencyKeyReused,
-                           absl::StrCat("tenant ", tenant_id, ": idempotency key \"",
-                                        idempotency_key, "\" was already used for a different ",
-                                        claimed.stored_operation, " request"));
-      }
-      if (claimed.stored_response.empty()) {
-        return absl::DataLossError(absl::StrCat("tenant ", tenant_id, ": idempotency key \"",
-                                                idempotency_key, "\" has no stored response"));
-      }
-      outcome.response = std::move(claimed.stored_response);
-      outcome.replayed = true;
+      SHIELDX_ASSIGN_OR_RETURN(outcome, Replay(operation, tenant_id, idempotency_key, fingerprint,
+                                               claimed.stored_operation, claimed.stored_fingerprint,
+                                               std::move(claimed.stored_response)));
       return absl::OkStatus();
     }
     if (claimed.account.has_value()) {
@@ -231,9 +358,14 @@ absl::StatusOr<Ledger::Outcome> Ledger::Mutate(const std::string& operation,
     writes.tenant_id = tenant_id;
     writes.idempotency_key = idempotency_key;
     writes.response = outcome.response;
-    return tx.Apply(writes);
+    SHIELDX_RETURN_IF_ERROR(tx.Apply(writes));
+    if (claimed.account.has_value() || writes.new_account.has_value()) {
+      after = StateAfter(claimed.account.value_or(AccountState()), writes);
+    }
+    return absl::OkStatus();
   });
   if (!status.ok()) return status;
+  if (after.has_value()) cache_.Put(tenant_id, *after);
   return outcome;
 }
 
@@ -365,6 +497,7 @@ absl::StatusOr<Balance> Ledger::GetBalance(const std::string& tenant_id) {
   SHIELDX_RETURN_IF_ERROR(ValidateTenant(tenant_id));
   SHIELDX_ASSIGN_OR_RETURN(std::optional<AccountState> a, store_->GetTenantAccount(tenant_id));
   if (!a.has_value()) return AccountNotFound(tenant_id);
+  cache_.Put(tenant_id, *a);
   return MakeBalance(*a, a->posted_credits, a->pending_credits, a->sequence);
 }
 
@@ -461,44 +594,46 @@ absl::StatusOr<ConsumeResult> Ledger::Consume(const ConsumeCommand& cmd) {
     SHIELDX_RETURN_IF_ERROR(ValidateMutation(cmd.tenant_id, cmd.idempotency_key));
     SHIELDX_RETURN_IF_ERROR(ValidateRecord("record", cmd.record));
     SHIELDX_RETURN_IF_ERROR(ValidateShortfall(cmd.shortfall_policy));
-    return Mutate(op, cmd.tenant_id, cmd.idempotency_key, Fingerprint(op, cmd),
-                  [&](LedgerTransaction&, const std::optional<AccountState>& a, WriteSet& w,
-                      std::string& response) -> absl::Status {
-                    if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
-                    const int64_t room = std::max<int64_t>(0, Room(*a));
-                    int64_t amount = cmd.record.amount_credits;
-                    if (amount > room) {
-                      if (cmd.shortfall_policy != ShortfallPolicy::kCap) {
-                        return Insufficient(cmd.tenant_id, room, amount);
-                      }
-                      amount = room;
-                    }
-                    w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
-                    ConsumeResult r;
-                    r.shortfall_credits = cmd.record.amount_credits - amount;
-                    if (amount > 0) {
-                      Transfer t;
-                      t.transfer_id = ids_->NewId("tr_");
-                      t.tenant_id = cmd.tenant_id;
-                      t.kind = TransferKind::kConsume;
-                      t.debit_account_id = a->account.account_id;
-                      t.credit_account_id = kRevenueAccountId;
-                      t.amount_credits = amount;
-                      t.usage_kind = cmd.record.usage_kind;
-                      t.quantity = cmd.record.quantity;
-                      t.reference = cmd.record.reference;
-                      t.period_start = cmd.record.period_start;
-                      t.period_end = cmd.record.period_end;
-                      t.idempotency_key = cmd.idempotency_key;
-                      t.created_at = clock_->Now();
-                      AppendTransfer(std::move(t), w);
-                      r.transfer = w.transfers.back();
-                    }
-                    r.balance = MakeBalance(*a, a->posted_credits - amount, a->pending_credits,
-                                            w.head_sequence);
-                    SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
-                    return absl::OkStatus();
-                  });
+    return Mutate(
+        op, cmd.tenant_id, cmd.idempotency_key, Fingerprint(op, cmd),
+        [&](LedgerTransaction&, const std::optional<AccountState>& a, WriteSet& w,
+            std::string& response) -> absl::Status {
+          if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
+          const int64_t room = std::max<int64_t>(0, Room(*a));
+          int64_t amount = cmd.record.amount_credits;
+          if (amount > room) {
+            if (cmd.shortfall_policy != ShortfallPolicy::kCap) {
+              return Insufficient(cmd.tenant_id, room, amount);
+            }
+            amount = room;
+          }
+          w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
+          ConsumeResult r;
+          r.shortfall_credits = cmd.record.amount_credits - amount;
+          if (amount > 0) {
+            Transfer t;
+            t.transfer_id = ids_->NewId("tr_");
+            t.tenant_id = cmd.tenant_id;
+            t.kind = TransferKind::kConsume;
+            t.debit_account_id = a->account.account_id;
+            t.credit_account_id = kRevenueAccountId;
+            t.amount_credits = amount;
+            t.usage_kind = cmd.record.usage_kind;
+            t.quantity = cmd.record.quantity;
+            t.reference = cmd.record.reference;
+            t.period_start = cmd.record.period_start;
+            t.period_end = cmd.record.period_end;
+            t.idempotency_key = cmd.idempotency_key;
+            t.created_at = clock_->Now();
+            AppendTransfer(std::move(t), w);
+            r.transfer = w.transfers.back();
+          }
+          r.balance =
+              MakeBalance(*a, a->posted_credits - amount, a->pending_credits, w.head_sequence);
+          SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
+          return absl::OkStatus();
+        },
+        /*fast=*/true);
   };
   return Finish<ConsumeResult>(op, cmd.tenant_id, run(), [&](const ConsumeResult& r) {
     if (r.transfer.amount_credits > 0) {
@@ -521,48 +656,50 @@ absl::StatusOr<ConsumeBatchResult> Ledger::ConsumeBatch(const ConsumeBatchComman
       total += cmd.records[i].amount_credits;  // <= 10^4 * 10^12: no overflow
     }
     SHIELDX_RETURN_IF_ERROR(ValidateShortfall(cmd.shortfall_policy));
-    return Mutate(op, cmd.tenant_id, cmd.idempotency_key, Fingerprint(op, cmd),
-                  [&, total](LedgerTransaction&, const std::optional<AccountState>& a, WriteSet& w,
-                             std::string& response) -> absl::Status {
-                    if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
-                    int64_t room = std::max<int64_t>(0, Room(*a));
-                    if (total > room && cmd.shortfall_policy != ShortfallPolicy::kCap) {
-                      return Insufficient(cmd.tenant_id, room, total);
-                    }
-                    w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
-                    w.transfers.reserve(cmd.records.size());
-                    w.audit.reserve(cmd.records.size());
-                    const absl::Time now = clock_->Now();
-                    ConsumeBatchResult r;
-                    for (const UsageRecord& rec : cmd.records) {
-                      const int64_t amount = std::min(rec.amount_credits, room);
-                      room -= amount;
-                      r.shortfall_credits += rec.amount_credits - amount;
-                      if (amount == 0) continue;
-                      Transfer t;
-                      t.transfer_id = ids_->NewId("tr_");
-                      t.tenant_id = cmd.tenant_id;
-                      t.kind = TransferKind::kConsume;
-                      t.debit_account_id = a->account.account_id;
-                      t.credit_account_id = kRevenueAccountId;
-                      t.amount_credits = amount;
-                      t.usage_kind = rec.usage_kind;
-                      t.quantity = rec.quantity;
-                      t.reference = rec.reference;
-                      t.period_start = rec.period_start;
-                      t.period_end = rec.period_end;
-                      t.idempotency_key = cmd.idempotency_key;
-                      t.created_at = now;
-                      AppendTransfer(std::move(t), w);
-                      r.consumed_credits += amount;
-                      ++r.applied_records;
-                    }
-                    r.last_sequence = w.head_sequence;
-                    r.balance = MakeBalance(*a, a->posted_credits - r.consumed_credits,
-                                            a->pending_credits, w.head_sequence);
-                    SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
-                    return absl::OkStatus();
-                  });
+    return Mutate(
+        op, cmd.tenant_id, cmd.idempotency_key, Fingerprint(op, cmd),
+        [&, total](LedgerTransaction&, const std::optional<AccountState>& a, WriteSet& w,
+                   std::string& response) -> absl::Status {
+          if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
+          int64_t room = std::max<int64_t>(0, Room(*a));
+          if (total > room && cmd.shortfall_policy != ShortfallPolicy::kCap) {
+            return Insufficient(cmd.tenant_id, room, total);
+          }
+          w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
+          w.transfers.reserve(cmd.records.size());
+          w.audit.reserve(cmd.records.size());
+          const absl::Time now = clock_->Now();
+          ConsumeBatchResult r;
+          for (const UsageRecord& rec : cmd.records) {
+            const int64_t amount = std::min(rec.amount_credits, room);
+            room -= amount;
+            r.shortfall_credits += rec.amount_credits - amount;
+            if (amount == 0) continue;
+            Transfer t;
+            t.transfer_id = ids_->NewId("tr_");
+            t.tenant_id = cmd.tenant_id;
+            t.kind = TransferKind::kConsume;
+            t.debit_account_id = a->account.account_id;
+            t.credit_account_id = kRevenueAccountId;
+            t.amount_credits = amount;
+            t.usage_kind = rec.usage_kind;
+            t.quantity = rec.quantity;
+            t.reference = rec.reference;
+            t.period_start = rec.period_start;
+            t.period_end = rec.period_end;
+            t.idempotency_key = cmd.idempotency_key;
+            t.created_at = now;
+            AppendTransfer(std::move(t), w);
+            r.consumed_credits += amount;
+            ++r.applied_records;
+          }
+          r.last_sequence = w.head_sequence;
+          r.balance = MakeBalance(*a, a->posted_credits - r.consumed_credits, a->pending_credits,
+                                  w.head_sequence);
+          SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
+          return absl::OkStatus();
+        },
+        /*fast=*/true);
   };
   return Finish<ConsumeBatchResult>(op, cmd.tenant_id, run(), [&](const ConsumeBatchResult& r) {
     // Replays the in-order allocation of the decision to split the total by usage kind.
@@ -589,48 +726,49 @@ absl::StatusOr<ReserveResult> Ledger::Reserve(const ReserveCommand& cmd) {
     }
     SHIELDX_RETURN_IF_ERROR(ValidateUsageKind("usage_kind", cmd.usage_kind));
     SHIELDX_RETURN_IF_ERROR(ValidateText("reference", cmd.reference, kMaxReferenceBytes));
-    return Mutate(op, cmd.tenant_id, cmd.idempotency_key, Fingerprint(op, cmd),
-                  [&](LedgerTransaction&, const std::optional<AccountState>& a, WriteSet& w,
-                      std::string& response) -> absl::Status {
-                    if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
-                    const int64_t room = std::max<int64_t>(0, Room(*a));
-                    if (cmd.amount_credits > room)
-                      return Insufficient(cmd.tenant_id, room, cmd.amount_credits);
-                    w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
-                    const absl::Time now = clock_->Now();
-                    Hold h;
-                    h.hold_id = ids_->NewId("hd_");
-                    h.tenant_id = cmd.tenant_id;
-                    h.account_id = a->account.account_id;
-                    h.amount_credits = cmd.amount_credits;
-                    h.state = HoldState::kPending;
-                    h.usage_kind = cmd.usage_kind;
-                    h.reference = cmd.reference;
-                    h.expires_at = now + cmd.ttl;
-                    h.created_at = now;
-                    w.new_holds.push_back(h);
-                    Transfer t;
-                    t.transfer_id = ids_->NewId("tr_");
-                    t.tenant_id = cmd.tenant_id;
-                    t.kind = TransferKind::kReserve;
-                    t.debit_account_id = a->account.account_id;
-                    t.credit_account_id = kRevenueAccountId;
-                    t.amount_credits = cmd.amount_credits;
-                    t.usage_kind = cmd.usage_kind;
-                    t.reference = cmd.reference;
-                    t.hold_id = h.hold_id;
-                    t.idempotency_key = cmd.idempotency_key;
-                    t.created_at = now;
-                    AppendTransfer(std::move(t), w);
-                    ReserveResult r;
-                    r.hold = h;
-                    r.transfer = w.transfers.back();
-                    r.balance =
-                        MakeBalance(*a, a->posted_credits, a->pending_credits + cmd.amount_credits,
-                                    w.head_sequence);
-                    SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
-                    return absl::OkStatus();
-                  });
+    return Mutate(
+        op, cmd.tenant_id, cmd.idempotency_key, Fingerprint(op, cmd),
+        [&](LedgerTransaction&, const std::optional<AccountState>& a, WriteSet& w,
+            std::string& response) -> absl::Status {
+          if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
+          const int64_t room = std::max<int64_t>(0, Room(*a));
+          if (cmd.amount_credits > room)
+            return Insufficient(cmd.tenant_id, room, cmd.amount_credits);
+          w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
+          const absl::Time now = clock_->Now();
+          Hold h;
+          h.hold_id = ids_->NewId("hd_");
+          h.tenant_id = cmd.tenant_id;
+          h.account_id = a->account.account_id;
+          h.amount_credits = cmd.amount_credits;
+          h.state = HoldState::kPending;
+          h.usage_kind = cmd.usage_kind;
+          h.reference = cmd.reference;
+          h.expires_at = now + cmd.ttl;
+          h.created_at = now;
+          w.new_holds.push_back(h);
+          Transfer t;
+          t.transfer_id = ids_->NewId("tr_");
+          t.tenant_id = cmd.tenant_id;
+          t.kind = TransferKind::kReserve;
+          t.debit_account_id = a->account.account_id;
+          t.credit_account_id = kRevenueAccountId;
+          t.amount_credits = cmd.amount_credits;
+          t.usage_kind = cmd.usage_kind;
+          t.reference = cmd.reference;
+          t.hold_id = h.hold_id;
+          t.idempotency_key = cmd.idempotency_key;
+          t.created_at = now;
+          AppendTransfer(std::move(t), w);
+          ReserveResult r;
+          r.hold = h;
+          r.transfer = w.transfers.back();
+          r.balance = MakeBalance(*a, a->posted_credits, a->pending_credits + cmd.amount_credits,
+                                  w.head_sequence);
+          SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
+          return absl::OkStatus();
+        },
+        /*fast=*/true);
   };
   return Finish<ReserveResult>(op, cmd.tenant_id, run());
 }
@@ -684,7 +822,8 @@ absl::StatusOr<CaptureResult> Ledger::Capture(const CaptureCommand& cmd) {
                                             " exceeds the ", h.amount_credits, " reserved"));
           }
           w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
-          w.settled_holds.push_back({h.hold_id, HoldState::kCaptured, cmd.amount_credits, now});
+          w.settled_holds.push_back(
+              {h.hold_id, HoldState::kCaptured, cmd.amount_credits, h.amount_credits, now});
           Transfer t;
           t.transfer_id = ids_->NewId("tr_");
           t.tenant_id = cmd.tenant_id;
@@ -722,36 +861,37 @@ absl::StatusOr<VoidResult> Ledger::Void(const VoidCommand& cmd) {
     SHIELDX_RETURN_IF_ERROR(ValidateMutation(cmd.tenant_id, cmd.idempotency_key));
     SHIELDX_RETURN_IF_ERROR(ValidateHoldId(cmd.hold_id));
     SHIELDX_RETURN_IF_ERROR(ValidateText("reason", cmd.reason, kMaxReasonBytes));
-    return Mutate(op, cmd.tenant_id, cmd.idempotency_key, Fingerprint(op, cmd),
-                  [&](LedgerTransaction& tx, const std::optional<AccountState>& a, WriteSet& w,
-                      std::string& response) -> absl::Status {
-                    if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
-                    const absl::Time now = clock_->Now();
-                    SHIELDX_ASSIGN_OR_RETURN(Hold h, PendingHold(tx, *a, cmd.hold_id, now));
-                    w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
-                    w.settled_holds.push_back({h.hold_id, HoldState::kVoided, 0, now});
-                    Transfer t;
-                    t.transfer_id = ids_->NewId("tr_");
-                    t.tenant_id = cmd.tenant_id;
-                    t.kind = TransferKind::kVoid;
-                    t.debit_account_id = a->account.account_id;
-                    t.credit_account_id = kRevenueAccountId;
-                    t.usage_kind = h.usage_kind;
-                    t.reference = h.reference;
-                    t.hold_id = h.hold_id;
-                    t.idempotency_key = cmd.idempotency_key;
-                    t.reason = cmd.reason;
-                    t.created_at = now;
-                    AppendTransfer(std::move(t), w);
-                    VoidResult r;
-                    r.hold = h;
-                    r.hold.state = HoldState::kVoided;
-                    r.hold.settled_at = now;
-                    r.balance = MakeBalance(*a, a->posted_credits,
-                                            a->pending_credits - h.amount_credits, w.head_sequence);
-                    SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
-                    return absl::OkStatus();
-                  });
+    return Mutate(
+        op, cmd.tenant_id, cmd.idempotency_key, Fingerprint(op, cmd),
+        [&](LedgerTransaction& tx, const std::optional<AccountState>& a, WriteSet& w,
+            std::string& response) -> absl::Status {
+          if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
+          const absl::Time now = clock_->Now();
+          SHIELDX_ASSIGN_OR_RETURN(Hold h, PendingHold(tx, *a, cmd.hold_id, now));
+          w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
+          w.settled_holds.push_back({h.hold_id, HoldState::kVoided, 0, h.amount_credits, now});
+          Transfer t;
+          t.transfer_id = ids_->NewId("tr_");
+          t.tenant_id = cmd.tenant_id;
+          t.kind = TransferKind::kVoid;
+          t.debit_account_id = a->account.account_id;
+          t.credit_account_id = kRevenueAccountId;
+          t.usage_kind = h.usage_kind;
+          t.reference = h.reference;
+          t.hold_id = h.hold_id;
+          t.idempotency_key = cmd.idempotency_key;
+          t.reason = cmd.reason;
+          t.created_at = now;
+          AppendTransfer(std::move(t), w);
+          VoidResult r;
+          r.hold = h;
+          r.hold.state = HoldState::kVoided;
+          r.hold.settled_at = now;
+          r.balance = MakeBalance(*a, a->posted_credits, a->pending_credits - h.amount_credits,
+                                  w.head_sequence);
+          SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
+          return absl::OkStatus();
+        });
   };
   return Finish<VoidResult>(op, cmd.tenant_id, run());
 }
@@ -976,10 +1116,12 @@ absl::StatusOr<AuditReport> Ledger::VerifyAudit(const std::string& tenant_id, in
 absl::StatusOr<int64_t> Ledger::ExpireAccount(const std::string& account_id) {
   int64_t expired = 0;
   std::optional<Balance> balance;
+  std::optional<AccountState> after;
   std::string tenant_id;
   absl::Status s = store_->Transact("expire", [&](LedgerTransaction& tx) -> absl::Status {
     expired = 0;
     balance.reset();
+    after.reset();
     SHIELDX_ASSIGN_OR_RETURN(std::optional<AccountState> a,
                              tx.LockAccount(account_id, /*skip_locked=*/true));
     if (!a.has_value()) return absl::OkStatus();  // busy: next sweep
@@ -990,7 +1132,7 @@ absl::StatusOr<int64_t> Ledger::ExpireAccount(const std::string& account_id) {
     WriteSet w = StartWrites(*a, a->account.tenant_id, "");
     int64_t released = 0;
     for (const Hold& h : due) {
-      w.settled_holds.push_back({h.hold_id, HoldState::kExpired, 0, now});
+      w.settled_holds.push_back({h.hold_id, HoldState::kExpired, 0, h.amount_credits, now});
       Transfer t;
       t.transfer_id = ids_->NewId("tr_");
       t.tenant_id = a->account.tenant_id;
@@ -1008,8 +1150,10 @@ absl::StatusOr<int64_t> Ledger::ExpireAccount(const std::string& account_id) {
     expired = static_cast<int64_t>(due.size());
     tenant_id = a->account.tenant_id;
     balance = MakeBalance(*a, a->posted_credits, a->pending_credits - released, w.head_sequence);
+    after = StateAfter(*a, w);
     return absl::OkStatus();
   });
+  if (s.ok() && after.has_value()) cache_.Put(tenant_id, *after);
   if (observer_ != nullptr) {
     if (!s.ok()) {
       observer_->OnOperation("expire", ResultLabel(s));
@@ -1043,6 +1187,7 @@ absl::Status Ledger::RefreshBalances(int limit) {
   SHIELDX_ASSIGN_OR_RETURN(std::vector<AccountState> accounts, store_->ListTenantAccounts(limit));
   if (observer_ == nullptr) return absl::OkStatus();
   for (const AccountState& a : accounts) {
+    cache_.Put(a.account.tenant_id, a);
     observer_->OnBalance(a.account.tenant_id,
                          MakeBalance(a, a.posted_credits, a.pending_credits, a.sequence));
   }

@@ -16,6 +16,13 @@
 // A call that fails (insufficient credits, unknown hold, ...) records nothing: its key stays
 // free and the same call may be retried later.
 //
+// Fast path: Consume, ConsumeBatch and Reserve decide on the account state this Ledger last
+// saw (a per-replica cache keyed by tenant) and write with LedgerStore::ApplyOptimistic — one
+// round trip that applies only if the account's chain head did not move meanwhile. If it
+// moved (another replica, the sweeper), or the cached state would refuse the call, the call
+// runs the locked protocol above. Correctness never depends on the cache: the decision is
+// either made under the row lock or validated against the unchanged chain head.
+//
 // Errors carry a stable reason both in the message ("[INSUFFICIENT_CREDITS]") and as the
 // payload kReasonPayloadUrl (ReasonOf() reads it).
 //
@@ -28,10 +35,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/base/clock.h"
 #include "services/credits/audit.h"
 #include "services/credits/ledger_store.h"
@@ -39,6 +49,10 @@
 #include "services/credits/payments.h"
 
 namespace shieldx::credits {
+
+// Tenant accounts whose last seen state is kept for the fast path (the cache is cleared when
+// full; it only saves round trips).
+inline constexpr std::size_t kMaxCachedAccounts = 100'000;
 
 // ---- Named limits -------------------------------------------------------------------------
 inline constexpr std::size_t kMaxTenantIdBytes = 63;
@@ -302,10 +316,24 @@ class Ledger {
   using DecideFn =
       std::function<absl::Status(LedgerTransaction& tx, const std::optional<AccountState>& account,
                                  WriteSet& writes, std::string& response)>;
-  // The claim / replay / decide / write protocol shared by every mutation.
+  // The claim / replay / decide / write protocol shared by every mutation. With `fast`, tries
+  // the one-round-trip path first (see the file comment).
   absl::StatusOr<Outcome> Mutate(const std::string& operation, const std::string& tenant_id,
                                  const std::string& idempotency_key, const std::string& fingerprint,
-                                 const DecideFn& decide);
+                                 const DecideFn& decide, bool fast = false);
+  // The fast path; nullopt when the caller must run the locked protocol.
+  absl::StatusOr<std::optional<Outcome>> TryFast(const std::string& operation,
+                                                 const std::string& tenant_id,
+                                                 const std::string& idempotency_key,
+                                                 const std::string& fingerprint,
+                                                 const DecideFn& decide);
+  // The outcome of a key found already recorded: its response, or IDEMPOTENCY_KEY_REUSED.
+  static absl::StatusOr<Outcome> Replay(const std::string& operation, const std::string& tenant_id,
+                                        const std::string& idempotency_key,
+                                        const std::string& fingerprint,
+                                        const std::string& stored_operation,
+                                        const std::string& stored_fingerprint,
+                                        std::string stored_response);
   // Decodes the outcome into `Result`, then reports to the observer.
   // `on_applied` runs for a first application only (not for replays).
   template <typename Result>
@@ -322,6 +350,18 @@ class Ledger {
                       int64_t sequence) const;
   absl::StatusOr<int64_t> ExpireAccount(const std::string& account_id);
 
+  // Last seen state per tenant (thread-safe; keeps the highest sequence).
+  class AccountCache {
+   public:
+    std::optional<AccountState> Get(const std::string& tenant_id);
+    void Put(const std::string& tenant_id, const AccountState& state);
+
+   private:
+    absl::Mutex mu_;
+    std::unordered_map<std::string, AccountState> map_ ABSL_GUARDED_BY(mu_);
+  };
+
+  AccountCache cache_;
   LedgerStore* store_;
   const AuditSigner* signer_;
   const PaymentProviders* payments_;

@@ -60,6 +60,7 @@ struct HoldSettlement {
   std::string hold_id;
   HoldState state = HoldState::kUnspecified;  // CAPTURED, VOIDED or EXPIRED
   int64_t captured_credits = 0;
+  int64_t released_credits = 0;  // the hold's amount, leaving `pending`
   absl::Time settled_at;
 };
 
@@ -110,6 +111,19 @@ class LedgerTransaction {
   virtual absl::Status Apply(const WriteSet& writes) = 0;
 };
 
+// What ApplyOptimistic did.
+struct OptimisticResult {
+  // True: claimed and written. False: the key was already recorded (stored record below).
+  bool applied = false;
+  std::string stored_operation;
+  std::string stored_fingerprint;
+  std::string stored_response;
+};
+
+// The account state after `writes` are applied to `before` (posted and pending balances,
+// chain head, alert threshold). `before` is ignored when `writes` opens the account.
+AccountState StateAfter(const AccountState& before, const WriteSet& writes);
+
 struct TransferFilter {
   std::string account_id;
   std::vector<TransferKind> kinds;           // empty: all
@@ -147,6 +161,15 @@ class LedgerStore {
   using TransactionFn = std::function<absl::Status(LedgerTransaction&)>;
   // Runs `fn` in one transaction (see the file comment). `name` labels errors.
   virtual absl::Status Transact(const std::string& name, const TransactionFn& fn) = 0;
+
+  // One round trip: claims the key and, if the account's chain head is still
+  // `expected_sequence`, applies `writes` — all in one transaction. Aborted (and nothing
+  // written, the key left free) when the account changed since the caller read it: the caller
+  // then uses Transact. When the key was already recorded, returns it (applied = false).
+  // REQUIRES: `writes` opens no account and settles no hold.
+  virtual absl::StatusOr<OptimisticResult> ApplyOptimistic(const KeyClaim& claim,
+                                                           int64_t expected_sequence,
+                                                           const WriteSet& writes) = 0;
 
   // Reads (no lock). NotFound-free: nullopt when the tenant has no account.
   virtual absl::StatusOr<std::optional<AccountState>> GetTenantAccount(

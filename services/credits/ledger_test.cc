@@ -525,6 +525,35 @@ TEST_F(LedgerTest, VerifyAuditFindsAnEditedTransferRow) {
   EXPECT_EQ(r->problems[0].kind, AuditProblemKind::kLedgerMismatch);
 }
 
+TEST_F(LedgerTest, TheFastPathWritesInOneStepAndFallsBackWhenAnotherReplicaMovedTheAccount) {
+  Open("acme");
+  TopUp("acme", 100, "t1");
+  ASSERT_OK(ledger_.Consume(Consume("acme", "c1", 10)));
+  ASSERT_OK(ledger_.Consume(Consume("acme", "c2", 10)));
+  EXPECT_GE(store_.optimistic_applied(), 1);
+  // A second replica on the same store spends and tops up behind this one's back.
+  Ledger other(&store_, &signer_, &payments_, &clock_, &ids_, nullptr);
+  ASSERT_OK(other.Consume(Consume("acme", "o1", 80)));
+  const int64_t fast_before = store_.optimistic_applied();
+  // This replica's cached state (80 available) is stale: the fast write is refused by the
+  // chain-head check, the locked path decides on the real balance (0) and refuses.
+  EXPECT_EQ(ReasonOf(ledger_.Consume(Consume("acme", "c3", 50)).status()),
+            kReasonInsufficientCredits);
+  ASSERT_OK(other.TopUp({"acme", "o2", 500, {"promotion", "", ""}}));
+  // Cached state would refuse 300; the locked path sees the top-up and accepts.
+  ASSERT_OK(ledger_.Consume(Consume("acme", "c4", 300)));
+  EXPECT_EQ(store_.optimistic_applied(), fast_before);
+  EXPECT_EQ(Available("acme"), 200);
+  // Retries of fast-path calls replay through the fast path's claim.
+  auto replay = ledger_.Consume(Consume("acme", "c1", 10));
+  ASSERT_OK(replay);
+  EXPECT_EQ(replay->balance.available_credits, 90);
+  EXPECT_EQ(ReasonOf(ledger_.Consume(Consume("acme", "c1", 11)).status()),
+            kReasonIdempotencyKeyReused);
+  ExpectInvariants();
+  EXPECT_TRUE(ledger_.VerifyAudit("acme", 0, 0)->ok);
+}
+
 TEST_F(LedgerTest, RandomOperationsKeepEveryInvariant) {
   std::mt19937_64 rng(42);
   const std::vector<std::string> tenants = {"a", "b", "c"};

@@ -382,6 +382,15 @@ class MultiProcessTest : public ::testing::Test {
                                          kBatchRecords, ") x"));
     ASSERT_OK(batches);
     EXPECT_EQ(*batches, "0");
+    // The sweepers (200 ms period, two replicas) released every hold past its deadline.
+    auto overdue = pg_->Psql(DbName(),
+                             "SELECT count(*) FROM holds WHERE state = 1 AND expires_at < now() "
+                             "- interval '1 second'");
+    ASSERT_OK(overdue);
+    EXPECT_EQ(*overdue, "0");
+    auto expired = pg_->Psql(DbName(), "SELECT count(*) FROM holds WHERE state = 4");
+    ASSERT_OK(expired);
+    std::printf("holds expired by the sweepers: %s\n", expired->c_str());
     for (int t = 0; t < kTenants; ++t) {
       const std::string tenant = absl::StrCat("tenant", t);
       // The clients' view of every definitive outcome equals the ledger: nobody was charged
@@ -444,6 +453,43 @@ TEST_F(MultiProcessTest, KillNineMidLoadThenRestartChargesNobodyTwice) {
   EXPECT_GT(e.retries.load(), 0) << "the kill should have interrupted some calls";
   absl::SleepFor(absl::Milliseconds(1500));
   CheckEverything(e);
+}
+
+}  // namespace
+}  // namespace shieldx::credits
+
+namespace shieldx::credits {
+namespace {
+
+TEST_F(MultiProcessTest, CliSeedsTheDemoTenantIdempotently) {
+  ::shieldx::testing::Subprocess::Options o;
+  o.argv = {std::string(SHIELDX_BINARY_DIR) + "/bin/shieldx-credits-cli",
+            "--target",
+            procs_[0]->target(),
+            "seed-demo",
+            "--tenant",
+            "demo",
+            "--credits",
+            "100000"};
+  auto first = ::shieldx::testing::RunCommand(o, absl::Seconds(30));
+  ASSERT_OK(first);
+  EXPECT_THAT(*first, ::testing::HasSubstr("available 100000"));
+  o.argv[2] = procs_[1]->target();  // a rerun (any replica) replays: same balance, exit 0
+  auto again = ::shieldx::testing::RunCommand(o, absl::Seconds(30));
+  ASSERT_OK(again);
+  EXPECT_THAT(*again, ::testing::HasSubstr("available 100000"));
+  o.argv = {std::string(SHIELDX_BINARY_DIR) + "/bin/shieldx-credits-cli",
+            "--target",
+            procs_[0]->target(),
+            "verify-audit",
+            "--tenant",
+            "demo"};
+  auto audit = ::shieldx::testing::RunCommand(o, absl::Seconds(30));
+  ASSERT_OK(audit);
+  EXPECT_THAT(*audit, ::testing::HasSubstr("ok: 2 entries verified"));
+  o.argv = {std::string(SHIELDX_BINARY_DIR) + "/bin/shieldx-credits-cli", "--target",
+            procs_[0]->target(), "balance"};
+  EXPECT_FALSE(::shieldx::testing::RunCommand(o, absl::Seconds(30)).ok());  // usage error
 }
 
 }  // namespace

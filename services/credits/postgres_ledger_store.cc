@@ -124,6 +124,11 @@ const std::vector<Statement>& Statements() {
                            "UPDATE accounts SET sequence = $40, head_hmac = decode($41, 'hex'), "
                            "alert_threshold_credits = CASE WHEN $42::bigint >= 0 THEN $42::bigint "
                            "ELSE alert_threshold_credits END WHERE account_id = $39"},
+      {"credits_apply_optimistic",
+       "SELECT outcome, stored_operation, stored_fingerprint, stored_response FROM "
+       "credits_apply_optimistic($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+       "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, "
+       "$32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48)"},
   };
   return *s;
 }
@@ -274,6 +279,63 @@ std::string IntArray(const std::vector<int>& v) {
   return a.Done();
 }
 
+// The unnest() arrays of a write set: 8 for holds, 22 for transfers, 7 for audit entries.
+std::vector<std::string> RowParams(const WriteSet& w) {
+  PgArray h_id, h_tn, h_ac, h_am, h_uk, h_rf, h_ex, h_cr;
+  for (const Hold& h : w.new_holds) {
+    h_id.Text(h.hold_id);
+    h_tn.Text(h.tenant_id);
+    h_ac.Text(h.account_id);
+    h_am.Int(h.amount_credits);
+    h_uk.Int(static_cast<int>(h.usage_kind));
+    h_rf.Text(h.reference);
+    h_ex.Time(h.expires_at);
+    h_cr.Time(h.created_at);
+  }
+  PgArray t_id, t_tn, t_ac, t_sq, t_kd, t_db, t_cd, t_am, t_uk, t_qt, t_rf, t_hd, t_rt, t_pp, t_pr,
+      t_pn, t_pu, t_ik, t_rs, t_ps, t_pe, t_cr;
+  for (const Transfer& t : w.transfers) {
+    t_id.Text(t.transfer_id);
+    t_tn.Text(t.tenant_id);
+    t_ac.Text(t.account_id);
+    t_sq.Int(t.sequence);
+    t_kd.Int(static_cast<int>(t.kind));
+    t_db.Text(t.debit_account_id);
+    t_cd.Text(t.credit_account_id);
+    t_am.Int(t.amount_credits);
+    t_uk.Int(static_cast<int>(t.usage_kind));
+    t_qt.Int(t.quantity);
+    t_rf.Text(t.reference);
+    t_hd.Text(t.hold_id);
+    t_rt.Text(t.refunded_transfer_id);
+    t_pp.Text(t.payment.provider);
+    t_pr.Text(t.payment.external_reference);
+    t_pn.Text(t.payment.note);
+    t_pu.Bool(t.payment_reference_unique);
+    t_ik.Text(t.idempotency_key);
+    t_rs.Text(t.reason);
+    t_ps.Time(t.period_start);
+    t_pe.Time(t.period_end);
+    t_cr.Time(t.created_at);
+  }
+  PgArray a_ac, a_sq, a_ek, a_ti, a_pl, a_ph, a_hm;
+  for (const AuditEntry& e : w.audit) {
+    a_ac.Text(e.account_id);
+    a_sq.Int(e.sequence);
+    a_ek.Text(e.entry_kind);
+    a_ti.Text(e.transfer_id);
+    a_pl.Text(e.payload);
+    a_ph.Text(Hex(e.prev_hmac));
+    a_hm.Text(Hex(e.hmac));
+  }
+  return {h_id.Done(), h_tn.Done(), h_ac.Done(), h_am.Done(), h_uk.Done(), h_rf.Done(), h_ex.Done(),
+          h_cr.Done(), t_id.Done(), t_tn.Done(), t_ac.Done(), t_sq.Done(), t_kd.Done(), t_db.Done(),
+          t_cd.Done(), t_am.Done(), t_uk.Done(), t_qt.Done(), t_rf.Done(), t_hd.Done(), t_rt.Done(),
+          t_pp.Done(), t_pr.Done(), t_pn.Done(), t_pu.Done(), t_ik.Done(), t_rs.Done(), t_ps.Done(),
+          t_pe.Done(), t_cr.Done(), a_ac.Done(), a_sq.Done(), a_ek.Done(), a_ti.Done(), a_pl.Done(),
+          a_ph.Done(), a_hm.Done()};
+}
+
 // ---- the transaction ----------------------------------------------------------------------
 
 class PgTx final : public LedgerTransaction {
@@ -397,98 +459,15 @@ void PgTx::ApplyOrThrow(const WriteSet& w) {
     // Nothing chained (an idempotent no-op such as OpenAccount of an open account):
     // only the response is recorded.
   }
-  PgArray h_id, h_tn, h_ac, h_am, h_uk, h_rf, h_ex, h_cr;
-  for (const Hold& h : w.new_holds) {
-    h_id.Text(h.hold_id);
-    h_tn.Text(h.tenant_id);
-    h_ac.Text(h.account_id);
-    h_am.Int(h.amount_credits);
-    h_uk.Int(static_cast<int>(h.usage_kind));
-    h_rf.Text(h.reference);
-    h_ex.Time(h.expires_at);
-    h_cr.Time(h.created_at);
+  std::vector<std::string> rows = RowParams(w);
+  std::vector<std::string> p(rows.begin(), rows.begin() + 8);
+  p.push_back("0");
+  p.insert(p.end(), rows.begin() + 8, rows.end());
+  for (std::string v : {w.account_id, absl::StrCat(w.head_sequence), Hex(w.head_hmac),
+                        absl::StrCat(w.new_alert_threshold_credits.value_or(-1)), w.tenant_id,
+                        w.idempotency_key, w.response}) {
+    p.push_back(std::move(v));
   }
-  PgArray t_id, t_tn, t_ac, t_sq, t_kd, t_db, t_cd, t_am, t_uk, t_qt, t_rf, t_hd, t_rt, t_pp, t_pr,
-      t_pn, t_pu, t_ik, t_rs, t_ps, t_pe, t_cr;
-  for (const Transfer& t : w.transfers) {
-    t_id.Text(t.transfer_id);
-    t_tn.Text(t.tenant_id);
-    t_ac.Text(t.account_id);
-    t_sq.Int(t.sequence);
-    t_kd.Int(static_cast<int>(t.kind));
-    t_db.Text(t.debit_account_id);
-    t_cd.Text(t.credit_account_id);
-    t_am.Int(t.amount_credits);
-    t_uk.Int(static_cast<int>(t.usage_kind));
-    t_qt.Int(t.quantity);
-    t_rf.Text(t.reference);
-    t_hd.Text(t.hold_id);
-    t_rt.Text(t.refunded_transfer_id);
-    t_pp.Text(t.payment.provider);
-    t_pr.Text(t.payment.external_reference);
-    t_pn.Text(t.payment.note);
-    t_pu.Bool(t.payment_reference_unique);
-    t_ik.Text(t.idempotency_key);
-    t_rs.Text(t.reason);
-    t_ps.Time(t.period_start);
-    t_pe.Time(t.period_end);
-    t_cr.Time(t.created_at);
-  }
-  PgArray a_ac, a_sq, a_ek, a_ti, a_pl, a_ph, a_hm;
-  for (const AuditEntry& e : w.audit) {
-    a_ac.Text(e.account_id);
-    a_sq.Int(e.sequence);
-    a_ek.Text(e.entry_kind);
-    a_ti.Text(e.transfer_id);
-    a_pl.Text(e.payload);
-    a_ph.Text(Hex(e.prev_hmac));
-    a_hm.Text(Hex(e.hmac));
-  }
-  std::vector<std::string> p = {h_id.Done(),
-                                h_tn.Done(),
-                                h_ac.Done(),
-                                h_am.Done(),
-                                h_uk.Done(),
-                                h_rf.Done(),
-                                h_ex.Done(),
-                                h_cr.Done(),
-                                "0",
-                                t_id.Done(),
-                                t_tn.Done(),
-                                t_ac.Done(),
-                                t_sq.Done(),
-                                t_kd.Done(),
-                                t_db.Done(),
-                                t_cd.Done(),
-                                t_am.Done(),
-                                t_uk.Done(),
-                                t_qt.Done(),
-                                t_rf.Done(),
-                                t_hd.Done(),
-                                t_rt.Done(),
-                                t_pp.Done(),
-                                t_pr.Done(),
-                                t_pn.Done(),
-                                t_pu.Done(),
-                                t_ik.Done(),
-                                t_rs.Done(),
-                                t_ps.Done(),
-                                t_pe.Done(),
-                                t_cr.Done(),
-                                a_ac.Done(),
-                                a_sq.Done(),
-                                a_ek.Done(),
-                                a_ti.Done(),
-                                a_pl.Done(),
-                                a_ph.Done(),
-                                a_hm.Done(),
-                                w.account_id,
-                                absl::StrCat(w.head_sequence),
-                                Hex(w.head_hmac),
-                                absl::StrCat(w.new_alert_threshold_credits.value_or(-1)),
-                                w.tenant_id,
-                                w.idempotency_key,
-                                w.response};
   tx_.exec_prepared("credits_write", pqxx::prepare::make_dynamic_params(p));
 }
 
@@ -514,6 +493,42 @@ absl::Status PostgresLedgerStore::Transact(const std::string& name, const Transa
         return fn(ledger_tx);
       },
       o);
+}
+
+absl::StatusOr<OptimisticResult> PostgresLedgerStore::ApplyOptimistic(const KeyClaim& c,
+                                                                      int64_t expected_sequence,
+                                                                      const WriteSet& w) {
+  SHIELDX_ASSIGN_OR_RETURN(pg::PooledConnection conn, pool_->Acquire());
+  absl::StatusOr<OptimisticResult> result = Guarded([&]() -> absl::StatusOr<OptimisticResult> {
+    Prepare(*conn);
+    std::vector<std::string> p = {c.tenant_id,
+                                  c.idempotency_key,
+                                  c.operation,
+                                  Hex(c.fingerprint),
+                                  absl::StrCat(absl::ToUnixMicros(c.now)),
+                                  w.account_id,
+                                  absl::StrCat(expected_sequence),
+                                  absl::StrCat(w.head_sequence),
+                                  Hex(w.head_hmac),
+                                  absl::StrCat(w.new_alert_threshold_credits.value_or(-1)),
+                                  w.response};
+    std::vector<std::string> rows = RowParams(w);
+    p.insert(p.end(), rows.begin(), rows.end());
+    // One statement in autocommit: its own transaction, committed when it returns.
+    pqxx::nontransaction tx(*conn);
+    pqxx::row r =
+        tx.exec_prepared1("credits_apply_optimistic", pqxx::prepare::make_dynamic_params(p));
+    OptimisticResult out;
+    out.applied = r[0].as<std::string>() == "applied";
+    if (!out.applied) {
+      out.stored_operation = r[1].as<std::string>();
+      out.stored_fingerprint = Unhex(r[2].as<std::string>());
+      out.stored_response = r[3].as<std::string>();
+    }
+    return out;
+  });
+  if (!result.ok() && result.status().code() != absl::StatusCode::kAborted) conn.MarkBroken();
+  return result;
 }
 
 absl::StatusOr<std::optional<AccountState>> PostgresLedgerStore::GetTenantAccount(
@@ -704,21 +719,23 @@ absl::StatusOr<std::vector<std::string>> PostgresLedgerStore::CheckInvariants() 
     tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
     std::vector<std::string> v;
     pqxx::row sum = tx.exec1(
-        "SELECT (SELECT coalesce(sum(posted_credits), 0) FROM accounts) + "
-        "(SELECT coalesce(sum(posted_credits), 0) FROM system_balance_shards)");
+        "SELECT coalesce(sum(posted_credits + revenue_credits + promotions_credits + "
+        "payment_clearing_credits), 0) FROM accounts");
     if (sum[0].as<std::string>() != "0") {
       v.push_back(absl::StrCat("balances sum to ", sum[0].as<std::string>(), ", not 0"));
     }
-    for (const auto& row :
-         tx.exec("WITH moves AS (SELECT credit_account_id AS a, amount_credits AS d FROM transfers "
-                 "WHERE kind IN (1, 2, 4, 7, 8) UNION ALL SELECT debit_account_id, -amount_credits "
-                 "FROM transfers WHERE kind IN (1, 2, 4, 7, 8)), "
-                 "sums AS (SELECT a, sum(d) AS s FROM moves GROUP BY a), "
-                 "bal AS (SELECT account_id, CASE WHEN kind = 1 THEN posted_credits::numeric ELSE "
-                 "(SELECT sum(posted_credits) FROM system_balance_shards s "
-                 "WHERE s.account_id = accounts.account_id) END AS b FROM accounts) "
-                 "SELECT account_id, b, coalesce(s, 0) FROM bal LEFT JOIN sums ON sums.a = "
-                 "bal.account_id WHERE b <> coalesce(s, 0)")) {
+    for (const auto& row : tx.exec(
+             "WITH moves AS (SELECT credit_account_id AS a, amount_credits AS d FROM transfers "
+             "WHERE kind IN (1, 2, 4, 7, 8) UNION ALL SELECT debit_account_id, -amount_credits "
+             "FROM transfers WHERE kind IN (1, 2, 4, 7, 8)), "
+             "sums AS (SELECT a, sum(d) AS s FROM moves GROUP BY a), "
+             "bal AS (SELECT account_id, posted_credits::numeric AS b FROM accounts WHERE kind = 1 "
+             "UNION ALL SELECT 'system:revenue', coalesce(sum(revenue_credits), 0) FROM accounts "
+             "UNION ALL SELECT 'system:promotions', coalesce(sum(promotions_credits), 0) "
+             "FROM accounts UNION ALL SELECT 'system:payment_clearing', "
+             "coalesce(sum(payment_clearing_credits), 0) FROM accounts) "
+             "SELECT account_id, b, coalesce(s, 0) FROM bal LEFT JOIN sums ON sums.a = "
+             "bal.account_id WHERE b <> coalesce(s, 0)")) {
       v.push_back(absl::StrCat("account ", row[0].as<std::string>(), ": balance ",
                                row[1].as<std::string>(), " != sum of its transfers ",
                                row[2].as<std::string>()));

@@ -9,6 +9,11 @@
 // triggers from the rows written, and every invariant is re-checked by constraints, so a
 // wrong write fails the transaction instead of corrupting the ledger.
 //
+// Consume, ConsumeBatch and Reserve first try ApplyOptimistic: ONE round trip (an autocommit
+// call of the plpgsql function credits_apply_optimistic, which claims the key, checks the
+// chain head is unchanged and writes), falling back to the locked transaction above when the
+// account changed since the service last saw it.
+//
 // Statements are prepared once per pooled connection. libpqxx exceptions never escape: they
 // become statuses through pg::StatusFromPqxx (a CHECK violation is FailedPrecondition, a
 // duplicate is AlreadyExists, a lost connection Unavailable, a lost COMMIT Unknown).
@@ -31,6 +36,8 @@ class PostgresLedgerStore final : public LedgerStore {
   explicit PostgresLedgerStore(pg::PgPool* pool) : pool_(pool) {}
 
   absl::Status Transact(const std::string& name, const TransactionFn& fn) override;
+  absl::StatusOr<OptimisticResult> ApplyOptimistic(const KeyClaim& claim, int64_t expected_sequence,
+                                                   const WriteSet& writes) override;
   absl::StatusOr<std::optional<AccountState>> GetTenantAccount(
       const std::string& tenant_id) override;
   absl::StatusOr<std::vector<Transfer>> ListTransfers(const TransferFilter& filter) override;

@@ -273,8 +273,18 @@ TEST_F(PgLedgerTest, TheDatabaseRefusesInvariantBreakingSql) {
   // Balances change only through transfers and holds.
   EXPECT_THAT(Sql("UPDATE accounts SET posted_credits = 1000000 WHERE tenant_id = 'acme'"),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("only through transfers")));
-  EXPECT_THAT(Sql("UPDATE system_balance_shards SET posted_credits = 0"),
-              StatusIs(absl::StatusCode::kInternal, HasSubstr("system balances")));
+  EXPECT_THAT(Sql("UPDATE accounts SET revenue_credits = 0 WHERE tenant_id = 'acme'"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("only through transfers")));
+  // Double entry is a per-row CHECK even with the guard triggers disabled.
+  EXPECT_THAT(Sql("SET session_replication_role = replica; UPDATE accounts SET "
+                  "posted_credits = posted_credits + 1 WHERE tenant_id = 'acme'"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("accounts_double_entry")));
+  // A transfer must have the tenant on one side and a system account on the other.
+  EXPECT_THAT(Sql("INSERT INTO transfers (transfer_id, tenant_id, account_id, sequence, kind, "
+                  "debit_account_id, credit_account_id, amount_credits, created_at) VALUES "
+                  "('tr_x', 'acme', 'tenant:acme', 98, 2, 'tenant:acme', 'tenant:other', 1, "
+                  "now())"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("transfers_tenant_to_system")));
   // Append-only.
   EXPECT_THAT(Sql("DELETE FROM transfers"), StatusIs(absl::StatusCode::kInternal));
   EXPECT_THAT(Sql("UPDATE transfers SET amount_credits = 1"),

@@ -5,7 +5,9 @@
 --   * balances change only through transfers and holds: triggers derive posted and pending
 --     balances; a direct UPDATE of a balance column is refused;
 --   * every posted transfer credits one account and debits another by the same amount, so the
---     sum of all balances stays zero;
+--     sum of all balances stays zero: each tenant row carries its own posted balance AND its
+--     contribution to each system account's balance, and a CHECK keeps their sum at zero per
+--     row (so globally too);
 --   * a tenant's available balance (posted - pending) never goes below minus its overdraft
 --     limit (CHECK), which also bounds holds (pending) by what is spendable;
 --   * a capture never exceeds its hold (CHECK), a refund never exceeds what the refunded
@@ -23,8 +25,14 @@ CREATE TABLE accounts (
   kind                    smallint NOT NULL CHECK (kind BETWEEN 1 AND 4),
   overdraft_limit_credits bigint NOT NULL DEFAULT 0 CHECK (overdraft_limit_credits >= 0),
   alert_threshold_credits bigint NOT NULL DEFAULT 0 CHECK (alert_threshold_credits >= 0),
-  -- Tenant accounts only; system accounts keep their balance in system_balance_shards.
   posted_credits          bigint NOT NULL DEFAULT 0,
+  -- Tenant accounts only: this tenant's share of each system account's balance. A system
+  -- account's balance is the sum of its column over all tenant rows. Keeping the other side of
+  -- every transfer on the tenant's own (already locked) row means tenants never queue on a
+  -- shared revenue row, and double entry becomes a per-row CHECK.
+  revenue_credits          bigint NOT NULL DEFAULT 0,
+  promotions_credits       bigint NOT NULL DEFAULT 0,
+  payment_clearing_credits bigint NOT NULL DEFAULT 0,
   pending_credits         bigint NOT NULL DEFAULT 0 CHECK (pending_credits >= 0),
   -- Head of the account's audit chain: last sequence number and its HMAC.
   sequence                bigint NOT NULL DEFAULT 0 CHECK (sequence >= 0),
@@ -32,29 +40,19 @@ CREATE TABLE accounts (
   created_at              timestamptz NOT NULL,
   CONSTRAINT accounts_available_within_overdraft
     CHECK (kind <> 1 OR posted_credits - pending_credits >= -overdraft_limit_credits),
-  CONSTRAINT accounts_system_balance_in_shards
-    CHECK (kind = 1 OR (posted_credits = 0 AND pending_credits = 0))
+  CONSTRAINT accounts_double_entry
+    CHECK (posted_credits + revenue_credits + promotions_credits + payment_clearing_credits = 0),
+  CONSTRAINT accounts_system_balance_on_tenant_rows
+    CHECK (kind = 1 OR (posted_credits = 0 AND pending_credits = 0 AND revenue_credits = 0
+                        AND promotions_credits = 0 AND payment_clearing_credits = 0))
 );
 CREATE UNIQUE INDEX accounts_one_per_tenant ON accounts (tenant_id) WHERE kind = 1;
 CREATE UNIQUE INDEX accounts_one_per_system_kind ON accounts (kind) WHERE kind <> 1;
-
--- System accounts (revenue, promotions, payment clearing) take part in every transfer of every
--- tenant. One balance row would serialise all tenants' commits on its lock, so each system
--- balance is split over 64 rows; a statement adds its delta to one of them at random. The
--- balance is the sum of the shards.
-CREATE TABLE system_balance_shards (
-  account_id     text NOT NULL REFERENCES accounts (account_id),
-  shard          smallint NOT NULL CHECK (shard >= 0 AND shard < 64),
-  posted_credits bigint NOT NULL DEFAULT 0,
-  PRIMARY KEY (account_id, shard)
-);
 
 INSERT INTO accounts (account_id, tenant_id, kind, created_at) VALUES
   ('system:revenue', '_platform', 2, now()),
   ('system:promotions', '_platform', 3, now()),
   ('system:payment_clearing', '_platform', 4, now());
-INSERT INTO system_balance_shards (account_id, shard)
-  SELECT a.account_id, s FROM accounts a CROSS JOIN generate_series(0, 63) s WHERE a.kind <> 1;
 
 CREATE TABLE holds (
   hold_id          text PRIMARY KEY,
@@ -85,8 +83,10 @@ CREATE TABLE transfers (
   account_id               text NOT NULL REFERENCES accounts (account_id),
   sequence                 bigint NOT NULL CHECK (sequence > 0),
   kind                     smallint NOT NULL CHECK (kind BETWEEN 1 AND 8),
-  debit_account_id         text NOT NULL REFERENCES accounts (account_id),
-  credit_account_id        text NOT NULL REFERENCES accounts (account_id),
+  -- One side is the tenant account (account_id), the other a system account (CHECK below;
+  -- no foreign key: a key-share lock on the hot system rows would serialise tenants).
+  debit_account_id         text NOT NULL,
+  credit_account_id        text NOT NULL,
   amount_credits           bigint NOT NULL,
   usage_kind               smallint NOT NULL DEFAULT 0 CHECK (usage_kind BETWEEN 0 AND 4),
   quantity                 bigint NOT NULL DEFAULT 0 CHECK (quantity >= 0),
@@ -106,8 +106,11 @@ CREATE TABLE transfers (
   created_at               timestamptz NOT NULL,
   CONSTRAINT transfers_sequence_unique UNIQUE (account_id, sequence),
   CONSTRAINT transfers_two_sides CHECK (debit_account_id <> credit_account_id),
-  CONSTRAINT transfers_own_account
-    CHECK (account_id = debit_account_id OR account_id = credit_account_id),
+  CONSTRAINT transfers_tenant_to_system CHECK (
+    (account_id = debit_account_id AND credit_account_id IN
+       ('system:revenue', 'system:promotions', 'system:payment_clearing'))
+    OR (account_id = credit_account_id AND debit_account_id IN
+       ('system:revenue', 'system:promotions', 'system:payment_clearing'))),
   -- VOID and EXPIRE move nothing; every other transfer moves a positive amount.
   CONSTRAINT transfers_amount
     CHECK (CASE WHEN kind IN (5, 6) THEN amount_credits = 0 ELSE amount_credits > 0 END),
@@ -161,28 +164,29 @@ CREATE CONSTRAINT TRIGGER idempotency_keys_complete AFTER INSERT ON idempotency_
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION credits_idempotency_complete();
 
 -- Posting: derive balances from inserted transfers (statement level: a batch of 10000
--- transfers updates each balance row once).
+-- transfers updates each tenant row once). The tenant side moves posted_credits; the system
+-- side moves the tenant row's share column of that system account.
 CREATE FUNCTION credits_post_transfers() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  v_shard smallint := floor(random() * 64)::smallint;
 BEGIN
-  UPDATE accounts a SET posted_credits = a.posted_credits + m.delta
-  FROM (SELECT account_id, sum(delta)::bigint AS delta FROM (
-          SELECT credit_account_id AS account_id, amount_credits AS delta FROM new_transfers
-            WHERE kind IN (1, 2, 4, 7, 8)
-          UNION ALL
-          SELECT debit_account_id, -amount_credits FROM new_transfers
-            WHERE kind IN (1, 2, 4, 7, 8)) x GROUP BY account_id) m
-  WHERE a.account_id = m.account_id AND a.kind = 1 AND m.delta <> 0;
-
-  UPDATE system_balance_shards s SET posted_credits = s.posted_credits + m.delta
-  FROM (SELECT account_id, sum(delta)::bigint AS delta FROM (
-          SELECT credit_account_id AS account_id, amount_credits AS delta FROM new_transfers
-            WHERE kind IN (1, 2, 4, 7, 8)
-          UNION ALL
-          SELECT debit_account_id, -amount_credits FROM new_transfers
-            WHERE kind IN (1, 2, 4, 7, 8)) x GROUP BY account_id) m
-  WHERE s.account_id = m.account_id AND s.shard = v_shard AND m.delta <> 0;
+  UPDATE accounts a SET
+    posted_credits = a.posted_credits + m.d_posted,
+    revenue_credits = a.revenue_credits + m.d_revenue,
+    promotions_credits = a.promotions_credits + m.d_promotions,
+    payment_clearing_credits = a.payment_clearing_credits + m.d_clearing
+  FROM (SELECT account_id,
+               sum(CASE WHEN credit_account_id = account_id THEN amount_credits
+                        ELSE -amount_credits END)::bigint AS d_posted,
+               sum(CASE WHEN credit_account_id = 'system:revenue' THEN amount_credits
+                        WHEN debit_account_id = 'system:revenue' THEN -amount_credits
+                        ELSE 0 END)::bigint AS d_revenue,
+               sum(CASE WHEN credit_account_id = 'system:promotions' THEN amount_credits
+                        WHEN debit_account_id = 'system:promotions' THEN -amount_credits
+                        ELSE 0 END)::bigint AS d_promotions,
+               sum(CASE WHEN credit_account_id = 'system:payment_clearing' THEN amount_credits
+                        WHEN debit_account_id = 'system:payment_clearing' THEN -amount_credits
+                        ELSE 0 END)::bigint AS d_clearing
+        FROM new_transfers WHERE kind IN (1, 2, 4, 7, 8) GROUP BY account_id) m
+  WHERE a.account_id = m.account_id AND a.kind = 1;
 
   UPDATE transfers t SET refunded_credits = t.refunded_credits + r.amount
   FROM (SELECT refunded_transfer_id, sum(amount_credits)::bigint AS amount FROM new_transfers
@@ -229,7 +233,11 @@ BEGIN
       USING ERRCODE = 'insufficient_privilege';
   END IF;
   IF pg_trigger_depth() = 1 AND (NEW.posted_credits <> OLD.posted_credits
-                                 OR NEW.pending_credits <> OLD.pending_credits) THEN
+                                 OR NEW.pending_credits <> OLD.pending_credits
+                                 OR NEW.revenue_credits <> OLD.revenue_credits
+                                 OR NEW.promotions_credits <> OLD.promotions_credits
+                                 OR NEW.payment_clearing_credits
+                                    <> OLD.payment_clearing_credits) THEN
     RAISE EXCEPTION 'credits: balance of account % changes only through transfers and holds',
       OLD.account_id USING ERRCODE = 'insufficient_privilege';
   END IF;
@@ -241,17 +249,6 @@ BEGIN
 END $$;
 CREATE TRIGGER accounts_guard BEFORE UPDATE ON accounts
   FOR EACH ROW EXECUTE FUNCTION credits_guard_accounts();
-
-CREATE FUNCTION credits_guard_shards() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF pg_trigger_depth() = 1 OR NEW.account_id <> OLD.account_id OR NEW.shard <> OLD.shard THEN
-    RAISE EXCEPTION 'credits: system balances change only through transfers'
-      USING ERRCODE = 'insufficient_privilege';
-  END IF;
-  RETURN NEW;
-END $$;
-CREATE TRIGGER system_balance_shards_guard BEFORE UPDATE ON system_balance_shards
-  FOR EACH ROW EXECUTE FUNCTION credits_guard_shards();
 
 CREATE FUNCTION credits_guard_transfers() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -280,8 +277,6 @@ CREATE TRIGGER holds_guard BEFORE UPDATE ON holds
 
 CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts
   FOR EACH ROW EXECUTE FUNCTION credits_refuse();
-CREATE TRIGGER system_balance_shards_no_delete BEFORE DELETE ON system_balance_shards
-  FOR EACH ROW EXECUTE FUNCTION credits_refuse();
 CREATE TRIGGER transfers_no_delete BEFORE DELETE ON transfers
   FOR EACH ROW EXECUTE FUNCTION credits_refuse();
 CREATE TRIGGER holds_no_delete BEFORE DELETE ON holds
@@ -298,3 +293,73 @@ CREATE TRIGGER holds_no_truncate BEFORE TRUNCATE ON holds
   FOR EACH STATEMENT EXECUTE FUNCTION credits_refuse();
 CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
   FOR EACH STATEMENT EXECUTE FUNCTION credits_refuse();
+
+-- The one-round-trip write used when the service already knows the account's state: claims
+-- the key, and applies the writes only if the account's chain head is still
+-- p_expected_sequence (every change to an account's balance or settings moves its sequence,
+-- so an unchanged sequence means the service decided on current state). Otherwise raises
+-- 40001 and nothing remains (the service then re-decides under a row lock). A key already
+-- recorded returns 'replay' with the stored record. Runs as a single autocommit statement.
+CREATE FUNCTION credits_apply_optimistic(
+  p_tenant text, p_key text, p_operation text, p_fingerprint text, p_now_us bigint,
+  p_account text, p_expected_sequence bigint, p_head_sequence bigint, p_head_hmac text,
+  p_alert_threshold bigint, p_response text,
+  h_id text[], h_tn text[], h_ac text[], h_am bigint[], h_uk smallint[], h_rf text[],
+  h_ex bigint[], h_cr bigint[],
+  t_id text[], t_tn text[], t_ac text[], t_sq bigint[], t_kd smallint[], t_db text[],
+  t_cd text[], t_am bigint[], t_uk smallint[], t_qt bigint[], t_rf text[], t_hd text[],
+  t_rt text[], t_pp text[], t_pr text[], t_pn text[], t_pu boolean[], t_ik text[], t_rs text[],
+  t_ps bigint[], t_pe bigint[], t_cr bigint[],
+  a_ac text[], a_sq bigint[], a_ek text[], a_ti text[], a_pl text[], a_ph text[], a_hm text[])
+RETURNS TABLE (outcome text, stored_operation text, stored_fingerprint text,
+               stored_response text)
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO idempotency_keys (tenant_id, idempotency_key, operation, fingerprint, created_at)
+  VALUES (p_tenant, p_key, p_operation, decode(p_fingerprint, 'hex'),
+          'epoch'::timestamptz + p_now_us * interval '1 microsecond')
+  ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT 'replay'::text, k.operation, encode(k.fingerprint, 'hex'),
+                        coalesce(k.response, '')
+                 FROM idempotency_keys k
+                 WHERE k.tenant_id = p_tenant AND k.idempotency_key = p_key;
+    RETURN;
+  END IF;
+  UPDATE accounts a SET sequence = p_head_sequence, head_hmac = decode(p_head_hmac, 'hex'),
+    alert_threshold_credits = CASE WHEN p_alert_threshold >= 0 THEN p_alert_threshold
+                                   ELSE a.alert_threshold_credits END
+  WHERE a.account_id = p_account AND a.sequence = p_expected_sequence;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'credits: account % changed since it was read', p_account
+      USING ERRCODE = 'serialization_failure';
+  END IF;
+  INSERT INTO holds (hold_id, tenant_id, account_id, amount_credits, state, usage_kind,
+                     reference, expires_at, created_at)
+  SELECT u.id, u.tn, u.ac, u.am, 1, u.uk, u.rf,
+         'epoch'::timestamptz + u.ex * interval '1 microsecond',
+         'epoch'::timestamptz + u.cr * interval '1 microsecond'
+  FROM unnest(h_id, h_tn, h_ac, h_am, h_uk, h_rf, h_ex, h_cr)
+       AS u(id, tn, ac, am, uk, rf, ex, cr);
+  INSERT INTO transfers (transfer_id, tenant_id, account_id, sequence, kind, debit_account_id,
+                         credit_account_id, amount_credits, usage_kind, quantity, reference,
+                         hold_id, refunded_transfer_id, payment_provider, payment_reference,
+                         payment_note, payment_reference_unique, idempotency_key, reason,
+                         period_start, period_end, created_at)
+  SELECT u.id, u.tn, u.ac, u.sq, u.kd, u.db, u.cd, u.am, u.uk, u.qt, u.rf, nullif(u.hd, ''),
+         nullif(u.rt, ''), u.pp, u.pr, u.pn, u.pu, u.ik, u.rs,
+         'epoch'::timestamptz + u.ps * interval '1 microsecond',
+         'epoch'::timestamptz + u.pe * interval '1 microsecond',
+         'epoch'::timestamptz + u.cr * interval '1 microsecond'
+  FROM unnest(t_id, t_tn, t_ac, t_sq, t_kd, t_db, t_cd, t_am, t_uk, t_qt, t_rf, t_hd, t_rt,
+              t_pp, t_pr, t_pn, t_pu, t_ik, t_rs, t_ps, t_pe, t_cr)
+       AS u(id, tn, ac, sq, kd, db, cd, am, uk, qt, rf, hd, rt, pp, pr, pn, pu, ik, rs, ps, pe,
+            cr);
+  INSERT INTO audit_entries (account_id, sequence, entry_kind, transfer_id, payload, prev_hmac,
+                             hmac)
+  SELECT u.ac, u.sq, u.ek, nullif(u.ti, ''), u.pl, decode(u.ph, 'hex'), decode(u.hm, 'hex')
+  FROM unnest(a_ac, a_sq, a_ek, a_ti, a_pl, a_ph, a_hm) AS u(ac, sq, ek, ti, pl, ph, hm);
+  UPDATE idempotency_keys k SET response = p_response
+  WHERE k.tenant_id = p_tenant AND k.idempotency_key = p_key;
+  RETURN QUERY SELECT 'applied'::text, ''::text, ''::text, ''::text;
+END $$;

@@ -1,0 +1,319 @@
+// credits_bench: how fast the credits ledger commits, against what PostgreSQL itself does.
+//
+//   build/bin/credits_bench [--clients=8] [--seconds=15] [--batch=1000] [--scale=10]
+//
+// One run, one PostgreSQL 15 started here with durability ON (fsync=on,
+// synchronous_commit=on, full_page_writes=on — printed from SHOW), one Redis, and one
+// shieldx-credits process (the real binary) on the same machine:
+//   1. pgbench -i -s SCALE, then `pgbench -N -M prepared -c CLIENTS -j CLIENTS -T SECONDS`
+//      (the simple-update script: UPDATE accounts, SELECT, INSERT history, one commit each);
+//   2. CLIENTS threads sending Consume RPCs (one usage record, one idempotency key each) for
+//      SECONDS: committed consumes per second;
+//   3. CLIENTS threads sending ConsumeBatch RPCs of BATCH records for SECONDS: usage records
+//      committed per second.
+// Every client thread uses its own tenant (pgbench's clients also update different rows) and
+// its own gRPC channel. Prints the figures and the ratios to pgbench's tps.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "libs/rpc/client.h"
+#include "libs/testing/pg_server.h"
+#include "libs/testing/process.h"
+#include "libs/testing/prometheus_server.h"
+#include "libs/testing/redis_server.h"
+#include "services/credits/credits_service.h"
+
+namespace {
+
+namespace pb = shieldx::credits::v1;
+using shieldx::testing::PgServer;
+
+struct Flags {
+  bool profile = false;  // --profile: pg_stat_statements top statements after the consume phase
+  int clients = 8;
+  int seconds = 15;
+  int batch = 1000;
+  int scale = 10;
+};
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "credits_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+template <typename T>
+T Check(absl::StatusOr<T> v, const std::string& what) {
+  if (!v.ok()) Die(what + ": " + v.status().ToString());
+  return std::move(*v);
+}
+
+void Check(const absl::Status& s, const std::string& what) {
+  if (!s.ok()) Die(what + ": " + s.ToString());
+}
+
+Flags ParseFlags(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name, int* out) {
+      const std::string prefix = std::string("--") + name + "=";
+      if (a.rfind(prefix, 0) != 0) return false;
+      if (!absl::SimpleAtoi(a.substr(prefix.size()), out) || *out <= 0) Die("bad " + a);
+      return true;
+    };
+    if (a == "--profile") {
+      f.profile = true;
+      continue;
+    }
+    if (!value("clients", &f.clients) && !value("seconds", &f.seconds) &&
+        !value("batch", &f.batch) && !value("scale", &f.scale)) {
+      Die("unknown flag " + a + " (--clients --seconds --batch --scale)");
+    }
+  }
+  if (f.batch > 10000) Die("--batch is at most 10000");
+  return f;
+}
+
+shieldx::common::v1::Actor Operator() {
+  shieldx::common::v1::Actor a;
+  a.set_kind(shieldx::common::v1::ACTOR_KIND_SERVICE);
+  a.set_actor_id("credits-bench");
+  a.set_tenant_id("_platform");
+  for (const char* p : {"platform.billing", "credits.read", "credits.write"}) {
+    a.add_permissions(p);
+  }
+  return a;
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx() {
+  auto ctx = shieldx::rpc::MakeClientContext(30'000);
+  shieldx::credits::AttachActor(ctx.get(), Operator());
+  return ctx;
+}
+
+double RunPgbench(const PgServer& pg, const Flags& f) {
+  const std::string bin = "/usr/lib/postgresql/15/bin/pgbench";
+  const std::string port = absl::StrCat(pg.Port());
+  shieldx::testing::Subprocess::Options init;
+  init.argv = {bin,  "-i", "-q",       "-s",     absl::StrCat(f.scale), "-h", "127.0.0.1", "-p",
+               port, "-U", "postgres", "pgbench"};
+  Check(shieldx::testing::RunCommand(init, absl::Minutes(10)).status(), "pgbench -i");
+  shieldx::testing::Subprocess::Options run;
+  run.argv = {bin,      "-N",
+              "-M",     "prepared",
+              "-c",     absl::StrCat(f.clients),
+              "-j",     absl::StrCat(f.clients),
+              "-T",     absl::StrCat(f.seconds),
+              "-h",     "127.0.0.1",
+              "-p",     port,
+              "-U",     "postgres",
+              "pgbench"};
+  std::string out =
+      Check(shieldx::testing::RunCommand(run, absl::Seconds(f.seconds + 120)), "pgbench -N");
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex(R"(tps = ([0-9.]+) \(without initial)"))) {
+    Die("cannot find tps in pgbench output: " + out);
+  }
+  return std::stod(m[1].str());
+}
+
+struct Load {
+  std::atomic<int64_t> ok{0};
+  std::atomic<int64_t> failed{0};
+  std::atomic<int64_t> records{0};
+  std::string first_error;
+  std::mutex mu;
+};
+
+double Measure(const std::string& target, const Flags& f, bool batch, Load& load) {
+  std::vector<std::thread> threads;
+  std::atomic<bool> stop{false};
+  const absl::Time start = absl::Now();
+  for (int c = 0; c < f.clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto channel = Check(shieldx::rpc::MakeChannel(target, {}), "channel");
+      grpc::ChannelArguments args;
+      auto stub = pb::CreditsService::NewStub(channel);
+      const std::string tenant = absl::StrCat("bench", c);
+      for (int64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        grpc::Status s;
+        if (!batch) {
+          pb::ConsumeRequest r;
+          r.set_tenant_id(tenant);
+          r.set_idempotency_key(absl::StrCat("c-", i));
+          r.mutable_record()->set_usage_kind(pb::USAGE_KIND_INSPECTED_REQUEST);
+          r.mutable_record()->set_quantity(1);
+          r.mutable_record()->set_amount_credits(1);
+          pb::ConsumeResponse resp;
+          s = stub->Consume(Ctx().get(), r, &resp);
+          if (s.ok()) load.records++;
+        } else {
+          pb::ConsumeBatchRequest r;
+          r.set_tenant_id(tenant);
+          r.set_idempotency_key(absl::StrCat("b-", i));
+          for (int k = 0; k < f.batch; ++k) {
+            auto* rec = r.add_records();
+            rec->set_usage_kind(k % 4 == 0 ? pb::USAGE_KIND_PLUGIN_EXECUTION
+                                           : pb::USAGE_KIND_INSPECTED_REQUEST);
+            rec->set_quantity(100);
+            rec->set_amount_credits(1);
+            rec->set_reference(absl::StrCat("route-", k % 32));
+          }
+          pb::ConsumeBatchResponse resp;
+          s = stub->ConsumeBatch(Ctx().get(), r, &resp);
+          if (s.ok()) load.records += resp.applied_records();
+        }
+        if (s.ok()) {
+          load.ok++;
+        } else {
+          load.failed++;
+          std::lock_guard<std::mutex> l(load.mu);
+          if (load.first_error.empty()) load.first_error = s.error_message();
+        }
+      }
+    });
+  }
+  absl::SleepFor(absl::Seconds(f.seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  if (load.failed > 0) {
+    std::fprintf(stderr, "credits_bench: %lld calls failed, first: %s\n",
+                 static_cast<long long>(load.failed.load()), load.first_error.c_str());
+  }
+  return static_cast<double>(load.records.load()) / elapsed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Flags f = ParseFlags(argc, argv);
+  PgServer::Options po;
+  po.dir_prefix = "credits-bench-pg";
+  po.settings = {"fsync=on", "synchronous_commit=on", "full_page_writes=on", "shared_buffers=256MB",
+                 "max_connections=100"};
+  if (f.profile) {
+    po.settings.push_back("shared_preload_libraries=pg_stat_statements");
+    po.settings.push_back("pg_stat_statements.track=all");
+  }
+  auto pg = Check(PgServer::Start(po), "start PostgreSQL");
+  const std::string settings = Check(
+      pg->Psql("postgres",
+               "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings "
+               "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', "
+               "'wal_sync_method', 'shared_buffers', 'wal_level', 'max_wal_size')"),
+      "read settings");
+  if (settings.find("fsync=on") == std::string::npos ||
+      settings.find("synchronous_commit=on") == std::string::npos) {
+    Die("durability is not on: " + settings);
+  }
+  Check(pg->CreateDatabase("pgbench"), "create pgbench db");
+  Check(pg->CreateDatabase("credits"), "create credits db");
+  auto redis = Check(shieldx::testing::RedisServer::Start(), "start Redis");
+
+  std::printf("PostgreSQL 15 settings: %s\n", settings.c_str());
+  std::printf("clients %d, %d s per phase, batch %d records, pgbench scale %d, %u cores\n",
+              f.clients, f.seconds, f.batch, f.scale, std::thread::hardware_concurrency());
+  std::fflush(stdout);
+
+  const double pgbench_tps = RunPgbench(*pg, f);
+  std::printf("pgbench -N -M prepared: %.1f tps\n", pgbench_tps);
+  std::fflush(stdout);
+
+  const int grpc_port = Check(shieldx::testing::PickFreePort(), "port");
+  const int admin_port = Check(shieldx::testing::PickFreePort(), "port");
+  auto dir = Check(shieldx::testing::TempDir::Create("credits-bench"), "temp dir");
+  shieldx::testing::Subprocess::Options so;
+  so.argv = {std::string(SHIELDX_BINARY_DIR) + "/bin/shieldx-credits"};
+  so.log_path = dir.path() + "/credits.log";
+  so.env = {"SHIELDX_CREDITS_PG_DSN=" + pg->ConnectionString("credits"),
+            "SHIELDX_CREDITS_REDIS_ADDR=" + redis->address(),
+            "SHIELDX_CREDITS_AUDIT_HMAC_KEY=bench-bench-bench-bench-bench-bench-key",
+            absl::StrCat("SHIELDX_CREDITS_GRPC_LISTEN=127.0.0.1:", grpc_port),
+            absl::StrCat("SHIELDX_CREDITS_ADMIN_LISTEN=127.0.0.1:", admin_port),
+            absl::StrCat("SHIELDX_CREDITS_PG_MAX_CONNECTIONS=", f.clients + 2),
+            "SHIELDX_CREDITS_LOG_LEVEL=warn"};
+  auto credits = Check(shieldx::testing::Subprocess::Start(so), "start shieldx-credits");
+  bool ready = false;
+  for (int i = 0; i < 300 && !ready; ++i) {
+    auto r = shieldx::testing::HttpGet(absl::StrCat("http://127.0.0.1:", admin_port, "/readyz"),
+                                       absl::Seconds(1));
+    ready = r.ok() && r->status == 200;
+    if (!ready) absl::SleepFor(absl::Milliseconds(100));
+  }
+  if (!ready) Die("shieldx-credits not ready; log: " + so.log_path);
+  const std::string target = absl::StrCat("127.0.0.1:", grpc_port);
+  {
+    auto stub = pb::CreditsService::NewStub(Check(shieldx::rpc::MakeChannel(target, {}), "ch"));
+    for (int c = 0; c < f.clients; ++c) {
+      pb::OpenAccountRequest open;
+      open.set_tenant_id(absl::StrCat("bench", c));
+      open.set_idempotency_key("open");
+      pb::OpenAccountResponse opened;
+      grpc::Status s = stub->OpenAccount(Ctx().get(), open, &opened);
+      if (!s.ok()) Die("OpenAccount: " + s.error_message());
+      pb::TopUpRequest top;
+      top.set_tenant_id(absl::StrCat("bench", c));
+      top.set_idempotency_key("top");
+      top.set_amount_credits(100'000'000'000);
+      top.mutable_payment()->set_provider("promotion");
+      pb::TopUpResponse topped;
+      s = stub->TopUp(Ctx().get(), top, &topped);
+      if (!s.ok()) Die("TopUp: " + s.error_message());
+    }
+  }
+
+  Load single;
+  const double consume_tps = Measure(target, f, /*batch=*/false, single);
+  std::printf("Consume RPC: %.1f tps (%.2fx pgbench)\n", consume_tps, consume_tps / pgbench_tps);
+  std::fflush(stdout);
+  if (f.profile) {
+    auto m = shieldx::testing::HttpGet(absl::StrCat("http://127.0.0.1:", admin_port, "/metrics"),
+                                       absl::Seconds(2));
+    if (m.ok()) {
+      std::smatch sum, count;
+      const std::string& b = m->body;
+      std::regex rs(
+          R"(grpc_server_handling_seconds_sum\{[^}]*grpc_method="Consume"[^}]*\} ([0-9.e+-]+))");
+      std::regex rc(
+          R"(grpc_server_handling_seconds_count\{[^}]*grpc_method="Consume"[^}]*\} ([0-9.e+-]+))");
+      if (std::regex_search(b, sum, rs) && std::regex_search(b, count, rc)) {
+        std::printf("server-side Consume handling: mean %.2f ms over %s calls\n",
+                    1000 * std::stod(sum[1].str()) / std::stod(count[1].str()),
+                    count[1].str().c_str());
+      }
+    }
+    std::printf("%s\n",
+                Check(pg->Psql("credits",
+                               "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT "
+                               "string_agg(format('%s calls %s mean_ms %s: %s', rank, calls, "
+                               "round(mean_exec_time::numeric, 3), left(regexp_replace(query, "
+                               "'\\s+', ' ', 'g'), 110)), E'\\n') FROM (SELECT row_number() "
+                               "OVER (ORDER BY total_exec_time DESC) AS rank, * FROM "
+                               "pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15) s"),
+                      "pg_stat_statements")
+                    .c_str());
+  }
+  Load batched;
+  const double records_per_s = Measure(target, f, /*batch=*/true, batched);
+  std::printf("ConsumeBatch (%d records): %.0f records/s, %.1f batches/s (%.1fx pgbench)\n",
+              f.batch, records_per_s, records_per_s / f.batch, records_per_s / pgbench_tps);
+  std::printf("\n| measure | result | vs pgbench -N |\n|---|---|---|\n");
+  std::printf("| pgbench -N -M prepared, %d clients | %.0f tps | 1.00x |\n", f.clients,
+              pgbench_tps);
+  std::printf("| Consume RPC, %d clients | %.0f tps | %.2fx |\n", f.clients, consume_tps,
+              consume_tps / pgbench_tps);
+  std::printf("| ConsumeBatch of %d records, %d clients | %.0f records/s | %.1fx |\n", f.batch,
+              f.clients, records_per_s, records_per_s / pgbench_tps);
+  credits.Stop();
+  return (single.failed > 0 || batched.failed > 0) ? 1 : 0;
+}
