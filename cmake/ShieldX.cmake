@@ -62,6 +62,8 @@ endfunction()
 function(shieldx_embed_files target function pattern)
   file(GLOB files CONFIGURE_DEPENDS ${pattern})
   list(SORT files)
+  # Contents are read at configure time: re-run CMake when any file's contents change.
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${files})
   set(body "")
   set(entries "")
   set(i 0)

@@ -190,6 +190,12 @@ wait_ready() {
   die "$svc not ready after 30 s: $(curl -s "$url" 2>&1 | head -c 400)"
 }
 
+seed_demo() {  # The demo tenant's credit account (idempotent: a rerun is a replay).
+  "$BIN/shieldx-credits-cli" --target "127.0.0.1:$(grpc_port "$(service_index credits)")" \
+    seed-demo --tenant demo --credits 100000 >>"$RUN/logs/seed.log" 2>&1 \
+    || die "seeding the demo tenant's credits failed (see $RUN/logs/seed.log)"
+}
+
 write_endpoints() {
   {
     echo "{"
@@ -225,6 +231,7 @@ cmd_up() {
   start_prometheus
   for i in "${!SERVICES[@]}"; do start_service "${SERVICES[$i]}" "$i"; done
   for i in "${!SERVICES[@]}"; do wait_ready "${SERVICES[$i]}" "$i"; done
+  seed_demo
   write_endpoints
   log "up. endpoints in $RUN/endpoints.json"
   log "prometheus  http://127.0.0.1:$PROM_PORT"

@@ -65,6 +65,15 @@ for metric in 'http_request_duration_seconds_bucket' 'http_requests_total{status
   [[ "$jobs" == "6" ]] && ok "$metric scraped from 6 services" || bad "$metric scraped from $jobs services"
 done
 
+# make up seeds the demo tenant's credits; the balance gauge the LowCreditBalance alert uses
+# must report it.
+for _ in $(seq 1 30); do
+  bal=$(query 'shieldx_credits_balance{tenant_id="demo"}' | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")')
+  [[ "$bal" == "100000" ]] && break
+  sleep 1
+done
+[[ "$bal" == "100000" ]] && ok "shieldx_credits_balance{tenant_id=\"demo\"} = 100000" || bad "demo balance gauge: $bal"
+
 before=$(cat "$SHIELDX_RUN_DIR"/pids/*.pid | sort | tr '\n' ' ')
 bash "$ROOT/scripts/stack.sh" up >/dev/null 2>&1 && ok "second up succeeds" || bad "second up failed"
 after=$(cat "$SHIELDX_RUN_DIR"/pids/*.pid | sort | tr '\n' ' ')
