@@ -1,5 +1,7 @@
 #include "libs/pipeline/events.h"
 
+#include <string_view>
+
 namespace shieldx::pipeline {
 
 namespace {
@@ -8,7 +10,38 @@ std::size_t RoundUpPow2(std::size_t n) {
   while (p < n) p <<= 1;
   return p;
 }
+bool TokenChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '+' || c == '/' || c == '=';
+}
+
 }  // namespace
+
+std::string MaskSecrets(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    if (!TokenChar(in[i])) {
+      out.push_back(in[i++]);
+      continue;
+    }
+    std::size_t j = i;
+    bool digits_only = true;
+    while (j < in.size() && TokenChar(in[j])) {
+      digits_only = digits_only && in[j] >= '0' && in[j] <= '9';
+      ++j;
+    }
+    const std::size_t n = j - i;
+    if ((digits_only && n >= 13 && n <= 19) || n >= 24) {
+      out.append("***");
+    } else {
+      out.append(in.substr(i, n));
+    }
+    i = j;
+  }
+  return out;
+}
 
 EventQueue::EventQueue(std::size_t capacity)
     : cells_(new Cell[RoundUpPow2(capacity)]), mask_(RoundUpPow2(capacity) - 1) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "libs/pipeline/decision.h"
@@ -57,6 +58,10 @@ struct DecisionEvent {
   std::vector<std::string> arg_names, header_names, cookie_names;
   std::string evidence_object_key;  // set by the writer once stored
 };
+
+// Masks what looks like a credential in an excerpt: runs of 13-19 digits (card numbers) and
+// runs of 24+ token characters ([A-Za-z0-9_+/=-], API keys, JWT parts) become "***".
+std::string MaskSecrets(std::string_view excerpt);
 
 class EventSink {
  public:

@@ -592,7 +592,7 @@ void Pipeline::Finish(Work& w) {
     ef.category = detect::CategoryName(f.category);
     ef.rule = f.rule;
     ef.location = absl::StrCat(detect::SourceName(f.source), ":", f.field);
-    ef.excerpt = f.excerpt;
+    ef.excerpt = MaskSecrets(f.excerpt);
     ef.confidence = f.confidence;
     e->findings.push_back(std::move(ef));
   }
