@@ -5,6 +5,7 @@
 #include "absl/time/time.h"
 #include "libs/rpc/client.h"
 #include "libs/rpc/status.h"
+#include "shieldx/common/v1/tenant.pb.h"
 #include "shieldx/credits/v1/credits.grpc.pb.h"
 
 namespace shieldx::orchestrator {
@@ -13,11 +14,26 @@ namespace cv1 = ::shieldx::credits::v1;
 
 struct CreditsGrpcSink::Stub {
   std::unique_ptr<cv1::CreditsService::Stub> stub;
+  std::string actor;  // serialized common.v1.Actor of this service
 };
+
+namespace {
+// The orchestrator acts for every tenant: a platform service principal (proto/README.md).
+std::string ServiceActor() {
+  common::v1::Actor a;
+  a.set_kind(common::v1::ACTOR_KIND_SERVICE);
+  a.set_actor_id("shieldx-orchestrator");
+  a.set_tenant_id("_platform");
+  a.set_display_name("orchestrator usage flush");
+  for (const char* p : {"platform.usage", "credits.write", "credits.read"}) a.add_permissions(p);
+  return a.SerializeAsString();
+}
+}  // namespace
 
 CreditsGrpcSink::CreditsGrpcSink(std::shared_ptr<grpc::Channel> channel, int64_t deadline_ms)
     : stub_(std::make_unique<Stub>()), deadline_ms_(deadline_ms) {
   stub_->stub = cv1::CreditsService::NewStub(std::move(channel));
+  stub_->actor = ServiceActor();
 }
 
 CreditsGrpcSink::~CreditsGrpcSink() = default;
@@ -44,6 +60,7 @@ absl::StatusOr<pipeline::ConsumeOutcome> CreditsGrpcSink::ConsumeBatch(
   cv1::ConsumeBatchResponse resp;
   grpc::ClientContext ctx;
   rpc::PrepareClientContext(&ctx, deadline_ms_);
+  ctx.AddMetadata("x-shieldx-actor-bin", stub_->actor);
   grpc::Status s = stub_->stub->ConsumeBatch(&ctx, req, &resp);
   if (!s.ok()) return rpc::GrpcToStatus(s);
   return pipeline::ConsumeOutcome{resp.balance().available_credits(), resp.shortfall_credits()};
@@ -55,6 +72,7 @@ absl::StatusOr<int64_t> CreditsGrpcSink::AvailableCredits(const std::string& ten
   cv1::GetBalanceResponse resp;
   grpc::ClientContext ctx;
   rpc::PrepareClientContext(&ctx, deadline_ms_);
+  ctx.AddMetadata("x-shieldx-actor-bin", stub_->actor);
   grpc::Status s = stub_->stub->GetBalance(&ctx, req, &resp);
   if (!s.ok()) return rpc::GrpcToStatus(s);
   return resp.balance().available_credits();

@@ -2,20 +2,28 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/rpc/status.h"
 #include "services/orchestrator/codec.h"
+#include "shieldx/common/v1/tenant.pb.h"
 
 namespace shieldx::orchestrator {
 
 namespace {
 
-std::string Metadata(const grpc::ServerContext* context, const char* key) {
+// The principal for `created_by`: "<kind>:<actor_id>".
+std::string Principal(const grpc::ServerContext* context) {
   const auto& md = context->client_metadata();
-  auto it = md.find(key);
-  if (it == md.end()) return "";
-  return std::string(it->second.data(), std::min<std::size_t>(it->second.size(), 256));
+  auto it = md.find(kActorMetadataKey);
+  common::v1::Actor actor;
+  if (it == md.end() ||
+      !actor.ParseFromArray(it->second.data(), static_cast<int>(it->second.size()))) {
+    return "";
+  }
+  return absl::StrCat(common::v1::ActorKind_Name(actor.kind()), ":",
+                      actor.actor_id().substr(0, 128));
 }
 
 PageRequest Page(const common::v1::PageRequest& p) { return {p.page_size(), p.page_token()}; }
@@ -39,19 +47,45 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
   return ts;
 }
 
-#define SHIELDX_CHECK_TENANT(context, tenant)                                                 \
-  if (absl::Status tenant_status = CheckCallerTenant(context, tenant); !tenant_status.ok()) { \
-    return rpc::StatusToGrpc(tenant_status);                                                  \
+#define SHIELDX_AUTHORIZE(context, tenant, permission)                                        \
+  if (absl::Status auth_status = Authorize(context, tenant, permission); !auth_status.ok()) { \
+    return rpc::StatusToGrpc(auth_status);                                                    \
   }
 
 }  // namespace
 
-absl::Status CheckCallerTenant(const grpc::ServerContext* context, const std::string& tenant_id) {
+absl::Status Authorize(const grpc::ServerContext* context, const std::string& tenant_id,
+                       const std::string& permission) {
   if (absl::Status s = ValidateTenantId(tenant_id); !s.ok()) return s;
-  const std::string caller = Metadata(context, "x-shieldx-tenant-id");
-  if (!caller.empty() && caller != tenant_id) {
+  const auto& md = context->client_metadata();
+  auto it = md.find(kActorMetadataKey);
+  if (it == md.end()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("missing caller identity (metadata ", kActorMetadataKey, ")"));
+  }
+  common::v1::Actor actor;
+  if (it->second.size() > kMaxActorBytes ||
+      !actor.ParseFromArray(it->second.data(), static_cast<int>(it->second.size()))) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("caller identity (", kActorMetadataKey, ") is not a valid Actor"));
+  }
+  if (actor.kind() == common::v1::ACTOR_KIND_UNSPECIFIED ||
+      actor.kind() == common::v1::ACTOR_KIND_ANONYMOUS) {
+    return absl::UnauthenticatedError("caller identity has no principal kind");
+  }
+  bool has_permission = false, platform = false;
+  for (const std::string& p : actor.permissions()) {
+    has_permission = has_permission || p == permission;
+    platform = platform || absl::StartsWith(p, "platform.");
+  }
+  if (!has_permission) {
     return absl::PermissionDeniedError(
-        absl::StrCat("the caller belongs to tenant ", caller, ", not ", tenant_id));
+        absl::StrCat("actor ", actor.actor_id().substr(0, 64), " lacks permission ", permission));
+  }
+  if (actor.tenant_id() != tenant_id && !platform) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "actor ", actor.actor_id().substr(0, 64), " of tenant ", actor.tenant_id().substr(0, 64),
+        " may not act on tenant ", tenant_id.substr(0, 64)));
   }
   return absl::OkStatus();
 }
@@ -103,7 +137,7 @@ absl::StatusOr<common::v1::Decision> DecisionServiceImpl::DecideOne(
 grpc::Status DecisionServiceImpl::Evaluate(grpc::ServerContext* context,
                                            const v1::EvaluateRequest* request,
                                            v1::EvaluateResponse* response) {
-  SHIELDX_CHECK_TENANT(context, request->tenant_id());
+  SHIELDX_AUTHORIZE(context, request->tenant_id(), "decisions.evaluate");
   return Reply(
       DecideOne(request->tenant_id(), request->site_id(), request->request(), request->options()),
       [&](common::v1::Decision& d) { *response->mutable_decision() = std::move(d); });
@@ -112,7 +146,7 @@ grpc::Status DecisionServiceImpl::Evaluate(grpc::ServerContext* context,
 grpc::Status DecisionServiceImpl::EvaluateBatch(grpc::ServerContext* context,
                                                 const v1::EvaluateBatchRequest* request,
                                                 v1::EvaluateBatchResponse* response) {
-  SHIELDX_CHECK_TENANT(context, request->tenant_id());
+  SHIELDX_AUTHORIZE(context, request->tenant_id(), "decisions.evaluate");
   if (request->requests_size() > kMaxBatchRequests) {
     return rpc::StatusToGrpc(absl::InvalidArgumentError(absl::StrCat(
         "requests: ", request->requests_size(), " (at most ", kMaxBatchRequests, ")")));
@@ -136,7 +170,7 @@ grpc::Status DecisionServiceImpl::EvaluateBatch(grpc::ServerContext* context,
 grpc::Status DecisionServiceImpl::QueryDecisions(grpc::ServerContext* context,
                                                  const v1::QueryDecisionsRequest* request,
                                                  v1::QueryDecisionsResponse* response) {
-  SHIELDX_CHECK_TENANT(context, request->tenant_id());
+  SHIELDX_AUTHORIZE(context, request->tenant_id(), "decisions.read");
   if (log_ == nullptr) return rpc::StatusToGrpc(absl::UnavailableError("decision log disabled"));
   return Reply(log_->Query(request->tenant_id(), request->filter(), request->page().page_size(),
                            request->page().page_token()),
@@ -149,7 +183,7 @@ grpc::Status DecisionServiceImpl::QueryDecisions(grpc::ServerContext* context,
 grpc::Status DecisionServiceImpl::TailDecisions(
     grpc::ServerContext* context, const v1::TailDecisionsRequest* request,
     grpc::ServerWriter<v1::TailDecisionsResponse>* writer) {
-  SHIELDX_CHECK_TENANT(context, request->tenant_id());
+  SHIELDX_AUTHORIZE(context, request->tenant_id(), "decisions.read");
   if (log_ == nullptr) return rpc::StatusToGrpc(absl::UnavailableError("decision log disabled"));
   absl::Status s = log_->Tail(
       request->tenant_id(), request->filter(),
@@ -166,7 +200,7 @@ ConfigServiceImpl::ConfigServiceImpl(ConfigManager* manager, pipeline::Pipeline*
 
 grpc::Status ConfigServiceImpl::CreateSite(grpc::ServerContext* c, const v1::CreateSiteRequest* r,
                                            v1::CreateSiteResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->CreateSite(r->tenant_id(), r->site()), [&](Versioned<v1::Site>& v) {
     *out->mutable_site() = v.value;
     out->set_config_version(v.config_version);
@@ -174,13 +208,13 @@ grpc::Status ConfigServiceImpl::CreateSite(grpc::ServerContext* c, const v1::Cre
 }
 grpc::Status ConfigServiceImpl::GetSite(grpc::ServerContext* c, const v1::GetSiteRequest* r,
                                         v1::GetSiteResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   return Reply(m_->GetSite(r->tenant_id(), r->site_id()),
                [&](v1::Site& s) { *out->mutable_site() = s; });
 }
 grpc::Status ConfigServiceImpl::ListSites(grpc::ServerContext* c, const v1::ListSitesRequest* r,
                                           v1::ListSitesResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   return Reply(m_->ListSites(r->tenant_id(), Page(r->page())), [&](Listing<v1::Site>& l) {
     for (auto& s : l.items) *out->add_sites() = std::move(s);
     out->mutable_page()->set_next_page_token(l.next_page_token);
@@ -188,7 +222,7 @@ grpc::Status ConfigServiceImpl::ListSites(grpc::ServerContext* c, const v1::List
 }
 grpc::Status ConfigServiceImpl::UpdateSite(grpc::ServerContext* c, const v1::UpdateSiteRequest* r,
                                            v1::UpdateSiteResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->UpdateSite(r->tenant_id(), r->site_id(), r->site(), Mask(r->update_mask())),
                [&](Versioned<v1::Site>& v) {
                  *out->mutable_site() = v.value;
@@ -197,14 +231,14 @@ grpc::Status ConfigServiceImpl::UpdateSite(grpc::ServerContext* c, const v1::Upd
 }
 grpc::Status ConfigServiceImpl::DeleteSite(grpc::ServerContext* c, const v1::DeleteSiteRequest* r,
                                            v1::DeleteSiteResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->DeleteSite(r->tenant_id(), r->site_id(), r->etag()),
                [&](int64_t v) { out->set_config_version(v); });
 }
 
 grpc::Status ConfigServiceImpl::CreateRoute(grpc::ServerContext* c, const v1::CreateRouteRequest* r,
                                             v1::CreateRouteResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->CreateRoute(r->tenant_id(), r->route()), [&](Versioned<v1::Route>& v) {
     *out->mutable_route() = v.value;
     out->set_config_version(v.config_version);
@@ -212,13 +246,13 @@ grpc::Status ConfigServiceImpl::CreateRoute(grpc::ServerContext* c, const v1::Cr
 }
 grpc::Status ConfigServiceImpl::GetRoute(grpc::ServerContext* c, const v1::GetRouteRequest* r,
                                          v1::GetRouteResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   return Reply(m_->GetRoute(r->tenant_id(), r->route_id()),
                [&](v1::Route& x) { *out->mutable_route() = x; });
 }
 grpc::Status ConfigServiceImpl::ListRoutes(grpc::ServerContext* c, const v1::ListRoutesRequest* r,
                                            v1::ListRoutesResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   return Reply(m_->ListRoutes(r->tenant_id(), Page(r->page()), r->site_id()),
                [&](Listing<v1::Route>& l) {
                  for (auto& x : l.items) *out->add_routes() = std::move(x);
@@ -227,7 +261,7 @@ grpc::Status ConfigServiceImpl::ListRoutes(grpc::ServerContext* c, const v1::Lis
 }
 grpc::Status ConfigServiceImpl::UpdateRoute(grpc::ServerContext* c, const v1::UpdateRouteRequest* r,
                                             v1::UpdateRouteResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->UpdateRoute(r->tenant_id(), r->route_id(), r->route(), Mask(r->update_mask())),
                [&](Versioned<v1::Route>& v) {
                  *out->mutable_route() = v.value;
@@ -236,14 +270,14 @@ grpc::Status ConfigServiceImpl::UpdateRoute(grpc::ServerContext* c, const v1::Up
 }
 grpc::Status ConfigServiceImpl::DeleteRoute(grpc::ServerContext* c, const v1::DeleteRouteRequest* r,
                                             v1::DeleteRouteResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->DeleteRoute(r->tenant_id(), r->route_id(), r->etag()),
                [&](int64_t v) { out->set_config_version(v); });
 }
 
 grpc::Status ConfigServiceImpl::CreatePool(grpc::ServerContext* c, const v1::CreatePoolRequest* r,
                                            v1::CreatePoolResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->CreatePool(r->tenant_id(), r->pool()), [&](Versioned<v1::Pool>& v) {
     *out->mutable_pool() = v.value;
     out->set_config_version(v.config_version);
@@ -251,7 +285,7 @@ grpc::Status ConfigServiceImpl::CreatePool(grpc::ServerContext* c, const v1::Cre
 }
 grpc::Status ConfigServiceImpl::GetPool(grpc::ServerContext* c, const v1::GetPoolRequest* r,
                                         v1::GetPoolResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   return Reply(m_->GetPool(r->tenant_id(), r->pool_id()), [&](v1::Pool& p) {
     *out->mutable_pool() = p;
     // Live member state on this replica.
@@ -274,7 +308,7 @@ grpc::Status ConfigServiceImpl::GetPool(grpc::ServerContext* c, const v1::GetPoo
 }
 grpc::Status ConfigServiceImpl::ListPools(grpc::ServerContext* c, const v1::ListPoolsRequest* r,
                                           v1::ListPoolsResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   return Reply(m_->ListPools(r->tenant_id(), Page(r->page())), [&](Listing<v1::Pool>& l) {
     for (auto& x : l.items) *out->add_pools() = std::move(x);
     out->mutable_page()->set_next_page_token(l.next_page_token);
@@ -282,7 +316,7 @@ grpc::Status ConfigServiceImpl::ListPools(grpc::ServerContext* c, const v1::List
 }
 grpc::Status ConfigServiceImpl::UpdatePool(grpc::ServerContext* c, const v1::UpdatePoolRequest* r,
                                            v1::UpdatePoolResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->UpdatePool(r->tenant_id(), r->pool_id(), r->pool(), Mask(r->update_mask())),
                [&](Versioned<v1::Pool>& v) {
                  *out->mutable_pool() = v.value;
@@ -291,7 +325,7 @@ grpc::Status ConfigServiceImpl::UpdatePool(grpc::ServerContext* c, const v1::Upd
 }
 grpc::Status ConfigServiceImpl::DeletePool(grpc::ServerContext* c, const v1::DeletePoolRequest* r,
                                            v1::DeletePoolResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->DeletePool(r->tenant_id(), r->pool_id(), r->etag()),
                [&](int64_t v) { out->set_config_version(v); });
 }
@@ -299,7 +333,7 @@ grpc::Status ConfigServiceImpl::DeletePool(grpc::ServerContext* c, const v1::Del
 grpc::Status ConfigServiceImpl::CreateIpList(grpc::ServerContext* c,
                                              const v1::CreateIpListRequest* r,
                                              v1::CreateIpListResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->CreateIpList(r->tenant_id(), r->ip_list()), [&](Versioned<v1::IpList>& v) {
     *out->mutable_ip_list() = v.value;
     out->set_config_version(v.config_version);
@@ -307,13 +341,13 @@ grpc::Status ConfigServiceImpl::CreateIpList(grpc::ServerContext* c,
 }
 grpc::Status ConfigServiceImpl::GetIpList(grpc::ServerContext* c, const v1::GetIpListRequest* r,
                                           v1::GetIpListResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   return Reply(m_->GetIpList(r->tenant_id(), r->ip_list_id()),
                [&](v1::IpList& l) { *out->mutable_ip_list() = l; });
 }
 grpc::Status ConfigServiceImpl::ListIpLists(grpc::ServerContext* c, const v1::ListIpListsRequest* r,
                                             v1::ListIpListsResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   return Reply(m_->ListIpLists(r->tenant_id(), Page(r->page()), r->purpose()),
                [&](Listing<v1::IpList>& l) {
                  for (auto& x : l.items) *out->add_ip_lists() = std::move(x);
@@ -323,7 +357,7 @@ grpc::Status ConfigServiceImpl::ListIpLists(grpc::ServerContext* c, const v1::Li
 grpc::Status ConfigServiceImpl::UpdateIpList(grpc::ServerContext* c,
                                              const v1::UpdateIpListRequest* r,
                                              v1::UpdateIpListResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(
       m_->UpdateIpList(r->tenant_id(), r->ip_list_id(), r->ip_list(), Mask(r->update_mask())),
       [&](Versioned<v1::IpList>& v) {
@@ -334,14 +368,14 @@ grpc::Status ConfigServiceImpl::UpdateIpList(grpc::ServerContext* c,
 grpc::Status ConfigServiceImpl::DeleteIpList(grpc::ServerContext* c,
                                              const v1::DeleteIpListRequest* r,
                                              v1::DeleteIpListResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->DeleteIpList(r->tenant_id(), r->ip_list_id(), r->etag()),
                [&](int64_t v) { out->set_config_version(v); });
 }
 grpc::Status ConfigServiceImpl::ModifyIpListEntries(grpc::ServerContext* c,
                                                     const v1::ModifyIpListEntriesRequest* r,
                                                     v1::ModifyIpListEntriesResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   std::vector<v1::IpListEntry> additions(r->additions().begin(), r->additions().end());
   std::vector<std::string> removals(r->removals().begin(), r->removals().end());
   return Reply(m_->ModifyIpListEntries(r->tenant_id(), r->ip_list_id(), additions, removals),
@@ -355,20 +389,20 @@ grpc::Status ConfigServiceImpl::ModifyIpListEntries(grpc::ServerContext* c,
 grpc::Status ConfigServiceImpl::CreateRuleSet(grpc::ServerContext* c,
                                               const v1::CreateRuleSetRequest* r,
                                               v1::CreateRuleSetResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.write");
   return Reply(m_->CreateRuleSet(r->tenant_id(), r->rule_set()),
                [&](v1::RuleSet& rs) { *out->mutable_rule_set() = rs; });
 }
 grpc::Status ConfigServiceImpl::GetRuleSet(grpc::ServerContext* c, const v1::GetRuleSetRequest* r,
                                            v1::GetRuleSetResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.read");
   return Reply(m_->GetRuleSet(r->tenant_id(), r->rule_set_id()),
                [&](v1::RuleSet& rs) { *out->mutable_rule_set() = rs; });
 }
 grpc::Status ConfigServiceImpl::ListRuleSets(grpc::ServerContext* c,
                                              const v1::ListRuleSetsRequest* r,
                                              v1::ListRuleSetsResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.read");
   return Reply(m_->ListRuleSets(r->tenant_id(), Page(r->page())), [&](Listing<v1::RuleSet>& l) {
     for (auto& x : l.items) *out->add_rule_sets() = std::move(x);
     out->mutable_page()->set_next_page_token(l.next_page_token);
@@ -377,23 +411,23 @@ grpc::Status ConfigServiceImpl::ListRuleSets(grpc::ServerContext* c,
 grpc::Status ConfigServiceImpl::CreateRuleSetVersion(grpc::ServerContext* c,
                                                      const v1::CreateRuleSetVersionRequest* r,
                                                      v1::CreateRuleSetVersionResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.write");
   std::vector<common::v1::RuleTestCase> cases(r->test_cases().begin(), r->test_cases().end());
   return Reply(m_->CreateRuleSetVersion(r->tenant_id(), r->rule_set_id(), r->source(), cases,
-                                        r->change_note(), Metadata(c, "x-shieldx-principal")),
+                                        r->change_note(), Principal(c)),
                [&](v1::RuleSetVersion& v) { *out->mutable_version() = v; });
 }
 grpc::Status ConfigServiceImpl::GetRuleSetVersion(grpc::ServerContext* c,
                                                   const v1::GetRuleSetVersionRequest* r,
                                                   v1::GetRuleSetVersionResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.read");
   return Reply(m_->GetRuleSetVersion(r->tenant_id(), r->rule_set_id(), r->version()),
                [&](v1::RuleSetVersion& v) { *out->mutable_version() = v; });
 }
 grpc::Status ConfigServiceImpl::ListRuleSetVersions(grpc::ServerContext* c,
                                                     const v1::ListRuleSetVersionsRequest* r,
                                                     v1::ListRuleSetVersionsResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.read");
   std::vector<v1::RuleSetVersionState> states;
   for (int s : r->states()) states.push_back(static_cast<v1::RuleSetVersionState>(s));
   return Reply(m_->ListRuleSetVersions(r->tenant_id(), r->rule_set_id(), states, Page(r->page())),
@@ -405,7 +439,7 @@ grpc::Status ConfigServiceImpl::ListRuleSetVersions(grpc::ServerContext* c,
 grpc::Status ConfigServiceImpl::ShadowRuleSetVersion(grpc::ServerContext* c,
                                                      const v1::ShadowRuleSetVersionRequest* r,
                                                      v1::ShadowRuleSetVersionResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.write");
   return Reply(
       m_->ShadowRuleSetVersion(r->tenant_id(), r->rule_set_id(), r->version(), r->sample_rate()),
       [&](Versioned<v1::RuleSet>& v) {
@@ -416,7 +450,7 @@ grpc::Status ConfigServiceImpl::ShadowRuleSetVersion(grpc::ServerContext* c,
 grpc::Status ConfigServiceImpl::ActivateRuleSet(grpc::ServerContext* c,
                                                 const v1::ActivateRuleSetRequest* r,
                                                 v1::ActivateRuleSetResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.activate");
   return Reply(m_->ActivateRuleSet(r->tenant_id(), r->rule_set_id(), r->version(),
                                    r->expected_active_version()),
                [&](Activation& a) {
@@ -428,7 +462,7 @@ grpc::Status ConfigServiceImpl::ActivateRuleSet(grpc::ServerContext* c,
 grpc::Status ConfigServiceImpl::RollbackRuleSet(grpc::ServerContext* c,
                                                 const v1::RollbackRuleSetRequest* r,
                                                 v1::RollbackRuleSetResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.activate");
   return Reply(m_->RollbackRuleSet(r->tenant_id(), r->rule_set_id(), r->to_version(),
                                    r->expected_active_version()),
                [&](Versioned<v1::RuleSet>& v) {
@@ -439,13 +473,13 @@ grpc::Status ConfigServiceImpl::RollbackRuleSet(grpc::ServerContext* c,
 grpc::Status ConfigServiceImpl::ArchiveRuleSetVersion(grpc::ServerContext* c,
                                                       const v1::ArchiveRuleSetVersionRequest* r,
                                                       v1::ArchiveRuleSetVersionResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.write");
   return Reply(m_->ArchiveRuleSetVersion(r->tenant_id(), r->rule_set_id(), r->version()),
                [&](v1::RuleSetVersion& v) { *out->mutable_version() = v; });
 }
 grpc::Status ConfigServiceImpl::TestRuleSet(grpc::ServerContext* c, const v1::TestRuleSetRequest* r,
                                             v1::TestRuleSetResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "rulesets.read");
   std::vector<common::v1::RuleTestCase> extra(r->extra_test_cases().begin(),
                                               r->extra_test_cases().end());
   return Reply(m_->TestRuleSet(r->tenant_id(), r->rule_set_id(), r->version(), extra),
@@ -457,14 +491,14 @@ grpc::Status ConfigServiceImpl::TestRuleSet(grpc::ServerContext* c, const v1::Te
 grpc::Status ConfigServiceImpl::GetTenantSettings(grpc::ServerContext* c,
                                                   const v1::GetTenantSettingsRequest* r,
                                                   v1::GetTenantSettingsResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   return Reply(m_->GetTenantSettings(r->tenant_id()),
                [&](v1::TenantSettings& s) { *out->mutable_settings() = s; });
 }
 grpc::Status ConfigServiceImpl::UpdateTenantSettings(grpc::ServerContext* c,
                                                      const v1::UpdateTenantSettingsRequest* r,
                                                      v1::UpdateTenantSettingsResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.write");
   return Reply(m_->UpdateTenantSettings(r->tenant_id(), r->settings(), Mask(r->update_mask())),
                [&](Versioned<v1::TenantSettings>& v) {
                  *out->mutable_settings() = v.value;
@@ -474,7 +508,7 @@ grpc::Status ConfigServiceImpl::UpdateTenantSettings(grpc::ServerContext* c,
 grpc::Status ConfigServiceImpl::GetConfigVersion(grpc::ServerContext* c,
                                                  const v1::GetConfigVersionRequest* r,
                                                  v1::GetConfigVersionResponse* out) {
-  SHIELDX_CHECK_TENANT(c, r->tenant_id());
+  SHIELDX_AUTHORIZE(c, r->tenant_id(), "config.read");
   absl::StatusOr<int64_t> stored = m_->StoredVersion(r->tenant_id());
   out->set_applied_version(loader_->AppliedTenantVersion(r->tenant_id()));
   const LoaderState st = loader_->state();

@@ -2,9 +2,12 @@
 // else. DecisionService runs the pipeline (pipeline::Pipeline) and reads the decision log;
 // ConfigService is the ConfigManager.
 //
-// Tenant scoping: every request names its tenant; when the caller's identity carries a tenant
-// (metadata `x-shieldx-tenant-id`, set by the gateway from the authenticated principal) it must
-// be the same, else PERMISSION_DENIED. Ids of another tenant's objects are NOT_FOUND.
+// Caller identity (proto/README.md): a serialized shieldx.common.v1.Actor in metadata
+// `x-shieldx-actor-bin`, set by the gateway or a calling service. Missing or malformed:
+// UNAUTHENTICATED. Every RPC requires the permission its proto option names
+// (decisions.evaluate, config.write, rulesets.activate, ...) and the actor's tenant to be the
+// request's tenant unless the actor holds a `platform.*` permission; else PERMISSION_DENIED.
+// Ids of another tenant's objects are NOT_FOUND.
 #ifndef SHIELDX_SERVICES_ORCHESTRATOR_ORCHESTRATOR_SERVICE_H_
 #define SHIELDX_SERVICES_ORCHESTRATOR_ORCHESTRATOR_SERVICE_H_
 
@@ -133,9 +136,12 @@ class ConfigServiceImpl final : public v1::ConfigService::Service {
   const std::string replica_id_;
 };
 
-// PERMISSION_DENIED when the caller's tenant (metadata x-shieldx-tenant-id) differs from
-// `tenant_id`; INVALID_ARGUMENT when `tenant_id` is malformed.
-absl::Status CheckCallerTenant(const grpc::ServerContext* context, const std::string& tenant_id);
+inline constexpr char kActorMetadataKey[] = "x-shieldx-actor-bin";
+inline constexpr std::size_t kMaxActorBytes = 4096;
+
+// See the file comment. INVALID_ARGUMENT when `tenant_id` is malformed.
+absl::Status Authorize(const grpc::ServerContext* context, const std::string& tenant_id,
+                       const std::string& permission);
 
 }  // namespace shieldx::orchestrator
 

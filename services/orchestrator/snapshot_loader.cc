@@ -110,10 +110,12 @@ absl::Status SnapshotLoader::RefreshLocked() {
 
 void SnapshotLoader::Install(int64_t version) {
   std::vector<std::string> conflicts;
-  pipeline_->SetSnapshot(pipeline::Snapshot::Assemble(version, tenants_, &conflicts));
+  std::shared_ptr<const pipeline::Snapshot> snapshot =
+      pipeline::Snapshot::Assemble(version, tenants_, &conflicts);
   for (const std::string& c : conflicts) log::Warn("hostname conflict", {{"detail", c}});
-  members_->Collect();
+  // The swap and the reported state change together, so state() never lags the decisions.
   absl::MutexLock lock(&state_mu_);
+  pipeline_->SetSnapshot(std::move(snapshot));
   state_.loaded = true;
   state_.applied_version = version;
   state_.applied_at = clock_->Now();
@@ -123,6 +125,7 @@ void SnapshotLoader::Install(int64_t version) {
     metrics_->config_version().Set(static_cast<double>(version));
     metrics_->reloads_ok().Increment();
   }
+  members_->Collect();
 }
 
 void SnapshotLoader::Start() {
