@@ -693,5 +693,36 @@ test "slow" { request { path "/slow" } expect tarpit(1500) })");
   EXPECT_FALSE(v.lag_reason().empty());
 }
 
+TEST_F(Binary, TheCliSeedsTheDemoTenantOnceAndItDecides) {
+  const std::string cli = std::string(SHIELDX_BINARY_DIR) + "/bin/shieldx-orchestrator-cli";
+  const std::string target = absl::StrCat("127.0.0.1:", grpc_port_);
+  for (int run = 0; run < 2; ++run) {  // the second run finds the tenant seeded
+    auto r = testing::RunCommand({.argv = {cli, "--target", target, "seed-demo", "--tenant", "demo",
+                                           "--host", "demo.localhost", "--upstream",
+                                           "127.0.0.1:18080", "--canary", "127.0.0.1:18081"}},
+                                 absl::Seconds(30));
+    ASSERT_TRUE(r.ok()) << r.status();  // exit code 0
+    EXPECT_THAT(*r, HasSubstr(run == 0 ? "seeded tenant demo" : "already seeded"));
+  }
+  auto ask = [&](const std::string& path, const std::string& ip = "198.51.100.7") {
+    v1::EvaluateRequest req;
+    req.set_tenant_id("demo");
+    req.mutable_request()->set_host("demo.localhost");
+    req.mutable_request()->set_path(path);
+    req.mutable_request()->set_client_ip(ip);
+    v1::EvaluateResponse resp;
+    grpc::Status s = decisions_->Evaluate(Ctx("demo").get(), req, &resp);
+    return s.ok() ? resp.decision() : common::v1::Decision();
+  };
+  ASSERT_TRUE(
+      WaitFor([&] { return ask("/").action() == common::v1::ACTION_ALLOW; }, absl::Seconds(5)));
+  EXPECT_EQ(ask("/").upstream().address(), "127.0.0.1:18080");
+  EXPECT_EQ(ask("/slow").action(), common::v1::ACTION_TARPIT);
+  EXPECT_EQ(ask("/beta/x").upstream().address(), "127.0.0.1:18081");
+  EXPECT_EQ(ask("/admin", "203.0.113.5").action(), common::v1::ACTION_BLOCK);
+  for (int i = 0; i < 5; ++i) ask("/login", "192.0.2.77");
+  EXPECT_EQ(ask("/login", "192.0.2.77").action(), common::v1::ACTION_RATE_LIMIT);
+}
+
 }  // namespace
 }  // namespace shieldx::orchestrator
