@@ -18,16 +18,8 @@ constexpr char kScore[] = "contauth.score";
 constexpr char kRead[] = "contauth.read";
 constexpr char kPrivacy[] = "contauth.privacy";
 constexpr char kAdmin[] = "contauth.admin";
-constexpr std::size_t kMaxActorBytes = 16 * 1024;
 
-absl::Status Authorize(grpc::ServerContext* ctx, const std::string& tenant_id,
-                       const char* permission) {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find(kActorMetadataKey);
-  if (it == md.end()) return AuthorizeActor(nullptr, tenant_id, permission);
-  std::string value(it->second.data(), it->second.size());
-  return AuthorizeActor(&value, tenant_id, permission);
-}
+using rpc::Authorize;
 
 grpc::Status Fail(const absl::Status& s) { return rpc::StatusToGrpc(s); }
 
@@ -114,39 +106,6 @@ void ScoresToProto(const std::vector<SampleScoreResult>& scores,
 }
 
 }  // namespace
-
-absl::Status AuthorizeActor(const std::string* metadata_value, const std::string& tenant_id,
-                            const std::string& permission) {
-  if (metadata_value == nullptr) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("missing caller identity (metadata ", kActorMetadataKey, ")"));
-  }
-  Actor actor;
-  if (metadata_value->size() > kMaxActorBytes || !actor.ParseFromString(*metadata_value)) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("caller identity (", kActorMetadataKey, ") is not a valid Actor"));
-  }
-  if (actor.kind() == common::v1::ACTOR_KIND_UNSPECIFIED ||
-      actor.kind() == common::v1::ACTOR_KIND_ANONYMOUS) {
-    return absl::UnauthenticatedError("caller identity has no principal kind");
-  }
-  bool has_permission = false;
-  bool operator_actor = false;
-  for (const std::string& p : actor.permissions()) {
-    if (p == permission) has_permission = true;
-    if (absl::StartsWith(p, "platform.")) operator_actor = true;
-  }
-  if (!has_permission) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("actor ", actor.actor_id().substr(0, 64), " lacks permission ", permission));
-  }
-  if (actor.tenant_id() != tenant_id && !operator_actor) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "actor ", actor.actor_id().substr(0, 64), " of tenant ", actor.tenant_id().substr(0, 64),
-        " may not act on tenant ", tenant_id.substr(0, 64)));
-  }
-  return absl::OkStatus();
-}
 
 TelemetryBatch BatchFromProto(const pb::IngestTelemetryRequest& req) {
   TelemetryBatch b;

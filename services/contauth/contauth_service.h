@@ -18,13 +18,16 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "libs/rpc/actor.h"
 #include "services/contauth/contauth.h"
 #include "shieldx/common/v1/tenant.pb.h"
 #include "shieldx/contauth/v1/contauth.grpc.pb.h"
 
 namespace shieldx::contauth {
 
-inline constexpr char kActorMetadataKey[] = "x-shieldx-actor-bin";
+// The caller check is the shared one (libs/rpc/actor.h).
+using rpc::AuthorizeActor;
+using rpc::kActorMetadataKey;
 
 class ContAuthServiceImpl final : public shieldx::contauth::v1::ContAuthService::Service {
  public:
@@ -53,11 +56,6 @@ class ContAuthServiceImpl final : public shieldx::contauth::v1::ContAuthService:
  private:
   ContAuth* contauth_;
 };
-
-// The caller check described above (exposed for tests). `metadata_value` is the raw
-// x-shieldx-actor-bin value, or nullptr when absent.
-absl::Status AuthorizeActor(const std::string* metadata_value, const std::string& tenant_id,
-                            const std::string& permission);
 
 // Converts an IngestTelemetry request to the domain batch (no validation: ContAuth validates).
 TelemetryBatch BatchFromProto(const v1::IngestTelemetryRequest& req);

@@ -17,17 +17,7 @@ constexpr char kWrite[] = "credits.write";
 constexpr char kAdmin[] = "credits.admin";
 constexpr char kAudit[] = "credits.audit";
 constexpr char kBilling[] = "platform.billing";
-// A serialized Actor larger than this is refused (identities are small).
-constexpr std::size_t kMaxActorBytes = 16 * 1024;
-
-absl::Status Authorize(grpc::ServerContext* ctx, const std::string& tenant_id,
-                       const char* permission) {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find(kActorMetadataKey);
-  if (it == md.end()) return AuthorizeActor(nullptr, tenant_id, permission);
-  std::string value(it->second.data(), it->second.size());
-  return AuthorizeActor(&value, tenant_id, permission);
-}
+using rpc::Authorize;
 
 // ---- time ---------------------------------------------------------------------------------
 
@@ -125,43 +115,6 @@ UsageRecord FromProto(const pb::UsageRecord& r) {
 grpc::Status Fail(const absl::Status& s) { return rpc::StatusToGrpc(s); }
 
 }  // namespace
-
-absl::Status AuthorizeActor(const std::string* metadata_value, const std::string& tenant_id,
-                            const std::string& permission) {
-  if (metadata_value == nullptr) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("missing caller identity (metadata ", kActorMetadataKey, ")"));
-  }
-  Actor actor;
-  if (metadata_value->size() > kMaxActorBytes || !actor.ParseFromString(*metadata_value)) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("caller identity (", kActorMetadataKey, ") is not a valid Actor"));
-  }
-  if (actor.kind() == common::v1::ACTOR_KIND_UNSPECIFIED ||
-      actor.kind() == common::v1::ACTOR_KIND_ANONYMOUS) {
-    return absl::UnauthenticatedError("caller identity has no principal kind");
-  }
-  bool has_permission = false;
-  bool operator_actor = false;
-  for (const std::string& p : actor.permissions()) {
-    if (p == permission) has_permission = true;
-    if (absl::StartsWith(p, "platform.")) operator_actor = true;
-  }
-  if (!has_permission) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("actor ", actor.actor_id().substr(0, 64), " lacks permission ", permission));
-  }
-  if (actor.tenant_id() != tenant_id && !operator_actor) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "actor ", actor.actor_id().substr(0, 64), " of tenant ", actor.tenant_id().substr(0, 64),
-        " may not act on tenant ", tenant_id.substr(0, 64)));
-  }
-  return absl::OkStatus();
-}
-
-void AttachActor(grpc::ClientContext* context, const Actor& actor) {
-  context->AddMetadata(kActorMetadataKey, actor.SerializeAsString());
-}
 
 grpc::Status CreditsServiceImpl::OpenAccount(grpc::ServerContext* ctx,
                                              const pb::OpenAccountRequest* req,

@@ -20,13 +20,17 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "libs/rpc/actor.h"
 #include "services/credits/ledger.h"
 #include "shieldx/common/v1/tenant.pb.h"
 #include "shieldx/credits/v1/credits.grpc.pb.h"
 
 namespace shieldx::credits {
 
-inline constexpr char kActorMetadataKey[] = "x-shieldx-actor-bin";
+// The caller check is the shared one (libs/rpc/actor.h).
+using rpc::AttachActor;
+using rpc::AuthorizeActor;
+using rpc::kActorMetadataKey;
 
 class CreditsServiceImpl final : public shieldx::credits::v1::CreditsService::Service {
  public:
@@ -62,14 +66,6 @@ class CreditsServiceImpl final : public shieldx::credits::v1::CreditsService::Se
  private:
   Ledger* ledger_;
 };
-
-// The caller check described above (exposed for tests). `metadata_value` is the raw
-// x-shieldx-actor-bin value, or nullptr when absent.
-absl::Status AuthorizeActor(const std::string* metadata_value, const std::string& tenant_id,
-                            const std::string& permission);
-
-// Adds `actor` as x-shieldx-actor-bin to a client call (clients, tests, tools).
-void AttachActor(grpc::ClientContext* context, const shieldx::common::v1::Actor& actor);
 
 }  // namespace shieldx::credits
 
