@@ -39,8 +39,9 @@ struct Config {
   // Redis stream of decision events, capped (approximate MAXLEN).
   std::string decision_stream = "shieldx:decisions";
   int decision_stream_max_len = 200000;
-  // Bucket of evidence samples ("" : evidence is not stored).
-  std::string evidence_bucket = "shieldx-evidence";
+  // Bucket of evidence samples ("" : the service bucket `s3_bucket`, which the runtime
+  // creates; objects are under evidence/).
+  std::string evidence_bucket;
   // Credits usage flush period (usage is sent to credits_target with ConsumeBatch).
   absl::Duration usage_flush_interval = absl::Seconds(5);
   // How long a replica decides rate limits locally after Redis failed before trying it again.
@@ -83,7 +84,7 @@ inline config::ConfigSchema<Config> Schema() {
         "approximate cap of the decision stream")
       .Range(1000, 100'000'000);
   s.Add("evidence_bucket", &Config::evidence_bucket,
-        "S3 bucket for redacted evidence of blocked requests (empty: none)");
+        "S3 bucket for redacted evidence of blocked requests (empty: s3_bucket)");
   s.Add("usage_flush_interval", &Config::usage_flush_interval,
         "period of credits usage flushes (ConsumeBatch)")
       .Range(absl::Milliseconds(100), absl::Minutes(10));

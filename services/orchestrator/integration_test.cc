@@ -580,6 +580,12 @@ test "slow" { request { path "/slow" } expect tarpit(1500) })");
   route->set_site_id(site.site().site_id());
   route->mutable_match()->set_path_prefix("/");
   route->set_rule_set_id(rs.rule_set().rule_set_id());
+  v1::UpdateTenantSettingsRequest ts;
+  ts.set_tenant_id("acme");
+  ts.mutable_settings()->set_evidence_sample_rate(1.0);
+  ts.mutable_update_mask()->add_paths("evidence_sample_rate");
+  v1::UpdateTenantSettingsResponse settings;
+  ASSERT_TRUE(config_->UpdateTenantSettings(Ctx().get(), ts, &settings).ok());
   v1::CreateRouteResponse created;
   ASSERT_TRUE(config_->CreateRoute(Ctx().get(), rr, &created).ok());
 
@@ -642,6 +648,15 @@ test "slow" { request { path "/slow" } expect tarpit(1500) })");
       absl::Seconds(10)));
   EXPECT_EQ(found.records(0).decision().request_id(), sqli.request_id());
   EXPECT_EQ(found.records(0).path(), "/products");  // the query string is not logged
+  // The redacted evidence sample of the block is in S3, without the payload's raw bytes.
+  const std::string key = found.records(0).evidence_object_key();
+  ASSERT_THAT(key, ::testing::StartsWith("evidence/acme/"));
+  auto evidence =
+      testing::HttpGet(absl::StrCat(s3_->endpoint(), "/shieldx/", key), absl::Seconds(5));
+  ASSERT_TRUE(evidence.ok()) << evidence.status();
+  EXPECT_EQ(evidence->status, 200);
+  EXPECT_THAT(evidence->body, HasSubstr("\"arg_names\""));
+  EXPECT_THAT(evidence->body, ::testing::Not(HasSubstr("%27")));
   EXPECT_THAT(found.records(0).decision().findings(0).matched_excerpt(),
               ::testing::Not(HasSubstr("%27")));
   // Pagination: all 7 decisions of the tenant, 3 per page.

@@ -132,7 +132,7 @@ absl::Status Wire(const Config& c, service::ServiceRuntime& rt, Wiring& w) {
   lo.stream = c.decision_stream;
   lo.stream_max_len = c.decision_stream_max_len;
   lo.consumer = w.replica_id;
-  lo.evidence_bucket = c.evidence_bucket;
+  lo.evidence_bucket = c.evidence_bucket.empty() ? c.common.s3_bucket : c.evidence_bucket;
   pipeline::Pipeline* pipeline = w.pipeline.get();
   lo.retention = [pipeline] {
     std::map<std::string, int> out;
