@@ -140,9 +140,8 @@ int Main(int argc, char** argv) {
   Print("modsecurity+crs(pl1)", "benign", theirs_benign, benign.size(), 1);
   const double ratio_all = (static_cast<double>(mix.size() * rounds) / ours_all.total_s) /
                            (static_cast<double>(mix.size()) / theirs_all.total_s);
-  const double ratio_benign =
-      (static_cast<double>(benign.size() * rounds) / ours_benign.total_s) /
-      (static_cast<double>(benign.size()) / theirs_benign.total_s);
+  const double ratio_benign = (static_cast<double>(benign.size() * rounds) / ours_benign.total_s) /
+                              (static_cast<double>(benign.size()) / theirs_benign.total_s);
   std::printf("throughput ratio shieldx/modsecurity: all %.1fx, benign %.1fx\n", ratio_all,
               ratio_benign);
   return 0;

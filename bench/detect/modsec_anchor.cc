@@ -51,8 +51,7 @@ absl::StatusOr<std::unique_ptr<ModSecAnchor>> ModSecAnchor::Create(
   a->impl_ = std::make_unique<Impl>();
   // Discard rule-match log lines: a deployment sends them to a log pipeline asynchronously;
   // printing them here would charge the anchor for terminal I/O.
-  a->impl_->modsec.setServerLogCb([](void*, const void*) {},
-                                  modsecurity::RuleMessageLogProperty);
+  a->impl_->modsec.setServerLogCb([](void*, const void*) {}, modsecurity::RuleMessageLogProperty);
   auto load = [&](const std::string& text, const std::string& what) -> absl::Status {
     if (a->impl_->rules.load(text.c_str()) < 0) {
       return absl::InternalError(
@@ -87,8 +86,8 @@ ModSecAnchor::~ModSecAnchor() = default;
 
 bool ModSecAnchor::Inspect(const BenchRequest& r) {
   modsecurity::Transaction t(&impl_->modsec, &impl_->rules, nullptr);
-  t.processConnection(r.client_ip.empty() ? "198.18.0.1" : r.client_ip.c_str(), 40000,
-                      "127.0.0.1", 80);
+  t.processConnection(r.client_ip.empty() ? "198.18.0.1" : r.client_ip.c_str(), 40000, "127.0.0.1",
+                      80);
   std::string version = r.version.rfind("HTTP/", 0) == 0 ? r.version.substr(5) : r.version;
   t.processURI(r.uri.c_str(), r.method.c_str(), version.c_str());
   for (const auto& [name, value] : r.headers) {

@@ -13,24 +13,24 @@ namespace shieldx::internal {
                               std::string_view message);
 }  // namespace shieldx::internal
 
-#define SHIELDX_CHECK(cond)                                                      \
-  do {                                                                           \
-    if (__builtin_expect(!(cond), 0))                                            \
-      ::shieldx::internal::CheckFailed(__FILE__, __LINE__, #cond, {});           \
+#define SHIELDX_CHECK(cond)                                            \
+  do {                                                                 \
+    if (__builtin_expect(!(cond), 0))                                  \
+      ::shieldx::internal::CheckFailed(__FILE__, __LINE__, #cond, {}); \
   } while (false)
 
-#define SHIELDX_CHECK_MSG(cond, msg)                                             \
-  do {                                                                           \
-    if (__builtin_expect(!(cond), 0))                                            \
-      ::shieldx::internal::CheckFailed(__FILE__, __LINE__, #cond, (msg));        \
+#define SHIELDX_CHECK_MSG(cond, msg)                                      \
+  do {                                                                    \
+    if (__builtin_expect(!(cond), 0))                                     \
+      ::shieldx::internal::CheckFailed(__FILE__, __LINE__, #cond, (msg)); \
   } while (false)
 
-#define SHIELDX_CHECK_OK(expr)                                                   \
-  do {                                                                           \
-    const auto& shieldx_check_status_ = (expr);                                  \
-    if (__builtin_expect(!shieldx_check_status_.ok(), 0))                        \
-      ::shieldx::internal::CheckFailed(__FILE__, __LINE__, #expr,                \
-                                       shieldx_check_status_.ToString());        \
+#define SHIELDX_CHECK_OK(expr)                                            \
+  do {                                                                    \
+    const auto& shieldx_check_status_ = (expr);                           \
+    if (__builtin_expect(!shieldx_check_status_.ok(), 0))                 \
+      ::shieldx::internal::CheckFailed(__FILE__, __LINE__, #expr,         \
+                                       shieldx_check_status_.ToString()); \
   } while (false)
 
 #endif  // SHIELDX_LIBS_BASE_CHECK_H_

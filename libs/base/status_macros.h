@@ -34,14 +34,14 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& s) {
 
 #define SHIELDX_RETURN_IF_ERROR(expr)                                       \
   do {                                                                      \
-    ::absl::Status shieldx_status_ = ::shieldx::internal::AsStatus((expr));    \
+    ::absl::Status shieldx_status_ = ::shieldx::internal::AsStatus((expr)); \
     if (!shieldx_status_.ok()) return shieldx_status_;                      \
   } while (false)
 
 // Like SHIELDX_RETURN_IF_ERROR, prefixing `context` to the message of a failure.
-#define SHIELDX_RETURN_IF_ERROR_CTX(expr, context)                              \
-  do {                                                                          \
-    ::absl::Status shieldx_status_ = ::shieldx::internal::AsStatus((expr));        \
+#define SHIELDX_RETURN_IF_ERROR_CTX(expr, context)                                     \
+  do {                                                                                 \
+    ::absl::Status shieldx_status_ = ::shieldx::internal::AsStatus((expr));            \
     if (!shieldx_status_.ok()) return ::shieldx::Annotate(shieldx_status_, (context)); \
   } while (false)
 

@@ -26,8 +26,8 @@ struct State {
 State& GetState() {
   static State* state = [] {
     auto* s = new State();
-    s->logger = std::make_shared<spdlog::logger>(
-        "shieldx", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    s->logger = std::make_shared<spdlog::logger>("shieldx",
+                                                 std::make_shared<spdlog::sinks::stdout_sink_mt>());
     s->logger->set_pattern("%v");
     s->logger->set_level(spdlog::level::trace);
     return s;
@@ -138,8 +138,8 @@ void Init(std::string_view service, Level min_level, std::string sink_path) {
     s.logger = std::make_shared<spdlog::logger>(
         "shieldx", std::make_shared<spdlog::sinks::basic_file_sink_mt>(sink_path, true));
   } else {
-    s.logger = std::make_shared<spdlog::logger>(
-        "shieldx", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    s.logger = std::make_shared<spdlog::logger>("shieldx",
+                                                std::make_shared<spdlog::sinks::stdout_sink_mt>());
   }
   s.logger->set_pattern("%v");
   s.logger->set_level(spdlog::level::trace);
@@ -147,12 +147,18 @@ void Init(std::string_view service, Level min_level, std::string sink_path) {
 }
 
 bool ParseLevel(std::string_view text, Level* level) {
-  if (text == "debug") *level = Level::kDebug;
-  else if (text == "info") *level = Level::kInfo;
-  else if (text == "warn" || text == "warning") *level = Level::kWarn;
-  else if (text == "error") *level = Level::kError;
-  else if (text == "off") *level = Level::kOff;
-  else return false;
+  if (text == "debug")
+    *level = Level::kDebug;
+  else if (text == "info")
+    *level = Level::kInfo;
+  else if (text == "warn" || text == "warning")
+    *level = Level::kWarn;
+  else if (text == "error")
+    *level = Level::kError;
+  else if (text == "off")
+    *level = Level::kOff;
+  else
+    return false;
   return true;
 }
 

@@ -54,7 +54,8 @@ TEST_F(LogTest, WritesOneJsonObjectPerLineWithStandardKeys) {
 }
 
 TEST_F(LogTest, RawJsonIsEmbeddedAsAnObject) {
-  Info("effective config", {{"config", RawJson{R"({"grpc_listen":"0.0.0.0:9090","pg_dsn":"<redacted>"})"}}});
+  Info("effective config",
+       {{"config", RawJson{R"({"grpc_listen":"0.0.0.0:9090","pg_dsn":"<redacted>"})"}}});
   auto lines = Lines();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0]["config"]["pg_dsn"], "<redacted>");

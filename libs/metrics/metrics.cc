@@ -77,12 +77,10 @@ void MetricsRegistry::ObserveHttp(std::string_view method, std::string_view rout
                                   double duration_seconds) {
   const std::string base = Key({method, route});
   HttpChildren children = GetOrCreate(mu_, http_children_, base, [&] {
-    return HttpChildren{
-        nullptr,
-        &http_duration_->Add({{"service", service_},
-                              {"method", std::string(method)},
-                              {"route", std::string(route)}},
-                             LatencyBuckets())};
+    return HttpChildren{nullptr, &http_duration_->Add({{"service", service_},
+                                                       {"method", std::string(method)},
+                                                       {"route", std::string(route)}},
+                                                      LatencyBuckets())};
   });
   const std::string status_text = std::to_string(status);
   prometheus::Counter* counter =

@@ -48,10 +48,9 @@ class MetricsRegistry {
 
   // gRPC accounting (called by the shared server interceptor). `type` is "unary",
   // "server_stream", "client_stream" or "bidi_stream"; `code` the canonical code name ("OK").
-  void ObserveGrpcStarted(std::string_view service, std::string_view method,
-                          std::string_view type);
-  void ObserveGrpcHandled(std::string_view service, std::string_view method,
-                          std::string_view type, std::string_view code, double duration_seconds);
+  void ObserveGrpcStarted(std::string_view service, std::string_view method, std::string_view type);
+  void ObserveGrpcHandled(std::string_view service, std::string_view method, std::string_view type,
+                          std::string_view code, double duration_seconds);
 
   // The text exposition format (what GET /metrics returns).
   std::string Serialize() const;

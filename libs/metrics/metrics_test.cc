@@ -21,16 +21,17 @@ TEST(MetricsRegistry, ExportsTheRunbookFamiliesVerbatim) {
   m.ObserveGrpcHandled("shieldx.credits.v1.CreditsService", "Consume", "unary", "OK", 0.001);
   const std::string text = m.Serialize();
   EXPECT_THAT(text, HasSubstr("# TYPE http_requests_total counter"));
-  EXPECT_THAT(text, HasSubstr(
-      "http_requests_total{method=\"GET\",route=\"/readyz\",service=\"credits\",status=\"200\"} 1"));
-  EXPECT_THAT(text, HasSubstr(
-      "http_requests_total{method=\"GET\",route=\"/readyz\",service=\"credits\",status=\"503\"} 1"));
+  EXPECT_THAT(text, HasSubstr("http_requests_total{method=\"GET\",route=\"/"
+                              "readyz\",service=\"credits\",status=\"200\"} 1"));
+  EXPECT_THAT(text, HasSubstr("http_requests_total{method=\"GET\",route=\"/"
+                              "readyz\",service=\"credits\",status=\"503\"} 1"));
   EXPECT_THAT(text, HasSubstr("# TYPE http_request_duration_seconds histogram"));
   EXPECT_THAT(text, HasSubstr("http_request_duration_seconds_bucket{method=\"GET\","
                               "route=\"/readyz\",service=\"credits\",le=\"0.0005\"} 2"));
   EXPECT_THAT(text, HasSubstr("http_request_duration_seconds_count{method=\"GET\","
                               "route=\"/readyz\",service=\"credits\"} 2"));
-  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Consume\""));
+  EXPECT_THAT(text,
+              HasSubstr("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Consume\""));
   EXPECT_THAT(text, HasSubstr("grpc_server_started_total{grpc_method=\"Consume\""));
   EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_bucket"));
   EXPECT_THAT(text, HasSubstr("shieldx_build_info{service=\"credits\",version=\"1.2.3\"} 1"));

@@ -122,9 +122,9 @@ class ObservabilityInterceptor final : public Interceptor {
         status.error_message().empty() && service_ != "unknown") {
       // A method of our API whose implementation has not landed yet: say so instead of the
       // bare code gRPC's generated base class answers with.
-      status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                            service_ + "/" + method_ +
-                                " is part of the API but not implemented in this release");
+      status = grpc::Status(
+          grpc::StatusCode::UNIMPLEMENTED,
+          service_ + "/" + method_ + " is part of the API but not implemented in this release");
       methods->ModifySendStatus(status);
     }
     if (sending_status) {

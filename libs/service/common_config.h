@@ -68,8 +68,8 @@ absl::Status ParseHostPort(const std::string& field, const std::string& value, s
 // Registers the common fields into `schema` (member `common` of the service's Config), for
 // the stores in `needs` and the peer names in `peers` ("credits", "contauth", ...).
 template <typename Config>
-void RegisterCommon(config::ConfigSchema<Config>& s, CommonConfig Config::*common,
-                    StoreNeeds needs, const std::vector<std::string>& peers) {
+void RegisterCommon(config::ConfigSchema<Config>& s, CommonConfig Config::*common, StoreNeeds needs,
+                    const std::vector<std::string>& peers) {
   s.Add("environment", common, &CommonConfig::environment,
         "development enables gRPC reflection; production disables it")
       .OneOf({"development", "production"});
@@ -92,8 +92,7 @@ void RegisterCommon(config::ConfigSchema<Config>& s, CommonConfig Config::*commo
     s.Add("pg_dsn", common, &CommonConfig::pg_dsn, "PostgreSQL conninfo or URI")
         .Secret()
         .Required();
-    s.Add("pg_max_connections", common, &CommonConfig::pg_max_connections,
-          "PostgreSQL pool size")
+    s.Add("pg_max_connections", common, &CommonConfig::pg_max_connections, "PostgreSQL pool size")
         .Range(1, 256);
     s.Add("pg_statement_timeout", common, &CommonConfig::pg_statement_timeout,
           "statement_timeout of every pooled connection")
@@ -103,18 +102,15 @@ void RegisterCommon(config::ConfigSchema<Config>& s, CommonConfig Config::*commo
   }
   if (needs.redis) {
     s.Add("redis_addr", common, &CommonConfig::redis_addr, "Redis host:port");
-    s.Add("redis_password", common, &CommonConfig::redis_password, "Redis AUTH password")
-        .Secret();
+    s.Add("redis_password", common, &CommonConfig::redis_password, "Redis AUTH password").Secret();
   }
   if (needs.s3) {
-    s.Add("s3_endpoint", common, &CommonConfig::s3_endpoint,
-          "S3 endpoint URL (scheme://host:port)")
+    s.Add("s3_endpoint", common, &CommonConfig::s3_endpoint, "S3 endpoint URL (scheme://host:port)")
         .Required();
     s.Add("s3_region", common, &CommonConfig::s3_region, "S3 region used for signing");
     s.Add("s3_bucket", common, &CommonConfig::s3_bucket, "bucket for this service's objects");
     s.Add("s3_access_key", common, &CommonConfig::s3_access_key, "S3 access key id");
-    s.Add("s3_secret_key", common, &CommonConfig::s3_secret_key, "S3 secret access key")
-        .Secret();
+    s.Add("s3_secret_key", common, &CommonConfig::s3_secret_key, "S3 secret access key").Secret();
   }
   for (const std::string& peer : peers) {
     std::string CommonConfig::*member = nullptr;
@@ -134,15 +130,15 @@ void RegisterCommon(config::ConfigSchema<Config>& s, CommonConfig Config::*commo
     if (absl::Status st = ParseHostPort("grpc_listen", cc.grpc_listen, &host, &port); !st.ok()) {
       return st;
     }
-    if (absl::Status st = ParseHostPort("admin_listen", cc.admin_listen, &host, &port);
-        !st.ok()) {
+    if (absl::Status st = ParseHostPort("admin_listen", cc.admin_listen, &host, &port); !st.ok()) {
       return st;
     }
     if (cc.tls_cert_file.empty() != cc.tls_key_file.empty()) {
       return absl::InvalidArgumentError("tls_cert_file and tls_key_file must be set together");
     }
     if (!cc.tls_ca_file.empty() && cc.tls_cert_file.empty()) {
-      return absl::InvalidArgumentError("tls_ca_file (mTLS) requires tls_cert_file and tls_key_file");
+      return absl::InvalidArgumentError(
+          "tls_ca_file (mTLS) requires tls_cert_file and tls_key_file");
     }
     return absl::OkStatus();
   });

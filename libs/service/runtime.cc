@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "libs/base/check.h"
 #include "libs/base/status_macros.h"
 #include "libs/log/log.h"
@@ -45,8 +45,7 @@ absl::Status ParseHostPort(const std::string& field, const std::string& value, s
                            int* port) {
   const size_t colon = value.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", value, "\" is not host:port"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": \"", value, "\" is not host:port"));
   }
   int p = 0;
   if (!absl::SimpleAtoi(value.substr(colon + 1), &p) || p < 0 || p > 65535) {
@@ -64,7 +63,7 @@ ServiceRuntime::ServiceRuntime(ServiceSpec spec, CommonConfig config)
     : spec_(std::move(spec)), config_(std::move(config)) {}
 
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Create(const ServiceSpec& spec,
-                                                                      const CommonConfig& config) {
+                                                                       const CommonConfig& config) {
   std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime(spec, config));
   rt->metrics_ = std::make_unique<metrics::MetricsRegistry>(spec.name, spec.version);
   if (spec.needs.postgres) {
@@ -140,8 +139,9 @@ void ServiceRuntime::MigrationLoop() {
   while (!stopping_.load()) {
     absl::Status s = MigrateOnce();
     if (s.ok()) return;
-    log::Warn("migrations not applied yet; retrying",
-              {{"error", std::string(s.message())}, {"retry_ms", absl::ToInt64Milliseconds(backoff)}});
+    log::Warn(
+        "migrations not applied yet; retrying",
+        {{"error", std::string(s.message())}, {"retry_ms", absl::ToInt64Milliseconds(backoff)}});
     for (absl::Duration slept; slept < backoff && !stopping_.load();
          slept += absl::Milliseconds(50)) {
       absl::SleepFor(absl::Milliseconds(50));
@@ -230,8 +230,8 @@ int RunService(const ServiceSpec& spec, const CommonConfig& common,
   auto fail = [&](std::string_view what, const absl::Status& s) {
     log::Error(what, {{"error", s.ToString()}});
     log::Flush();
-    std::fprintf(stderr, "shieldx-%s: %.*s: %s\n", spec.name.c_str(),
-                 static_cast<int>(what.size()), what.data(), s.ToString().c_str());
+    std::fprintf(stderr, "shieldx-%s: %.*s: %s\n", spec.name.c_str(), static_cast<int>(what.size()),
+                 what.data(), s.ToString().c_str());
     return 1;
   };
   if (absl::Status s = rpc::InstallShutdownSignalHandlers(); !s.ok()) {

@@ -87,11 +87,11 @@ TEST_F(RuntimeTest, AppliesMigrationsAndBecomesReady) {
   ASSERT_OK_AND_ASSIGN(std::string rows, pg_->Psql("svc_ready", "SELECT name FROM widgets"));
   EXPECT_THAT(rows, HasSubstr("first"));
   // Health and metrics are served on the admin port.
-  ASSERT_OK_AND_ASSIGN(auto health, http::HttpGet(absl::StrCat(
-                                        "http://127.0.0.1:", rt->admin_port(), "/healthz")));
+  ASSERT_OK_AND_ASSIGN(
+      auto health, http::HttpGet(absl::StrCat("http://127.0.0.1:", rt->admin_port(), "/healthz")));
   EXPECT_EQ(health.status, 200);
-  ASSERT_OK_AND_ASSIGN(auto metrics, http::HttpGet(absl::StrCat(
-                                         "http://127.0.0.1:", rt->admin_port(), "/metrics")));
+  ASSERT_OK_AND_ASSIGN(
+      auto metrics, http::HttpGet(absl::StrCat("http://127.0.0.1:", rt->admin_port(), "/metrics")));
   EXPECT_THAT(metrics.body, HasSubstr("http_requests_total{"));
   EXPECT_THAT(metrics.body, HasSubstr("status=\"200\""));
   EXPECT_THAT(metrics.body, HasSubstr("http_request_duration_seconds_bucket"));
@@ -124,8 +124,8 @@ TEST_F(RuntimeTest, ReadinessFollowsAPostgresOutageAndRecovers) {
   EXPECT_EQ(ReadyStatus(*rt, &body), 503);
   EXPECT_THAT(body, HasSubstr("postgres"));
   // The gRPC server keeps serving health while PostgreSQL is down (the process is alive).
-  ASSERT_OK_AND_ASSIGN(auto health, http::HttpGet(absl::StrCat(
-                                        "http://127.0.0.1:", rt->admin_port(), "/healthz")));
+  ASSERT_OK_AND_ASSIGN(
+      auto health, http::HttpGet(absl::StrCat("http://127.0.0.1:", rt->admin_port(), "/healthz")));
   EXPECT_EQ(health.status, 200);
   ASSERT_OK(pg_->Start());
   EXPECT_TRUE(WaitReady(*rt, 200, absl::Seconds(20)));
@@ -165,9 +165,9 @@ TEST(ParseHostPort, RejectsMalformedAddressesNamingTheField) {
   EXPECT_EQ(port, 9090);
   EXPECT_OK(ParseHostPort("grpc_listen", "[::]:9090", &host, &port));
   EXPECT_EQ(host, "::");
-  EXPECT_THAT(ParseHostPort("redis_addr", "localhost", &host, &port),
-              shieldx::testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                         HasSubstr("redis_addr")));
+  EXPECT_THAT(
+      ParseHostPort("redis_addr", "localhost", &host, &port),
+      shieldx::testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("redis_addr")));
   EXPECT_THAT(ParseHostPort("redis_addr", "h:99999", &host, &port),
               shieldx::testing::StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseHostPort("redis_addr", "h:", &host, &port),

@@ -40,8 +40,7 @@ absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix) {
   return TempDir(std::move(path));
 }
 
-TempDir::TempDir(TempDir&& other) noexcept
-    : path_(std::move(other.path_)), keep_(other.keep_) {
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)), keep_(other.keep_) {
   other.path_.clear();
 }
 
@@ -137,7 +136,8 @@ absl::StatusOr<Subprocess> Subprocess::Start(const Options& options) {
     log_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
   }
   if (!options.run_as_user.empty() && log_fd >= 0) {
-    if (fchown(log_fd, uid, gid) != 0) { /* best effort: the child inherits the fd anyway */ }
+    if (fchown(log_fd, uid, gid) != 0) { /* best effort: the child inherits the fd anyway */
+    }
   }
 
   pid_t pid = fork();
@@ -230,8 +230,7 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
   }
 }
 
-absl::StatusOr<std::string> RunCommand(const Subprocess::Options& options,
-                                       absl::Duration timeout) {
+absl::StatusOr<std::string> RunCommand(const Subprocess::Options& options, absl::Duration timeout) {
   auto dir = TempDir::Create("shieldx-cmd");
   if (!dir.ok()) return dir.status();
   Subprocess::Options opts = options;
@@ -248,8 +247,8 @@ absl::StatusOr<std::string> RunCommand(const Subprocess::Options& options,
         absl::StrCat(absl::StrJoin(options.argv, " "), " timed out: ", out.str()));
   }
   if (*code != 0) {
-    return absl::InternalError(absl::StrCat(absl::StrJoin(options.argv, " "), " exited ", *code,
-                                            ": ", out.str()));
+    return absl::InternalError(
+        absl::StrCat(absl::StrJoin(options.argv, " "), " exited ", *code, ": ", out.str()));
   }
   return out.str();
 }

@@ -48,11 +48,11 @@ absl::Status WaitForTcpPort(int port, absl::Duration timeout);
 class Subprocess {
  public:
   struct Options {
-    std::vector<std::string> argv;   // argv[0] is looked up on PATH
-    std::string log_path;            // empty: discard output
-    std::string run_as_user;         // empty: current user; else setuid to this user (root only)
-    std::vector<std::string> env;    // extra "K=V" entries added to the inherited environment
-    std::string working_dir;         // empty: inherit
+    std::vector<std::string> argv;  // argv[0] is looked up on PATH
+    std::string log_path;           // empty: discard output
+    std::string run_as_user;        // empty: current user; else setuid to this user (root only)
+    std::vector<std::string> env;   // extra "K=V" entries added to the inherited environment
+    std::string working_dir;        // empty: inherit
   };
 
   static absl::StatusOr<Subprocess> Start(const Options& options);

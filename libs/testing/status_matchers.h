@@ -50,9 +50,9 @@ MATCHER_P2(StatusIs, code, message_matcher,
 #define SHIELDX_TESTING_CONCAT_(a, b) SHIELDX_TESTING_CONCAT_INNER_(a, b)
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::shieldx::testing::IsOk())
 #define EXPECT_OK(expr) EXPECT_THAT((expr), ::shieldx::testing::IsOk())
-#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)   \
-  auto tmp = (expr);                                 \
-  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString();  \
+#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)  \
+  auto tmp = (expr);                                \
+  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString(); \
   lhs = std::move(*tmp)
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(SHIELDX_TESTING_CONCAT_(statusor_, __LINE__), lhs, expr)

@@ -7,14 +7,14 @@
 const std::vector<shieldx::EmbeddedFile>& shadow_migrations();
 
 int main(int argc, char** argv) {
-  using namespace shieldx;            // NOLINT
-  using namespace shieldx::shadow;     // NOLINT
+  using namespace shieldx;          // NOLINT
+  using namespace shieldx::shadow;  // NOLINT
   return service::Main<Config>(
       Schema(), argc, argv, &Config::common,
       {.name = "shadow", .needs = kStoreNeeds, .migrations = &shadow_migrations()},
       [](const Config&, service::ServiceRuntime& rt) -> absl::Status {
-          static ShadowServiceImpl shadow;
-          rt.grpc().RegisterService(&shadow, "shieldx.shadow.v1.ShadowService");
+        static ShadowServiceImpl shadow;
+        rt.grpc().RegisterService(&shadow, "shieldx.shadow.v1.ShadowService");
         return absl::OkStatus();
       });
 }

@@ -7,14 +7,14 @@
 const std::vector<shieldx::EmbeddedFile>& twin_migrations();
 
 int main(int argc, char** argv) {
-  using namespace shieldx;            // NOLINT
-  using namespace shieldx::twin;     // NOLINT
+  using namespace shieldx;        // NOLINT
+  using namespace shieldx::twin;  // NOLINT
   return service::Main<Config>(
       Schema(), argc, argv, &Config::common,
       {.name = "twin", .needs = kStoreNeeds, .migrations = &twin_migrations()},
       [](const Config&, service::ServiceRuntime& rt) -> absl::Status {
-          static TwinServiceImpl twin;
-          rt.grpc().RegisterService(&twin, "shieldx.twin.v1.TwinService");
+        static TwinServiceImpl twin;
+        rt.grpc().RegisterService(&twin, "shieldx.twin.v1.TwinService");
         return absl::OkStatus();
       });
 }

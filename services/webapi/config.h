@@ -17,7 +17,8 @@ inline constexpr service::StoreNeeds kStoreNeeds = {.postgres = true, .redis = t
 
 inline config::ConfigSchema<Config> Schema() {
   config::ConfigSchema<Config> s("webapi");
-  service::RegisterCommon(s, &Config::common, kStoreNeeds, {"orchestrator", "credits", "contauth", "shadow", "twin"});
+  service::RegisterCommon(s, &Config::common, kStoreNeeds,
+                          {"orchestrator", "credits", "contauth", "shadow", "twin"});
   return s;
 }
 

@@ -7,14 +7,14 @@
 const std::vector<shieldx::EmbeddedFile>& webapi_migrations();
 
 int main(int argc, char** argv) {
-  using namespace shieldx;            // NOLINT
-  using namespace shieldx::webapi;     // NOLINT
+  using namespace shieldx;          // NOLINT
+  using namespace shieldx::webapi;  // NOLINT
   return service::Main<Config>(
       Schema(), argc, argv, &Config::common,
       {.name = "webapi", .needs = kStoreNeeds, .migrations = &webapi_migrations()},
       [](const Config&, service::ServiceRuntime& rt) -> absl::Status {
-          static WebApiServiceImpl webapi;
-          rt.grpc().RegisterService(&webapi, "shieldx.webapi.v1.WebApiService");
+        static WebApiServiceImpl webapi;
+        rt.grpc().RegisterService(&webapi, "shieldx.webapi.v1.WebApiService");
         return absl::OkStatus();
       });
 }
