@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The local ShieldX stack: real PostgreSQL, Redis, S3 (s3rver), Prometheus and the six
-# services on loopback, all state under .run/ (ignored by git).
+# The local ShieldX stack: real PostgreSQL, Redis, S3 (s3rver), Prometheus, the six services,
+# and HAProxy (asking the orchestrator over SPOE) in front of a demo application (nginx serving
+# the pools "web" and "canary"), on loopback, all state under .run/ (ignored by git). The demo
+# tenant gets credits and a site for demo.localhost:  curl http://demo.localhost:17005/
 #
 #   scripts/stack.sh up       start what is not running (safe to repeat), wait until ready
 #   scripts/stack.sh down     stop everything this script started, and nothing else
@@ -16,6 +18,10 @@ BASE="${SHIELDX_PORT_BASE:-17000}"
 SERVICES=(orchestrator credits contauth shadow twin webapi)
 
 PG_PORT=$((BASE + 1)); REDIS_PORT=$((BASE + 2)); S3_PORT=$((BASE + 3)); PROM_PORT=$((BASE + 4))
+HAPROXY_PORT=$((BASE + 5))                                     # clients: the protected demo site
+DEMO_WEB_PORT=$((BASE + 10)); DEMO_CANARY_PORT=$((BASE + 11))  # the demo application's pools
+SPOE_PORT=$((BASE + 20)); AUTHZ_PORT=$((BASE + 21))            # orchestrator: SPOE, forward-auth
+DEMO_HOST=demo.localhost
 grpc_port() { echo $((BASE + 100 + $1)); }   # service index -> gRPC port
 admin_port() { echo $((BASE + 200 + $1)); }  # service index -> admin (metrics/health) port
 
@@ -190,10 +196,44 @@ wait_ready() {
   die "$svc not ready after 30 s: $(curl -s "$url" 2>&1 | head -c 400)"
 }
 
-seed_demo() {  # The demo tenant's credit account (idempotent: a rerun is a replay).
+seed_demo() {  # The demo tenant: credit account, site/pools/rules (idempotent: reruns are no-ops).
   "$BIN/shieldx-credits-cli" --target "127.0.0.1:$(grpc_port "$(service_index credits)")" \
     seed-demo --tenant demo --credits 100000 >>"$RUN/logs/seed.log" 2>&1 \
     || die "seeding the demo tenant's credits failed (see $RUN/logs/seed.log)"
+  "$BIN/shieldx-orchestrator-cli" --target "127.0.0.1:$(grpc_port "$(service_index orchestrator)")" \
+    seed-demo --tenant demo --host "$DEMO_HOST" --upstream "127.0.0.1:$DEMO_WEB_PORT" \
+    --canary "127.0.0.1:$DEMO_CANARY_PORT" >>"$RUN/logs/seed.log" 2>&1 \
+    || die "seeding the demo tenant's site failed (see $RUN/logs/seed.log)"
+}
+
+start_demo_upstream() {  # nginx serving the demo pools (deploy/demo/upstream-nginx.conf).
+  local pidfile="$RUN/pids/demo-upstream.pid" prefix="$RUN/demo-upstream" sub
+  pid_alive "$pidfile" && return
+  claim_port "$DEMO_WEB_PORT" "demo upstream (web)" "$pidfile"
+  claim_port "$DEMO_CANARY_PORT" "demo upstream (canary)" "$pidfile"
+  mkdir -p "$prefix"
+  for sub in client_body proxy fastcgi uwsgi scgi; do mkdir -p "$prefix/$sub"; done
+  if [[ $(id -u) -eq 0 ]]; then chmod 777 "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi}; fi
+  sed -e "s|\${SHIELDX_DEMO_PREFIX}|$prefix|g" \
+      -e "s|\${SHIELDX_DEMO_WEB_LISTEN}|127.0.0.1:$DEMO_WEB_PORT|g" \
+      -e "s|\${SHIELDX_DEMO_CANARY_LISTEN}|127.0.0.1:$DEMO_CANARY_PORT|g" \
+      "$ROOT/deploy/demo/upstream-nginx.conf" >"$prefix/nginx.conf"
+  nohup /usr/sbin/nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" \
+    -g 'daemon off;' >"$RUN/logs/demo-upstream.log" 2>&1 &
+  echo $! >"$pidfile"
+  wait_port "$DEMO_WEB_PORT" "demo upstream"
+}
+
+start_haproxy() {  # deploy/haproxy/haproxy.cfg, asking the orchestrator's SPOE agent.
+  local pidfile="$RUN/pids/haproxy.pid"
+  pid_alive "$pidfile" && return
+  claim_port "$HAPROXY_PORT" haproxy "$pidfile"
+  SHIELDX_HAPROXY_BIND="127.0.0.1:$HAPROXY_PORT" SHIELDX_HAPROXY_DIR="$ROOT/deploy/haproxy" \
+    SHIELDX_SPOE_ADDR="127.0.0.1:$SPOE_PORT" SHIELDX_DEFAULT_UPSTREAM="127.0.0.1:$DEMO_WEB_PORT" \
+    nohup /usr/sbin/haproxy -db -f "$ROOT/deploy/haproxy/haproxy.cfg" \
+    >>"$RUN/logs/haproxy.log" 2>&1 &
+  echo $! >"$pidfile"
+  wait_port "$HAPROXY_PORT" haproxy
 }
 
 write_endpoints() {
@@ -203,6 +243,10 @@ write_endpoints() {
     echo "  \"redis\": \"redis://127.0.0.1:$REDIS_PORT\","
     echo "  \"s3\": \"http://127.0.0.1:$S3_PORT\","
     echo "  \"prometheus\": \"http://127.0.0.1:$PROM_PORT\","
+    echo "  \"haproxy\": \"http://$DEMO_HOST:$HAPROXY_PORT\","
+    echo "  \"haproxy_address\": \"127.0.0.1:$HAPROXY_PORT\","
+    echo "  \"forward_auth\": \"http://127.0.0.1:$AUTHZ_PORT\","
+    echo "  \"demo_upstreams\": {\"web\": \"http://127.0.0.1:$DEMO_WEB_PORT\", \"canary\": \"http://127.0.0.1:$DEMO_CANARY_PORT\"},"
     echo "  \"services\": {"
     for i in "${!SERVICES[@]}"; do
       local sep=","; [[ $i -eq $((${#SERVICES[@]} - 1)) ]] && sep=""
@@ -224,6 +268,10 @@ cmd_up() {
   chmod 600 "$RUN/secrets/s3_secret_key"
   EXTRA_ENV+=("SHIELDX_CREDITS_AUDIT_HMAC_KEY_FILE=$(secret credits_audit_hmac_key)")
   EXTRA_ENV+=("SHIELDX_CONTAUTH_PROFILE_MASTER_KEY_FILE=$(secret contauth_profile_master_key)")
+  EXTRA_ENV+=("SHIELDX_ORCHESTRATOR_SPOE_LISTEN=127.0.0.1:$SPOE_PORT")
+  EXTRA_ENV+=("SHIELDX_ORCHESTRATOR_AUTHZ_HTTP_LISTEN=127.0.0.1:$AUTHZ_PORT")
+  claim_port "$SPOE_PORT" "orchestrator SPOE" "$RUN/pids/orchestrator.pid"
+  claim_port "$AUTHZ_PORT" "orchestrator forward-auth" "$RUN/pids/orchestrator.pid"
   start_postgres
   ensure_databases
   start_redis
@@ -231,10 +279,13 @@ cmd_up() {
   start_prometheus
   for i in "${!SERVICES[@]}"; do start_service "${SERVICES[$i]}" "$i"; done
   for i in "${!SERVICES[@]}"; do wait_ready "${SERVICES[$i]}" "$i"; done
+  start_demo_upstream
   seed_demo
+  start_haproxy
   write_endpoints
   log "up. endpoints in $RUN/endpoints.json"
   log "prometheus  http://127.0.0.1:$PROM_PORT"
+  log "demo site   http://$DEMO_HOST:$HAPROXY_PORT/  (HAProxy + ShieldX; try /beta, /slow, /login)"
   for i in "${!SERVICES[@]}"; do
     printf '  %-13s grpc 127.0.0.1:%s  metrics http://127.0.0.1:%s/metrics\n' \
       "${SERVICES[$i]}" "$(grpc_port "$i")" "$(admin_port "$i")"
@@ -256,6 +307,8 @@ stop_pidfile() {
 cmd_down() {
   [[ -d "$RUN" ]] || { log "nothing to stop"; return; }
   local svc
+  stop_pidfile "$RUN/pids/haproxy.pid" haproxy
+  stop_pidfile "$RUN/pids/demo-upstream.pid" "demo upstream"
   for svc in "${SERVICES[@]}"; do stop_pidfile "$RUN/pids/$svc.pid" "$svc"; done
   stop_pidfile "$RUN/pids/prometheus.pid" prometheus
   stop_pidfile "$RUN/pids/s3.pid" s3rver

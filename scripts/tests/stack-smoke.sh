@@ -5,6 +5,9 @@
 #   - Prometheus: up{job=~"shieldx-.*"} has six targets at 1, and
 #     http_request_duration_seconds_bucket and http_requests_total{status} are scraped from
 #     every service;
+#   - the demo site through HAProxy + the orchestrator's SPOE agent: benign -> the "web" pool,
+#     /beta diverted to "canary", SQL injection 403, /slow tarpitted, /login rate limited
+#     (429 after 5), and shieldx_attacks_detected{tenant_id="demo"} counts the attack;
 #   - a second `up` is a no-op (same pids);
 #   - `down` stops everything it started and leaves an unrelated process alone.
 set -uo pipefail
@@ -42,6 +45,7 @@ import json, sys
 e = json.load(open(sys.argv[1]))
 assert set(e["services"]) == {"orchestrator", "credits", "contauth", "shadow", "twin", "webapi"}
 assert e["prometheus"].startswith("http://127.0.0.1:")
+assert e["haproxy"].startswith("http://demo.localhost:")
 for s in e["services"].values():
     assert s["grpc"] and s["metrics"].endswith("/metrics")
 PY
@@ -73,6 +77,31 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 [[ "$bal" == "100000" ]] && ok "shieldx_credits_balance{tenant_id=\"demo\"} = 100000" || bad "demo balance gauge: $bal"
+
+# The demo site: HAProxy asks the orchestrator (SPOE) and enforces its decision.
+HAPROXY="http://127.0.0.1:$((SHIELDX_PORT_BASE + 5))"
+site() { curl -sS -H 'Host: demo.localhost' "$@"; }
+body=$(site "$HAPROXY/products?page=2")
+[[ "$body" == "demo upstream: web" ]] && ok "demo site: benign request reaches the web pool" || bad "demo site /: $body"
+body=$(site "$HAPROXY/beta/new")
+[[ "$body" == "demo upstream: canary" ]] && ok "demo site: /beta diverted to the canary pool" || bad "demo site /beta: $body"
+code=$(site -o /dev/null -w '%{http_code}' "$HAPROXY/search?q=1%27%20OR%20%271%27=%271")
+[[ "$code" == "403" ]] && ok "demo site: SQL injection answered 403" || bad "demo site SQLi: $code"
+t=$(site -o /dev/null -w '%{http_code} %{time_total}' "$HAPROXY/slow")
+if [[ ${t%% *} == 200 ]] && python3 -c "import sys; sys.exit(0 if float('${t#* }') >= 0.9 else 1)"; then
+  ok "demo site: /slow tarpitted ($t)"
+else
+  bad "demo site /slow: $t"
+fi
+codes=""
+for _ in 1 2 3 4 5 6; do codes+="$(site -o /dev/null -w '%{http_code}' "$HAPROXY/login") "; done
+[[ "$codes" == "200 200 200 200 200 429 " ]] && ok "demo site: /login 429 after 5" || bad "demo site /login: $codes"
+for _ in $(seq 1 30); do
+  n=$(query 'sum(shieldx_attacks_detected{tenant_id="demo"})' | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')
+  [[ "$n" != "0" ]] && break
+  sleep 1
+done
+[[ "$n" != "0" ]] && ok "shieldx_attacks_detected{tenant_id=\"demo\"} = $n" || bad "attack not counted"
 
 before=$(cat "$SHIELDX_RUN_DIR"/pids/*.pid | sort | tr '\n' ' ')
 bash "$ROOT/scripts/stack.sh" up >/dev/null 2>&1 && ok "second up succeeds" || bad "second up failed"
