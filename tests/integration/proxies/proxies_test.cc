@@ -1,7 +1,8 @@
 // The real HAProxy 2.6 (SPOE) and the real nginx 1.22 (auth_request) in front of two real
 // upstreams, asking ShieldX's front ends, enforcing every action. The decider is the scripted
-// test double (services/orchestrator/frontends/testing/scripted_decider.h); to run the same
-// checks against the real pipeline, construct it in MakeDecider() instead.
+// test double (services/orchestrator/frontends/testing/scripted_decider.h), which lets these
+// tests pin every action and status exactly; real_pipeline_test.cc sends the same kinds of
+// requests through the real orchestrator binary and its detection.
 #include <atomic>
 #include <chrono>
 #include <memory>

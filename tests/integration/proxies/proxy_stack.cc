@@ -75,6 +75,19 @@ absl::Status ProxyStack::Start(pipeline::Decider& decider, const Options& option
       orchestrator::frontends::StartFrontEnds(config, decider, metrics_);
   if (!fe.ok()) return fe.status();
   front_ends_ = std::move(*fe);
+  spoe_addr_ = absl::StrCat("127.0.0.1:", front_ends_->spoe_port());
+  authz_addr_ = absl::StrCat("127.0.0.1:", front_ends_->authz_http_port());
+  return StartProxies(options);
+}
+
+absl::Status ProxyStack::StartAgainst(const std::string& spoe_addr, const std::string& authz_addr,
+                                      const Options& options) {
+  spoe_addr_ = spoe_addr;
+  authz_addr_ = authz_addr;
+  return StartProxies(options);
+}
+
+absl::Status ProxyStack::StartProxies(const Options& options) {
   if (options.haproxy) {
     if (absl::Status s = StartHaproxy(options); !s.ok()) return s;
   }
@@ -94,9 +107,8 @@ absl::Status ProxyStack::StartHaproxy(const Options& options) {
   p.log_path = dir_.path() + "/haproxy.log";
   p.env = {absl::StrCat("SHIELDX_HAPROXY_BIND=127.0.0.1:", haproxy_port_),
            "SHIELDX_HAPROXY_DIR=" + deploy,
-           "SHIELDX_SPOE_ADDR=" + (options.spoe_addr_override.empty()
-                                       ? absl::StrCat("127.0.0.1:", front_ends_->spoe_port())
-                                       : options.spoe_addr_override),
+           "SHIELDX_SPOE_ADDR=" +
+               (options.spoe_addr_override.empty() ? spoe_addr_ : options.spoe_addr_override),
            "SHIELDX_DEFAULT_UPSTREAM=" + upstream_a_->address()};
   if (options.haproxy_fail_open) p.env.push_back("SHIELDX_FAIL_OPEN=1");
   absl::StatusOr<testing::Subprocess> proc = testing::Subprocess::Start(p);
@@ -127,7 +139,7 @@ absl::Status ProxyStack::StartNginx() {
   const std::string conf = absl::StrReplaceAll(
       tmpl, {{"${SHIELDX_NGINX_PREFIX}", prefix},
              {"${SHIELDX_NGINX_LISTEN}", absl::StrCat("127.0.0.1:", nginx_port_)},
-             {"${SHIELDX_AUTHZ_ADDR}", absl::StrCat("127.0.0.1:", front_ends_->authz_http_port())},
+             {"${SHIELDX_AUTHZ_ADDR}", authz_addr_},
              {"${SHIELDX_DEFAULT_UPSTREAM}", upstream_a_->address()}});
   if (absl::StrContains(conf, "${SHIELDX_")) {
     return absl::InvalidArgumentError("nginx.conf has a placeholder the test does not fill");

@@ -3,8 +3,9 @@
 // ends (SPOE agent, forward-auth HTTP, ext_authz gRPC) around a pipeline::Decider, the real
 // HAProxy from Debian with deploy/haproxy/*, and the real nginx with deploy/nginx/nginx.conf.
 //
-// The Decider comes from outside (Start's argument): today the tests pass the scripted test
-// double; switching to the real pipeline means passing it instead, nothing else.
+// Either the front ends run in process around a Decider from outside (Start: the scripted
+// test double), or the proxies ask a running ShieldX (StartAgainst: the real
+// shieldx-orchestrator binary, real_pipeline_test.cc).
 //
 // Thread-safety: one controlling thread.
 #ifndef SHIELDX_TESTS_INTEGRATION_PROXIES_PROXY_STACK_H_
@@ -58,6 +59,12 @@ class ProxyStack {
   absl::Status Start(pipeline::Decider& decider, const Options& options);
   absl::Status Start(pipeline::Decider& decider) { return Start(decider, Options()); }
 
+  // Starts only the proxies, asking the SPOE agent at `spoe_addr` and the forward-auth
+  // endpoint at `authz_addr` ("ip:port") of a ShieldX running elsewhere. front_ends() must not
+  // be used afterwards.
+  absl::Status StartAgainst(const std::string& spoe_addr, const std::string& authz_addr,
+                            const Options& options);
+
   ~ProxyStack();
 
   const Upstream& upstream_a() const { return *upstream_a_; }
@@ -73,6 +80,7 @@ class ProxyStack {
 
  private:
   explicit ProxyStack(testing::TempDir dir) : dir_(std::move(dir)) {}
+  absl::Status StartProxies(const Options& options);
   absl::Status StartHaproxy(const Options& options);
   absl::Status StartNginx();
 
@@ -83,6 +91,8 @@ class ProxyStack {
   std::unique_ptr<orchestrator::frontends::FrontEnds> front_ends_;
   std::unique_ptr<testing::Subprocess> haproxy_;
   std::unique_ptr<testing::Subprocess> nginx_;
+  std::string spoe_addr_;   // what HAProxy asks (unless Options overrides it)
+  std::string authz_addr_;  // what nginx asks
   int haproxy_port_ = 0;
   int nginx_port_ = 0;
 };
