@@ -19,6 +19,10 @@ Splits (subjects u01..u56):
   all       all 56 subjects (the data set's README protocol)
   unseen    heldout subjects enrolled; impostor probes come from the 28 tune subjects, who are
             NOT enrolled in the tenant (the background cannot recognise the impostor)
+  fresh     heldout subjects, but each impostor probe is one of the impostor's reps 47..51
+            (never enrolled) instead of reps 1..5 (which are also among that impostor's own
+            enrollment vectors in the standard protocol): isolates how much of a background
+            gain comes from having seen the very probe vectors
 Each split is one tenant (per-split tenant ids); by default all enroll lines come first, then
 the probes (--order=interleaved puts each subject's probes right after its enrollment).
 
@@ -84,7 +88,10 @@ def line(tenant, claimed, sample_id, phase, label, timing):
     return json.dumps(obj, separators=(",", ":"))
 
 
-def build_split(data, tenant, enrolled, impostor_pool, interleaved=False):
+FRESH_IMPOSTOR_REPS = range(47, 52)
+
+
+def build_split(data, tenant, enrolled, impostor_pool, interleaved=False, impostor_reps=IMPOSTOR_REPS):
     """NDJSON lines: every enrolled subject's enrollment first, then all probes (grouped), or
     per subject its enrollment followed by its probes (interleaved: early subjects are
     probed before the others enroll, so their background is smaller)."""
@@ -104,7 +111,7 @@ def build_split(data, tenant, enrolled, impostor_pool, interleaved=False):
         for o in impostor_pool:
             if o == s:
                 continue
-            for r in IMPOSTOR_REPS:
+            for r in impostor_reps:
                 sid = "%s-r%02d-as-%s" % (o, r, s)
                 lines.append(line(tenant, s, sid, "probe", "impostor", data[o][r]))
                 truth[sid] = (s, "impostor")
@@ -148,8 +155,8 @@ def run_tool(tool, tool_args, lines):
     return [json.loads(l) for l in proc.stdout.splitlines() if l.strip()]
 
 
-def evaluate(tool, tool_args, data, tenant, enrolled, pool, interleaved):
-    lines, truth = build_split(data, tenant, enrolled, pool, interleaved)
+def evaluate(tool, tool_args, data, tenant, enrolled, pool, interleaved, impostor_reps):
+    lines, truth = build_split(data, tenant, enrolled, pool, interleaved, impostor_reps)
     scores = run_tool(tool, tool_args, lines)
     if len(scores) != len(truth):
         raise SystemExit("eval-contauth: %d scores for %d probes" % (len(scores), len(truth)))
@@ -175,9 +182,11 @@ def evaluate(tool, tool_args, data, tenant, enrolled, pool, interleaved):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dataset", default=os.environ.get("SHIELDX_KEYSTROKE_DEV", DEFAULT_DATASET))
-    ap.add_argument("--tool", default=os.environ.get(
-        "SHIELDX_CONTAUTH_EVAL", os.path.join(REPO, "build", "bin", "shieldx-contauth-eval")))
-    ap.add_argument("--splits", default="tune,heldout,all,unseen")
+    ap.add_argument("--tool", default=os.environ.get("SHIELDX_CONTAUTH_EVAL"),
+                    help="the tool binary (default: BUILD_DIR/bin/shieldx-contauth-eval)")
+    ap.add_argument("--build-dir", default=os.path.join(REPO, "build"),
+                    help="build directory holding bin/shieldx-contauth-eval (default: build)")
+    ap.add_argument("--splits", default="tune,heldout,all,unseen,fresh")
     ap.add_argument("--tool-arg", action="append", default=[],
                     help="extra option for the tool, e.g. --tool-arg=--background=none")
     ap.add_argument("--write-ndjson", metavar="FILE",
@@ -187,6 +196,8 @@ def main():
     ap.add_argument("--json", action="store_true", help="print results as JSON")
     args = ap.parse_args()
 
+    if args.tool is None:
+        args.tool = os.path.join(os.path.abspath(args.build_dir), "bin", "shieldx-contauth-eval")
     path = os.path.join(args.dataset, CSV_NAME)
     if not os.path.exists(path):
         print("eval-contauth: data set not found at %s; skipping" % path)
@@ -202,16 +213,17 @@ def main():
         with open(args.write_ndjson, "w") as f:
             f.write("\n".join(lines) + "\n")
     splits = {
-        "tune": (tune, tune),
-        "heldout": (heldout, heldout),
-        "all": (subjects, subjects),
-        "unseen": (heldout, tune),
+        "tune": (tune, tune, IMPOSTOR_REPS),
+        "heldout": (heldout, heldout, IMPOSTOR_REPS),
+        "all": (subjects, subjects, IMPOSTOR_REPS),
+        "unseen": (heldout, tune, IMPOSTOR_REPS),
+        "fresh": (heldout, heldout, FRESH_IMPOSTOR_REPS),
     }
     results = {"ud_identity_violations": violations, "tool_args": args.tool_arg}
     for name in args.splits.split(","):
-        enrolled, pool = splits[name]
+        enrolled, pool, impostor_reps = splits[name]
         results[name] = evaluate(args.tool, args.tool_arg, data, "meu-" + name, enrolled, pool,
-                                 args.order == "interleaved")
+                                 args.order == "interleaved", impostor_reps)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -8,6 +8,9 @@
 //   --ubm-weight=W                   weight of the population (UBM) term
 //   --disc-weight=W                  weight of the per-user discriminative detector
 //   --cohort-weight=W                weight of the nearest-other-user (cohort) term
+//   --linear-weight=W                weight of the per-user linear discriminant (logistic)
+//   --linear-l2=L                    its L2 penalty
+//   --linear-deviations=0|1          also learn weights of |y - user mean|
 //   --cohort-k=K                     average the K nearest other users (1..8)
 //   --weights=A,B,C,D                detector weights (Manhattan, Mahalanobis, NN, outliers)
 //   --min-enroll=N                   enrollment vectors needed before a text is scored
@@ -34,8 +37,15 @@ bool ParseFlag(const std::string& arg, KeystrokeModelConfig* config) {
     config->ubm_weight = 0;
     config->cohort_weight = 0;
     config->discriminative_weight = 0;
+    config->linear_weight = 0;
     return true;
   }
+  if (name == "linear-weight") return absl::SimpleAtod(value, &config->linear_weight);
+  if (name == "linear-deviations" && (value == "0" || value == "1")) {
+    config->linear_deviations = value == "1";
+    return true;
+  }
+  if (name == "linear-l2") return absl::SimpleAtod(value, &config->linear_l2);
   if (name == "disc-weight") return absl::SimpleAtod(value, &config->discriminative_weight);
   if (name == "cohort-k") return absl::SimpleAtoi(value, &config->cohort_nearest);
   if (name == "ubm-weight") return absl::SimpleAtod(value, &config->ubm_weight);

@@ -43,7 +43,8 @@ const TenantBackground* EvalRunner::Background(TenantState* tenant) {
       if (state.compiled->templates.empty()) continue;
       if (members.size() < kMaxCohortMembers) members.push_back({user, state.compiled});
     }
-    tenant->background = std::make_shared<const TenantBackground>(std::move(members));
+    tenant->background =
+        std::make_shared<const TenantBackground>(std::move(members), model_->background_options());
   }
   return tenant->background.get();
 }

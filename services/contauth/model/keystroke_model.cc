@@ -101,8 +101,6 @@ PopulationTemplate FitPopulation(const std::vector<TenantBackground::Member>& me
   return p;
 }
 
-// Each cohort member contributes at most this many vectors (evenly spaced) to the weights.
-constexpr std::size_t kMaxVectorsPerCohortMember = 64;
 constexpr double kMinFeatureWeight = 0.05;
 
 double WeightedManhattan(const CompiledTemplate& t, const DiscriminativeWeights& w,
@@ -165,6 +163,77 @@ std::vector<DiscriminativeWeights> FitWeights(const std::vector<TenantBackground
   return out;
 }
 
+// Appends up to `cap` evenly spaced vectors of `t` (all when cap is 0) to `out`.
+void AppendVectors(const CompiledTemplate& t, std::size_t cap, std::vector<float>* out) {
+  const std::size_t step = cap == 0 ? 1 : std::max<std::size_t>(1, t.sample_count / cap);
+  std::array<float, kMaxFixedTextDims> x;
+  for (std::size_t i = 0, taken = 0; i < t.sample_count && (cap == 0 || taken < cap);
+       i += step, ++taken) {
+    TemplateVector(t, i, x.data());
+    out->insert(out->end(), x.begin(), x.begin() + t.dims);
+  }
+}
+
+FeatureSpace FitSpace(const std::vector<TenantBackground::Member>& members, uint64_t text_id,
+                      uint32_t dims) {
+  std::vector<float> rows;
+  std::vector<double> weights;
+  for (const auto& m : members) {
+    const CompiledTemplate* t = m.profile->FindTemplate(text_id);
+    if (t == nullptr) continue;
+    const std::size_t before = rows.size() / dims;
+    AppendVectors(*t, kMaxVectorsPerCohortMember, &rows);
+    const std::size_t added = rows.size() / dims - before;
+    // Every user weighs the same, however many vectors they have.
+    weights.insert(weights.end(), added, 1.0 / static_cast<double>(added));
+  }
+  return FitFeatureSpace(text_id, dims, rows, weights);
+}
+
+// Transforms every row of `raw` (dims each) in place into `space`.
+void TransformRows(const FeatureSpace& space, std::vector<float>* raw) {
+  std::array<float, kMaxFixedTextDims> y;
+  for (std::size_t r = 0; r * space.dims < raw->size(); ++r) {
+    space.Transform(&(*raw)[r * space.dims], y.data());
+    std::copy(y.begin(), y.begin() + space.dims, raw->begin() + r * space.dims);
+  }
+}
+
+std::vector<LinearDiscriminant> FitLinear(const std::vector<TenantBackground::Member>& members,
+                                          std::size_t self, const std::vector<FeatureSpace>& spaces,
+                                          const BackgroundOptions& options) {
+  std::vector<LinearDiscriminant> out;
+  std::vector<float> positives, negatives;
+  for (const CompiledTemplate& t : members[self].profile->templates) {
+    const FeatureSpace* space = nullptr;
+    for (const FeatureSpace& s : spaces) {
+      if (s.text_id == t.text_id) space = &s;
+    }
+    if (space == nullptr || space->dims != t.dims) continue;
+    negatives.clear();
+    std::size_t others = 0;
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      if (m == self) continue;
+      const CompiledTemplate* other = members[m].profile->FindTemplate(t.text_id);
+      if (other == nullptr || other->dims != t.dims) continue;
+      AppendVectors(*other, kMaxVectorsPerCohortMember, &negatives);
+      ++others;
+    }
+    if (others < options.min_others) continue;
+    positives.clear();
+    AppendVectors(t, 0, &positives);
+    TransformRows(*space, &positives);
+    TransformRows(*space, &negatives);
+    LinearDiscriminant d;
+    if (!FitLogistic(positives, negatives, t.dims, options.linear_l2, options.linear_deviations,
+                     &d))
+      continue;
+    d.text_id = t.text_id;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 double PopulationDistance(const PopulationTemplate& p, const float* x) {
   double sum = 0;
   for (std::size_t j = 0; j < p.dims; ++j) sum += std::fabs(x[j] - p.mean[j]) * p.inv_mad[j];
@@ -205,9 +274,10 @@ absl::Status KeystrokeModelConfig::Validate() const {
   }
   if (!(outlier_z > 0) || !(min_shrinkage > 0 && min_shrinkage <= 1) || !(cohort_weight >= 0) ||
       !(calibration_slope > 0) || !(genuine_only_slope > 0) || !(free_text_slope > 0) ||
-      !(confidence_half_samples > 0) || !(free_text_z_clip > 0) || !(ubm_weight >= 0) ||
-      cohort_nearest < 1 || cohort_nearest > kMaxCohortNearest || !(discriminative_weight >= 0) ||
-      free_text_memory < 2 || free_text_min_count < 2 || free_text_min_matches < 1) {
+      !(linear_weight >= 0) || !(linear_l2 > 0) || !(confidence_half_samples > 0) ||
+      !(free_text_z_clip > 0) || !(ubm_weight >= 0) || cohort_nearest < 1 ||
+      cohort_nearest > kMaxCohortNearest || !(discriminative_weight >= 0) || free_text_memory < 2 ||
+      free_text_min_count < 2 || free_text_min_matches < 1) {
     return absl::InvalidArgumentError(
         "keystroke model: outlier_z, slopes, confidence_half_samples and free_text_z_clip must be "
         "> 0, min_shrinkage in (0, 1], cohort_weight >= 0, free_text_memory and "
@@ -229,18 +299,49 @@ const CompiledTemplate* CompiledProfile::FindTemplate(uint64_t text_id) const {
   return nullptr;
 }
 
-TenantBackground::TenantBackground(std::vector<Member> members) : members_(std::move(members)) {
+TenantBackground::TenantBackground(std::vector<Member> members, BackgroundOptions options)
+    : members_(std::move(members)) {
+  SHIELDX_CHECK(options.linear_l2 > 0);
   if (members_.size() > kMaxCohortMembers) members_.resize(kMaxCohortMembers);
   for (const Member& m : members_) {
     SHIELDX_CHECK(m.profile != nullptr);
     for (const CompiledTemplate& t : m.profile->templates) {
       if (FindPopulation(t.text_id) != nullptr) continue;
       populations_.push_back(FitPopulation(members_, t.text_id, t.dims));
-      if (populations_.back().users < 2) populations_.pop_back();
+      if (populations_.back().users < 2) {
+        populations_.pop_back();
+        continue;
+      }
+      if (options.fit_linear) spaces_.push_back(FitSpace(members_, t.text_id, t.dims));
     }
   }
   weights_.reserve(members_.size());
   for (std::size_t i = 0; i < members_.size(); ++i) weights_.push_back(FitWeights(members_, i));
+  linear_.resize(members_.size());
+  if (options.fit_linear) {
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      linear_[i] = FitLinear(members_, i, spaces_, options);
+    }
+  }
+}
+
+const FeatureSpace* TenantBackground::FindSpace(uint64_t text_id) const {
+  for (const FeatureSpace& s : spaces_) {
+    if (s.text_id == text_id) return &s;
+  }
+  return nullptr;
+}
+
+const LinearDiscriminant* TenantBackground::FindLinear(std::string_view user,
+                                                       uint64_t text_id) const {
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (members_[i].user != user) continue;
+    for (const LinearDiscriminant& d : linear_[i]) {
+      if (d.text_id == text_id) return &d;
+    }
+    return nullptr;
+  }
+  return nullptr;
 }
 
 const DiscriminativeWeights* TenantBackground::FindWeights(std::string_view user,
@@ -264,6 +365,15 @@ const PopulationTemplate* TenantBackground::FindPopulation(uint64_t text_id) con
 
 KeystrokeModel::KeystrokeModel(KeystrokeModelConfig config) : config_(std::move(config)) {
   SHIELDX_CHECK_OK(config_.Validate());
+}
+
+BackgroundOptions KeystrokeModel::background_options() const {
+  BackgroundOptions o;
+  o.min_others = config_.min_cohort;
+  o.fit_linear = config_.linear_weight > 0;
+  o.linear_l2 = config_.linear_l2;
+  o.linear_deviations = config_.linear_deviations;
+  return o;
 }
 
 Band KeystrokeModel::BandFor(double score) const {
@@ -382,6 +492,14 @@ void KeystrokeModel::ApplyBackground(const CompiledTemplate& t, const FixedTextF
       total += config_.detector_weights[k];
     }
     out->fused = (sum + config_.discriminative_weight * out->discriminative) / total;
+  }
+  const LinearDiscriminant* linear = background.FindLinear(claimed_user, f.text_id);
+  const FeatureSpace* space = background.FindSpace(f.text_id);
+  if (config_.linear_weight > 0 && linear != nullptr && space != nullptr) {
+    std::array<float, kMaxFixedTextDims> y;
+    space->Transform(f.values.data(), y.data());
+    out->linear = linear->Distance(y.data());
+    out->fused += config_.linear_weight * out->linear;
   }
   const PopulationTemplate* population = background.FindPopulation(f.text_id);
   if (config_.ubm_weight > 0 && population != nullptr && population->users >= config_.min_cohort) {

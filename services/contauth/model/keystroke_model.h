@@ -52,6 +52,7 @@
 #include "services/contauth/model/features.h"
 #include "services/contauth/model/keystroke_profile.h"
 #include "services/contauth/model/keystroke_sample.h"
+#include "services/contauth/model/linear_discriminant.h"
 
 namespace shieldx::contauth {
 
@@ -65,6 +66,9 @@ enum DetectorIndex : std::size_t {
 // Cohort members considered per score (bounds Score cost: O(members * dims^2)).
 inline constexpr std::size_t kMaxCohortMembers = 128;
 inline constexpr std::size_t kMaxCohortNearest = 8;
+// Each cohort member contributes at most this many vectors (evenly spaced) to the models
+// fitted on the background (bounds TenantBackground construction).
+inline constexpr std::size_t kMaxVectorsPerCohortMember = 64;
 
 enum class Band { kAllow, kMonitor, kChallenge, kDeny };
 std::string_view BandName(Band band);
@@ -83,6 +87,12 @@ struct KeystrokeModelConfig {
   double discriminative_weight = 1.0;  // fusion weight of the per-user weighted Manhattan
   double ubm_weight = 0;  // population (UBM) term; measured, not better here (docs/contauth.md)
   double cohort_weight = 2.0;
+  // Per-user linear discriminant (logistic regression "this user vs the tenant's other
+  // users", linear_discriminant.h): fusion weight of its normalised distance, and its L2
+  // penalty (relative to the mean loss; features are standardised, so unit-free).
+  double linear_weight = 0;
+  double linear_l2 = 0.05;
+  bool linear_deviations = false;  // also learn weights of |y - user mean| (linear_discriminant.h)
   // d_nearest_other is the mean of this many smallest other-user distances (1..8).
   std::size_t cohort_nearest = 1;
   // Calibration: score = 1 / (1 + exp(-slope * (fused - center))), with one pair for scores
@@ -161,8 +171,22 @@ struct DiscriminativeWeights {
   float scale = 1;
 };
 
+// What a TenantBackground fits besides the population templates and weights
+// (KeystrokeModel::background_options() derives it from the model's config).
+struct BackgroundOptions {
+  // Per-user linear discriminants are fitted only when at least this many other members
+  // have the text (below it a "user vs the others" model would learn the few others, not
+  // the population).
+  std::size_t min_others = 3;
+  bool fit_linear = true;
+  double linear_l2 = 0.05;  // > 0
+  bool linear_deviations = false;
+};
+
 // The users of one tenant, used as background. Never mix tenants: the caller builds one
 // background per tenant from that tenant's profiles only. Immutable after construction.
+// Construction cost: O(members * (members * v * d^2 + d^3)) for the linear discriminants (v
+// vectors per member, at most kMaxVectorsPerCohortMember of each other member).
 class TenantBackground {
  public:
   struct Member {
@@ -170,18 +194,26 @@ class TenantBackground {
     std::shared_ptr<const CompiledProfile> profile;  // not null
   };
   // Keeps the first kMaxCohortMembers members (by the caller's order) and fits a population
-  // template for every text at least two of them have.
-  explicit TenantBackground(std::vector<Member> members);
+  // template and a feature space for every text at least two of them have, discriminative
+  // weights for every member, and (options.fit_linear) a linear discriminant for every member
+  // with at least options.min_others other members having the text.
+  explicit TenantBackground(std::vector<Member> members, BackgroundOptions options = {});
 
   const std::vector<Member>& members() const { return members_; }
   const PopulationTemplate* FindPopulation(uint64_t text_id) const;
+  const FeatureSpace* FindSpace(uint64_t text_id) const;
   // Weights of `user` for `text_id`, or nullptr (user not a member, or too few others).
   const DiscriminativeWeights* FindWeights(std::string_view user, uint64_t text_id) const;
+  // Linear discriminant of `user` for `text_id`, or nullptr (not a member, too few others,
+  // or the fit failed).
+  const LinearDiscriminant* FindLinear(std::string_view user, uint64_t text_id) const;
 
  private:
   std::vector<Member> members_;
   std::vector<std::vector<DiscriminativeWeights>> weights_;  // parallel to members_
+  std::vector<std::vector<LinearDiscriminant>> linear_;      // parallel to members_
   std::vector<PopulationTemplate> populations_;
+  std::vector<FeatureSpace> spaces_;
 };
 
 enum class ScoreMode { kFixedText, kFreeText };
@@ -193,6 +225,7 @@ struct KeystrokeScore {
   ScoreMode mode = ScoreMode::kFixedText;
   std::array<double, kDetectorCount> detectors{};  // normalised per-detector distances
   double discriminative = 0;     // normalised per-user weighted Manhattan (background only)
+  double linear = 0;             // linear discriminant distance (0 genuine-like, 1 other-like)
   double ubm_distance = 0;       // population term before weighting (0 without background)
   double cohort_distance = 0;    // d_nearest_other before weighting (0 without background)
   uint32_t cohort_size = 0;      // other users the cohort term compared against
@@ -243,6 +276,9 @@ class KeystrokeModel {
   bool FoldAccepted(const FixedTextFeatures& features, KeystrokeProfile* profile) const;
 
   Band BandFor(double score) const;
+
+  // The options a TenantBackground for this model should be built with.
+  BackgroundOptions background_options() const;
 
  private:
   void UpdateTimingStats(const KeystrokeSample& sample, KeystrokeProfile* profile) const;
