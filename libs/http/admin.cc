@@ -24,7 +24,9 @@ void AppendJsonString(std::string* out, std::string_view s) {
 
 std::string ReadinessReport::ToJson() const {
   std::string out = "{\"status\":";
-  AppendJsonString(&out, draining ? "draining" : (ready ? "ready" : "not_ready"));
+  AppendJsonString(&out, draining ? "draining"
+                         : ready  ? (degraded ? "degraded" : "ready")
+                                  : "not_ready");
   out += ",\"probes\":[";
   for (std::size_t i = 0; i < probes.size(); ++i) {
     if (i > 0) out.push_back(',');
@@ -32,6 +34,7 @@ std::string ReadinessReport::ToJson() const {
     AppendJsonString(&out, probes[i].name);
     out += probes[i].status.ok() ? ",\"ok\":true" : ",\"ok\":false,\"error\":";
     if (!probes[i].status.ok()) AppendJsonString(&out, probes[i].status.ToString());
+    if (!probes[i].required) out += ",\"required\":false";
     out.push_back('}');
   }
   out += "]}\n";
@@ -126,7 +129,7 @@ std::vector<ProbeResult> AdminServer::RefreshProbes() {
   });
   std::vector<ProbeResult> results;
   for (auto& slot : slots_) {
-    ProbeResult r{slot->probe.name, slot->last};
+    ProbeResult r{slot->probe.name, slot->last, slot->probe.required};
     if (slot->finished < gen) {
       r.status = absl::DeadlineExceededError(
           absl::StrCat("probe ", slot->probe.name, " did not answer within ",
@@ -166,7 +169,14 @@ ReadinessReport AdminServer::CheckReadiness() {
     report.probes = cached_;
   }
   report.ready = true;
-  for (const ProbeResult& r : report.probes) report.ready = report.ready && r.status.ok();
+  for (const ProbeResult& r : report.probes) {
+    if (r.status.ok()) continue;
+    if (r.required) {
+      report.ready = false;
+    } else {
+      report.degraded = true;
+    }
+  }
   return report;
 }
 

@@ -1,7 +1,9 @@
 // The admin HTTP endpoint every service runs on its own port:
 //   GET /healthz  200 "ok" while the process is alive (503 once Shutdown() has begun)
-//   GET /readyz   200 + JSON when every readiness probe passes; 503 + JSON naming the failing
-//                 probes and their messages otherwise, and always 503 while draining
+//   GET /readyz   200 + JSON when every required readiness probe passes (status "ready", or
+//                 "degraded" when an advisory probe fails: the service rides that outage out
+//                 and says so); 503 + JSON naming the failing probes and their messages
+//                 otherwise, and always 503 while draining
 //   GET /metrics  the registry's text exposition (Prometheus scrape target)
 //
 // Readiness probes (e.g. "postgres": SELECT 1) run on one dedicated thread per probe, at most
@@ -34,18 +36,24 @@ namespace shieldx::http {
 struct ReadinessProbe {
   std::string name;                     // "postgres", "redis", "s3"
   std::function<absl::Status()> check;  // OK when the dependency is usable
+  // false: advisory. A failure is reported (status "degraded") but the service stays ready,
+  // e.g. the orchestrator deciding on its last configuration snapshot while PostgreSQL is down.
+  bool required = true;
 };
 
 struct ProbeResult {
   std::string name;
   absl::Status status;
+  bool required = true;
 };
 
 struct ReadinessReport {
   bool ready = false;
+  bool degraded = false;  // ready, but an advisory probe fails
   bool draining = false;
   std::vector<ProbeResult> probes;
-  // {"status":"ready"|"not_ready"|"draining","probes":[{"name":..,"ok":..,"error":..}]}
+  // {"status":"ready"|"degraded"|"not_ready"|"draining",
+  //  "probes":[{"name":..,"ok":..,"error":..,"required":false (advisory only)}]}
   std::string ToJson() const;
 };
 

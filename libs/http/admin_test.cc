@@ -71,6 +71,36 @@ TEST_F(AdminServerTest, ReadyzFlipsTo503WhenAProbeFailsAndBack) {
   EXPECT_EQ(Get("/readyz").status, 200);
 }
 
+TEST_F(AdminServerTest, FailingAdvisoryProbeIsDegradedNotUnready) {
+  std::atomic<bool> pg_up{false};
+  std::atomic<bool> snapshot{true};
+  Start({{"postgres",
+          [&] { return pg_up.load() ? absl::OkStatus() : absl::UnavailableError("refused"); },
+          /*required=*/false},
+         {"config", [&] {
+            return snapshot.load() ? absl::OkStatus() : absl::UnavailableError("no snapshot");
+          }}});
+  ClientResponse r = Get("/readyz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            "{\"status\":\"degraded\",\"probes\":[{\"name\":\"postgres\",\"ok\":false,"
+            "\"error\":\"UNAVAILABLE: refused\",\"required\":false},"
+            "{\"name\":\"config\",\"ok\":true}]}\n");
+  // A required probe failing still makes the service unready, whatever the advisory ones say.
+  snapshot = false;
+  absl::SleepFor(ttl_ * 2);
+  r = Get("/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("\"status\":\"not_ready\""));
+  snapshot = true;
+  pg_up = true;
+  absl::SleepFor(ttl_ * 2);
+  r = Get("/readyz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr("\"status\":\"ready\""));
+  EXPECT_THAT(r.body, HasSubstr("{\"name\":\"postgres\",\"ok\":true,\"required\":false}"));
+}
+
 TEST_F(AdminServerTest, ProbeResultsAreCachedAgainstScrapeStorms) {
   ttl_ = absl::Seconds(30);
   std::atomic<int> calls{0};

@@ -155,7 +155,8 @@ absl::Status ServiceRuntime::Start() {
   started_ = true;
   std::vector<http::ReadinessProbe> probes;
   if (pg_ != nullptr) {
-    probes.push_back({"postgres", [this] { return pg_->Ping(absl::Seconds(1)); }});
+    probes.push_back(
+        {"postgres", [this] { return pg_->Ping(absl::Seconds(1)); }, !spec_.advisory.postgres});
     if (spec_.migrations != nullptr && !spec_.migrations->empty()) {
       probes.push_back({"migrations", [this]() -> absl::Status {
                           if (migrated_.load()) return absl::OkStatus();
@@ -165,9 +166,12 @@ absl::Status ServiceRuntime::Start() {
                         }});
     }
   }
-  if (redis_ != nullptr) probes.push_back({"redis", [this] { return redis_->Ping(); }});
+  if (redis_ != nullptr) {
+    probes.push_back({"redis", [this] { return redis_->Ping(); }, !spec_.advisory.redis});
+  }
   if (s3_ != nullptr) {
-    probes.push_back({"s3", [this] { return s3_->EnsureBucket(config_.s3_bucket); }});
+    probes.push_back(
+        {"s3", [this] { return s3_->EnsureBucket(config_.s3_bucket); }, !spec_.advisory.s3});
   }
   for (auto& p : extra_probes_) probes.push_back(std::move(p));
 

@@ -60,6 +60,10 @@ struct ServiceSpec {
   // The service's SQL migrations (shieldx_embed_files); null or empty: none.
   const std::vector<EmbeddedFile>* migrations = nullptr;
   std::string version = "dev";
+  // Stores whose outage the service rides out (e.g. the orchestrator decides on its last
+  // configuration snapshot): their readiness probes are advisory (/readyz "degraded", still
+  // 200). Their absence at start-up is covered by the service's own probes.
+  StoreNeeds advisory;
 };
 
 class ServiceRuntime {

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -698,10 +699,15 @@ test "slow" { request { path "/slow" } expect tarpit(1500) })");
           "shieldx_attacks_detected{action=\"block\",category=\"sqli\",tenant_id=\"acme\"} 1"));
   EXPECT_THAT(metrics->body, HasSubstr("shieldx_config_version"));
 
-  // PostgreSQL down: Evaluate keeps deciding on the last snapshot; readiness reports it.
+  // PostgreSQL down: Evaluate keeps deciding on the last snapshot; readiness reports it as
+  // degraded and stays 200 (the replica is still a good decision service).
   ASSERT_OK(own_pg_->Stop());
-  ASSERT_TRUE(WaitFor([&] { return Ready().status == 503; }, absl::Seconds(10)));
-  EXPECT_THAT(Ready().body, HasSubstr("postgres"));
+  ASSERT_TRUE(
+      WaitFor([&] { return absl::StrContains(Ready().body, "degraded"); }, absl::Seconds(10)))
+      << Ready().body;
+  EXPECT_EQ(Ready().status, 200);
+  EXPECT_THAT(Ready().body, HasSubstr("{\"name\":\"postgres\",\"ok\":false,\"error\":"));
+  EXPECT_THAT(Ready().body, HasSubstr("\"required\":false"));
   EXPECT_EQ(Evaluate("/products", "id=1%27%20OR%201%3D1--").action(), common::v1::ACTION_BLOCK);
   EXPECT_EQ(Evaluate("/products").action(), common::v1::ACTION_ALLOW);
   v1::GetConfigVersionRequest gr;

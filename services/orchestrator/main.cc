@@ -206,6 +206,11 @@ int main(int argc, char** argv) {
   static Wiring* wiring = new Wiring();
   return service::Main<Config>(
       Schema(), argc, argv, &Config::common,
-      {.name = "orchestrator", .needs = kStoreNeeds, .migrations = &orchestrator_migrations()},
+      {.name = "orchestrator",
+       .needs = kStoreNeeds,
+       .migrations = &orchestrator_migrations(),
+       // Decisions need only the loaded snapshot (the "config" probe): a store outage makes
+       // /readyz "degraded", not 503, so the proxies keep their decision service.
+       .advisory = kStoreNeeds},
       [](const Config& c, service::ServiceRuntime& rt) { return Wire(c, rt, *wiring); });
 }
