@@ -313,6 +313,122 @@ const absl::flat_hash_map<std::string_view, int>& Commands() {
       {"popd", 2},
       {"timeout.exe", 2},
       {"echo.", 2},
+      // More Unix binaries that give a shell, read files or reach the network
+      // (GTFOBins-style); English words among them are weak.
+      {"aptitude", 2},
+      {"apt-cache", 2},
+      {"aria2c", 2},
+      {"base32", 2},
+      {"basenc", 2},
+      {"bc", 1},
+      {"bsdtar", 2},
+      {"bzip2", 2},
+      {"c89", 2},
+      {"c99", 2},
+      {"capsh", 2},
+      {"chef-apply", 2},
+      {"chef-client", 2},
+      {"chef-run", 2},
+      {"chef-shell", 2},
+      {"chef-solo", 2},
+      {"chef-vault", 2},
+      {"chroot", 2},
+      {"column", 1},
+      {"comm", 1},
+      {"composer", 1},
+      {"cpan", 2},
+      {"cpio", 2},
+      {"cpulimit", 2},
+      {"cscli", 2},
+      {"dmidecode", 2},
+      {"dmsetup", 2},
+      {"dotnet", 2},
+      {"easy_install", 2},
+      {"exiftool", 2},
+      {"flock", 1},
+      {"fold", 1},
+      {"gem", 1},
+      {"ghci", 2},
+      {"gimp", 1},
+      {"hping3", 2},
+      {"iconv", 2},
+      {"journalctl", 2},
+      {"jjs", 2},
+      {"jrunscript", 2},
+      {"julia", 1},
+      {"knife", 1},
+      {"ksu", 2},
+      {"ldconfig", 2},
+      {"lftp", 2},
+      {"logsave", 2},
+      {"lwp-download", 2},
+      {"lwp-request", 2},
+      {"mawk", 2},
+      {"nawk", 2},
+      {"msfconsole", 2},
+      {"nsenter", 2},
+      {"ntpdate", 2},
+      {"openvpn", 2},
+      {"perf", 1},
+      {"pdflatex", 2},
+      {"pip3", 2},
+      {"pkexec", 2},
+      {"puppet", 1},
+      {"rake", 1},
+      {"readelf", 2},
+      {"restic", 2},
+      {"rlwrap", 2},
+      {"rmt", 2},
+      {"run-parts", 2},
+      {"setarch", 2},
+      {"setfacl", 2},
+      {"smbclient", 2},
+      {"sqlmap", 2},
+      {"ssh-keygen", 2},
+      {"ssh-keyscan", 2},
+      {"sshpass", 2},
+      {"start-stop-daemon", 2},
+      {"stdbuf", 2},
+      {"systemd-run", 2},
+      {"tmux", 2},
+      {"torify", 2},
+      {"torsocks", 2},
+      {"trap", 1},
+      {"unshare", 2},
+      {"uudecode", 2},
+      {"uuencode", 2},
+      {"valgrind", 2},
+      {"vigr", 2},
+      {"vipw", 2},
+      {"virsh", 2},
+      {"visudo", 2},
+      {"w3m", 2},
+      {"xz", 2},
+      {"zypper", 2},
+      {"lastlogin", 2},
+      // More Windows living-off-the-land binaries.
+      {"bcdboot", 2},
+      {"certreq", 2},
+      {"cmdkey", 2},
+      {"cmstp", 2},
+      {"csc", 2},
+      {"esentutl", 2},
+      {"extrac32", 2},
+      {"fsutil", 2},
+      {"installutil", 2},
+      {"klist", 2},
+      {"makecab", 2},
+      {"msbuild", 2},
+      {"msdt", 2},
+      {"ntdsutil", 2},
+      {"odbcconf", 2},
+      {"psexec", 2},
+      {"regasm", 2},
+      {"regsvcs", 2},
+      {"takeown", 2},
+      {"wbadmin", 2},
+      {"wsl", 2},
+      {"dsquery", 2},
   };
   return *m;
 }
@@ -321,9 +437,74 @@ bool IsShellSeparatorStart(char c) {
   return c == ';' || c == '|' || c == '&' || c == '\n' || c == '`' || c == '\r';
 }
 
+bool IsWordBoundary(char c) {
+  return IsSpaceChar(static_cast<unsigned char>(c)) || IsShellSeparatorStart(c) || c == '(' ||
+         c == ')' || c == '<' || c == '>';
+}
+
+// What CollapseShell saw on the way.
+struct CollapseInfo {
+  bool brace_trick = false;  // {,id} / c{a,oun}t: an empty alternative or glued words
+};
+
+// Brace expansion of the list at lower[open] ("{a,b}") inside the word that starts at
+// out[word_start]: writes "pre+a+post pre+b+post" over the word. Returns the index of the
+// last input byte consumed, or npos when the braces are not a shell list.
+std::size_t ExpandBraces(std::string_view lower, std::size_t open, char* out, std::size_t* o,
+                         std::size_t capacity, CollapseInfo* info) {
+  std::size_t close = lower.find('}', open);
+  if (close == std::string_view::npos || close - open >= 256) return std::string_view::npos;
+  std::string_view inner = lower.substr(open + 1, close - open - 1);
+  if (inner.find(',') == std::string_view::npos ||
+      inner.find_first_of(" :\"{") != std::string_view::npos) {
+    return std::string_view::npos;
+  }
+  std::size_t word_start = *o;
+  while (word_start > 0 && !IsWordBoundary(out[word_start - 1])) --word_start;
+  std::size_t post_end = close + 1;
+  while (post_end < lower.size() && !IsWordBoundary(lower[post_end]) && lower[post_end] != '{' &&
+         lower[post_end] != '$') {
+    ++post_end;
+  }
+  std::string_view post = lower.substr(close + 1, post_end - close - 1);
+  std::size_t pre_len = *o - word_start;
+  if (pre_len > 64) return std::string_view::npos;
+  char pre[64];
+  for (std::size_t k = 0; k < pre_len; ++k) pre[k] = out[word_start + k];
+  std::size_t need = (pre_len + post.size() + 1) * (inner.size() + 1) + inner.size();
+  // Whatever follows is copied at most one byte per input byte: it must still fit.
+  if (word_start + need + (lower.size() - post_end) > capacity) return std::string_view::npos;
+  // Numeric lists are regex quantifiers or data ("{1,5}"), never a command.
+  if (inner.find_first_not_of("0123456789,") == std::string_view::npos) {
+    return std::string_view::npos;
+  }
+  bool empty_alt =
+      inner.front() == ',' || inner.back() == ',' || inner.find(",,") != std::string_view::npos;
+  if (empty_alt || pre_len > 0 || !post.empty()) info->brace_trick = true;
+  std::size_t w = word_start;
+  std::size_t from = 0;
+  bool first = true;
+  while (from <= inner.size()) {
+    std::size_t comma = inner.find(',', from);
+    if (comma == std::string_view::npos) comma = inner.size();
+    std::string_view alt = inner.substr(from, comma - from);
+    from = comma + 1;
+    if (alt.empty() && pre_len == 0 && post.empty()) continue;
+    if (!first) out[w++] = ' ';
+    first = false;
+    for (std::size_t k = 0; k < pre_len; ++k) out[w++] = pre[k];
+    for (char d : alt) out[w++] = d;
+    for (char d : post) out[w++] = d;
+  }
+  *o = w;
+  return post_end - 1;
+}
+
 // Collapses shell quoting/escaping/expansion tricks into plain words. Output is lowercase.
-std::string_view CollapseShell(std::string_view lower, Arena& arena) {
-  char* out = arena.Allocate(lower.size() + 1);
+std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInfo* info) {
+  // Brace expansion may grow the text; anything that would not fit is left unexpanded.
+  const std::size_t capacity = lower.size() * 2 + 64;
+  char* out = arena.Allocate(capacity);
   std::size_t o = 0;
   const std::size_t n = lower.size();
   // A value with '+' and no spaces was form-encoded once more than the server decodes:
@@ -362,6 +543,15 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena) {
         IsAsciiAlnum(static_cast<unsigned char>(lower[i + 1]))) {
       continue;
     }
+    // Empty substitutions expand to nothing: who$()ami, c``at
+    if (c == '$' && i + 2 < n && lower[i + 1] == '(' && lower[i + 2] == ')') {
+      i += 2;
+      continue;
+    }
+    if (c == '`' && i + 1 < n && lower[i + 1] == '`') {
+      ++i;
+      continue;
+    }
     if (c == '$') {
       std::string_view rest = lower.substr(i);
       if (StartsWith(rest, "${ifs}")) {
@@ -391,20 +581,58 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena) {
         i += 2;
         continue;
       }
+      // An unset variable glued to a word expands to nothing: sh$xx -c id
+      if (o > 0 && IsAsciiAlnum(static_cast<unsigned char>(out[o - 1])) && i + 1 < n &&
+          (IsAsciiAlpha(static_cast<unsigned char>(lower[i + 1])) || lower[i + 1] == '_')) {
+        std::size_t k = i + 1;
+        while (k < n && IsIdentChar(static_cast<unsigned char>(lower[k])) && lower[k] != '$') ++k;
+        i = k - 1;
+        continue;
+      }
     }
-    // {cat,/etc/passwd} -> cat /etc/passwd
-    if (c == '{') {
-      std::size_t close = lower.find('}', i);
-      if (close != std::string_view::npos && close - i < 256) {
+    // Glob bracket expressions inside a word: pa[s]swd, /[e//]tc, [!q]asswd -> one character
+    // (the only one the class can match) or '?' (any).
+    if (c == '[' && o > 0 &&
+        (IsAsciiAlnum(static_cast<unsigned char>(out[o - 1])) || out[o - 1] == '/' ||
+         out[o - 1] == '\\')) {
+      std::size_t close = lower.find(']', i + 1);
+      if (close != std::string_view::npos && close > i + 1 && close - i <= 16) {
         std::string_view inner = lower.substr(i + 1, close - i - 1);
-        if (inner.find(',') != std::string_view::npos &&
-            inner.find(' ') == std::string_view::npos &&
-            inner.find(':') == std::string_view::npos &&
-            inner.find('"') == std::string_view::npos) {
-          for (char d : inner) out[o++] = d == ',' ? ' ' : d;
+        // Route patterns ("/[slug]", "[...id]") and indexes are not globs: a glob class
+        // here is one character, '?', a negation or a range.
+        char only = 0;
+        bool single = true;
+        for (char d : inner) {
+          if (d == '/') continue;
+          if (!IsAsciiAlnum(static_cast<unsigned char>(d)) || (only != 0 && only != d)) {
+            single = false;
+            break;
+          }
+          only = d;
+        }
+        bool any_class =
+            inner == "?" || inner == "*" ||
+            ((inner[0] == '!' || inner[0] == '^') && inner.size() >= 2 && inner.size() <= 5 &&
+             inner.find_first_of(" \"'[$.") == std::string_view::npos) ||
+            (inner.size() == 3 && inner[1] == '-' &&
+             IsAsciiAlnum(static_cast<unsigned char>(inner[0])) &&
+             IsAsciiAlnum(static_cast<unsigned char>(inner[2])));
+        // ... and not a regular expression: "[a-z]{1,5}", "[0-9]+".
+        char after = close + 1 < n ? lower[close + 1] : ' ';
+        bool regex = after == '{' || after == '+' || after == '*' || after == '?';
+        if (((single && only != 0) || any_class) && !regex) {
+          out[o++] = single && only != 0 ? only : '?';
           i = close;
           continue;
         }
+      }
+    }
+    // {cat,/etc/passwd} -> cat /etc/passwd; c{a,oun}t -> cat count
+    if (c == '{') {
+      std::size_t last = ExpandBraces(lower, i, out, &o, capacity, info);
+      if (last != std::string_view::npos) {
+        i = last;
+        continue;
       }
     }
     out[o++] = c;
@@ -477,14 +705,95 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false) {
   return false;
 }
 
-// Looks at the command starting at `i` in `s`; returns its strength (0 none, 1 weak, 2 strong)
-// and whether its arguments look technical.
-int CommandAt(std::string_view s, std::size_t i, bool* technical, std::size_t* end,
-              bool first_arg_only = false) {
+// Commands that only reconnaissance runs: nobody lists them in text, so one followed by a
+// separator ("whoami;", "uname|") is already command structure.
+bool IsReconCommand(std::string_view name) {
+  for (std::string_view r : {"whoami", "ifconfig", "ipconfig", "uname", "netstat", "systeminfo",
+                             "tasklist", "printenv", "getent", "lastlog", "nslookup"}) {
+    if (name == r) return true;
+  }
+  return false;
+}
+
+// Strength of a command name as typed: quotes removed ('curl'), version suffixes
+// (python3.10, gcc10.1) and tool families (ansible-config, docker-compose) resolved.
+int NameStrength(std::string_view name, std::string* scratch) {
+  if (name.find_first_of("'\"") != std::string_view::npos) {
+    scratch->clear();
+    for (char c : name) {
+      if (c != '\'' && c != '"') scratch->push_back(c);
+    }
+    name = *scratch;
+  }
+  if (name.empty()) return 0;
+  auto it = Commands().find(name);
+  if (it != Commands().end()) return it->second;
+  std::size_t e = name.size();
+  while (e > 0 && (IsAsciiDigit(static_cast<unsigned char>(name[e - 1])) || name[e - 1] == '.'))
+    --e;
+  if (e >= 2 && e < name.size() && IsAsciiDigit(static_cast<unsigned char>(name[e]))) {
+    auto base = Commands().find(name.substr(0, e));
+    if (base != Commands().end() && base->second == 2) return 2;
+  }
+  std::size_t dash = name.find('-');
+  if (dash != std::string_view::npos && dash >= 2 && name.size() - dash >= 4 &&
+      std::count(name.begin(), name.end(), '-') <= 2 && name.size() - dash <= 16) {
+    auto base = Commands().find(name.substr(0, dash));
+    if (base != Commands().end() && base->second == 2) return 2;
+  }
+  return 0;
+}
+
+// Strong command names that are also what people list as skills or products ("Python;
+// Ruby; Docker"): alone after a separator, without arguments, they are not a command.
+bool IsProductNoun(std::string_view name) {
+  for (std::string_view r :
+       {"python", "python3", "ruby",    "perl",       "php",    "node",   "lua",   "java",
+        "docker", "kubectl", "git",     "svn",        "mysql",  "psql",   "mongo", "npm",
+        "pip",    "gcc",     "ansible", "vim",        "nano",   "telnet", "ssh",   "bash",
+        "zsh",    "openssl", "jq",      "powershell", "dotnet", "julia",  "tmux"}) {
+    if (name == r) return true;
+  }
+  return false;
+}
+
+struct CommandInfo {
+  int strength = 0;        // 0 none, 1 weak (also a word), 2 strong
+  bool technical = false;  // arguments shaped like a command's (flags, paths, redirections)
+  bool wrapped = false;    // run through sudo / nohup / strace ...
+  bool recon = false;      // IsReconCommand
+  bool noun = false;       // IsProductNoun
+  std::size_t end = 0;     // end of the command's arguments
+  std::size_t name_end = 0;
+  std::size_t name_start = 0;
+};
+
+bool IsWrapper(std::string_view name) {
+  for (std::string_view w : {"sudo", "nohup", "busybox", "exec", "command", "builtin", "env",
+                             "nice", "time", "xargs", "strace", "ltrace", "doas", "setsid",
+                             "stdbuf", "unbuffer", "torify", "proxychains", "chroot"}) {
+    if (name == w) return true;
+  }
+  return false;
+}
+
+// Wrappers that are commands only (never English): they make the wrapped name a command.
+bool IsStrongWrapper(std::string_view name) {
+  return name == "sudo" || name == "nohup" || name == "busybox" || name == "strace" ||
+         name == "ltrace" || name == "doas" || name == "setsid" || name == "xargs" ||
+         name == "stdbuf";
+}
+
+// Looks at the command starting at `i` in `s`.
+CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = false) {
   const std::size_t n = s.size();
+  CommandInfo info;
+  std::string unquoted;
   i = SkipSpaces(s, i);
-  // Skip env assignments and wrappers.
-  for (int guard = 0; guard < 4 && i < n; ++guard) {
+  // Subshells and groups: (sh), { id; }
+  while (i < n && (s[i] == '(' || s[i] == '{')) i = SkipSpaces(s, i + 1);
+  // Skip env assignments, unset variables and wrappers.
+  for (int guard = 0; guard < 5 && i < n; ++guard) {
     std::size_t ws = i;
     while (i < n && !IsSpaceChar(static_cast<unsigned char>(s[i])) &&
            !IsShellSeparatorStart(s[i]) && s[i] != '(' && s[i] != ')' && s[i] != '<' &&
@@ -492,28 +801,52 @@ int CommandAt(std::string_view s, std::size_t i, bool* technical, std::size_t* e
       ++i;
     }
     std::string_view w = s.substr(ws, i - ws);
+    if (w.empty()) break;
     if (w.find('=') != std::string_view::npos && w[0] != '=' && w[0] != '-') {
       i = SkipSpaces(s, i);
       continue;
     }
-    // Path prefix: /usr/bin/id, c:\windows\system32\cmd.exe, \\?\...
+    if (w.find("://") != std::string_view::npos) break;  // a URL, not a program path
+    // $SHELL / ${SHELL} / $BASH name the shell itself.
     std::string_view name = w;
-    std::size_t slash = name.find_last_of("/\\");
-    bool had_path = slash != std::string_view::npos;
-    if (had_path) name = name.substr(slash + 1);
-    if (name == "sudo" || name == "nohup" || name == "busybox" || name == "exec" ||
-        name == "command" || name == "builtin" || name == "env" || name == "nice" ||
-        name == "time" || name == "xargs" || name == "strace" || name == "doas") {
+    if (name == "$shell" || name == "${shell}" || name == "$bash" || name == "${bash}") {
+      name = "sh";
+    } else if (name.size() >= 2 && name[0] == '$' &&
+               (IsAsciiAlpha(static_cast<unsigned char>(name[1])) || name[1] == '_')) {
+      // "$u wget x": an unset variable in command position expands to nothing.
       std::size_t j = SkipSpaces(s, i);
-      if (j < n && IsAsciiAlpha(static_cast<unsigned char>(s[j]))) {
+      if (j > i && j < n && IsAsciiAlpha(static_cast<unsigned char>(s[j]))) {
         i = j;
         continue;
       }
     }
-    auto it = Commands().find(name);
-    int strength = it == Commands().end() ? 0 : it->second;
+    // Path prefix: /usr/bin/id, c:\windows\system32\cmd.exe, \\?\...
+    std::size_t slash = name.find_last_of("/\\");
+    bool had_path = slash != std::string_view::npos && w[0] != '$';
+    if (had_path) name = name.substr(slash + 1);
+    // Quotes around or inside the name ('curl', "id, 'time) do not change the program.
+    if (name.find_first_of("'\"") != std::string_view::npos) {
+      unquoted.clear();
+      for (char d : name) {
+        if (d != '\'' && d != '"') unquoted.push_back(d);
+      }
+      name = unquoted;
+    }
+    if (IsWrapper(name)) {
+      std::size_t j = SkipSpaces(s, i);
+      if (j < n && (IsAsciiAlpha(static_cast<unsigned char>(s[j])) || s[j] == '/' || s[j] == '\'' ||
+                    s[j] == '"')) {
+        if (IsStrongWrapper(name)) info.wrapped = true;
+        i = j;
+        continue;
+      }
+    }
+    std::string scratch;
+    int strength = NameStrength(name, &scratch);
     // Globbed binary paths: /???/c?t, /bin/c*
-    if (strength == 0 && had_path && w[0] == '/' &&
+    bool name_has_letter = false;
+    for (char d : name) name_has_letter |= IsAsciiAlpha(static_cast<unsigned char>(d));
+    if (strength == 0 && had_path && w[0] == '/' && name_has_letter &&
         (w.find('?') != std::string_view::npos || w.find('*') != std::string_view::npos)) {
       strength = 2;
     }
@@ -528,13 +861,19 @@ int CommandAt(std::string_view s, std::size_t i, bool* technical, std::size_t* e
       args = args.substr(a, b - a);
     }
     bool numeric_ok = name == "sleep" || name == "timeout" || name == "ping";
-    *technical = TechnicalArgs(args, numeric_ok) || had_path;
-    *end = arg_end;
-    return strength;
+    info.strength = strength;
+    info.technical = TechnicalArgs(args, numeric_ok) || had_path ||
+                     (strength > 0 && info.wrapped) ||
+                     (name == "cd" && SkipSpaces(args, 0) < args.size());
+    info.recon = IsReconCommand(name);
+    info.noun = IsProductNoun(name);
+    info.end = arg_end;
+    info.name_start = ws;
+    info.name_end = i;
+    return info;
   }
-  *technical = false;
-  *end = i;
-  return 0;
+  info.end = i;
+  return info;
 }
 
 // Natural-language text (forum posts, descriptions) quotes commands in backticks and
@@ -556,70 +895,287 @@ bool IsProse(std::string_view lower) {
   return words >= 8 && letters * 10 >= lower.size() * 7;
 }
 
+// cmd.exe builtins that follow an IF condition or a FOR ... DO.
+bool IsCmdBuiltin(std::string_view w) {
+  for (std::string_view b :
+       {"echo", "@echo", "set", "goto",  "call", "exit",  "cmd",     "start", "del",
+        "copy", "type",  "dir", "if",    "for",  "rem",   "pause",   "cls",   "ren",
+        "move", "md",    "rd",  "pushd", "popd", "shift", "setlocal"}) {
+    if (w == b) return true;
+  }
+  return false;
+}
+
+// One operand of an IF comparison: "quoted text", [bracketed], or a bare token (which may
+// run into a glued "==").
+std::size_t IfOperandEnd(std::string_view s, std::size_t i) {
+  const std::size_t n = s.size();
+  if (i < n && (s[i] == '"' || s[i] == '[')) {
+    char close = s[i] == '"' ? '"' : ']';
+    std::size_t c = s.find(close, i + 1);
+    return c == std::string_view::npos || c - i > 128 ? std::string_view::npos : c + 1;
+  }
+  std::size_t e = i;
+  while (e < n && !IsSpaceChar(static_cast<unsigned char>(s[e])) &&
+         !(s[e] == '=' && e + 1 < n && s[e + 1] == '=')) {
+    ++e;
+  }
+  return e == i ? std::string_view::npos : e;
+}
+
+// The next word on the same line after spaces (not newlines); empty at the end.
+std::string_view NextWordSameLine(std::string_view s, std::size_t i, std::size_t* end) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  std::size_t e = i;
+  while (e < s.size() && !IsSpaceChar(static_cast<unsigned char>(s[e]))) ++e;
+  *end = e;
+  return s.substr(i, e - i);
+}
+
+// cmd.exe IF statement at `i` ("if" already matched up to `i`):
+//   IF [/I] [NOT] EXIST|DEFINED|ERRORLEVEL|CMDEXTVERSION x command
+//   IF [/I] [NOT] a==b command / IF a EQU|NEQ|LSS|LEQ|GTR|GEQ b command
+// Code in other languages has "if (", "if a == b:" or "then"; prose has no "==".
+bool CmdIfAt(std::string_view s, std::size_t i, std::size_t* end) {
+  const std::size_t n = s.size();
+  auto word_at = [&](std::size_t k, std::string_view w) {
+    return s.substr(k, w.size()) == w &&
+           (k + w.size() >= n || IsSpaceChar(static_cast<unsigned char>(s[k + w.size()])));
+  };
+  i = SkipSpaces(s, i);
+  if (word_at(i, "/i")) i = SkipSpaces(s, i + 2);
+  if (word_at(i, "not")) i = SkipSpaces(s, i + 3);
+  if (i >= n || s[i] == '(') return false;
+  std::size_t e = 0;
+  for (std::string_view kw : {"exist", "defined", "errorlevel", "cmdextversion"}) {
+    if (!word_at(i, kw)) continue;
+    std::size_t op = SkipSpaces(s, i + kw.size());
+    std::size_t op_end = IfOperandEnd(s, op);
+    if (op_end == std::string_view::npos) return false;
+    std::string_view cmd = NextWordSameLine(s, op_end, &e);
+    if (cmd.empty()) return false;
+    bool known = IsCmdBuiltin(cmd) || cmd[0] == '@' || Commands().contains(cmd);
+    // "if defined by ..." is English: DEFINED needs a real command after it.
+    if (kw == "defined" && !known) return false;
+    if (kw == "exist" && !known && op_end - op < 3) return false;
+    *end = e;
+    return true;
+  }
+  std::size_t a_end = IfOperandEnd(s, i);
+  if (a_end == std::string_view::npos) return false;
+  std::size_t k = a_end;
+  while (k < n && (s[k] == ' ' || s[k] == '\t')) ++k;
+  bool op = false;
+  if (s.substr(k, 2) == "==") {
+    op = true;
+    k += 2;
+  } else {
+    for (std::string_view w : {"equ", "neq", "lss", "leq", "gtr", "geq"}) {
+      if (k > a_end && word_at(k, w)) {
+        op = true;
+        k += 3;
+        break;
+      }
+    }
+  }
+  if (!op) return false;
+  while (k < n && (s[k] == ' ' || s[k] == '\t')) ++k;
+  std::size_t b_end = IfOperandEnd(s, k);
+  if (b_end == std::string_view::npos) return false;
+  if (s[b_end - 1] == ':' || s[b_end - 1] == ')' || s[b_end - 1] == '{') return false;
+  std::string_view cmd = NextWordSameLine(s, b_end, &e);
+  if (cmd.empty() || cmd == "then" || cmd == "and" || cmd == "or" || cmd == "&&" || cmd == "||" ||
+      cmd[0] == ':' || cmd[0] == '{' || cmd[0] == '?') {
+    return false;
+  }
+  *end = e;
+  return true;
+}
+
+// cmd.exe FOR statement at `i` ("for" already matched):
+//   FOR [/D | /R [dir] | /L | /F ["options"]] %[%]x IN (set) DO command
+bool CmdForAt(std::string_view s, std::size_t i, std::size_t* end) {
+  const std::size_t n = s.size();
+  i = SkipSpaces(s, i);
+  for (int guard = 0; guard < 3 && i < n && s[i] == '/'; ++guard) {
+    while (i < n && !IsSpaceChar(static_cast<unsigned char>(s[i]))) ++i;
+    i = SkipSpaces(s, i);
+    if (i < n && s[i] == '\\') ++i;
+    if (i < n && s[i] == '"') {
+      std::size_t q = s.find('"', i + 1);
+      if (q == std::string_view::npos || q - i > 256) return false;
+      i = SkipSpaces(s, q + 1);
+    } else if (i < n && s[i] != '%') {  // /R [dir]
+      while (i < n && !IsSpaceChar(static_cast<unsigned char>(s[i]))) ++i;
+      i = SkipSpaces(s, i);
+    }
+  }
+  if (i >= n || s[i] != '%') return false;
+  ++i;
+  if (i < n && s[i] == '%') ++i;
+  if (i >= n || IsSpaceChar(static_cast<unsigned char>(s[i]))) return false;
+  ++i;  // the loop variable: one character
+  std::size_t k = SkipSpaces(s, i);
+  if (k == i || s.substr(k, 2) != "in") return false;
+  k = SkipSpaces(s, k + 2);
+  if (k >= n || s[k] != '(') return false;
+  int depth = 0;
+  std::size_t c = k;
+  for (; c < n && c - k < 512; ++c) {
+    if (s[c] == '(') ++depth;
+    if (s[c] == ')' && --depth == 0) break;
+  }
+  if (c >= n || s[c] != ')') return false;
+  k = SkipSpaces(s, c + 1);
+  if (s.substr(k, 2) != "do") return false;
+  k += 2;
+  if (k < n && !IsSpaceChar(static_cast<unsigned char>(s[k])) && s[k] != '@' && s[k] != '(')
+    return false;
+  *end = n;
+  return true;
+}
+
+// A cmd.exe IF/FOR statement starting at `i` (command position). Returns its confidence.
+float CmdExeStatementAt(std::string_view s, std::size_t i, std::size_t* end) {
+  i = SkipSpaces(s, i);
+  while (i < s.size() && (s[i] == '@' || s[i] == '(')) ++i;
+  std::string_view rest = s.substr(i);
+  if (StartsWith(rest, "if") && rest.size() > 2 &&
+      (IsSpaceChar(static_cast<unsigned char>(rest[2])) || StartsWith(rest, "if/i"))) {
+    if (CmdIfAt(s, i + 2, end)) return 0.8f;
+  }
+  if (StartsWith(rest, "for") && rest.size() > 3 &&
+      IsSpaceChar(static_cast<unsigned char>(rest[3]))) {
+    if (CmdForAt(s, i + 3, end)) return 0.85f;
+  }
+  return 0;
+}
+
+// alias NAME=VALUE (optionally with -p / -g flags): defines a command.
+bool AliasAt(std::string_view s, std::size_t i, std::size_t* end) {
+  i = SkipSpaces(s, i);
+  if (s.substr(i, 6) != "alias ") return false;
+  std::size_t k = SkipSpaces(s, i + 6);
+  for (int guard = 0; guard < 3 && k < s.size() && (s[k] == '-' || s[k] == '+'); ++guard) {
+    while (k < s.size() && !IsSpaceChar(static_cast<unsigned char>(s[k]))) ++k;
+    k = SkipSpaces(s, k);
+  }
+  std::size_t w = k;
+  if (w < s.size() && (s[w] == '\'' || s[w] == '"')) ++w;
+  std::size_t e = w;
+  while (e < s.size() && (IsIdentChar(static_cast<unsigned char>(s[e])) || s[e] == '-' ||
+                          s[e] == '.' || s[e] == '\'' || s[e] == '"')) {
+    ++e;
+  }
+  if (e == w || e >= s.size() || s[e] != '=') return false;
+  *end = std::min(s.size(), e + 24);
+  return true;
+}
+
+// ${name#...} ${name%%...} ${name:-...} ${name//a/b}: parameter expansion operators that only
+// shells have (template languages use plain ${name}); $[expr] arithmetic.
+float ParameterExpansionAt(std::string_view s, std::size_t p, std::size_t* len) {
+  const std::size_t n = s.size();
+  if (p + 1 >= n) return 0;
+  if (s[p + 1] == '[') {
+    std::size_t close = s.find(']', p + 2);
+    if (close == std::string_view::npos || close - p > 64) return 0;
+    bool arithmetic = close == p + 2;
+    for (std::size_t k = p + 2; k < close; ++k) {
+      char c = s[k];
+      arithmetic |= c == '+' || c == '-' || c == '*' || c == '/' || c == '%';
+      if (!(IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '*' ||
+            c == '/' || c == '%' || c == ' ' || c == '$' || c == '(' || c == ')' || c == '_')) {
+        return 0;
+      }
+    }
+    if (!arithmetic) return 0;
+    *len = close + 1 - p;
+    return 0.7f;
+  }
+  if (s[p + 1] != '{') return 0;
+  std::size_t k = p + 2;
+  std::size_t name = k;
+  while (k < n && (IsIdentChar(static_cast<unsigned char>(s[k])) && s[k] != '$')) ++k;
+  if (k == name || k + 1 >= n) return 0;
+  std::string_view op = s.substr(k, 2);
+  bool shell_op = op[0] == '#' || op == "%%" || op == ":-" || op == ":=" || op == ":+" ||
+                  op == ":?" || op == "//" || op == "^^" || op == ",,";
+  if (!shell_op) return 0;
+  std::size_t close = s.find('}', k);
+  if (close == std::string_view::npos || close - p > 128) return 0;
+  *len = close + 1 - p;
+  return 0.7f;
+}
+
 }  // namespace
 
 void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
   Best best;
-  // Shellshock function definition.
-  {
-    std::size_t p = lower.find("()");
-    while (p != std::string_view::npos) {
-      std::size_t j = SkipSpaces(lower, p + 2);
-      if (j < lower.size() && lower[j] == '{') {
-        std::size_t k = SkipSpaces(lower, j + 1);
-        if (k < lower.size() && (lower[k] == ':' || lower[k] == '_' || lower[k] == ';' ||
-                                 IsAsciiAlpha(static_cast<unsigned char>(lower[k])))) {
-          std::size_t before = p;
-          while (before > 0 && IsSpaceChar(static_cast<unsigned char>(lower[before - 1]))) --before;
-          if (before == 0 || lower[before - 1] == '=' || lower[before - 1] == '\'' ||
-              lower[before - 1] == '"') {
-            best.Up(0.95f, "cmdi.shellshock", p, 24);
-          }
-        }
-      }
-      p = lower.find("()", p + 2);
-    }
+  // Shellshock function definition: "() {" opening the value (or an assignment).
+  for (std::size_t p = lower.find("()"); p != std::string_view::npos; p = lower.find("()", p + 2)) {
+    std::size_t j = SkipSpaces(lower, p + 2);
+    if (j >= lower.size() || lower[j] != '{') continue;
+    std::size_t k = SkipSpaces(lower, j + 1);
+    std::size_t before = p;
+    while (before > 0 && IsSpaceChar(static_cast<unsigned char>(lower[before - 1]))) --before;
+    bool opens = before == 0 || lower[before - 1] == '=' || lower[before - 1] == '\'' ||
+                 lower[before - 1] == '"';
+    if (!opens) continue;
+    bool body = k < lower.size() && (lower[k] == ':' || lower[k] == '_' || lower[k] == ';' ||
+                                     IsAsciiAlpha(static_cast<unsigned char>(lower[k])));
+    if (body || k >= lower.size()) best.Up(0.95f, "cmdi.shellshock", p, 24);
   }
-  bool interesting = false;
+  // A single plain word cannot be a command with arguments.
+  bool plain_word = true;
   for (char c : lower) {
-    if (c == ';' || c == '|' || c == '&' || c == '`' || c == '$' || c == '\n' || c == '/' ||
-        c == '\\' || c == '>' || c == '<' || c == '^' || c == '{' || c == '%' || c == '(') {
-      interesting = true;
+    if (!IsAsciiAlnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      plain_word = false;
       break;
     }
   }
-  if (!interesting && best.score == 0) {
-    // A bare "cmd -flags" at the start still counts.
-    bool technical = false;
-    std::size_t end = 0;
-    int strength = CommandAt(lower, 0, &technical, &end);
-    if (strength == 2 && technical) best.Up(0.65f, "cmdi.command", 0, end);
+  if (plain_word) {
     if (best.score > 0) Report(sink, v, Category::kCmdi, best.score, best.rule, best.pos, best.len);
     return;
   }
-  std::string_view s = CollapseShell(lower, *scratch.arena);
+  CollapseInfo collapse;
+  std::string_view s = CollapseShell(lower, *scratch.arena, &collapse);
   const std::size_t n = s.size();
   if (best.score > 0) {
     Report(sink, v, Category::kCmdi, best.score, best.rule, best.pos, best.len);
     best = Best{};
   }
+  const bool prose = IsProse(s);
   // The first command (no separator before it).
+  int chained_commands = 0;
+  bool chain_technical = false;
   {
-    bool technical = false;
-    std::size_t end = 0;
-    int strength = CommandAt(s, 0, &technical, &end, /*first_arg_only=*/true);
+    CommandInfo c = CommandAt(s, 0, /*first_arg_only=*/true);
     std::size_t first = SkipSpaces(s, 0);
     bool path_binary =
         first < n && (s[first] == '/' || s[first] == '\\' ||
                       (first + 2 < n && s[first + 1] == ':' && s[first + 2] == '\\'));
-    if (strength == 2 && technical)
-      best.Up(path_binary ? 0.85f : 0.7f, "cmdi.command", 0, end);
-    else if (strength >= 1 && technical && path_binary)
-      best.Up(0.7f, "cmdi.command", 0, end);
+    if (c.strength == 2 && c.technical)
+      best.Up(path_binary ? 0.85f : 0.7f, "cmdi.command", 0, c.end);
+    else if (c.strength >= 1 && c.technical && path_binary)
+      best.Up(0.7f, "cmdi.command", 0, c.end);
+    // "whoami;..." / "uname|..."
+    if (c.recon && c.name_end < n && IsShellSeparatorStart(s[c.name_end]))
+      best.Up(0.7f, "cmdi.command", 0, c.end);
+    // Brace expansion that builds a command: {,id} c{a,oun}t {l,-lh}s
+    if (collapse.brace_trick && c.strength >= 1) best.Up(0.75f, "cmdi.brace-expansion", 0, c.end);
+    if (c.strength >= 1) {
+      ++chained_commands;
+      chain_technical |= c.technical;
+    }
+    std::size_t e = 0;
+    if (AliasAt(s, 0, &e)) best.Up(prose ? 0.3f : 0.7f, "cmdi.alias", 0, e);
+    float w = CmdExeStatementAt(s, 0, &e);
+    if (w > 0) best.Up(prose ? w * 0.55f : w, "cmdi.windows-statement", first, e - first);
   }
   // Commands after separators and inside substitutions.
-  const bool prose = IsProse(s);
+  const std::size_t value_start = s.find_first_not_of(" \t'\"");
   for (std::size_t i = 0; i < n; ++i) {
     char c = s[i];
     std::size_t start = std::string_view::npos;
@@ -664,24 +1220,53 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     } else if ((c == '<' || c == '>') && i + 1 < n && s[i + 1] == '(') {
       start = i + 2;
       rule = "cmdi.substitution";
+    } else if (c == '$') {
+      std::size_t len = 0;
+      float w = ParameterExpansionAt(s, i, &len);
+      if (w > 0) best.Up(prose ? w * 0.55f : w, "cmdi.parameter-expansion", i, len);
+      continue;
     } else {
       continue;
     }
     if (start >= n) {
       continue;
     }
-    bool technical = false;
-    std::size_t end = 0;
-    int strength = CommandAt(s, start, &technical, &end);
-    if (strength == 0) continue;
+    const bool leading_separator = i == value_start;
+    std::size_t e = 0;
+    float stmt = CmdExeStatementAt(s, start, &e);
+    if (stmt > 0)
+      best.Up(prose ? stmt * 0.55f : stmt * sep_weight, "cmdi.windows-statement", i, e - i);
+    if (AliasAt(s, start, &e)) best.Up(prose ? 0.3f : 0.75f * sep_weight, "cmdi.alias", i, e - i);
+    CommandInfo cmd = CommandAt(s, start);
+    std::size_t end = cmd.end;
+    if (cmd.strength == 0) {
+      // ";perf --version", "|flock -u / id": the value opens with a separator (breaking out
+      // of the application's command) and what follows has a command's shape.
+      std::size_t ws = cmd.name_start;
+      std::size_t we = cmd.name_end;
+      bool word = we > ws && we - ws <= 32 && IsAsciiAlpha(static_cast<unsigned char>(s[ws]));
+      for (std::size_t k = ws; word && k < we; ++k) {
+        char d = s[k];
+        word = IsAsciiAlnum(static_cast<unsigned char>(d)) || d == '-' || d == '_' || d == '.';
+      }
+      if (leading_separator && word && cmd.technical && !prose && c != '&')
+        best.Up(0.6f, "cmdi.chained-command", i, end - i);
+      continue;
+    }
+    if (c != '`' && c != '$' && c != '<' && c != '>') {
+      ++chained_commands;
+      chain_technical |= cmd.technical;
+    }
     bool subst = rule[5] == 's';
     float score = 0;
-    if (strength == 2)
-      score = technical || subst ? 0.92f : 0.85f;
+    if (cmd.strength == 2 && cmd.noun && !cmd.technical && !subst)
+      score = 0.45f;
+    else if (cmd.strength == 2)
+      score = cmd.technical || subst ? 0.92f : 0.85f;
     else
-      score = technical ? 0.8f : (subst ? 0.6f : 0.3f);
+      score = cmd.technical ? 0.8f : (subst ? 0.6f : 0.3f);
     // A weak word at the very end right after a strong separator (";ls", "| dir").
-    if (strength == 1 && !technical && SkipSpaces(s, end) >= n && c != '&') {
+    if (cmd.strength == 1 && !cmd.technical && SkipSpaces(s, end) >= n && c != '&') {
       std::size_t ws = SkipSpaces(s, start);
       bool single_word = s.substr(ws, end - ws).find(' ') == std::string_view::npos;
       if (single_word) score = std::max(score, 0.6f);
@@ -689,28 +1274,9 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     if (prose) score *= 0.55f;
     best.Up(score * sep_weight, rule, i, end - i);
   }
-  // Windows cmd.exe grammar: IF [NOT] EXIST|DEFINED|ERRORLEVEL ..., FOR /F ... IN (...) DO ...
-  {
-    std::size_t p = SkipSpaces(s, 0);
-    std::string_view rest = s.substr(p);
-    if (StartsWith(rest, "if ")) {
-      std::size_t q = SkipSpaces(rest, 3);
-      std::string_view r2 = rest.substr(q);
-      if (StartsWith(r2, "not ")) r2 = r2.substr(SkipSpaces(r2, 4));
-      if (StartsWith(r2, "exist ") || StartsWith(r2, "defined ") || StartsWith(r2, "errorlevel ") ||
-          StartsWith(r2, "/i ") || r2.find(" geq ") != std::string_view::npos ||
-          r2.find(" equ ") != std::string_view::npos ||
-          r2.find(" neq ") != std::string_view::npos ||
-          r2.find(" lss ") != std::string_view::npos ||
-          r2.find(" gtr ") != std::string_view::npos ||
-          r2.find(" leq ") != std::string_view::npos || r2.find("==") != std::string_view::npos) {
-        best.Up(0.8f, "cmdi.windows-if", p, rest.size());
-      }
-    }
-    if (StartsWith(rest, "for ") && rest.find(" in ") != std::string_view::npos &&
-        rest.find(" do ") != std::string_view::npos) {
-      best.Up(0.8f, "cmdi.windows-for", p, rest.size());
-    }
+  // Several commands chained, at least one with a command's arguments: "cd /;cd etc;...".
+  if (chained_commands >= 3 && chain_technical && !prose) {
+    best.Up(0.8f, "cmdi.command-chain", 0, std::min<std::size_t>(n, 48));
   }
   // Environment-variable substring tricks (%COMSPEC%, %PROGRAMFILES:~10,-5%).
   if (s.find('%') != std::string_view::npos) {

