@@ -423,35 +423,66 @@ constexpr std::string_view kFunctions[] = {
 
 // Functions a legitimate parameter value has no reason to call.
 constexpr std::string_view kDangerousFunctions[] = {
-    "benchmark",         "sleep",
-    "pg_sleep",          "dbms_lock",
-    "dbms_pipe",         "receive_message",
-    "extractvalue",      "updatexml",
-    "load_file",         "xp_cmdshell",
-    "xp_dirtree",        "xp_regread",
-    "sp_executesql",     "sp_oacreate",
-    "sp_oamethod",       "sp_makewebtask",
-    "openrowset",        "opendatasource",
-    "openquery",         "utl_inaddr",
-    "utl_http",          "get_host_address",
-    "pg_read_file",      "pg_ls_dir",
-    "lo_import",         "load_extension",
-    "randomblob",        "filetoblob",
-    "filetoclob",        "sys_eval",
-    "sys_exec",          "name_const",
-    "gtid_subset",       "geometrycollection",
-    "multipolygon",      "multilinestring",
-    "multipoint",        "polygon",
-    "linestring",        "xmltype",
-    "dbms_xmlgen",       "ctxsys",
-    "query_to_xml",      "master_pos_wait",
-    "get_lock",          "json_keys",
-    "st_latfromgeohash", "sqlid_to_sqlhash",
-    "dbms_utility",      "generate_series",
-    "crypt_key",         "is_srvrolemember",
-    "has_dbaccess",      "serverproperty",
-    "sqlite_version",    "make_set",
-    "export_set",        "elt",
+    "benchmark",
+    "sleep",
+    "pg_sleep",
+    "dbms_lock",
+    "dbms_pipe",
+    "receive_message",
+    "extractvalue",
+    "updatexml",
+    "load_file",
+    "xp_cmdshell",
+    "xp_dirtree",
+    "xp_regread",
+    "sp_executesql",
+    "sp_oacreate",
+    "sp_oamethod",
+    "sp_makewebtask",
+    "openrowset",
+    "opendatasource",
+    "openquery",
+    "utl_inaddr",
+    "utl_http",
+    "get_host_address",
+    "pg_read_file",
+    "pg_ls_dir",
+    "lo_import",
+    "load_extension",
+    "lo_get",
+    "lo_export",
+    "randomblob",
+    "filetoblob",
+    "filetoclob",
+    "sys_eval",
+    "sys_exec",
+    "name_const",
+    "gtid_subset",
+    "geometrycollection",
+    "multipolygon",
+    "multilinestring",
+    "multipoint",
+    "polygon",
+    "linestring",
+    "xmltype",
+    "dbms_xmlgen",
+    "ctxsys",
+    "query_to_xml",
+    "master_pos_wait",
+    "get_lock",
+    "json_keys",
+    "st_latfromgeohash",
+    "sqlid_to_sqlhash",
+    "dbms_utility",
+    "generate_series",
+    "crypt_key",
+    "is_srvrolemember",
+    "has_dbaccess",
+    "serverproperty",
+    "sqlite_version",
+    "make_set",
+    "export_set",
+    "elt",
 };
 
 constexpr std::string_view kCatalogs[] = {
@@ -546,6 +577,7 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
     tok.kw = kw;
     tok.op = op;
     tok.after_comment = after_comment;
+    tok.exec_comment = in_exec_comment;
     tok.pos = static_cast<uint32_t>(start);
     tok.len = static_cast<uint32_t>(end - start);
     out->push_back(tok);
@@ -575,12 +607,13 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
     if (c == '/' && i + 1 < n && s[i + 1] == '*') {
       if (i + 2 < n && s[i + 2] == '!') {
         // MySQL executable comment: its content is code. Skip the version number.
+        // The version has five or six digits; "/*!1,2" starts with code (a number), while
+        // "/*!5000select" is a mistyped version before a keyword.
         i += 3;
         std::size_t d = 0;
-        while (i < n && d < 6 && IsDigit(static_cast<unsigned char>(s[i]))) {
-          ++i;
-          ++d;
-        }
+        while (i + d < n && d < 7 && IsDigit(static_cast<unsigned char>(s[i + d]))) ++d;
+        bool letter_follows = i + d < n && IsAlpha(static_cast<unsigned char>(s[i + d]));
+        if (d == 5 || d == 6 || (d > 0 && d < 7 && letter_follows)) i += d;
         in_exec_comment = true;
         after_comment = true;
         continue;

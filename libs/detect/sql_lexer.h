@@ -176,6 +176,7 @@ struct Token {
   Kw kw = Kw::kNone;
   uint8_t op = 0;
   bool after_comment = false;  // a comment separated this token from the previous one
+  bool exec_comment = false;   // inside a MySQL /*! ... */ executable comment
   uint32_t pos = 0;
   uint32_t len = 0;
 };

@@ -42,8 +42,16 @@ struct Features {
   int variables = 0;        // @local variables referenced
   bool info_func = false;   // version(), database(), user() ...: fingerprinting the DBMS
   bool sql_syntax = false;  // BINARY, IN/LIKE/IS operators: SQL-only syntax
-  bool union_bare = false;  // "UNION [ALL] SELECT" at the end of the value  // ", <function or
-                            // subquery>" continuing the application's list
+  bool union_bare = false;  // "UNION [ALL] SELECT" at the end of the value
+  // "UNION [ALL] SELECT <literal | NULL | * | function>": the head of a UNION-based
+  // extraction even when the rest of the select list is broken or truncated.
+  bool union_head = false;
+  // A conditional (CASE WHEN, IF(), IIF()) whose condition compares two constants: the
+  // boolean/error-based probe shape ("iif(1=1,1,1/0)", "case when 5=5 then 1 else null end").
+  bool cond_const = false;
+  // PostgreSQL cast of a column or call to a SQL type (password::int): error-based
+  // extraction through a failing conversion.
+  bool pg_cast = false;
   int closers = 0;
   int tail_tokens = 0;  // non-comment tokens consumed after the break
 };
@@ -213,6 +221,13 @@ class Parser {
     }
   }
 
+  // NOT followed by LIKE / IN / BETWEEN / REGEXP ... continues a comparison.
+  bool NotContinuesComparison() const {
+    const Token* nx = PeekAt(1);
+    return nx && nx->type == Tok::kWord && IsBinop(*nx) && nx->kw != Kw::kNot &&
+           nx->kw != Kw::kAnd && nx->kw != Kw::kOr && nx->kw != Kw::kXor;
+  }
+
   static bool IsLogic(const Token& t) {
     if (t.type == Tok::kOperator) return t.op == sql::kOpLogic;
     return t.type == Tok::kWord && (t.kw == Kw::kAnd || t.kw == Kw::kOr || t.kw == Kw::kXor);
@@ -303,7 +318,15 @@ class Parser {
            (t.op == sql::kOpNot || (t.op == sql::kOpArith && t.len == 1 &&
                                     (s_[t.pos] == '-' || s_[t.pos] == '+' || s_[t.pos] == '~')))) ||
           (t.type == Tok::kWord && (t.kw == Kw::kNot || t.kw == Kw::kBinary))) {
-        if (t.type == Tok::kWord && t.kw == Kw::kBinary) f_->sql_syntax = true;
+        if (t.type == Tok::kWord && t.kw == Kw::kBinary) {
+          f_->sql_syntax = true;
+          // BINARY as a type name: CONVERT(x, BINARY).
+          const Token* nx = PeekAt(1);
+          if (!nx || nx->type == Tok::kRParen || nx->type == Tok::kComma) {
+            ++p_;
+            return true;
+          }
+        }
         ++p_;
         any = true;
         continue;
@@ -326,7 +349,11 @@ class Parser {
         ++p_;
         if (AtEnd()) return true;
         if (Peek().type != Tok::kWord) return false;
+        // A bare name::type is also C++/Ruby/Perl scoping (std::string, Foo::Text).
+        if (out->func && IsSqlTypeName(Text(Peek()))) f_->pg_cast = true;
         ++p_;
+        // double precision, character varying
+        if (!AtEnd() && IsIdent(Peek()) && IsSqlTypeName(Text(Peek()))) ++p_;
         continue;
       }
       if (t.type == Tok::kOperator && t.op == sql::kOpArrow) {
@@ -338,6 +365,26 @@ class Parser {
       break;
     }
     return true;
+  }
+
+  // Target types of error-based casts (PostgreSQL ::type).
+  static bool IsSqlTypeName(std::string_view w) {
+    static constexpr std::string_view kTypes[] = {
+        "int",     "int2",    "int4", "int8",      "integer",   "bigint",   "smallint",
+        "numeric", "decimal", "real", "double",    "float",     "float4",   "float8",
+        "text",    "varchar", "char", "character", "json",      "jsonb",    "bool",
+        "boolean", "bytea",   "date", "timestamp", "oid",       "regclass", "xml",
+        "uuid",    "money",   "inet", "interval",  "precision", "varying"};
+    if (w.size() > 9) return false;
+    char buf[9];
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      buf[i] = static_cast<char>((w[i] >= 'A' && w[i] <= 'Z') ? w[i] + 32 : w[i]);
+    }
+    std::string_view lw(buf, w.size());
+    for (std::string_view t : kTypes) {
+      if (t == lw) return true;
+    }
+    return false;
   }
 
   bool ParseArgs(Operand* out, int depth) {
@@ -394,6 +441,10 @@ class Parser {
       }
       return false;
     }
+  }
+
+  static bool AcceptableIif(std::string_view w) {
+    return w.size() == 3 && (w[0] | 0x20) == 'i' && (w[1] | 0x20) == 'i' && (w[2] | 0x20) == 'f';
   }
 
   void NoteFunction(std::size_t first_word, std::size_t last_word) {
@@ -491,7 +542,11 @@ class Parser {
         }
         while (AcceptKw(Kw::kWhen)) {
           Operand c, v;
+          bool before = f_->const_compare;
+          f_->const_compare = false;
           if (!ParseExpr(&c, depth + 1)) return false;
+          if (f_->const_compare) f_->cond_const = true;
+          f_->const_compare = f_->const_compare || before;
           if (c.compare) out->compare = true;
           if (AtEnd()) return true;
           if (!AcceptKw(Kw::kThen)) return false;
@@ -568,7 +623,12 @@ class Parser {
       out->literal = false;
       // A function of constants is still a constant for comparison purposes (char(49)).
       Operand args;
+      bool conditional = first == last && (t.kw == Kw::kIf || AcceptableIif(Text(t)));
+      bool before = f_->const_compare;
+      f_->const_compare = false;
       if (!ParseArgs(&args, depth + 1)) return false;
+      if (conditional && f_->const_compare) f_->cond_const = true;
+      f_->const_compare = f_->const_compare || before;
       out->compare = out->compare || args.compare;
       out->subquery = out->subquery || args.subquery;
       out->literal = args.literal && !args.subquery;
@@ -622,13 +682,27 @@ class Parser {
       if (!Accept(Tok::kRParen)) return false;
       return ParseAlias();
     }
+    // A double-quoted name is an identifier in ANSI SQL and PostgreSQL: FROM "users".
+    if (Peek().type == Tok::kString) {
+      ++p_;
+      return ParseAlias();
+    }
     if (Peek().type != Tok::kWord) return false;
-    if (Peek().kw != Kw::kNone && Peek().kw != Kw::kDatabase && Peek().kw != Kw::kTable) {
-      return false;
+    if (Peek().kw != Kw::kNone) {
+      // Non-reserved words used as names: FROM table, FROM null.user, FROM database.
+      if (!IsNameKeyword(Peek().kw)) return false;
+      if (!ParseIdentChain()) return false;
+      return ParseAlias();
     }
     Operand o;
     if (!ParsePrimary(&o, depth + 1)) return false;
     return ParseAlias();
+  }
+
+  // Keywords that still name a table or schema in a FROM clause.
+  static bool IsNameKeyword(Kw kw) {
+    return kw == Kw::kTable || kw == Kw::kDatabase || kw == Kw::kNull || kw == Kw::kTime ||
+           kw == Kw::kMode || kw == Kw::kShare || kw == Kw::kDefault || kw == Kw::kUnknown;
   }
 
   bool ParseTableRefs(int depth) {
@@ -694,6 +768,9 @@ class Parser {
       }
       if (AtEnd()) return true;
       if (!Accept(Tok::kComma)) break;
+      // Broken payloads keep working as probes: "union select 1,,3".
+      while (Accept(Tok::kComma)) {
+      }
     }
     if (AcceptKw(Kw::kInto)) {
       if (AcceptKw(Kw::kOutfile) || AcceptKw(Kw::kDumpfile)) {
@@ -730,6 +807,7 @@ class Parser {
       } else if (AcceptKw(Kw::kHaving)) {
         Operand o;
         if (!ParseExpr(&o, depth + 1)) return false;
+        if (o.compare) *strong = true;
       } else if (AcceptKw(Kw::kLimit) || AcceptKw(Kw::kOffset)) {
         if (!ParseExprList(depth)) return false;
         AcceptKw(Kw::kOffset) && ParseExprList(depth);
@@ -757,6 +835,33 @@ class Parser {
     return true;
   }
 
+  // The first select item after UNION SELECT is what extraction payloads put there: a
+  // number or NULL column filler, '*', a string, a system variable or a function call.
+  bool IsUnionItemStart() const {
+    std::size_t k = p_;
+    if (k < t_.size() && t_[k].type == Tok::kWord &&
+        (t_[k].kw == Kw::kAll || t_[k].kw == Kw::kDistinct)) {
+      ++k;
+    }
+    if (k >= t_.size()) return false;
+    const Token& t = t_[k];
+    switch (t.type) {
+      case Tok::kNumber:
+      case Tok::kString:
+      case Tok::kVariable:
+        return true;
+      case Tok::kOperator:
+        return Text(t) == "*";
+      case Tok::kWord:
+        if (t.kw == Kw::kNull) return true;
+        if (t.kw != Kw::kNone) return false;
+        return (k + 1 < t_.size() && t_[k + 1].type == Tok::kLParen) ||
+               sql::IsSqlFunction(Text(t)) || sql::IsDangerousSqlFunction(Text(t));
+      default:
+        return false;
+    }
+  }
+
   // After UNION/INTERSECT/EXCEPT: [ALL|DISTINCT] SELECT ... | ( SELECT ... )
   bool ParseUnionRhs(int depth) {
     if (AtEnd()) return true;
@@ -769,6 +874,7 @@ class Parser {
       f_->union_bare = true;
       return true;
     }
+    if (IsUnionItemStart()) f_->union_head = true;
     bool strong = false;
     if (!ParseSelectBody(depth + 1, &strong)) return false;
     if (strong) f_->union_select = true;
@@ -847,7 +953,7 @@ class Parser {
         }
         if (AcceptKw(Kw::kValues) || AcceptKw(Kw::kSelect)) {
           *strong = true;
-          return SkipToStatementEnd(1);
+          return AtEnd() || SkipToStatementEnd(1);
         }
         return AtEnd();
       }
@@ -1121,7 +1227,8 @@ class Parser {
         // Continue the expression (e.g. "or 1=1", "and 3715 in (...)").
         Operand rest = rhs;
         Operand acc = out;
-        while (!AtEnd() && IsBinop(Peek()) && !IsLogic(Peek()) && Peek().kw != Kw::kNot) {
+        while (!AtEnd() && IsBinop(Peek()) && !IsLogic(Peek()) &&
+               (Peek().kw != Kw::kNot || NotContinuesComparison())) {
           if (!ParseBinopRhs(&rest, &acc, depth + 1)) return false;
         }
         bool code_operand = rhs.func || rhs.subquery || acc.func || acc.subquery;
@@ -1257,6 +1364,7 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (b == Break::kAnchor) {
     if (f.subquery) up(0.7f);
     if (f.dangerous_func) up(0.7f);
+    if (f.union_head) up(0.75f);
     return std::min(c, 0.99f);
   }
   if (f.dangerous_func) up(b == Break::kStart ? 0.75f : 0.9f);
@@ -1265,6 +1373,9 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.comma_code && f.logic_strong) up(quote ? 0.85f : 0.8f);
   if (f.info_func) up(b == Break::kStart ? 0.65f : 0.85f);
   if (f.union_bare) up(quote || b == Break::kOperand ? 0.8f : 0.4f);
+  if (f.union_head) up(quote || b == Break::kOperand ? 0.85f : 0.6f);
+  if (f.cond_const) up(b == Break::kStart ? 0.7f : 0.85f);
+  if (f.pg_cast) up(quote ? 0.8f : 0.55f);
   if (trailing_comment && !quote && (f.logic || f.known_funcs > 0 || f.sql_syntax)) up(0.55f);
   if (f.const_compare && b == Break::kOperand) up(0.5f);
   if (f.const_compare && quote) up(0.7f);
@@ -1324,17 +1435,20 @@ float PartialScore(const Features& f, Break b) {
   g.stacked_strong = f.stacked_strong;
   g.into_file = f.into_file;
   g.info_func = f.info_func && b != Break::kStart;
+  g.union_head = f.union_head;
   float s = Score(g, b, false);
   return s > 0 ? std::max(0.0f, s - 0.15f) : 0.0f;
 }
 
 const char* RuleFor(const Features& f, Break b) {
-  if (f.union_select) return "sqli.union-select";
+  if (f.union_select || f.union_head) return "sqli.union-select";
   if (f.stacked_strong) return "sqli.stacked-query";
   if (f.into_file) return "sqli.file-write";
   if (f.dangerous_func) return "sqli.dangerous-function";
   if (f.subquery) return "sqli.subquery";
   if (f.statement_strong) return "sqli.statement";
+  if (f.cond_const) return "sqli.conditional-probe";
+  if (f.pg_cast) return "sqli.error-cast";
   if (f.logic && (f.logic_strong || f.const_compare)) return "sqli.boolean-condition";
   if (f.clause) return "sqli.clause-injection";
   if (b == Break::kQuote) return "sqli.quote-break";
@@ -1390,6 +1504,14 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
     std::size_t attempts = 0;
     if (context != '\0') {
       if (parser.size() == 0 || parser.tok(0).type != Tok::kPrefix) continue;
+      // "admin';" / "x'/* */;": the break ends the application's statement right there (the
+      // rest of its query is cut off, as with a trailing comment).
+      // Only after a single-token value (a user name, e-mail or id), not after prose.
+      std::string_view prefix = text.substr(0, parser.tok(0).len);
+      if (parser.size() == 2 && parser.tok(1).type == Tok::kSemicolon && !prefix.empty() &&
+          prefix.find_first_of(" \t\r\n") == std::string_view::npos) {
+        consider(0.6f, "sqli.quote-terminate", parser.tok(0).len);
+      }
       Features f;
       std::size_t break_pos = parser.tok(0).len;
       if (parser.ParseFrom(1, false, &f)) {
@@ -1446,10 +1568,22 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       ++attempts;
       Features f;
       bool ok = primary ? parser.ParseAnchorPrimary(i, &f) : parser.ParseFrom(i, false, &f);
-      if (ok || f.union_select) {
+      if (ok || f.union_select || f.union_head) {
         float conf = Score(f, Break::kAnchor, false);
         if (!ok) conf -= 0.1f;
         consider(conf, RuleFor(f, Break::kAnchor), t.pos);
+      }
+    }
+  }
+  // Keywords hidden in MySQL executable comments (/*!UNION*/, /*!50000SELECT*/) are an
+  // evasion no application or user writes: any SQL structure around them is an attack.
+  if (best.confidence >= 0.3f && best.confidence < 0.75f &&
+      text.find("/*!") != std::string_view::npos) {
+    sql::Lex(text, 0, limits::kMaxSqlTokens, tokens);
+    for (const Token& t : *tokens) {
+      if (t.exec_comment && t.type == Tok::kWord && t.kw != Kw::kNone) {
+        best.confidence = 0.75f;
+        break;
       }
     }
   }

@@ -41,7 +41,21 @@ INSTANTIATE_TEST_SUITE_P(
         // concatenation and string tricks
         "x' || (select password from users limit 1) || '", "' or 'x' like 'x",
         // DBMS fingerprinting
-        "LENGTH(version())", "@@version and 1=1"));
+        "LENGTH(version())", "@@version and 1=1",
+        // broken or truncated UNION payloads still probe: empty items, keyword and quoted
+        // table names, trailing junk
+        "-12 union select 1,,3,4", "-1 union select 1,2,3 from table/*",
+        "-1436 union select 1,2 from \"table\"", "2020-03-01 UNION ALL SELECT CONCAT",
+        "-1 union select 1,2,convert(concat_ws(0x3a,user,pass),binary),4 from users/*",
+        // MySQL executable comments: bare keywords, and code right after "/*!"
+        "/*!UNiOn*/ /*!SeLEct*/ ", "-41 /*!and*/1=2 /*!union*/select/*!1,2,version()*/ --",
+        // conditional probes on constants (sqlmap boolean / error based)
+        "iif(2976=2976,1,1/0)", "(case when 6398=6398 then 1 else null end)",
+        // NOT LIKE / NOT BETWEEN continuing a comparison
+        "1 AND 1 NOT LIKE 0", "1 and 1 not between 0 and 1",
+        // PostgreSQL error-based casts, stacked INSERT, statement cut after the quote
+        "starts_with(password,'a')::int", "function(foo)::double precision",
+        ";INSERT INTO table (col) VALUES", "admin@example.com';", "root@example.com'/* c */;"));
 
 class SqliBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SqliBenign, IsAllowed) {
@@ -50,13 +64,21 @@ TEST_P(SqliBenign, IsAllowed) {
 }
 INSTANTIATE_TEST_SUITE_P(
     Text, SqliBenign,
-    ::testing::Values("select the best option from the menu", "union was a great select",
-                      "O'Reilly and sons", "it's a nice day, isn't it?", "D'or 1st parfume",
-                      "I'd like 2 or 3 items", "john or mary", "rock 'n' roll -- live",
-                      "Tom & Jerry; the best", "calle neptuno 162, 3-B", "1-2 business days",
-                      "drop me a line; update: shipped", "\"SWEATER DRESS\" AND \"CHRISTMAS\"",
-                      "exec noun", "100% cotton (washable)", "price >= 10 and <= 20",
-                      "email me at john.doe@example.com", "a=1 and b=2", "order by price please"));
+    ::testing::Values(
+        "select the best option from the menu", "union was a great select", "O'Reilly and sons",
+        "it's a nice day, isn't it?", "D'or 1st parfume", "I'd like 2 or 3 items", "john or mary",
+        "rock 'n' roll -- live", "Tom & Jerry; the best", "calle neptuno 162, 3-B",
+        "1-2 business days", "drop me a line; update: shipped",
+        "\"SWEATER DRESS\" AND \"CHRISTMAS\"", "exec noun", "100% cotton (washable)",
+        "price >= 10 and <= 20", "email me at john.doe@example.com", "a=1 and b=2",
+        "order by price please",
+        // SQL-ish words, code and casts that are not injections
+        "H HAT 18';", "std::string", "Foo::Text", "a::int", "x::text", "the credit union",
+        "case when it rains, stay in", "convert(value, binary) explained",
+        "select all; delete none", "{\"query\": \"union of sets\", \"select\": [1, 2]}",
+        "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 (\xd1\x82\xd0\xb5\xd1\x81\xd1\x82) "
+        "'\xd0\xbc\xd0\xb8\xd1\x80' -- \xd0\xba\xd0\xbe\xd0\xbd\xd0\xb5\xd1\x86",
+        "\xe9\x80\x89\xe6\x8b\xa9 union; \xe8\xa1\xa8 (1, 2)"));
 
 TEST(Sqli, ReportsTheBreakAsExcerptStart) {
   std::vector<sql::Token> toks;
