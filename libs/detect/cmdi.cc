@@ -444,8 +444,39 @@ bool IsWordBoundary(char c) {
 
 // What CollapseShell saw on the way.
 struct CollapseInfo {
-  bool brace_trick = false;  // {,id} / c{a,oun}t: an empty alternative or glued words
+  bool brace_trick = false;     // {,id} / c{a,oun}t: an empty alternative or glued words
+  bool glob = false;            // a glob class was collapsed: pa[s]swd, /[?]tc
+  std::size_t glob_at[8] = {};  // output positions of the first collapsed glob classes
+  int globs = 0;
+  bool GlobIn(std::size_t from, std::size_t to) const {
+    for (int k = 0; k < globs; ++k) {
+      if (glob_at[k] >= from && glob_at[k] < to) return true;
+    }
+    return false;
+  }
 };
+
+// Position of "/<system dir>/" or a final "/<system dir>" in a collapsed value, where '?' in
+// the value matches any character (it came from a glob class); npos when none.
+std::size_t GlobbedSystemPath(std::string_view s, const CollapseInfo& info) {
+  for (std::size_t p = s.find('/'); p != std::string_view::npos; p = s.find('/', p + 1)) {
+    std::size_t e = p + 1;
+    while (e < s.size() && s[e] != '/' && !IsSpaceChar(static_cast<unsigned char>(s[e]))) ++e;
+    std::string_view comp = s.substr(p + 1, e - p - 1);
+    for (std::string_view dir : {"etc", "bin", "sbin", "usr", "proc", "dev", "var", "boot", "root",
+                                 "lib", "tmp", "home"}) {
+      if (comp.size() != dir.size()) continue;
+      bool match = true;
+      for (std::size_t k = 0; k < dir.size() && match; ++k)
+        match = comp[k] == dir[k] || comp[k] == '?';
+      // The glob must be in this path: here or in the next component.
+      std::size_t next = e;
+      while (next < s.size() && !IsSpaceChar(static_cast<unsigned char>(s[next]))) ++next;
+      if (match && info.GlobIn(p, next)) return p;
+    }
+  }
+  return std::string_view::npos;
+}
 
 // Brace expansion of the list at lower[open] ("{a,b}") inside the word that starts at
 // out[word_start]: writes "pre+a+post pre+b+post" over the word. Returns the index of the
@@ -621,6 +652,8 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
         char after = close + 1 < n ? lower[close + 1] : ' ';
         bool regex = after == '{' || after == '+' || after == '*' || after == '?';
         if (((single && only != 0) || any_class) && !regex) {
+          info->glob = true;
+          if (info->globs < 8) info->glob_at[info->globs++] = o;
           out[o++] = single && only != 0 ? only : '?';
           i = close;
           continue;
@@ -910,8 +943,8 @@ bool IsCmdBuiltin(std::string_view w) {
 // run into a glued "==").
 std::size_t IfOperandEnd(std::string_view s, std::size_t i) {
   const std::size_t n = s.size();
-  if (i < n && (s[i] == '"' || s[i] == '[')) {
-    char close = s[i] == '"' ? '"' : ']';
+  if (i < n && (s[i] == '"' || s[i] == '[' || s[i] == '(' || s[i] == '{')) {
+    char close = s[i] == '"' ? '"' : s[i] == '[' ? ']' : s[i] == '(' ? ')' : '}';
     std::size_t c = s.find(close, i + 1);
     return c == std::string_view::npos || c - i > 128 ? std::string_view::npos : c + 1;
   }
@@ -945,8 +978,25 @@ bool CmdIfAt(std::string_view s, std::size_t i, std::size_t* end) {
   i = SkipSpaces(s, i);
   if (word_at(i, "/i")) i = SkipSpaces(s, i + 2);
   if (word_at(i, "not")) i = SkipSpaces(s, i + 3);
-  if (i >= n || s[i] == '(') return false;
+  if (i >= n) return false;
   std::size_t e = 0;
+  // IF (2 GEQ 15) cmd: a whole condition in parentheses needs a cmd.exe word operator (JS
+  // "if (a==b) x" must not match).
+  if (s[i] == '(') {
+    std::size_t close = s.find(')', i);
+    if (close == std::string_view::npos || close - i > 128) return false;
+    std::string_view cond = s.substr(i + 1, close - i - 1);
+    bool word_op = false;
+    for (std::string_view w : {" equ ", " neq ", " lss ", " leq ", " gtr ", " geq "}) {
+      word_op |= cond.find(w) != std::string_view::npos;
+    }
+    if (word_op) {
+      std::string_view cmd = NextWordSameLine(s, close + 1, &e);
+      if (cmd.empty() || cmd[0] == '{') return false;
+      *end = e;
+      return true;
+    }
+  }
   for (std::string_view kw : {"exist", "defined", "errorlevel", "cmdextversion"}) {
     if (!word_at(i, kw)) continue;
     std::size_t op = SkipSpaces(s, i + kw.size());
@@ -954,7 +1004,8 @@ bool CmdIfAt(std::string_view s, std::size_t i, std::size_t* end) {
     if (op_end == std::string_view::npos) return false;
     std::string_view cmd = NextWordSameLine(s, op_end, &e);
     if (cmd.empty()) return false;
-    bool known = IsCmdBuiltin(cmd) || cmd[0] == '@' || Commands().contains(cmd);
+    if (cmd[0] == '(') cmd.remove_prefix(1);  // IF DEFINED x (SET ...) / IF EXIST f (
+    bool known = cmd.empty() || IsCmdBuiltin(cmd) || cmd[0] == '@' || Commands().contains(cmd);
     // "if defined by ..." is English: DEFINED needs a real command after it.
     if (kw == "defined" && !known) return false;
     if (kw == "exist" && !known && op_end - op < 3) return false;
@@ -982,7 +1033,9 @@ bool CmdIfAt(std::string_view s, std::size_t i, std::size_t* end) {
   while (k < n && (s[k] == ' ' || s[k] == '\t')) ++k;
   std::size_t b_end = IfOperandEnd(s, k);
   if (b_end == std::string_view::npos) return false;
-  if (s[b_end - 1] == ':' || s[b_end - 1] == ')' || s[b_end - 1] == '{') return false;
+  if (s[b_end - 1] == ':' || s[b_end - 1] == '{' || (s[b_end - 1] == ')' && s[k] != '(')) {
+    return false;
+  }
   std::string_view cmd = NextWordSameLine(s, b_end, &e);
   if (cmd.empty() || cmd == "then" || cmd == "and" || cmd == "or" || cmd == "&&" || cmd == "||" ||
       cmd[0] == ':' || cmd[0] == '{' || cmd[0] == '?') {
@@ -1014,7 +1067,9 @@ bool CmdForAt(std::string_view s, std::size_t i, std::size_t* end) {
   ++i;
   if (i < n && s[i] == '%') ++i;
   if (i >= n || IsSpaceChar(static_cast<unsigned char>(s[i]))) return false;
-  ++i;  // the loop variable: one character
+  // The loop variable: one character in cmd.exe; documentation writes %variable.
+  std::size_t var = i;
+  while (i < n && i - var < 16 && !IsSpaceChar(static_cast<unsigned char>(s[i]))) ++i;
   std::size_t k = SkipSpaces(s, i);
   if (k == i || s.substr(k, 2) != "in") return false;
   k = SkipSpaces(s, k + 2);
@@ -1172,7 +1227,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     std::size_t e = 0;
     if (AliasAt(s, 0, &e)) best.Up(prose ? 0.3f : 0.7f, "cmdi.alias", 0, e);
     float w = CmdExeStatementAt(s, 0, &e);
-    if (w > 0) best.Up(prose ? w * 0.55f : w, "cmdi.windows-statement", first, e - first);
+    if (w > 0) best.Up(w, "cmdi.windows-statement", first, e - first);
   }
   // Commands after separators and inside substitutions.
   const std::size_t value_start = s.find_first_not_of(" \t'\"");
@@ -1220,11 +1275,6 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     } else if ((c == '<' || c == '>') && i + 1 < n && s[i + 1] == '(') {
       start = i + 2;
       rule = "cmdi.substitution";
-    } else if (c == '$') {
-      std::size_t len = 0;
-      float w = ParameterExpansionAt(s, i, &len);
-      if (w > 0) best.Up(prose ? w * 0.55f : w, "cmdi.parameter-expansion", i, len);
-      continue;
     } else {
       continue;
     }
@@ -1234,8 +1284,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     const bool leading_separator = i == value_start;
     std::size_t e = 0;
     float stmt = CmdExeStatementAt(s, start, &e);
-    if (stmt > 0)
-      best.Up(prose ? stmt * 0.55f : stmt * sep_weight, "cmdi.windows-statement", i, e - i);
+    if (stmt > 0) best.Up(stmt * sep_weight, "cmdi.windows-statement", i, e - i);
     if (AliasAt(s, start, &e)) best.Up(prose ? 0.3f : 0.75f * sep_weight, "cmdi.alias", i, e - i);
     CommandInfo cmd = CommandAt(s, start);
     std::size_t end = cmd.end;
@@ -1273,6 +1322,20 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     }
     if (prose) score *= 0.55f;
     best.Up(score * sep_weight, rule, i, end - i);
+  }
+  // Shell parameter expansion operators, read before collapsing ('+' is an operator here).
+  for (std::size_t p = lower.find('$'); p != std::string_view::npos; p = lower.find('$', p + 1)) {
+    std::size_t len = 0;
+    float w = ParameterExpansionAt(lower, p, &len);
+    if (w > 0) {
+      Report(sink, v, Category::kCmdi, prose ? w * 0.55f : w, "cmdi.parameter-expansion", p, len);
+      break;
+    }
+  }
+  // Glob classes that spelled a system path: /[e]tc/pa[s]swd, /[?]tc
+  if (collapse.glob) {
+    std::size_t p = GlobbedSystemPath(s, collapse);
+    if (p != std::string_view::npos) best.Up(0.8f, "cmdi.glob-path", p, 24);
   }
   // Several commands chained, at least one with a command's arguments: "cd /;cd etc;...".
   if (chained_commands >= 3 && chain_technical && !prose) {

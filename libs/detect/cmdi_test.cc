@@ -42,6 +42,8 @@ INSTANTIATE_TEST_SUITE_P(
         "alias ll=whoami", "x; alias -p e=env",
         // Several chained commands, one with arguments.
         "cd /tmp;cd x;cat y",
+        // Glob classes spelling a system path.
+        "cat /etc/pa[s]swd", "type /[e]tc/[h]osts", "ls /[?]tc", "x=/[e//]tc",
         // Bare Shellshock prefix.
         "() {"));
 
@@ -53,15 +55,17 @@ TEST_P(CmdExeGrammar, IsBlockedAsCommandInjection) {
 }
 INSTANTIATE_TEST_SUITE_P(
     Statements, CmdExeGrammar,
-    ::testing::Values("IF EXIST c:\\boot.ini TYPE c:\\boot.ini", "if not exist x.txt echo gone",
-                      "IF ERRORLEVEL 1 GOTO fail", "IF CMDEXTVERSION 2 echo on",
-                      "if defined TEMP set X=1", "if a==a echo same", "IF /I x==X calc",
-                      "IF NOT x===x echo y", "if \"A B\" == \"A B\" echo same",
-                      "IF 3 GEQ 2 echo bigger", "if [x] == [x] echo same",
-                      "& FOR %%v IN (1,2) DO echo %%v",
-                      "| for /f \"tokens=1\" %i in ('ver') do echo %i",
-                      "for /l %x in (1,1,9) do ping -n 1 host", "FOR %~ IN (a)DO type x",
-                      "x & for /r c:\\ %f in (*.ini) do type %f"));
+    ::testing::Values(
+        "IF EXIST c:\\boot.ini TYPE c:\\boot.ini", "if not exist x.txt echo gone",
+        "IF ERRORLEVEL 1 GOTO fail", "IF CMDEXTVERSION 2 echo on", "if defined TEMP set X=1",
+        "if a==a echo same", "IF /I x==X calc", "IF NOT x===x echo y",
+        "if \"A B\" == \"A B\" echo same", "IF 3 GEQ 2 echo bigger", "if [x] == [x] echo same",
+        "& FOR %%v IN (1,2) DO echo %%v", "| for /f \"tokens=1\" %i in ('ver') do echo %i",
+        "for /l %x in (1,1,9) do ping -n 1 host", "FOR %~ IN (a)DO type x",
+        "x & for /r c:\\ %f in (*.ini) do type %f",
+        // Parenthesised conditions and blocks, prose-like FOR sets.
+        "IF (3 GEQ 2) echo bigger", "if (x)==(x) echo same", "IF NOT DEFINED v (SET v=1)",
+        "for %name in (set) do command", "FOR %d IN (Mon Tue Wed Thu Fri Sat Sun) DO echo %d"));
 
 class CmdiTrickyBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(CmdiTrickyBenign, IsAllowed) {
@@ -77,7 +81,7 @@ INSTANTIATE_TEST_SUITE_P(
         "for each item in the list do nothing", "for (i in list) do_it()",
         // Lists, regular expressions, route patterns, URLs.
         "Python; Java; Ruby; Go", "/[a-z]{1,5}/", "^[0-9]+$", "/[slug]", "/blog/[...slug]",
-        "{date,time}", "{1,2,3}",
+        "{date,time}", "{1,2,3}", "items[0] are in /home/user", "if (a==b) foo();",
         "http://askubuntu.com/questions/1/apt-get-keeps-failing-on-my-machine-help",
         "Mozilla/5.0 (Macintosh; U; Intel Mac OS X 10_10_1 rv:5.0; ps-AF) Safari/534",
         // Template placeholders and prices.
