@@ -31,6 +31,7 @@ Exits 0 with a message when the data set is absent.
 import argparse
 import csv
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -155,18 +156,48 @@ def run_tool(tool, tool_args, lines):
     return [json.loads(l) for l in proc.stdout.splitlines() if l.strip()]
 
 
+def fit_calibration(points):
+    """Balanced 1-D logistic regression of the label (impostor = 1) on the tool's distance,
+    by Newton's method: returns (center, slope) with score = 1 / (1 + exp(-slope * (d - center)))."""
+    n1 = sum(1 for _, y in points if y) or 1
+    n0 = sum(1 for _, y in points if not y) or 1
+    a, b = 0.0, 0.0  # logit = a * d + b (Newton from 0 is stable here)
+    for _ in range(100):
+        ga = gb = haa = hab = hbb = 0.0
+        for d, y in points:
+            w = 0.5 / (n1 if y else n0)
+            z = max(-50.0, min(50.0, a * d + b))
+            p = 1.0 / (1.0 + math.exp(-z))
+            r, c = w * (p - y), w * p * (1 - p)
+            ga += r * d
+            gb += r
+            haa += c * d * d
+            hab += c * d
+            hbb += c
+        det = haa * hbb - hab * hab
+        if det <= 0:
+            break
+        da = (hbb * ga - hab * gb) / det
+        db = (haa * gb - hab * ga) / det
+        a, b = a - da, b - db
+        if abs(da) + abs(db) < 1e-9:
+            break
+    return -b / a, a
+
+
 def evaluate(tool, tool_args, data, tenant, enrolled, pool, interleaved, impostor_reps):
     lines, truth = build_split(data, tenant, enrolled, pool, interleaved, impostor_reps)
     scores = run_tool(tool, tool_args, lines)
     if len(scores) != len(truth):
         raise SystemExit("eval-contauth: %d scores for %d probes" % (len(scores), len(truth)))
-    per_user = {}
+    per_user, points = {}, []
     for s in scores:
         user, label = truth[s["sample_id"]]
         assert s["user"] == user
         if not 0.0 <= s["score"] <= 1.0:
             raise SystemExit("eval-contauth: score out of [0,1]: %r" % s)
         per_user.setdefault(user, {"genuine": [], "impostor": []})[label].append(s["score"])
+        points.append((s["distance"], label == "impostor"))
     eers = [eer(v["genuine"], v["impostor"]) for v in per_user.values()]
     zms = [zmfar(v["genuine"], v["impostor"]) for v in per_user.values()]
     return {
@@ -176,6 +207,7 @@ def evaluate(tool, tool_args, data, tenant, enrolled, pool, interleaved, imposto
         "sd_eer": statistics.stdev(eers) if len(eers) > 1 else 0.0,
         "mean_zmfar": statistics.mean(zms),
         "sd_zmfar": statistics.stdev(zms) if len(zms) > 1 else 0.0,
+        "calibration": fit_calibration(points),
     }
 
 
@@ -194,6 +226,9 @@ def main():
     ap.add_argument("--order", choices=["grouped", "interleaved"], default="grouped",
                     help="grouped: all enrollments, then all probes; interleaved: per subject")
     ap.add_argument("--json", action="store_true", help="print results as JSON")
+    ap.add_argument("--show-calibration", action="store_true",
+                    help="also print the balanced logistic fit (center, slope) of each split's "
+                         "distances: fit it on the tune split only")
     args = ap.parse_args()
 
     if args.tool is None:
@@ -233,6 +268,8 @@ def main():
             print("%-8s users=%2d probes=%5d  EER %.4f (sd %.4f)  ZMFAR %.4f (sd %.4f)" % (
                 name, r["users"], r["probes"], r["mean_eer"], r["sd_eer"], r["mean_zmfar"],
                 r["sd_zmfar"]))
+            if args.show_calibration:
+                print("         calibration fit: center %.3f slope %.3f" % r["calibration"])
     return 0
 
 

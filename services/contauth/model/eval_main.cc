@@ -10,6 +10,7 @@
 //   --cohort-weight=W                weight of the nearest-other-user (cohort) term
 //   --linear-weight=W                weight of the per-user linear discriminant (logistic)
 //   --linear-l2=L                    its L2 penalty
+//   --log-timings=0|1                detectors on log-scaled timings
 //   --linear-deviations=0|1          also learn weights of |y - user mean|
 //   --cohort-k=K                     average the K nearest other users (1..8)
 //   --weights=A,B,C,D                detector weights (Manhattan, Mahalanobis, NN, outliers)
@@ -41,6 +42,10 @@ bool ParseFlag(const std::string& arg, KeystrokeModelConfig* config) {
     return true;
   }
   if (name == "linear-weight") return absl::SimpleAtod(value, &config->linear_weight);
+  if (name == "log-timings" && (value == "0" || value == "1")) {
+    config->log_timings = value == "1";
+    return true;
+  }
   if (name == "linear-deviations" && (value == "0" || value == "1")) {
     config->linear_deviations = value == "1";
     return true;

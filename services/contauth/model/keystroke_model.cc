@@ -20,9 +20,11 @@ constexpr double kSdAbsNormal = 0.6028103066;
 // Template-level fused distance (no nearest neighbour): used for both the claimed user and
 // the cohort so the background term compares like with like and never matches a probe to an
 // individual stored vector.
-double TemplateLevelFused(const CompiledTemplate& t, const float* x,
+double TemplateLevelFused(const CompiledTemplate& t, const float* raw_x,
                           const KeystrokeModelConfig& config) {
-  const auto raw = internal::DetectorDistances(t, x, config.outlier_z, /*nearest=*/false);
+  std::array<float, kMaxFixedTextDims> x;
+  internal::ToTemplateSpace(t, raw_x, x.data());
+  const auto raw = internal::DetectorDistances(t, x.data(), config.outlier_z, /*nearest=*/false);
   double sum = 0, weights = 0;
   for (std::size_t k = 0; k < kDetectorCount; ++k) {
     if (k == kNearestNeighbour) continue;
@@ -74,23 +76,23 @@ PopulationTemplate FitPopulation(const std::vector<TenantBackground::Member>& me
   p.dims = dims;
   std::vector<double> mean(dims, 0.0), mad(dims, 0.0);
   std::vector<const CompiledTemplate*> templates;
+  std::array<float, kMaxFixedTextDims> x;
   for (const auto& m : members) {
     const CompiledTemplate* t = m.profile->FindTemplate(text_id);
-    if (t == nullptr) continue;
+    if (t == nullptr || t->dims != dims) continue;
     templates.push_back(t);
-    for (std::size_t j = 0; j < dims; ++j) mean[j] += t->mean[j];
+    for (std::size_t i = 0; i < t->sample_count; ++i) {
+      internal::TemplateVector(*t, i, x.data());
+      for (std::size_t j = 0; j < dims; ++j) mean[j] += x[j] / t->sample_count;
+    }
   }
   p.users = static_cast<uint32_t>(templates.size());
   if (p.users < 2) return p;
   for (double& m : mean) m /= p.users;
   for (const CompiledTemplate* t : templates) {
-    for (std::size_t j = 0; j < dims; ++j) {
-      double sum = 0;
-      for (std::size_t i = 0; i < t->sample_count; ++i) {
-        // scaled_samples hold x * inv_mad of the user: undo to get the vector.
-        sum += std::fabs(t->scaled_samples[i * dims + j] / t->inv_mad[j] - mean[j]);
-      }
-      mad[j] += sum / t->sample_count;
+    for (std::size_t i = 0; i < t->sample_count; ++i) {
+      internal::TemplateVector(*t, i, x.data());
+      for (std::size_t j = 0; j < dims; ++j) mad[j] += std::fabs(x[j] - mean[j]) / t->sample_count;
     }
   }
   p.mean.assign(mean.begin(), mean.end());
@@ -104,7 +106,9 @@ PopulationTemplate FitPopulation(const std::vector<TenantBackground::Member>& me
 constexpr double kMinFeatureWeight = 0.05;
 
 double WeightedManhattan(const CompiledTemplate& t, const DiscriminativeWeights& w,
-                         const float* x) {
+                         const float* raw_x) {
+  std::array<float, kMaxFixedTextDims> x;
+  internal::ToTemplateSpace(t, raw_x, x.data());
   double sum = 0, total = 0;
   for (std::size_t j = 0; j < t.dims; ++j) {
     sum += w.weights[j] * std::fabs(x[j] - t.mean[j]) * t.inv_mad[j];
@@ -113,15 +117,12 @@ double WeightedManhattan(const CompiledTemplate& t, const DiscriminativeWeights&
   return sum / total;
 }
 
-// Vector i of a compiled template (undoing the inv_mad scaling) into `out`.
-void TemplateVector(const CompiledTemplate& t, std::size_t i, float* out) {
-  for (std::size_t j = 0; j < t.dims; ++j) out[j] = t.scaled_samples[i * t.dims + j] / t.inv_mad[j];
-}
+using internal::TemplateVector;
 
 std::vector<DiscriminativeWeights> FitWeights(const std::vector<TenantBackground::Member>& members,
                                               std::size_t self) {
   std::vector<DiscriminativeWeights> out;
-  std::array<float, kMaxFixedTextDims> x;
+  std::array<float, kMaxFixedTextDims> x, y;
   for (const CompiledTemplate& t : members[self].profile->templates) {
     std::vector<double> spread(t.dims, 0.0);
     std::size_t count = 0;
@@ -133,7 +134,8 @@ std::vector<DiscriminativeWeights> FitWeights(const std::vector<TenantBackground
           std::max<std::size_t>(1, other->sample_count / kMaxVectorsPerCohortMember);
       for (std::size_t i = 0; i < other->sample_count; i += step) {
         TemplateVector(*other, i, x.data());
-        for (std::size_t j = 0; j < t.dims; ++j) spread[j] += std::fabs(x[j] - t.mean[j]);
+        internal::ToTemplateSpace(t, x.data(), y.data());
+        for (std::size_t j = 0; j < t.dims; ++j) spread[j] += std::fabs(y[j] - t.mean[j]);
         ++count;
       }
     }
@@ -274,14 +276,19 @@ absl::Status KeystrokeModelConfig::Validate() const {
   }
   if (!(outlier_z > 0) || !(min_shrinkage > 0 && min_shrinkage <= 1) || !(cohort_weight >= 0) ||
       !(calibration_slope > 0) || !(genuine_only_slope > 0) || !(free_text_slope > 0) ||
-      !(linear_weight >= 0) || !(linear_l2 > 0) || !(confidence_half_samples > 0) ||
-      !(free_text_z_clip > 0) || !(ubm_weight >= 0) || cohort_nearest < 1 ||
-      cohort_nearest > kMaxCohortNearest || !(discriminative_weight >= 0) || free_text_memory < 2 ||
-      free_text_min_count < 2 || free_text_min_matches < 1) {
+      !(confidence_half_samples > 0) || !(free_text_z_clip > 0) || !(ubm_weight >= 0) ||
+      cohort_nearest < 1 || cohort_nearest > kMaxCohortNearest || !(discriminative_weight >= 0) ||
+      free_text_memory < 2 || free_text_min_count < 2 || free_text_min_matches < 1) {
     return absl::InvalidArgumentError(
         "keystroke model: outlier_z, slopes, confidence_half_samples and free_text_z_clip must be "
         "> 0, min_shrinkage in (0, 1], cohort_weight >= 0, free_text_memory and "
         "free_text_min_count >= 2, free_text_min_matches >= 1");
+  }
+  if (!(linear_weight >= 0) || !std::isfinite(linear_weight) || !(linear_l2 > 0) ||
+      !std::isfinite(linear_l2)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keystroke model: linear_weight (", linear_weight,
+                     ") must be finite >= 0 and linear_l2 (", linear_l2, ") finite > 0"));
   }
   if (!(0 < monitor_from && monitor_from <= challenge_from && challenge_from <= deny_from &&
         deny_from <= 1)) {
@@ -441,6 +448,7 @@ CompiledProfile KeystrokeModel::Compile(const KeystrokeProfile& profile) const {
     data.insert(data.end(), t.adaptive.begin(), t.adaptive.end());
     CompiledTemplate ct;
     ct.text_id = t.text_id;
+    if (config_.log_timings) internal::ChooseLogScaling(&data, n, t.dims, &ct);
     internal::CompileTemplate(data.data(), n, t.dims, config_.min_shrinkage, config_.outlier_z,
                               &ct);
     out.templates.push_back(std::move(ct));
@@ -461,7 +469,9 @@ absl::StatusOr<KeystrokeScore> KeystrokeModel::Score(const CompiledProfile& prof
   KeystrokeScore out;
   out.mode = ScoreMode::kFixedText;
   out.backing_samples = t->sample_count;
-  const auto raw = internal::DetectorDistances(*t, f.values.data(), config_.outlier_z, true);
+  std::array<float, kMaxFixedTextDims> x;
+  internal::ToTemplateSpace(*t, f.values.data(), x.data());
+  const auto raw = internal::DetectorDistances(*t, x.data(), config_.outlier_z, true);
   double sum = 0, weights = 0;
   for (std::size_t k = 0; k < kDetectorCount; ++k) {
     out.detectors[k] = (raw[k] - t->norm_center[k]) / t->norm_scale[k];

@@ -80,28 +80,31 @@ struct KeystrokeModelConfig {
   // Fusion weights of the normalised detectors (DetectorIndex order); >= 0, sum > 0.
   std::array<double, kDetectorCount> detector_weights = {1.0, 1.0, 1.0, 1.0};
   double outlier_z = 1.96;
+  // Detectors on log-scaled timings (features that are positive durations for the user; see
+  // CompiledTemplate::log_scaled): multiplicative timing noise becomes additive.
+  bool log_timings = true;
   // Lower bound of the covariance shrinkage weight (0..1).
   double min_shrinkage = 0.05;
   // Tenant background (all three weights 0: genuine-only scoring).
-  std::size_t min_cohort = 3;          // fewer users with this text: that term is skipped
-  double discriminative_weight = 1.0;  // fusion weight of the per-user weighted Manhattan
+  std::size_t min_cohort = 3;        // fewer users with this text: that term is skipped
+  double discriminative_weight = 0;  // fusion weight of the per-user weighted Manhattan
   double ubm_weight = 0;  // population (UBM) term; measured, not better here (docs/contauth.md)
   double cohort_weight = 2.0;
   // Per-user linear discriminant (logistic regression "this user vs the tenant's other
   // users", linear_discriminant.h): fusion weight of its normalised distance, and its L2
   // penalty (relative to the mean loss; features are standardised, so unit-free).
-  double linear_weight = 0;
-  double linear_l2 = 0.05;
-  bool linear_deviations = false;  // also learn weights of |y - user mean| (linear_discriminant.h)
+  double linear_weight = 4.0;
+  double linear_l2 = 0.01;
+  bool linear_deviations = true;  // also learn weights of |y - user mean| (linear_discriminant.h)
   // d_nearest_other is the mean of this many smallest other-user distances (1..8).
   std::size_t cohort_nearest = 1;
   // Calibration: score = 1 / (1 + exp(-slope * (fused - center))), with one pair for scores
   // that used the cohort term and one for genuine-only scores (different distance scales).
   // Defaults: balanced logistic regression on the tuning half of MEU-Mobile KSD.
-  double calibration_center = 2.25;
-  double calibration_slope = 1.2;
-  double genuine_only_center = 1.1;
-  double genuine_only_slope = 1.0;
+  double calibration_center = 3.86;
+  double calibration_slope = 1.41;
+  double genuine_only_center = 1.70;
+  double genuine_only_slope = 1.23;
   double free_text_center = 2.0;
   double free_text_slope = 1.0;
   // Confidence = n / (n + confidence_half_samples) for n enrolled vectors (free text: times
@@ -133,6 +136,10 @@ struct CompiledTemplate {
   std::vector<float> inv_std;         // dims: 1 / standard deviation
   std::vector<float> inv_corr;        // dims x dims: inverse shrunk correlation matrix
   std::vector<float> scaled_samples;  // sample_count x dims: vectors times inv_mad
+  // Per-feature log scaling (config.log_timings; empty = none): a raw feature x_j is used as
+  // log(max(x_j, log_floor[j])) where log_scaled[j]. Every statistic above is in that space.
+  std::vector<uint8_t> log_scaled;
+  std::vector<float> log_floor;
   std::array<float, kDetectorCount> norm_center{};  // per detector: held-out mean distance
   std::array<float, kDetectorCount> norm_scale{};   // per detector: held-out spread (> 0)
 };
@@ -179,8 +186,8 @@ struct BackgroundOptions {
   // the population).
   std::size_t min_others = 3;
   bool fit_linear = true;
-  double linear_l2 = 0.05;  // > 0
-  bool linear_deviations = false;
+  double linear_l2 = 0.01;  // > 0
+  bool linear_deviations = true;
 };
 
 // The users of one tenant, used as background. Never mix tenants: the caller builds one

@@ -1,5 +1,6 @@
 #include "services/contauth/model/keystroke_model.h"
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,6 +114,7 @@ TEST(KeystrokeModel, SeparatesGenuineFromImpostorsOnSyntheticUsers) {
 TEST(KeystrokeModel, BackgroundExcludesTheClaimedUserAndNeedsMinCohort) {
   KeystrokeModelConfig config;
   config.min_cohort = 3;
+  config.discriminative_weight = 1;
   KeystrokeModel model(config);
   std::vector<TenantBackground::Member> members;
   std::vector<SyntheticTypist> typists;
@@ -131,6 +133,160 @@ TEST(KeystrokeModel, BackgroundExcludesTheClaimedUserAndNeedsMinCohort) {
   EXPECT_DOUBLE_EQ(with.cohort_distance, 0.0);
   EXPECT_NE(with.discriminative, 0.0);  // per-user weights only need one other user
   EXPECT_DOUBLE_EQ(without.discriminative, 0.0);
+  // The linear discriminant needs min_cohort other users too: none in this tenant.
+  EXPECT_EQ(background.FindLinear("u0", members[0].profile->templates[0].text_id), nullptr);
+  EXPECT_DOUBLE_EQ(with.linear, 0.0);
+}
+
+// A tenant of `users` synthetic typists on kText, `enroll` vectors each.
+struct Tenant {
+  std::vector<SyntheticTypist> typists;
+  std::vector<TenantBackground::Member> members;
+};
+
+Tenant MakeTenant(const KeystrokeModel& model, int users, int enroll, uint32_t seed) {
+  Tenant t;
+  for (int u = 0; u < users; ++u) {
+    t.typists.emplace_back(kText, seed + u);
+    KeystrokeProfile p = EnrollN(model, t.typists.back(), absl::StrCat("u", u), enroll);
+    t.members.push_back(
+        {absl::StrCat("u", u), std::make_shared<const CompiledProfile>(model.Compile(p))});
+  }
+  return t;
+}
+
+TEST(KeystrokeModel, LinearDiscriminantNeedsThreeOtherUsersAndThenSeparates) {
+  KeystrokeModel model{KeystrokeModelConfig{}};
+  ASSERT_GT(model.config().linear_weight, 0);
+  Tenant tiny = MakeTenant(model, 3, 12, 300);
+  const uint64_t text = tiny.members[0].profile->templates[0].text_id;
+  const TenantBackground tiny_bg(tiny.members, model.background_options());
+  for (const auto& m : tiny.members) EXPECT_EQ(tiny_bg.FindLinear(m.user, text), nullptr);
+
+  Tenant tenant = MakeTenant(model, 5, 15, 300);
+  const TenantBackground bg(tenant.members, model.background_options());
+  ASSERT_NE(bg.FindSpace(text), nullptr);
+  std::vector<double> genuine, impostor;
+  for (int u = 0; u < 5; ++u) {
+    const std::string user = absl::StrCat("u", u);
+    ASSERT_NE(bg.FindLinear(user, text), nullptr) << user;
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_OK_AND_ASSIGN(
+          auto g,
+          model.Score(*tenant.members[u].profile,
+                      tenant.typists[u].Sample("t", user, "g", SamplePhase::kProbe), &bg, user));
+      ASSERT_OK_AND_ASSIGN(auto m, model.Score(*tenant.members[u].profile,
+                                               tenant.typists[(u + 1 + i % 4) % 5].Sample(
+                                                   "t", user, "i", SamplePhase::kProbe),
+                                               &bg, user));
+      genuine.push_back(g.linear);
+      impostor.push_back(m.linear);
+    }
+  }
+  EXPECT_GT(PairwiseAuc(genuine, impostor), 0.95);
+  // Not a member of the tenant: no discriminant.
+  EXPECT_EQ(bg.FindLinear("stranger", text), nullptr);
+}
+
+// Multiplies every timing of `s` by `factor` (a change of time unit).
+KeystrokeSample Rescaled(KeystrokeSample s, double factor) {
+  for (KeyEvent& e : s.events) {
+    e.down_ms *= factor;
+    e.up_ms *= factor;
+  }
+  return s;
+}
+
+TEST(KeystrokeModel, ScoresDoNotDependOnTheTimeUnit) {
+  KeystrokeModel model{KeystrokeModelConfig{}};
+  constexpr int kUsers = 5;
+  std::vector<SyntheticTypist> typists;
+  std::vector<TenantBackground::Member> ms_members, s_members;
+  for (int u = 0; u < kUsers; ++u) {
+    typists.emplace_back(kText, 400 + u);
+    KeystrokeProfile ms, seconds;
+    for (int i = 0; i < 15; ++i) {
+      const KeystrokeSample s = typists[u].Sample("t", "u", "e", SamplePhase::kEnroll);
+      ASSERT_OK(model.Enroll(s, &ms));
+      ASSERT_OK(model.Enroll(Rescaled(s, 0.001), &seconds));
+    }
+    ms_members.push_back(
+        {absl::StrCat("u", u), std::make_shared<const CompiledProfile>(model.Compile(ms))});
+    s_members.push_back(
+        {absl::StrCat("u", u), std::make_shared<const CompiledProfile>(model.Compile(seconds))});
+  }
+  const TenantBackground ms_bg(ms_members, model.background_options());
+  const TenantBackground s_bg(s_members, model.background_options());
+  for (int u = 0; u < kUsers; ++u) {
+    for (int from = 0; from < kUsers; ++from) {
+      const KeystrokeSample probe = typists[from].Sample("t", "u", "p", SamplePhase::kProbe);
+      ASSERT_OK_AND_ASSIGN(auto a,
+                           model.Score(*ms_members[u].profile, probe, &ms_bg, ms_members[u].user));
+      ASSERT_OK_AND_ASSIGN(auto b, model.Score(*s_members[u].profile, Rescaled(probe, 0.001), &s_bg,
+                                               s_members[u].user));
+      EXPECT_NEAR(a.fused, b.fused, 1e-3 * (1 + std::fabs(a.fused))) << u << " " << from;
+      EXPECT_NEAR(a.score, b.score, 1e-3);
+    }
+  }
+}
+
+TEST(KeystrokeModel, FeatureConstantAcrossTheTenantKeepsScoresFinite) {
+  // Every user holds the first key for exactly 50 ms (a coarse timer): that feature has no
+  // spread in any template nor in the tenant's feature space.
+  KeystrokeModel model{KeystrokeModelConfig{}};
+  std::vector<SyntheticTypist> typists;
+  std::vector<TenantBackground::Member> members;
+  auto constant_first_hold = [](KeystrokeSample s) {
+    s.events[0].up_ms = s.events[0].down_ms + 50;
+    return s;
+  };
+  for (int u = 0; u < 5; ++u) {
+    typists.emplace_back(kText, 500 + u);
+    KeystrokeProfile p;
+    for (int i = 0; i < 12; ++i) {
+      ASSERT_OK(model.Enroll(
+          constant_first_hold(typists[u].Sample("t", "u", "e", SamplePhase::kEnroll)), &p));
+    }
+    members.push_back(
+        {absl::StrCat("u", u), std::make_shared<const CompiledProfile>(model.Compile(p))});
+  }
+  const TenantBackground bg(members, model.background_options());
+  const FeatureSpace* space = bg.FindSpace(members[0].profile->templates[0].text_id);
+  ASSERT_NE(space, nullptr);
+  EXPECT_EQ(space->inv_sd[0], 0);
+  KeystrokeSample odd = typists[1].Sample("t", "u0", "p", SamplePhase::kProbe);
+  odd.events[0].up_ms = odd.events[0].down_ms + 400;  // the constant feature, way off
+  for (const KeystrokeSample& probe :
+       {constant_first_hold(typists[0].Sample("t", "u0", "g", SamplePhase::kProbe)), odd}) {
+    ASSERT_OK_AND_ASSIGN(auto s, model.Score(*members[0].profile, probe, &bg, "u0"));
+    EXPECT_TRUE(std::isfinite(s.fused) && std::isfinite(s.linear)) << probe.sample_id;
+    EXPECT_GE(s.score, 0.0);
+    EXPECT_LE(s.score, 1.0);
+  }
+}
+
+TEST(KeystrokeModel, UserWithIdenticalSamplesIsScoredFinitelyWithABackground) {
+  KeystrokeModel model{KeystrokeModelConfig{}};
+  Tenant tenant = MakeTenant(model, 4, 12, 600);
+  SyntheticTypist robot(kText, 699);
+  const KeystrokeSample same = robot.Sample("t", "robot", "e", SamplePhase::kEnroll);
+  KeystrokeProfile p;
+  for (int i = 0; i < 12; ++i) ASSERT_OK(model.Enroll(same, &p));
+  tenant.members.push_back({"robot", std::make_shared<const CompiledProfile>(model.Compile(p))});
+  const TenantBackground bg(tenant.members, model.background_options());
+  ASSERT_NE(bg.FindLinear("robot", p.templates[0].text_id), nullptr);
+  ASSERT_OK_AND_ASSIGN(auto genuine, model.Score(*tenant.members[4].profile, same, &bg, "robot"));
+  ASSERT_OK_AND_ASSIGN(
+      auto other,
+      model.Score(*tenant.members[4].profile,
+                  tenant.typists[0].Sample("t", "robot", "i", SamplePhase::kProbe), &bg, "robot"));
+  for (const KeystrokeScore& s : {genuine, other}) {
+    EXPECT_TRUE(std::isfinite(s.fused) && std::isfinite(s.linear));
+  }
+  EXPECT_LT(genuine.score, other.score);
+  // The other members' discriminants were fitted with the robot as a negative: still finite.
+  ASSERT_OK_AND_ASSIGN(auto u0, model.Score(*tenant.members[0].profile, same, &bg, "u0"));
+  EXPECT_TRUE(std::isfinite(u0.fused));
 }
 
 TEST(KeystrokeModel, FreeTextScoresDifferentTextsByDigraphs) {
@@ -222,6 +378,14 @@ TEST(KeystrokeModelConfig, RejectsInconsistentSettings) {
   c = {};
   c.cohort_nearest = kMaxCohortNearest + 1;
   EXPECT_THAT(c.Validate(), StatusIs(absl::StatusCode::kInvalidArgument));
+  c = {};
+  c.linear_l2 = 0;
+  EXPECT_THAT(c.Validate(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("linear_l2 (0)")));
+  c = {};
+  c.linear_weight = -1;
+  EXPECT_THAT(c.Validate(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("linear_weight (-1)")));
 }
 
 TEST(KeystrokeModel, BandsFollowThresholds) {

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "libs/base/check.h"
+#include "services/contauth/model/linear_discriminant.h"
 
 namespace shieldx::contauth::internal {
 namespace {
@@ -21,12 +22,66 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-void FloorSpreads(std::vector<double>* spread) {
-  const double floor = std::max(kAbsoluteSpreadFloor, kSpreadFloorOfMedian * Median(*spread));
-  for (double& s : *spread) s = std::max(s, floor);
+// Floors the spreads of each group of features separately: log-scaled features (spreads in
+// log units) and linear ones (spreads in time units) are not comparable, and mixing them
+// would make the floor depend on the time unit. `log_scaled` empty: one group.
+void FloorSpreads(const std::vector<uint8_t>& log_scaled, std::vector<double>* spread) {
+  for (uint8_t group : {0, 1}) {
+    std::vector<double> members;
+    for (std::size_t j = 0; j < spread->size(); ++j) {
+      const uint8_t g = log_scaled.empty() ? 0 : log_scaled[j];
+      if (g == group) members.push_back((*spread)[j]);
+    }
+    if (members.empty()) continue;
+    const double floor = std::max(kAbsoluteSpreadFloor, kSpreadFloorOfMedian * Median(members));
+    for (std::size_t j = 0; j < spread->size(); ++j) {
+      const uint8_t g = log_scaled.empty() ? 0 : log_scaled[j];
+      if (g == group) (*spread)[j] = std::max((*spread)[j], floor);
+    }
+  }
 }
 
 }  // namespace
+
+void ChooseLogScaling(std::vector<float>* data, std::size_t n, std::size_t dims,
+                      CompiledTemplate* t) {
+  t->log_scaled.assign(dims, 0);
+  t->log_floor.assign(dims, 0.0f);
+  std::vector<float> column(n);
+  for (std::size_t j = 0; j < dims; ++j) {
+    std::size_t non_positive = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      column[r] = (*data)[r * dims + j];
+      if (!(column[r] > 0)) ++non_positive;
+    }
+    std::nth_element(column.begin(), column.begin() + n / 2, column.end());
+    const float median = column[n / 2];
+    if (!(median > 0) || static_cast<double>(non_positive) > kMaxNonPositiveShare * n) continue;
+    t->log_scaled[j] = 1;
+    t->log_floor[j] = static_cast<float>(kLogFloorOfMedian * median);
+    for (std::size_t r = 0; r < n; ++r) {
+      float& v = (*data)[r * dims + j];
+      v = std::log(std::max(v, t->log_floor[j]));
+    }
+  }
+}
+
+void ToTemplateSpace(const CompiledTemplate& t, const float* x, float* out) {
+  if (t.log_scaled.empty()) {
+    std::copy(x, x + t.dims, out);
+    return;
+  }
+  for (std::size_t j = 0; j < t.dims; ++j) {
+    out[j] = t.log_scaled[j] ? std::log(std::max(x[j], t.log_floor[j])) : x[j];
+  }
+}
+
+void TemplateVector(const CompiledTemplate& t, std::size_t i, float* out) {
+  for (std::size_t j = 0; j < t.dims; ++j) {
+    const float v = t.scaled_samples[i * t.dims + j] / t.inv_mad[j];
+    out[j] = !t.log_scaled.empty() && t.log_scaled[j] ? std::exp(v) : v;
+  }
+}
 
 bool InvertSpd(std::vector<double>* a, std::size_t n) {
   std::vector<double>& m = *a;
@@ -84,8 +139,8 @@ void FitTemplate(const float* data, std::size_t dims, const std::vector<std::siz
     mad[j] /= static_cast<double>(n);
     sd[j] = std::sqrt(sd[j] / static_cast<double>(n - 1));
   }
-  FloorSpreads(&mad);
-  FloorSpreads(&sd);
+  FloorSpreads(out->log_scaled, &mad);
+  FloorSpreads(out->log_scaled, &sd);
 
   out->dims = static_cast<uint32_t>(dims);
   out->sample_count = static_cast<uint32_t>(n);
@@ -190,6 +245,8 @@ void CompileTemplate(const float* data, std::size_t n, std::size_t dims, double 
   const std::size_t folds = std::min(n, kNormalisationFolds);
   std::array<std::vector<double>, kDetectorCount> held_out;
   CompiledTemplate fold_fit;
+  fold_fit.log_scaled = out->log_scaled;
+  fold_fit.log_floor = out->log_floor;
   std::vector<std::size_t> train;
   for (std::size_t f = 0; f < folds; ++f) {
     train.clear();
