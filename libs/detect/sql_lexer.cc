@@ -635,6 +635,17 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
       i += 2;
       continue;
     }
+    // PostgreSQL JSON path operators #> #>> #- before a string operand are not comments.
+    if (c == '#' && i + 1 < n && (s[i + 1] == '>' || s[i + 1] == '-')) {
+      std::size_t len = (s[i + 1] == '>' && i + 2 < n && s[i + 2] == '>') ? 3 : 2;
+      std::size_t k = i + len;
+      while (k < n && s[k] == ' ') ++k;
+      if (k < n && s[k] == '\'') {
+        if (!push(Tok::kOperator, i, i + len, s[i + 1] == '>' ? kOpArrow : kOpArith)) return false;
+        i += len;
+        continue;
+      }
+    }
     if ((c == '-' && i + 1 < n && s[i + 1] == '-') || c == '#') {
       std::size_t end = s.find('\n', i);
       if (end == std::string_view::npos) end = n;
@@ -752,6 +763,14 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
       if (!push(Tok::kWord, start, i, 0, kw)) return false;
       continue;
     }
+    // PostgreSQL containment / JSON path operators: @> @? and @@ before a non-name.
+    if (c == '@' && i + 1 < n &&
+        (s[i + 1] == '>' || s[i + 1] == '?' ||
+         (s[i + 1] == '@' && (i + 2 >= n || !IsWordChar(static_cast<unsigned char>(s[i + 2])))))) {
+      if (!push(Tok::kOperator, i, i + 2, kOpCompare)) return false;
+      i += 2;
+      continue;
+    }
     if (c == '@') {
       std::size_t start = i;
       ++i;
@@ -779,7 +798,7 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
       continue;
     }
     if (two("<>") || two("!=") || two("<=") || two(">=") || two("==") || two("!<") || two("!>") ||
-        two("^=")) {
+        two("^=") || two("<@") || two("?|") || two("?&")) {
       if (!push(Tok::kOperator, i, i + 2, kOpCompare)) return false;
       i += 2;
       continue;
@@ -815,6 +834,17 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
       while (i < n && IsWordChar(static_cast<unsigned char>(s[i]))) ++i;
       if (!push(Tok::kVariable, start, i)) return false;
       continue;
+    }
+    // PostgreSQL's JSON key-exists operator: '{"a":1}' ? 'a'.
+    if (c == '?') {
+      std::size_t k = i + 1;
+      while (k < n && s[k] == ' ') ++k;
+      if (k < n && s[k] == '\'' && !out->empty() &&
+          (out->back().type == Tok::kString || out->back().type == Tok::kWord)) {
+        if (!push(Tok::kOperator, i, i + 1, kOpCompare)) return false;
+        ++i;
+        continue;
+      }
     }
     switch (c) {
       case '=':

@@ -52,6 +52,10 @@ struct Features {
   // PostgreSQL cast of a column or call to a SQL type (password::int): error-based
   // extraction through a failing conversion.
   bool pg_cast = false;
+  // PostgreSQL JSON operators (#>> @? <@ ?| ...) on a value cast to json/jsonb: syntax that
+  // exists only in SQL.
+  bool json_op = false;
+  bool json_cast = false;
   int closers = 0;
   int tail_tokens = 0;  // non-comment tokens consumed after the break
 };
@@ -62,6 +66,7 @@ struct Operand {
   bool compare = false;
   bool func = false;
   bool subquery = false;
+  bool prose = false;  // an open string that holds a sentence
 };
 
 constexpr int kMaxDepth = 48;
@@ -245,6 +250,7 @@ class Parser {
   // Binary-operator continuation after an operand: `op operand`, with IN/BETWEEN/IS forms.
   bool ParseBinopRhs(Operand* lhs, Operand* out, int depth) {
     const Token& op = Next();
+    if (op.type == Tok::kOperator && IsPgJsonOperator(Text(op))) f_->json_op = true;
     if (op.after_comment) f_->inline_comment = true;
     bool compare = IsCompareTok(op);
     if (op.type == Tok::kWord) f_->sql_syntax = true;
@@ -351,12 +357,17 @@ class Parser {
         if (Peek().type != Tok::kWord) return false;
         // A bare name::type is also C++/Ruby/Perl scoping (std::string, Foo::Text).
         if (out->func && IsSqlTypeName(Text(Peek()))) f_->pg_cast = true;
+        if (Peek().len >= 4 &&
+            (Text(Peek()).substr(0, 4) == "json" || Text(Peek()).substr(0, 4) == "JSON")) {
+          f_->json_cast = true;
+        }
         ++p_;
         // double precision, character varying
         if (!AtEnd() && IsIdent(Peek()) && IsSqlTypeName(Text(Peek()))) ++p_;
         continue;
       }
       if (t.type == Tok::kOperator && t.op == sql::kOpArrow) {
+        if (IsPgJsonOperator(Text(t))) f_->json_op = true;
         ++p_;
         Operand o;
         if (!ParsePrimary(&o, depth + 1)) return false;
@@ -365,6 +376,11 @@ class Parser {
       break;
     }
     return true;
+  }
+
+  static bool IsPgJsonOperator(std::string_view op) {
+    return op == "<@" || op == "@>" || op == "@?" || op == "@@" || op == "?|" || op == "?&" ||
+           op == "?" || op == "#>" || op == "#>>" || op == "#-";
   }
 
   // Target types of error-based casts (PostgreSQL ::type).
@@ -473,9 +489,16 @@ class Parser {
         while (!AtEnd() && Peek().type == Tok::kString) ++p_;
         out->single = true;
         return true;
-      case Tok::kOpenString:
+      case Tok::kOpenString: {
         out->single = true;
+        // The application's closing quote ends an attacker's open string quickly ("x'-'");
+        // an open string holding a sentence is the user's own quoted text.
+        std::string_view body = Text(t);
+        int spaces = 0;
+        for (char ch : body) spaces += ch == ' ';
+        out->prose = spaces >= 2;
         return true;
+      }
       case Tok::kVariable: {
         std::string_view v = Text(t);
         if (v.size() > 1 && v[0] == '@') ++f_->variables;
@@ -583,6 +606,7 @@ class Parser {
                     t.kw == Kw::kMod || t.kw == Kw::kTruncate || t.kw == Kw::kTime ||
                     t.kw == Kw::kDefault;
     if (!callable) return false;
+    if (t.kw == Kw::kNone) out->literal = false;  // a column reference, even "a." at the end
     // Identifier chain: a.b.c
     std::size_t first = p_ - 1;
     while (!AtEnd() && Peek().type == Tok::kDot) {
@@ -648,6 +672,28 @@ class Parser {
     }
     if (t.kw != Kw::kNone) return false;
     out->literal = false;
+    // PostgreSQL ARRAY['a','b'].
+    if (first == last && !AtEnd() && Peek().type == Tok::kOther && Text(Peek()) == "[" &&
+        AcceptableArray(Text(t))) {
+      ++p_;
+      out->literal = true;  // an array of constants is a constant
+      while (!AtEnd() && !(Peek().type == Tok::kOther && Text(Peek()) == "]")) {
+        Operand e;
+        if (!ParseExpr(&e, depth + 1)) return false;
+        out->literal = out->literal && e.literal;
+        if (!AtEnd() && !Accept(Tok::kComma) && Peek().type != Tok::kOther) return false;
+      }
+      if (!AtEnd()) ++p_;
+    }
+    return true;
+  }
+
+  static bool AcceptableArray(std::string_view w) {
+    static constexpr std::string_view kArray = "array";
+    if (w.size() != kArray.size()) return false;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if ((w[i] | 0x20) != kArray[i]) return false;
+    }
     return true;
   }
 
@@ -1248,11 +1294,11 @@ class Parser {
           }
         } else if (compare) {
           f_->compare_after_break = true;
-          if (rhs.literal) f_->compare_literal = true;
+          if (rhs.literal && !rhs.prose) f_->compare_literal = true;
           if (code_operand) f_->logic_strong = true;
         } else if (arith) {
           f_->arith_after_break = true;
-          if (rhs.literal) f_->compare_literal = true;
+          if (rhs.literal && !rhs.prose) f_->compare_literal = true;
           if (code_operand) f_->logic_strong = true;
         } else {
           f_->compare_after_break = true;
@@ -1376,6 +1422,7 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.union_head) up(quote || b == Break::kOperand ? 0.85f : 0.6f);
   if (f.cond_const) up(b == Break::kStart ? 0.7f : 0.85f);
   if (f.pg_cast) up(quote ? 0.8f : 0.55f);
+  if (f.json_op && f.json_cast) up(0.6f);
   if (trailing_comment && !quote && (f.logic || f.known_funcs > 0 || f.sql_syntax)) up(0.55f);
   if (f.const_compare && b == Break::kOperand) up(0.5f);
   if (f.const_compare && quote) up(0.7f);
@@ -1449,6 +1496,7 @@ const char* RuleFor(const Features& f, Break b) {
   if (f.statement_strong) return "sqli.statement";
   if (f.cond_const) return "sqli.conditional-probe";
   if (f.pg_cast) return "sqli.error-cast";
+  if (f.json_op && f.json_cast) return "sqli.json-operator";
   if (f.logic && (f.logic_strong || f.const_compare)) return "sqli.boolean-condition";
   if (f.clause) return "sqli.clause-injection";
   if (b == Break::kQuote) return "sqli.quote-break";

@@ -279,7 +279,9 @@ bool IsJsBreakChar(char c) {
 
 // Removes JS string concatenation ('al'+'ert', "a" + "b") and comments so that split
 // sink names become visible. Bounded, into the arena.
-std::string_view CollapseJs(std::string_view lower, Arena& arena) {
+// `evasive` is set when concatenation, comments or bogus tags were removed (not for mere
+// whitespace or parenthesis tidying).
+std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive) {
   if (lower.find('+') == std::string_view::npos && lower.find("/*") == std::string_view::npos &&
       lower.find('[') == std::string_view::npos && lower.find('<') == std::string_view::npos) {
     return lower;
@@ -294,6 +296,7 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena) {
       if (j < n && lower[j] == '+') {
         std::size_t k = SkipSpaces(lower, j + 1);
         if (k < n && (lower[k] == '\'' || lower[k] == '"' || lower[k] == '`')) {
+          *evasive = true;
           i = k;
           continue;
         }
@@ -302,6 +305,7 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena) {
     if (c == '/' && i + 1 < n && lower[i + 1] == '*') {
       std::size_t end = lower.find("*/", i + 2);
       if (end != std::string_view::npos) {
+        *evasive = true;
         i = end + 1;
         continue;
       }
@@ -324,12 +328,41 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena) {
         }
       }
     }
+    // Whitespace around a member access: document /**/ .  cookie -> document.cookie
+    if (IsSpaceChar(static_cast<unsigned char>(c))) {
+      std::size_t k = SkipSpaces(lower, i);
+      if ((o > 0 && out[o - 1] == '.') || (k < n && lower[k] == '.')) {
+        i = k - 1;
+        continue;
+      }
+    }
+    // A parenthesised name before a member access: (document)["cookie"] -> document.cookie
+    if (c == '(' && i + 1 < n && IsAsciiAlpha(static_cast<unsigned char>(lower[i + 1]))) {
+      std::size_t k = i + 1;
+      while (k < n && k - i < 32 && IsIdentChar(static_cast<unsigned char>(lower[k]))) ++k;
+      std::size_t close = k;
+      // comments inside were kept by the caller's order; allow "(document/**/)"
+      if (close + 1 < n && lower[close] == '/' && lower[close + 1] == '*') {
+        std::size_t end = lower.find("*/", close + 2);
+        if (end != std::string_view::npos) close = end + 2;
+      }
+      if (close < n && lower[close] == ')' && close + 1 < n &&
+          (lower[close + 1] == '[' || lower[close + 1] == '.')) {
+        for (std::size_t m = i + 1; m < k; ++m) out[o++] = lower[m];
+        i = close;
+        continue;
+      }
+    }
+    if (c == '.') {
+      while (o > 0 && IsSpaceChar(static_cast<unsigned char>(out[o - 1]))) --o;
+    }
     // Bogus tags that filters strip: autof<x>ocus, alert<x>(1)
     if (c == '<' && i + 2 < n) {
       std::size_t k = i + 1;
       while (k < n && k - i <= 4 && IsAsciiAlpha(static_cast<unsigned char>(lower[k]))) ++k;
       if (k < n && lower[k] == '>' && k > i + 1 && k - i <= 4 && o > 0 &&
           IsAsciiAlpha(static_cast<unsigned char>(out[o - 1]))) {
+        *evasive = true;
         i = k;
         continue;
       }
@@ -456,6 +489,130 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
   }
 }
 
+// Active CSS outside a style attribute (a value reflected into a stylesheet or style=""):
+// url(javascript...), IE expression() and behaviours, Mozilla XBL bindings.
+void ScanCss(std::string_view lower, TagScan* r) {
+  for (std::size_t p = lower.find("url("); p != std::string_view::npos;
+       p = lower.find("url(", p + 4)) {
+    std::size_t k = p + 4;
+    while (k < lower.size() && (lower[k] == '\'' || lower[k] == '"' || lower[k] == ' ')) ++k;
+    std::string_view rest = lower.substr(k);
+    if (StartsWith(rest, "javascript") || StartsWith(rest, "vbscript")) {
+      Up(r, 0.8f, "xss.style", p, std::min<std::size_t>(lower.size() - p, 40));
+    }
+  }
+  for (std::string_view prop : {"-moz-binding", "behavior", "behaviour"}) {
+    std::size_t p = lower.find(prop);
+    if (p == std::string_view::npos) continue;
+    std::size_t k = SkipSpaces(lower, p + prop.size());
+    if (k < lower.size() && lower[k] == ':' && lower.find("url(", k) != std::string_view::npos) {
+      Up(r, 0.8f, "xss.style", p, std::min<std::size_t>(lower.size() - p, 48));
+    }
+  }
+  // property:expression( with the parenthesis possibly CSS-escaped (\28).
+  for (std::size_t p = lower.find("expression"); p != std::string_view::npos;
+       p = lower.find("expression", p + 10)) {
+    std::size_t b = p;
+    while (b > 0 && IsSpaceChar(static_cast<unsigned char>(lower[b - 1]))) --b;
+    if (b == 0 || lower[b - 1] != ':') continue;
+    std::size_t k = SkipSpaces(lower, p + 10);
+    if (k < lower.size() && (lower[k] == '(' || lower.substr(k, 3) == "\\28")) {
+      Up(r, 0.85f, "xss.style", b - 1, std::min<std::size_t>(lower.size() - b + 1, 48));
+    }
+  }
+}
+
+// JSFuck and similar: script written only with []()!+ ("!![]", "(![]+[])[+!+[]]").
+void ScanJsFuck(std::string_view lower, TagScan* r) {
+  if (lower.find("![]") == std::string_view::npos) return;
+  std::size_t atoms = 0, other = 0;
+  for (char c : lower) {
+    if (c == '[' || c == ']' || c == '(' || c == ')' || c == '!' || c == '+') {
+      ++atoms;
+    } else if (!IsSpaceChar(static_cast<unsigned char>(c))) {
+      ++other;
+    }
+  }
+  // Markdown images "![](a.png)" have a URL inside the parentheses.
+  if (atoms >= 4 && other == 0)
+    Up(r, 0.8f, "xss.jsfuck", 0, std::min<std::size_t>(lower.size(), 48));
+}
+
+// Tagged-template invocation through Function.prototype: [].sort.call`${alert}1`,
+// Reflect.apply.call`...`. Calls a function without parentheses.
+void ScanTemplateCall(std::string_view lower, TagScan* r) {
+  for (std::string_view m : {".call", ".apply", ".bind"}) {
+    for (std::size_t p = lower.find(m); p != std::string_view::npos;
+         p = lower.find(m, p + m.size())) {
+      std::size_t k = SkipSpaces(lower, p + m.size());
+      if (k >= lower.size() || lower[k] != '`') continue;
+      std::size_t body = SkipSpaces(lower, k + 1);
+      if (body < lower.size() && (lower[body] == '`' || lower.substr(body, 2) == "${")) {
+        Up(r, 0.8f, "xss.js-sink", p, std::min<std::size_t>(lower.size() - p, 48));
+      }
+    }
+  }
+}
+
+// A javascript: scheme split by characters browsers drop (tab, newline): nobody writes
+// "java\tscript:" except to slip it past a filter.
+void ScanSplitScheme(std::string_view lower, TagScan* r) {
+  for (std::string_view scheme : {"javascript:", "vbscript:"}) {
+    std::size_t si = 0;
+    bool split = false;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < lower.size() && i < 4096; ++i) {
+      char c = lower[i];
+      if (si > 0 && (c == '\t' || c == '\n' || c == '\r')) {
+        split = true;
+        continue;
+      }
+      if (c == scheme[si]) {
+        if (si == 0) start = i;
+        if (++si == scheme.size()) {
+          if (split) Up(r, 0.8f, "xss.script-url", start, i + 1 - start);
+          si = 0;
+          split = false;
+        }
+      } else {
+        si = c == scheme[0] ? 1 : 0;
+        if (si == 1) start = i;
+        split = false;
+      }
+    }
+  }
+}
+
+// IE-only active content: <?import implementation=...> loads an HTC behaviour; the
+// 7-bit US-ASCII trick: bytes 0xBC/0xBE become '<'/'>' when the high bit is stripped.
+void ScanLegacyMarkup(std::string_view lower, TagScan* r) {
+  std::size_t p = lower.find("<?import");
+  if (p != std::string_view::npos) Up(r, 0.85f, "xss.html-tag", p, 16);
+  for (std::size_t q = lower.find("script"); q != std::string_view::npos;
+       q = lower.find("script", q + 6)) {
+    std::size_t b = q;
+    if (b > 0 && lower[b - 1] == '/') --b;
+    bool open = b > 0 && static_cast<unsigned char>(lower[b - 1]) == 0xBC;
+    bool close = q + 6 < lower.size() && static_cast<unsigned char>(lower[q + 6]) == 0xBE;
+    if (open && close) Up(r, 0.85f, "xss.script-tag", b - 1, 8);
+  }
+}
+
+// Writes into the page through the DOM: document.querySelector("p").textContent = "...".
+void ScanDomWrite(std::string_view lower, TagScan* r) {
+  if (lower.find("document") == std::string_view::npos) return;
+  for (std::string_view prop :
+       {".innerhtml", ".outerhtml", ".textcontent", ".innertext", ".src", ".href"}) {
+    for (std::size_t p = lower.find(prop); p != std::string_view::npos;
+         p = lower.find(prop, p + 1)) {
+      std::size_t k = SkipSpaces(lower, p + prop.size());
+      if (k < lower.size() && lower[k] == '=' && (k + 1 >= lower.size() || lower[k + 1] != '=')) {
+        Up(r, 0.75f, "xss.dom-write", p, std::min<std::size_t>(lower.size() - p, 48));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -493,9 +650,13 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   if (lower.find("on") != std::string_view::npos) ScanAttributeBreak(lower, &r);
   if (lower.find('(') != std::string_view::npos || lower.find('`') != std::string_view::npos ||
       lower.find('.') != std::string_view::npos || lower.find('[') != std::string_view::npos) {
-    std::string_view js = CollapseJs(lower, *scratch.arena);
+    bool evasive = false;
+    std::string_view js = CollapseJs(lower, *scratch.arena, &evasive);
     TagScan j;
     ScanJs(js, &j);
+    if (js.size() != lower.size() && js.find('`') != std::string_view::npos) {
+      ScanTemplateCall(js, &j);
+    }
     if (js.size() != lower.size() && js.find("on") != std::string_view::npos) {
       ScanAttributeBreak(js, &j);
     }
@@ -503,12 +664,28 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       // Positions refer to the collapsed view; report against it.
       if (j.score > r.score) {
         float s = j.score;
-        if (js.size() != lower.size()) s = std::min(0.95f, s + 0.05f);  // concatenation evasion
+        if (evasive) s = std::min(0.95f, s + 0.05f);  // concatenation / comment evasion
         Report(sink, ValueView{v.field, js, js, v.norm_flags, v.weight, v.document}, Category::kXss,
                s, j.rule, j.pos, j.len);
       }
     }
   }
+  if (lower.find("url(") != std::string_view::npos ||
+      lower.find("expression") != std::string_view::npos ||
+      lower.find("binding") != std::string_view::npos ||
+      lower.find("behavio") != std::string_view::npos) {
+    ScanCss(lower, &r);
+  }
+  if (lower.find('!') != std::string_view::npos) ScanJsFuck(lower, &r);
+  if (lower.find('`') != std::string_view::npos) ScanTemplateCall(lower, &r);
+  if (lower.find_first_of("\t\n\r") != std::string_view::npos) {
+    ScanSplitScheme(lower, &r);
+  }
+  if (lower.find("<?") != std::string_view::npos ||
+      lower.find("script") != std::string_view::npos) {
+    ScanLegacyMarkup(lower, &r);
+  }
+  if (lower.find('=') != std::string_view::npos) ScanDomWrite(lower, &r);
   if (lower.find("+adw-") != std::string_view::npos)
     Up(&r, 0.8f, "xss.utf7", lower.find("+adw-"), 16);
   if (r.score > 0) Report(sink, v, Category::kXss, r.score, r.rule, r.pos, r.len);

@@ -1,0 +1,62 @@
+// XSS evasions beyond tags and handlers: active CSS, split schemes, template-call sinks,
+// JSFuck, DOM writes, legacy IE markup; and benign look-alikes. End to end through the
+// default profile.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::HasCategory;
+using testing::InspectQueryValue;
+
+class XssEvasion : public ::testing::TestWithParam<const char*> {};
+TEST_P(XssEvasion, IsBlockedAsXss) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam();
+  EXPECT_TRUE(HasCategory(v, Category::kXss)) << GetParam();
+}
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, XssEvasion,
+    ::testing::Values(
+        // active CSS outside a style attribute
+        "x=x:url(javascript", "-moz-binding:url(http://example.com/xss.xml#xss)",
+        "' style=abc:expression(alert(1)) '", "<// style=x:expression\\28write(1)\\29>",
+        "behavior: url(#default#time2)",
+        // schemes split by characters browsers drop, with nothing after the colon
+        "ja&tab;vascript: ", "v&newline;b&tab;s&newline;c&newline;r&tab;i&tab;p&newline;t&colon;:",
+        // calls without parentheses through Function.prototype
+        "[].sort.call`${alert}1337`", "[  ] . sort . call ` ${ alert } 1337 `",
+        "Reflect.apply.call`${navigation.navigate}${navigation}`",
+        // DOM access hidden by comments, whitespace and parentheses
+        "document /*foo*/ .     cookie", "(document)[\"cookie\"]", "(document/*x*/)[\"cookie\"]",
+        // JSFuck
+        " !![]", "(![]+[])[+!+[]]",
+        // writes into the page
+        "document.querySelector(\"p\").textContent=\"XSS\"",
+        "document.getElementById('x').innerHTML = '<b>'",
+        // legacy IE markup and the 7-bit US-ASCII trick
+        "<?import namespace=\"t\" implementation=\"#default#time2\">",
+        "\xbcscript\xbe"
+        "alert(1)\xbc/script\xbe"));
+
+class XssLookAlike : public ::testing::TestWithParam<const char*> {};
+TEST_P(XssLookAlike, IsAllowed) {
+  EXPECT_FALSE(Flagged(InspectQueryValue(GetParam()))) << GetParam();
+}
+INSTANTIATE_TEST_SUITE_P(
+    Text, XssLookAlike,
+    ::testing::Values("![](images/diagram.png)", "![alt text](https://example.com/a.png)",
+                      "the expression (x+1) is positive", "Note: expression matters",
+                      "behavior analysis", "url(image.png) no-repeat",
+                      "background: url('/img/bg.png')", "use `fn.call` to invoke it", "a.call(b)",
+                      "document.title == 'Home'", "javascript developer wanted",
+                      "Java\tScript course, week 1", "\xc2\xbc cup sugar, \xc2\xbe cup flour",
+                      "\xd0\xbc\xd0\xb0\xd0\xbc\xd0\xb0 script",
+                      "{\"code\": \"if (a.innerText === b) return;\"}", "see document . pdf"));
+
+}  // namespace
+}  // namespace shieldx::detect
