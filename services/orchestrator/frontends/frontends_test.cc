@@ -218,6 +218,96 @@ TEST(SpoeFrontEnd, HandleDecidesHoldsTarpitsAndRefusesMalformedMessages) {
   EXPECT_EQ(decider.seen().size(), 1u);  // the refused and foreign messages never reached it
 }
 
+TEST(SpoeFrontEnd, ForwardedDecisionsCarryWhatTheOutcomeReportNeeds) {
+  ScriptedDecider decider(TestScript());
+  SpoeFrontEnd fe({}, decider, nullptr);
+  SpoeMessageFixture f;
+  std::vector<spoe::Message> messages = {f.message};
+  spoe::NotifyReply reply;
+  fe.Handle({1, 1, messages, ""}, &reply);
+  EXPECT_EQ(ActionString(reply.actions, "tenant"), "test-tenant");
+  EXPECT_EQ(ActionString(reply.actions, "member"), "a1");
+  EXPECT_EQ(ActionString(reply.actions, "pool"), "a");
+  EXPECT_THAT(ActionString(reply.actions, "sent"), ::testing::StartsWith(fe.agent_id() + ":"));
+
+  // A blocked request goes nowhere: nothing to report later.
+  f.message.args[1].value = spoe::TypedData::String("/sqli");
+  std::vector<spoe::Message> blocked = {f.message};
+  spoe::NotifyReply block_reply;
+  fe.Handle({1, 2, blocked, ""}, &block_reply);
+  EXPECT_EQ(FindAction(block_reply.actions, "member"), nullptr);
+  EXPECT_EQ(FindAction(block_reply.actions, "sent"), nullptr);
+}
+
+// `sent` must outlive the message (TypedData holds views).
+spoe::Message OutcomeMessage(std::string_view sent, int status = 200) {
+  spoe::Message m;
+  m.name = "shieldx-res";
+  m.args = {{"tenant", spoe::TypedData::String("test-tenant")},
+            {"pool", spoe::TypedData::String("a")},
+            {"member", spoe::TypedData::String("a1")},
+            {"status", spoe::TypedData::Int32(status)},
+            {"sent", spoe::TypedData::String(sent)}};
+  return m;
+}
+
+TEST(SpoeFrontEnd, DecodesOutcomesAndTrustsOnlyItsOwnClock) {
+  pipeline::UpstreamOutcome o;
+  ASSERT_OK(DecodeSpoeOutcome(OutcomeMessage("abc:1000", 502), "abc", 5000, &o));
+  EXPECT_EQ(o.tenant_id, "test-tenant");
+  EXPECT_EQ(o.pool, "a");
+  EXPECT_EQ(o.member_id, "a1");
+  EXPECT_EQ(o.status, 502);
+  EXPECT_EQ(o.latency_us, 4000);
+  // Stamped by another replica: its monotonic clock means nothing here.
+  ASSERT_OK(DecodeSpoeOutcome(OutcomeMessage("def:1000"), "abc", 5000, &o));
+  EXPECT_EQ(o.latency_us, -1);
+  // From the future, unparsable, or absent: unknown, never negative.
+  ASSERT_OK(DecodeSpoeOutcome(OutcomeMessage("abc:9000"), "abc", 5000, &o));
+  EXPECT_EQ(o.latency_us, -1);
+  ASSERT_OK(DecodeSpoeOutcome(OutcomeMessage("abc:12x"), "abc", 5000, &o));
+  EXPECT_EQ(o.latency_us, -1);
+  ASSERT_OK(DecodeSpoeOutcome(OutcomeMessage("abc"), "abc", 5000, &o));
+  EXPECT_EQ(o.latency_us, -1);
+
+  spoe::Message no_member = OutcomeMessage("abc:1");
+  no_member.args.erase(no_member.args.begin() + 2);
+  EXPECT_THAT(DecodeSpoeOutcome(no_member, "abc", 5, &o),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("member")));
+  spoe::Message bad_status = OutcomeMessage("abc:1", 1200);
+  EXPECT_THAT(DecodeSpoeOutcome(bad_status, "abc", 5, &o),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1200")));
+  spoe::Message null_status = OutcomeMessage("abc:1");
+  null_status.args[3].value = spoe::TypedData::Null();
+  EXPECT_THAT(DecodeSpoeOutcome(null_status, "abc", 5, &o),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(SpoeFrontEnd, OutcomeMessagesReachTheDeciderAndAreAnsweredEmpty) {
+  ScriptedDecider decider(TestScript());
+  metrics::MetricsRegistry registry("test");
+  FrontEndMetrics metrics(&registry, pipeline::FrontEnd::kSpoe);
+  SpoeFrontEnd fe({}, decider, &metrics);
+  const std::string sent = fe.agent_id() + ":0";
+  std::vector<spoe::Message> messages = {OutcomeMessage(sent, 503)};
+  spoe::NotifyReply reply;
+  fe.Handle({1, 1, messages, ""}, &reply);
+  EXPECT_TRUE(reply.actions.empty());
+  ASSERT_EQ(decider.outcomes().size(), 1u);
+  EXPECT_EQ(decider.outcomes()[0].status, 503);
+  EXPECT_EQ(decider.outcomes()[0].member_id, "a1");
+  EXPECT_GE(decider.outcomes()[0].latency_us, 0);
+  EXPECT_TRUE(decider.seen().empty());  // not a request to decide
+
+  spoe::Message broken = OutcomeMessage("x:1");
+  broken.args.clear();
+  std::vector<spoe::Message> broken_messages = {broken};
+  fe.Handle({1, 2, broken_messages, ""}, &reply);
+  EXPECT_EQ(decider.outcomes().size(), 1u);
+  EXPECT_THAT(registry.Serialize(),
+              HasSubstr("shieldx_frontend_errors_total{frontend=\"spoe\",reason=\"malformed\"} 1"));
+}
+
 // ---- Forward auth ---------------------------------------------------------------------------
 
 http::HttpRequest SubRequest(std::vector<std::pair<std::string, std::string>> headers) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <random>
 #include <string_view>
 
 #include "absl/strings/numbers.h"
@@ -20,6 +21,12 @@ std::optional<std::string_view> BytesArg(const spoe::Message& m, std::string_vie
   const spoe::TypedData* v = m.Arg(name);
   if (v == nullptr) return std::nullopt;
   return v->AsBytes();
+}
+
+int64_t MonotonicMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 int StatusForError(const absl::Status& status, std::string_view message) {
@@ -134,12 +141,68 @@ std::vector<spoe::Action> SpoeActions(const Decision& decision) {
   if (!decision.rule_id.empty()) {
     actions.push_back(spoe::Action::SetString(kTxn, "rule_id", decision.rule_id));
   }
+  if (!decision.member_id.empty() && !decision.pool.empty()) {
+    actions.push_back(spoe::Action::SetString(kTxn, "tenant", decision.tenant_id));
+    actions.push_back(spoe::Action::SetString(kTxn, "member", decision.member_id));
+  }
   return actions;
+}
+
+absl::Status DecodeSpoeOutcome(const spoe::Message& message, std::string_view agent_id,
+                               int64_t now_us, pipeline::UpstreamOutcome* outcome) {
+  std::optional<std::string_view> tenant = BytesArg(message, "tenant");
+  std::optional<std::string_view> pool = BytesArg(message, "pool");
+  std::optional<std::string_view> member = BytesArg(message, "member");
+  const spoe::TypedData* status = message.Arg("status");
+  int64_t code = -1;
+  bool have_code = false;
+  if (status != nullptr) {
+    if (std::optional<int64_t> v = status->AsInt(); v.has_value()) {
+      code = v.value();
+      have_code = true;
+    }
+  }
+  if (!tenant || tenant->empty() || !pool || pool->empty() || !member || member->empty() ||
+      !have_code) {
+    return absl::InvalidArgumentError("spoe outcome message needs tenant, pool, member and status");
+  }
+  if (code < 0 || code > 999) {
+    return absl::InvalidArgumentError(absl::StrCat("spoe outcome status ", code, " is not HTTP"));
+  }
+  outcome->tenant_id = *tenant;
+  outcome->pool = *pool;
+  outcome->member_id = *member;
+  outcome->status = static_cast<int>(code);
+  outcome->connect_failed = false;
+  outcome->latency_us = -1;
+  if (std::optional<std::string_view> sent = BytesArg(message, "sent")) {
+    const std::size_t colon = sent->find(':');
+    int64_t sent_us = 0;
+    if (colon != std::string_view::npos && sent->substr(0, colon) == agent_id &&
+        absl::SimpleAtoi(std::string(sent->substr(colon + 1)), &sent_us) && sent_us <= now_us) {
+      outcome->latency_us = now_us - sent_us;
+    }
+  }
+  return absl::OkStatus();
 }
 
 SpoeFrontEnd::SpoeFrontEnd(SpoeFrontEndOptions options, pipeline::Decider& decider,
                            FrontEndMetrics* metrics)
-    : options_(std::move(options)), decider_(decider), metrics_(metrics) {}
+    : options_(std::move(options)), decider_(decider), metrics_(metrics) {
+  std::random_device rd;
+  const uint64_t id = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  agent_id_ = absl::StrCat(absl::Hex(id, absl::kZeroPad16));
+}
+
+void SpoeFrontEnd::ReportOutcome(const spoe::Message& message) {
+  pipeline::UpstreamOutcome outcome;
+  if (absl::Status s = DecodeSpoeOutcome(message, agent_id_, MonotonicMicros(), &outcome);
+      !s.ok()) {
+    if (metrics_ != nullptr) metrics_->Error(FrontEndError::kMalformed);
+    return;
+  }
+  decider_.ReportOutcome(outcome);
+}
 
 Decision SpoeFrontEnd::DecideMessage(const spoe::Message& message) {
   SpoeScratch scratch;
@@ -164,12 +227,22 @@ Decision SpoeFrontEnd::DecideMessage(const spoe::Message& message) {
 
 void SpoeFrontEnd::Handle(const spoe::NotifyRequest& request, spoe::NotifyReply* reply) {
   for (const spoe::Message& message : request.messages) {
+    if (message.name == options_.response_message_name) {
+      ReportOutcome(message);  // answered with no actions
+      continue;
+    }
     if (message.name != options_.message_name) continue;
     const auto start = std::chrono::steady_clock::now();
     Decision d = DecideMessage(message);
     reply->actions = SpoeActions(d);
     if (EnforcedAction(d) == Action::kTarpit && d.tarpit_ms > 0) {
       reply->delay = std::min(absl::Milliseconds(d.tarpit_ms), options_.max_tarpit);
+    }
+    if (!d.member_id.empty() && !d.pool.empty()) {
+      reply->actions.push_back(spoe::Action::SetString(
+          kTxn, "sent",
+          absl::StrCat(agent_id_, ":",
+                       MonotonicMicros() + absl::ToInt64Microseconds(reply->delay))));
     }
     if (metrics_ != nullptr) {
       metrics_->Observe(

@@ -24,6 +24,18 @@
 //   tarpit_ms     int     tarpit delay (the ACK itself is held that long: HAProxy waits)
 //   retry_after   int     seconds, for rate_limit
 //   rule_id       string  the policy rule that decided, when one did
+//   tenant        string  the decision's tenant   } only when a pool member was chosen: sent
+//   member        string  the pool member's id    } back in `shieldx-res` for the balancer
+//   sent          string  "<agent id>:<monotonic µs when the ACK leaves>"
+//
+// Outcome reports: the `shieldx-res` message (event on-http-response, only for requests
+// forwarded to a member ShieldX chose) carries tenant=, pool=, member= (the variables above),
+// status=status and sent=. It is answered with no actions and fed to Decider::ReportOutcome:
+// the status drives the circuit breaker and ends the pick's "outstanding" count (least
+// outstanding balancing); the time from `sent` to the response headers feeds the
+// power-of-two-choices latency EWMA — only when the same agent process stamped `sent` (its
+// monotonic clock), otherwise the latency is unknown and not used. Responses HAProxy makes
+// itself (connection refused, timeouts) produce no event: the active health checks see those.
 // A message that cannot be decoded (required argument missing, header block malformed or
 // over a limit) is answered with action=block and status 400 / 414 / 431 without calling the
 // pipeline, and counted in shieldx_frontend_errors_total{frontend="spoe"}.
@@ -50,6 +62,8 @@ namespace shieldx::orchestrator::frontends {
 struct SpoeFrontEndOptions {
   // The spoe-message this front end answers; other messages are acknowledged empty.
   std::string message_name = "shieldx-req";
+  // The outcome report message (see the file comment).
+  std::string response_message_name = "shieldx-res";
   spoe::HeaderBlockLimits header_limits{.max_headers = limits::kMaxHeaderCount,
                                         .max_name_bytes = 256,
                                         .max_value_bytes = limits::kMaxHeaderBytes};
@@ -75,8 +89,14 @@ absl::Status DecodeSpoeRequest(const spoe::Message& message, const SpoeFrontEndO
                                SpoeScratch* scratch, detect::HttpRequest* request,
                                pipeline::RequestContext* context);
 
-// The set-var actions for `decision` (see the file comment).
+// The set-var actions for `decision` (see the file comment), without `sent`.
 std::vector<spoe::Action> SpoeActions(const pipeline::Decision& decision);
+
+// Decodes a `shieldx-res` message into `*outcome` (views into `message`). `agent_id` and
+// `now_us` (monotonic µs) give the latency when `sent` was stamped by this agent; otherwise
+// latency_us is -1 (unknown). InvalidArgument when tenant, pool, member or status is missing.
+absl::Status DecodeSpoeOutcome(const spoe::Message& message, std::string_view agent_id,
+                               int64_t now_us, pipeline::UpstreamOutcome* outcome);
 
 class SpoeFrontEnd {
  public:
@@ -86,10 +106,15 @@ class SpoeFrontEnd {
   // The spoe::Agent handler.
   void Handle(const spoe::NotifyRequest& request, spoe::NotifyReply* reply);
 
+  // This process's agent id (random per SpoeFrontEnd, hex), as stamped in `sent`.
+  const std::string& agent_id() const { return agent_id_; }
+
  private:
   pipeline::Decision DecideMessage(const spoe::Message& message);
+  void ReportOutcome(const spoe::Message& message);
 
   SpoeFrontEndOptions options_;
+  std::string agent_id_;
   pipeline::Decider& decider_;
   FrontEndMetrics* metrics_;
 };

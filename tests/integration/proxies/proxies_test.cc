@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/http/client.h"
@@ -253,6 +254,38 @@ TEST_F(HaproxyOnly, UnreachableAgentWithFailOpenForwardsToTheDefaultUpstream) {
   ASSERT_OK_AND_ASSIGN(http::ClientResponse r, http::Fetch(req));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "upstream-a /anything\n");
+}
+
+TEST_F(HaproxyOnly, UpstreamAnswersAreReportedBackWithTheirLatency) {
+  StartStack({.nginx = false});
+  auto fetch = [&](const std::string& target) {
+    http::ClientRequest req;
+    req.url = stack_->haproxy_url() + target;
+    absl::StatusOr<http::ClientResponse> r = http::Fetch(req);
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? r->status : 0;
+  };
+  EXPECT_EQ(fetch("/sqli"), 403);  // answered by HAProxy: no upstream, no report
+  EXPECT_EQ(fetch("/delay/150/slow-page"), 200);
+  EXPECT_EQ(fetch("/status/503/broken"), 503);
+  EXPECT_EQ(fetch("/divert/x"), 200);
+  std::vector<orchestrator::frontends::testing::SeenOutcome> got;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while ((got = decider_->outcomes()).size() < 3 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].tenant_id, "test-tenant");
+  EXPECT_EQ(got[0].pool, "a");
+  EXPECT_EQ(got[0].member_id, "a1");
+  EXPECT_EQ(got[0].status, 200);
+  // Time from the agent's ACK to the response headers: covers the upstream's 150 ms.
+  EXPECT_GE(got[0].latency_us, 150'000);
+  EXPECT_LT(got[0].latency_us, 5'000'000);
+  EXPECT_EQ(got[1].status, 503);  // the upstream's own error: feeds the circuit breaker
+  EXPECT_EQ(got[2].pool, "b");
+  EXPECT_EQ(got[2].member_id, "b1");
+  EXPECT_EQ(got[2].status, 200);
 }
 
 TEST_F(HaproxyOnly, ManyConcurrentClientsAreAllDecided) {

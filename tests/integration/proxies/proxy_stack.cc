@@ -2,14 +2,17 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 
 namespace shieldx::proxies_test {
 namespace {
@@ -38,7 +41,18 @@ absl::StatusOr<std::unique_ptr<Upstream>> Upstream::Start(std::string name) {
   options.name = name;
   up->server_ = std::make_unique<http::HttpServer>(options);
   auto handler = [name](const http::HttpRequest& req, http::HttpResponse& res) {
-    res.Text(200, absl::StrCat(name, " ", req.target, "\n"));
+    // "/delay/<ms>..." answers after that many milliseconds (at most 2000).
+    int delay_ms = 0;
+    if (absl::StartsWith(req.target, "/delay/") &&
+        absl::SimpleAtoi(req.target.substr(7, req.target.find('/', 7) - 7), &delay_ms)) {
+      absl::SleepFor(absl::Milliseconds(std::clamp(delay_ms, 0, 2000)));
+    }
+    // "/status/<code>..." answers with that status.
+    int status = 200;
+    if (absl::StartsWith(req.target, "/status/")) {
+      (void)absl::SimpleAtoi(req.target.substr(8, 3), &status);
+    }
+    res.Text(status, absl::StrCat(name, " ", req.target, "\n"));
     for (const auto& [header, value] : req.headers) {
       if (absl::StartsWithIgnoreCase(header, "x-shieldx-")) {
         res.headers.Add(absl::StrCat("X-Seen-", header), value);

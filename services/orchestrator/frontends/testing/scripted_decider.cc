@@ -42,6 +42,7 @@ Decision ScriptedDecider::Decide(const detect::HttpRequest& request,
                                             : std::string(context.request_id);
   d.upstream = script_.upstream_a;
   d.pool = "a";
+  d.member_id = "a1";
   d.tenant_id = "test-tenant";
   d.explanation = "scripted";
   const std::string_view path = request.uri;
@@ -54,6 +55,7 @@ Decision ScriptedDecider::Decide(const detect::HttpRequest& request,
     d.rule_id = "scripted-sqli";
     d.upstream.clear();
     d.pool.clear();
+    d.member_id.clear();
   } else if (StartsWith(path, "/block/")) {
     int status = 403;
     (void)absl::SimpleAtoi(std::string(path.substr(7, 3)), &status);
@@ -61,11 +63,13 @@ Decision ScriptedDecider::Decide(const detect::HttpRequest& request,
     d.status = status;
     d.upstream.clear();
     d.pool.clear();
+    d.member_id.clear();
   } else if (StartsWith(path, "/challenge")) {
     d.action = Action::kChallenge;
     d.status = 401;
     d.upstream.clear();
     d.pool.clear();
+    d.member_id.clear();
   } else if (StartsWith(path, "/tarpit")) {
     d.action = Action::kTarpit;
     d.tarpit_ms = script_.tarpit_ms;
@@ -73,6 +77,7 @@ Decision ScriptedDecider::Decide(const detect::HttpRequest& request,
     d.action = Action::kDivert;
     d.upstream = script_.upstream_b;
     d.pool = "b";
+    d.member_id = "b1";
   } else if (StartsWith(path, "/monitor")) {
     d.action = Action::kBlock;
     d.status = 403;
@@ -84,9 +89,23 @@ Decision ScriptedDecider::Decide(const detect::HttpRequest& request,
       d.retry_after_s = script_.retry_after_s;
       d.upstream.clear();
       d.pool.clear();
+      d.member_id.clear();
     }
   }
   return d;
+}
+
+void ScriptedDecider::ReportOutcome(const pipeline::UpstreamOutcome& outcome) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (outcomes_.size() >= kMaxRecorded) return;
+  outcomes_.push_back(SeenOutcome{std::string(outcome.tenant_id), std::string(outcome.pool),
+                                  std::string(outcome.member_id), outcome.status,
+                                  outcome.connect_failed, outcome.latency_us});
+}
+
+std::vector<SeenOutcome> ScriptedDecider::outcomes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return outcomes_;
 }
 
 std::vector<SeenRequest> ScriptedDecider::seen() const {

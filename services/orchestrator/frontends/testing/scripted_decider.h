@@ -28,6 +28,16 @@
 
 namespace shieldx::orchestrator::frontends::testing {
 
+// An outcome report (Decider::ReportOutcome), copied.
+struct SeenOutcome {
+  std::string tenant_id;
+  std::string pool;
+  std::string member_id;
+  int status = 0;
+  bool connect_failed = false;
+  int64_t latency_us = 0;
+};
+
 struct SeenRequest {
   detect::OwnedHttpRequest request;
   pipeline::FrontEnd front_end = pipeline::FrontEnd::kGrpc;
@@ -50,6 +60,10 @@ class ScriptedDecider final : public pipeline::Decider {
 
   pipeline::Decision Decide(const detect::HttpRequest& request,
                             const pipeline::RequestContext& context) override;
+  void ReportOutcome(const pipeline::UpstreamOutcome& outcome) override;
+
+  // Outcome reports so far, oldest first; at most kMaxRecorded are kept.
+  std::vector<SeenOutcome> outcomes() const;
 
   // Requests decided so far (copies), oldest first; at most kMaxRecorded are kept.
   std::vector<SeenRequest> seen() const;
@@ -63,7 +77,8 @@ class ScriptedDecider final : public pipeline::Decider {
   std::atomic<int> rate_limited_count_{0};
   std::atomic<uint64_t> next_id_{0};
   mutable std::mutex mu_;
-  std::vector<SeenRequest> seen_;  // guarded by mu_
+  std::vector<SeenRequest> seen_;      // guarded by mu_
+  std::vector<SeenOutcome> outcomes_;  // guarded by mu_
 };
 
 }  // namespace shieldx::orchestrator::frontends::testing
