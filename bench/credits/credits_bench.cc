@@ -13,11 +13,16 @@
 //      committed per second.
 // Every client thread uses its own tenant (pgbench's clients also update different rows) and
 // its own gRPC channel. Prints the figures and the ratios to pgbench's tps.
+#include <dirent.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,7 +105,67 @@ std::unique_ptr<grpc::ClientContext> Ctx() {
   return ctx;
 }
 
-double RunPgbench(const PgServer& pg, const Flags& f) {
+// CPU seconds (user + system) of one process from /proc/PID/stat; with `children`, plus
+// those of its reaped children (PostgreSQL backends that exited).
+double ProcCpuSeconds(pid_t pid, bool children, pid_t* parent = nullptr) {
+  std::ifstream f(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(f, line)) return 0;
+  const std::size_t close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));
+  std::vector<std::string> v;
+  for (std::string x; rest >> x;) v.push_back(x);
+  // After "(comm) ": state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based overall.
+  if (v.size() < 15) return 0;
+  if (parent != nullptr) *parent = std::stol(v[1]);
+  double ticks = std::stod(v[11]) + std::stod(v[12]);
+  if (children) ticks += std::stod(v[13]) + std::stod(v[14]);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of the whole PostgreSQL server: the postmaster, its live children, and the
+// children it reaped.
+double PostgresCpuSeconds(const PgServer& pg) {
+  std::ifstream f(pg.data_dir() + "/postmaster.pid");
+  pid_t postmaster = 0;
+  if (!(f >> postmaster) || postmaster <= 0) return 0;
+  double total = ProcCpuSeconds(postmaster, /*children=*/true);
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return total;
+  while (dirent* e = readdir(d)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(e->d_name, &pid) || pid == postmaster) continue;
+    pid_t parent = 0;
+    const double cpu = ProcCpuSeconds(pid, /*children=*/false, &parent);
+    if (parent == postmaster) total += cpu;
+  }
+  closedir(d);
+  return total;
+}
+
+double SelfCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double ChildrenCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU used by each party during one phase.
+struct CpuSample {
+  double client = 0;   // this process (the gRPC load generator) or pgbench
+  double service = 0;  // shieldx-credits
+  double postgres = 0;
+};
+
+double RunPgbench(const PgServer& pg, const Flags& f, CpuSample& cpu) {
   const std::string bin = "/usr/lib/postgresql/15/bin/pgbench";
   const std::string port = absl::StrCat(pg.Port());
   shieldx::testing::Subprocess::Options init;
@@ -117,8 +182,11 @@ double RunPgbench(const PgServer& pg, const Flags& f) {
               "-p",     port,
               "-U",     "postgres",
               "pgbench"};
+  const double client0 = ChildrenCpuSeconds(), pg0 = PostgresCpuSeconds(pg);
   std::string out =
       Check(shieldx::testing::RunCommand(run, absl::Seconds(f.seconds + 120)), "pgbench -N");
+  cpu.client = ChildrenCpuSeconds() - client0;
+  cpu.postgres = PostgresCpuSeconds(pg) - pg0;
   std::smatch m;
   if (!std::regex_search(out, m, std::regex(R"(tps = ([0-9.]+) \(without initial)"))) {
     Die("cannot find tps in pgbench output: " + out);
@@ -193,6 +261,45 @@ double Measure(const std::string& target, const Flags& f, bool batch, Load& load
   return static_cast<double>(load.records.load()) / elapsed;
 }
 
+// Measure() with the CPU each party used meanwhile.
+double Phase(const std::string& target, const Flags& f, bool batch, Load& load, const PgServer& pg,
+             pid_t service_pid, CpuSample& cpu) {
+  const double client0 = SelfCpuSeconds(), service0 = ProcCpuSeconds(service_pid, false),
+               pg0 = PostgresCpuSeconds(pg);
+  const double rate = Measure(target, f, batch, load);
+  cpu.client = SelfCpuSeconds() - client0;
+  cpu.service = ProcCpuSeconds(service_pid, false) - service0;
+  cpu.postgres = PostgresCpuSeconds(pg) - pg0;
+  return rate;
+}
+
+void PrintCpu(const std::string& what, const CpuSample& cpu, double ops) {
+  if (ops <= 0) return;
+  std::printf("  CPU per op (%s): client %.3f ms, shieldx-credits %.3f ms, PostgreSQL %.3f ms\n",
+              what.c_str(), 1000 * cpu.client / ops, 1000 * cpu.service / ops,
+              1000 * cpu.postgres / ops);
+}
+
+struct GroupStats {
+  double calls = 0;         // sum of shieldx_credits_group_commit_calls
+  double transactions = 0;  // its count
+};
+
+GroupStats ReadGroupStats(const std::string& metrics_url) {
+  GroupStats g;
+  auto m = shieldx::testing::HttpGet(metrics_url, absl::Seconds(2));
+  if (!m.ok()) return g;
+  std::smatch sum, count;
+  if (std::regex_search(m->body, sum,
+                        std::regex(R"(shieldx_credits_group_commit_calls_sum ([0-9.e+-]+))")) &&
+      std::regex_search(m->body, count,
+                        std::regex(R"(shieldx_credits_group_commit_calls_count ([0-9.e+-]+))"))) {
+    g.calls = std::stod(sum[1].str());
+    g.transactions = std::stod(count[1].str());
+  }
+  return g;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -225,8 +332,10 @@ int main(int argc, char** argv) {
               f.clients, f.seconds, f.batch, f.scale, std::thread::hardware_concurrency());
   std::fflush(stdout);
 
-  const double pgbench_tps = RunPgbench(*pg, f);
+  CpuSample pgbench_cpu;
+  const double pgbench_tps = RunPgbench(*pg, f, pgbench_cpu);
   std::printf("pgbench -N -M prepared: %.1f tps\n", pgbench_tps);
+  PrintCpu("pgbench -N", pgbench_cpu, pgbench_tps * f.seconds);
   std::fflush(stdout);
 
   const int grpc_port = Check(shieldx::testing::PickFreePort(), "port");
@@ -272,9 +381,20 @@ int main(int argc, char** argv) {
     }
   }
 
+  const std::string metrics_url = absl::StrCat("http://127.0.0.1:", admin_port, "/metrics");
   Load single;
-  const double consume_tps = Measure(target, f, /*batch=*/false, single);
+  CpuSample consume_cpu;
+  const GroupStats groups0 = ReadGroupStats(metrics_url);
+  const double consume_tps =
+      Phase(target, f, /*batch=*/false, single, *pg, credits.pid(), consume_cpu);
+  const GroupStats groups1 = ReadGroupStats(metrics_url);
   std::printf("Consume RPC: %.1f tps (%.2fx pgbench)\n", consume_tps, consume_tps / pgbench_tps);
+  PrintCpu("Consume", consume_cpu, static_cast<double>(single.ok.load()));
+  if (groups1.transactions > groups0.transactions) {
+    std::printf("group commit: %.0f transactions, %.1f calls per transaction on average\n",
+                groups1.transactions - groups0.transactions,
+                (groups1.calls - groups0.calls) / (groups1.transactions - groups0.transactions));
+  }
   std::fflush(stdout);
   if (f.profile) {
     auto m = shieldx::testing::HttpGet(absl::StrCat("http://127.0.0.1:", admin_port, "/metrics"),
@@ -304,7 +424,10 @@ int main(int argc, char** argv) {
                     .c_str());
   }
   Load batched;
-  const double records_per_s = Measure(target, f, /*batch=*/true, batched);
+  CpuSample batch_cpu;
+  const double records_per_s =
+      Phase(target, f, /*batch=*/true, batched, *pg, credits.pid(), batch_cpu);
+  PrintCpu("ConsumeBatch (per record)", batch_cpu, static_cast<double>(batched.records.load()));
   std::printf("ConsumeBatch (%d records): %.0f records/s, %.1f batches/s (%.1fx pgbench)\n",
               f.batch, records_per_s, records_per_s / f.batch, records_per_s / pgbench_tps);
   std::printf("\n| measure | result | vs pgbench -N |\n|---|---|---|\n");

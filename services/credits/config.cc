@@ -23,7 +23,20 @@ config::ConfigSchema<Config> Schema() {
   s.Add("idempotency_retention", &Config::idempotency_retention,
         "how long idempotency keys (and their stored responses) are kept")
       .Range(absl::Hours(24), absl::Hours(24 * 3650));
+  s.Add("group_commit_max_calls", &Config::group_commit_max_calls,
+        "calls coalesced into one PostgreSQL transaction at most (1: group commit off)")
+      .Range(1, kMaxGroupCommitCalls);
+  s.Add("group_commit_max_records", &Config::group_commit_max_records,
+        "usage records (transfers) per group transaction at most")
+      .Range(1, kMaxGroupCommitRecords);
+  s.Add("group_commit_window", &Config::group_commit_window,
+        "how long a group waits for more calls after its first (0: no added wait)")
+      .Range(absl::ZeroDuration(), kMaxGroupCommitWindow);
+  s.Add("group_commit_committers", &Config::group_commit_committers,
+        "group transactions committing at the same time")
+      .Range(1, kMaxGroupCommitters);
   s.Check([](const Config& c) -> absl::Status {
+    if (absl::Status g = c.group_commit().Validate(); !g.ok()) return g;
     if (c.audit_hmac_key.size() < kMinAuditKeyBytes ||
         c.audit_hmac_key.size() > kMaxAuditKeyBytes) {
       return absl::InvalidArgumentError(

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "libs/config/config.h"
 #include "libs/service/common_config.h"
+#include "services/credits/group_commit.h"
 
 namespace shieldx::credits {
 
@@ -27,6 +28,22 @@ struct Config {
   int balance_gauge_max_tenants = 10'000;
   // Idempotency records older than this are deleted; a retry after it would apply again.
   absl::Duration idempotency_retention = absl::Hours(24 * 30);
+  // Group commit (services/credits/group_commit.h): concurrent mutations share one PostgreSQL
+  // transaction. At most this many calls per transaction; 1 turns group commit off.
+  int group_commit_max_calls = 64;
+  // At most this many usage records (transfers) per group transaction.
+  int group_commit_max_records = 20'000;
+  // How long a group waits for more calls after its first one (0: a group is what queued up
+  // while the previous one committed, so an idle service adds no latency).
+  absl::Duration group_commit_window = absl::ZeroDuration();
+  // Group transactions committing at the same time.
+  int group_commit_committers = 1;
+
+  // The group commit settings as the ledger takes them.
+  GroupCommitOptions group_commit() const {
+    return {group_commit_max_calls, group_commit_max_records, group_commit_window,
+            group_commit_committers};
+  }
 };
 
 inline constexpr service::StoreNeeds kStoreNeeds = {.postgres = true, .redis = true};

@@ -2,6 +2,7 @@
 
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 
 namespace shieldx::credits {
 
@@ -53,7 +54,31 @@ CreditsMetrics::CreditsMetrics(prometheus::Registry& registry, int max_tenants,
                    .Name("shieldx_credits_balance_series_dropped_total")
                    .Help("Balance updates not exported because the tenant series cap was hit")
                    .Register(registry)
-                   .Add({})) {}
+                   .Add({})),
+      group_calls_(prometheus::BuildHistogram()
+                       .Name("shieldx_credits_group_commit_calls")
+                       .Help("Calls coalesced into one group commit transaction")
+                       .Register(registry)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128,
+                                                                        256, 512, 1000})),
+      groups_(prometheus::BuildCounter()
+                  .Name("shieldx_credits_group_commits_total")
+                  .Help("Group commit transactions by result (ok, split, or a status code)")
+                  .Register(registry)) {}
+
+void CreditsMetrics::OnGroupCommit(int calls, const std::string& result) {
+  group_calls_.Observe(calls);
+  prometheus::Counter* c = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = groups_by_result_.find(result);
+    if (it == groups_by_result_.end()) {
+      it = groups_by_result_.emplace(result, &groups_.Add({{"result", result}})).first;
+    }
+    c = it->second;
+  }
+  c->Increment();
+}
 
 void CreditsMetrics::OnOperation(const std::string& operation, const std::string& result) {
   const std::string key = operation + "\n" + result;

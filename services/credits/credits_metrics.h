@@ -15,6 +15,10 @@
 //                                                       CAPTURE), first application only
 //   shieldx_credits_refunded_credits_total{usage_kind}  counter: credits refunded
 //   shieldx_credits_low_balance_events_total            counter: threshold crossings signalled
+//   shieldx_credits_group_commit_calls                  histogram: calls per group commit
+//                                                       transaction
+//   shieldx_credits_group_commits_total{result}         counter: group transactions by result
+//                                                       ("ok", "split", a status code name)
 //
 // Label bounds: operation and usage_kind are fixed sets; tenant_id is capped at `max_tenants`
 // series (further tenants are counted in shieldx_credits_balance_series_dropped_total).
@@ -31,6 +35,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "services/credits/ledger.h"
 
@@ -53,6 +58,7 @@ class CreditsMetrics final : public LedgerObserver {
   void OnConsumed(UsageKind usage_kind, int64_t credits) override;
   void OnRefunded(UsageKind usage_kind, int64_t credits) override;
   void OnLowBalance(const std::string& tenant_id, const Balance& balance) override;
+  void OnGroupCommit(int calls, const std::string& result) override;
 
   // The current gauge value (tests); nullopt when the tenant has no series.
   std::optional<double> BalanceGauge(const std::string& tenant_id);
@@ -67,6 +73,8 @@ class CreditsMetrics final : public LedgerObserver {
   prometheus::Family<prometheus::Counter>& refunded_;
   prometheus::Counter& low_events_;
   prometheus::Counter& dropped_;
+  prometheus::Histogram& group_calls_;
+  prometheus::Family<prometheus::Counter>& groups_;
 
   absl::Mutex mu_;
   struct TenantSeries {
@@ -75,6 +83,7 @@ class CreditsMetrics final : public LedgerObserver {
   };
   std::map<std::string, TenantSeries> tenants_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, prometheus::Counter*> ops_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, prometheus::Counter*> groups_by_result_ ABSL_GUARDED_BY(mu_);
 };
 
 // The usage kind's label value ("inspected_request", ...).

@@ -154,20 +154,36 @@ grpc::Status CreditsServiceImpl::TopUp(grpc::ServerContext* ctx, const pb::TopUp
   return grpc::Status::OK;
 }
 
-grpc::Status CreditsServiceImpl::Consume(grpc::ServerContext* ctx, const pb::ConsumeRequest* req,
-                                         pb::ConsumeResponse* resp) {
-  if (auto s = Authorize(ctx, req->tenant_id(), kWrite); !s.ok()) return Fail(s);
+grpc::ServerUnaryReactor* CreditsServiceImpl::Consume(grpc::CallbackServerContext* ctx,
+                                                      const pb::ConsumeRequest* req,
+                                                      pb::ConsumeResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const auto& md = ctx->client_metadata();
+  auto actor = md.find(kActorMetadataKey);
+  std::string actor_value;
+  if (actor != md.end()) actor_value.assign(actor->second.data(), actor->second.size());
+  if (auto s = AuthorizeActor(actor == md.end() ? nullptr : &actor_value, req->tenant_id(), kWrite);
+      !s.ok()) {
+    reactor->Finish(Fail(s));
+    return reactor;
+  }
   ConsumeCommand c;
   c.tenant_id = req->tenant_id();
   c.idempotency_key = req->idempotency_key();
   c.record = FromProto(req->record());
   c.shortfall_policy = static_cast<ShortfallPolicy>(req->shortfall_policy());
-  auto r = ledger_->Consume(c);
-  if (!r.ok()) return Fail(r.status());
-  ToProto(r->transfer, resp->mutable_transfer());
-  ToProto(r->balance, resp->mutable_balance());
-  resp->set_shortfall_credits(r->shortfall_credits);
-  return grpc::Status::OK;
+  // `resp` and `reactor` stay valid until Finish().
+  ledger_->ConsumeAsync(std::move(c), [reactor, resp](absl::StatusOr<ConsumeResult> r) {
+    if (!r.ok()) {
+      reactor->Finish(Fail(r.status()));
+      return;
+    }
+    ToProto(r->transfer, resp->mutable_transfer());
+    ToProto(r->balance, resp->mutable_balance());
+    resp->set_shortfall_credits(r->shortfall_credits);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 grpc::Status CreditsServiceImpl::ConsumeBatch(grpc::ServerContext* ctx,

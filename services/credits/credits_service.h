@@ -32,7 +32,13 @@ using rpc::AttachActor;
 using rpc::AuthorizeActor;
 using rpc::kActorMetadataKey;
 
-class CreditsServiceImpl final : public shieldx::credits::v1::CreditsService::Service {
+// Consume, the hot single-record call, uses gRPC's callback API: its handler queues the call
+// for a group commit (Ledger::ConsumeAsync) and returns, so no server thread is parked while
+// the group commits (a parked sync handler makes the sync server start and retire threads per
+// call under load). Every other RPC is a synchronous handler.
+class CreditsServiceImpl final
+    : public shieldx::credits::v1::CreditsService::WithCallbackMethod_Consume<
+          shieldx::credits::v1::CreditsService::Service> {
  public:
   explicit CreditsServiceImpl(Ledger* ledger) : ledger_(ledger) {}
 
@@ -42,8 +48,8 @@ class CreditsServiceImpl final : public shieldx::credits::v1::CreditsService::Se
                           v1::GetBalanceResponse* resp) override;
   grpc::Status TopUp(grpc::ServerContext* ctx, const v1::TopUpRequest* req,
                      v1::TopUpResponse* resp) override;
-  grpc::Status Consume(grpc::ServerContext* ctx, const v1::ConsumeRequest* req,
-                       v1::ConsumeResponse* resp) override;
+  grpc::ServerUnaryReactor* Consume(grpc::CallbackServerContext* ctx, const v1::ConsumeRequest* req,
+                                    v1::ConsumeResponse* resp) override;
   grpc::Status ConsumeBatch(grpc::ServerContext* ctx, const v1::ConsumeBatchRequest* req,
                             v1::ConsumeBatchResponse* resp) override;
   grpc::Status Reserve(grpc::ServerContext* ctx, const v1::ReserveRequest* req,

@@ -92,6 +92,39 @@ class Tx final : public LedgerTransaction {
 
   absl::Status Apply(const WriteSet& w) override;
 
+  absl::StatusOr<std::vector<ClaimResult>> ClaimKeysAndLockAccounts(
+      const std::vector<KeyClaim>& claims) override {
+    std::set<std::pair<std::string, std::string>> seen;
+    std::vector<ClaimResult> out;
+    out.reserve(claims.size());
+    for (const KeyClaim& c : claims) {
+      if (!seen.emplace(c.tenant_id, c.idempotency_key).second) {
+        return absl::InvalidArgumentError(absl::StrCat("in-memory ledger: key ", c.idempotency_key,
+                                                       " claimed twice in one transaction"));
+      }
+      SHIELDX_ASSIGN_OR_RETURN(ClaimResult r, ClaimKeyAndLockAccount(c));
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  absl::Status ApplyMany(
+      const std::vector<WriteSet>& writes,
+      const std::vector<std::pair<std::string, std::string>>& released) override {
+    for (const WriteSet& w : writes) {
+      if (w.new_account.has_value()) return Violation("a group write set opens an account");
+      SHIELDX_RETURN_IF_ERROR(Apply(w));
+    }
+    for (const auto& key : released) {
+      auto it = s_->keys.find(key);
+      if (it == s_->keys.end() || !it->second.response.empty()) {
+        return Violation(absl::StrCat("releasing key ", key.second, " that is not an open claim"));
+      }
+      s_->keys.erase(it);
+    }
+    return absl::OkStatus();
+  }
+
  private:
   absl::Status Post(const Transfer& t);
   State* s_;
@@ -236,6 +269,15 @@ absl::Status InMemoryLedgerStore::Transact(const std::string& name, const Transa
   State working = state_;
   Tx tx(&working);
   absl::Status s = fn(tx);
+  if (s.ok()) {
+    // As the deferred constraint trigger: a claimed key never commits without its response.
+    for (const auto& [key, record] : working.keys) {
+      if (record.response.empty()) {
+        s = Violation(absl::StrCat("idempotency key ", key.second, " committed without response"));
+        break;
+      }
+    }
+  }
   if (s.ok() && !fail_next_commit_.ok()) {
     s = fail_next_commit_;
     fail_next_commit_ = absl::OkStatus();

@@ -185,7 +185,8 @@ std::string RandomIdGenerator::NewId(const std::string& prefix) {
 }
 
 Ledger::Ledger(LedgerStore* store, const AuditSigner* signer, const PaymentProviders* payments,
-               Clock* clock, IdGenerator* ids, LedgerObserver* observer)
+               Clock* clock, IdGenerator* ids, LedgerObserver* observer,
+               const GroupCommitOptions& group_commit)
     : store_(store),
       signer_(signer),
       payments_(payments),
@@ -194,7 +195,19 @@ Ledger::Ledger(LedgerStore* store, const AuditSigner* signer, const PaymentProvi
       observer_(observer) {
   SHIELDX_CHECK(store_ != nullptr && signer_ != nullptr && payments_ != nullptr &&
                 clock_ != nullptr && ids_ != nullptr);
+  SHIELDX_CHECK_OK(group_commit.Validate());
+  if (group_commit.enabled()) {
+    GroupCommitListener listener;
+    if (observer_ != nullptr) {
+      listener = [this](int calls, const std::string& result) {
+        observer_->OnGroupCommit(calls, result);
+      };
+    }
+    group_ = std::make_unique<GroupCommitter>(store_, clock_, group_commit, std::move(listener));
+  }
 }
+
+Ledger::~Ledger() { group_.reset(); }
 
 // ---- the mutation protocol ----------------------------------------------------------------
 
@@ -221,6 +234,14 @@ class NoReads final : public LedgerTransaction {
     return No();
   }
   absl::Status Apply(const WriteSet&) override { return No(); }
+  absl::StatusOr<std::vector<ClaimResult>> ClaimKeysAndLockAccounts(
+      const std::vector<KeyClaim>&) override {
+    return No();
+  }
+  absl::Status ApplyMany(const std::vector<WriteSet>&,
+                         const std::vector<std::pair<std::string, std::string>>&) override {
+    return No();
+  }
 
  private:
   static absl::Status No() {
@@ -331,8 +352,12 @@ absl::StatusOr<Ledger::Outcome> Ledger::Mutate(const std::string& operation,
                                                const std::string& tenant_id,
                                                const std::string& idempotency_key,
                                                const std::string& fingerprint,
-                                               const DecideFn& decide, bool fast) {
-  if (fast) {
+                                               const DecideFn& decide, MutateOptions options) {
+  if (group_ != nullptr && options.group) {
+    std::optional<absl::StatusOr<Outcome>> grouped =
+        MutateInGroup(operation, tenant_id, idempotency_key, fingerprint, decide, options);
+    if (grouped.has_value()) return *std::move(grouped);
+  } else if (options.fast) {
     SHIELDX_ASSIGN_OR_RETURN(std::optional<Outcome> quick,
                              TryFast(operation, tenant_id, idempotency_key, fingerprint, decide));
     if (quick.has_value()) return *std::move(quick);
@@ -367,6 +392,36 @@ absl::StatusOr<Ledger::Outcome> Ledger::Mutate(const std::string& operation,
   if (!status.ok()) return status;
   if (after.has_value()) cache_.Put(tenant_id, *after);
   return outcome;
+}
+
+std::optional<absl::StatusOr<Ledger::Outcome>> Ledger::MutateInGroup(
+    const std::string& operation, const std::string& tenant_id, const std::string& idempotency_key,
+    const std::string& fingerprint, const DecideFn& decide, const MutateOptions& options) {
+  GroupCall call{operation, tenant_id,           idempotency_key, fingerprint,
+                 &decide,   options.reads_store, options.records};
+  std::optional<absl::StatusOr<GroupResult>> r = group_->Run(call);
+  if (!r.has_value()) return std::nullopt;
+  return FromGroup(operation, tenant_id, idempotency_key, fingerprint, *std::move(r));
+}
+
+absl::StatusOr<Ledger::Outcome> Ledger::FromGroup(const std::string& operation,
+                                                  const std::string& tenant_id,
+                                                  const std::string& idempotency_key,
+                                                  const std::string& fingerprint,
+                                                  absl::StatusOr<GroupResult> r) {
+  if (!r.ok()) return r.status();
+  GroupResult& g = *r;
+  if (!g.claimed) {
+    return Replay(operation, tenant_id, idempotency_key, fingerprint, g.stored_operation,
+                  g.stored_fingerprint, std::move(g.stored_response));
+  }
+  if (g.after.has_value()) cache_.Put(tenant_id, *g.after);
+  Outcome out;
+  out.response = std::move(g.response);
+  if (g.before.has_value()) {
+    out.available_before = g.before->posted_credits - g.before->pending_credits;
+  }
+  return out;
 }
 
 template <typename Result>
@@ -482,11 +537,12 @@ absl::StatusOr<OpenAccountResult> Ledger::OpenAccount(const OpenAccountCommand& 
       SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
       return absl::OkStatus();
     };
-    absl::StatusOr<Outcome> out = Mutate(op, cmd.tenant_id, cmd.idempotency_key, fp, decide);
+    absl::StatusOr<Outcome> out =
+        Mutate(op, cmd.tenant_id, cmd.idempotency_key, fp, decide, {.group = false});
     // Two first opens raced with different keys: the loser sees the winner's account now.
     if (!out.ok() && out.status().code() == absl::StatusCode::kAlreadyExists &&
         ReasonOf(out.status()).empty()) {
-      out = Mutate(op, cmd.tenant_id, cmd.idempotency_key, fp, decide);
+      out = Mutate(op, cmd.tenant_id, cmd.idempotency_key, fp, decide, {.group = false});
     }
     return out;
   };
@@ -583,63 +639,104 @@ absl::StatusOr<TopUpResult> Ledger::TopUp(const TopUpCommand& cmd) {
                                   w.head_sequence);
           SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
           return absl::OkStatus();
-        });
+        },
+        MutateOptions{.reads_store = plan.reference_unique});
   };
   return Finish<TopUpResult>(op, cmd.tenant_id, run());
 }
 
-absl::StatusOr<ConsumeResult> Ledger::Consume(const ConsumeCommand& cmd) {
-  const std::string op = "consume";
-  auto run = [&]() -> absl::StatusOr<Outcome> {
-    SHIELDX_RETURN_IF_ERROR(ValidateMutation(cmd.tenant_id, cmd.idempotency_key));
-    SHIELDX_RETURN_IF_ERROR(ValidateRecord("record", cmd.record));
-    SHIELDX_RETURN_IF_ERROR(ValidateShortfall(cmd.shortfall_policy));
-    return Mutate(
-        op, cmd.tenant_id, cmd.idempotency_key, Fingerprint(op, cmd),
-        [&](LedgerTransaction&, const std::optional<AccountState>& a, WriteSet& w,
-            std::string& response) -> absl::Status {
-          if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
-          const int64_t room = std::max<int64_t>(0, Room(*a));
-          int64_t amount = cmd.record.amount_credits;
-          if (amount > room) {
-            if (cmd.shortfall_policy != ShortfallPolicy::kCap) {
-              return Insufficient(cmd.tenant_id, room, amount);
-            }
-            amount = room;
-          }
-          w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
-          ConsumeResult r;
-          r.shortfall_credits = cmd.record.amount_credits - amount;
-          if (amount > 0) {
-            Transfer t;
-            t.transfer_id = ids_->NewId("tr_");
-            t.tenant_id = cmd.tenant_id;
-            t.kind = TransferKind::kConsume;
-            t.debit_account_id = a->account.account_id;
-            t.credit_account_id = kRevenueAccountId;
-            t.amount_credits = amount;
-            t.usage_kind = cmd.record.usage_kind;
-            t.quantity = cmd.record.quantity;
-            t.reference = cmd.record.reference;
-            t.period_start = cmd.record.period_start;
-            t.period_end = cmd.record.period_end;
-            t.idempotency_key = cmd.idempotency_key;
-            t.created_at = clock_->Now();
-            AppendTransfer(std::move(t), w);
-            r.transfer = w.transfers.back();
-          }
-          r.balance =
-              MakeBalance(*a, a->posted_credits - amount, a->pending_credits, w.head_sequence);
-          SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
-          return absl::OkStatus();
-        },
-        /*fast=*/true);
-  };
-  return Finish<ConsumeResult>(op, cmd.tenant_id, run(), [&](const ConsumeResult& r) {
-    if (r.transfer.amount_credits > 0) {
-      observer_->OnConsumed(cmd.record.usage_kind, r.transfer.amount_credits);
+absl::Status Ledger::ValidateConsume(const ConsumeCommand& cmd) {
+  SHIELDX_RETURN_IF_ERROR(ValidateMutation(cmd.tenant_id, cmd.idempotency_key));
+  SHIELDX_RETURN_IF_ERROR(ValidateRecord("record", cmd.record));
+  return ValidateShortfall(cmd.shortfall_policy);
+}
+
+Ledger::DecideFn Ledger::ConsumeDecision(const ConsumeCommand& cmd) {
+  return [this, &cmd](LedgerTransaction&, const std::optional<AccountState>& a, WriteSet& w,
+                      std::string& response) -> absl::Status {
+    if (!a.has_value()) return AccountNotFound(cmd.tenant_id);
+    const int64_t room = std::max<int64_t>(0, Room(*a));
+    int64_t amount = cmd.record.amount_credits;
+    if (amount > room) {
+      if (cmd.shortfall_policy != ShortfallPolicy::kCap) {
+        return Insufficient(cmd.tenant_id, room, amount);
+      }
+      amount = room;
     }
+    w = StartWrites(*a, cmd.tenant_id, cmd.idempotency_key);
+    ConsumeResult r;
+    r.shortfall_credits = cmd.record.amount_credits - amount;
+    if (amount > 0) {
+      Transfer t;
+      t.transfer_id = ids_->NewId("tr_");
+      t.tenant_id = cmd.tenant_id;
+      t.kind = TransferKind::kConsume;
+      t.debit_account_id = a->account.account_id;
+      t.credit_account_id = kRevenueAccountId;
+      t.amount_credits = amount;
+      t.usage_kind = cmd.record.usage_kind;
+      t.quantity = cmd.record.quantity;
+      t.reference = cmd.record.reference;
+      t.period_start = cmd.record.period_start;
+      t.period_end = cmd.record.period_end;
+      t.idempotency_key = cmd.idempotency_key;
+      t.created_at = clock_->Now();
+      AppendTransfer(std::move(t), w);
+      r.transfer = w.transfers.back();
+    }
+    r.balance = MakeBalance(*a, a->posted_credits - amount, a->pending_credits, w.head_sequence);
+    SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
+    return absl::OkStatus();
+  };
+}
+
+absl::StatusOr<ConsumeResult> Ledger::FinishConsume(const ConsumeCommand& cmd,
+                                                    absl::StatusOr<Outcome> outcome) {
+  return Finish<ConsumeResult>(
+      "consume", cmd.tenant_id, std::move(outcome), [&](const ConsumeResult& r) {
+        if (r.transfer.amount_credits > 0) {
+          observer_->OnConsumed(cmd.record.usage_kind, r.transfer.amount_credits);
+        }
+      });
+}
+
+absl::StatusOr<ConsumeResult> Ledger::Consume(const ConsumeCommand& cmd) {
+  auto run = [&]() -> absl::StatusOr<Outcome> {
+    SHIELDX_RETURN_IF_ERROR(ValidateConsume(cmd));
+    return Mutate("consume", cmd.tenant_id, cmd.idempotency_key, Fingerprint("consume", cmd),
+                  ConsumeDecision(cmd), MutateOptions{.fast = true});
+  };
+  return FinishConsume(cmd, run());
+}
+
+void Ledger::ConsumeAsync(ConsumeCommand cmd, ConsumeCallback done) {
+  SHIELDX_CHECK(done != nullptr);
+  if (absl::Status s = ValidateConsume(cmd); !s.ok()) {
+    done(FinishConsume(cmd, s));
+    return;
+  }
+  if (group_ == nullptr) {
+    done(Consume(cmd));
+    return;
+  }
+  // Owns what the queued call refers to until its group has finished.
+  struct Pending {
+    ConsumeCommand cmd;
+    std::string fingerprint;
+    DecideFn decide;
+    ConsumeCallback done;
+  };
+  auto p = std::make_shared<Pending>();
+  p->cmd = std::move(cmd);
+  p->fingerprint = Fingerprint("consume", p->cmd);
+  p->decide = ConsumeDecision(p->cmd);
+  p->done = std::move(done);
+  GroupCall call{"consume", p->cmd.tenant_id, p->cmd.idempotency_key, p->fingerprint, &p->decide};
+  const bool queued = group_->Submit(call, [this, p](absl::StatusOr<GroupResult> r) {
+    p->done(FinishConsume(p->cmd, FromGroup("consume", p->cmd.tenant_id, p->cmd.idempotency_key,
+                                            p->fingerprint, std::move(r))));
   });
+  if (!queued) p->done(Consume(p->cmd));  // queue full or stopping: commit on its own
 }
 
 absl::StatusOr<ConsumeBatchResult> Ledger::ConsumeBatch(const ConsumeBatchCommand& cmd) {
@@ -699,7 +796,7 @@ absl::StatusOr<ConsumeBatchResult> Ledger::ConsumeBatch(const ConsumeBatchComman
           SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
           return absl::OkStatus();
         },
-        /*fast=*/true);
+        MutateOptions{.fast = true, .records = static_cast<int64_t>(cmd.records.size())});
   };
   return Finish<ConsumeBatchResult>(op, cmd.tenant_id, run(), [&](const ConsumeBatchResult& r) {
     // Replays the in-order allocation of the decision to split the total by usage kind.
@@ -768,7 +865,7 @@ absl::StatusOr<ReserveResult> Ledger::Reserve(const ReserveCommand& cmd) {
           SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
           return absl::OkStatus();
         },
-        /*fast=*/true);
+        MutateOptions{.fast = true});
   };
   return Finish<ReserveResult>(op, cmd.tenant_id, run());
 }
@@ -848,7 +945,8 @@ absl::StatusOr<CaptureResult> Ledger::Capture(const CaptureCommand& cmd) {
                                   a->pending_credits - h.amount_credits, w.head_sequence);
           SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
           return absl::OkStatus();
-        });
+        },
+        MutateOptions{.reads_store = true});
   };
   return Finish<CaptureResult>(op, cmd.tenant_id, run(), [&](const CaptureResult& r) {
     observer_->OnConsumed(r.transfer.usage_kind, r.transfer.amount_credits);
@@ -891,7 +989,8 @@ absl::StatusOr<VoidResult> Ledger::Void(const VoidCommand& cmd) {
                                   w.head_sequence);
           SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
           return absl::OkStatus();
-        });
+        },
+        MutateOptions{.reads_store = true});
   };
   return Finish<VoidResult>(op, cmd.tenant_id, run());
 }
@@ -952,7 +1051,8 @@ absl::StatusOr<RefundResult> Ledger::Refund(const RefundCommand& cmd) {
                                   w.head_sequence);
           SHIELDX_ASSIGN_OR_RETURN(response, Encode(r));
           return absl::OkStatus();
-        });
+        },
+        MutateOptions{.reads_store = true});
   };
   return Finish<RefundResult>(op, cmd.tenant_id, run(), [&](const RefundResult& r) {
     observer_->OnRefunded(r.transfer.usage_kind, r.transfer.amount_credits);

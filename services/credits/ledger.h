@@ -23,6 +23,11 @@
 // runs the locked protocol above. Correctness never depends on the cache: the decision is
 // either made under the row lock or validated against the unchanged chain head.
 //
+// Group commit (GroupCommitOptions, on in the service by default): concurrent mutations are
+// coalesced into one store transaction — keys claimed and accounts locked together, each call
+// decided under the locks on the state the calls before it left, one commit for all; a call
+// that fails alone fails alone (group_commit.h). The fast path is not used then.
+//
 // Errors carry a stable reason both in the message ("[INSUFFICIENT_CREDITS]") and as the
 // payload kReasonPayloadUrl (ReasonOf() reads it).
 //
@@ -44,6 +49,7 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/base/clock.h"
 #include "services/credits/audit.h"
+#include "services/credits/group_commit.h"
 #include "services/credits/ledger_store.h"
 #include "services/credits/ledger_types.h"
 #include "services/credits/payments.h"
@@ -271,18 +277,49 @@ class LedgerObserver {
   virtual void OnRefunded(UsageKind usage_kind, int64_t credits) = 0;
   // The available balance crossed below the alert threshold.
   virtual void OnLowBalance(const std::string& tenant_id, const Balance& balance) = 0;
+  // A group commit transaction finished (see GroupCommitListener).
+  virtual void OnGroupCommit(int calls, const std::string& result) {
+    (void)calls;
+    (void)result;
+  }
+};
+
+// How Ledger commits one mutation (internal to Ledger; here because nested default
+// arguments cannot use it).
+struct MutateOptions {
+  // Without group commit: try the one-round-trip path first (see the file comment).
+  bool fast = false;
+  // May join a group commit (everything but OpenAccount, which creates the account).
+  bool group = true;
+  // The decision reads holds, transfers or payments through the transaction.
+  bool reads_store = false;
+  // Transfers the call may write.
+  int64_t records = 1;
 };
 
 class Ledger {
  public:
-  // All pointers must outlive the Ledger; `observer` may be null.
+  // All pointers must outlive the Ledger; `observer` may be null. With
+  // `group_commit.enabled()`, every mutation except OpenAccount goes through a GroupCommitter
+  // (group_commit.h); otherwise each call commits its own transaction (Consume, ConsumeBatch
+  // and Reserve first try the fast path). REQUIRES: group_commit.Validate() is OK.
   Ledger(LedgerStore* store, const AuditSigner* signer, const PaymentProviders* payments,
-         Clock* clock, IdGenerator* ids, LedgerObserver* observer);
+         Clock* clock, IdGenerator* ids, LedgerObserver* observer,
+         const GroupCommitOptions& group_commit = GroupCommitOptions{.max_calls = 1});
+  // Commits the calls still queued for a group, then stops the group committer.
+  ~Ledger();
 
   absl::StatusOr<OpenAccountResult> OpenAccount(const OpenAccountCommand& cmd);
   absl::StatusOr<Balance> GetBalance(const std::string& tenant_id);
   absl::StatusOr<TopUpResult> TopUp(const TopUpCommand& cmd);
   absl::StatusOr<ConsumeResult> Consume(const ConsumeCommand& cmd);
+  // Consume without blocking the caller while its group commits: `done` runs exactly once with
+  // what Consume() would return — on the calling thread when the command is invalid or group
+  // commit is off (then it blocks like Consume), otherwise on a group committer thread (so
+  // `done` must not block). Used by the gRPC adapter's callback handler, which then holds no
+  // thread while the call waits for its group.
+  using ConsumeCallback = std::function<void(absl::StatusOr<ConsumeResult>)>;
+  void ConsumeAsync(ConsumeCommand cmd, ConsumeCallback done);
   absl::StatusOr<ConsumeBatchResult> ConsumeBatch(const ConsumeBatchCommand& cmd);
   absl::StatusOr<ReserveResult> Reserve(const ReserveCommand& cmd);
   absl::StatusOr<CaptureResult> Capture(const CaptureCommand& cmd);
@@ -313,14 +350,28 @@ class Ledger {
     std::optional<int64_t> available_before;
   };
   // Decides a mutation under the account lock: fills `writes` and the encoded `response`.
-  using DecideFn =
-      std::function<absl::Status(LedgerTransaction& tx, const std::optional<AccountState>& account,
-                                 WriteSet& writes, std::string& response)>;
-  // The claim / replay / decide / write protocol shared by every mutation. With `fast`, tries
-  // the one-round-trip path first (see the file comment).
+  using DecideFn = MutationDecideFn;
+  // The claim / replay / decide / write protocol shared by every mutation.
   absl::StatusOr<Outcome> Mutate(const std::string& operation, const std::string& tenant_id,
                                  const std::string& idempotency_key, const std::string& fingerprint,
-                                 const DecideFn& decide, bool fast = false);
+                                 const DecideFn& decide, MutateOptions options = {});
+  // A group's result for one call as an Outcome (replay or IDEMPOTENCY_KEY_REUSED for keys
+  // recorded before; the account cache updated).
+  absl::StatusOr<Outcome> FromGroup(const std::string& operation, const std::string& tenant_id,
+                                    const std::string& idempotency_key,
+                                    const std::string& fingerprint, absl::StatusOr<GroupResult> r);
+  static absl::Status ValidateConsume(const ConsumeCommand& cmd);
+  // Consume's decision; refers to `cmd`, which must outlive it.
+  DecideFn ConsumeDecision(const ConsumeCommand& cmd);
+  absl::StatusOr<ConsumeResult> FinishConsume(const ConsumeCommand& cmd,
+                                              absl::StatusOr<Outcome> outcome);
+  // Mutate through the group committer; nullopt when the call must commit on its own.
+  std::optional<absl::StatusOr<Outcome>> MutateInGroup(const std::string& operation,
+                                                       const std::string& tenant_id,
+                                                       const std::string& idempotency_key,
+                                                       const std::string& fingerprint,
+                                                       const DecideFn& decide,
+                                                       const MutateOptions& options);
   // The fast path; nullopt when the caller must run the locked protocol.
   absl::StatusOr<std::optional<Outcome>> TryFast(const std::string& operation,
                                                  const std::string& tenant_id,
@@ -368,6 +419,8 @@ class Ledger {
   Clock* clock_;
   IdGenerator* ids_;
   LedgerObserver* observer_;
+  // Last member: destroyed first, while everything its queued calls use still exists.
+  std::unique_ptr<GroupCommitter> group_;
 };
 
 }  // namespace shieldx::credits

@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -109,6 +110,22 @@ class LedgerTransaction {
   // Writes everything. FailedPrecondition when an invariant would break (the store's own
   // check), AlreadyExists on a duplicate id or payment reference.
   virtual absl::Status Apply(const WriteSet& writes) = 0;
+
+  // ---- group commit (several calls in one transaction; see group_commit.h) ----
+  // Claims every key, in (tenant, key) order, then locks the tenant accounts of the claimed
+  // keys, in account id order (so two group transactions, or a group and a single call, never
+  // wait on each other in a cycle). Returns one result per claim, in the order given; every
+  // claimed result of a tenant carries that tenant's locked account.
+  // REQUIRES: no (tenant, key) appears twice.
+  virtual absl::StatusOr<std::vector<ClaimResult>> ClaimKeysAndLockAccounts(
+      const std::vector<KeyClaim>& claims) = 0;
+  // Writes several calls' write sets (in order; several may chain on one account) and
+  // releases the claimed keys of calls that failed (`released`: (tenant, key) pairs claimed in
+  // this transaction), so those keys stay free as after a failed single call. Errors as
+  // Apply(). REQUIRES: no write set opens an account.
+  virtual absl::Status ApplyMany(
+      const std::vector<WriteSet>& writes,
+      const std::vector<std::pair<std::string, std::string>>& released) = 0;
 };
 
 // What ApplyOptimistic did.

@@ -1,5 +1,7 @@
 #include "services/credits/postgres_ledger_store.h"
 
+#include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -124,6 +126,77 @@ const std::vector<Statement>& Statements() {
                            "UPDATE accounts SET sequence = $40, head_hmac = decode($41, 'hex'), "
                            "alert_threshold_credits = CASE WHEN $42::bigint >= 0 THEN $42::bigint "
                            "ELSE alert_threshold_credits END WHERE account_id = $39"},
+      // Group commit. Keys are inserted in (tenant, key) order and accounts locked in id order,
+      // so concurrent groups never wait on each other in a cycle.
+      {"credits_claim_many",
+       "INSERT INTO idempotency_keys (tenant_id, idempotency_key, operation, fingerprint, "
+       "created_at) SELECT tn, ik, op, decode(fp, 'hex'), " TS(
+           "cr") " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
+                 "AS u(tn, ik, op, fp, cr) ORDER BY tn, ik "
+                 "ON CONFLICT DO NOTHING RETURNING tenant_id, idempotency_key"},
+      {"credits_lock_tenants",
+       absl::StrCat("SELECT ", kAccountCols,
+                    " FROM accounts WHERE kind = 1 AND tenant_id = ANY($1::text[]) "
+                    "ORDER BY account_id FOR UPDATE")},
+      {"credits_stored_keys",
+       "SELECT k.tenant_id, k.idempotency_key, k.operation, encode(k.fingerprint, 'hex'), "
+       "coalesce(k.response, '') FROM idempotency_keys k JOIN unnest($1::text[], $2::text[]) "
+       "AS u(tn, ik) ON k.tenant_id = u.tn AND k.idempotency_key = u.ik"},
+      {"credits_write_many",
+       // $1..$8 holds, $9..$30 transfers, $31..$37 audit, $38..$41 heads, $42..$44 responses,
+       // $45..$46 released keys.
+       "WITH nh AS (INSERT INTO holds (hold_id, tenant_id, account_id, amount_credits, state, "
+       "usage_kind, reference, expires_at, created_at) SELECT id, tn, ac, am, 1, uk, rf, " TS(
+           "ex") ", " TS("cr") " FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
+                               "$5::smallint[], $6::text[], $7::bigint[], $8::bigint[]) "
+                               "AS u(id, tn, ac, am, uk, rf, ex, cr)), "
+                               "nt AS (INSERT INTO transfers (transfer_id, tenant_id, account_id, "
+                               "sequence, kind, "
+                               "debit_account_id, credit_account_id, amount_credits, usage_kind, "
+                               "quantity, reference, "
+                               "hold_id, refunded_transfer_id, payment_provider, "
+                               "payment_reference, payment_note, "
+                               "payment_reference_unique, idempotency_key, reason, period_start, "
+                               "period_end, created_at) "
+                               "SELECT id, tn, ac, sq, kd, db, cd, am, uk, qt, rf, nullif(hd, ''), "
+                               "nullif(rt, ''), pp, "
+                               "pr, pn, pu, ik, rs, " TS("ps") ", " TS("pe") ", " TS(
+                                   "cr") " FROM unnest($9::text[], $10::text[], $11::text[], "
+                                         "$12::bigint[], "
+                                         "$13::smallint[], $14::text[], $15::text[], "
+                                         "$16::bigint[], $17::smallint[], "
+                                         "$18::bigint[], $19::text[], $20::text[], $21::text[], "
+                                         "$22::text[], $23::text[], "
+                                         "$24::text[], $25::boolean[], $26::text[], $27::text[], "
+                                         "$28::bigint[], "
+                                         "$29::bigint[], $30::bigint[]) AS u(id, tn, ac, sq, kd, "
+                                         "db, cd, am, uk, qt, rf, "
+                                         "hd, rt, pp, pr, pn, pu, ik, rs, ps, pe, cr)), "
+                                         "na AS (INSERT INTO audit_entries (account_id, sequence, "
+                                         "entry_kind, transfer_id, payload, "
+                                         "prev_hmac, hmac) SELECT ac, sq, ek, nullif(ti, ''), pl, "
+                                         "decode(ph, 'hex'), "
+                                         "decode(hm, 'hex') FROM unnest($31::text[], "
+                                         "$32::bigint[], $33::text[], $34::text[], "
+                                         "$35::text[], $36::text[], $37::text[]) AS u(ac, sq, ek, "
+                                         "ti, pl, ph, hm)), "
+                                         "ik AS (UPDATE idempotency_keys k SET response = u.rs "
+                                         "FROM unnest($42::text[], "
+                                         "$43::text[], $44::text[]) AS u(tn, ik, rs) WHERE "
+                                         "k.tenant_id = u.tn "
+                                         "AND k.idempotency_key = u.ik), "
+                                         "rk AS (DELETE FROM idempotency_keys k USING "
+                                         "unnest($45::text[], $46::text[]) AS u(tn, ik) "
+                                         "WHERE k.tenant_id = u.tn AND k.idempotency_key = u.ik "
+                                         "AND k.response IS NULL) "
+                                         "UPDATE accounts a SET sequence = u.sq, head_hmac = "
+                                         "decode(u.hm, 'hex'), "
+                                         "alert_threshold_credits = CASE WHEN u.th >= 0 THEN u.th "
+                                         "ELSE a.alert_threshold_credits "
+                                         "END FROM unnest($38::text[], $39::bigint[], $40::text[], "
+                                         "$41::bigint[]) "
+                                         "AS u(ac, sq, hm, th) WHERE a.account_id = u.ac RETURNING "
+                                         "1"},
       {"credits_apply_optimistic",
        "SELECT outcome, stored_operation, stored_fingerprint, stored_response FROM "
        "credits_apply_optimistic($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
@@ -419,6 +492,21 @@ class PgTx final : public LedgerTransaction {
         .status();
   }
 
+  absl::StatusOr<std::vector<ClaimResult>> ClaimKeysAndLockAccounts(
+      const std::vector<KeyClaim>& claims) override {
+    return Guard([&]() { return ClaimManyOrThrow(claims); });
+  }
+
+  absl::Status ApplyMany(
+      const std::vector<WriteSet>& writes,
+      const std::vector<std::pair<std::string, std::string>>& released) override {
+    return Guard([&]() -> absl::StatusOr<bool> {
+             ApplyManyOrThrow(writes, released);
+             return true;
+           })
+        .status();
+  }
+
  private:
   template <typename F>
   auto Guard(F&& f) -> decltype(f()) {
@@ -430,9 +518,154 @@ class PgTx final : public LedgerTransaction {
   }
 
   void ApplyOrThrow(const WriteSet& w);
+  absl::StatusOr<std::vector<ClaimResult>> ClaimManyOrThrow(const std::vector<KeyClaim>& claims);
+  void SettleOrThrow(const std::vector<HoldSettlement>& settled);
+  void ApplyManyOrThrow(const std::vector<WriteSet>& writes,
+                        const std::vector<std::pair<std::string, std::string>>& released);
 
   pqxx::work& tx_;
 };
+
+absl::StatusOr<std::vector<ClaimResult>> PgTx::ClaimManyOrThrow(
+    const std::vector<KeyClaim>& claims) {
+  using Key = std::pair<std::string, std::string>;
+  PgArray tn, ik, op, fp, cr;
+  for (const KeyClaim& c : claims) {
+    tn.Text(c.tenant_id);
+    ik.Text(c.idempotency_key);
+    op.Text(c.operation);
+    fp.Text(Hex(c.fingerprint));
+    cr.Int(absl::ToUnixMicros(c.now));
+  }
+  std::set<Key> claimed;
+  for (const auto& row : tx_.exec_prepared("credits_claim_many", tn.Done(), ik.Done(), op.Done(),
+                                           fp.Done(), cr.Done())) {
+    claimed.emplace(row[0].as<std::string>(), row[1].as<std::string>());
+  }
+  std::map<std::string, AccountState> accounts;  // by tenant
+  std::set<std::string> tenants;
+  PgArray lock_tn, st_tn, st_ik;
+  bool any_stored = false;
+  for (const KeyClaim& c : claims) {
+    if (claimed.count({c.tenant_id, c.idempotency_key}) > 0) {
+      if (tenants.insert(c.tenant_id).second) lock_tn.Text(c.tenant_id);
+    } else {
+      st_tn.Text(c.tenant_id);
+      st_ik.Text(c.idempotency_key);
+      any_stored = true;
+    }
+  }
+  if (!tenants.empty()) {
+    for (const auto& row : tx_.exec_prepared("credits_lock_tenants", lock_tn.Done())) {
+      AccountState a = ParseAccount(row, 0);
+      accounts.emplace(a.account.tenant_id, std::move(a));
+    }
+  }
+  std::map<Key, ClaimResult> stored;
+  if (any_stored) {
+    // A new statement: its snapshot sees the keys whose claimers we waited for.
+    for (const auto& row : tx_.exec_prepared("credits_stored_keys", st_tn.Done(), st_ik.Done())) {
+      ClaimResult r;
+      r.stored_operation = row[2].as<std::string>();
+      r.stored_fingerprint = Unhex(row[3].as<std::string>());
+      r.stored_response = row[4].as<std::string>();
+      stored.emplace(Key(row[0].as<std::string>(), row[1].as<std::string>()), std::move(r));
+    }
+  }
+  std::vector<ClaimResult> out;
+  out.reserve(claims.size());
+  for (const KeyClaim& c : claims) {
+    const Key key(c.tenant_id, c.idempotency_key);
+    if (claimed.count(key) > 0) {
+      ClaimResult r;
+      r.claimed = true;
+      auto it = accounts.find(c.tenant_id);
+      if (it != accounts.end()) r.account = it->second;
+      out.push_back(std::move(r));
+      continue;
+    }
+    auto it = stored.find(key);
+    if (it == stored.end()) {
+      // Claimed by a transaction that rolled back after we looked: try again.
+      return absl::AbortedError("idempotency key claim raced with a rollback");
+    }
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+void PgTx::SettleOrThrow(const std::vector<HoldSettlement>& settled) {
+  if (settled.empty()) return;
+  PgArray id, st, cap, at;
+  for (const HoldSettlement& h : settled) {
+    id.Text(h.hold_id);
+    st.Int(static_cast<int>(h.state));
+    cap.Int(h.captured_credits);
+    at.Time(h.settled_at);
+  }
+  pqxx::result r =
+      tx_.exec_prepared("credits_settle_holds", id.Done(), st.Done(), cap.Done(), at.Done());
+  if (r.affected_rows() != settled.size()) {
+    throw pqxx::unexpected_rows("credits: a settled hold does not exist");
+  }
+}
+
+void PgTx::ApplyManyOrThrow(const std::vector<WriteSet>& writes,
+                            const std::vector<std::pair<std::string, std::string>>& released) {
+  // All rows of all calls in one write set; chain heads merged per account (the last call's
+  // head wins, and the last threshold set).
+  WriteSet all;
+  std::vector<HoldSettlement> settled;
+  struct Head {
+    int64_t sequence;
+    std::string hmac;
+    int64_t threshold;
+  };
+  std::map<std::string, Head> heads;
+  PgArray k_tn, k_ik, k_rs;
+  for (const WriteSet& w : writes) {
+    if (w.new_account.has_value()) {
+      throw pqxx::usage_error("credits: a group write set cannot open an account");
+    }
+    settled.insert(settled.end(), w.settled_holds.begin(), w.settled_holds.end());
+    all.new_holds.insert(all.new_holds.end(), w.new_holds.begin(), w.new_holds.end());
+    all.transfers.insert(all.transfers.end(), w.transfers.begin(), w.transfers.end());
+    all.audit.insert(all.audit.end(), w.audit.begin(), w.audit.end());
+    if (!w.account_id.empty()) {
+      Head& h = heads.try_emplace(w.account_id, Head{0, "", -1}).first->second;
+      h.sequence = w.head_sequence;
+      h.hmac = w.head_hmac;
+      if (w.new_alert_threshold_credits.has_value()) h.threshold = *w.new_alert_threshold_credits;
+    }
+    if (!w.idempotency_key.empty()) {
+      k_tn.Text(w.tenant_id);
+      k_ik.Text(w.idempotency_key);
+      k_rs.Text(w.response);
+    }
+  }
+  SettleOrThrow(settled);
+  PgArray h_ac, h_sq, h_hm, h_th, r_tn, r_ik;
+  for (const auto& [account_id, h] : heads) {
+    h_ac.Text(account_id);
+    h_sq.Int(h.sequence);
+    h_hm.Text(Hex(h.hmac));
+    h_th.Int(h.threshold);
+  }
+  for (const auto& [tenant_id, key] : released) {
+    r_tn.Text(tenant_id);
+    r_ik.Text(key);
+  }
+  std::vector<std::string> p = RowParams(all);
+  for (std::string v : {h_ac.Done(), h_sq.Done(), h_hm.Done(), h_th.Done(), k_tn.Done(),
+                        k_ik.Done(), k_rs.Done(), r_tn.Done(), r_ik.Done()}) {
+    p.push_back(std::move(v));
+  }
+  pqxx::result r = tx_.exec_prepared("credits_write_many", pqxx::prepare::make_dynamic_params(p));
+  if (r.size() != heads.size()) {
+    throw pqxx::unexpected_rows(
+        absl::StrCat("credits: moved ", r.size(), " chain heads of ", heads.size(), " accounts"));
+  }
+}
 
 void PgTx::ApplyOrThrow(const WriteSet& w) {
   if (w.new_account.has_value()) {
