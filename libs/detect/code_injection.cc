@@ -31,13 +31,28 @@ struct Best {
 };
 
 // `name` followed (after optional spaces/comments) by '(' — a call.
-bool CalledAt(std::string_view lower, std::size_t end) {
-  std::size_t k = SkipSpaces(lower, end);
-  while (k + 1 < lower.size() && lower[k] == '/' && lower[k + 1] == '*') {
-    std::size_t c = lower.find("*/", k + 2);
-    if (c == std::string_view::npos) return false;
-    k = SkipSpaces(lower, c + 2);
+// Skips whitespace and PHP comments (/* */, // and # to the end of the line).
+std::size_t SkipPhpGap(std::string_view lower, std::size_t k) {
+  for (int guard = 0; guard < 16; ++guard) {
+    k = SkipSpaces(lower, k);
+    if (k + 1 < lower.size() && lower[k] == '/' && lower[k + 1] == '*') {
+      std::size_t c = lower.find("*/", k + 2);
+      if (c == std::string_view::npos) return lower.size();
+      k = c + 2;
+    } else if ((k + 1 < lower.size() && lower[k] == '/' && lower[k + 1] == '/') ||
+               (k < lower.size() && lower[k] == '#')) {
+      std::size_t nl = lower.find('\n', k);
+      if (nl == std::string_view::npos) return lower.size();
+      k = nl + 1;
+    } else {
+      break;
+    }
   }
+  return k;
+}
+
+bool CalledAt(std::string_view lower, std::size_t end) {
+  std::size_t k = SkipPhpGap(lower, end);
   return k < lower.size() && lower[k] == '(';
 }
 
@@ -148,6 +163,384 @@ bool InArray(std::string_view w, const std::string_view* begin, const std::strin
   return std::find(begin, end, w) != end;
 }
 
+// PHP functions that execute commands or code: any call of one as a statement is an attack.
+constexpr std::string_view kPhpRunners[] = {
+    "system", "exec",   "passthru",        "shell_exec", "popen",          "proc_open",
+    "eval",   "assert", "create_function", "pcntl_exec", "call_user_func", "call_user_func_array"};
+// PHP-only functions that read files, reach the network, reveal the runtime or decode and
+// build payloads: a call of one as a whole value is code, whatever the argument.
+constexpr std::string_view kPhpRisky[] = {
+    "phpinfo",
+    "phpversion",
+    "php_uname",
+    "unserialize",
+    "base64_decode",
+    "gzinflate",
+    "gzdecode",
+    "gzuncompress",
+    "bzdecompress",
+    "str_rot13",
+    "strrev",
+    "hex2bin",
+    "fsockopen",
+    "pfsockopen",
+    "file_get_contents",
+    "file_put_contents",
+    "readfile",
+    "highlight_file",
+    "show_source",
+    "fpassthru",
+    "fputcsv",
+    "fgetcsv",
+    "fputs",
+    "fwrite",
+    "fread",
+    "file_exists",
+    "filegroup",
+    "fileowner",
+    "fileperms",
+    "fileinode",
+    "is_writable",
+    "is_readable",
+    "getcwd",
+    "getmyuid",
+    "get_current_user",
+    "putenv",
+    "getenv",
+    "ini_set",
+    "ini_get",
+    "ini_get_all",
+    "set_time_limit",
+    "ignore_user_abort",
+    "move_uploaded_file",
+    "symlink",
+    "readlink",
+    "chgrp",
+    "lchown",
+    "tempnam",
+    "tmpfile",
+    "scandir",
+    "opendir",
+    "readdir",
+    "escapeshellarg",
+    "escapeshellcmd",
+    "extract",
+    "parse_str",
+    "assert_options",
+    "register_shutdown_function",
+    "dl",
+};
+// Prefixes of PHP-only extension families (posix_getuid(), curl_init(), proc_nice() ...).
+constexpr std::string_view kPhpFamilies[] = {
+    "posix_", "pcntl_", "proc_",        "curl_",   "ftp_",     "socket_", "stream_",  "ob_",
+    "mb_",    "zlib_",  "preg_",        "mysql_",  "mysqli_",  "sqlite_", "openssl_", "func_",
+    "spl_",   "var_",   "get_defined_", "apache_", "session_", "array_",  "str_",     "gz"};
+// General-purpose names that other languages share: only with empty or code arguments.
+constexpr std::string_view kPhpGeneric[] = {"printf",
+                                            "sprintf",
+                                            "intval",
+                                            "strval",
+                                            "substr",
+                                            "strip_tags",
+                                            "is_array",
+                                            "is_string",
+                                            "unpack",
+                                            "pack",
+                                            "chr",
+                                            "ord",
+                                            "strlen",
+                                            "strtolower",
+                                            "strtoupper",
+                                            "implode",
+                                            "explode",
+                                            "print_r",
+                                            "var_dump",
+                                            "fopen",
+                                            "file",
+                                            "unlink",
+                                            "rmdir",
+                                            "mkdir",
+                                            "chmod",
+                                            "chown",
+                                            "touch",
+                                            "copy",
+                                            "rename",
+                                            "glob",
+                                            "md5",
+                                            "sha1",
+                                            "crc32",
+                                            "uniqid",
+                                            "header",
+                                            "setcookie",
+                                            "mail",
+                                            "sleep",
+                                            "usleep",
+                                            "iconv",
+                                            "urldecode",
+                                            "rawurldecode",
+                                            "htmlspecialchars_decode",
+                                            "html_entity_decode",
+                                            "is_callable",
+                                            "function_exists"};
+
+bool PhpFamily(std::string_view name) {
+  for (std::string_view f : kPhpFamilies) {
+    if (name.size() > f.size() + 1 && StartsWith(name, f)) return true;
+  }
+  return false;
+}
+
+// End of the balanced parenthesis group opening at `open`, or npos.
+std::size_t MatchParen(std::string_view s, std::size_t open) {
+  int depth = 0;
+  for (std::size_t k = open; k < s.size() && k - open < 2048; ++k) {
+    if (s[k] == '(') ++depth;
+    if (s[k] == ')' && --depth == 0) return k;
+  }
+  return std::string_view::npos;
+}
+
+// A call `name(...)` in statement position: the value starts with it (after quotes, ';',
+// ')', '?>' or '<?php' breaking out of the application's code) and nothing but statement
+// punctuation follows it. "system(s) failure" in prose is not a statement.
+void ScanPhpStatementCalls(std::string_view lower, Best* b) {
+  const std::size_t n = lower.size();
+  if (n > 512 || std::count(lower.begin(), lower.end(), ' ') > 12) return;
+  std::size_t i = 0;
+  for (int guard = 0; guard < 8 && i < n; ++guard) {
+    i = SkipPhpGap(lower, i);
+    if (i < n && (lower[i] == '\'' || lower[i] == '"' || lower[i] == ';' || lower[i] == ')' ||
+                  lower[i] == '@')) {
+      ++i;
+    } else if (StartsWith(lower.substr(i), "?>")) {
+      i += 2;
+    } else if (StartsWith(lower.substr(i), "<?php")) {
+      i += 5;
+    } else {
+      break;
+    }
+  }
+  std::size_t s = i;
+  while (i < n && (IsIdentChar(static_cast<unsigned char>(lower[i])) || lower[i] == '\\')) ++i;
+  if (i == s || !IsAsciiAlpha(static_cast<unsigned char>(lower[s]))) return;
+  std::string_view name = lower.substr(s, i - s);
+  std::size_t bs = name.find_last_of('\\');
+  if (bs != std::string_view::npos) name = name.substr(bs + 1);
+  std::size_t open = SkipPhpGap(lower, i);
+  if (open >= n || lower[open] != '(') return;
+  std::size_t close = MatchParen(lower, open);
+  if (close == std::string_view::npos) {
+    close = n;  // "base64_decode(" cut short: the rest of the value is the argument
+  } else {
+    // Statement punctuation only after the call.
+    std::size_t t = SkipPhpGap(lower, close + 1);
+    while (t < n && lower[t] == '[') {
+      std::size_t e = lower.find(']', t);
+      if (e == std::string_view::npos) return;
+      t = SkipPhpGap(lower, e + 1);
+    }
+    if (t < n && !(lower[t] == ';' || lower[t] == ')' || lower[t] == ',' || lower[t] == '.' ||
+                   StartsWith(lower.substr(t), "?>"))) {
+      return;
+    }
+  }
+  std::string_view args = lower.substr(open + 1, close - open - 1);
+  std::size_t a = SkipPhpGap(args, 0);
+  bool empty = a >= args.size();
+  bool code_arg = !empty && (args[a] == '$' || args[a] == '\'' || args[a] == '"' ||
+                             args[a] == '`' || IsAsciiDigit(static_cast<unsigned char>(args[a])) ||
+                             args.find('(') != std::string_view::npos);
+  // "file(s)", "system(s)": English plural markers.
+  bool plural = args == "s" || args == "es";
+  float score = 0;
+  if (InArray(name, std::begin(kPhpRunners), std::end(kPhpRunners))) {
+    score = plural ? 0 : 0.8f;
+  } else if (InArray(name, std::begin(kPhpRisky), std::end(kPhpRisky)) || PhpFamily(name)) {
+    score = plural ? 0 : 0.7f;
+  } else if (InArray(name, std::begin(kPhpGeneric), std::end(kPhpGeneric))) {
+    score = empty || code_arg ? 0.55f : 0;
+  }
+  if (score > 0) b->Up(score, "code.php-function-call", s, close - s + 1);
+}
+
+// PHP code with the noise removed so that names built by tricks read plainly: comments,
+// whitespace, quotes, concatenation dots, '+', '@' and (string) casts dropped, numeric
+// indexes removed and brackets/braces dropped, then (name) unwrapped twice:
+// ('sy'.'stem')('id'), (sy.(st).em)('id'), [system][0]('id') all read "system(id)".
+std::string_view PhpSkeleton(std::string_view lower, Arena& arena) {
+  char* out = arena.Allocate(lower.size() + 1);
+  std::size_t o = 0;
+  const std::size_t n = lower.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t g = SkipPhpGap(lower, i);
+    if (g != i) {
+      i = g - 1;
+      continue;
+    }
+    char c = lower[i];
+    if (c == '\'' || c == '"' || c == '.' || c == '+' || c == '@' || c == ']' || c == '}') continue;
+    if (StartsWith(lower.substr(i), "(string)")) {
+      i += 7;
+      continue;
+    }
+    if (c == '[' || c == '{') {
+      std::size_t k = SkipPhpGap(lower, i + 1);
+      std::size_t d = k;
+      while (k < n && IsAsciiDigit(static_cast<unsigned char>(lower[k]))) ++k;
+      k = SkipPhpGap(lower, k);
+      if (k > d && k < n && (lower[k] == ']' || lower[k] == '}')) i = k;  // [0] / {0}
+      continue;
+    }
+    out[o++] = c;
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    std::size_t w = 0;
+    for (std::size_t r = 0; r < o; ++r) {
+      if (out[r] == '(') {
+        std::size_t k = r + 1;
+        while (k < o && IsIdentChar(static_cast<unsigned char>(out[k])) && out[k] != '$') ++k;
+        // f(x) stays a call; (x) alone or glued to a following word ("(st)em") unwraps.
+        bool before_ident = w > 0 && (IsIdentChar(static_cast<unsigned char>(out[w - 1])) ||
+                                      out[w - 1] == ')' || out[w - 1] == ']');
+        bool glued_after = k + 1 < o && IsIdentChar(static_cast<unsigned char>(out[k + 1]));
+        if (k > r + 1 && k < o && out[k] == ')' && (!before_ident || glued_after)) {
+          std::string_view inner(out + r + 1, k - r - 1);
+          bool cast = inner == "string" || inner == "int" || inner == "array" || inner == "object";
+          if (!cast) {
+            for (std::size_t m = r + 1; m < k; ++m) out[w++] = out[m];
+          }
+          r = k;
+          continue;
+        }
+      }
+      out[w++] = out[r];
+    }
+    o = w;
+  }
+  arena.ShrinkLast(out, o);
+  return {out, o};
+}
+
+// Callable tricks and variable functions, read on the skeleton.
+void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
+  bool marker = false;
+  for (std::string_view m : {")(", "](", "}(", "'.'", "\".\"", "' .", "\" .", ". '", ". \"", "/*",
+                             "(string)", "${", "$ {", "\n"}) {
+    marker |= lower.find(m) != std::string_view::npos;
+  }
+  // A call of an expression: ")(", "](", "}(" with gaps allowed between.
+  bool expr_call = false;
+  for (std::size_t p = lower.find_first_of(")]}"); !expr_call && p != std::string_view::npos;
+       p = lower.find_first_of(")]}", p + 1)) {
+    std::size_t k = SkipPhpGap(lower, p + 1);
+    expr_call = k < lower.size() && lower[k] == '(';
+  }
+  marker |= expr_call;
+  if (!marker) return;
+  std::string_view sk = PhpSkeleton(lower, arena);
+  const std::size_t n = sk.size();
+  for (std::string_view f : kPhpRunners) {
+    for (std::size_t p = sk.find(f); p != std::string_view::npos; p = sk.find(f, p + 1)) {
+      if (p > 0 && IsIdentChar(static_cast<unsigned char>(sk[p - 1]))) continue;
+      std::size_t e = p + f.size();
+      if (e < n && sk[e] == '(') {
+        b->Up(0.8f, "code.php-callable-trick", 0, std::min<std::size_t>(lower.size(), 48));
+        return;
+      }
+      // define('x', 'sys'.'tem'); (x)('id') / $y = 'sys'.'tem'; ($y)('id')
+      bool as_value = e >= n || sk[e] == ')' || sk[e] == ';' || sk[e] == ',';
+      bool value_ctx = p > 0 && (sk[p - 1] == ',' || sk[p - 1] == '=');
+      if (as_value && value_ctx && expr_call) {
+        b->Up(0.8f, "code.php-callable-trick", 0, std::min<std::size_t>(lower.size(), 48));
+        return;
+      }
+    }
+  }
+  // Variable functions hidden behind comments, braces and indexes: ${@a}(1), $a/*x*/().
+  for (std::size_t p = sk.find('$'); p != std::string_view::npos; p = sk.find('$', p + 1)) {
+    std::size_t i = p + 1;
+    std::size_t s = i;
+    while (i < n && IsIdentChar(static_cast<unsigned char>(sk[i])) && sk[i] != '$') ++i;
+    if (i == s || IsAsciiDigit(static_cast<unsigned char>(sk[s]))) continue;
+    if (i >= n || sk[i] != '(') continue;
+    std::string_view name = sk.substr(s, i - s);
+    bool obfuscated = name.find('_') != std::string_view::npos || name.size() <= 2 ||
+                      name.find_first_of("0123456789") != std::string_view::npos;
+    b->Up(obfuscated ? 0.8f : 0.45f, "code.php-variable-function", p, 24);
+  }
+}
+
+// <? opening PHP code: "<?php", "<?=", "<? ", and short tags that are not an XML
+// declaration ("<?xml version=..." is XML; "<?xml:echo 1;" is PHP with short_open_tag).
+void ScanPhpOpenTags(std::string_view lower, Best* b) {
+  const std::size_t n = lower.size();
+  for (std::size_t p = lower.find("<?"); p != std::string_view::npos; p = lower.find("<?", p + 2)) {
+    std::string_view rest = lower.substr(p + 2);
+    if (rest.empty()) {
+      b->Up(0.6f, "code.php-open-tag", p, 2);  // "test<?": an open tag cut short
+      continue;
+    }
+    if (!StartsWith(rest, "xml")) continue;  // <?php / <?= / "<? " are handled by ScanPhp
+    std::size_t k = SkipSpaces(rest, 3);
+    std::string_view after = rest.substr(k);
+    bool declaration =
+        k > 3 && (StartsWith(after, "version") || StartsWith(after, "encoding") ||
+                  StartsWith(after, "standalone") || after.empty() || StartsWith(after, "?>"));
+    bool stylesheet = StartsWith(rest, "xml-stylesheet") || StartsWith(rest, "xml-model");
+    if (declaration || stylesheet) continue;
+    bool code = after.find(';') != std::string_view::npos ||
+                after.find('(') != std::string_view::npos || StartsWith(after, ":") ||
+                StartsWith(after, "echo");
+    if (code) b->Up(0.75f, "code.php-open-tag", p, std::min<std::size_t>(n - p, 24));
+  }
+  // [php]...[/php] and {php}...{/php} blocks that CMS plugins evaluate.
+  for (std::string_view t : {"[php]", "[/php]", "[\\php]", "{/php}"}) {
+    std::size_t p = lower.find(t);
+    if (p != std::string_view::npos) b->Up(0.65f, "code.php-block-tag", p, t.size() + 16);
+  }
+}
+
+// Upload names that PHP would execute despite evasions (spaces before the extension, digit
+// suffixes, .phpt), and PHP session files (sess_<id>) being planted.
+void ScanUploadName(const ValueView& v, Best* b) {
+  const Field& f = *v.field;
+  bool name_field = f.source == Source::kFileName;
+  if (f.source == Source::kHeader && f.name.size() >= 10) {
+    std::string h(f.name.substr(0, 24));
+    for (char& c : h) c = ToLowerAscii(c);
+    name_field = h == "x-filename" || h == "x_filename" || h == "x.filename" ||
+                 h == "x-file-name" || h == "x-upload-filename";
+  }
+  if (!name_field || v.lower.size() > 255) return;
+  std::string name;
+  for (char c : v.lower) {
+    if (c != ' ' && c != '\t') name.push_back(c);
+  }
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  std::size_t slash = name.find_last_of("/\\");
+  std::string_view base = slash == std::string::npos ? std::string_view(name)
+                                                     : std::string_view(name).substr(slash + 1);
+  for (std::size_t p = base.find(".ph"); p != std::string_view::npos; p = base.find(".ph", p + 1)) {
+    std::size_t e = p + 3;
+    while (e < base.size() && IsAsciiAlnum(static_cast<unsigned char>(base[e]))) ++e;
+    std::string_view ext = base.substr(p + 1, e - p - 1);
+    bool php = ext == "php" || ext == "phtml" || ext == "phar" || ext == "phpt" || ext == "pht" ||
+               ext == "phps" ||
+               (StartsWith(ext, "php") && ext.size() > 3 &&
+                ext.find_first_not_of("0123456789", 3) == std::string_view::npos);
+    if (php && (e >= base.size() || base[e] == '.')) {
+      b->Up(0.8f, "code.script-upload", 0, v.lower.size());
+    }
+  }
+  if (StartsWith(base, "sess_") && base.size() >= 5 + 16) {
+    bool id = true;
+    for (char c : base.substr(5)) {
+      id &= IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '-' || c == ',';
+    }
+    if (id) b->Up(0.75f, "code.php-session-file", 0, v.lower.size());
+  }
+}
+
 void ScanPhp(std::string_view lower, Best* b) {
   const std::size_t n = lower.size();
   if (lower.find("<?php") != std::string_view::npos) {
@@ -223,7 +616,8 @@ void ScanPhp(std::string_view lower, Best* b) {
     }
     std::size_t s = i;
     while (i < n && IsIdentChar(static_cast<unsigned char>(lower[i]))) ++i;
-    if (i == s) continue;
+    // PHP variable names never start with a digit: "$5 (approx)" is a price.
+    if (i == s || IsAsciiDigit(static_cast<unsigned char>(lower[s]))) continue;
     // $x[...][...](...)
     std::size_t k = i;
     int brackets = 0;
@@ -727,14 +1121,21 @@ std::string_view ResolveLookups(std::string_view lower, Arena& arena) {
 }  // namespace
 
 void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
-  (void)scratch;
   std::string_view lower = v.lower;
   Best b;
   bool maybe_php =
       lower.find('$') != std::string_view::npos || lower.find('(') != std::string_view::npos ||
       lower.find("<?") != std::string_view::npos || lower.find("://") != std::string_view::npos ||
       lower.find("o:") != std::string_view::npos;
-  if (maybe_php) ScanPhp(lower, &b);
+  if (maybe_php) {
+    ScanPhp(lower, &b);
+    ScanPhpSkeleton(lower, *scratch.arena, &b);
+  }
+  if (lower.find('(') != std::string_view::npos) ScanPhpStatementCalls(lower, &b);
+  if (lower.find("<?") != std::string_view::npos || lower.find("php") != std::string_view::npos) {
+    ScanPhpOpenTags(lower, &b);
+  }
+  ScanUploadName(v, &b);
   if (lower.find('.') != std::string_view::npos || lower.find('@') != std::string_view::npos ||
       lower.find("t(") != std::string_view::npos || lower.find("ro0ab") != std::string_view::npos ||
       StartsWith(lower, "aced") || StartsWith(lower, "\xac\xed") ||

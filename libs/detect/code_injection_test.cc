@@ -1,0 +1,88 @@
+// PHP code injection: calls in statement position, callable and concatenation tricks,
+// variable functions behind comments, short open tags, upload names; and the benign text
+// that looks similar.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::HasCategory;
+using testing::Inspect;
+using testing::InspectQueryValue;
+
+class PhpCode : public ::testing::TestWithParam<const char*> {};
+TEST_P(PhpCode, IsBlockedAsCodeInjection) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+  EXPECT_TRUE(HasCategory(v, Category::kCodeInjection)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, PhpCode,
+    ::testing::Values(
+        // Calls as statements, with comments between the name and the parenthesis.
+        "exec //note\n (ls)", "passthru #x\n ('id')", "file_get_contents ( '/etc/hosts' )",
+        "posix_getpwuid(0)", "curl_init()", "';phpinfo();//", "strrev( )", "gzinflate($d);",
+        "get_defined_vars()[0]", "base64_decode(",
+        // Names built from strings and wrapped in parentheses or arrays.
+        "('sy'.'stem')('id')", "(\"exec \")(\"id\")", "(sy.(st).em)('id');", "[system][0]('id');",
+        "( string ) \"sys\" . \"tem\" ('id');", "define('z', 'ex'.'ec');(z)('id');",
+        "$q = 'pass'.'thru'; ($q)('id');",
+        // Variable functions behind braces, indexes and comments.
+        "${@x}(1)", "$_x[1]['a'] /*c*/ (2)", "$a //c\n()", "$O0O{0}(3)",
+        // Short open tags and evaluated [php] blocks.
+        "<?xml:echo 1;", "<?xml (); echo 1;", "value<?", "[php]echo 'a';[/php]"));
+
+class PhpLookalike : public ::testing::TestWithParam<const char*> {};
+TEST_P(PhpLookalike, IsAllowed) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(Text, PhpLookalike,
+                         ::testing::Values("system(s) failure reported",
+                                           "the operating-system (OS) guide", "file(s) attached",
+                                           "intval(price)", "printf(name)", "$.each(list, render)",
+                                           "<?xml version=\"1.0\"?><a>1</a>", "Price $5 (approx)",
+                                           "$10 (incl. tax)", "see exec summary (page 2)",
+                                           "<?xml-stylesheet href=\"a.xsl\"?>",
+                                           "a[0] and b[1] (see above)"));
+
+OwnedHttpRequest Upload(const std::string& filename) {
+  std::string body =
+      "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
+      "\"\r\nContent-Type: application/octet-stream\r\n\r\nhello\r\n--b0undary--\r\n";
+  return testing::Post("/upload", "multipart/form-data; boundary=b0undary", body);
+}
+
+TEST(PhpUpload, ScriptExtensionsBehindSpacesAndSuffixesAreBlocked) {
+  for (const char* name :
+       {"photo. php", "shell.php7", "x.phpt", "a. php.jpg", "b.phar .png", "c.php.............."}) {
+    Verdict v = Inspect(Upload(name));
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection)) << name << " -> " << v.explanation;
+  }
+}
+
+TEST(PhpUpload, OrdinaryFileNamesAreAllowed) {
+  for (const char* name : {"photo.png", "report.phpdoc.pdf", "session_notes.txt", "sess_1.txt",
+                           "graph.php-chart.png"}) {
+    Verdict v = Inspect(Upload(name));
+    EXPECT_FALSE(Flagged(v)) << name << " -> " << v.explanation;
+  }
+}
+
+TEST(PhpUpload, SessionFileNameInUploadHeaderIsBlocked) {
+  OwnedHttpRequest r = testing::Get("/upload");
+  r.headers.emplace_back("X-Filename", "/tmp/sess_0123456789abcdefghij");
+  Verdict v = Inspect(r);
+  EXPECT_TRUE(Flagged(v)) << v.explanation;
+  OwnedHttpRequest ok = testing::Get("/upload");
+  ok.headers.emplace_back("X-Filename", "holiday.jpg");
+  EXPECT_FALSE(Flagged(Inspect(ok)));
+}
+
+}  // namespace
+}  // namespace shieldx::detect
