@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "libs/rpc/actor.h"
 #include "libs/rpc/status.h"
 #include "services/orchestrator/codec.h"
 #include "shieldx/common/v1/tenant.pb.h"
@@ -16,9 +17,9 @@ namespace {
 // The principal for `created_by`: "<kind>:<actor_id>".
 std::string Principal(const grpc::ServerContext* context) {
   const auto& md = context->client_metadata();
-  auto it = md.find(kActorMetadataKey);
+  auto it = md.find(rpc::kActorMetadataKey);
   common::v1::Actor actor;
-  if (it == md.end() ||
+  if (it == md.end() || it->second.size() > rpc::kMaxActorBytes ||
       !actor.ParseFromArray(it->second.data(), static_cast<int>(it->second.size()))) {
     return "";
   }
@@ -57,37 +58,7 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
 absl::Status Authorize(const grpc::ServerContext* context, const std::string& tenant_id,
                        const std::string& permission) {
   if (absl::Status s = ValidateTenantId(tenant_id); !s.ok()) return s;
-  const auto& md = context->client_metadata();
-  auto it = md.find(kActorMetadataKey);
-  if (it == md.end()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("missing caller identity (metadata ", kActorMetadataKey, ")"));
-  }
-  common::v1::Actor actor;
-  if (it->second.size() > kMaxActorBytes ||
-      !actor.ParseFromArray(it->second.data(), static_cast<int>(it->second.size()))) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("caller identity (", kActorMetadataKey, ") is not a valid Actor"));
-  }
-  if (actor.kind() == common::v1::ACTOR_KIND_UNSPECIFIED ||
-      actor.kind() == common::v1::ACTOR_KIND_ANONYMOUS) {
-    return absl::UnauthenticatedError("caller identity has no principal kind");
-  }
-  bool has_permission = false, platform = false;
-  for (const std::string& p : actor.permissions()) {
-    has_permission = has_permission || p == permission;
-    platform = platform || absl::StartsWith(p, "platform.");
-  }
-  if (!has_permission) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("actor ", actor.actor_id().substr(0, 64), " lacks permission ", permission));
-  }
-  if (actor.tenant_id() != tenant_id && !platform) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "actor ", actor.actor_id().substr(0, 64), " of tenant ", actor.tenant_id().substr(0, 64),
-        " may not act on tenant ", tenant_id.substr(0, 64)));
-  }
-  return absl::OkStatus();
+  return rpc::Authorize(context, tenant_id, permission);
 }
 
 // ---- DecisionService -----------------------------------------------------------------------

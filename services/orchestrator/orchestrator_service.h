@@ -136,10 +136,8 @@ class ConfigServiceImpl final : public v1::ConfigService::Service {
   const std::string replica_id_;
 };
 
-inline constexpr char kActorMetadataKey[] = "x-shieldx-actor-bin";
-inline constexpr std::size_t kMaxActorBytes = 4096;
-
-// See the file comment. INVALID_ARGUMENT when `tenant_id` is malformed.
+// See the file comment: ValidateTenantId (INVALID_ARGUMENT when `tenant_id` is malformed),
+// then the shared caller-identity and tenant-isolation check (libs/rpc/actor.h).
 absl::Status Authorize(const grpc::ServerContext* context, const std::string& tenant_id,
                        const std::string& permission);
 
