@@ -16,13 +16,14 @@ void Report(FindingSink& sink, const ValueView& v, Category c, float confidence,
 
 void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   // A value without any character that SQL syntax needs around words cannot break out of
-  // a literal or extend an expression ("1 union select 1" still has spaces).
+  // a literal or extend an expression ("1 union select 1" still has spaces). '_' lets a
+  // bare system catalog name (information_schema, pg_catalog) reach the catalog check.
   bool candidate = false;
   for (char c : v.text) {
     if (c == '\'' || c == '"' || c == ' ' || c == '(' || c == ')' || c == ';' || c == '=' ||
         c == '-' || c == '#' || c == '/' || c == '|' || c == '&' || c == '<' || c == '>' ||
         c == '`' || c == '\t' || c == '\n' || c == '\r' || c == '+' || c == '*' || c == '@' ||
-        c == '%' || c == '!' || c == ',' || c == '\v' || c == '\f') {
+        c == '%' || c == '!' || c == ',' || c == '\v' || c == '\f' || c == '_') {
       candidate = true;
       break;
     }

@@ -43,6 +43,7 @@ struct Features {
   bool info_func = false;   // version(), database(), user() ...: fingerprinting the DBMS
   bool sql_syntax = false;  // BINARY, IN/LIKE/IS operators: SQL-only syntax
   bool union_bare = false;  // "UNION [ALL] SELECT" at the end of the value
+  bool union_only = false;  // ... and nothing before it
   // "UNION [ALL] SELECT <literal | NULL | * | function>": the head of a UNION-based
   // extraction even when the rest of the select list is broken or truncated.
   bool union_head = false;
@@ -810,6 +811,13 @@ class Parser {
         if (!ParseExpr(&o, depth + 1)) return false;
         bool bare_ident = p_ == before + 1 && IsIdent(t_[before]);
         if (!bare_ident) *strong = true;
+        // SELECT pg_sleep / SELECT xp_cmdshell: a dangerous builtin named without the call
+        // (names with '_' only: "select sleep mode" is English).
+        if (bare_ident && Text(t_[before]).find('_') != std::string_view::npos &&
+            sql::IsDangerousSqlFunction(Text(t_[before]))) {
+          f_->dangerous_func = true;
+          *strong = true;
+        }
         if (!ParseAlias()) return false;
       }
       if (AtEnd()) return true;
@@ -910,6 +918,7 @@ class Parser {
 
   // After UNION/INTERSECT/EXCEPT: [ALL|DISTINCT] SELECT ... | ( SELECT ... )
   bool ParseUnionRhs(int depth) {
+    std::size_t union_pos = p_ - 1;
     if (AtEnd()) return true;
     AcceptKw(Kw::kAll) || AcceptKw(Kw::kDistinct);
     int parens = 0;
@@ -918,6 +927,7 @@ class Parser {
     if (!AcceptKw(Kw::kSelect)) return false;
     if (AtEnd()) {
       f_->union_bare = true;
+      f_->union_only = union_pos == 0;
       return true;
     }
     if (IsUnionItemStart()) f_->union_head = true;
@@ -1418,7 +1428,8 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.statement_strong) up(0.8f);
   if (f.comma_code && f.logic_strong) up(quote ? 0.85f : 0.8f);
   if (f.info_func) up(b == Break::kStart ? 0.65f : 0.85f);
-  if (f.union_bare) up(quote || b == Break::kOperand ? 0.8f : 0.4f);
+  // "UNION SELECT" and nothing else is a probe too; with more around it, it must parse.
+  if (f.union_bare) up(quote || b == Break::kOperand ? 0.8f : (f.union_only ? 0.55f : 0.4f));
   if (f.union_head) up(quote || b == Break::kOperand ? 0.85f : 0.6f);
   if (f.cond_const) up(b == Break::kStart ? 0.7f : 0.85f);
   if (f.pg_cast) up(quote ? 0.8f : 0.55f);
@@ -1525,6 +1536,27 @@ bool IsSyntaxProbe(std::string_view text) {
   return quotes >= 2 && parens >= 2 && open != 0;
 }
 
+// The whole value is the opening of a builtin SQL function call and nothing else
+// ("concat(", "database (", "SUBSTRING(\n"): a probe for the function's presence in a
+// reflected error. Text that merely mentions a function continues after the parenthesis.
+bool IsFunctionProbe(std::string_view text) {
+  std::size_t b = 0, e = text.size();
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (b < e && space(text[b])) ++b;
+  while (e > b && space(text[e - 1])) --e;
+  if (e - b < 3 || e - b > 40 || text[e - 1] != '(') return false;
+  --e;
+  while (e > b && space(text[e - 1])) --e;
+  for (std::size_t i = b; i < e; ++i) {
+    char c = text[i];
+    bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                (i > b && c >= '0' && c <= '9');
+    if (!word) return false;
+  }
+  std::string_view name = text.substr(b, e - b);
+  return !name.empty() && (sql::IsSqlFunction(name) || sql::IsDangerousSqlFunction(name));
+}
+
 }  // namespace
 
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
@@ -1532,6 +1564,11 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
   if (IsSyntaxProbe(text)) {
     best.confidence = 0.6f;
     best.rule = "sqli.syntax-probe";
+    best.len = text.size();
+  }
+  if (IsFunctionProbe(text)) {
+    best.confidence = 0.5f;
+    best.rule = "sqli.function-probe";
     best.len = text.size();
   }
   auto consider = [&](float conf, const char* rule, std::size_t pos) {

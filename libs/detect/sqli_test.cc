@@ -55,7 +55,14 @@ INSTANTIATE_TEST_SUITE_P(
         "1 AND 1 NOT LIKE 0", "1 and 1 not between 0 and 1",
         // PostgreSQL error-based casts, stacked INSERT, statement cut after the quote
         "starts_with(password,'a')::int", "function(foo)::double precision",
-        ";INSERT INTO table (col) VALUES", "admin@example.com';", "root@example.com'/* c */;"));
+        ";INSERT INTO table (col) VALUES", "admin@example.com';", "root@example.com'/* c */;",
+        // probes: a builtin call opened and nothing else, UNION SELECT alone, a dangerous
+        // builtin named after SELECT
+        "concat(", "database (\n", "SUBSTRING(", "UnIon seleCt\n", "select pg_sleep",
+        // PostgreSQL JSON operators
+        "OR '{\"b\":2}'::jsonb <@ '{\"a\":1, \"b\":2}'::jsonb", "OR '{\"a\":\"b\"}' ? 'a'",
+        "OR '{\"name\":\"asd\"}' ?| array['a','name']",
+        "'{\"a\": {\"b\": [\"foo\",\"bar\"]}}'::json #>> '{a,b,1}'"));
 
 class SqliBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SqliBenign, IsAllowed) {
@@ -74,6 +81,9 @@ INSTANTIATE_TEST_SUITE_P(
         "order by price please",
         // SQL-ish words, code and casts that are not injections
         "H HAT 18';", "std::string", "Foo::Text", "a::int", "x::text", "the credit union",
+        "select sleep mode", "concat(a, b) joins strings", "see count( in the docs",
+        "union select committee", "\"dbeaver:\" is output.",
+        "deleting /dev/sda7 (which is labeled as \"/\") will cause complications",
         "case when it rains, stay in", "convert(value, binary) explained",
         "select all; delete none", "{\"query\": \"union of sets\", \"select\": [1, 2]}",
         "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 (\xd1\x82\xd0\xb5\xd1\x81\xd1\x82) "

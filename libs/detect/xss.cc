@@ -451,6 +451,12 @@ void ScanJs(std::string_view lower, TagScan* r) {
   }
 }
 
+// English words that start with "on" (not event handlers).
+bool IsCommonOnWord(std::string_view w) {
+  return InList(w, {"online", "only", "onto", "onion", "onions", "onset", "ongoing", "onward",
+                    "onwards", "onboard", "onboarding", "oneself", "onsite", "onstage"});
+}
+
 // A quote (or '>') that closes the application's attribute, followed by a new attribute that
 // runs script: `" onmouseover="alert(1)`, `' autofocus onfocus=alert(1) x='`.
 void ScanAttributeBreak(std::string_view lower, TagScan* r) {
@@ -481,8 +487,14 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
                       handler.find('`') != std::string_view::npos ||
                       handler.find("javascript") != std::string_view::npos ||
                       handler.find('=') != std::string_view::npos;
+    // `"onzoom=` / `'onfocus=` ending the value: the break and the handler name with the
+    // value still to come (a probe for the reflection point).
+    bool probe = (sep == '"' || sep == '\'' || sep == '`') && SkipSpaces(lower, eq + 1) >= n &&
+                 !IsCommonOnWord(lower.substr(p, e - p));
     if (q != std::string_view::npos && handler_js) {
       Up(r, 0.88f, "xss.attribute-break", q, std::min<std::size_t>(n - q, 64));
+    } else if (probe) {
+      Up(r, 0.55f, "xss.attribute-break", b - 1, n - b + 1);
     } else if (handler_js) {
       Up(r, 0.6f, "xss.event-handler", p, std::min<std::size_t>(n - p, 64));
     }
@@ -592,8 +604,13 @@ void ScanLegacyMarkup(std::string_view lower, TagScan* r) {
        q = lower.find("script", q + 6)) {
     std::size_t b = q;
     if (b > 0 && lower[b - 1] == '/') --b;
-    bool open = b > 0 && static_cast<unsigned char>(lower[b - 1]) == 0xBC;
-    bool close = q + 6 < lower.size() && static_cast<unsigned char>(lower[q + 6]) == 0xBE;
+    // Raw bytes, or the same characters in UTF-8 (U+00BC, U+00BE: C2 BC / C2 BE).
+    bool open = b > 0 && static_cast<unsigned char>(lower[b - 1]) == 0xBC &&
+                (b < 2 || static_cast<unsigned char>(lower[b - 2]) == 0xC2 ||
+                 static_cast<unsigned char>(lower[b - 2]) < 0x80);
+    std::size_t a = q + 6;
+    if (a + 1 < lower.size() && static_cast<unsigned char>(lower[a]) == 0xC2) ++a;
+    bool close = a < lower.size() && static_cast<unsigned char>(lower[a]) == 0xBE;
     if (open && close) Up(r, 0.85f, "xss.script-tag", b - 1, 8);
   }
 }
@@ -640,7 +657,18 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       bool code =
           body.find('(') != std::string_view::npos || body.find('`') != std::string_view::npos ||
           body.find('=') != std::string_view::npos || body.find('.') != std::string_view::npos;
-      if (at_url_start) Up(&r, code ? 0.9f : 0.3f, "xss.script-url", s, p + 7 - s + 24);
+      // "javascript:" as the whole value, at most followed by whitespace or escape
+      // sequences (\t, \u0020): the scheme alone, probing where it is reflected.
+      bool bare = s == 0 && !code;
+      for (std::size_t k = p + 7; bare && k < lower.size(); ++k) {
+        char c = lower[k];
+        bool esc = c == '\\' || IsSpaceChar(static_cast<unsigned char>(c)) || IsAsciiDigit(c) ||
+                   c == 'u' || c == 'x' || c == 't' || c == 'n' || c == 'r';
+        bare = esc;
+      }
+      if (at_url_start) {
+        Up(&r, code ? 0.9f : (bare ? 0.55f : 0.3f), "xss.script-url", s, p + 7 - s + 24);
+      }
     }
   }
   if (lower.find("data:") != std::string_view::npos) {

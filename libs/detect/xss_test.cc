@@ -40,6 +40,10 @@ INSTANTIATE_TEST_SUITE_P(
         "document.getElementById('x').innerHTML = '<b>'",
         // legacy IE markup and the 7-bit US-ASCII trick
         "<?import namespace=\"t\" implementation=\"#default#time2\">",
+        // probes: the attribute break with the handler value still to come; the bare scheme
+        "\"onzoom=", "<\"onpointerenter=", "javascript: \t", "javascript:\\u0020",
+        "\xc2\xbcscript\xc2\xbe"
+        "alert(1)\xc2\xbc/script\xc2\xbe",
         "\xbcscript\xbe"
         "alert(1)\xbc/script\xbe"));
 
@@ -56,7 +60,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "document.title == 'Home'", "javascript developer wanted",
                       "Java\tScript course, week 1", "\xc2\xbc cup sugar, \xc2\xbe cup flour",
                       "\xd0\xbc\xd0\xb0\xd0\xbc\xd0\xb0 script",
-                      "{\"code\": \"if (a.innerText === b) return;\"}", "see document . pdf"));
+                      "{\"code\": \"if (a.innerText === b) return;\"}", "see document . pdf",
+                      "\"online=yes\"", "it's \"online=", "JavaScript: the good parts",
+                      "javascript: tutorial"));
 
 }  // namespace
 }  // namespace shieldx::detect
