@@ -15,8 +15,8 @@ APT_PACKAGES=(
   libpqxx-dev libhiredis-dev prometheus-cpp-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcurl4-openssl-dev
   libvectorscan-dev libre2-dev libmaxminddb-dev
-  # benchmark anchors only (never linked into the product)
-  libmodsecurity-dev modsecurity-crs
+  # benchmark anchors and load generator only (never linked into the product)
+  libmodsecurity-dev modsecurity-crs libnginx-mod-http-modsecurity wrk
   # real servers the local stack and the tests start
   postgresql-15 postgresql-client-15 redis-server redis-tools prometheus haproxy nginx
   # node for the console, the local S3 server and manifest validation
