@@ -57,6 +57,15 @@ struct Features {
   // exists only in SQL.
   bool json_op = false;
   bool json_cast = false;
+  // A complete CASE ... WHEN ... THEN ... END expression.
+  bool case_expr = false;
+  bool literal_seen = false;  // a number or string literal somewhere in the parse
+  // The value is a number (or arithmetic on numbers / @vars) and an empty trailing comment:
+  // "1--", "1 * 1 /*", "@version --" cut the application's query after a numeric field.
+  bool numeric_truncation = false;
+  // Quote break, arithmetic on a column and the application's own closing quote:
+  // "1'*id-'0", "aa' / current_date regexp '0" (MySQL implicit conversions).
+  bool arith_reclose = false;
   int closers = 0;
   int tail_tokens = 0;  // non-comment tokens consumed after the break
 };
@@ -174,7 +183,8 @@ class Parser {
     std::string_view w = Text(Peek());
     if (w.size() != lower_word.size()) return false;
     for (std::size_t i = 0; i < w.size(); ++i) {
-      if ((w[i] | 0x20) != lower_word[i]) return false;
+      char c = (w[i] >= 'A' && w[i] <= 'Z') ? static_cast<char>(w[i] + 32) : w[i];
+      if (c != lower_word[i]) return false;
     }
     ++p_;
     return true;
@@ -484,8 +494,10 @@ class Parser {
     switch (t.type) {
       case Tok::kNumber:
         out->single = true;
+        f_->literal_seen = true;
         return true;
       case Tok::kString:
+        f_->literal_seen = true;
         // Adjacent literals concatenate ('a' 'b').
         while (!AtEnd() && Peek().type == Tok::kString) ++p_;
         out->single = true;
@@ -583,6 +595,7 @@ class Parser {
         if (AtEnd()) return true;
         if (!AcceptKw(Kw::kEnd)) return false;
         f_->known_funcs++;
+        f_->case_expr = true;
         return true;
       }
       case Kw::kExists:
@@ -793,6 +806,14 @@ class Parser {
     if (depth > kMaxDepth) return false;
     if (AtEnd()) return true;
     AcceptKw(Kw::kAll) || AcceptKw(Kw::kDistinct);
+    // Firebird: SELECT FIRST n [SKIP m] ...
+    if (!AtEnd() && PeekAt(1) && PeekAt(1)->type == Tok::kNumber &&
+        (AcceptWord("first") || AcceptWord("skip"))) {
+      ++p_;
+      AcceptWord("skip") && (!AtEnd() && Peek().type == Tok::kNumber ? (++p_, true) : true);
+      AcceptKw(Kw::kAll) || AcceptKw(Kw::kDistinct);
+      *strong = true;
+    }
     if (AcceptKw(Kw::kTop)) {
       Operand o;
       if (!ParsePrimary(&o, depth + 1)) return false;
@@ -1230,6 +1251,8 @@ class Parser {
   // ---------------------------------------------------------------- continuation
 
   bool ParseTail(int depth, Operand prev) {
+    // Adjacent literals concatenate: "a''12' and ..." continues with the string '12'.
+    while (!AtEnd() && Peek().type == Tok::kString && depth == 0 && prev.single) ++p_;
     while (!AtEnd()) {
       const Token& t = Peek();
       if (t.after_comment) f_->inline_comment = true;
@@ -1274,7 +1297,7 @@ class Parser {
         bool logic = IsLogic(t);
         bool compare = IsCompareTok(t);
         bool arith = t.type == Tok::kOperator && t.op == sql::kOpArith;
-        if (t.kw == Kw::kNot) return false;
+        if (t.kw == Kw::kNot && !NotContinuesComparison()) return false;
         Operand out;
         Operand lhs = prev;
         std::size_t before = p_;
@@ -1434,6 +1457,9 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.cond_const) up(b == Break::kStart ? 0.7f : 0.85f);
   if (f.pg_cast) up(quote ? 0.8f : 0.55f);
   if (f.json_op && f.json_cast) up(0.6f);
+  if (f.case_expr && f.literal_seen) up(b == Break::kStart ? 0.55f : 0.8f);
+  if (f.numeric_truncation && b != Break::kQuote) up(0.5f);
+  if (f.arith_reclose && quote) up(0.6f);
   if (trailing_comment && !quote && (f.logic || f.known_funcs > 0 || f.sql_syntax)) up(0.55f);
   if (f.const_compare && b == Break::kOperand) up(0.5f);
   if (f.const_compare && quote) up(0.7f);
@@ -1508,6 +1534,8 @@ const char* RuleFor(const Features& f, Break b) {
   if (f.cond_const) return "sqli.conditional-probe";
   if (f.pg_cast) return "sqli.error-cast";
   if (f.json_op && f.json_cast) return "sqli.json-operator";
+  if (f.case_expr && f.literal_seen) return "sqli.case-expression";
+  if (f.numeric_truncation) return "sqli.comment-truncation";
   if (f.logic && (f.logic_strong || f.const_compare)) return "sqli.boolean-condition";
   if (f.clause) return "sqli.clause-injection";
   if (b == Break::kQuote) return "sqli.quote-break";
@@ -1557,6 +1585,41 @@ bool IsFunctionProbe(std::string_view text) {
   return !name.empty() && (sql::IsSqlFunction(name) || sql::IsDangerousSqlFunction(name));
 }
 
+// "1--", "1 * 1 /*", "@version #": numbers, @variables and arithmetic, then an empty comment.
+bool IsNumericTruncation(std::string_view text, const std::vector<Token>& raw) {
+  if (raw.size() < 2 || raw.back().type != Tok::kComment) return false;
+  std::string_view c = text.substr(raw.back().pos, raw.back().len);
+  std::size_t skip = c[0] == '#' ? 1 : 2;
+  if (c.size() >= 4 && c.substr(c.size() - 2) == "*/") c.remove_suffix(2);
+  for (std::size_t i = skip; i < c.size(); ++i) {
+    if (c[i] != ' ' && c[i] != '\t') return false;
+  }
+  bool operand = false;
+  for (std::size_t i = 0; i + 1 < raw.size(); ++i) {
+    const Token& t = raw[i];
+    if (t.type == Tok::kNumber || t.type == Tok::kVariable) {
+      operand = true;
+    } else if (!(t.type == Tok::kOperator && t.op == sql::kOpArith)) {
+      return false;
+    }
+  }
+  return operand;
+}
+
+// The tail after a quote break ends in a short open string that the application's closing
+// quote completes ("-'0", "regexp '0") and names a column, variable or function.
+bool EndsReclosed(std::string_view text, const Parser& p) {
+  const Token& last = p.tok(p.size() - 1);
+  if (last.type != Tok::kOpenString || last.len > 4) return false;
+  std::string_view body = text.substr(last.pos, last.len);
+  if (body.find(' ') != std::string_view::npos) return false;
+  for (std::size_t i = 1; i + 1 < p.size(); ++i) {
+    const Token& t = p.tok(i);
+    if ((t.type == Tok::kWord && t.kw == Kw::kNone) || t.type == Tok::kVariable) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
@@ -1600,6 +1663,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       Features f;
       std::size_t break_pos = parser.tok(0).len;
       if (parser.ParseFrom(1, false, &f)) {
+        f.arith_reclose = f.arith_after_break && EndsReclosed(text, parser);
         consider(Score(f, Break::kQuote, parser.trailing_comment()), RuleFor(f, Break::kQuote),
                  break_pos);
       } else {
@@ -1610,6 +1674,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
     } else {
       const Token& first = parser.tok(0);
       Features f;
+      f.numeric_truncation = IsNumericTruncation(text, *tokens);
       if (parser.ParseFrom(0, true, &f)) {
         bool operand = f.tail_tokens < static_cast<int>(parser.size());
         Break b = operand ? Break::kOperand : Break::kStart;
