@@ -1,6 +1,8 @@
 #include "libs/detect/protocol.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "libs/detect/text_util.h"
 
@@ -83,6 +85,149 @@ constexpr AnomalyRule kAnomalyRules[] = {
     {kAnomalyJsonTooDeep, 0.4f, "protocol.json-too-deep", "JSON nesting beyond the limit"},
 };
 
+// Charset names a web client legitimately declares for a request body or an Accept header
+// (UTF-8, ASCII, the ISO-8859 and Windows code pages, the common CJK and Cyrillic sets).
+bool IsWebCharset(std::string_view cs) {
+  for (std::string_view c :
+       {"utf-8",       "utf8",        "us-ascii", "ascii",      "latin1",         "latin-1",
+        "shift_jis",   "shift-jis",   "sjis",     "euc-jp",     "euc-kr",         "gb2312",
+        "gbk",         "gb18030",     "big5",     "big5-hkscs", "koi8-r",         "koi8-u",
+        "iso-2022-jp", "iso-2022-kr", "tis-620",  "x-sjis",     "ks_c_5601-1987", "macintosh"}) {
+    if (cs == c) return true;
+  }
+  for (std::string_view prefix : {"iso-8859-", "iso8859-", "iso_8859-", "windows-125", "cp125"}) {
+    if (StartsWith(cs, prefix) && cs.size() > prefix.size() && cs.size() <= prefix.size() + 2 &&
+        IsAsciiDigit(static_cast<unsigned char>(cs[prefix.size()]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Charsets that re-encode ASCII (EBCDIC code pages, UTF-7/16/32): declared on a form body or
+// an Accept header they are a known way past byte-pattern filters.
+bool IsEvasiveCharset(std::string_view cs) {
+  if (StartsWith(cs, "ibm") || StartsWith(cs, "ebcdic") || StartsWith(cs, "cp037") ||
+      StartsWith(cs, "cp500") || StartsWith(cs, "cp875") || StartsWith(cs, "cp1026") ||
+      StartsWith(cs, "cp1140") || StartsWith(cs, "utf-7") || StartsWith(cs, "utf-16") ||
+      StartsWith(cs, "utf-32") || StartsWith(cs, "utf16") || StartsWith(cs, "utf32") ||
+      StartsWith(cs, "ucs-")) {
+    return true;
+  }
+  return false;
+}
+
+// Every charset= parameter in a header value (lowercased, quotes removed). Returns the
+// worst verdict: 2 evasive, 1 unknown, 0 fine.
+int CharsetVerdict(std::string_view value, std::string* worst) {
+  std::string lower(value.substr(0, 1024));
+  for (char& c : lower) c = ToLowerAscii(c);
+  int verdict = 0;
+  for (std::size_t p = lower.find("charset"); p != std::string::npos;
+       p = lower.find("charset", p + 7)) {
+    std::size_t k = SkipSpaces(lower, p + 7);
+    if (k >= lower.size() || lower[k] != '=') continue;
+    k = SkipSpaces(lower, k + 1);
+    if (k < lower.size() && (lower[k] == '"' || lower[k] == '\'')) ++k;
+    std::size_t e = k;
+    while (e < lower.size() && lower[e] != '"' && lower[e] != '\'' && lower[e] != ';' &&
+           lower[e] != ',' && !IsSpaceChar(static_cast<unsigned char>(lower[e]))) {
+      ++e;
+    }
+    std::string cs = lower.substr(k, e - k);
+    int v = IsEvasiveCharset(cs) ? 2 : IsWebCharset(cs) ? 0 : 1;
+    if (v > verdict) {
+      verdict = v;
+      *worst = cs;
+    }
+  }
+  return verdict;
+}
+
+// Connection header tokens: contradictory or repeated options, or hop-by-hop removal of a
+// header the application relies on (X-Forwarded-For, Authorization ...).
+void CheckConnectionHeader(std::string_view value, FindingSink& sink) {
+  std::string lower(value.substr(0, 512));
+  for (char& c : lower) c = ToLowerAscii(c);
+  std::vector<std::string> tokens;
+  std::size_t i = 0;
+  while (i < lower.size()) {
+    std::size_t e = lower.find(',', i);
+    if (e == std::string::npos) e = lower.size();
+    std::size_t a = SkipSpaces(lower, i);
+    std::size_t b = e;
+    while (b > a && IsSpaceChar(static_cast<unsigned char>(lower[b - 1]))) --b;
+    if (b > a) tokens.push_back(lower.substr(a, b - a));
+    i = e + 1;
+  }
+  bool close = false, keep_alive = false, duplicate = false, sensitive = false;
+  for (std::size_t k = 0; k < tokens.size(); ++k) {
+    const std::string& t = tokens[k];
+    close |= t == "close";
+    keep_alive |= t == "keep-alive";
+    for (std::size_t m = 0; m < k; ++m) duplicate |= tokens[m] == t;
+    for (std::string_view h :
+         {"x-forwarded-for", "x-real-ip", "x-forwarded-host", "x-forwarded-proto", "authorization",
+          "cookie", "host", "content-length", "transfer-encoding", "x-api-key", "forwarded"}) {
+      sensitive |= t == h;
+    }
+  }
+  if (sensitive) {
+    sink.AddRequestLevel(Category::kProtocol, 0.7f, "protocol.hop-by-hop-abuse", "Connection",
+                         value.substr(0, 80));
+  } else if (close && keep_alive) {
+    sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.conflicting-connection", "Connection",
+                         value.substr(0, 80));
+  } else if (duplicate) {
+    sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.duplicate-connection-option",
+                         "Connection", value.substr(0, 80));
+  }
+}
+
+// Multipart field names and file names with characters that parsers split differently
+// (';', '=', backslash escapes): the classic way to hide a field from a WAF.
+void CheckMultipartNames(const ParsedRequest& parsed, FindingSink& sink) {
+  for (const Field& f : parsed.fields) {
+    std::string_view v;
+    bool filename = false;
+    if (f.source == Source::kMultipart && f.part == Part::kName) {
+      v = f.value;
+    } else if (f.source == Source::kFileName) {
+      v = f.value;
+      filename = true;
+    } else {
+      continue;
+    }
+    // Browsers write characters outside the form's charset as HTML entities ("&auml;"):
+    // those semicolons are not tricks.
+    bool semicolon = false;
+    for (std::size_t p = v.find(';'); p != std::string_view::npos && !semicolon;
+         p = v.find(';', p + 1)) {
+      std::size_t amp = v.rfind('&', p);
+      bool entity = amp != std::string_view::npos && p - amp >= 2 && p - amp <= 10;
+      for (std::size_t k = amp + 1; entity && k < p; ++k) {
+        entity = IsAsciiAlnum(static_cast<unsigned char>(v[k])) || (k == amp + 1 && v[k] == '#');
+      }
+      semicolon = !entity;
+    }
+    bool trick = semicolon || v.find('=') != std::string_view::npos;
+    std::size_t bs = v.find('\\');
+    if (bs != std::string_view::npos) {
+      // "C:\Users\a.txt" (old browsers send the full path) is fine; "1.j\s\p" is not.
+      bool drive_path = v.size() > 2 && IsAsciiAlpha(static_cast<unsigned char>(v[0])) &&
+                        v[1] == ':' && v[2] == '\\';
+      bool unc = StartsWith(v, "\\\\");
+      if (!filename || (!drive_path && !unc)) trick = true;
+    }
+    if (trick) {
+      sink.AddRequestLevel(
+          Category::kProtocol, filename ? 0.55f : 0.6f, "protocol.multipart-name-trick",
+          filename ? "multipart file name" : "multipart field name", v.substr(0, 80));
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
@@ -120,8 +265,31 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
   } else if (parsed.user_agent.empty()) {
     sink.AddRequestLevel(Category::kProtocol, 0.3f, "protocol.empty-user-agent", "User-Agent", {});
   }
+  CheckMultipartNames(parsed, sink);
   // Restricted request headers.
   for (const Header& h : req.headers) {
+    if (IEq(h.name, "connection")) CheckConnectionHeader(h.value, sink);
+    // Request-Range: obsolete (pre-RFC 2616) and only ever sent to abuse byte ranges.
+    if (IEq(h.name, "request-range")) {
+      sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.request-range", "Request-Range",
+                           h.value.substr(0, 80));
+    }
+    if (IEq(h.name, "content-type") || IEq(h.name, "accept")) {
+      std::string cs;
+      int verdict = CharsetVerdict(h.value, &cs);
+      bool body_type = IEq(h.name, "content-type");
+      if (verdict == 2) {
+        sink.AddRequestLevel(Category::kProtocol, 0.7f, "protocol.evasive-charset", h.name, cs);
+      } else if (verdict == 1 && (body_type ? !parsed.body.empty() || !req.body.empty() : true)) {
+        sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.unknown-charset", h.name, cs);
+      }
+    }
+    // A percent-encoded NUL in a header (cookies carry encoded binary and are skipped).
+    if (!IEq(h.name, "cookie") && h.value.size() < 8192 &&
+        (h.value.find("%00") != std::string_view::npos)) {
+      sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.encoded-nul-in-header", h.name,
+                           h.value.substr(0, 80));
+    }
     if (IEq(h.name, "proxy")) {
       sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.httpoxy", "Proxy header", h.value);
     } else if (IEq(h.name, "x-middleware-subrequest")) {
@@ -256,45 +424,84 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
   (void)parsed;
 }
 
-void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink) {
-  // A session identifier set through the URL, especially when the visitor arrives from
-  // another site.
+namespace {
+
+// Default session cookie names of web frameworks.
+bool IsFrameworkSessionName(std::string_view name) {
+  // Generic names ("session_id", "sessionid") are left out on purpose: payment and login
+  // providers redirect back with them (Stripe Checkout's ?session_id=cs_...).
   static constexpr std::string_view kSessionNames[] = {
-      "jsessionid",     "phpsessid",       "aspsessionid",    "asp.net_sessionid",
-      "sessionid",      "session_id",      "sessid",          "cfid",
-      "cftoken",        "cfsid",           "jsessid",         "zend_session_id",
-      "_rails_session", "rack.session",    "laravel_session", "ci_session",
-      "connect.sid",    "weblogicsession", "shiny-token",     "meteor_login_token",
-      "jwt_session",    "sessiontoken",    "session_token",
+      "jsessionid",      "phpsessid",
+      "aspsessionid",    "asp.net_sessionid",
+      "sessid",          "cfid",
+      "cftoken",         "cfsid",
+      "jsessid",         "zend_session_id",
+      "_rails_session",  "rack.session",
+      "laravel_session", "ci_session",
+      "connect.sid",     "weblogicsession",
+      "shiny-token",     "meteor_login_token",
+      "cakephp",         "next-auth.session-token",
+      "koa.sess",        "koa:sess",
+      "sails.sid",       "play_session",
+      "_flask_session",  "express.sid",
+      "jservsession",
   };
+
+  for (std::string_view s : kSessionNames) {
+    if (name == s) return true;
+  }
+  return false;
+}
+
+// Names shaped like a session identifier: "*_session", "*session_id", "*.sid", "*:sess" ...
+bool LooksLikeSessionName(std::string_view name) {
+  for (std::string_view suffix : {"session", "sessionid", "session_id", "session-id", "sessid",
+                                  "session-token", "session_token", ".sid", ".sess", ":sess"}) {
+    if (EndsWith(name, suffix) && name.size() > suffix.size() &&
+        !IsAsciiAlnum(static_cast<unsigned char>(name[name.size() - suffix.size() - 1]))) {
+      return true;
+    }
+    if (EndsWith(name, suffix) && suffix.size() >= 7 && suffix != "session") return true;
+  }
+  return false;
+}
+
+// Host part of an absolute Referer ("" when it has none).
+std::string_view RefererHost(std::string_view referer) {
+  std::size_t p = referer.find("://");
+  if (p == std::string_view::npos) return {};
+  std::string_view r = referer.substr(p + 3);
+  return r.substr(0, r.find_first_of("/?#:"));
+}
+
+}  // namespace
+
+void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink) {
+  // A session identifier set through the URL (or posted from another site): the victim ends
+  // up in a session the attacker knows. Links from mail have no Referer at all.
   std::string_view referer;
   for (const Header& h : req.headers) {
     if (IEq(h.name, "referer")) referer = h.value;
   }
+  std::string_view rhost = RefererHost(referer);
+  std::string_view host = parsed.host.substr(0, parsed.host.find(':'));
+  bool offsite = !rhost.empty() && !IEq(rhost, host) && !EndsWith(rhost, host);
+  bool same_site = !rhost.empty() && !offsite;
   for (const Field& f : parsed.fields) {
-    if (f.source != Source::kQuery || f.part != Part::kName) continue;
-    std::string name(f.name);
+    bool query = f.source == Source::kQuery;
+    bool body = f.source == Source::kBodyForm || f.source == Source::kJson;
+    if (f.part != Part::kName || !(query || (body && offsite))) continue;
+    std::string name(f.name.substr(0, 64));
     for (char& c : name) c = ToLowerAscii(c);
-    bool session = false;
-    for (std::string_view s : kSessionNames) session = session || name == s;
-    if (!session) continue;
-    // Off-site referer?
-    bool offsite = false;
-    if (!referer.empty()) {
-      std::string_view r = referer;
-      std::size_t p = r.find("://");
-      if (p != std::string_view::npos) {
-        r = r.substr(p + 3);
-        std::size_t e = r.find_first_of("/?#:");
-        std::string_view rhost = r.substr(0, e);
-        std::string_view host = parsed.host;
-        std::size_t c = host.find(':');
-        host = host.substr(0, c);
-        offsite = !IEq(rhost, host) && !EndsWith(rhost, host);
-      }
+    std::string_view n = name;
+    for (std::string_view prefix : {"__host-", "__secure-"}) {
+      if (StartsWith(n, prefix)) n.remove_prefix(prefix.size());
     }
-    sink.AddRequestLevel(Category::kSessionFixation, offsite ? 0.7f : 0.3f,
-                         "session.fixation-via-url", f.name, {});
+    bool known = IsFrameworkSessionName(n);
+    if (!known && !LooksLikeSessionName(n)) continue;
+    if (body && !known) continue;  // body fields count when another site posts them
+    float c = !known ? (offsite ? 0.45f : 0.3f) : offsite ? 0.7f : same_site ? 0.3f : 0.5f;
+    sink.AddRequestLevel(Category::kSessionFixation, c, "session.fixation-via-url", f.name, {});
   }
 }
 

@@ -1,0 +1,124 @@
+// Request-level protocol checks (Connection options, charsets, Request-Range, encoded NUL in
+// headers, multipart name tricks) and session fixation through the URL.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::Get;
+using testing::HasCategory;
+using testing::Inspect;
+using testing::Post;
+
+OwnedHttpRequest WithHeader(OwnedHttpRequest r, std::string name, std::string value) {
+  r.headers.emplace_back(std::move(name), std::move(value));
+  return r;
+}
+
+TEST(ConnectionHeader, ContradictoryOrHopByHopRemovalIsBlocked) {
+  for (const char* v :
+       {"keep-alive, close", "close, X-Forwarded-For", "keep-alive,Authorization"}) {
+    Verdict verdict = Inspect(WithHeader(Get("/"), "Connection", v));
+    EXPECT_TRUE(Flagged(verdict)) << v;
+    EXPECT_TRUE(HasCategory(verdict, Category::kProtocol)) << v;
+  }
+}
+
+TEST(ConnectionHeader, OrdinaryOptionsAreAllowed) {
+  for (const char* v : {"keep-alive", "close", "Upgrade", "keep-alive, Upgrade", "TE"}) {
+    EXPECT_FALSE(Flagged(Inspect(WithHeader(Get("/"), "Connection", v)))) << v;
+  }
+}
+
+TEST(Charset, EbcdicAndUnknownCharsetsOnAFormBodyAreBlocked) {
+  for (const char* ct : {"application/x-www-form-urlencoded; charset=ibm037",
+                         "application/x-www-form-urlencoded;charset=garbage",
+                         "application/x-www-form-urlencoded; charset=\"utf-88\""}) {
+    EXPECT_TRUE(Flagged(Inspect(Post("/f", ct, "a=b")))) << ct;
+  }
+}
+
+TEST(Charset, WebCharsetsAreAllowed) {
+  for (const char* ct :
+       {"application/x-www-form-urlencoded; charset=UTF-8",
+        "application/x-www-form-urlencoded; charset='utf-8'",
+        "application/x-www-form-urlencoded; charset=Shift_JIS",
+        "application/x-www-form-urlencoded; charset=windows-1251",
+        "application/x-www-form-urlencoded; charset=ISO-8859-15", "text/plain; charset=gb2312"}) {
+    EXPECT_FALSE(Flagged(Inspect(Post("/f", ct, "a=b")))) << ct;
+  }
+}
+
+TEST(Charset, EbcdicAcceptCharsetIsBlocked) {
+  OwnedHttpRequest r = Get("/");
+  r.headers[2].second = "text/html;q=0.9;charset=CP1026,*/*;q=0.8";
+  EXPECT_TRUE(Flagged(Inspect(r)));
+}
+
+TEST(RequestRange, ObsoleteHeaderIsBlockedAndRangeIsNot) {
+  EXPECT_TRUE(Flagged(Inspect(WithHeader(Get("/a.iso"), "Request-Range", "bytes=0-1"))));
+  EXPECT_FALSE(Flagged(Inspect(WithHeader(Get("/a.iso"), "Range", "bytes=0-1023"))));
+}
+
+bool HasRule(const Verdict& v, const std::string& rule) {
+  for (const Finding& f : v.findings) {
+    if (f.rule == rule) return true;
+  }
+  return false;
+}
+
+TEST(EncodedNul, InRefererIsBlockedButCookieTextIsNotAHeaderFinding) {
+  EXPECT_TRUE(Flagged(Inspect(WithHeader(Get("/"), "Referer", "https://x.example/a%00"))));
+  // Cookies carry encoded binary: the cookie parser judges their decoded bytes instead.
+  EXPECT_FALSE(HasRule(Inspect(WithHeader(Get("/"), "Cookie", "blob=ab%00cd")),
+                       "protocol.encoded-nul-in-header"));
+}
+
+OwnedHttpRequest Multipart(const std::string& disposition) {
+  std::string body = "--XyZ\r\nContent-Disposition: form-data; " + disposition +
+                     "\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XyZ--\r\n";
+  return Post("/upload", "multipart/form-data; boundary=XyZ", body);
+}
+
+TEST(MultipartNames, SeparatorsAndEscapesInNamesAreBlocked) {
+  for (const char* d : {"name=\"fi;le\"", "name=\"a=b\"", "name=\"x\"; filename=\"1.j\\s\\p\"",
+                        "name=\"x\"; filename=\"a=.txt\""}) {
+    Verdict v = Inspect(Multipart(d));
+    EXPECT_TRUE(Flagged(v)) << d << " -> " << v.explanation;
+  }
+}
+
+TEST(MultipartNames, EntitiesAndWindowsPathsAreAllowed) {
+  for (const char* d : {"name=\"caf&eacute;\"", "name=\"n&#228;me\"",
+                        "name=\"f\"; filename=\"C:\\Users\\ann\\cv.pdf\"",
+                        "name=\"user[tags][]\"; filename=\"photo 1.jpg\""}) {
+    Verdict v = Inspect(Multipart(d));
+    EXPECT_FALSE(Flagged(v)) << d << " -> " << v.explanation;
+  }
+}
+
+TEST(SessionFixation, FrameworkSessionIdInUrlFromAnotherSiteOrMailIsBlocked) {
+  OwnedHttpRequest offsite =
+      WithHeader(Get("/login?PHPSESSID=abc123"), "Referer", "https://evil.example/x");
+  EXPECT_TRUE(HasCategory(Inspect(offsite), Category::kSessionFixation));
+  EXPECT_TRUE(Flagged(Inspect(offsite)));
+  EXPECT_TRUE(Flagged(Inspect(Get("/login?connect.sid=s%3Aabc"))));  // no Referer: a mailed link
+}
+
+TEST(SessionFixation, SameSiteLinksAndProviderRedirectsAreAllowed) {
+  EXPECT_FALSE(Flagged(
+      Inspect(WithHeader(Get("/cart?jsessionid=abc123"), "Referer", "https://shop.example/list"))));
+  // Stripe Checkout returns with ?session_id=cs_... from checkout.stripe.com.
+  EXPECT_FALSE(Flagged(Inspect(WithHeader(Get("/success?session_id=cs_test_a1b2c3"), "Referer",
+                                          "https://checkout.stripe.com/"))));
+  EXPECT_FALSE(Flagged(
+      Inspect(Post("/login", "application/x-www-form-urlencoded", "sessionid=abc&user=ann"))));
+}
+
+}  // namespace
+}  // namespace shieldx::detect
