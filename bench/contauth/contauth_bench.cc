@@ -4,6 +4,9 @@
 //   session  : Score with no probe samples (fuse the session's evidence, record, publish)
 //   probe    : Score with one fixed-text probe sample against a 50-user tenant background
 //   grpc     : the probe scenario through the gRPC adapter on an in-process channel
+//   background: building the tenant background (cohort templates + per-user logistic
+//              discriminants) from the compiled profiles: what the first Score after each
+//              background_refresh pays once per tenant and replica
 //
 //   bench_contauth [--users N] [--enroll N] [--iterations N]
 // Prints one line per scenario: p50 / p90 / p99 / p99.9 / max in microseconds and calls/s.
@@ -14,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +27,7 @@
 #include "services/contauth/contauth_service.h"
 #include "services/contauth/contauth_test_util.h"
 #include "services/contauth/in_memory_contauth_store.h"
+#include "services/contauth/model/keystroke_model.h"
 
 namespace shieldx::contauth {
 namespace {
@@ -118,6 +123,30 @@ int Run(const Args& a) {
            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   };
   int errors = 0;
+  {
+    KeystrokeModelConfig config;
+    config.min_enroll_samples = static_cast<std::size_t>(a.enroll);
+    const KeystrokeModel model(config);
+    std::vector<TenantBackground::Member> members;
+    for (int u = 0; u < a.users; ++u) {
+      KeystrokeProfile p;
+      for (int i = 0; i < a.enroll; ++i) {
+        if (!model.Enroll(typists[u].Sample("b" + std::to_string(i)).sample, &p).ok()) ++errors;
+      }
+      members.push_back(
+          {"u" + std::to_string(u), std::make_shared<const CompiledProfile>(model.Compile(p))});
+    }
+    std::vector<double> ms;
+    for (int rep = 0; rep < 5; ++rep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const TenantBackground background(members, model.background_options());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("background n=5  build min %.1f  median %.1f  max %.1f ms (%d users)\n", ms[0],
+                ms[2], ms[4], a.users);
+  }
   measure("session", [&](int i) { errors += !contauth.Score(session_inputs[i]).ok(); });
   measure("probe", [&](int i) { errors += !contauth.Score(probe_inputs[i]).ok(); });
 

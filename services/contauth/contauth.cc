@@ -203,7 +203,8 @@ std::shared_ptr<const TenantBackground> ContAuth::Background(const std::string& 
     log::Warn("contauth: background rebuild failed",
               {{"tenant", tenant}, {"error", rows.status().ToString()}});
   }
-  auto built = std::make_shared<const TenantBackground>(std::move(members));
+  auto built = std::make_shared<const TenantBackground>(std::move(members),
+                                                        ModelFor(min_enroll).background_options());
   absl::MutexLock l(&cache_mu_);
   CachedBackground& b = backgrounds_[tenant];
   b.building = false;

@@ -212,16 +212,22 @@ std::vector<LinearDiscriminant> FitLinear(const std::vector<TenantBackground::Me
       if (s.text_id == t.text_id) space = &s;
     }
     if (space == nullptr || space->dims != t.dims) continue;
-    negatives.clear();
     std::size_t others = 0;
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      const CompiledTemplate* other = members[m].profile->FindTemplate(t.text_id);
+      if (m != self && other != nullptr && other->dims == t.dims) ++others;
+    }
+    if (others < options.min_others) continue;
+    // Each other user contributes the same share of at most kMaxLinearNegatives vectors.
+    const std::size_t per_member =
+        std::clamp<std::size_t>(kMaxLinearNegatives / others, 1, kMaxVectorsPerCohortMember);
+    negatives.clear();
     for (std::size_t m = 0; m < members.size(); ++m) {
       if (m == self) continue;
       const CompiledTemplate* other = members[m].profile->FindTemplate(t.text_id);
       if (other == nullptr || other->dims != t.dims) continue;
-      AppendVectors(*other, kMaxVectorsPerCohortMember, &negatives);
-      ++others;
+      AppendVectors(*other, per_member, &negatives);
     }
-    if (others < options.min_others) continue;
     positives.clear();
     AppendVectors(t, 0, &positives);
     TransformRows(*space, &positives);

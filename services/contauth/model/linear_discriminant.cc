@@ -14,6 +14,8 @@ namespace {
 constexpr double kMinRelativeSd = 1e-4;
 // Tiny ridge on the (unpenalised) bias so the Newton system stays positive definite.
 constexpr double kBiasRidge = 1e-8;
+// Newton stops when an iteration lowers the objective by less than this share of it.
+constexpr double kConvergedGain = 1e-9;
 
 double Sigmoid(double z) {
   return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
@@ -191,7 +193,7 @@ bool FitLogistic(const std::vector<float>& positives_in, const std::vector<float
   const std::size_t np = positives.size() / dims, nn = negatives.size() / dims;
   Problem p{{&negatives, &positives}, {0.5 / nn, 0.5 / np}, dims, l2};
   const std::size_t m = dims + 1;
-  std::vector<double> theta(m, 0.0), grad(m), hess(m * m), step(m);
+  std::vector<double> theta(m, 0.0), grad(m), hess(m * m), step(m), xd(m, 1.0);
   double objective = Objective(p, theta);
   for (int it = 0; it < kMaxLogisticIterations; ++it) {
     std::fill(grad.begin(), grad.end(), 0.0);
@@ -199,19 +201,18 @@ bool FitLogistic(const std::vector<float>& positives_in, const std::vector<float
     for (int label = 0; label < 2; ++label) {
       const std::vector<float>& rows = *p.rows[label];
       for (std::size_t r = 0; r * dims < rows.size(); ++r) {
-        const float* x = &rows[r * dims];
-        double z = theta[dims];
-        for (std::size_t j = 0; j < dims; ++j) z += theta[j] * x[j];
+        for (std::size_t j = 0; j < dims; ++j) xd[j] = rows[r * dims + j];
+        double z = 0;
+        for (std::size_t j = 0; j < m; ++j) z += theta[j] * xd[j];
         const double prob = Sigmoid(z);
         const double residual = p.weight[label] * (prob - label);
         const double curvature = p.weight[label] * prob * (1 - prob);
+        // Lower triangle of the Hessian (mirrored below); the hot loop of the fit.
         for (std::size_t a = 0; a < m; ++a) {
-          const double xa = a < dims ? x[a] : 1.0;
-          grad[a] += residual * xa;
+          grad[a] += residual * xd[a];
           double* row = &hess[a * m];
-          const double cx = curvature * xa;
-          for (std::size_t b = 0; b < a; ++b) row[b] += cx * x[b];
-          row[a] += cx * xa;
+          const double cx = curvature * xd[a];
+          for (std::size_t b = 0; b <= a; ++b) row[b] += cx * xd[b];
         }
       }
     }
@@ -240,8 +241,9 @@ bool FitLogistic(const std::vector<float>& positives_in, const std::vector<float
       size = std::max(size, std::fabs(next[a]));
     }
     theta.swap(next);
+    const double gain = objective - next_objective;
     objective = next_objective;
-    if (change <= 1e-7 * (1 + size)) break;
+    if (change <= 1e-7 * (1 + size) || gain <= kConvergedGain * objective) break;
   }
   for (double v : theta) {
     if (!std::isfinite(v)) return false;
