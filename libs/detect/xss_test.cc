@@ -61,8 +61,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "Java\tScript course, week 1", "\xc2\xbc cup sugar, \xc2\xbe cup flour",
                       "\xd0\xbc\xd0\xb0\xd0\xbc\xd0\xb0 script",
                       "{\"code\": \"if (a.innerText === b) return;\"}", "see document . pdf",
-                      "\"online=yes\"", "it's \"online=", "JavaScript: the good parts",
-                      "javascript: tutorial"));
+                      "\"online=yes\"", "5\" > 3\" and that's it", "he said \"no\" > <b>ok</b>",
+                      // truncated HTML from real forms: attribute end, text, closing tag
+                      "utm_campaign=pr_shop\">Baby Wear</a>",
+                      "it's \"online=", "JavaScript: the good parts", "javascript: tutorial"));
 
 }  // namespace
 }  // namespace shieldx::detect
