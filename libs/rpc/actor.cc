@@ -41,7 +41,7 @@ absl::Status AuthorizeActor(const std::string* metadata_value, const std::string
   return absl::OkStatus();
 }
 
-absl::Status Authorize(const grpc::ServerContext* context, const std::string& tenant_id,
+absl::Status Authorize(const grpc::ServerContextBase* context, const std::string& tenant_id,
                        const std::string& permission) {
   const auto& md = context->client_metadata();
   auto it = md.find(kActorMetadataKey);

@@ -16,7 +16,7 @@
 
 namespace grpc {
 class ClientContext;
-class ServerContext;
+class ServerContextBase;
 }  // namespace grpc
 
 namespace shieldx::rpc {
@@ -31,8 +31,8 @@ inline constexpr std::size_t kMaxActorBytes = 16 * 1024;
 absl::Status AuthorizeActor(const std::string* metadata_value, const std::string& tenant_id,
                             const std::string& permission);
 
-// AuthorizeActor on the identity the call carries.
-absl::Status Authorize(const grpc::ServerContext* context, const std::string& tenant_id,
+// AuthorizeActor on the identity the call carries (sync or callback-API call).
+absl::Status Authorize(const grpc::ServerContextBase* context, const std::string& tenant_id,
                        const std::string& permission);
 
 // Adds `actor` as x-shieldx-actor-bin to an outgoing call (clients, tools, tests).

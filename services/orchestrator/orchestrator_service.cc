@@ -55,7 +55,7 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
 
 }  // namespace
 
-absl::Status Authorize(const grpc::ServerContext* context, const std::string& tenant_id,
+absl::Status Authorize(const grpc::ServerContextBase* context, const std::string& tenant_id,
                        const std::string& permission) {
   if (absl::Status s = ValidateTenantId(tenant_id); !s.ok()) return s;
   return rpc::Authorize(context, tenant_id, permission);
@@ -105,13 +105,19 @@ absl::StatusOr<common::v1::Decision> DecisionServiceImpl::DecideOne(
   return out;
 }
 
-grpc::Status DecisionServiceImpl::Evaluate(grpc::ServerContext* context,
-                                           const v1::EvaluateRequest* request,
-                                           v1::EvaluateResponse* response) {
-  SHIELDX_AUTHORIZE(context, request->tenant_id(), "decisions.evaluate");
-  return Reply(
+grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(grpc::CallbackServerContext* context,
+                                                        const v1::EvaluateRequest* request,
+                                                        v1::EvaluateResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status auth = Authorize(context, request->tenant_id(), "decisions.evaluate");
+      !auth.ok()) {
+    reactor->Finish(rpc::StatusToGrpc(auth));
+    return reactor;
+  }
+  reactor->Finish(Reply(
       DecideOne(request->tenant_id(), request->site_id(), request->request(), request->options()),
-      [&](common::v1::Decision& d) { *response->mutable_decision() = std::move(d); });
+      [&](common::v1::Decision& d) { *response->mutable_decision() = std::move(d); }));
+  return reactor;
 }
 
 grpc::Status DecisionServiceImpl::EvaluateBatch(grpc::ServerContext* context,

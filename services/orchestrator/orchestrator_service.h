@@ -25,13 +25,17 @@ namespace shieldx::orchestrator {
 inline constexpr int kMaxBatchRequests = 1000;
 inline constexpr std::size_t kMaxBatchBytes = 16 * 1024 * 1024;
 
-class DecisionServiceImpl final : public v1::DecisionService::Service {
+// Evaluate uses the callback API: the pipeline runs on the gRPC event thread that read the
+// request (tens of microseconds, no I/O), so a call costs no hand-off to a worker thread.
+class DecisionServiceImpl final
+    : public v1::DecisionService::WithCallbackMethod_Evaluate<v1::DecisionService::Service> {
  public:
   // `log` may be null (QueryDecisions/TailDecisions answer UNAVAILABLE).
   DecisionServiceImpl(pipeline::Pipeline* pipeline, DecisionLog* log);
 
-  grpc::Status Evaluate(grpc::ServerContext* context, const v1::EvaluateRequest* request,
-                        v1::EvaluateResponse* response) override;
+  grpc::ServerUnaryReactor* Evaluate(grpc::CallbackServerContext* context,
+                                     const v1::EvaluateRequest* request,
+                                     v1::EvaluateResponse* response) override;
   grpc::Status EvaluateBatch(grpc::ServerContext* context, const v1::EvaluateBatchRequest* request,
                              v1::EvaluateBatchResponse* response) override;
   grpc::Status QueryDecisions(grpc::ServerContext* context,
@@ -138,7 +142,7 @@ class ConfigServiceImpl final : public v1::ConfigService::Service {
 
 // See the file comment: ValidateTenantId (INVALID_ARGUMENT when `tenant_id` is malformed),
 // then the shared caller-identity and tenant-isolation check (libs/rpc/actor.h).
-absl::Status Authorize(const grpc::ServerContext* context, const std::string& tenant_id,
+absl::Status Authorize(const grpc::ServerContextBase* context, const std::string& tenant_id,
                        const std::string& permission);
 
 }  // namespace shieldx::orchestrator
