@@ -1582,7 +1582,9 @@ bool IsFunctionProbe(std::string_view text) {
     if (!word) return false;
   }
   std::string_view name = text.substr(b, e - b);
-  return !name.empty() && (sql::IsSqlFunction(name) || sql::IsDangerousSqlFunction(name));
+  sql::Kw kw = sql::KeywordOf(name);
+  return !name.empty() && (sql::IsSqlFunction(name) || sql::IsDangerousSqlFunction(name) ||
+                           kw == Kw::kInsert || kw == Kw::kReplace);
 }
 
 // "1--", "1 * 1 /*", "@version #": numbers, @variables and arithmetic, then an empty comment.

@@ -58,7 +58,7 @@ INSTANTIATE_TEST_SUITE_P(
         ";INSERT INTO table (col) VALUES", "admin@example.com';", "root@example.com'/* c */;",
         // probes: a builtin call opened and nothing else, UNION SELECT alone, a dangerous
         // builtin named after SELECT
-        "concat(", "database (\n", "SUBSTRING(", "UnIon seleCt\n", "select pg_sleep",
+        "concat(", "insert(", "database (\n", "SUBSTRING(", "UnIon seleCt\n", "select pg_sleep",
         // PostgreSQL JSON operators
         "OR '{\"b\":2}'::jsonb <@ '{\"a\":1, \"b\":2}'::jsonb", "OR '{\"a\":\"b\"}' ? 'a'",
         "OR '{\"name\":\"asd\"}' ?| array['a','name']",

@@ -137,6 +137,11 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
       ++i;
     }
     std::string_view attr = lower.substr(an, i - an);
+    // <base href> re-roots every relative script URL of the page; <link href> loads
+    // stylesheets and imports. Either is enough, whatever follows the name.
+    if (attr == "href" && (tag == "base" || tag == "link")) {
+      Up(r, 0.7f, "xss.base-link", tag_start, i - tag_start);
+    }
     std::size_t j = SkipSpaces(lower, i);
     if (j >= n || lower[j] != '=') {
       i = j > i ? j : i + (i < n && lower[i] == '/' ? 1 : 0);

@@ -41,6 +41,7 @@ INSTANTIATE_TEST_SUITE_P(
         // legacy IE markup and the 7-bit US-ASCII trick
         "<?import namespace=\"t\" implementation=\"#default#time2\">",
         // probes: the attribute break with the handler value still to come; the bare scheme
+        "<link / asdf href  /= ", "<BASE dsfds HREF / =", "<base href=//evil.example/>",
         "\"onzoom=", "<\"onpointerenter=", "javascript: \t", "javascript:\\u0020",
         "\xc2\xbcscript\xc2\xbe"
         "alert(1)\xc2\xbc/script\xc2\xbe",
