@@ -1315,7 +1315,11 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     else
       score = cmd.technical ? 0.8f : (subst ? 0.6f : 0.3f);
     // A weak word at the very end right after a strong separator (";ls", "| dir").
-    if (cmd.strength == 1 && !cmd.technical && SkipSpaces(s, end) >= n && c != '&') {
+    // "art | history" is a list of words, not a pipe into a command.
+    bool spaced_list = i > 1 && s[i - 1] == ' ' && start < n && s[start] == ' ' &&
+                       IsAsciiAlpha(static_cast<unsigned char>(s[i - 2]));
+    if (cmd.strength == 1 && !cmd.technical && SkipSpaces(s, end) >= n && c != '&' &&
+        !spaced_list) {
       std::size_t ws = SkipSpaces(s, start);
       bool single_word = s.substr(ws, end - ws).find(' ') == std::string_view::npos;
       if (single_word) score = std::max(score, 0.6f);

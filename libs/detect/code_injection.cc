@@ -456,6 +456,15 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
       }
     }
   }
+  // "${@expr}": PHP's complex interpolation with the error-suppression operator (JS
+  // templates have no '@').
+  for (std::size_t p = lower.find("${"); p != std::string_view::npos; p = lower.find("${", p + 2)) {
+    std::size_t k = SkipPhpGap(lower, p + 2);
+    if (k < lower.size() && lower[k] == '@') {
+      b->Up(0.8f, "code.php-complex-interpolation", p, 24);
+      break;
+    }
+  }
   // Variable functions hidden behind comments, braces and indexes: ${@a}(1), $a/*x*/().
   for (std::size_t p = sk.find('$'); p != std::string_view::npos; p = sk.find('$', p + 1)) {
     std::size_t i = p + 1;
@@ -871,6 +880,10 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
       {"[constructor]", 0.8f, "code.prototype-pollution"},
       {"constructor.constructor", 0.9f, "code.js-function-constructor"},
       {"_$$nd_func$$_", 0.95f, "code.node-serialize"},
+      {"__js_function", 0.85f, "code.node-serialize"},
+      {":constructor:constructor", 0.9f, "code.js-function-constructor"},
+      {":__proto__", 0.85f, "code.prototype-pollution"},
+      {"module:prototype", 0.85f, "code.prototype-pollution"},
       {"new function(", 0.75f, "code.js-function-constructor"},
       {"__class__", 0.85f, "code.python-object-walk"},
       {"__mro__", 0.9f, "code.python-object-walk"},
@@ -926,7 +939,12 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
     while (constant && i < cond.size()) {
       std::string_view rest = cond.substr(i);
       bool word = false;
-      for (std::string_view w : {"true", "false", "this", "infinity", "null", "undefined", "nan"}) {
+      // Truthy constants, including constructors and objects ("while(String)", "while(new
+      // Date)").
+      for (std::string_view w :
+           {"true",   "false", "this",   "infinity", "null",       "undefined", "nan",
+            "new ",   "date",  "string", "number",   "object",     "array",     "boolean",
+            "symbol", "math",  "json",   "window",   "globalthis", "self"}) {
         if (StartsWith(rest, w)) {
           i += w.size();
           word = true;
@@ -936,11 +954,29 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
       if (word) continue;
       char c = cond[i];
       constant = c == '!' || c == '+' || c == '-' || c == '~' || c == '(' || c == ')' || c == '[' ||
-                 c == ']' || c == '"' || c == '\'' || c == ' ' ||
-                 IsAsciiDigit(static_cast<unsigned char>(c));
+                 c == ']' || c == '"' || c == '\'' || c == ' ' || c == '`' || c == '{' ||
+                 c == '}' || IsAsciiDigit(static_cast<unsigned char>(c));
       ++i;
     }
     if (constant) b->Up(0.75f, "code.js-dos", p, cond.size() + 8);
+  }
+  // new Function (...) with spaces before the parenthesis.
+  for (std::size_t p = FindWord(lower, "new"); p != std::string_view::npos;
+       p = FindWord(lower, "new", p + 1)) {
+    std::size_t k = SkipSpaces(lower, p + 3);
+    if (lower.substr(k, 8) != "function") continue;
+    k = SkipSpaces(lower, k + 8);
+    if (k < n && lower[k] == '(') b->Up(0.75f, "code.js-function-constructor", p, k - p + 8);
+  }
+  // A server-side JavaScript probe as the whole value: console.log(1), console["info"](1).
+  {
+    std::size_t k = SkipSpaces(lower, 0);
+    std::string_view rest = lower.substr(k);
+    if ((StartsWith(rest, "console.") || StartsWith(rest, "console[")) &&
+        rest.find('(') != std::string_view::npos && rest.size() < 128 &&
+        rest.find('\n') == std::string_view::npos) {
+      b->Up(0.6f, "code.js-console-probe", k, rest.size());
+    }
   }
   // JSFuck-style encoding: only []()!+ characters.
   {

@@ -172,7 +172,7 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
   }
   // A value that closes the application's filter and opens a new operator: "x)(|", "x)(&"
   for (std::string_view w :
-       {")(|", ")(&", ")(!", ")|(", ")&(", "*)(", "))(", ") (|", ") (&", ")\t(|", ")\t(&"}) {
+       {")(|", ")(&", ")(!", ")|(", ")&(", ")!(", "*)(", "))(", ") (|", ") (&", ")\t(|", ")\t(&"}) {
     std::size_t p = lower.find(w);
     if (p != std::string_view::npos && p > 0) b.Up(0.75f, "ldapi.filter-break", p, 24);
   }
@@ -240,9 +240,28 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
   (void)scratch;
   std::string_view lower = v.lower;
   const std::size_t n = lower.size();
-  std::size_t p = lower.find_first_of("\r\n");
-  if (p == std::string_view::npos) return;
   Best b;
+  // A whole request line as the value ("GET http://x/ HTTP/1.1"): a second request for a
+  // back end that splits on it.
+  for (std::string_view m :
+       {"get ", "post ", "put ", "head ", "delete ", "options ", "patch ", "connect ", "trace "}) {
+    if (!StartsWith(lower, m)) continue;
+    std::size_t target = SkipSpaces(lower, m.size());
+    std::size_t te = target;
+    while (te < n && !IsSpaceChar(static_cast<unsigned char>(lower[te]))) ++te;
+    std::size_t ver = SkipSpaces(lower, te);
+    bool request_target = lower[target] == '/' || lower[target] == '*' ||
+                          lower.substr(target, te - target).find("://") != std::string_view::npos;
+    if (request_target && ver > te && StartsWith(lower.substr(ver), "http/") && ver + 5 < n &&
+        IsAsciiDigit(static_cast<unsigned char>(lower[ver + 5]))) {
+      b.Up(0.7f, "protocol.request-line-in-value", 0, std::min<std::size_t>(n, 48));
+    }
+  }
+  std::size_t p = lower.find_first_of("\r\n");
+  if (p == std::string_view::npos) {
+    if (b.score > 0) Report(sink, v, Category::kProtocol, b.score, b.rule, b.pos, b.len);
+    return;
+  }
   for (; p != std::string_view::npos && p < n; p = lower.find_first_of("\r\n", p + 1)) {
     std::size_t k = p;
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;

@@ -217,17 +217,19 @@ HostVerdict JudgeHost(std::string_view host) {
         "metadata.packet.net", "metadata.oraclecloud.com", "instance-data.ec2.internal"}) {
     if (host == m) return {0.95f, "ssrf.cloud-metadata"};
   }
-  for (std::string_view d : {".internal", ".local", ".localdomain", ".intranet", ".corp",
-                             ".svc.cluster.local", ".cluster.local"}) {
-    if (EndsWith(host, d)) return {0.7f, "ssrf.internal-name"};
-  }
+  // Container and cluster names first: they are more specific than the suffixes below.
   if (host == "host.docker.internal" || host == "gateway.docker.internal" ||
-      EndsWith(host, ".docker.internal") || host == "localhost4" || host == "localhost6" ||
+      EndsWith(host, ".docker.internal") || host == "host.containers.internal" ||
+      EndsWith(host, ".containers.internal") || host == "localhost4" || host == "localhost6" ||
       StartsWith(host, "localhost4.") || StartsWith(host, "localhost6.")) {
     return {0.8f, "ssrf.internal-name"};
   }
   if (host == "kubernetes.default" || StartsWith(host, "kubernetes.default.")) {
     return {0.8f, "ssrf.internal-name"};
+  }
+  for (std::string_view d : {".internal", ".local", ".localdomain", ".intranet", ".corp",
+                             ".svc.cluster.local", ".cluster.local"}) {
+    if (EndsWith(host, d)) return {0.7f, "ssrf.internal-name"};
   }
   // Wildcard DNS services that resolve to the embedded address, and rebinding helpers.
   for (std::string_view d : {".nip.io", ".xip.io", ".sslip.io", ".localtest.me", ".lvh.me",
@@ -370,6 +372,20 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     } else if (has_path) {
       HostVerdict hv = JudgeHost(host);
       if (hv.score >= 0.75f) b.Up(hv.score - 0.05f, hv.rule, Category::kSsrf, 0, e);
+    }
+  }
+  // Apache mod_proxy "unix:<socket>|http://host/" (CVE-2021-40438): the socket path is
+  // ignored and the request goes to any host the attacker names.
+  {
+    std::size_t u = lower.find("unix:");
+    if (u != std::string_view::npos &&
+        (u == 0 || !IsAsciiAlnum(static_cast<unsigned char>(lower[u - 1])))) {
+      std::size_t bar = lower.find('|', u);
+      if (bar != std::string_view::npos &&
+          (StartsWith(lower.substr(bar + 1), "http") || StartsWith(lower.substr(bar + 1), "ws") ||
+           StartsWith(lower.substr(bar + 1), "fcgi"))) {
+        b.Up(0.85f, "ssrf.proxy-unix-socket", Category::kSsrf, u, bar - u + 8);
+      }
     }
   }
   // Metadata paths even without a host (proxies that prepend one).

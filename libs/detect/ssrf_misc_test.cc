@@ -1,0 +1,56 @@
+// SSRF names and proxy tricks, request lines and LDAP operators in values, JavaScript
+// server-side probes.
+#include <gtest/gtest.h>
+
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::HasCategory;
+using testing::InspectQueryValue;
+
+class MiscAttack : public ::testing::TestWithParam<const char*> {};
+TEST_P(MiscAttack, IsBlocked) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(Payloads, MiscAttack,
+                         ::testing::Values(
+                             // Container / cluster names without a scheme.
+                             "host.docker.internal/admin", "host.containers.internal:8080/",
+                             "kubernetes.default.svc.cluster.local/api",
+                             // mod_proxy unix-socket SSRF.
+                             "unix:AAAAAAAA|http://example.org/",
+                             // A request line as the value.
+                             "GET http://www.example.org/ HTTP/1.1", "POST /admin HTTP/1.0",
+                             // LDAP filter break with a NOT operator.
+                             "x)!(cn=*",
+                             // JavaScript: busy loops on truthy objects, Function constructor,
+                             // probes, flight payload prototype walks.
+                             "while(new Date);", "while(String);", "while(!!{});",
+                             "new Function ('return 1')", "console.info(1)",
+                             "{\"then\":\"$1:constructor:constructor\"}", "__js_function",
+                             // PHP complex interpolation.
+                             "${@print(md5(1))}"));
+
+class MiscBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(MiscBenign, IsAllowed) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(Text, MiscBenign,
+                         ::testing::Values("unix: the operating system | history",
+                                           "get the http/2 guide", "GET requests are cached",
+                                           "while(running) { step(); }", "while(queue.length)",
+                                           "console", "Hello ${name}",
+                                           "docker.internal.example.com is our registry",
+                                           "x)(see note)"));
+
+TEST(MiscAttack, InternalNamesAreSsrf) {
+  EXPECT_TRUE(HasCategory(InspectQueryValue("host.docker.internal/x"), Category::kSsrf));
+}
+
+}  // namespace
+}  // namespace shieldx::detect
