@@ -39,11 +39,12 @@ struct Features {
   bool statement_strong = false;  // a whole statement (value starts with SELECT ... FROM ...)
   bool select_from = false;
   bool comma_code = false;
-  int variables = 0;        // @local variables referenced
-  bool info_func = false;   // version(), database(), user() ...: fingerprinting the DBMS
-  bool sql_syntax = false;  // BINARY, IN/LIKE/IS operators: SQL-only syntax
-  bool union_bare = false;  // "UNION [ALL] SELECT" at the end of the value
-  bool union_only = false;  // ... and nothing before it
+  int variables = 0;          // @local variables referenced
+  bool info_func = false;     // version(), database(), user() ...: fingerprinting the DBMS
+  bool sql_syntax = false;    // BINARY, IN/LIKE/IS operators: SQL-only syntax
+  bool union_bare = false;    // "UNION [ALL] SELECT" at the end of the value
+  bool union_only = false;    // ... and nothing before it
+  bool operand_word = false;  // code context: the value starts with one plain word
   // "UNION [ALL] SELECT <literal | NULL | * | function>": the head of a UNION-based
   // extraction even when the rest of the select list is broken or truncated.
   bool union_head = false;
@@ -116,6 +117,7 @@ class Parser {
       prev = Operand();
       if (!ParseUnary(&prev, 0)) return false;
       prev.single = p_ == before + 1 && prev.literal;
+      f->operand_word = p_ == before + 1 && IsIdent(t_[before]);
     }
     std::size_t tail_start = p_;
     bool ok = ParseTail(0, prev);
@@ -1452,7 +1454,14 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.comma_code && f.logic_strong) up(quote ? 0.85f : 0.8f);
   if (f.info_func) up(b == Break::kStart ? 0.65f : 0.85f);
   // "UNION SELECT" and nothing else is a probe too; with more around it, it must parse.
-  if (f.union_bare) up(quote || b == Break::kOperand ? 0.8f : (f.union_only ? 0.55f : 0.4f));
+  // After a plain word it reads as English ("credit union select"); after a number, a quote
+  // or a parenthesis it is the start of an extraction.
+  if (f.union_bare) {
+    if (quote || (b == Break::kOperand && (!f.operand_word || f.closers > 0)))
+      up(0.8f);
+    else
+      up(f.union_only ? 0.55f : 0.4f);
+  }
   if (f.union_head) up(quote || b == Break::kOperand ? 0.85f : 0.6f);
   if (f.cond_const) up(b == Break::kStart ? 0.7f : 0.85f);
   if (f.pg_cast) up(quote ? 0.8f : 0.55f);

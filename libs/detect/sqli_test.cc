@@ -58,7 +58,8 @@ INSTANTIATE_TEST_SUITE_P(
         ";INSERT INTO table (col) VALUES", "admin@example.com';", "root@example.com'/* c */;",
         // probes: a builtin call opened and nothing else, UNION SELECT alone, a dangerous
         // builtin named after SELECT
-        "concat(", "insert(", "database (\n", "SUBSTRING(", "UnIon seleCt\n", "select pg_sleep",
+        "concat(", "insert(", "database (\n", "SUBSTRING(", "UnIon seleCt\n", "x) union all select",
+        "select pg_sleep",
         // PostgreSQL JSON operators
         "OR '{\"b\":2}'::jsonb <@ '{\"a\":1, \"b\":2}'::jsonb", "OR '{\"a\":\"b\"}' ? 'a'",
         "OR '{\"name\":\"asd\"}' ?| array['a','name']",
@@ -88,8 +89,9 @@ INSTANTIATE_TEST_SUITE_P(
         "order by price please",
         // SQL-ish words, code and casts that are not injections
         "H HAT 18';", "std::string", "Foo::Text", "a::int", "x::text", "the credit union",
-        "select sleep mode", "case study when done then ship end", "2--3 days", "call 555-1234--",
-        "1-- foo bar", "it's 5' x 3' - 'ok", "concat(a, b) joins strings", "see count( in the docs",
+        "credit union select", "Credit Union Select ", "select sleep mode",
+        "case study when done then ship end", "2--3 days", "call 555-1234--", "1-- foo bar",
+        "it's 5' x 3' - 'ok", "concat(a, b) joins strings", "see count( in the docs",
         "union select committee", "\"dbeaver:\" is output.",
         "deleting /dev/sda7 (which is labeled as \"/\") will cause complications",
         "case when it rains, stay in", "convert(value, binary) explained",
