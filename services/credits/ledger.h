@@ -337,6 +337,9 @@ class Ledger {
   // Returns the number of holds expired.
   absl::StatusOr<int64_t> ExpireDueHolds(int max_accounts);
 
+  // Calls waiting for a group commit (0 when group commit is off). For tests.
+  std::size_t group_commit_queued() { return group_ == nullptr ? 0 : group_->queued(); }
+
   // Re-reads up to `limit` tenant balances and reports them to the observer (keeps the
   // balance gauge current for changes made by other replicas).
   absl::Status RefreshBalances(int limit);

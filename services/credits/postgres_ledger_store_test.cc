@@ -19,6 +19,7 @@
 #include "libs/pg/pool.h"
 #include "libs/testing/pg_server.h"
 #include "libs/testing/status_matchers.h"
+#include "services/credits/gated_store_for_test.h"
 #include "services/credits/ledger.h"
 
 const std::vector<shieldx::EmbeddedFile>& credits_test_migrations();
@@ -28,6 +29,7 @@ namespace {
 
 using ::shieldx::testing::IsOk;
 using ::shieldx::testing::StatusIs;
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -427,6 +429,204 @@ TEST_F(PgLedgerTest, PostgresOutageFailsCallsWithoutRecordingThem) {
   }
   ASSERT_OK(retry);
   EXPECT_EQ(Available("acme"), 90);
+  ExpectInvariants();
+}
+
+// ---- group commit on PostgreSQL -----------------------------------------------------------
+
+// Counts group transactions by result.
+class GroupCounter final : public LedgerObserver {
+ public:
+  void OnOperation(const std::string&, const std::string&) override {}
+  void OnBalance(const std::string&, const Balance&) override {}
+  void OnConsumed(UsageKind, int64_t) override {}
+  void OnRefunded(UsageKind, int64_t) override {}
+  void OnLowBalance(const std::string&, const Balance&) override {}
+  void OnGroupCommit(int calls, const std::string& result) override {
+    absl::MutexLock l(&mu_);
+    last_ = {calls, result};
+    if (calls > 1) ++multi_;
+  }
+  std::pair<int, std::string> last() {
+    absl::MutexLock l(&mu_);
+    return last_;
+  }
+  int multi() {
+    absl::MutexLock l(&mu_);
+    return multi_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::pair<int, std::string> last_;
+  int multi_ = 0;
+};
+
+class PgGroupCommitTest : public PgLedgerTest {
+ protected:
+  void SetUp() override {
+    PgLedgerTest::SetUp();
+    gate_ = std::make_unique<GatedStore>(store_.get());
+    group_ledger_ = std::make_unique<Ledger>(gate_.get(), signer_.get(), &payments_, &clock_, &ids_,
+                                             &groups_, GroupCommitOptions{.max_calls = 64});
+  }
+  void TearDown() override { group_ledger_.reset(); }
+
+  // Runs `calls` in ONE group transaction (see group_commit_test.cc).
+  void RunInOneGroup(const std::vector<std::function<void()>>& calls) {
+    gate_->Close();
+    std::thread warm(
+        [this] { (void)group_ledger_->Consume(Consume("warm", absl::StrCat("w", ++warm_), 1)); });
+    for (int i = 0; i < 30'000 && gate_->waiting() < 1; ++i) absl::SleepFor(absl::Milliseconds(1));
+    std::vector<std::thread> threads;
+    for (const auto& c : calls) threads.emplace_back(c);
+    for (int i = 0; i < 30'000 && group_ledger_->group_commit_queued() < calls.size(); ++i) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    ASSERT_EQ(group_ledger_->group_commit_queued(), calls.size());
+    gate_->Open();
+    warm.join();
+    for (auto& t : threads) t.join();
+  }
+
+  GroupCounter groups_;
+  std::unique_ptr<GatedStore> gate_;
+  std::unique_ptr<Ledger> group_ledger_;
+  std::atomic<int> warm_{0};
+};
+
+TEST_F(PgGroupCommitTest, FailingCallsAndDuplicateKeysInOneGroupAffectOnlyThemselves) {
+  Open("warm");
+  TopUp("warm", 1000, "t");
+  Open("acme");
+  TopUp("acme", 100, "t");
+  Open("beta");
+  TopUp("beta", 5, "t");
+  absl::StatusOr<ConsumeResult> a1, a2, b_big, b_small, d1, d2, d3;
+  RunInOneGroup({[&] { a1 = group_ledger_->Consume(Consume("acme", "a1", 10)); },
+                 [&] { b_big = group_ledger_->Consume(Consume("beta", "b-big", 50)); },
+                 [&] { d1 = group_ledger_->Consume(Consume("acme", "dup", 4)); },
+                 [&] { a2 = group_ledger_->Consume(Consume("acme", "a2", 20)); },
+                 [&] { d2 = group_ledger_->Consume(Consume("acme", "dup", 4)); },
+                 [&] { b_small = group_ledger_->Consume(Consume("beta", "b-small", 3)); },
+                 [&] { d3 = group_ledger_->Consume(Consume("acme", "dup", 4)); }});
+  EXPECT_OK(a1);
+  EXPECT_OK(a2);
+  EXPECT_OK(b_small);
+  EXPECT_THAT(b_big,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("INSUFFICIENT_CREDITS")));
+  ASSERT_OK(d1);
+  ASSERT_OK(d2);
+  ASSERT_OK(d3);
+  EXPECT_EQ(d1->transfer.transfer_id, d2->transfer.transfer_id);  // one application, replayed
+  EXPECT_EQ(d1->transfer.transfer_id, d3->transfer.transfer_id);
+  EXPECT_EQ(Available("acme"), 100 - 10 - 20 - 4);
+  EXPECT_EQ(Available("beta"), 2);
+  EXPECT_EQ(*Sql("SELECT count(*) FROM transfers WHERE idempotency_key = 'dup'"), "1");
+  EXPECT_EQ(*Sql("SELECT count(*) FROM idempotency_keys WHERE idempotency_key = 'b-big'"), "0");
+  EXPECT_GE(groups_.multi(), 1);
+  for (const char* t : {"acme", "beta"}) EXPECT_TRUE(ledger_->VerifyAudit(t, 0, 0)->ok) << t;
+  ExpectInvariants();
+}
+
+TEST_F(PgGroupCommitTest, ConnectionLostMidGroupFailsEveryCallAndAppliesNothing) {
+  Open("warm");
+  TopUp("warm", 1000, "t");
+  Open("acme");
+  TopUp("acme", 100, "t");
+  Open("beta");
+  TopUp("beta", 100, "t");
+  // After the group's writes, before its COMMIT: PostgreSQL drops the connection.
+  const int group_tx = gate_->transactions() + 1;
+  gate_->set_after_apply_many([this, group_tx](int index) {
+    if (index == group_tx) {
+      auto killed =
+          Sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+              "current_database() AND state = 'idle in transaction'");
+      EXPECT_OK(killed);
+      if (killed.ok()) {
+        EXPECT_EQ(*killed, "1");
+      }
+    }
+    return absl::OkStatus();
+  });
+  std::vector<absl::StatusOr<ConsumeResult>> r(4);
+  RunInOneGroup({[&] { r[0] = group_ledger_->Consume(Consume("acme", "x0", 10)); },
+                 [&] { r[1] = group_ledger_->Consume(Consume("beta", "x1", 10)); },
+                 [&] { r[2] = group_ledger_->Consume(Consume("acme", "x2", 30)); },
+                 [&] { r[3] = group_ledger_->Consume(Consume("beta", "x3", 10)); }});
+  gate_->set_after_apply_many(nullptr);
+  for (const auto& x : r) {
+    EXPECT_THAT(
+        x, AnyOf(StatusIs(absl::StatusCode::kUnavailable), StatusIs(absl::StatusCode::kUnknown)));
+  }
+  EXPECT_EQ(groups_.last().first, 4);
+  // Nothing of the group exists: balances, keys, transfers.
+  EXPECT_EQ(Available("acme"), 100);
+  EXPECT_EQ(Available("beta"), 100);
+  EXPECT_EQ(*Sql("SELECT count(*) FROM idempotency_keys WHERE idempotency_key LIKE 'x%'"), "0");
+  EXPECT_EQ(*Sql("SELECT count(*) FROM transfers WHERE idempotency_key LIKE 'x%'"), "0");
+  // Clients retry with the same keys: applied once now.
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<ConsumeResult> retry;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      retry = group_ledger_->Consume(
+          Consume(i % 2 == 0 ? "acme" : "beta", absl::StrCat("x", i), i == 2 ? 30 : 10));
+      if (retry.ok()) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_OK(retry) << i;
+  }
+  EXPECT_EQ(Available("acme"), 60);
+  EXPECT_EQ(Available("beta"), 80);
+  ExpectInvariants();
+}
+
+TEST_F(PgGroupCommitTest, TwoReplicasWithGroupCommitKeepEveryInvariantUnderLoad) {
+  // A second "replica": its own pool, store and ledger on the same database.
+  auto pool2 = MakePool();
+  PostgresLedgerStore store2(pool2.get());
+  Ledger replica2(&store2, signer_.get(), &payments_, &clock_, &ids_, nullptr,
+                  GroupCommitOptions{.max_calls = 64});
+  const std::vector<std::string> tenants = {"t0", "t1", "t2"};
+  for (const auto& t : tenants) {
+    Open(t);
+    TopUp(t, 100'000, "t");
+  }
+  std::atomic<int64_t> consumed{0};
+  absl::Mutex mu;
+  std::set<std::pair<std::string, std::string>> applied;
+  std::vector<std::thread> threads;
+  for (int th = 0; th < 8; ++th) {
+    threads.emplace_back([&, th] {
+      Ledger& l = th % 2 == 0 ? *group_ledger_ : replica2;
+      for (int i = 0; i < 150; ++i) {
+        const std::string& t = tenants[(th + i) % tenants.size()];
+        const std::string key = absl::StrCat("k", (th * 131 + i * 7) % 400);  // collide
+        const int64_t amount = 1 + static_cast<int64_t>(key.size() % 5);
+        auto r = l.Consume(Consume(t, key, amount));
+        ASSERT_OK(r);
+        absl::MutexLock lock(&mu);
+        if (applied.emplace(t, key).second) consumed += amount;
+      }
+      // And a reserve / capture pair per thread through the group path.
+      auto h = l.Reserve({tenants[th % 3], absl::StrCat("r", th), 50, absl::Minutes(5),
+                          UsageKind::kTwinSimulation, ""});
+      ASSERT_OK(h);
+      ASSERT_OK(l.Capture({tenants[th % 3], absl::StrCat("c", th), h->hold.hold_id, 20, 1}));
+      consumed += 20;
+    });
+  }
+  for (auto& t : threads) t.join();
+  int64_t left = 0;
+  for (const auto& t : tenants) {
+    left += Available(t);
+    EXPECT_TRUE(ledger_->VerifyAudit(t, 0, 0)->ok) << t;
+  }
+  EXPECT_EQ(left, 3 * 100'000 - consumed.load());
+  EXPECT_EQ(*Sql("SELECT count(*) FROM (SELECT tenant_id, idempotency_key FROM transfers "
+                 "WHERE kind = 2 GROUP BY 1, 2 HAVING count(*) > 1) d"),
+            "0");
   ExpectInvariants();
 }
 
