@@ -19,29 +19,11 @@ struct ModSecAnchor::Impl {
 
 namespace {
 
-// The engine directives every ModSecurity deployment sets before CRS (from the project's
-// recommended configuration), plus the CRS settings under test: PL1, inbound threshold 5.
-constexpr char kEngineDirectives[] = R"(
-SecRuleEngine On
-SecRequestBodyAccess On
-SecRequestBodyLimit 13107200
-SecRequestBodyNoFilesLimit 131072
-SecRequestBodyLimitAction ProcessPartial
-SecRequestBodyJsonDepthLimit 512
-SecArgumentsLimit 1000
-SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecResponseBodyAccess Off
-SecAuditEngine Off
-SecDebugLogLevel 0
-SecPcreMatchLimit 1000
-SecPcreMatchLimitRecursion 1000
-)";
-
-constexpr char kCrsSettings[] = R"(
-SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"
-SecAction "id:900110,phase:1,nolog,pass,t:none,setvar:tx.inbound_anomaly_score_threshold=5,setvar:tx.outbound_anomaly_score_threshold=4"
-)";
+// Engine directives and the CRS settings under test live beside this file (shared with
+// bench/proxies/run.sh).
+std::string BenchFile(const char* name) {
+  return absl::StrCat(SHIELDX_SOURCE_ROOT, "/bench/detect/", name);
+}
 
 }  // namespace
 
@@ -52,13 +34,6 @@ absl::StatusOr<std::unique_ptr<ModSecAnchor>> ModSecAnchor::Create(
   // Discard rule-match log lines: a deployment sends them to a log pipeline asynchronously;
   // printing them here would charge the anchor for terminal I/O.
   a->impl_->modsec.setServerLogCb([](void*, const void*) {}, modsecurity::RuleMessageLogProperty);
-  auto load = [&](const std::string& text, const std::string& what) -> absl::Status {
-    if (a->impl_->rules.load(text.c_str()) < 0) {
-      return absl::InternalError(
-          absl::StrCat("modsecurity: loading ", what, ": ", a->impl_->rules.getParserError()));
-    }
-    return absl::OkStatus();
-  };
   auto load_file = [&](const std::string& path) -> absl::Status {
     if (a->impl_->rules.loadFromUri(path.c_str()) < 0) {
       return absl::InternalError(
@@ -66,9 +41,9 @@ absl::StatusOr<std::unique_ptr<ModSecAnchor>> ModSecAnchor::Create(
     }
     return absl::OkStatus();
   };
-  if (auto s = load(kEngineDirectives, "engine directives"); !s.ok()) return s;
+  if (auto s = load_file(BenchFile("modsec-engine.conf")); !s.ok()) return s;
   if (auto s = load_file(crs_setup_file); !s.ok()) return s;
-  if (auto s = load(kCrsSettings, "CRS settings"); !s.ok()) return s;
+  if (auto s = load_file(BenchFile("modsec-crs-pl1.conf")); !s.ok()) return s;
   std::set<std::string> files;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(crs_rules_dir, ec)) {

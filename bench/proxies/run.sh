@@ -81,22 +81,9 @@ nginx_prefix() {
 # nginx + ModSecurity + CRS (PL1, threshold 5), proxying to the same upstream.
 nginx_prefix "$RUN/modsec"
 cat >"$RUN/modsec/modsec.conf" <<CFG
-SecRuleEngine On
-SecRequestBodyAccess On
-SecRequestBodyLimit 13107200
-SecRequestBodyNoFilesLimit 131072
-SecRequestBodyLimitAction ProcessPartial
-SecArgumentsLimit 1000
-SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecResponseBodyAccess Off
-SecAuditEngine Off
-SecDebugLogLevel 0
-SecPcreMatchLimit 1000
-SecPcreMatchLimitRecursion 1000
+Include $ROOT/bench/detect/modsec-engine.conf
 Include $CRS_SETUP
-SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"
-SecAction "id:900110,phase:1,nolog,pass,t:none,setvar:tx.inbound_anomaly_score_threshold=5,setvar:tx.outbound_anomaly_score_threshold=4"
+Include $ROOT/bench/detect/modsec-crs-pl1.conf
 Include $CRS_RULES/*.conf
 CFG
 cat >"$RUN/modsec/nginx.conf" <<CFG
