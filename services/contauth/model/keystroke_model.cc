@@ -167,11 +167,11 @@ std::vector<DiscriminativeWeights> FitWeights(const std::vector<TenantBackground
 
 // Appends up to `cap` evenly spaced vectors of `t` (all when cap is 0) to `out`.
 void AppendVectors(const CompiledTemplate& t, std::size_t cap, std::vector<float>* out) {
-  const std::size_t step = cap == 0 ? 1 : std::max<std::size_t>(1, t.sample_count / cap);
+  const std::size_t n = t.sample_count;
+  const std::size_t take = cap == 0 ? n : std::min(n, cap);
   std::array<float, kMaxFixedTextDims> x;
-  for (std::size_t i = 0, taken = 0; i < t.sample_count && (cap == 0 || taken < cap);
-       i += step, ++taken) {
-    TemplateVector(t, i, x.data());
+  for (std::size_t k = 0; k < take; ++k) {
+    TemplateVector(t, k * n / take, x.data());  // spread over the whole enrollment
     out->insert(out->end(), x.begin(), x.begin() + t.dims);
   }
 }

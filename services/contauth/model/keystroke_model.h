@@ -71,7 +71,7 @@ inline constexpr std::size_t kMaxCohortNearest = 8;
 inline constexpr std::size_t kMaxVectorsPerCohortMember = 64;
 // Negative (other users') vectors per linear discriminant fit: bounds its cost to
 // O(kMaxLinearNegatives * (2d)^2) per Newton iteration.
-inline constexpr std::size_t kMaxLinearNegatives = 2048;
+inline constexpr std::size_t kMaxLinearNegatives = 512;
 
 enum class Band { kAllow, kMonitor, kChallenge, kDeny };
 std::string_view BandName(Band band);

@@ -15,7 +15,7 @@ constexpr double kMinRelativeSd = 1e-4;
 // Tiny ridge on the (unpenalised) bias so the Newton system stays positive definite.
 constexpr double kBiasRidge = 1e-8;
 // Newton stops when an iteration lowers the objective by less than this share of it.
-constexpr double kConvergedGain = 1e-9;
+constexpr double kConvergedGain = 1e-6;
 
 double Sigmoid(double z) {
   return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
