@@ -1215,6 +1215,29 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       best.Up(path_binary ? 0.85f : 0.7f, "cmdi.command", 0, c.end);
     else if (c.strength >= 1 && c.technical && path_binary)
       best.Up(0.7f, "cmdi.command", 0, c.end);
+    // A strong command with a flag further on ("ansible all -m ping"); product names
+    // ("python is great -v") keep needing a technical first argument.
+    if (c.strength == 2 && !c.technical && !c.noun && c.name_end - c.name_start >= 3 && !prose) {
+      std::string_view args = s.substr(c.name_end, c.end - c.name_end);
+      bool flag = false;
+      for (std::size_t k = args.find(" -"); k != std::string_view::npos && !flag;
+           k = args.find(" -", k + 1)) {
+        std::size_t f = k + 2;
+        if (f < args.size() && args[f] == '-') ++f;
+        flag = f < args.size() && IsAsciiAlpha(static_cast<unsigned char>(args[f]));
+      }
+      if (flag) best.Up(0.65f, "cmdi.command", 0, c.end);
+    }
+    // A bare executable path into a system binary directory: "/bin/ab", "/usr/sbin/x".
+    for (std::string_view dir : {"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/"}) {
+      std::string_view t = s.substr(first < n ? first : n);
+      if (!StartsWith(t, dir) || t.size() <= dir.size() || t.size() > dir.size() + 32) continue;
+      bool name = true;
+      for (char d : t.substr(dir.size())) {
+        name &= IsAsciiAlnum(static_cast<unsigned char>(d)) || d == '.' || d == '_' || d == '-';
+      }
+      if (name) best.Up(0.6f, "cmdi.binary-path", first, t.size());
+    }
     // "whoami;..." / "uname|..."
     if (c.recon && c.name_end < n && IsShellSeparatorStart(s[c.name_end]))
       best.Up(0.7f, "cmdi.command", 0, c.end);

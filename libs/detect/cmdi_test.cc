@@ -44,6 +44,8 @@ INSTANTIATE_TEST_SUITE_P(
         "cd /tmp;cd x;cat y",
         // Glob classes spelling a system path.
         "cat /etc/pa[s]swd", "type /[e]tc/[h]osts", "ls /[?]tc", "x=/[e//]tc",
+        // A strong command with a flag after other words; a bare system binary path.
+        "tcpdump any -w out", "/usr/bin/nc", "/bin/sh",
         // Bare Shellshock prefix.
         "() {"));
 
@@ -80,8 +82,10 @@ INSTANTIATE_TEST_SUITE_P(
         "if (a==b) { run(); }", "if x == y then print(x) end",
         "for each item in the list do nothing", "for (i in list) do_it()",
         // Lists, regular expressions, route patterns, URLs.
-        "Python; Java; Ruby; Go", "/[a-z]{1,5}/", "^[0-9]+$", "/[slug]", "/blog/[...slug]",
-        "{date,time}", "{1,2,3}", "items[0] are in /home/user", "if (a==b) foo();",
+        "Python; Java; Ruby; Go", "i'd start with http://example.org/tools/",
+        "python is fun - really", "/usr/bin is a directory", "/[a-z]{1,5}/", "^[0-9]+$", "/[slug]",
+        "/blog/[...slug]", "{date,time}", "{1,2,3}", "items[0] are in /home/user",
+        "if (a==b) foo();",
         "http://askubuntu.com/questions/1/apt-get-keeps-failing-on-my-machine-help",
         "Mozilla/5.0 (Macintosh; U; Intel Mac OS X 10_10_1 rv:5.0; ps-AF) Safari/534",
         // Template placeholders and prices.

@@ -479,6 +479,62 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
   }
 }
 
+// PHP syntax that needs no call-of-expression marker: "$ {", "->$name(", php.ini lines.
+void ScanPhpExtras(std::string_view lower, Best* b) {
+  // "$ {'name'}" / "$ {$a}": whitespace between '$' and '{' is PHP (JS templates need "${").
+  for (std::size_t p = lower.find('$'); p != std::string_view::npos; p = lower.find('$', p + 1)) {
+    std::size_t k = SkipPhpGap(lower, p + 1);
+    if (k == p + 1 || k >= lower.size() || lower[k] != '{') continue;
+    std::size_t inner = SkipPhpGap(lower, k + 1);
+    if (inner >= lower.size() || lower[inner] == '}') continue;
+    // PHP inside: a string, a variable, '@', or one identifier ("$ {see table}" is prose).
+    char c0 = lower[inner];
+    if (!(c0 == '\'' || c0 == '"' || c0 == '$' || c0 == '@')) {
+      std::size_t e = inner;
+      while (e < lower.size() && IsIdentChar(static_cast<unsigned char>(lower[e]))) ++e;
+      e = SkipPhpGap(lower, e);
+      if (e == inner || e >= lower.size() || lower[e] != '}') continue;
+    }
+    b->Up(0.7f, "code.php-variable-variable", p, k - p + 8);
+    break;
+  }
+  // $obj->$name(): a method chosen by a variable.
+  for (std::size_t p = lower.find("->$"); p != std::string_view::npos;
+       p = lower.find("->$", p + 3)) {
+    std::size_t k = p + 3;
+    while (k < lower.size() && IsIdentChar(static_cast<unsigned char>(lower[k]))) ++k;
+    if (k > p + 3 && CalledAt(lower, k)) b->Up(0.75f, "code.php-variable-method", p, k - p + 2);
+  }
+  // php.ini directives that change what PHP executes or reads (PHP-CGI "-d" injection,
+  // .user.ini uploads): "allow_url_include=1", "-d auto_prepend_file=php://input".
+  for (std::string_view d :
+       {"allow_url_include", "allow_url_fopen", "auto_prepend_file", "auto_append_file",
+        "disable_functions", "open_basedir",    "extension_dir",     "include_path",
+        "error_log",         "upload_tmp_dir",  "session.save_path", "unserialize_max_depth",
+        "memory_limit",      "safe_mode",       "register_globals",  "cgi.force_redirect",
+        "doc_root",          "opcache.",        "mbstring.",         "zend.",
+        "zend_extension",    "phar.readonly",   "assert.active"}) {
+    for (std::size_t p = lower.find(d); p != std::string_view::npos; p = lower.find(d, p + 1)) {
+      if (p > 0 && (IsIdentChar(static_cast<unsigned char>(lower[p - 1])) || lower[p - 1] == '.'))
+        continue;
+      std::size_t k = p + d.size();
+      while (k < lower.size() &&
+             (IsIdentChar(static_cast<unsigned char>(lower[k])) || lower[k] == '.')) {
+        ++k;
+      }
+      std::size_t eq = SkipSpaces(lower, k);
+      // Only as a directive line: at the value start or after "-d" / a newline.
+      std::size_t before = p;
+      while (before > 0 && IsSpaceChar(static_cast<unsigned char>(lower[before - 1]))) --before;
+      bool line_start = before == 0 || lower[before - 1] == '\n' ||
+                        (before >= 2 && lower.substr(before - 2, 2) == "-d");
+      if (eq < lower.size() && lower[eq] == '=' && line_start) {
+        b->Up(0.7f, "code.php-ini-directive", p, k - p + 8);
+      }
+    }
+  }
+}
+
 // <? opening PHP code: "<?php", "<?=", "<? ", and short tags that are not an XML
 // declaration ("<?xml version=..." is XML; "<?xml:echo 1;" is PHP with short_open_tag).
 void ScanPhpOpenTags(std::string_view lower, Best* b) {
@@ -541,6 +597,11 @@ void ScanUploadName(const ValueView& v, Best* b) {
       b->Up(0.8f, "code.script-upload", 0, v.lower.size());
     }
   }
+  // Files that change how the server executes the directory they land in, or hold secrets.
+  for (std::string_view cfg : {".htaccess", ".htpasswd", ".user.ini", "web.config", "php.ini"}) {
+    if (base == cfg) b->Up(0.75f, "code.server-config-upload", 0, v.lower.size());
+  }
+  if (StartsWith(base, "wp-config")) b->Up(0.7f, "code.server-config-upload", 0, v.lower.size());
   if (StartsWith(base, "sess_") && base.size() >= 5 + 16) {
     bool id = true;
     for (char c : base.substr(5)) {
@@ -1166,6 +1227,9 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   if (maybe_php) {
     ScanPhp(lower, &b);
     ScanPhpSkeleton(lower, *scratch.arena, &b);
+  }
+  if (lower.find('$') != std::string_view::npos || lower.find('=') != std::string_view::npos) {
+    ScanPhpExtras(lower, &b);
   }
   if (lower.find('(') != std::string_view::npos) ScanPhpStatementCalls(lower, &b);
   if (lower.find("<?") != std::string_view::npos || lower.find("php") != std::string_view::npos) {

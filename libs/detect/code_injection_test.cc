@@ -35,21 +35,24 @@ INSTANTIATE_TEST_SUITE_P(
         // Variable functions behind braces, indexes and comments.
         "${@x}(1)", "$_x[1]['a'] /*c*/ (2)", "$a //c\n()", "$O0O{0}(3)",
         // Short open tags and evaluated [php] blocks.
-        "<?xml:echo 1;", "<?xml (); echo 1;", "value<?", "[php]echo 'a';[/php]"));
+        "<?xml:echo 1;", "<?xml (); echo 1;", "value<?", "[php]echo 'a';[/php]",
+        // Variable variables with a gap, variable methods, php.ini directive lines.
+        "$  {'_GET'}", "$ {$x}", "$o->$m()", "allow_url_include=1",
+        "-d auto_prepend_file=php://input", "opcache.jit_buffer_size = 0"));
 
 class PhpLookalike : public ::testing::TestWithParam<const char*> {};
 TEST_P(PhpLookalike, IsAllowed) {
   Verdict v = InspectQueryValue(GetParam());
   EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
 }
-INSTANTIATE_TEST_SUITE_P(Text, PhpLookalike,
-                         ::testing::Values("system(s) failure reported",
-                                           "the operating-system (OS) guide", "file(s) attached",
-                                           "intval(price)", "printf(name)", "$.each(list, render)",
-                                           "<?xml version=\"1.0\"?><a>1</a>", "Price $5 (approx)",
-                                           "$10 (incl. tax)", "see exec summary (page 2)",
-                                           "<?xml-stylesheet href=\"a.xsl\"?>",
-                                           "a[0] and b[1] (see above)"));
+INSTANTIATE_TEST_SUITE_P(
+    Text, PhpLookalike,
+    ::testing::Values("system(s) failure reported", "the operating-system (OS) guide",
+                      "file(s) attached", "intval(price)", "printf(name)", "$.each(list, render)",
+                      "<?xml version=\"1.0\"?><a>1</a>", "Price $5 (approx)", "$10 (incl. tax)",
+                      "see exec summary (page 2)", "<?xml-stylesheet href=\"a.xsl\"?>", "$ { }",
+                      "costs $ {see table}x", "the memory_limit setting is low",
+                      "my include_path question", "a[0] and b[1] (see above)"));
 
 OwnedHttpRequest Upload(const std::string& filename) {
   std::string body =
@@ -59,8 +62,8 @@ OwnedHttpRequest Upload(const std::string& filename) {
 }
 
 TEST(PhpUpload, ScriptExtensionsBehindSpacesAndSuffixesAreBlocked) {
-  for (const char* name :
-       {"photo. php", "shell.php7", "x.phpt", "a. php.jpg", "b.phar .png", "c.php.............."}) {
+  for (const char* name : {"photo. php", "shell.php7", "x.phpt", "a. php.jpg", "b.phar .png",
+                           "c.php..............", ".htaccess", ".user.ini", "wp-config.php.bak"}) {
     Verdict v = Inspect(Upload(name));
     EXPECT_TRUE(HasCategory(v, Category::kCodeInjection)) << name << " -> " << v.explanation;
   }
