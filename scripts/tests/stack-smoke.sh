@@ -8,6 +8,7 @@
 #   - the demo site through HAProxy + the orchestrator's SPOE agent: benign -> the "web" pool,
 #     /beta diverted to "canary", SQL injection 403, /slow tarpitted, /login rate limited
 #     (429 after 5), and shieldx_attacks_detected{tenant_id="demo"} counts the attack;
+#   - the orchestrator's metered usage reaches the real credits service (balance goes down);
 #   - a second `up` is a no-op (same pids);
 #   - `down` stops everything it started and leaves an unrelated process alone.
 set -uo pipefail
@@ -102,6 +103,17 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 [[ "$n" != "0" ]] && ok "shieldx_attacks_detected{tenant_id=\"demo\"} = $n" || bad "attack not counted"
+
+# The orchestrator meters the demo tenant's requests and flushes the usage to the real credits
+# service (ConsumeBatch, every 5 s): the balance goes down.
+for _ in $(seq 1 40); do
+  avail=$("$ROOT/build/bin/shieldx-credits-cli" --target "127.0.0.1:$((SHIELDX_PORT_BASE + 101))" \
+    balance --tenant demo 2>/dev/null | sed -n 's/.*available \([0-9-]*\).*/\1/p')
+  [[ -n $avail && $avail -lt 100000 ]] && break
+  sleep 0.5
+done
+[[ -n $avail && $avail -lt 100000 ]] && ok "demo requests charged to the tenant's credits (available $avail)" \
+  || bad "demo tenant's credits not charged: available ${avail:-?}"
 
 before=$(cat "$SHIELDX_RUN_DIR"/pids/*.pid | sort | tr '\n' ' ')
 bash "$ROOT/scripts/stack.sh" up >/dev/null 2>&1 && ok "second up succeeds" || bad "second up failed"
