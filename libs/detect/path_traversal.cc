@@ -354,11 +354,11 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     std::size_t slash = lower.find_last_of('/');
     std::string_view last = slash == std::string_view::npos ? lower : lower.substr(slash + 1);
     for (std::string_view ext :
-         {".bak",    ".old",      ".orig", ".swp",    ".save", ".sql",    ".sqlite",
-          ".db",     ".mdb",      ".inc",  ".config", ".conf", ".cfg",    ".ini",
-          ".log",    ".env",      ".dist", ".backup", ".tmp",  ".tar.gz", ".tgz",
-          ".zip",    ".7z",       ".rar",  ".key",    ".pem",  ".jks",    ".keystore",
-          ".passwd", ".htpasswd", "~",     ".copy",   ".git"}) {
+         {".bak",  ".old",    ".orig",    ".swp",      ".save",   ".sql",      ".sqlite", ".db",
+          ".mdb",  ".inc",    ".config",  ".conf",     ".cfg",    ".ini",      ".log",    ".env",
+          ".dist", ".backup", ".tmp",     ".tar.gz",   ".tgz",    ".zip",      ".7z",     ".rar",
+          ".key",  ".pem",    ".jks",     ".keystore", ".passwd", ".htpasswd", "~",       ".copy",
+          ".git",  ".rdb",    ".sqlite3", ".dump",     ".db3"}) {
       if (EndsWith(last, ext) && last.size() > ext.size()) {
         b.Up(0.6f, "lfi.backup-or-config-file", Category::kLfi, n - last.size(), last.size());
         break;

@@ -48,6 +48,13 @@ INSTANTIATE_TEST_SUITE_P(Text, MiscBenign,
                                            "docker.internal.example.com is our registry",
                                            "x)(see note)"));
 
+TEST(BackupFiles, DatabaseDumpsRequestedByPathAreBlocked) {
+  for (const char* path : {"/backup/dump.rdb", "/data/app.sqlite3", "/db/prod.dump"}) {
+    EXPECT_TRUE(Flagged(testing::Inspect(testing::Get(path)))) << path;
+  }
+  EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/docs/rdb-format.html"))));
+}
+
 TEST(MiscAttack, InternalNamesAreSsrf) {
   EXPECT_TRUE(HasCategory(InspectQueryValue("host.docker.internal/x"), Category::kSsrf));
 }
