@@ -48,6 +48,8 @@ struct Flags {
   int seconds = 15;
   int batch = 1000;
   int scale = 10;
+  int committers = 0;  // --committers: group commit threads of the service (0: its default)
+  int window_us = -1;  // --window-us: group commit window (-1: the service's default)
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -79,9 +81,14 @@ Flags ParseFlags(int argc, char** argv) {
       f.profile = true;
       continue;
     }
+    if (a.rfind("--window-us=", 0) == 0) {
+      if (!absl::SimpleAtoi(a.substr(12), &f.window_us) || f.window_us < 0) Die("bad " + a);
+      continue;
+    }
     if (!value("clients", &f.clients) && !value("seconds", &f.seconds) &&
-        !value("batch", &f.batch) && !value("scale", &f.scale)) {
-      Die("unknown flag " + a + " (--clients --seconds --batch --scale)");
+        !value("batch", &f.batch) && !value("scale", &f.scale) &&
+        !value("committers", &f.committers)) {
+      Die("unknown flag " + a + " (--clients --seconds --batch --scale --committers --window-us)");
     }
   }
   if (f.batch > 10000) Die("--batch is at most 10000");
@@ -351,6 +358,12 @@ int main(int argc, char** argv) {
             absl::StrCat("SHIELDX_CREDITS_ADMIN_LISTEN=127.0.0.1:", admin_port),
             absl::StrCat("SHIELDX_CREDITS_PG_MAX_CONNECTIONS=", f.clients + 2),
             "SHIELDX_CREDITS_LOG_LEVEL=warn"};
+  if (f.committers > 0) {
+    so.env.push_back(absl::StrCat("SHIELDX_CREDITS_GROUP_COMMIT_COMMITTERS=", f.committers));
+  }
+  if (f.window_us >= 0) {
+    so.env.push_back(absl::StrCat("SHIELDX_CREDITS_GROUP_COMMIT_WINDOW=", f.window_us, "us"));
+  }
   auto credits = Check(shieldx::testing::Subprocess::Start(so), "start shieldx-credits");
   bool ready = false;
   for (int i = 0; i < 300 && !ready; ++i) {

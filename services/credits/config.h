@@ -36,8 +36,9 @@ struct Config {
   // How long a group waits for more calls after its first one (0: a group is what queued up
   // while the previous one committed, so an idle service adds no latency).
   absl::Duration group_commit_window = absl::ZeroDuration();
-  // Group transactions committing at the same time.
-  int group_commit_committers = 1;
+  // Group transactions committing at the same time (two: one is built and written while the
+  // other waits for its WAL flush).
+  int group_commit_committers = 2;
 
   // The group commit settings as the ledger takes them.
   GroupCommitOptions group_commit() const {

@@ -73,8 +73,9 @@ struct GroupCommitOptions {
   // committing (unless max_calls are already waiting). Zero: a group is whatever queued up
   // while the previous group was committing — no added latency when the service is idle.
   absl::Duration window = absl::ZeroDuration();
-  // Groups committing at the same time (one thread each), 1..kMaxGroupCommitters.
-  int committers = 1;
+  // Groups committing at the same time (one thread each), 1..kMaxGroupCommitters. Two keep
+  // the database busy while the other group waits for its commit to be flushed.
+  int committers = 2;
 
   bool enabled() const { return max_calls > 1; }
   // InvalidArgument naming the field and its bounds.

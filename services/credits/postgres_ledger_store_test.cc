@@ -467,8 +467,9 @@ class PgGroupCommitTest : public PgLedgerTest {
   void SetUp() override {
     PgLedgerTest::SetUp();
     gate_ = std::make_unique<GatedStore>(store_.get());
-    group_ledger_ = std::make_unique<Ledger>(gate_.get(), signer_.get(), &payments_, &clock_, &ids_,
-                                             &groups_, GroupCommitOptions{.max_calls = 64});
+    group_ledger_ =
+        std::make_unique<Ledger>(gate_.get(), signer_.get(), &payments_, &clock_, &ids_, &groups_,
+                                 GroupCommitOptions{.max_calls = 64, .committers = 1});
   }
   void TearDown() override { group_ledger_.reset(); }
 
