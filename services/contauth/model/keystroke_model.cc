@@ -329,7 +329,10 @@ TenantBackground::TenantBackground(std::vector<Member> members, BackgroundOption
     }
   }
   weights_.reserve(members_.size());
-  for (std::size_t i = 0; i < members_.size(); ++i) weights_.push_back(FitWeights(members_, i));
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    weights_.push_back(options.fit_weights ? FitWeights(members_, i)
+                                           : std::vector<DiscriminativeWeights>{});
+  }
   linear_.resize(members_.size());
   if (options.fit_linear) {
     for (std::size_t i = 0; i < members_.size(); ++i) {
@@ -384,6 +387,7 @@ BackgroundOptions KeystrokeModel::background_options() const {
   BackgroundOptions o;
   o.min_others = config_.min_cohort;
   o.fit_linear = config_.linear_weight > 0;
+  o.fit_weights = config_.discriminative_weight > 0;
   o.linear_l2 = config_.linear_l2;
   o.linear_deviations = config_.linear_deviations;
   return o;

@@ -189,6 +189,7 @@ struct BackgroundOptions {
   // the population).
   std::size_t min_others = 3;
   bool fit_linear = true;
+  bool fit_weights = true;  // per-user DiscriminativeWeights (FindWeights)
   double linear_l2 = 0.01;  // > 0
   bool linear_deviations = true;
 };

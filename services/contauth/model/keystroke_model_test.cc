@@ -186,6 +186,9 @@ TEST(KeystrokeModel, LinearDiscriminantNeedsThreeOtherUsersAndThenSeparates) {
   EXPECT_GT(PairwiseAuc(genuine, impostor), 0.95);
   // Not a member of the tenant: no discriminant.
   EXPECT_EQ(bg.FindLinear("stranger", text), nullptr);
+  // The weighted-Manhattan detector is off by default, so its weights are not fitted.
+  EXPECT_EQ(model.config().discriminative_weight, 0);
+  EXPECT_EQ(bg.FindWeights("u0", text), nullptr);
 }
 
 // Multiplies every timing of `s` by `factor` (a change of time unit).
