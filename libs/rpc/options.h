@@ -53,6 +53,11 @@ struct ServerOptions {
   absl::Duration drain_deadline = absl::Seconds(20);
   // Upper bound of the synchronous server's handler threads (0: gRPC's default).
   int max_threads = 0;
+  // Threads of the synchronous server kept waiting for calls. gRPC's defaults (1 and 2) make
+  // it start and retire a thread for nearly every call under concurrent load; keeping a few
+  // more idle threads costs a stack each and removes that churn.
+  int sync_min_pollers = 2;
+  int sync_max_pollers = 8;
 };
 
 struct RetryOptions {

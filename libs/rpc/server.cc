@@ -120,6 +120,10 @@ absl::StatusOr<int> GrpcServer::Start() {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, Ms(ka.max_connection_age));
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, Ms(options_.drain_deadline));
   }
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
+                              std::max(1, options_.sync_min_pollers));
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              std::max({1, options_.sync_min_pollers, options_.sync_max_pollers}));
   if (options_.max_threads > 0) {
     grpc::ResourceQuota quota("shieldx-grpc-server");
     quota.SetMaxThreads(options_.max_threads);
