@@ -77,6 +77,21 @@ ContAuth::ContAuth(ContAuthStore* store, RiskPublisher* publisher, const Profile
   SHIELDX_CHECK(store_ != nullptr && publisher_ != nullptr && cipher_ != nullptr &&
                 clock_ != nullptr);
   SHIELDX_CHECK_OK(options_.keystroke.Validate());
+  SHIELDX_CHECK(options_.background_queue_capacity > 0);
+  rebuild_worker_ = std::thread([this] { RebuildLoop(); });
+}
+
+ContAuth::~ContAuth() { Stop(); }
+
+void ContAuth::Stop() {
+  {
+    absl::MutexLock l(&rebuild_mu_);
+    stopping_ = true;
+    for (const RebuildJob& job : rebuild_queue_) rebuild_pending_.erase(job.tenant);
+    rebuild_queue_.clear();
+  }
+  absl::MutexLock l(&stop_mu_);
+  if (rebuild_worker_.joinable()) rebuild_worker_.join();
 }
 
 // ---- caches ---------------------------------------------------------------------------------
@@ -177,42 +192,111 @@ absl::StatusOr<std::shared_ptr<const ContAuth::CachedUser>> ContAuth::LoadUser(
 std::shared_ptr<const TenantBackground> ContAuth::Background(const std::string& tenant,
                                                              uint32_t min_enroll) {
   const int64_t now = clock_->MonotonicNanos();
-  std::shared_ptr<const TenantBackground> stale;
+  std::shared_ptr<const TenantBackground> current;
   {
     absl::MutexLock l(&cache_mu_);
-    CachedBackground& b = backgrounds_[tenant];
-    const bool fresh = b.background != nullptr && b.min_enroll == min_enroll &&
-                       now - b.built_nanos < absl::ToInt64Nanoseconds(options_.background_refresh);
-    if (fresh) return b.background;
-    if (b.min_enroll == min_enroll) stale = b.background;
-    // One rebuild at a time per tenant; others keep using the stale background meanwhile.
-    if (b.building && stale != nullptr) return stale;
-    b.building = true;
+    auto it = backgrounds_.find(tenant);
+    if (it != backgrounds_.end()) {
+      const CachedBackground& b = it->second;
+      if (b.min_enroll == min_enroll) current = b.background;
+      const bool fresh =
+          current != nullptr &&
+          now - b.built_nanos < absl::ToInt64Nanoseconds(options_.background_refresh);
+      if (fresh || now < b.retry_after_nanos) return current;
+    }
   }
-  std::vector<TenantBackground::Member> members;
+  ScheduleRebuild(tenant, min_enroll);
+  return current;
+}
+
+void ContAuth::ScheduleRebuild(const std::string& tenant, uint32_t min_enroll) {
+  {
+    absl::MutexLock l(&rebuild_mu_);
+    if (stopping_ || rebuild_pending_.count(tenant) > 0) return;
+    if (rebuild_queue_.size() < options_.background_queue_capacity) {
+      rebuild_pending_.insert(tenant);
+      rebuild_queue_.push_back({tenant, min_enroll});
+      return;
+    }
+  }
+  rebuilds_skipped_.fetch_add(1, std::memory_order_relaxed);
+  if (metrics_ != nullptr) metrics_->IncBackgroundRebuild(BackgroundRebuildResult::kSkipped);
+}
+
+bool ContAuth::RebuildWorkReady() const { return stopping_ || !rebuild_queue_.empty(); }
+
+bool ContAuth::RebuildIdle() const { return rebuild_pending_.empty(); }
+
+bool ContAuth::WaitForBackgroundIdle(absl::Duration timeout) {
+  absl::MutexLock l(&rebuild_mu_);
+  return rebuild_mu_.AwaitWithTimeout(absl::Condition(this, &ContAuth::RebuildIdle), timeout);
+}
+
+void ContAuth::RebuildLoop() {
+  for (;;) {
+    RebuildJob job;
+    {
+      absl::MutexLock l(&rebuild_mu_);
+      rebuild_mu_.Await(absl::Condition(this, &ContAuth::RebuildWorkReady));
+      if (stopping_) return;
+      job = std::move(rebuild_queue_.front());
+      rebuild_queue_.pop_front();
+    }
+    // Failures are logged and counted by BuildBackground; the previous background stays.
+    BuildBackground(job.tenant, job.min_enroll).IgnoreError();
+    absl::MutexLock l(&rebuild_mu_);
+    rebuild_pending_.erase(job.tenant);
+  }
+}
+
+absl::Status ContAuth::BuildBackground(const std::string& tenant, uint32_t min_enroll) {
+  const int64_t started = clock_->MonotonicNanos();
   absl::StatusOr<std::vector<ProfileRow>> rows =
       store_->ListEnrolledProfiles(tenant, kMaxCohortMembers);
-  if (rows.ok()) {
-    for (const ProfileRow& row : *rows) {
-      absl::StatusOr<std::shared_ptr<const CachedUser>> u =
-          LoadUser(tenant, row.user_id, min_enroll);
-      if (!u.ok() || *u == nullptr || (*u)->compiled->templates.empty()) continue;
-      members.push_back({row.user_id, (*u)->compiled});
-    }
-  } else {
+  if (!rows.ok()) {
+    rebuilds_failed_.fetch_add(1, std::memory_order_relaxed);
+    if (metrics_ != nullptr) metrics_->IncBackgroundRebuild(BackgroundRebuildResult::kFailed);
     log::Warn("contauth: background rebuild failed",
               {{"tenant", tenant}, {"error", rows.status().ToString()}});
+    absl::MutexLock l(&cache_mu_);
+    backgrounds_[tenant].retry_after_nanos =
+        started + absl::ToInt64Nanoseconds(options_.background_retry);
+    return Annotate(rows.status(), absl::StrCat("background of tenant ", tenant));
+  }
+  std::vector<TenantBackground::Member> members;
+  for (const ProfileRow& row : *rows) {
+    absl::StatusOr<std::shared_ptr<const CachedUser>> u = LoadUser(tenant, row.user_id, min_enroll);
+    if (!u.ok() || *u == nullptr || (*u)->compiled->templates.empty()) continue;
+    members.push_back({row.user_id, (*u)->compiled});
   }
   auto built = std::make_shared<const TenantBackground>(std::move(members),
                                                         ModelFor(min_enroll).background_options());
-  absl::MutexLock l(&cache_mu_);
-  CachedBackground& b = backgrounds_[tenant];
-  b.building = false;
-  if (!rows.ok() && stale != nullptr) return stale;
-  b.background = built;
-  b.min_enroll = min_enroll;
-  b.built_nanos = now;
-  return built;
+  {
+    absl::MutexLock l(&cache_mu_);
+    CachedBackground& b = backgrounds_[tenant];
+    // A build that started earlier than the cached one (a concurrent RefreshBackground) must
+    // not replace it.
+    if (b.background == nullptr || b.min_enroll != min_enroll || started >= b.built_nanos) {
+      b.background = std::move(built);
+      b.min_enroll = min_enroll;
+      b.built_nanos = started;
+      b.retry_after_nanos = 0;
+    }
+  }
+  rebuilds_built_.fetch_add(1, std::memory_order_relaxed);
+  if (metrics_ != nullptr) metrics_->IncBackgroundRebuild(BackgroundRebuildResult::kBuilt);
+  return absl::OkStatus();
+}
+
+absl::Status ContAuth::RefreshBackground(const std::string& tenant) {
+  SHIELDX_ASSIGN_OR_RETURN(Policy policy, RequireTenant(tenant));
+  return BuildBackground(tenant, policy.min_enroll_samples);
+}
+
+BackgroundRebuildStats ContAuth::background_rebuild_stats() const {
+  return {rebuilds_built_.load(std::memory_order_relaxed),
+          rebuilds_failed_.load(std::memory_order_relaxed),
+          rebuilds_skipped_.load(std::memory_order_relaxed)};
 }
 
 // ---- decisions ------------------------------------------------------------------------------

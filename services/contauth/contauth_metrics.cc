@@ -49,6 +49,16 @@ ContAuthMetrics::ContAuthMetrics(prometheus::Registry& registry) {
   for (int k = 0; k < static_cast<int>(ProfileUpdateKind::kCount); ++k) {
     updates_[k] = &updates.Add({{"kind", update_kinds[k]}});
   }
+  auto& rebuilds = prometheus::BuildCounter()
+                       .Name("shieldx_contauth_background_rebuilds_total")
+                       .Help(
+                           "tenant background rebuilds by the background worker: built, failed "
+                           "(store error), skipped (rebuild queue full)")
+                       .Register(registry);
+  const char* rebuild_results[] = {"built", "failed", "skipped"};
+  for (int r = 0; r < static_cast<int>(BackgroundRebuildResult::kCount); ++r) {
+    background_rebuilds_[r] = &rebuilds.Add({{"result", rebuild_results[r]}});
+  }
   rejected_ = &prometheus::BuildCounter()
                    .Name("shieldx_contauth_telemetry_rejected_total")
                    .Help("telemetry batches rejected as invalid")
@@ -88,6 +98,11 @@ void ContAuthMetrics::IncPublishFailure() {
 void ContAuthMetrics::AddProfileUpdates(ProfileUpdateKind kind, uint64_t n) {
   if (risk_ == nullptr || n == 0) return;
   updates_[static_cast<int>(kind)]->Increment(static_cast<double>(n));
+}
+
+void ContAuthMetrics::IncBackgroundRebuild(BackgroundRebuildResult result) {
+  prometheus::Counter* c = background_rebuilds_[static_cast<int>(result)];
+  if (c != nullptr) c->Increment();
 }
 
 }  // namespace shieldx::contauth

@@ -117,6 +117,9 @@ TEST_F(ContAuthTest, EnrollsThenAllowsTheUserAndChallengesAnImpostor) {
   EXPECT_TRUE(s.enrollments[0].enrolled);
   EXPECT_EQ(s.enrollments[0].sample_count, 15u);
   EXPECT_EQ(s.key_id, "k1");
+  // The probes score against the background of all four users (built off the request path
+  // otherwise: the enrollments' own rebuild may predate the last profile).
+  ASSERT_OK(contauth_->RefreshBackground("acme"));
 
   ASSERT_OK_AND_ASSIGN(IngestResult genuine, Probe("acme", "sg", "alice", alice, 4));
   ASSERT_EQ(genuine.sample_scores.size(), 4u);

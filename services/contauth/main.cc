@@ -22,7 +22,7 @@ namespace shieldx::contauth {
 namespace {
 
 // Everything the service builds; lives until the process exits (the runtime drains the
-// servers before main returns; the sweeper stops on drain).
+// servers before main returns; the sweeper and the background-rebuild worker stop on drain).
 struct Wiring {
   std::unique_ptr<ProfileCipher> cipher;
   std::unique_ptr<MaxMindGeo> geo;
@@ -61,7 +61,13 @@ absl::Status Wire(const Config& c, service::ServiceRuntime& rt, Wiring& w) {
   w.sweeper = std::make_unique<Sweeper>(w.contauth.get(), c.sweep_interval, o.sweep_batch,
                                         [&rt] { return rt.migrated(); });
   w.sweeper->Start();
-  rt.OnDrain([&w] { w.sweeper->Stop(); });
+  // The background-rebuild worker stops on drain too (a running rebuild finishes first), so
+  // no rebuild reads the store while the runtime tears it down; calls still in flight keep
+  // answering with the cached backgrounds.
+  rt.OnDrain([&w] {
+    w.sweeper->Stop();
+    w.contauth->Stop();
+  });
   return absl::OkStatus();
 }
 
