@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/rpc/status.h"
+#include "libs/rpc/timestamp.h"
 
 namespace shieldx::contauth {
 namespace {
@@ -23,21 +24,8 @@ using rpc::Authorize;
 
 grpc::Status Fail(const absl::Status& s) { return rpc::StatusToGrpc(s); }
 
-void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t us = absl::ToUnixMicros(t);
-  int64_t s = us / 1'000'000;
-  int64_t rem = us % 1'000'000;
-  if (rem < 0) {
-    rem += 1'000'000;
-    --s;
-  }
-  out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>(rem * 1000));
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
+using rpc::FromProto;  // absl::Time <-> Timestamp (libs/rpc/timestamp.h)
+using rpc::ToProto;
 
 KeystrokeInput FromProto(const pb::KeystrokeSample& k) {
   KeystrokeInput in;

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/rpc/status.h"
+#include "libs/rpc/timestamp.h"
 
 namespace shieldx::credits {
 namespace {
@@ -21,21 +22,8 @@ using rpc::Authorize;
 
 // ---- time ---------------------------------------------------------------------------------
 
-void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t us = absl::ToUnixMicros(t);
-  int64_t s = us / 1'000'000;
-  int64_t rem = us % 1'000'000;
-  if (rem < 0) {
-    rem += 1'000'000;
-    --s;
-  }
-  out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>(rem * 1000));
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
+using rpc::FromProto;  // absl::Time <-> Timestamp (libs/rpc/timestamp.h)
+using rpc::ToProto;
 
 std::optional<absl::Time> OptFromProto(bool has, const google::protobuf::Timestamp& t) {
   if (!has) return std::nullopt;
@@ -158,12 +146,7 @@ grpc::ServerUnaryReactor* CreditsServiceImpl::Consume(grpc::CallbackServerContex
                                                       const pb::ConsumeRequest* req,
                                                       pb::ConsumeResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const auto& md = ctx->client_metadata();
-  auto actor = md.find(kActorMetadataKey);
-  std::string actor_value;
-  if (actor != md.end()) actor_value.assign(actor->second.data(), actor->second.size());
-  if (auto s = AuthorizeActor(actor == md.end() ? nullptr : &actor_value, req->tenant_id(), kWrite);
-      !s.ok()) {
+  if (auto s = Authorize(ctx, req->tenant_id(), kWrite); !s.ok()) {
     reactor->Finish(Fail(s));
     return reactor;
   }
