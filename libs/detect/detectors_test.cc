@@ -58,6 +58,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"*)(uid=*))(|(uid=*", Category::kLdapi},
         Case{"admin)(|(password=*)", Category::kLdapi},
         Case{"x\r\nSet-Cookie: session=attacker", Category::kProtocol},
+        // U+560D and U+010A: servers writing header bytes keep the low byte (CR / LF).
+        Case{"/%e5%98%8dSet-cookie%3acrlf%3dinjection", Category::kProtocol},
+        Case{"x\xc4\x8aLocation: https://evil.example/", Category::kProtocol},
+        Case{"DQpRVUlUDQo", Category::kMailInjection},  // base64 of "\r\nQUIT\r\n"
         Case{"<?php system($_GET['c']); ?>", Category::kCodeInjection},
         Case{"O:8:\"stdClass\":1:{s:1:\"a\";s:1:\"b\";}", Category::kCodeInjection},
         Case{"php://filter/convert.base64-encode/resource=index.php", Category::kCodeInjection},
@@ -74,18 +78,21 @@ TEST_P(ValueBenign, IsAllowed) {
 }
 INSTANTIATE_TEST_SUITE_P(
     Text, ValueBenign,
-    ::testing::Values("https://www.example.com/products?id=12&sort=asc", "version 0.1.8", "10.00",
-                      "images/../logo.png is relative", "http://localhost:3000/callback",
-                      "{{ user.name }} is a template variable name", "price (USD)",
-                      "see (a) and (b)", "user@example.com",
-                      "C:\\Users\\ann\\Documents\\report.docx",
-                      "data:image/"
-                      "png;base64,"
-                      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6"
-                      "kgAAAABJRU5ErkJggg==",
-                      "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0, \xd1\x83\xd0\xbb. "
-                      "\xd0\x9b\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xbd\xd0\xb0 1",
-                      "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe6\xb8\x8b\xe8\xb0\xb7\xe5\x8c\xba"));
+    ::testing::Values(
+        "https://www.example.com/products?id=12&sort=asc", "version 0.1.8", "10.00",
+        "images/../logo.png is relative", "http://localhost:3000/callback",
+        "{{ user.name }} is a template variable name", "price (USD)", "see (a) and (b)",
+        "user@example.com", "C:\\Users\\ann\\Documents\\report.docx",
+        "data:image/"
+        "png;base64,"
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6"
+        "kgAAAABJRU5ErkJggg==",
+        "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0, \xd1\x83\xd0\xbb. "
+        "\xd0\x9b\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xbd\xd0\xb0 1",
+        "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe6\xb8\x8b\xe8\xb0\xb7\xe5\x8c\xba",
+        // Czech 'č' (U+010D) before a word and a colon is just text.
+        "Pozn\xc3\xa1mka: \xc4\x8dlink: viz \xc4\x8dhost: n\xc3\xa1v\xc5\xa1t\xc4\x9bva",
+        "HelloWorld1", "Passw0rdAbc"));
 
 TEST(Detectors, CodeInJsonBodyFromAnEditorIsAllowed) {
   std::string code =

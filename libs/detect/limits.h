@@ -45,8 +45,9 @@ inline constexpr int kMaxEntityDecodePasses = 2;
 // Bytes of one value that the normaliser and detectors look at.
 inline constexpr std::size_t kMaxInspectedValueBytes = 64 * 1024;
 // Base64 is tried only on values of this size range (smaller is never meaningful, larger is
-// an upload, not an argument).
-inline constexpr std::size_t kMinBase64Bytes = 12;
+// an upload, not an argument). 11 unpadded characters carry 8 bytes, the least a decoded
+// value must have (DecodePlausibleBase64): "\r\nQUIT\r\n" is 8.
+inline constexpr std::size_t kMinBase64Bytes = 11;
 inline constexpr std::size_t kMaxBase64Bytes = 16 * 1024;
 
 // Detectors.

@@ -2,6 +2,7 @@
 // CRLF / header injection, mail-protocol and server-side-include injection, GraphQL
 // introspection.
 #include <algorithm>
+#include <cstdint>
 
 #include "libs/detect/detector.h"
 #include "libs/detect/text_util.h"
@@ -31,6 +32,55 @@ constexpr std::string_view kMongoOps[] = {
     "$function",   "$accumulator", "$elemmatch", "$size", "$type", "$mod",     "$all", "$text",
     "$jsonschema", "$lookup",      "$merge",     "$out",  "$eval", "$options",
 };
+
+// Header names whose injection into a response (or a forwarded request) changes what the
+// client or the next hop does.
+bool IsInjectedHeaderName(std::string_view name) {
+  return name == "set-cookie" || name == "location" || name == "content-length" ||
+         name == "content-type" || name == "refresh" || name == "x-xss-protection" ||
+         name == "access-control-allow-origin" || name == "transfer-encoding" || name == "host" ||
+         name == "cookie" || name == "link" || name == "content-security-policy" ||
+         name == "remote-addr" || name == "x-forwarded-for" || name == "x-forwarded-host";
+}
+
+// A character whose low byte is CR or LF (U+010A, U+010D, U+560A, U+560D, ...) followed by
+// a header line: servers that write header values as bytes keep only the low byte, so
+// "\u560dSet-Cookie: x" becomes a new header. Only a hyphenated response-header name (or
+// Location / Refresh) right after such a character counts: letters like 'č' (U+010D) start
+// ordinary words, and "člink:" or "čhost:" can be text.
+void DetectUnicodeLineBreakHeader(std::string_view lower, Best& b) {
+  const std::size_t n = lower.size();
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(lower[i]);
+    if (c < 0xC2) continue;
+    std::size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (i + len > n) break;
+    uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    bool valid = true;
+    for (std::size_t j = 1; j < len; ++j) {
+      unsigned char cc = static_cast<unsigned char>(lower[i + j]);
+      if ((cc & 0xC0) != 0x80) valid = false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (!valid) continue;
+    std::size_t k = i + len;
+    i = k - 1;
+    if ((cp & 0xFF) != '\r' && (cp & 0xFF) != '\n') continue;
+    std::size_t name_end = k;
+    while (name_end < n &&
+           (IsAsciiAlnum(static_cast<unsigned char>(lower[name_end])) || lower[name_end] == '-')) {
+      ++name_end;
+    }
+    std::size_t colon = SkipSpaces(lower, name_end);
+    std::string_view name = lower.substr(k, name_end - k);
+    bool distinctive =
+        name.find('-') != std::string_view::npos || name == "location" || name == "refresh";
+    if (name_end > k && colon < n && lower[colon] == ':' && distinctive &&
+        IsInjectedHeaderName(name)) {
+      b.Up(0.85f, "protocol.header-injection-unicode-newline", i + 1 - len, name_end - k + 8);
+    }
+  }
+}
 
 }  // namespace
 
@@ -257,6 +307,7 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
       b.Up(0.7f, "protocol.request-line-in-value", 0, std::min<std::size_t>(n, 48));
     }
   }
+  DetectUnicodeLineBreakHeader(lower, b);
   std::size_t p = lower.find_first_of("\r\n");
   if (p == std::string_view::npos) {
     if (b.score > 0) Report(sink, v, Category::kProtocol, b.score, b.rule, b.pos, b.len);
@@ -275,13 +326,7 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
     // Remote-addr%0d%0d%0d: foo (CR runs before the colon)
     while (colon < n && lower[colon] == '\r') ++colon;
     if (name_end > k && colon < n && lower[colon] == ':') {
-      std::string_view name = lower.substr(k, name_end - k);
-      bool known = name == "set-cookie" || name == "location" || name == "content-length" ||
-                   name == "content-type" || name == "refresh" || name == "x-xss-protection" ||
-                   name == "access-control-allow-origin" || name == "transfer-encoding" ||
-                   name == "host" || name == "cookie" || name == "link" ||
-                   name == "content-security-policy" || name == "remote-addr" ||
-                   name == "x-forwarded-for" || name == "x-forwarded-host";
+      bool known = IsInjectedHeaderName(lower.substr(k, name_end - k));
       // Multi-line text bodies (JSON/XML/multipart/forms) legitimately contain "key: value"
       // lines; only response-header names count there.
       bool reflected_source =

@@ -111,6 +111,9 @@ TEST_F(NormalizeTest, PlausibleBase64DecodesText) {
   // '+' turned into ' ' by form decoding.
   EXPECT_EQ(DecodePlausibleBase64("PGEgb25jbGljaz14Pj8+Pg==", arena_), "<a onclick=x>?>>");
   EXPECT_EQ(DecodePlausibleBase64("PGEgb25jbGljaz14Pj8 Pg==", arena_), "<a onclick=x>?>>");
+  // The shortest accepted: 11 unpadded characters carry 8 bytes.
+  EXPECT_EQ(DecodePlausibleBase64("DQpRVUlUDQo", arena_), "\r\nQUIT\r\n");
+  EXPECT_TRUE(DecodePlausibleBase64("DQpRVUlUDQ", arena_).empty());  // 7 bytes: too short
 }
 
 TEST_F(NormalizeTest, Base64IsRejectedForWordsShortValuesAndBinary) {
