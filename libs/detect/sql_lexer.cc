@@ -585,7 +585,7 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
     return true;
   };
 
-  if (context == '\'' || context == '"') {
+  if (context == '\'' || context == '"' || context == '`') {
     // The application's literal: up to the first unescaped quote of that kind.
     std::size_t j = 0;
     while (j < n && s[j] != context) {
@@ -713,6 +713,19 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
       if (!push(Tok::kOther, i, i + 1)) return false;
       ++i;
       continue;
+    }
+    // MySQL reads "1.e" before '(', ',', ')' or '.' as a number with an empty exponent and
+    // then parses on as if it were not there: "1.e(ascii 1.e(substring(..." and
+    // "1.e.table_name" hide keywords and names from filters. Treated like a comment.
+    if (IsDigit(c) && (i == 0 || !IsWordChar(static_cast<unsigned char>(s[i - 1])))) {
+      std::size_t k = i;
+      while (k < n && IsDigit(static_cast<unsigned char>(s[k]))) ++k;
+      if (k + 2 < n && s[k] == '.' && (s[k + 1] == 'e' || s[k + 1] == 'E') &&
+          (s[k + 2] == '(' || s[k + 2] == ',' || s[k + 2] == ')' || s[k + 2] == '.')) {
+        after_comment = true;
+        i = k + 2;
+        continue;
+      }
     }
     // Numbers: 123, 1.5, .5, 1e5, 0x1F, 0b101; "1st" is a word.
     if (IsDigit(c) || (c == '.' && i + 1 < n && IsDigit(static_cast<unsigned char>(s[i + 1])))) {

@@ -5,9 +5,9 @@
 // content is code) and reports comments as tokens so the analyser can see truncation and
 // comment-as-whitespace evasion.
 //
-// Lexing starts either in code (context 0) or inside a string literal opened by the
-// application (context '\'' or '"'): then everything up to the first unescaped quote is the
-// application's literal (token kPrefix) and the attacker's code starts after it.
+// Lexing starts either in code (context 0) or inside a string literal or `quoted` name opened
+// by the application (context '\'', '"' or '`'): then everything up to the first unescaped
+// quote is the application's literal (token kPrefix) and the attacker's code starts after it.
 #ifndef SHIELDX_LIBS_DETECT_SQL_LEXER_H_
 #define SHIELDX_LIBS_DETECT_SQL_LEXER_H_
 
@@ -181,7 +181,7 @@ struct Token {
   uint32_t len = 0;
 };
 
-// Tokenises `text` (ASCII-case-insensitive keywords). `context` is 0, '\'' or '"'. At most
+// Tokenises `text` (ASCII-case-insensitive keywords). `context` is 0, '\'', '"' or '`'. At most
 // `max_tokens` tokens; returns false when the input had more (the rest is not tokenised).
 bool Lex(std::string_view text, char context, std::size_t max_tokens, std::vector<Token>* out);
 

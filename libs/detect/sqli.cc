@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "libs/detect/limits.h"
+#include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
 namespace {
@@ -10,6 +11,55 @@ namespace {
 using sql::Kw;
 using sql::Tok;
 using sql::Token;
+
+// ASCII case-insensitive comparison with a lowercase word.
+bool EqualsLower(std::string_view w, std::string_view lower_word) {
+  if (w.size() != lower_word.size()) return false;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (ToLowerAscii(w[i]) != lower_word[i]) return false;
+  }
+  return true;
+}
+
+// SQL Server extended and system procedures that attacks call (xp_cmdshell 'dir',
+// sp_executesql N'...'): T-SQL runs them with arguments and no parentheses.
+bool IsTsqlProcedure(std::string_view name) {
+  if (name.size() < 4 || name[2] != '_') return false;
+  char a = ToLowerAscii(name[0]), b = ToLowerAscii(name[1]);
+  return ((a == 'x' && b == 'p') || (a == 's' && b == 'p')) && sql::IsDangerousSqlFunction(name);
+}
+
+// T-SQL session options switched by "SET <option> ON|OFF": whole statements of a script.
+bool IsTsqlSetOption(std::string_view w) {
+  static constexpr std::string_view kOptions[] = {"ansi_nulls",
+                                                  "ansi_padding",
+                                                  "ansi_warnings",
+                                                  "ansi_null_dflt_on",
+                                                  "arithabort",
+                                                  "concat_null_yields_null",
+                                                  "quoted_identifier",
+                                                  "nocount",
+                                                  "xact_abort",
+                                                  "numeric_roundabort",
+                                                  "identity_insert",
+                                                  "noexec",
+                                                  "parseonly",
+                                                  "showplan_all",
+                                                  "showplan_text",
+                                                  "showplan_xml",
+                                                  "fmtonly",
+                                                  "implicit_transactions",
+                                                  "cursor_close_on_commit",
+                                                  "statistics",
+                                                  "ansi_defaults",
+                                                  "forceplan",
+                                                  "arithignore",
+                                                  "nocount"};
+  for (std::string_view o : kOptions) {
+    if (EqualsLower(w, o)) return true;
+  }
+  return false;
+}
 
 // Where the attacker's SQL starts.
 enum class Break { kQuote, kOperand, kStart, kAnchor };
@@ -67,6 +117,19 @@ struct Features {
   // Quote break, arithmetic on a column and the application's own closing quote:
   // "1'*id-'0", "aa' / current_date regexp '0" (MySQL implicit conversions).
   bool arith_reclose = false;
+  // SQL's niladic functions written without parentheses (CURRENT_USER, SYSTEM_USER,
+  // SESSION_USER) used as an operand: "1 or 1=system_user" fingerprints the account.
+  bool niladic_info = false;
+  // "UNION [ALL]" ending the value (possibly behind comments) after a number: the first
+  // half of an extraction, cut off or split over parameters ("-1 union", "-1#\nunion").
+  bool union_dangling = false;
+  // A break that rewrites the application's select list: "<x> AS `alias` FROM" (the alias
+  // quoted, as only SQL quotes names).
+  bool alias_from = false;
+  bool alias_quoted = false;
+  // MySQL ODBC escape braces "{ts 1}", "{if <expr>}": evaluated as the bare expression, used
+  // only to slip keywords past filters.
+  bool odbc_brace = false;
   int closers = 0;
   int tail_tokens = 0;  // non-comment tokens consumed after the break
 };
@@ -192,8 +255,12 @@ class Parser {
     return true;
   }
 
-  static bool IsOperandStart(const Token& t) {
+  bool IsOdbcBrace(const Token& t) const { return t.type == Tok::kOther && s_[t.pos] == '{'; }
+
+  bool IsOperandStart(const Token& t) const {
     switch (t.type) {
+      case Tok::kOther:
+        return IsOdbcBrace(t);
       case Tok::kNumber:
       case Tok::kString:
       case Tok::kOpenString:
@@ -558,6 +625,18 @@ class Parser {
       }
       case Tok::kWord:
         break;
+      case Tok::kOther: {
+        // MySQL's ODBC escape "{<word> <expr>}" evaluates to <expr>.
+        if (!IsOdbcBrace(t) || AtEnd() || Peek().type != Tok::kWord) return false;
+        ++p_;
+        f_->odbc_brace = true;
+        f_->inline_comment = true;
+        if (!ParseExpr(out, depth + 1)) return false;
+        if (AtEnd()) return true;
+        if (Peek().type != Tok::kOther || s_[Peek().pos] != '}') return false;
+        ++p_;
+        return true;
+      }
       default:
         return false;
     }
@@ -642,6 +721,19 @@ class Parser {
     for (std::size_t i = first; i <= last; ++i) {
       if (t_[i].type == Tok::kWord && sql::IsSystemCatalog(Text(t_[i]))) f_->catalog = true;
     }
+    // xp_cmdshell 'dir', master..xp_dirtree '\\host\x': a procedure with its arguments.
+    if (!AtEnd() && (Peek().type == Tok::kString || Peek().type == Tok::kOpenString) &&
+        IsTsqlProcedure(Text(t_[last]))) {
+      f_->dangerous_func = true;
+      out->func = true;
+      out->literal = false;
+      Operand a;
+      if (!ParsePrimary(&a, depth + 1)) return false;
+      while (Accept(Tok::kComma)) {
+        if (!ParseExpr(&a, depth + 1)) return false;
+      }
+      return true;
+    }
     if (!AtEnd() && Peek().type == Tok::kLParen) {
       ++p_;
       NoteFunction(first, last);
@@ -654,7 +746,7 @@ class Parser {
         for (std::string_view k : kInfo) {
           if (name.size() == k.size()) {
             bool eq = true;
-            for (std::size_t c = 0; c < k.size(); ++c) eq = eq && (name[c] | 0x20) == k[c];
+            for (std::size_t c = 0; c < k.size(); ++c) eq = eq && ToLowerAscii(name[c]) == k[c];
             if (eq) f_->info_func = true;
           }
         }
@@ -688,6 +780,13 @@ class Parser {
     }
     if (t.kw != Kw::kNone) return false;
     out->literal = false;
+    if (first == last) {
+      std::string_view w = Text(t);
+      if (EqualsLower(w, "current_user") || EqualsLower(w, "system_user") ||
+          EqualsLower(w, "session_user")) {
+        f_->niladic_info = true;
+      }
+    }
     // PostgreSQL ARRAY['a','b'].
     if (first == last && !AtEnd() && Peek().type == Tok::kOther && Text(Peek()) == "[" &&
         AcceptableArray(Text(t))) {
@@ -942,8 +1041,15 @@ class Parser {
   // After UNION/INTERSECT/EXCEPT: [ALL|DISTINCT] SELECT ... | ( SELECT ... )
   bool ParseUnionRhs(int depth) {
     std::size_t union_pos = p_ - 1;
-    if (AtEnd()) return true;
+    if (AtEnd()) {
+      f_->union_dangling = true;
+      return true;
+    }
     AcceptKw(Kw::kAll) || AcceptKw(Kw::kDistinct);
+    if (AtEnd()) {
+      f_->union_dangling = true;
+      return true;
+    }
     int parens = 0;
     while (Accept(Tok::kLParen)) ++parens;
     if (AtEnd()) return true;
@@ -1122,6 +1228,18 @@ class Parser {
       }
       case Kw::kSet: {
         if (AtEnd()) return true;
+        if (IsIdent(Peek()) && IsTsqlSetOption(Text(Peek()))) {
+          ++p_;
+          bool on_off = AcceptKw(Kw::kOn) || AcceptWord("off");
+          // SET IDENTITY_INSERT dbo.t ON, SET STATISTICS IO ON
+          if (!on_off && !AtEnd() && IsIdent(Peek())) {
+            ParseIdentChain();
+            on_off = AcceptKw(Kw::kOn) || AcceptWord("off");
+          }
+          if (!on_off) return AtEnd();
+          *strong = true;
+          return true;
+        }
         if (Peek().type != Tok::kVariable && !IsIdent(Peek())) return false;
         ++p_;
         if (AtEnd()) return true;
@@ -1359,7 +1477,10 @@ class Parser {
             if (!AcceptKw(Kw::kBy)) return false;
             if (AtEnd()) return true;
             {
-              bool numeric = Peek().type == Tok::kNumber;
+              // ORDER BY 3 probes the column count; ORDER BY ifnull(...) / rand() is code.
+              bool numeric = Peek().type == Tok::kNumber ||
+                             (Peek().type == Tok::kWord && PeekAt(1) &&
+                              PeekAt(1)->type == Tok::kLParen && sql::IsSqlFunction(Text(Peek())));
               if (!ParseExprList(depth + 1, true)) return false;
               f_->clause = true;
               if (numeric) f_->clause_strong = true;
@@ -1407,8 +1528,14 @@ class Parser {
           case Kw::kAs: {
             ++p_;
             if (AtEnd()) return true;
-            if (!IsIdent(Peek())) return false;
+            // A double-quoted name is an identifier in ANSI SQL: AS "alias".
+            if (!IsIdent(Peek()) && Peek().type != Tok::kString) return false;
+            char q = s_[Peek().pos];
             ++p_;
+            if (IsKw(Kw::kFrom)) {
+              f_->alias_from = true;
+              f_->alias_quoted = q == '`' || q == '"';
+            }
             continue;
           }
           case Kw::kFrom: {
@@ -1468,6 +1595,13 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.json_op && f.json_cast) up(0.6f);
   if (f.case_expr && f.literal_seen) up(b == Break::kStart ? 0.55f : 0.8f);
   if (f.numeric_truncation && b != Break::kQuote) up(0.5f);
+  if (f.niladic_info && b != Break::kStart && (f.logic || f.compare_after_break)) {
+    up(quote ? 0.85f : 0.8f);
+  }
+  if (f.union_dangling && b == Break::kOperand && !f.operand_word) {
+    up(f.inline_comment ? 0.6f : 0.5f);
+  }
+  if (f.alias_from && f.alias_quoted && b != Break::kStart) up(quote ? 0.6f : 0.55f);
   if (f.arith_reclose && quote) up(0.6f);
   if (trailing_comment && !quote && (f.logic || f.known_funcs > 0 || f.sql_syntax)) up(0.55f);
   if (f.const_compare && b == Break::kOperand) up(0.5f);
@@ -1512,7 +1646,7 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.sysvar) up(quote || b == Break::kOperand ? 0.8f : 0.6f);
   if (c >= 0.3f) {
     if (f.catalog) c += 0.05f;
-    if (f.inline_comment) c += 0.05f;
+    if (f.inline_comment || f.odbc_brace) c += 0.05f;
     if (f.known_funcs > 0) c += 0.05f;
   }
   return std::min(c, 0.99f);
@@ -1529,6 +1663,7 @@ float PartialScore(const Features& f, Break b) {
   g.into_file = f.into_file;
   g.info_func = f.info_func && b != Break::kStart;
   g.union_head = f.union_head;
+  g.sysvar = f.sysvar;  // @@version, @@datadir: no text but SQL names these
   float s = Score(g, b, false);
   return s > 0 ? std::max(0.0f, s - 0.15f) : 0.0f;
 }
@@ -1545,6 +1680,9 @@ const char* RuleFor(const Features& f, Break b) {
   if (f.json_op && f.json_cast) return "sqli.json-operator";
   if (f.case_expr && f.literal_seen) return "sqli.case-expression";
   if (f.numeric_truncation) return "sqli.comment-truncation";
+  if (f.niladic_info) return "sqli.fingerprint";
+  if (f.union_dangling) return "sqli.union-select";
+  if (f.alias_from) return "sqli.select-list-break";
   if (f.logic && (f.logic_strong || f.const_compare)) return "sqli.boolean-condition";
   if (f.clause) return "sqli.clause-injection";
   if (b == Break::kQuote) return "sqli.quote-break";
@@ -1653,7 +1791,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       best.len = text.size() - std::min(pos, text.size());
     }
   };
-  for (char context : {'\'', '"', '\0'}) {
+  for (char context : {'\'', '"', '`', '\0'}) {
     if (context != '\0' && text.find(context) == std::string_view::npos) continue;
     sql::Lex(text, context, limits::kMaxSqlTokens, tokens);
     Parser parser(text, *tokens);
@@ -1673,7 +1811,22 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       }
       Features f;
       std::size_t break_pos = parser.tok(0).len;
-      if (parser.ParseFrom(1, false, &f)) {
+      if (context == '`') {
+        // A `name` break. Backticks also delimit Markdown code spans ("run `select 1` to
+        // see"), so only structure that rewrites the query counts, and only when no second
+        // backtick closes a span, except a quoted alias before FROM (`x` AS `y` FROM).
+        bool ok = parser.ParseFrom(1, false, &f);
+        Features g;
+        g.alias_from = ok && f.alias_from;
+        g.alias_quoted = f.alias_quoted;
+        if (text.find('`', break_pos + 1) == std::string_view::npos) {
+          g.union_select = f.union_select;
+          g.union_head = f.union_head;
+          g.stacked_strong = f.stacked_strong;
+        }
+        float conf = Score(g, Break::kQuote, false);
+        consider(ok ? conf : std::max(0.0f, conf - 0.15f), RuleFor(g, Break::kQuote), break_pos);
+      } else if (parser.ParseFrom(1, false, &f)) {
         f.arith_reclose = f.arith_after_break && EndsReclosed(text, parser);
         consider(Score(f, Break::kQuote, parser.trailing_comment()), RuleFor(f, Break::kQuote),
                  break_pos);
@@ -1710,6 +1863,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       }
       ++attempts;
     }
+    if (context == '`') continue;  // anchors are found by the other contexts
     // Anchors in the middle: UNION, ';', '(' SELECT, dangerous function calls.
     for (std::size_t i = 1; i < parser.size() && attempts < limits::kMaxSqlParseStarts; ++i) {
       const Token& t = parser.tok(i);
@@ -1723,6 +1877,11 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       }
       if (t.type == Tok::kWord && i + 1 < parser.size() && parser.tok(i + 1).type == Tok::kLParen &&
           sql::IsDangerousSqlFunction(text.substr(t.pos, t.len))) {
+        primary = true;
+      }
+      if (t.type == Tok::kWord && i + 1 < parser.size() &&
+          (parser.tok(i + 1).type == Tok::kString || parser.tok(i + 1).type == Tok::kOpenString) &&
+          IsTsqlProcedure(text.substr(t.pos, t.len))) {
         primary = true;
       }
       if (!anchor && !primary) continue;
