@@ -544,7 +544,12 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
       lower.find(' ') == std::string_view::npos && lower.find('+') != std::string_view::npos;
   for (std::size_t i = 0; i < n; ++i) {
     char c = lower[i];
-    if (c == '+' && plus_is_space) {
+    // '+' glued to a separator is a form-encoded space too: "&&+|+dir c:/", "c:+|".
+    const bool plus_by_separator =
+        c == '+' &&
+        ((o > 0 && (out[o - 1] == ';' || out[o - 1] == '|' || out[o - 1] == '&')) ||
+         (i + 1 < n && (lower[i + 1] == ';' || lower[i + 1] == '|' || lower[i + 1] == '&')));
+    if (c == '+' && (plus_is_space || plus_by_separator)) {
       out[o++] = ' ';
       continue;
     }
@@ -689,6 +694,30 @@ struct Best {
   }
 };
 
+// A script document: "#!/bin/sh" (or any interpreter) on the first line, more lines after.
+// Posting a script is what admin and CI forms are for; injection breaks into a command.
+bool IsShebangScript(std::string_view lower) {
+  std::size_t i = lower.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos || lower.substr(i, 3) != "#!/") return false;
+  std::size_t nl = lower.find('\n', i);
+  return nl != std::string_view::npos &&
+         lower.find_first_not_of(" \t\r\n", nl) != std::string_view::npos;
+}
+
+// A bare drive ("dir c:", "type d:\"") among the first words of a known command's arguments.
+bool HasDriveArg(std::string_view args) {
+  std::size_t i = 0;
+  for (int words = 0; words < 3 && i < args.size(); ++words) {
+    i = SkipSpaces(args, i);
+    std::size_t s = i;
+    while (i < args.size() && !IsSpaceChar(static_cast<unsigned char>(args[i]))) ++i;
+    std::string_view w = args.substr(s, i - s);
+    while (!w.empty() && (w.back() == '"' || w.back() == '\'')) w.remove_suffix(1);
+    if (w.size() == 2 && IsAsciiAlpha(static_cast<unsigned char>(w[0])) && w[1] == ':') return true;
+  }
+  return false;
+}
+
 // Argument shape that only commands have: -x / --long / /path / C:\ / redirection / $var / IP.
 bool TechnicalArgs(std::string_view args, bool allow_number = false) {
   std::size_t i = 0;
@@ -790,6 +819,15 @@ bool IsProductNoun(std::string_view name) {
   return false;
 }
 
+// Interactive clients whose prompt is "<name>>" (session transcripts in posts and tickets).
+bool IsConsolePrompt(std::string_view name) {
+  for (std::string_view r :
+       {"mysql", "mariadb", "mongo", "sqlite", "ftp", "sftp", "telnet", "jshell", "sql"}) {
+    if (name == r) return true;
+  }
+  return false;
+}
+
 struct CommandInfo {
   int strength = 0;        // 0 none, 1 weak (also a word), 2 strong
   bool technical = false;  // arguments shaped like a command's (flags, paths, redirections)
@@ -874,6 +912,12 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
         continue;
       }
     }
+    // "mysql> grant ...", "ftp> get x": a transcript of an interactive client, whose prompt
+    // is its name and '>'. What follows was typed into that client, not into a shell.
+    if (i + 1 < n && s[i] == '>' && s[i + 1] == ' ' && !had_path && IsConsolePrompt(name)) {
+      info.end = i;
+      return info;
+    }
     std::string scratch;
     int strength = NameStrength(name, &scratch);
     // Globbed binary paths: /???/c?t, /bin/c*
@@ -896,7 +940,7 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     bool numeric_ok = name == "sleep" || name == "timeout" || name == "ping";
     info.strength = strength;
     info.technical = TechnicalArgs(args, numeric_ok) || had_path ||
-                     (strength > 0 && info.wrapped) ||
+                     (strength > 0 && HasDriveArg(args)) || (strength > 0 && info.wrapped) ||
                      (name == "cd" && SkipSpaces(args, 0) < args.size());
     info.recon = IsReconCommand(name);
     info.noun = IsProductNoun(name);
@@ -1163,6 +1207,48 @@ float ParameterExpansionAt(std::string_view s, std::size_t p, std::size_t* len) 
   return 0.7f;
 }
 
+// Windows file commands that take a drive path.
+bool IsWindowsFileCommand(std::string_view name) {
+  for (std::string_view w : {"dir", "type", "copy", "del", "erase", "move", "ren", "rd", "md"}) {
+    if (name == w) return true;
+  }
+  return false;
+}
+
+// Shapes of a whole value that is one command line, for names that need more than their
+// first argument to be read as a command (c is the first command of the value).
+void FirstLineShapes(std::string_view s, const CommandInfo& c, Best* best) {
+  const std::size_t n = s.size();
+  if (c.strength == 0 || c.name_end >= n) return;
+  std::string_view name = s.substr(c.name_start, c.name_end - c.name_start);
+  std::size_t a = SkipSpaces(s, c.name_end);
+  std::size_t b = a;
+  while (b < n && !IsSpaceChar(static_cast<unsigned char>(s[b])) && !IsShellSeparatorStart(s[b]))
+    ++b;
+  std::string_view arg = s.substr(a, b - a);
+  // "dir c:/", "type c:\\boot.ini": a drive path after a Windows file command.
+  if (IsWindowsFileCommand(name) && arg.size() >= 2 &&
+      IsAsciiAlpha(static_cast<unsigned char>(arg[0])) && arg[1] == ':' &&
+      (arg.size() == 2 || arg[2] == '/' || arg[2] == '\\')) {
+    best->Up(0.7f, "cmdi.command", c.name_start, c.end - c.name_start);
+  }
+  // "perf --version", "make --jobs=4": a GNU long option after a command name (English
+  // has no "--word" glued together).
+  if (arg.size() >= 4 && arg[0] == '-' && arg[1] == '-' &&
+      IsAsciiAlpha(static_cast<unsigned char>(arg[2])) &&
+      IsAsciiAlpha(static_cast<unsigned char>(arg[3]))) {
+    best->Up(0.6f, "cmdi.command", c.name_start, c.end - c.name_start);
+  }
+  // "cscli alerts list\n": one line opened by an unambiguous command name (not a product
+  // people name in lists) and ended by a newline, as typed into a shell.
+  std::size_t nl = s.find('\n', c.name_start);
+  if (c.strength == 2 && !c.noun && nl != std::string_view::npos &&
+      s.find_first_not_of(" \t\r\n", nl) == std::string_view::npos &&
+      s.substr(0, nl).find_first_of(";|&`") == std::string_view::npos) {
+    best->Up(0.6f, "cmdi.command-line", c.name_start, nl - c.name_start);
+  }
+}
+
 }  // namespace
 
 void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -1202,11 +1288,15 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     best = Best{};
   }
   const bool prose = IsProse(s);
+  const bool script = IsShebangScript(lower);
   // The first command (no separator before it).
   int chained_commands = 0;
   bool chain_technical = false;
   {
-    CommandInfo c = CommandAt(s, 0, /*first_arg_only=*/true);
+    // A quote opening the value closes the application's string: '" ping -n 3 host'.
+    std::size_t lead = s.find_first_not_of(" \t'\"");
+    if (lead == std::string_view::npos) lead = 0;
+    CommandInfo c = CommandAt(s, lead, /*first_arg_only=*/true);
     std::size_t first = SkipSpaces(s, 0);
     bool path_binary =
         first < n && (s[first] == '/' || s[first] == '\\' ||
@@ -1241,6 +1331,12 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     // "whoami;..." / "uname|..."
     if (c.recon && c.name_end < n && IsShellSeparatorStart(s[c.name_end]))
       best.Up(0.7f, "cmdi.command", 0, c.end);
+    // "id;" / "cmd|": a short strong command that is the whole value, closed by a separator.
+    if (c.strength == 2 && !c.noun && c.name_end < n && IsShellSeparatorStart(s[c.name_end]) &&
+        s.find_first_not_of(" \t;|&", c.name_end) == std::string_view::npos) {
+      best.Up(0.6f, "cmdi.command", 0, n);
+    }
+    if (!prose) FirstLineShapes(s, c, &best);
     // Brace expansion that builds a command: {,id} c{a,oun}t {l,-lh}s
     if (collapse.brace_trick && c.strength >= 1) best.Up(0.75f, "cmdi.brace-expansion", 0, c.end);
     if (c.strength >= 1) {
@@ -1254,6 +1350,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   }
   // Commands after separators and inside substitutions.
   const std::size_t value_start = s.find_first_not_of(" \t'\"");
+  std::size_t words_scanned = 0;  // words in s[0, words_scanned): words_before
+  int words_before = 0;
   for (std::size_t i = 0; i < n; ++i) {
     char c = s[i];
     std::size_t start = std::string_view::npos;
@@ -1269,18 +1367,28 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       if (!dbl) sep_weight = 0.9f;
     } else if (c == '`') {
       // Markdown code spans in prose: `ls -l` is a quotation, not a substitution. A span
-      // opened after a space that follows several words of text reads as prose too.
-      int words_before = 0;
-      for (std::size_t k = 0; k < i; ++k) {
+      // opened after a space, inside a sentence ("what does `ls -la` print?", three words
+      // around it), reads as prose too.
+      for (; words_scanned < i; ++words_scanned) {  // incremental: linear over the value
+        std::size_t k = words_scanned;
         if (IsAsciiAlpha(static_cast<unsigned char>(s[k])) &&
             (k == 0 || !IsAsciiAlpha(static_cast<unsigned char>(s[k - 1])))) {
           ++words_before;
         }
       }
-      bool code_span = i > 0 && s[i - 1] == ' ' && words_before >= 3 &&
-                       s.find('`', i + 1) != std::string_view::npos;
+      std::size_t close = s.find('`', i + 1);
+      int words_after = 0;
+      if (close != std::string_view::npos && close + 1 < n && s[close + 1] == ' ') {
+        for (std::size_t k = close + 1; k < n && k < close + 64 && words_after < 3; ++k) {
+          if (IsAsciiAlpha(static_cast<unsigned char>(s[k])) &&
+              !IsAsciiAlpha(static_cast<unsigned char>(s[k - 1]))) {
+            ++words_after;
+          }
+        }
+      }
+      bool code_span = i > 0 && s[i - 1] == ' ' && close != std::string_view::npos &&
+                       words_before >= 1 && words_before + words_after >= 3;
       if (prose || code_span) {
-        std::size_t close = s.find('`', i + 1);
         i = close == std::string_view::npos ? n : close;
         continue;
       }
@@ -1355,7 +1463,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     std::size_t len = 0;
     float w = ParameterExpansionAt(lower, p, &len);
     if (w > 0) {
-      Report(sink, v, Category::kCmdi, prose ? w * 0.55f : w, "cmdi.parameter-expansion", p, len);
+      Report(sink, v, Category::kCmdi, prose || script ? w * 0.55f : w, "cmdi.parameter-expansion",
+             p, len);
       break;
     }
   }
@@ -1379,6 +1488,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     }
   }
   if (best.score > 0) {
+    // A whole script carries commands by design: its findings stay below blocking.
+    if (script) best.score *= 0.5f;
     Report(sink, ValueView{v.field, s, s, v.norm_flags, v.weight, v.document}, Category::kCmdi,
            best.score, best.rule, best.pos, best.len);
   }

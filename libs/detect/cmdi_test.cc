@@ -95,3 +95,49 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace shieldx::detect
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::HasCategory;
+using testing::InspectQueryValue;
+
+class WindowsAndCommandLineShapes : public ::testing::TestWithParam<const char*> {};
+TEST_P(WindowsAndCommandLineShapes, IsBlockedAsCommandInjection) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+  EXPECT_TRUE(HasCategory(v, Category::kCmdi)) << GetParam();
+}
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, WindowsAndCommandLineShapes,
+    ::testing::Values(
+        // A bare drive after a Windows file command, '+' spaces glued to separators.
+        "x | dir c:", "&&+|+dir c:/", "+dir+c:+|", "dir c:/", "type d:\\secret.txt",
+        // A quote closing the application's string, then a command.
+        "\" ping.exe -n 31 127.0.0.1", "' whoami /all",
+        // A short strong command closed by a separator; a GNU long option.
+        "id;", "cmd|", "perf --version",
+        // One command line ended by a newline.
+        "cscli alerts list\n", "ansible-config dump\n"));
+
+class CommandLikeBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(CommandLikeBenign, IsAllowed) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Text, CommandLikeBenign,
+    ::testing::Values(
+        // A drive-like "s:" after an unknown word; prose with "type" and a colon.
+        "`chethan s:` check my alternate solution.", "blood type a: rare",
+        // Interactive client transcripts in a support post.
+        "then run this; mysql> grant select on db.* to 'u'@'%'; and it works", "ftp> get notes.txt",
+        "Python; Ruby; Perl\n",
+        // English with double dashes and a trailing newline.
+        "time -- the essence\n", "curl up with a book", "id card|passport",
+        // A whole shell script posted to an automation form.
+        "#!/bin/sh\nset -x\nlscpu\ncat /proc/cpuinfo | head -n 5\nfdisk -l\n"));
+
+}  // namespace
+}  // namespace shieldx::detect
