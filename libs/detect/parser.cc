@@ -519,6 +519,10 @@ void AddWholeArgs(std::string_view raw, Source source, Arena& arena, ParsedReque
   AddField(out, source, Part::kValue, "(all arguments)", v, kFieldWholeArgs);
 }
 
+namespace {
+bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+}  // namespace
+
 void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
                      int depth) {
   std::size_t pos = 0;
@@ -539,10 +543,14 @@ void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedR
     std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) {
       std::string_view v = DecodeArg(pair, true, arena, out);
+      // A bare "&%0d%0aName:..." is an argument name to the back end (and to CRS).
+      if (source == Source::kQuery && HasLineBreak(v)) out->anomalies |= kAnomalyCrlfInArgs;
       AddField(out, source, Part::kValue, {}, v);
       continue;
     }
     std::string_view name = DecodeArg(pair.substr(0, eq), true, arena, out);
+    // Line breaks in a name: header or log injection through the names a back end echoes.
+    if (HasLineBreak(name)) out->anomalies |= kAnomalyCrlfInArgs;
     std::string_view value = DecodeArg(pair.substr(eq + 1), true, arena, out);
     AddField(out, source, Part::kName, name, name);
     AddField(out, source, Part::kValue, name, value);

@@ -47,6 +47,19 @@ TEST_F(ParserTest, QueryArgumentsAreDecodedWithRepeatedAndArrayKeys) {
   EXPECT_EQ(ValueOf(Source::kPathSegment, "path"), "p");
 }
 
+TEST_F(ParserTest, LineBreakInAnArgumentNameIsAnAnomaly) {
+  Parse(testing::Get("/get?parameter%0d%0a=test"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyCrlfInArgs);
+  // A bare query pair is a name to the back end.
+  Parse(testing::Get("/get?a=1&%0d%0aRemote-addr:%20x"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyCrlfInArgs);
+  // Line breaks in values are ordinary (text areas).
+  Parse(testing::Get("/get?comment=line%20one%0d%0aline%20two&flag"));
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyCrlfInArgs);
+  Parse(testing::Post("/f", "application/x-www-form-urlencoded", "note=a%0d%0ab&x=1"));
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyCrlfInArgs);
+}
+
 TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
   Parse(testing::Get("/files/..%2F..%2Fetc%2Fpasswd"));
   bool found = false;
