@@ -1884,6 +1884,13 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
           IsTsqlProcedure(text.substr(t.pos, t.len))) {
         primary = true;
       }
+      // "waitfor delay '0:0:5'" after any text (a URL, a user agent): a T-SQL batch
+      // statement without ';' whose only use in a request is a time-based probe.
+      if (t.type == Tok::kWord && t.kw == Kw::kWaitfor && i + 2 < parser.size() &&
+          (parser.tok(i + 1).kw == Kw::kDelay || parser.tok(i + 1).kw == Kw::kTime) &&
+          (parser.tok(i + 2).type == Tok::kString || parser.tok(i + 2).type == Tok::kOpenString)) {
+        anchor = true;
+      }
       if (!anchor && !primary) continue;
       ++attempts;
       Features f;

@@ -22,7 +22,7 @@ bool InList(std::string_view w, std::initializer_list<std::string_view> list) {
 float DangerousTagScore(std::string_view tag) {
   if (tag == "script") return 0.95f;
   if (InList(tag, {"iframe", "frame", "frameset", "object", "embed", "applet", "portal", "import",
-                   "isindex", "xss"})) {
+                   "isindex", "xss", "vmlframe"})) {
     return 0.85f;
   }
   if (InList(tag, {"meta",          "base",          "link",     "style",
@@ -203,6 +203,11 @@ TagScan ScanTags(std::string_view lower) {
     bool closing = false;
     if (lower[pos] == '/') {
       closing = true;
+      ++pos;
+    }
+    // "<:vmlframe": IE parsed an empty namespace prefix as a VML element.
+    if (!closing && pos + 1 < n && lower[pos] == ':' &&
+        IsAsciiAlpha(static_cast<unsigned char>(lower[pos + 1]))) {
       ++pos;
     }
     if (pos >= n || !IsAsciiAlpha(static_cast<unsigned char>(lower[pos]))) {
@@ -494,8 +499,13 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
                       handler.find('=') != std::string_view::npos;
     // `"onzoom=` / `'onfocus=` ending the value: the break and the handler name with the
     // value still to come (a probe for the reflection point).
-    bool probe = (sep == '"' || sep == '\'' || sep == '`') && SkipSpaces(lower, eq + 1) >= n &&
-                 !IsCommonOnWord(lower.substr(p, e - p));
+    // The same with whitespace instead of the quote when nothing but whitespace precedes the
+    // name ("  onload= "): the separator that starts a new attribute in an unquoted one.
+    // No event name is longer than ~41 characters (onwebkitplaybacktargetavailabilitychanged).
+    bool lead_space =
+        IsSpaceChar(static_cast<unsigned char>(sep)) && SkipSpaces(lower, 0) == p && e - p <= 44;
+    bool probe = (sep == '"' || sep == '\'' || sep == '`' || lead_space) &&
+                 SkipSpaces(lower, eq + 1) >= n && !IsCommonOnWord(lower.substr(p, e - p));
     if (q != std::string_view::npos && handler_js) {
       Up(r, 0.88f, "xss.attribute-break", q, std::min<std::size_t>(n - q, 64));
     } else if (probe) {

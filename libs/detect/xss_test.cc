@@ -46,7 +46,11 @@ INSTANTIATE_TEST_SUITE_P(
         "\xc2\xbcscript\xc2\xbe"
         "alert(1)\xc2\xbc/script\xc2\xbe",
         "\xbcscript\xbe"
-        "alert(1)\xbc/script\xbe"));
+        "alert(1)\xbc/script\xbe",
+        // a new attribute started by whitespace in an unquoted attribute, value to come
+        "  onload= ", " onwebkitplaybacktargetavailabilitychanged=",
+        // IE's VML element behind an empty namespace prefix
+        "<:vmlframe src=", "<:vmlframe src=\"//evil.example/x.vml#xss\">"));
 
 class XssLookAlike : public ::testing::TestWithParam<const char*> {};
 TEST_P(XssLookAlike, IsAllowed) {
@@ -65,7 +69,11 @@ INSTANTIATE_TEST_SUITE_P(
                       "\"online=yes\"", "5\" > 3\" and that's it", "he said \"no\" > <b>ok</b>",
                       // truncated HTML from real forms: attribute end, text, closing tag
                       "utm_campaign=pr_shop\">Baby Wear</a>",
-                      "it's \"online=", "JavaScript: the good parts", "javascript: tutorial"));
+                      "it's \"online=", "JavaScript: the good parts", "javascript: tutorial",
+                      // whitespace then an on-word: ordinary words, or text before the name
+                      " online= ", " only= 3", "set onload= in the config",
+                      "x onload=", "  onthisisaverylongwordthathasmorethanfiftycharactersss= ",
+                      "a <: b and c >: d", "ratio 1<:2"));
 
 }  // namespace
 }  // namespace shieldx::detect
