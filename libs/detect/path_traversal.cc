@@ -216,6 +216,45 @@ constexpr std::string_view kHiddenDirs[] = {
     ".well-known-not",
 };
 
+// Sensitive targets spelled without their separators, as left after backslashes were
+// stripped; matched at the end of a value that opens with dots or a drive letter.
+constexpr std::string_view kSquashed[] = {
+    "etcpasswd",  "etcshadow",      "etchosts",   "boot.ini",   "win.ini",         "system.ini",
+    "web.xml",    "global.asa",     "web.config", "php.ini",    "httpd.conf",      "autoexec.bat",
+    "config.sys", "system32config", "repairsam",  "ntuser.dat", "procselfenviron",
+};
+
+// Relative paths whose target has no business in a parameter (no leading '/' needed).
+constexpr std::string_view kStrongRelative[] = {
+    "web-inf/",         "web-inf\\",         "meta-inf/",  "etc/passwd",
+    "etc/shadow",       "boot.ini",          "win.ini",    "global.asa",
+    "windows/system32", "windows\\system32", "proc/self/", "wp-config.php",
+};
+
+// Start of a separator-stripped traversal ("....etcpasswd", "c:inetpubwwwrootglobal.asa"),
+// or npos. The value must be one token: dots or "x:" first, then letters, dots, '-', '_'.
+std::size_t SquashedTraversal(std::string_view lower) {
+  const std::size_t n = lower.size();
+  if (n < 8 || n > 256) return std::string_view::npos;
+  std::size_t i = 0;
+  while (i < n && (lower[i] == '.' || lower[i] == '/')) ++i;
+  bool dots = i >= 2 && lower.substr(0, i).find("..") != std::string_view::npos;
+  bool drive = !dots && n > 3 && IsAsciiAlpha(static_cast<unsigned char>(lower[0])) &&
+               lower[1] == ':' && IsAsciiAlpha(static_cast<unsigned char>(lower[2]));
+  if (!dots && !drive) return std::string_view::npos;
+  for (std::size_t k = i; k < n; ++k) {
+    char c = lower[k];
+    if (!(IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+          c == ':' || c == '/')) {
+      return std::string_view::npos;
+    }
+  }
+  for (std::string_view f : kSquashed) {
+    if (EndsWith(lower, f) && n - f.size() >= (drive ? 2u : i)) return n - f.size();
+  }
+  return std::string_view::npos;
+}
+
 bool PathShaped(std::string_view lower) {
   if (lower.empty()) return false;
   char c = lower[0];
@@ -299,7 +338,11 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   // to one anywhere in the value ("cat /etc/passwd", "x=/proc/self/environ").
   // Only in short, command-like values: prose that mentions /etc/fstab is not an attack.
   bool absolute_token = false;
-  std::size_t spaces = static_cast<std::size_t>(std::count(lower.begin(), lower.end(), ' '));
+  // Any whitespace separates words: a script's lines count like a sentence's spaces.
+  std::size_t spaces =
+      static_cast<std::size_t>(std::count_if(lower.begin(), lower.end(), [](char c) {
+        return IsSpaceChar(static_cast<unsigned char>(c));
+      }));
   for (std::size_t p = lower.find('/');
        p != std::string_view::npos && !absolute_token && spaces <= 4 && n <= 160;
        p = lower.find('/', p + 1)) {
@@ -329,6 +372,37 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       if (is_request_path && ups == 0) s = 0.75f;
       b.Up(s, "lfi.sensitive-file", Category::kLfi, p, f.size() + 8);
       break;
+    }
+  }
+  // Traversal whose separators were stripped on the way (backslashes eaten by an escaping
+  // layer: "..\\..\\etc\\passwd" -> "....etcpasswd", "c:\\windows\\win.ini" ->
+  // "c:windowswin.ini"), still aimed at a file that is only ever stolen.
+  if (b.score < 0.7f) {
+    std::size_t p = SquashedTraversal(lower);
+    if (p != std::string_view::npos)
+      b.Up(0.75f, "lfi.stripped-traversal", Category::kLfi, 0, std::min<std::size_t>(n, 64));
+  }
+  // A relative path to a deployment descriptor or system secret: "web-inf/web.xml".
+  if (b.score < 0.7f && n <= 256 && spaces == 0) {
+    for (std::string_view f : kStrongRelative) {
+      std::size_t p = lower.find(f);
+      if (p == std::string_view::npos) continue;
+      if (p > 0 && lower[p - 1] != '/' && lower[p - 1] != '\\' && lower[p - 1] != '=') continue;
+      b.Up(0.7f, "lfi.sensitive-file", Category::kLfi, p, f.size() + 8);
+      break;
+    }
+  }
+  // Runs of four or more dots as a path component ("/....", "\\........"): no file or
+  // directory is named so; they are filter-bypass spellings of "..".
+  if (b.score < 0.6f && spaces == 0) {
+    for (std::size_t p = lower.find_first_of("/\\"); p != std::string_view::npos;
+         p = lower.find_first_of("/\\", p + 1)) {
+      std::size_t e = p + 1;
+      while (e < n && lower[e] == '.') ++e;
+      if (e - p - 1 >= 4) {
+        b.Up(0.6f, "traversal.dot-run", Category::kPathTraversal, p, e - p);
+        break;
+      }
     }
   }
   // Hidden tool directories/files as a path component.

@@ -1,0 +1,50 @@
+// Path traversal and LFI: traversal whose separators were stripped, relative paths to
+// deployment descriptors, dot runs; and benign values with the same characters.
+#include <gtest/gtest.h>
+
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::HasCategory;
+using testing::InspectQueryValue;
+
+class StrippedOrRelativeTraversal : public ::testing::TestWithParam<const char*> {};
+TEST_P(StrippedOrRelativeTraversal, IsBlockedAsPathAttack) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+  EXPECT_TRUE(HasCategory(v, Category::kLfi) || HasCategory(v, Category::kPathTraversal))
+      << GetParam();
+}
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, StrippedOrRelativeTraversal,
+    ::testing::Values(
+        // Backslashes eaten by an escaping layer: dots or a drive, then the target.
+        "........etcpasswd", "..\\..etc/passwd", "....web-infweb.xml", "c:windowswin.ini",
+        "d:inetpubwwwrootglobal.asa", "......windowssystem.ini",
+        // Relative paths to deployment descriptors and system secrets.
+        "web-inf/web.xml", "WEB-INF/classes/app.properties", "x=etc/passwd", "META-INF/context.xml",
+        // Runs of dots as a path component.
+        "/..........", "/....", "files\\....\\x"));
+
+class PathLikeBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(PathLikeBenign, IsAllowed) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Text, PathLikeBenign,
+    ::testing::Values(
+        // Ellipses in prose and titles, versions, file names that merely end like targets.
+        "wait.... what?", "and then... /me shrugs", "Loading...", "v1.2.3....final", "my-web.xml",
+        "notes/web.xml", "boot.ini is a Windows file, see the docs", "c:drive notes", "a: b",
+        "etc/passwords are managed centrally",
+        // Non-Latin text and a URL with dots in the query.
+        "Привет... как дела?", "https://example.org/search?q=a...b",
+        // A shell script posted to an automation form reads system files by design.
+        "#!/bin/sh\nset -x\nlscpu\ncat /proc/meminfo\nfdisk -l\n"));
+
+}  // namespace
+}  // namespace shieldx::detect
