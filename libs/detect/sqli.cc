@@ -61,6 +61,12 @@ bool IsTsqlSetOption(std::string_view w) {
   return false;
 }
 
+// SQL functions called without parentheses that name the database account.
+bool IsNiladicInfo(std::string_view w) {
+  return EqualsLower(w, "current_user") || EqualsLower(w, "system_user") ||
+         EqualsLower(w, "session_user");
+}
+
 // Where the attacker's SQL starts.
 enum class Break { kQuote, kOperand, kStart, kAnchor };
 
@@ -130,6 +136,8 @@ struct Features {
   // MySQL ODBC escape braces "{ts 1}", "{if <expr>}": evaluated as the bare expression, used
   // only to slip keywords past filters.
   bool odbc_brace = false;
+  // Blind extraction one character at a time: ascii(substring(col, n, 1)), ord(mid(...)).
+  bool extract_idiom = false;
   int closers = 0;
   int tail_tokens = 0;  // non-comment tokens consumed after the break
 };
@@ -539,6 +547,14 @@ class Parser {
     }
   }
 
+  static bool IsCharCodeFunction(std::string_view w) {
+    return EqualsLower(w, "ascii") || EqualsLower(w, "ord") || EqualsLower(w, "unicode") ||
+           EqualsLower(w, "hex") || EqualsLower(w, "bin");
+  }
+  static bool IsSubstringFunction(std::string_view w) {
+    return EqualsLower(w, "substring") || EqualsLower(w, "substr") || EqualsLower(w, "mid");
+  }
+
   static bool AcceptableIif(std::string_view w) {
     return w.size() == 3 && (w[0] | 0x20) == 'i' && (w[1] | 0x20) == 'i' && (w[2] | 0x20) == 'f';
   }
@@ -737,6 +753,10 @@ class Parser {
     if (!AtEnd() && Peek().type == Tok::kLParen) {
       ++p_;
       NoteFunction(first, last);
+      if (first == last && IsCharCodeFunction(Text(t)) && PeekAt(1) &&
+          PeekAt(1)->type == Tok::kLParen && IsSubstringFunction(Text(Peek()))) {
+        f_->extract_idiom = true;
+      }
       if (!AtEnd() && Peek().type == Tok::kRParen && first == last) {
         static constexpr std::string_view kInfo[] = {
             "version",     "database",       "user",          "current_user",     "schema",
@@ -782,10 +802,7 @@ class Parser {
     out->literal = false;
     if (first == last) {
       std::string_view w = Text(t);
-      if (EqualsLower(w, "current_user") || EqualsLower(w, "system_user") ||
-          EqualsLower(w, "session_user")) {
-        f_->niladic_info = true;
-      }
+      if (IsNiladicInfo(w)) f_->niladic_info = true;
     }
     // PostgreSQL ARRAY['a','b'].
     if (first == last && !AtEnd() && Peek().type == Tok::kOther && Text(Peek()) == "[" &&
@@ -933,6 +950,8 @@ class Parser {
         if (!ParseExpr(&o, depth + 1)) return false;
         bool bare_ident = p_ == before + 1 && IsIdent(t_[before]);
         if (!bare_ident) *strong = true;
+        // SELECT system_user: a niladic function, not a column.
+        if (bare_ident && IsNiladicInfo(Text(t_[before]))) *strong = true;
         // SELECT pg_sleep / SELECT xp_cmdshell: a dangerous builtin named without the call
         // (names with '_' only: "select sleep mode" is English).
         if (bare_ident && Text(t_[before]).find('_') != std::string_view::npos &&
@@ -1061,8 +1080,14 @@ class Parser {
     }
     if (IsUnionItemStart()) f_->union_head = true;
     bool strong = false;
-    if (!ParseSelectBody(depth + 1, &strong)) return false;
-    if (strong) f_->union_select = true;
+    bool had_from = f_->select_from;
+    f_->select_from = false;
+    bool ok = ParseSelectBody(depth + 1, &strong);
+    // "UNION SELECT <items> FROM <table>" parsed that far is an extraction whatever junk
+    // follows ("... where id>0//").
+    if (strong && (ok || f_->select_from)) f_->union_select = true;
+    f_->select_from = f_->select_from || had_from;
+    if (!ok) return false;
     while (parens > 0 && Accept(Tok::kRParen)) --parens;
     return true;
   }
@@ -1492,9 +1517,12 @@ class Parser {
             ++p_;
             if (AtEnd()) return true;
             Operand o;
+            std::size_t cond_start = p_;
             if (!ParseExpr(&o, depth + 1)) return false;
             f_->clause = true;
             if (o.compare || o.func || o.subquery) f_->clause_strong = true;
+            // HAVING (1 or 1): a condition made only of constants is a tautology probe.
+            if (o.literal && !o.single && p_ - cond_start >= 3) f_->clause_strong = true;
             if ((o.compare && o.literal) || o.func || o.subquery) f_->logic_strong = true;
             continue;
           }
@@ -1595,6 +1623,7 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.json_op && f.json_cast) up(0.6f);
   if (f.case_expr && f.literal_seen) up(b == Break::kStart ? 0.55f : 0.8f);
   if (f.numeric_truncation && b != Break::kQuote) up(0.5f);
+  if (f.extract_idiom) up(b == Break::kStart ? 0.6f : 0.8f);
   if (f.niladic_info && b != Break::kStart && (f.logic || f.compare_after_break)) {
     up(quote ? 0.85f : 0.8f);
   }
@@ -1664,6 +1693,7 @@ float PartialScore(const Features& f, Break b) {
   g.info_func = f.info_func && b != Break::kStart;
   g.union_head = f.union_head;
   g.sysvar = f.sysvar;  // @@version, @@datadir: no text but SQL names these
+  g.extract_idiom = f.extract_idiom;
   float s = Score(g, b, false);
   return s > 0 ? std::max(0.0f, s - 0.15f) : 0.0f;
 }
@@ -1681,6 +1711,7 @@ const char* RuleFor(const Features& f, Break b) {
   if (f.case_expr && f.literal_seen) return "sqli.case-expression";
   if (f.numeric_truncation) return "sqli.comment-truncation";
   if (f.niladic_info) return "sqli.fingerprint";
+  if (f.extract_idiom) return "sqli.blind-extraction";
   if (f.union_dangling) return "sqli.union-select";
   if (f.alias_from) return "sqli.select-list-break";
   if (f.logic && (f.logic_strong || f.const_compare)) return "sqli.boolean-condition";
@@ -1743,16 +1774,27 @@ bool IsNumericTruncation(std::string_view text, const std::vector<Token>& raw) {
   for (std::size_t i = skip; i < c.size(); ++i) {
     if (c[i] != ' ' && c[i] != '\t') return false;
   }
+  // Parenthesised too ("( ( 1 ) ) --", "( 'a' * @a ) --"); string literals only inside
+  // balanced parentheses, where they cannot be a quoted word in a sentence.
   bool operand = false;
+  bool strings = false;
+  int depth = 0, pairs = 0;
   for (std::size_t i = 0; i + 1 < raw.size(); ++i) {
     const Token& t = raw[i];
     if (t.type == Tok::kNumber || t.type == Tok::kVariable) {
       operand = true;
+    } else if (t.type == Tok::kString && depth > 0) {
+      operand = strings = true;
+    } else if (t.type == Tok::kLParen) {
+      ++depth;
+    } else if (t.type == Tok::kRParen) {
+      if (--depth < 0) return false;
+      ++pairs;
     } else if (!(t.type == Tok::kOperator && t.op == sql::kOpArith)) {
       return false;
     }
   }
-  return operand;
+  return operand && depth == 0 && (!strings || pairs > 0);
 }
 
 // The tail after a quote break ends in a short open string that the application's closing

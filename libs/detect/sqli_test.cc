@@ -88,7 +88,14 @@ INSTANTIATE_TEST_SUITE_P(
         "` AS `edit_user_id` from", "1234 AS \"foobar\" FROM tablevar2=whatever",
         "x` union select 1,2,3--", "admin@example.com`;",
         // @@system variables survive trailing junk
-        "1 and substring(@@version,1,1)=5//true"));
+        "1 and substring(@@version,1,1)=5//true",
+        // blind extraction one character at a time, in arithmetic
+        "234 + (1 / ASCII(substring(passwd,1,1))-4)", "456 + ORD(MID(passwd,1,1))-10",
+        // constants in parentheses cut by an empty comment; HAVING on constants only
+        " ( ( 1 ) )  --", " ( 'a' * @a )  --", "id having (1 or 1)",
+        // UNION SELECT ... FROM with trailing junk; SELECT of a niladic account function
+        "-5000224' UNION select user_id from users where user_id>0//",
+        "-1 or 1=(select system_user)kdoru"));
 
 class SqliBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SqliBenign, IsAllowed) {
@@ -123,7 +130,9 @@ INSTANTIATE_TEST_SUITE_P(
         "1 as usual from home", "see section 1.e(ii) of the contract",
         "run `select * from users` to list them", "use `a=1 and b=2` as the filter",
         "the `users` table has 3 rows", "{\"if\": \"x\", \"order\": 1}",
-        "xp_cmdshell is disabled by default", "how to enable xp_cmdshell in SQL Server 2019?"));
+        "xp_cmdshell is disabled by default", "how to enable xp_cmdshell in SQL Server 2019?",
+        "tea having (1 or 2) sugars", "'a' --", "use ascii codes for substring matching",
+        "(see note) -- thanks"));
 
 TEST(Sqli, ReportsTheBreakAsExcerptStart) {
   std::vector<sql::Token> toks;
