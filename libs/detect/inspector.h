@@ -28,6 +28,7 @@
 #include "libs/detect/protocol.h"
 #include "libs/detect/request.h"
 #include "libs/detect/signatures.h"
+#include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
 
@@ -57,6 +58,7 @@ class Scratch {
   ParsedRequest parsed_;
   FindingSink sink_;
   DetectorScratch detector_;
+  BigramFilter bigrams_;  // of the value being inspected (text_util.h)
   std::unique_ptr<SignatureScratch> signatures_;
   std::vector<unsigned> matches_;
 };

@@ -49,6 +49,9 @@ inline constexpr std::size_t kMaxInspectedValueBytes = 64 * 1024;
 // value must have (DecodePlausibleBase64): "\r\nQUIT\r\n" is 8.
 inline constexpr std::size_t kMinBase64Bytes = 11;
 inline constexpr std::size_t kMaxBase64Bytes = 16 * 1024;
+// Values from this size get a byte-pair filter before the detectors run (text_util.h):
+// below it a keyword scan is cheaper than building the filter.
+inline constexpr std::size_t kBigramFilterMinBytes = 128;
 
 // Detectors.
 // SQL tokens analysed per value and context.

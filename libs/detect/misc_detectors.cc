@@ -74,7 +74,7 @@ void DetectUnicodeLineBreakHeader(std::string_view lower, Best& b) {
     std::size_t colon = SkipSpaces(lower, name_end);
     std::string_view name = lower.substr(k, name_end - k);
     bool distinctive =
-        name.find('-') != std::string_view::npos || name == "location" || name == "refresh";
+        Find(name, '-') != std::string_view::npos || name == "location" || name == "refresh";
     if (name_end > k && colon < n && lower[colon] == ':' && distinctive &&
         IsInjectedHeaderName(name)) {
       b.Up(0.85f, "protocol.header-injection-unicode-newline", i + 1 - len, name_end - k + 8);
@@ -90,9 +90,10 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
   const std::size_t n = lower.size();
   Best b;
   bool is_name = v.field->part == Part::kName;
-  if (lower.find('$') != std::string_view::npos) {
+  if (Find(lower, '$') != std::string_view::npos) {
     for (std::string_view op : kMongoOps) {
-      for (std::size_t p = lower.find(op); p != std::string_view::npos; p = lower.find(op, p + 1)) {
+      for (std::size_t p = Find(lower, op); p != std::string_view::npos;
+           p = Find(lower, op, p + 1)) {
         std::size_t e = p + op.size();
         if (e < n && IsIdentChar(static_cast<unsigned char>(lower[e]))) continue;
         if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
@@ -117,7 +118,7 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
   for (std::string_view w : {"db.getcollection", "db.collection", "this.password", "this.username",
                              "return true", "return 1==1", "sleep(", "tojson(", "db.eval",
                              ".insert({", ".find({", ".remove({", ".drop()", "mapreduce"}) {
-    std::size_t p = lower.find(w);
+    std::size_t p = Find(lower, w);
     if (p == std::string_view::npos) continue;
     float s = 0.55f;
     if (w == "db.getcollection" || w == "db.eval" || w == ".insert({" || w == ".remove({" ||
@@ -131,14 +132,14 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
     if (w == "sleep(") continue;  // handled by SQLi/JS detectors
     b.Up(s, "nosqli.server-js", p, w.size() + 16);
   }
-  if (StartsWith(lower, "db.") && lower.find('(') != std::string_view::npos) {
+  if (StartsWith(lower, "db.") && Find(lower, '(') != std::string_view::npos) {
     b.Up(0.75f, "nosqli.server-js", 0, std::min<std::size_t>(n, 40));
   }
   // Busy loops used for time-based inference: do{...}while(...), new Date() comparisons.
-  if (lower.find("new date()") != std::string_view::npos &&
-      (lower.find("while(") != std::string_view::npos ||
-       lower.find("while (") != std::string_view::npos)) {
-    b.Up(0.85f, "nosqli.time-loop", lower.find("new date()"), 32);
+  if (Find(lower, "new date()") != std::string_view::npos &&
+      (Find(lower, "while(") != std::string_view::npos ||
+       Find(lower, "while (") != std::string_view::npos)) {
+    b.Up(0.85f, "nosqli.time-loop", Find(lower, "new date()"), 32);
   }
   if (b.score > 0) Report(sink, v, Category::kNosqli, b.score, b.rule, b.pos, b.len);
 }
@@ -147,14 +148,14 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
   (void)scratch;
   std::string_view lower = v.lower;
   const std::size_t n = lower.size();
-  if (lower.find('(') == std::string_view::npos && lower.find(')') == std::string_view::npos) {
+  if (Find(lower, '(') == std::string_view::npos && Find(lower, ')') == std::string_view::npos) {
     // extensible match without parentheses: userPassword:2.5.13.18:=123
-    std::size_t p = lower.find(":=");
+    std::size_t p = Find(lower, ":=");
     if (p != std::string_view::npos && p > 0) {
       std::size_t colon = lower.rfind(':', p - 1);
       if (colon != std::string_view::npos && colon > 0 && p - colon > 2) {
         std::string_view oid = lower.substr(colon + 1, p - colon - 1);
-        bool dotted = oid.find('.') != std::string_view::npos;
+        bool dotted = Find(oid, '.') != std::string_view::npos;
         for (char c : oid)
           dotted = dotted && (IsAsciiDigit(static_cast<unsigned char>(c)) || c == '.');
         if (dotted) Report(sink, v, Category::kLdapi, 0.8f, "ldapi.extensible-match", 0, p + 2);
@@ -195,7 +196,7 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
     if (c == 0) continue;
     ++components;
     if (c == 2) {
-      std::size_t eq = lower.find('=', i);
+      std::size_t eq = Find(lower, '=', i);
       if (eq != std::string_view::npos && eq + 1 < n && lower[eq + 1] == '*') wildcard_attr = true;
     }
     // ")(" or ")" + spaces + "(" right before a component: breaking out of a filter.
@@ -211,19 +212,20 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
   }
   // Whole-filter values: (&(uid=admin)(!(...))) and *(|(objectclass=*))
   bool nested =
-      lower.find("(&") != std::string_view::npos || lower.find("(|") != std::string_view::npos ||
-      lower.find("(!") != std::string_view::npos || lower.find(")(") != std::string_view::npos;
+      Find(lower, "(&") != std::string_view::npos || Find(lower, "(|") != std::string_view::npos ||
+      Find(lower, "(!") != std::string_view::npos || Find(lower, ")(") != std::string_view::npos;
   if (components >= 2 && nested) {
     b.Up(0.75f, "ldapi.filter-injection", 0, std::min<std::size_t>(n, 48));
   }
   if (components >= 1 && wildcard_attr &&
-      (lower.find("(|") != std::string_view::npos || lower.find("(&") != std::string_view::npos)) {
+      (Find(lower, "(|") != std::string_view::npos ||
+       Find(lower, "(&") != std::string_view::npos)) {
     b.Up(0.85f, "ldapi.filter-injection", 0, std::min<std::size_t>(n, 48));
   }
   // A value that closes the application's filter and opens a new operator: "x)(|", "x)(&"
   for (std::string_view w :
        {")(|", ")(&", ")(!", ")|(", ")&(", ")!(", "*)(", "))(", ") (|", ") (&", ")\t(|", ")\t(&"}) {
-    std::size_t p = lower.find(w);
+    std::size_t p = Find(lower, w);
     if (p != std::string_view::npos && p > 0) b.Up(0.75f, "ldapi.filter-break", p, 24);
   }
   // Trailing operators: "admin)(|" at the end, "test) ( & "
@@ -246,61 +248,61 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
 void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   (void)scratch;
   std::string_view lower = v.lower;
-  if (lower.find("<!") == std::string_view::npos &&
-      lower.find("xinclude") == std::string_view::npos &&
-      lower.find("xi:include") == std::string_view::npos &&
-      lower.find("<xsl:") == std::string_view::npos &&
-      lower.find("schemalocation") == std::string_view::npos &&
-      lower.find(":include") == std::string_view::npos) {
+  if (Find(lower, "<!") == std::string_view::npos &&
+      Find(lower, "xinclude") == std::string_view::npos &&
+      Find(lower, "xi:include") == std::string_view::npos &&
+      Find(lower, "<xsl:") == std::string_view::npos &&
+      Find(lower, "schemalocation") == std::string_view::npos &&
+      Find(lower, ":include") == std::string_view::npos) {
     return;
   }
   Best b;
-  std::size_t ent = lower.find("<!entity");
-  std::size_t doc = lower.find("<!doctype");
+  std::size_t ent = Find(lower, "<!entity");
+  std::size_t doc = Find(lower, "<!doctype");
   if (ent != std::string_view::npos) {
     std::string_view rest = lower.substr(ent, 512);
-    bool external = rest.find("system") != std::string_view::npos ||
-                    rest.find("public") != std::string_view::npos;
-    bool parameter = rest.size() > 9 && rest.find('%') != std::string_view::npos;
+    bool external = Find(rest, "system") != std::string_view::npos ||
+                    Find(rest, "public") != std::string_view::npos;
+    bool parameter = rest.size() > 9 && Find(rest, '%') != std::string_view::npos;
     b.Up(external ? 0.95f : (parameter ? 0.9f : 0.8f),
          external ? "xxe.external-entity" : "xxe.entity-declaration", ent, 64);
   }
   if (doc != std::string_view::npos) {
     std::string_view rest = lower.substr(doc, 512);
-    if (rest.find("system") != std::string_view::npos ||
-        rest.find("public") != std::string_view::npos) {
+    if (Find(rest, "system") != std::string_view::npos ||
+        Find(rest, "public") != std::string_view::npos) {
       b.Up(0.85f, "xxe.external-dtd", doc, 64);
-    } else if (rest.find('[') != std::string_view::npos) {
+    } else if (Find(rest, '[') != std::string_view::npos) {
       b.Up(0.6f, "xxe.internal-subset", doc, 64);
     }
   }
-  if (lower.find("xi:include") != std::string_view::npos ||
-      lower.find("w3.org/2001/xinclude") != std::string_view::npos) {
-    b.Up(0.85f, "xxe.xinclude", lower.find("xi"), 48);
+  if (Find(lower, "xi:include") != std::string_view::npos ||
+      Find(lower, "w3.org/2001/xinclude") != std::string_view::npos) {
+    b.Up(0.85f, "xxe.xinclude", Find(lower, "xi"), 48);
   }
   // A schema that includes or imports another one by URL: a validating parser fetches it
   // (server-side request, or a local file through file:). Schemas are not request payloads.
   for (std::string_view directive : {":include", ":import", ":redefine", ":override"}) {
-    for (std::size_t p = lower.find(directive); p != std::string_view::npos;
-         p = lower.find(directive, p + 1)) {
+    for (std::size_t p = Find(lower, directive); p != std::string_view::npos;
+         p = Find(lower, directive, p + 1)) {
       std::size_t open = lower.rfind('<', p);
       if (open == std::string_view::npos || p - open > 16) continue;
-      std::string_view tag = lower.substr(p, lower.find('>', p) - p);
-      if (tag.find("schemalocation") != std::string_view::npos ||
-          tag.find("namespace") != std::string_view::npos) {
-        if (tag.find("://") != std::string_view::npos ||
-            tag.find("file:") != std::string_view::npos) {
+      std::string_view tag = lower.substr(p, Find(lower, '>', p) - p);
+      if (Find(tag, "schemalocation") != std::string_view::npos ||
+          Find(tag, "namespace") != std::string_view::npos) {
+        if (Find(tag, "://") != std::string_view::npos ||
+            Find(tag, "file:") != std::string_view::npos) {
           b.Up(0.7f, "xxe.schema-include", open, 64);
         }
       }
     }
   }
-  if (lower.find("<xsl:") != std::string_view::npos &&
-      (lower.find("document(") != std::string_view::npos ||
-       lower.find("system-property") != std::string_view::npos ||
-       lower.find("php:function") != std::string_view::npos ||
-       lower.find("xsl:include") != std::string_view::npos)) {
-    b.Up(0.8f, "xxe.xslt", lower.find("<xsl:"), 48);
+  if (Find(lower, "<xsl:") != std::string_view::npos &&
+      (Find(lower, "document(") != std::string_view::npos ||
+       Find(lower, "system-property") != std::string_view::npos ||
+       Find(lower, "php:function") != std::string_view::npos ||
+       Find(lower, "xsl:include") != std::string_view::npos)) {
+    b.Up(0.8f, "xxe.xslt", Find(lower, "<xsl:"), 48);
   }
   if (b.score > 0) Report(sink, v, Category::kXxe, b.score, b.rule, b.pos, b.len);
 }
@@ -363,7 +365,7 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
     // A request line smuggled into a value: "GET / HTTP/1.1"
     std::string_view rest = lower.substr(k);
     for (std::string_view m : {"get ", "post ", "put ", "head ", "delete "}) {
-      if (StartsWith(rest, m) && rest.find(" http/") != std::string_view::npos) {
+      if (StartsWith(rest, m) && Find(rest, " http/") != std::string_view::npos) {
         b.Up(0.85f, "protocol.request-smuggling", p, 32);
       }
     }
@@ -377,8 +379,8 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   const std::size_t n = lower.size();
   Best b;
   // Server-side includes.
-  for (std::size_t p = lower.find("<!--#"); p != std::string_view::npos;
-       p = lower.find("<!--#", p + 1)) {
+  for (std::size_t p = Find(lower, "<!--#"); p != std::string_view::npos;
+       p = Find(lower, "<!--#", p + 1)) {
     std::string_view rest = lower.substr(p + 5);
     for (std::string_view d : {"exec", "include", "echo", "config", "printenv", "set", "fsize",
                                "flastmod", "if", "elif"}) {
@@ -393,7 +395,7 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
     std::string_view rest = lower.substr(k);
     // IMAP: a tag then a command.
-    std::size_t sp = rest.find(' ');
+    std::size_t sp = Find(rest, ' ');
     std::string_view cmd = sp == std::string_view::npos ? rest : rest.substr(sp + 1);
     for (std::string_view c :
          {"capability", "fetch ", "login ", "logout", "select ", "examine ", "list ", "lsub ",
@@ -417,9 +419,9 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   }
   if (b.score > 0) Report(sink, v, Category::kMailInjection, b.score, b.rule, b.pos, b.len);
   // GraphQL introspection.
-  std::size_t g = lower.find("__schema");
-  if (g == std::string_view::npos) g = lower.find("__type");
-  if (g != std::string_view::npos && lower.find('{') != std::string_view::npos) {
+  std::size_t g = Find(lower, "__schema");
+  if (g == std::string_view::npos) g = Find(lower, "__type");
+  if (g != std::string_view::npos && Find(lower, '{') != std::string_view::npos) {
     Report(sink, v, Category::kApiAbuse, 0.65f, "graphql.introspection", g, 24);
   }
 }

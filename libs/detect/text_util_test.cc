@@ -1,0 +1,79 @@
+#include "libs/detect/text_util.h"
+
+#include <random>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace shieldx::detect {
+namespace {
+
+TEST(BigramFilter, FindSkipsNeedlesWhoseBytePairsAreAbsent) {
+  std::string value = "the system settings were selected; nothing else happened here";
+  BigramFilter f;
+  f.Build(value);
+  std::string_view v = value;
+  EXPECT_FALSE(f.MayContain(v, "shell_exec("));  // "l_" never occurs
+  EXPECT_TRUE(f.MayContain(v, "system"));
+  ScopedBigramFilter scope(&f);
+  EXPECT_EQ(Find(v, "shell_exec("), std::string_view::npos);
+  EXPECT_EQ(Find(v, "system"), v.find("system"));
+  EXPECT_EQ(Find(v.substr(20), "set"), v.substr(20).find("set"));
+  EXPECT_EQ(FindWord(v, "else"), v.find("else"));
+}
+
+TEST(BigramFilter, HaystacksOutsideTheFilteredValueAreScannedNormally) {
+  std::string value = "abcdef";
+  std::string other = "xyz shell_exec( here";
+  BigramFilter f;
+  f.Build(value);
+  ScopedBigramFilter scope(&f);
+  // The filter knows nothing about `other`: it must not be consulted for it.
+  EXPECT_EQ(Find(other, "shell_exec("), other.find("shell_exec("));
+}
+
+TEST(BigramFilter, ScopeRestoresThePreviousFilter) {
+  BigramFilter a, b;
+  {
+    ScopedBigramFilter sa(&a);
+    {
+      ScopedBigramFilter sb(&b);
+      EXPECT_EQ(current_bigram_filter, &b);
+    }
+    EXPECT_EQ(current_bigram_filter, &a);
+  }
+  EXPECT_EQ(current_bigram_filter, nullptr);
+}
+
+// Property: with the filter installed, Find returns exactly what string_view::find does,
+// for every substring haystack, needle and start offset (needles both present and absent).
+TEST(BigramFilter, FindAgreesWithStringFindOnRandomInputs) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "abcdeABC ()_$<>'\"\x01\xff";
+  for (int round = 0; round < 300; ++round) {
+    std::string value(1 + rng() % 300, ' ');
+    for (char& c : value) c = alphabet[rng() % alphabet.size()];
+    BigramFilter f;
+    f.Build(value);
+    ScopedBigramFilter scope(&f);
+    std::string_view v = value;
+    for (int q = 0; q < 40; ++q) {
+      std::string needle;
+      if (q % 2 == 0 && value.size() > 4) {
+        std::size_t at = rng() % (value.size() - 3);
+        needle = value.substr(at, 1 + rng() % 3);
+      } else {
+        needle.resize(1 + rng() % 4);
+        for (char& c : needle) c = alphabet[rng() % alphabet.size()];
+      }
+      std::size_t lo = rng() % value.size();
+      std::string_view hay = v.substr(lo);
+      std::size_t from = rng() % (hay.size() + 1);
+      ASSERT_EQ(Find(hay, needle, from), hay.find(needle, from))
+          << "value=" << value << " needle=" << needle;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shieldx::detect
