@@ -109,7 +109,8 @@ AddrClass ClassifyV4(uint32_t a) {
   if (a == 0) return AddrClass::kUnspecified;
   uint8_t o1 = a >> 24, o2 = (a >> 16) & 0xFF;
   if (o1 == 127) return AddrClass::kLoopback;
-  if (o1 == 0) return AddrClass::kUnspecified;
+  // 0.x.y.z other than 0.0.0.0 cannot be connected to (Linux refuses it): not a target.
+  if (o1 == 0) return AddrClass::kPublic;
   if (o1 == 10 || (o1 == 172 && (o2 & 0xF0) == 16) || (o1 == 192 && o2 == 168) ||
       (o1 == 100 && (o2 & 0xC0) == 64)) {
     return AddrClass::kPrivate;
@@ -175,11 +176,101 @@ struct HostVerdict {
   const char* rule = "";
 };
 
+// Code point of the UTF-8 sequence at s[i] (length in *len), or -1.
+int32_t DecodeUtf8(std::string_view s, std::size_t i, std::size_t* len) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) {
+    *len = 1;
+    return c;
+  }
+  std::size_t need = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+  if (need == 0 || i + need > s.size()) return -1;
+  int32_t cp = c & (0x7F >> need);
+  for (std::size_t k = 1; k < need; ++k) {
+    unsigned char d = static_cast<unsigned char>(s[i + k]);
+    if ((d & 0xC0) != 0x80) return -1;
+    cp = (cp << 6) | (d & 0x3F);
+  }
+  *len = need;
+  return cp;
+}
+
+// The ASCII character a host parser (IDNA mapping) reads for a look-alike code point:
+// ideographic and full-width full stops, circled and full-width digits and letters.
+char FoldHostCodePoint(int32_t cp) {
+  if (cp == 0x3002 || cp == 0xFF0E || cp == 0xFF61) return '.';
+  if (cp >= 0x2460 && cp <= 0x2468) return static_cast<char>('1' + (cp - 0x2460));
+  if (cp == 0x24EA || cp == 0x24FF) return '0';
+  if (cp >= 0x24D0 && cp <= 0x24E9) return static_cast<char>('a' + (cp - 0x24D0));
+  if (cp >= 0x24B6 && cp <= 0x24CF) return static_cast<char>('a' + (cp - 0x24B6));
+  if (cp >= 0xFF10 && cp <= 0xFF19) return static_cast<char>('0' + (cp - 0xFF10));
+  if (cp >= 0xFF41 && cp <= 0xFF5A) return static_cast<char>('a' + (cp - 0xFF41));
+  if (cp >= 0xFF21 && cp <= 0xFF3A) return static_cast<char>('a' + (cp - 0xFF21));
+  return 0;
+}
+
+// Folds look-alike code points in a host into `buf` (capacity kMaxHost); false when the
+// host has other non-ASCII characters (an IDN, judged as written) or is too long.
+constexpr std::size_t kMaxHost = 255;
+bool FoldHost(std::string_view host, char* buf, std::size_t* out_len) {
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < host.size();) {
+    std::size_t len = 1;
+    int32_t cp = DecodeUtf8(host, i, &len);
+    char c = cp >= 0 && cp < 0x80 ? static_cast<char>(cp) : FoldHostCodePoint(cp);
+    if (c == 0 || o >= kMaxHost) return false;
+    buf[o++] = c;
+    i += len;
+  }
+  *out_len = o;
+  return true;
+}
+
+// A single number too wide for IPv4 ("7147006462", "0x41414141a9fea9fe"): parsers that
+// keep the low 32 bits connect to that address. Returns it, or nullopt.
+std::optional<uint32_t> OverflowedNumericHost(std::string_view h) {
+  bool hex = h.size() > 2 && h[0] == '0' && h[1] == 'x';
+  std::string_view digits = hex ? h.substr(2) : h;
+  if (digits.empty() || digits.size() > 32) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : digits) {
+    int d = IsAsciiDigit(static_cast<unsigned char>(c)) ? c - '0'
+            : hex && c >= 'a' && c <= 'f'               ? c - 'a' + 10
+                                                        : -1;
+    if (d < 0) return std::nullopt;
+    v = v * (hex ? 16 : 10) + static_cast<uint64_t>(d);  // wraps like the parsers do
+  }
+  bool wide =
+      hex ? digits.size() > 8 : digits.size() > 10 || (digits.size() == 10 && v > 0xFFFFFFFFull);
+  if (!wide) return std::nullopt;
+  return static_cast<uint32_t>(v & 0xFFFFFFFFull);
+}
+
+HostVerdict JudgeAsciiHost(std::string_view host);
+
 HostVerdict JudgeHost(std::string_view host) {
+  bool ascii = true;
+  for (char c : host) ascii &= static_cast<unsigned char>(c) < 0x80;
+  if (ascii) return JudgeAsciiHost(host);
+  char buf[kMaxHost];
+  std::size_t len = 0;
+  if (!FoldHost(host, buf, &len)) return {};
+  HostVerdict hv = JudgeAsciiHost(std::string_view(buf, len));
+  // Look-alike characters that fold to an internal host are an evasion.
+  if (hv.score > 0 && hv.score < 0.92f) return {0.92f, "ssrf.obfuscated-internal"};
+  return hv;
+}
+
+HostVerdict JudgeAsciiHost(std::string_view host) {
   while (!host.empty() && host.back() == '.') host.remove_suffix(1);
   if (host.empty()) return {};
   bool obfuscated = false;
   std::optional<AddrClass> cls;
+  if (auto wrapped = OverflowedNumericHost(host)) {
+    AddrClass c = ClassifyV4(*wrapped);
+    if (c == AddrClass::kPublic) return {0.6f, "ssrf.obfuscated-address"};
+    return {c == AddrClass::kMetadata ? 0.95f : 0.92f, "ssrf.obfuscated-internal"};
+  }
   if (host.front() == '[') {
     std::size_t close = host.find(']');
     cls = ClassifyV6(host.substr(1, close == std::string_view::npos ? host.size() - 1 : close - 1),
@@ -252,6 +343,65 @@ bool IsDangerousScheme(std::string_view s) {
          s == "ldap" || s == "ldaps" || s == "ldapi" || s == "rmi" || s == "iiop" || s == "sftp" ||
          s == "telnet" || s == "ssh" || s == "smb" || s == "nfs" || s == "fd" ||
          s == "mailto-not" || s == "ogg" || s == "vnc";
+}
+
+// "http:127.0.0.1", "https:/0xa9fea9fe", "http:[::1]": a special scheme without "//".
+// WHATWG URL parsers (browsers, Node, many HTTP clients) still read the rest as the host;
+// nobody writes a real link that way, so an internal host here is an evasion.
+void SlashlessSchemes(std::string_view lower, Best* b) {
+  const std::size_t n = lower.size();
+  for (std::string_view sch : {"http:", "https:", "ftp:", "ws:", "wss:"}) {
+    for (std::size_t p = lower.find(sch); p != std::string_view::npos; p = lower.find(sch, p + 1)) {
+      if (p > 0 && IsAsciiAlnum(static_cast<unsigned char>(lower[p - 1]))) continue;
+      std::size_t a = p + sch.size();
+      if (a + 1 < n && lower[a] == '/' && lower[a + 1] == '/') continue;  // a normal URL
+      if (a < n && (lower[a] == '/' || lower[a] == '\\')) ++a;
+      std::size_t e = a;
+      while (e < n && lower[e] != '/' && lower[e] != '?' && lower[e] != '#' && lower[e] != '\\' &&
+             !IsSpaceChar(static_cast<unsigned char>(lower[e])) && lower[e] != '"' &&
+             lower[e] != '\'' && lower[e] != '&' && lower[e] != '<' && lower[e] != '>') {
+        ++e;
+      }
+      std::string_view host = lower.substr(a, e - a);
+      std::size_t at = host.rfind('@');
+      if (at != std::string_view::npos) host = host.substr(at + 1);
+      if (!host.empty() && host.front() != '[') {
+        std::size_t colon = host.rfind(':');
+        if (colon != std::string_view::npos && host.find(':') == colon)
+          host = host.substr(0, colon);
+      }
+      if (host.empty()) continue;
+      HostVerdict hv = JudgeHost(host);
+      // Internal targets only: "http:8080" in a config note names a port, not a host.
+      if (hv.score > 0 && std::string_view(hv.rule) != "ssrf.obfuscated-address") {
+        b->Up(std::max(hv.score, 0.9f), "ssrf.slashless-url", Category::kSsrf, p, e - p);
+        return;
+      }
+    }
+  }
+}
+
+// Parameter names that name a file-system location the application includes or reads:
+// "_CONF[path]", "mosConfig_absolute_path", "include_dir", "root". A remote URL there is a
+// remote file inclusion (the name is split into words at any non-letter).
+bool IsIncludeParameter(std::string_view name) {
+  std::size_t i = 0;
+  const std::size_t n = std::min<std::size_t>(name.size(), 128);
+  while (i < n) {
+    while (i < n && !IsAsciiAlpha(static_cast<unsigned char>(name[i]))) ++i;
+    std::size_t s = i;
+    while (i < n && IsAsciiAlpha(static_cast<unsigned char>(name[i]))) ++i;
+    std::string_view w = name.substr(s, i - s);
+    if (w.size() < 3 || w.size() > 16) continue;
+    char lw[16];
+    for (std::size_t k = 0; k < w.size(); ++k) lw[k] = ToLowerAscii(w[k]);
+    std::string_view l(lw, w.size());
+    for (std::string_view k : {"path", "dir", "root", "include", "inc", "require", "folder",
+                               "basedir", "rootdir", "abspath", "basepath", "includes", "incdir"}) {
+      if (l == k) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -340,6 +490,17 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
         b.Up(0.7f, "rfi.suffix-truncation", Category::kRfi, s, url.size());
       if (script && value_is_url && url.find(".txt?") != std::string_view::npos) {
         b.Up(0.75f, "rfi.remote-script", Category::kRfi, s, url.size());
+      }
+    }
+  }
+  SlashlessSchemes(lower, &b);
+  if (urls > 0 && IsIncludeParameter(v.field->name)) {
+    std::size_t a = lower.find_first_not_of(" \t\"'");
+    std::string_view rest = a == std::string_view::npos ? std::string_view() : lower.substr(a);
+    for (std::string_view sch : {"http://", "https://", "ftp://", "ftps://"}) {
+      if (StartsWith(rest, sch) && rest.size() > sch.size() + 3) {
+        b.Up(0.65f, "rfi.include-parameter", Category::kRfi, a,
+             std::min<std::size_t>(rest.size(), 64));
       }
     }
   }

@@ -1,0 +1,74 @@
+// SSRF / RFI evasions a URL parser still resolves (slashless special schemes, numbers wider
+// than 32 bits, look-alike Unicode in hosts) and remote URLs in include-like parameters;
+// and benign URLs with the same shapes.
+#include <gtest/gtest.h>
+
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::DefaultInspector;
+using testing::Flagged;
+using testing::Get;
+using testing::HasCategory;
+using testing::InspectQueryValue;
+using testing::InspectWith;
+using testing::UrlEncode;
+
+class SsrfParserEvasion : public ::testing::TestWithParam<const char*> {};
+TEST_P(SsrfParserEvasion, IsBlockedAsSsrf) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+  EXPECT_TRUE(HasCategory(v, Category::kSsrf)) << GetParam();
+}
+INSTANTIATE_TEST_SUITE_P(Payloads, SsrfParserEvasion,
+                         ::testing::Values(
+                             // Special schemes without "//".
+                             "http:127.0.0.1", "http:2852039166", "https:/0xA9FEA9FE",
+                             "http:[::ffff:a9fe:a9fe]", "http:0251.0376.0251.0376",
+                             "ws:10.0.0.5:8080/admin",
+                             // Numbers wider than IPv4 whose low 32 bits are internal.
+                             "http://7147006462/", "http://0x41414141A9FEA9FE/",
+                             // Look-alike Unicode folding to an internal host.
+                             "http://169。254。169。254/", "imap://①⑥⑨.②⑤④.①⑥⑨.②⑤④",
+                             "irc://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ"));
+
+class SsrfLikeBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(SsrfLikeBenign, IsAllowed) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Text, SsrfLikeBenign,
+    ::testing::Values(
+        // Prose with a scheme word, public slashless hosts, phone-number-like and 0.x hosts.
+        "see http: the protocol", "http:example.com", "call 2852039166 today", "http:0xABCDEF",
+        "https://example.org/a?id=7147006462",
+        // International domain names are judged as written.
+        "https://münchen.example/karte", "http://例子.测试/", "東京。大阪。"));
+
+OwnedHttpRequest WithParam(const std::string& name, const std::string& value) {
+  return Get("/index.php?" + UrlEncode(name) + "=" + UrlEncode(value));
+}
+
+TEST(RemoteInclude, RemoteUrlInPathLikeParameterIsRfi) {
+  for (const char* name : {"_CONF[path]", "mosConfig_absolute_path", "include_dir", "basedir"}) {
+    Verdict v = InspectWith(DefaultInspector(), WithParam(name, "https://foo.bar"));
+    EXPECT_TRUE(Flagged(v)) << name << " -> " << v.explanation;
+    EXPECT_TRUE(HasCategory(v, Category::kRfi)) << name;
+  }
+}
+
+TEST(RemoteInclude, RemoteUrlInOrdinaryParameterIsAllowed) {
+  for (const char* name : {"url", "returnUrl", "homepage", "pathway_notes", "dirty"}) {
+    Verdict v = InspectWith(DefaultInspector(), WithParam(name, "https://foo.bar/page"));
+    EXPECT_FALSE(Flagged(v)) << name << " -> " << v.explanation;
+  }
+  // A path parameter holding a local path is not an inclusion from elsewhere.
+  Verdict v = InspectWith(DefaultInspector(), WithParam("path", "docs/intro.html"));
+  EXPECT_FALSE(Flagged(v)) << v.explanation;
+}
+
+}  // namespace
+}  // namespace shieldx::detect
