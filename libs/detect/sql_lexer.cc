@@ -563,6 +563,29 @@ bool IsSystemCatalog(std::string_view name) {
   return InSet(*set, name);
 }
 
+namespace {
+
+// PostgreSQL nests block comments ("/* /* */ */"); MySQL ends at the first "*/". Payloads
+// such as "union/*/**/*/select" are written for the nesting reading. Returns the position of
+// the closing "*/" when the comment at `i` nests and closes, npos otherwise.
+std::size_t NestedCommentEnd(std::string_view s, std::size_t i) {
+  int depth = 1;
+  bool nested = false;
+  for (std::size_t j = i + 2; j + 1 < s.size(); ++j) {
+    if (s[j] == '/' && s[j + 1] == '*') {
+      ++depth;
+      nested = true;
+      ++j;
+    } else if (s[j] == '*' && s[j + 1] == '/') {
+      if (--depth == 0) return nested ? j : std::string_view::npos;
+      ++j;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<Token>* out) {
   out->clear();
   const std::size_t n = s.size();
@@ -618,7 +641,8 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
         after_comment = true;
         continue;
       }
-      std::size_t end = s.find("*/", i + 2);
+      std::size_t end = NestedCommentEnd(s, i);
+      if (end == std::string_view::npos) end = s.find("*/", i + 2);
       if (end == std::string_view::npos) {
         if (!push(Tok::kComment, i, n, 2)) return false;
         i = n;

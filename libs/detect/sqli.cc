@@ -436,9 +436,16 @@ class Parser {
     }
     (void)any;
     if (!ParsePrimary(out, depth + 1)) return false;
-    // Postfix: ::type, COLLATE x
+    // Postfix: ::type, COLLATE x, PostgreSQL/SQLite ISNULL / NOTNULL
     while (!AtEnd()) {
       const Token& t = Peek();
+      if (IsIdent(t) && (EqualsLower(Text(t), "notnull") || EqualsLower(Text(t), "isnull")) &&
+          !(PeekAt(1) && PeekAt(1)->type == Tok::kLParen)) {
+        ++p_;
+        out->compare = true;
+        f_->sql_syntax = true;
+        continue;
+      }
       if (t.type == Tok::kOperator && t.op == sql::kOpCast) {
         ++p_;
         if (AtEnd()) return true;
@@ -1630,7 +1637,10 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.union_dangling && b == Break::kOperand && !f.operand_word) {
     up(f.inline_comment ? 0.6f : 0.5f);
   }
-  if (f.alias_from && f.alias_quoted && b != Break::kStart) up(quote ? 0.6f : 0.55f);
+  // Quoted alias, or a closing parenthesis before it: ") AS x FROM" ends a call or subquery.
+  if (f.alias_from && (f.alias_quoted || f.closers > 0) && (b != Break::kStart || f.closers > 0)) {
+    up(quote ? 0.6f : 0.55f);
+  }
   if (f.arith_reclose && quote) up(0.6f);
   if (trailing_comment && !quote && (f.logic || f.known_funcs > 0 || f.sql_syntax)) up(0.55f);
   if (f.const_compare && b == Break::kOperand) up(0.5f);

@@ -95,7 +95,11 @@ INSTANTIATE_TEST_SUITE_P(
         " ( ( 1 ) )  --", " ( 'a' * @a )  --", "id having (1 or 1)",
         // UNION SELECT ... FROM with trailing junk; SELECT of a niladic account function
         "-5000224' UNION select user_id from users where user_id>0//",
-        "-1 or 1=(select system_user)kdoru"));
+        "-1 or 1=(select system_user)kdoru",
+        // PostgreSQL NOTNULL postfix; ") AS x FROM" closing a call to rewrite the select list
+        "z'or email notnull--", ") AS orders FROM", ") as User from users",
+        // nested block comments (PostgreSQL reading) hiding the gap between keywords
+        "1/* /*/ */ */ or 1=1-", "1001 union/*/**/*/select userid, ccnumber from credit_cards"));
 
 class SqliBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SqliBenign, IsAllowed) {
@@ -132,7 +136,8 @@ INSTANTIATE_TEST_SUITE_P(
         "the `users` table has 3 rows", "{\"if\": \"x\", \"order\": 1}",
         "xp_cmdshell is disabled by default", "how to enable xp_cmdshell in SQL Server 2019?",
         "tea having (1 or 2) sugars", "'a' --", "use ascii codes for substring matching",
-        "(see note) -- thanks"));
+        "(see note) -- thanks", "(note) as usual from home", "the isnull check is slow",
+        "a /* b /* c */ d"));
 
 TEST(Sqli, ReportsTheBreakAsExcerptStart) {
   std::vector<sql::Token> toks;
