@@ -645,12 +645,41 @@ void ScanDomWrite(std::string_view lower, TagScan* r) {
   }
 }
 
+// Places where no application puts markup: cookie values, argument and cookie names, and
+// request headers other than the URL-carrying Referer / Origin. A complete tag there is
+// written by an attacker hoping the value is echoed (logs viewers, admin panels, error pages).
+bool IsMarkupFreePlace(const Field& f) {
+  if (f.part == Part::kName) return f.source != Source::kJson && f.source != Source::kXml;
+  if (f.source == Source::kCookie) return true;
+  if (f.source != Source::kHeader) return false;
+  auto is = [&f](std::string_view n) {
+    if (f.name.size() != n.size()) return false;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      if (ToLowerAscii(f.name[i]) != n[i]) return false;
+    }
+    return true;
+  };
+  return !is("referer") && !is("origin");
+}
+
 }  // namespace
 
 void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
   TagScan r;
-  if (lower.find('<') != std::string_view::npos) r = ScanTags(lower);
+  if (lower.find('<') != std::string_view::npos) {
+    r = ScanTags(lower);
+    // Complete ordinary tags score 0.35-0.45 (incomplete ones at most 0.3).
+    // "<https://...>" and "<mailto:...>" are URLs in angle brackets (Link, Warning headers).
+    std::size_t name_end = r.pos + 1;
+    while (name_end < lower.size() && IsAsciiAlnum(static_cast<unsigned char>(lower[name_end]))) {
+      ++name_end;
+    }
+    bool bracketed_url = name_end < lower.size() && lower[name_end] == ':';
+    if (r.score >= 0.35f && r.score < 0.55f && !bracketed_url && IsMarkupFreePlace(*v.field)) {
+      Up(&r, 0.55f, "xss.markup-out-of-place", r.pos, r.len);
+    }
+  }
   // javascript: URL anywhere a URL can start (value start, after =, (, quote).
   {
     std::size_t from = 0;

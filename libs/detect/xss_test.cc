@@ -75,5 +75,37 @@ INSTANTIATE_TEST_SUITE_P(
                       "x onload=", "  onthisisaverylongwordthathasmorethanfiftycharactersss= ",
                       "a <: b and c >: d", "ratio 1<:2"));
 
+// A complete tag where no application puts markup (cookies, argument names, most headers).
+Verdict WithHeader(const std::string& name, const std::string& value) {
+  OwnedHttpRequest r = testing::Get("/account");
+  r.headers.emplace_back(name, value);
+  return testing::Inspect(r);
+}
+
+TEST(XssOutOfPlace, CompleteTagInACookieIsBlocked) {
+  Verdict v = WithHeader("Cookie", "theme=<STYLE>@import'//evil.example/x.css';");
+  EXPECT_TRUE(Flagged(v));
+  EXPECT_TRUE(HasCategory(v, Category::kXss));
+  EXPECT_TRUE(Flagged(WithHeader("Cookie", "pref=<b onclick>")));
+}
+
+TEST(XssOutOfPlace, CompleteTagInAnArgumentNameIsBlocked) {
+  Verdict v = testing::Inspect(testing::Get("/search?" + testing::UrlEncode("<marquee>") + "=1"));
+  EXPECT_TRUE(Flagged(v));
+  EXPECT_TRUE(HasCategory(v, Category::kXss));
+}
+
+TEST(XssOutOfPlace, SameTagInAQueryValueStaysBelowBlocking) {
+  // Rich-text fields post ordinary markup; only its place makes it suspicious.
+  EXPECT_FALSE(Flagged(InspectQueryValue("<b>bold</b> and <i>italic</i>")));
+}
+
+TEST(XssOutOfPlace, BracketedUrlsAndComparisonsInHeadersAreAllowed) {
+  EXPECT_FALSE(Flagged(WithHeader("Link", "<https://cdn.example/app.css>; rel=preload")));
+  EXPECT_FALSE(Flagged(WithHeader("Warning", "299 - \"see <https://example.com/x>\"")));
+  EXPECT_FALSE(Flagged(WithHeader("Cookie", "cmp=a<b; note=x < y")));
+  EXPECT_FALSE(Flagged(WithHeader("Referer", "https://shop.example/?q=<b>sale</b>")));
+}
+
 }  // namespace
 }  // namespace shieldx::detect
