@@ -232,9 +232,12 @@ constexpr std::string_view kPhpRisky[] = {
 };
 // Prefixes of PHP-only extension families (posix_getuid(), curl_init(), proc_nice() ...).
 constexpr std::string_view kPhpFamilies[] = {
-    "posix_", "pcntl_", "proc_",        "curl_",   "ftp_",     "socket_", "stream_",  "ob_",
-    "mb_",    "zlib_",  "preg_",        "mysql_",  "mysqli_",  "sqlite_", "openssl_", "func_",
-    "spl_",   "var_",   "get_defined_", "apache_", "session_", "array_",  "str_",     "gz"};
+    "posix_", "pcntl_", "proc_", "curl_", "ftp_", "socket_", "stream_", "ob_", "mb_", "zlib_",
+    "preg_", "mysql_", "mysqli_", "sqlite_", "openssl_", "func_", "spl_", "var_", "get_defined_",
+    "apache_", "session_", "array_", "str_", "gz",
+    // Extension families whose names no other language uses.
+    "pg_", "ldap_", "odbc_", "sodium_crypto", "tidy_", "zend_", "imap_", "libxml_", "exif_",
+    "gethostby"};
 // General-purpose names that other languages share: only with empty or code arguments.
 constexpr std::string_view kPhpGeneric[] = {"printf",
                                             "sprintf",
@@ -328,6 +331,12 @@ void ScanPhpStatementCalls(std::string_view lower, Best* b) {
   if (bs != std::string_view::npos) name = name.substr(bs + 1);
   std::size_t open = SkipPhpGap(lower, i);
   if (open >= n || lower[open] != '(') return;
+  // A comment between a name and its '(' ("checkdate/*x*/()", "serialize#c\n()") hides a
+  // call from keyword filters; nobody writes one in text.
+  std::string_view gap = lower.substr(i, open - i);
+  bool comment_gap = gap.find("/*") != std::string_view::npos ||
+                     gap.find('#') != std::string_view::npos ||
+                     gap.find("//") != std::string_view::npos;
   std::size_t close = MatchParen(lower, open);
   if (close == std::string_view::npos) {
     close = n;  // "base64_decode(" cut short: the rest of the value is the argument
@@ -361,6 +370,7 @@ void ScanPhpStatementCalls(std::string_view lower, Best* b) {
     score = empty || code_arg ? 0.55f : 0;
   }
   if (score > 0) b->Up(score, "code.php-function-call", s, close - s + 1);
+  if (comment_gap && !plural) b->Up(0.6f, "code.php-comment-call", s, close - s + 1);
 }
 
 // PHP code with the noise removed so that names built by tricks read plainly: comments,
@@ -752,7 +762,8 @@ void ScanPhp(std::string_view lower, Best* b) {
   // PHP stream wrappers.
   for (std::string_view w :
        {"php://", "phar://", "expect://", "zip://", "glob://", "compress.zlib://",
-        "compress.bzip2://", "ogg://", "rar://", "ssh2.exec://", "ssh2.shell://"}) {
+        "compress.bzip2://", "ogg://", "rar://", "ssh2.exec://", "ssh2.shell://", "ssh2.tunnel://",
+        "ssh2.sftp://", "ssh2.scp://"}) {
     std::size_t p = lower.find(w);
     if (p != std::string_view::npos) b->Up(0.85f, "code.php-wrapper", p, w.size() + 16);
   }
@@ -1033,10 +1044,26 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
   {
     std::size_t k = SkipSpaces(lower, 0);
     std::string_view rest = lower.substr(k);
+    // One statement: a line ending in a newline as typed into a REPL counts as one.
+    while (!rest.empty() && IsSpaceChar(static_cast<unsigned char>(rest.back())))
+      rest.remove_suffix(1);
     if ((StartsWith(rest, "console.") || StartsWith(rest, "console[")) &&
         rest.find('(') != std::string_view::npos && rest.size() < 128 &&
         rest.find('\n') == std::string_view::npos) {
       b->Up(0.6f, "code.js-console-probe", k, rest.size());
+    }
+  }
+  // Perl "@{[ expr ]}": an anonymous array dereferenced inside a string runs expr when the
+  // string is interpolated (string-eval templates, qq{} in CGI scripts).
+  for (std::size_t p = lower.find("@{"); p != std::string_view::npos; p = lower.find("@{", p + 2)) {
+    std::size_t k = SkipSpaces(lower, p + 2);
+    if (k >= n || lower[k] != '[') continue;
+    std::size_t close = lower.find(']', k + 1);
+    if (close == std::string_view::npos || close - k > 256) continue;
+    std::size_t e = SkipSpaces(lower, close + 1);
+    if (e < n && lower[e] == '}' && close > SkipSpaces(lower, k + 1)) {
+      b->Up(0.75f, "code.perl-interpolation", p, e + 1 - p);
+      break;
     }
   }
   // JSFuck-style encoding: only []()!+ characters.

@@ -457,7 +457,16 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       if (userinfo && s2 < 0.9f) s2 += 0.05f;  // http://expected@internal/
       b.Up(s2, hv.rule, Category::kSsrf, s, e - s);
     }
-    if (IsDangerousScheme(scheme)) {
+    // Schemes that are also everyday remote addresses (git over ssh, file shares) count
+    // only towards an internal host or a raw address; gopher/dict/jar... always.
+    bool everyday_scheme = scheme == "ssh" || scheme == "sftp" || scheme == "smb" ||
+                           scheme == "nfs" || scheme == "telnet" || scheme == "vnc";
+    bool literal_host = false;
+    if (everyday_scheme && !host.empty()) {
+      bool ob = false;
+      literal_host = host.front() == '[' || ParseIpv4(host, &ob).has_value();
+    }
+    if (IsDangerousScheme(scheme) && (!everyday_scheme || hv.score > 0 || literal_host)) {
       b.Up(scheme == "ldap" || scheme == "rmi" ? 0.8f : 0.85f, "ssrf.dangerous-scheme",
            Category::kSsrf, s, e - s);
     }

@@ -32,7 +32,9 @@ INSTANTIATE_TEST_SUITE_P(Payloads, SsrfParserEvasion,
                              "http://7147006462/", "http://0x41414141A9FEA9FE/",
                              // Look-alike Unicode folding to an internal host.
                              "http://169。254。169。254/", "imap://①⑥⑨.②⑤④.①⑥⑨.②⑤④",
-                             "irc://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ"));
+                             "irc://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ",
+                             // Everyday remote schemes towards internal or raw addresses.
+                             "ssh://0177.00.00.01", "smb://10.1.2.3/share"));
 
 class SsrfLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SsrfLikeBenign, IsAllowed) {
@@ -46,7 +48,9 @@ INSTANTIATE_TEST_SUITE_P(
         "see http: the protocol", "http:example.com", "call 2852039166 today", "http:0xABCDEF",
         "https://example.org/a?id=7147006462",
         // International domain names are judged as written.
-        "https://münchen.example/karte", "http://例子.测试/", "東京。大阪。"));
+        "https://münchen.example/karte", "http://例子.测试/", "東京。大阪。",
+        // Git remotes and file shares by name.
+        "ssh://git@git.example.com/team/repo.git", "sftp://files.example.com/upload"));
 
 OwnedHttpRequest WithParam(const std::string& name, const std::string& value) {
   return Get("/index.php?" + UrlEncode(name) + "=" + UrlEncode(value));

@@ -1,0 +1,50 @@
+// Code injection across interpreters: PHP calls hidden by comment gaps, extension families
+// and ssh2 wrappers, Perl "@{[ ]}" interpolation, one-line server-side JS probes; and the
+// benign text that looks similar.
+#include <gtest/gtest.h>
+
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::HasCategory;
+using testing::InspectQueryValue;
+
+class InterpreterCode : public ::testing::TestWithParam<const char*> {};
+TEST_P(InterpreterCode, IsBlockedAsCodeInjection) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+  EXPECT_TRUE(HasCategory(v, Category::kCodeInjection)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(Payloads, InterpreterCode,
+                         ::testing::Values(
+                             // A comment between a name and its parenthesis.
+                             "checkdate/*x*/()", "serialize#c\n()", "range /*a*/ (1,2)",
+                             // PHP-only extension families and ssh2 stream wrappers.
+                             "ldap_get_entries()", "pg_enter_pipeline_mode (",
+                             "tidy_parse_string($x)",
+                             "ssh2.sftp://user:pw@example.com:22/etc/passwd",
+                             // Perl interpolation of an expression.
+                             "@{[ `id` ]}", "@{[qx{whoami}]}", "@{ [ open F,'|ls' ] }",
+                             // A one-line server-side JS probe ended by a newline.
+                             "console.info(1)\n"));
+
+class InterpreterLikeBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(InterpreterLikeBenign, IsAllowed) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Text, InterpreterLikeBenign,
+    ::testing::Values(
+        // Hashtags and comments near parentheses in prose, Markdown and e-mail.
+        "we won #1 (again)", "see item #3 (below)", "files (s) and // notes (x)",
+        "pg_ratings are (mostly) good", "@{team} [all] welcome", "@{[]}", "mail me @{[name]",
+        // Console text in a sentence, ssh URLs.
+        "console.log is where the output goes\nthen check it", "ssh://git@example.com/repo.git",
+        "Привет (мир) #тест"));
+
+}  // namespace
+}  // namespace shieldx::detect
