@@ -1,5 +1,6 @@
 #include "libs/detect/sql_lexer.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
@@ -565,13 +566,17 @@ bool IsSystemCatalog(std::string_view name) {
 
 namespace {
 
+constexpr std::size_t kMaxNestedCommentBytes = 256;
+
 // PostgreSQL nests block comments ("/* /* */ */"); MySQL ends at the first "*/". Payloads
 // such as "union/*/**/*/select" are written for the nesting reading. Returns the position of
 // the closing "*/" when the comment at `i` nests and closes, npos otherwise.
 std::size_t NestedCommentEnd(std::string_view s, std::size_t i) {
   int depth = 1;
   bool nested = false;
-  for (std::size_t j = i + 2; j + 1 < s.size(); ++j) {
+  // Bounded: a comment nesting payload is short, and every "/*" starts a scan.
+  const std::size_t end = std::min(s.size(), i + kMaxNestedCommentBytes);
+  for (std::size_t j = i + 2; j + 1 < end; ++j) {
     if (s[j] == '/' && s[j + 1] == '*') {
       ++depth;
       nested = true;
@@ -806,6 +811,17 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
          (s[i + 1] == '@' && (i + 2 >= n || !IsWordChar(static_cast<unsigned char>(s[i + 2])))))) {
       if (!push(Tok::kOperator, i, i + 2, kOpCompare)) return false;
       i += 2;
+      continue;
+    }
+    // A lone '@' between operands is PostgreSQL's absolute value / containment shorthand.
+    // After a keyword ("or@ group") it is MySQL's empty-named user variable.
+    if (c == '@' && (i + 1 >= n || IsSpace(static_cast<unsigned char>(s[i + 1]))) &&
+        !out->empty() &&
+        (out->back().type == Tok::kString || out->back().type == Tok::kNumber ||
+         out->back().type == Tok::kRParen ||
+         (out->back().type == Tok::kWord && out->back().kw == Kw::kNone))) {
+      if (!push(Tok::kOperator, i, i + 1, kOpArith)) return false;
+      ++i;
       continue;
     }
     if (c == '@') {

@@ -114,6 +114,7 @@ struct Features {
   // exists only in SQL.
   bool json_op = false;
   bool json_cast = false;
+  bool json_literal_cast = false;
   // A complete CASE ... WHEN ... THEN ... END expression.
   bool case_expr = false;
   bool literal_seen = false;  // a number or string literal somewhere in the parse
@@ -455,6 +456,8 @@ class Parser {
         if (Peek().len >= 4 &&
             (Text(Peek()).substr(0, 4) == "json" || Text(Peek()).substr(0, 4) == "JSON")) {
           f_->json_cast = true;
+          // '{"a":1}'::jsonb: a quoted document cast to JSON, which only SQL writes.
+          if (p_ >= 2 && t_[p_ - 2].type == Tok::kString) f_->json_literal_cast = true;
         }
         ++p_;
         // double precision, character varying
@@ -1628,6 +1631,8 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.cond_const) up(b == Break::kStart ? 0.7f : 0.85f);
   if (f.pg_cast) up(quote ? 0.8f : 0.55f);
   if (f.json_op && f.json_cast) up(0.6f);
+  // '["a","b"]'::jsonb - 1, '{..}'::jsonb @ '{..}'::jsonb: operators on a cast document.
+  if (f.json_literal_cast && (f.arith_after_break || f.compare_after_break || f.logic)) up(0.6f);
   if (f.case_expr && f.literal_seen) up(b == Break::kStart ? 0.55f : 0.8f);
   if (f.numeric_truncation && b != Break::kQuote) up(0.5f);
   if (f.extract_idiom) up(b == Break::kStart ? 0.6f : 0.8f);
@@ -1717,7 +1722,7 @@ const char* RuleFor(const Features& f, Break b) {
   if (f.statement_strong) return "sqli.statement";
   if (f.cond_const) return "sqli.conditional-probe";
   if (f.pg_cast) return "sqli.error-cast";
-  if (f.json_op && f.json_cast) return "sqli.json-operator";
+  if ((f.json_op && f.json_cast) || f.json_literal_cast) return "sqli.json-operator";
   if (f.case_expr && f.literal_seen) return "sqli.case-expression";
   if (f.numeric_truncation) return "sqli.comment-truncation";
   if (f.niladic_info) return "sqli.fingerprint";

@@ -99,7 +99,11 @@ INSTANTIATE_TEST_SUITE_P(
         // PostgreSQL NOTNULL postfix; ") AS x FROM" closing a call to rewrite the select list
         "z'or email notnull--", ") AS orders FROM", ") as User from users",
         // nested block comments (PostgreSQL reading) hiding the gap between keywords
-        "1/* /*/ */ */ or 1=1-", "1001 union/*/**/*/select userid, ccnumber from credit_cards"));
+        "1/* /*/ */ */ or 1=1-", "1001 union/*/**/*/select userid, ccnumber from credit_cards",
+        // operators on a quoted document cast to JSON (PostgreSQL only)
+        "'{\"b\":2}'::jsonb @ '{\"a\":1, \"b\":2}'::jsonb", "'[\"a\", \"b\"]'::jsonb - 1",
+        // MySQL's empty-named user variable '@' after a keyword stays a variable
+        "(@:=1)or@ group by concat(@@version,@:=!@)having@||min(0)-- "));
 
 class SqliBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SqliBenign, IsAllowed) {
@@ -137,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
         "xp_cmdshell is disabled by default", "how to enable xp_cmdshell in SQL Server 2019?",
         "tea having (1 or 2) sugars", "'a' --", "use ascii codes for substring matching",
         "(see note) -- thanks", "(note) as usual from home", "the isnull check is slow",
-        "a /* b /* c */ d"));
+        "a /* b /* c */ d", "nlohmann::json - x", "email me @ home or @ work"));
 
 TEST(Sqli, ReportsTheBreakAsExcerptStart) {
   std::vector<sql::Token> toks;
@@ -161,6 +165,41 @@ TEST(SqlLexer, ExecutableCommentsAreCode) {
   ASSERT_EQ(toks.size(), 2u);
   EXPECT_EQ(toks[0].kw, sql::Kw::kUnion);
   EXPECT_EQ(toks[1].kw, sql::Kw::kSelect);
+}
+
+TEST(SqlLexer, NestedCommentsCloseThePostgreSqlWay) {
+  std::vector<sql::Token> toks;
+  ASSERT_TRUE(sql::Lex("union/*/**/*/select", 0, 100, &toks));
+  ASSERT_EQ(toks.size(), 3u);
+  EXPECT_EQ(toks[1].type, sql::Tok::kComment);
+  EXPECT_EQ(toks[2].kw, sql::Kw::kSelect);
+  // Not nested: the first "*/" ends it (MySQL), leaving the rest as code.
+  ASSERT_TRUE(sql::Lex("a /* b */ c */", 0, 100, &toks));
+  EXPECT_EQ(toks[1].type, sql::Tok::kComment);
+  EXPECT_EQ(toks[2].type, sql::Tok::kWord);
+}
+
+TEST(SqlLexer, UnclosedNestingFallsBackToTheFirstClose) {
+  // Every "/*" looks ahead for a nested close only within a bounded window, then takes the
+  // first "*/": one comment per "/* /* */" group, not one comment swallowing the rest.
+  std::string s;
+  for (int i = 0; i < 20000; ++i) s += "/* /* */ ";
+  std::vector<sql::Token> toks;
+  EXPECT_FALSE(sql::Lex(s, 0, 2048, &toks));
+  ASSERT_EQ(toks.size(), 2048u);
+  EXPECT_EQ(toks[0].type, sql::Tok::kComment);
+  EXPECT_EQ(toks[0].len, 8u);
+}
+
+TEST(SqlLexer, ScientificNotationPaddingIsSkipped) {
+  std::vector<sql::Token> toks;
+  ASSERT_TRUE(sql::Lex("1.e(ascii", 0, 100, &toks));
+  ASSERT_EQ(toks.size(), 2u);
+  EXPECT_EQ(toks[0].type, sql::Tok::kLParen);
+  EXPECT_TRUE(toks[0].after_comment);
+  ASSERT_TRUE(sql::Lex("1.5e3", 0, 100, &toks));
+  ASSERT_EQ(toks.size(), 1u);
+  EXPECT_EQ(toks[0].type, sql::Tok::kNumber);
 }
 
 TEST(SqlLexer, QuoteContextStartsWithThePrefix) {
