@@ -329,12 +329,12 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
     }
   }
   DetectUnicodeLineBreakHeader(lower, b);
-  std::size_t p = lower.find_first_of("\r\n");
+  std::size_t p = FindFirstOf(lower, "\r\n");
   if (p == std::string_view::npos) {
     if (b.score > 0) Report(sink, v, Category::kProtocol, b.score, b.rule, b.pos, b.len);
     return;
   }
-  for (; p != std::string_view::npos && p < n; p = lower.find_first_of("\r\n", p + 1)) {
+  for (; p != std::string_view::npos && p < n; p = FindFirstOf(lower, "\r\n", p + 1)) {
     std::size_t k = p;
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
     // A header line "Name: value" after the line break.
@@ -389,8 +389,8 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     }
   }
   // SMTP / IMAP / POP3 commands after a line break.
-  std::size_t p = lower.find_first_of("\r\n");
-  for (; p != std::string_view::npos && p < n; p = lower.find_first_of("\r\n", p + 1)) {
+  std::size_t p = FindFirstOf(lower, "\r\n");
+  for (; p != std::string_view::npos && p < n; p = FindFirstOf(lower, "\r\n", p + 1)) {
     std::size_t k = p;
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
     std::string_view rest = lower.substr(k);

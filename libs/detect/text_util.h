@@ -81,6 +81,21 @@ inline std::size_t Find(std::string_view hay, char c, std::size_t from = 0) {
   return hay.find(c, from);
 }
 
+// hay.find_first_of(set, from) in one pass (libstdc++ calls memchr on the set per byte).
+inline std::size_t FindFirstOf(std::string_view hay, std::string_view set, std::size_t from = 0) {
+  if (set.size() == 1) return hay.find(set[0], from);
+  uint64_t table[4] = {0, 0, 0, 0};
+  for (unsigned char c : set) table[c >> 6] |= uint64_t{1} << (c & 63);
+  for (std::size_t i = from; i < hay.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(hay[i]);
+    if (table[c >> 6] & (uint64_t{1} << (c & 63))) return i;
+  }
+  return std::string_view::npos;
+}
+inline std::size_t FindFirstOf(std::string_view hay, char c, std::size_t from = 0) {
+  return hay.find(c, from);
+}
+
 // `lower` is already lowercase. Case-insensitive find of a lowercase needle.
 inline std::size_t FindLower(std::string_view lower, std::string_view needle,
                              std::size_t from = 0) {

@@ -75,5 +75,19 @@ TEST(BigramFilter, FindAgreesWithStringFindOnRandomInputs) {
   }
 }
 
+TEST(FindFirstOf, AgreesWithStringFindFirstOfOnRandomInputs) {
+  std::mt19937 rng(11);
+  const std::string alphabet = "ab\r\n\t <>'\"\x00\x80\xff";
+  for (int round = 0; round < 2000; ++round) {
+    std::string hay(rng() % 40, ' ');
+    for (char& c : hay) c = alphabet[rng() % alphabet.size()];
+    std::string set(rng() % 4, ' ');
+    for (char& c : set) c = alphabet[rng() % alphabet.size()];
+    std::size_t from = rng() % (hay.size() + 2);
+    ASSERT_EQ(FindFirstOf(hay, set, from), std::string_view(hay).find_first_of(set, from));
+  }
+  EXPECT_EQ(FindFirstOf("abc\ndef", '\n'), 3u);
+}
+
 }  // namespace
 }  // namespace shieldx::detect
