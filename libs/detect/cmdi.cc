@@ -719,7 +719,9 @@ bool HasDriveArg(std::string_view args) {
 }
 
 // Argument shape that only commands have: -x / --long / /path / C:\ / redirection / $var / IP.
-bool TechnicalArgs(std::string_view args, bool allow_number = false) {
+// Long options count after a separator; opening a value they are left to FirstLineShapes,
+// which is skipped in prose ("apt-get --reinstall install x did the job for me.").
+bool TechnicalArgs(std::string_view args, bool allow_number = false, bool long_options = true) {
   std::size_t i = 0;
   int words = 0;
   while (i < args.size() && words < 8) {
@@ -737,6 +739,12 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false) {
     }
     ++words;
     if (w.size() >= 2 && w[0] == '-' && IsAsciiAlpha(static_cast<unsigned char>(w[1]))) return true;
+    // GNU long options: --version, --output=x
+    if (long_options && w.size() >= 4 && w[0] == '-' && w[1] == '-' &&
+        IsAsciiAlpha(static_cast<unsigned char>(w[2])) &&
+        IsAsciiAlpha(static_cast<unsigned char>(w[3]))) {
+      return true;
+    }
     if (w[0] == '/' && w.size() >= 2 &&
         (IsAsciiAlpha(static_cast<unsigned char>(w[1])) || w[1] == '?' || w[1] == '*' ||
          w[1] == '.')) {
@@ -939,7 +947,7 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     }
     bool numeric_ok = name == "sleep" || name == "timeout" || name == "ping";
     info.strength = strength;
-    info.technical = TechnicalArgs(args, numeric_ok) || had_path ||
+    info.technical = TechnicalArgs(args, numeric_ok, !first_arg_only) || had_path ||
                      (strength > 0 && HasDriveArg(args)) || (strength > 0 && info.wrapped) ||
                      (name == "cd" && SkipSpaces(args, 0) < args.size());
     info.recon = IsReconCommand(name);
@@ -1109,8 +1117,10 @@ bool CmdForAt(std::string_view s, std::size_t i, std::size_t* end) {
   }
   if (i >= n || s[i] != '%') return false;
   ++i;
-  if (i < n && s[i] == '%') ++i;
-  if (i >= n || IsSpaceChar(static_cast<unsigned char>(s[i]))) return false;
+  bool doubled = i < n && s[i] == '%';
+  if (doubled) ++i;
+  // "%% IN (...)": the batch-file form with the variable letter left out still parses up to DO.
+  if (i >= n || (IsSpaceChar(static_cast<unsigned char>(s[i])) && !doubled)) return false;
   // The loop variable: one character in cmd.exe; documentation writes %variable.
   std::size_t var = i;
   while (i < n && i - var < 16 && !IsSpaceChar(static_cast<unsigned char>(s[i]))) ++i;
@@ -1207,6 +1217,27 @@ float ParameterExpansionAt(std::string_view s, std::size_t p, std::size_t* len) 
   return 0.7f;
 }
 
+// "\ls", "\whoami -a": a backslash before a command name makes the shell skip aliases and
+// functions, a WAF-bypass spelling. Names after \n, \t, \r read as escapes and are left.
+bool BackslashedCommandAt(std::string_view lower, std::size_t* end) {
+  std::size_t i = SkipSpaces(lower, 0);
+  if (i + 2 >= lower.size() || lower[i] != '\\') return false;
+  char first = lower[i + 1];
+  if (first == 'n' || first == 't' || first == 'r') return false;
+  std::size_t e = i + 1;
+  while (e < lower.size() &&
+         (IsAsciiAlnum(static_cast<unsigned char>(lower[e])) || lower[e] == '-'))
+    ++e;
+  if (e < lower.size() && !IsSpaceChar(static_cast<unsigned char>(lower[e])) &&
+      !IsShellSeparatorStart(lower[e])) {
+    return false;
+  }
+  std::string scratch;
+  if (NameStrength(lower.substr(i + 1, e - i - 1), &scratch) != 2) return false;
+  *end = e;
+  return true;
+}
+
 // Windows file commands that take a drive path.
 bool IsWindowsFileCommand(std::string_view name) {
   for (std::string_view w : {"dir", "type", "copy", "del", "erase", "move", "ren", "rd", "md"}) {
@@ -1242,7 +1273,10 @@ void FirstLineShapes(std::string_view s, const CommandInfo& c, Best* best) {
   // "cscli alerts list\n": one line opened by an unambiguous command name (not a product
   // people name in lists) and ended by a newline, as typed into a shell.
   std::size_t nl = s.find('\n', c.name_start);
-  if (c.strength == 2 && !c.noun && nl != std::string_view::npos &&
+  // Product names ("ansible", "python") need a flag on that line.
+  bool line_flag = nl != std::string_view::npos &&
+                   s.substr(c.name_end, nl - c.name_end).find(" -") != std::string_view::npos;
+  if (c.strength == 2 && (!c.noun || line_flag) && nl != std::string_view::npos &&
       s.find_first_not_of(" \t\r\n", nl) == std::string_view::npos &&
       s.substr(0, nl).find_first_of(";|&`") == std::string_view::npos) {
     best->Up(0.6f, "cmdi.command-line", c.name_start, nl - c.name_start);
@@ -1345,6 +1379,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     }
     std::size_t e = 0;
     if (AliasAt(s, 0, &e)) best.Up(prose ? 0.3f : 0.7f, "cmdi.alias", 0, e);
+    if (BackslashedCommandAt(lower, &e)) best.Up(0.6f, "cmdi.alias-bypass", 0, e);
     float w = CmdExeStatementAt(s, 0, &e);
     if (w > 0) best.Up(w, "cmdi.windows-statement", first, e - first);
   }

@@ -119,7 +119,11 @@ INSTANTIATE_TEST_SUITE_P(
         // A short strong command closed by a separator; a GNU long option.
         "id;", "cmd|", "perf --version",
         // One command line ended by a newline.
-        "cscli alerts list\n", "ansible-config dump\n"));
+        "cscli alerts list\n", "ansible-config dump\n", "ansible all -m ping\n",
+        // GNU long options after a separator; a backslash skipping aliases.
+        ";perf --version", "\\ls", "\\whoami /all",
+        // The batch-file FOR with the loop letter left out.
+        "FOR /F \"tokens=1,2* delims=,\" %% IN (C:\\x.txt) DO ECHO %%"));
 
 class CommandLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(CommandLikeBenign, IsAllowed) {
@@ -135,7 +139,9 @@ INSTANTIATE_TEST_SUITE_P(
         "then run this; mysql> grant select on db.* to 'u'@'%'; and it works", "ftp> get notes.txt",
         "Python; Ruby; Perl\n",
         // English with double dashes and a trailing newline.
-        "time -- the essence\n", "curl up with a book", "id card|passport",
+        "time -- the essence\n", "apt-get --reinstall install mysql-server-x.x did the job for me.",
+        "\\nothing to see", "C:\\temp\\new folder", "python\n", "curl up with a book",
+        "id card|passport",
         // A whole shell script posted to an automation form.
         "#!/bin/sh\nset -x\nlscpu\ncat /proc/cpuinfo | head -n 5\nfdisk -l\n"));
 
