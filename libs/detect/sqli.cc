@@ -1132,6 +1132,54 @@ class Parser {
     return p_ - start >= min_tokens;
   }
 
+  static bool IsIndexModifier(std::string_view w) {
+    return EqualsLower(w, "unique") || EqualsLower(w, "clustered") ||
+           EqualsLower(w, "nonclustered") || EqualsLower(w, "columnstore") ||
+           EqualsLower(w, "fulltext") || EqualsLower(w, "spatial");
+  }
+
+  // After the object word of DROP / TRUNCATE / CREATE / ALTER / GRANT / REVOKE / RENAME.
+  // English shares the first two words ("create user account", "drop table reservations
+  // please", "grant all access to team"): DROP must end after its names, and the other
+  // statements need SQL punctuation, a quoted name or an ALTER action to count.
+  bool ParseDdlRest(Kw verb, bool* strong) {
+    std::size_t start = p_;
+    if (verb == Kw::kDrop || verb == Kw::kTruncate) {
+      ++p_;  // the object
+      if (IsKw(Kw::kIf)) {
+        ++p_;
+        if (!AcceptKw(Kw::kExists)) return AtEnd();
+      }
+      *strong = true;
+      if (AtEnd()) return true;
+      if (!ParseIdentChain()) return false;
+      while (Accept(Tok::kComma)) {
+        if (!ParseIdentChain()) return false;
+      }
+      AcceptWord("cascade") || AcceptWord("restrict") || AcceptWord("purge");
+      *strong = AtEnd() || Peek().type == Tok::kSemicolon;
+      return *strong;
+    }
+    bool ok = SkipToStatementEnd(1);
+    bool marks = false;
+    for (std::size_t k = start; k < p_ && !marks; ++k) {
+      const Token& x = t_[k];
+      char c0 = s_[x.pos];
+      marks = x.type == Tok::kLParen || x.type == Tok::kDot || x.type == Tok::kString ||
+              x.type == Tok::kOperator || x.type == Tok::kVariable || x.kw == Kw::kSelect ||
+              (x.type == Tok::kWord && (c0 == '[' || c0 == '`'));
+    }
+    // ALTER TABLE t ADD / DROP / MODIFY / CHANGE / RENAME ...
+    if (!marks && verb == Kw::kAlter && start + 2 < p_) {
+      std::string_view act = Text(t_[start + 2]);
+      marks = EqualsLower(act, "add") || t_[start + 2].kw == Kw::kDrop ||
+              EqualsLower(act, "modify") || EqualsLower(act, "change") ||
+              t_[start + 2].kw == Kw::kRename || t_[start + 2].kw == Kw::kAlter;
+    }
+    *strong = marks;
+    return ok;
+  }
+
   bool ParseStatement(int depth, bool* strong) {
     if (depth > kMaxDepth || AtEnd()) return false;
     const Token& t = Peek();
@@ -1227,9 +1275,13 @@ class Parser {
             known = known || eq;
           }
         }
+        // CREATE [UNIQUE] [NON]CLUSTERED [COLUMNSTORE] INDEX
+        while (!known && !AtEnd() && IsIndexModifier(Text(Peek()))) {
+          ++p_;
+          if (!AtEnd() && EqualsLower(Text(Peek()), "index")) known = true;
+        }
         if (!known) return false;
-        *strong = true;
-        return SkipToStatementEnd(1);
+        return ParseDdlRest(t.kw, strong);
       }
       case Kw::kExec:
       case Kw::kExecute: {

@@ -103,7 +103,12 @@ INSTANTIATE_TEST_SUITE_P(
         // operators on a quoted document cast to JSON (PostgreSQL only)
         "'{\"b\":2}'::jsonb @ '{\"a\":1, \"b\":2}'::jsonb", "'[\"a\", \"b\"]'::jsonb - 1",
         // MySQL's empty-named user variable '@' after a keyword stays a variable
-        "(@:=1)or@ group by concat(@@version,@:=!@)having@||min(0)-- "));
+        "(@:=1)or@ group by concat(@@version,@:=!@)having@||min(0)-- ",
+        // DDL: DROP ending after its names, others with SQL punctuation or an ALTER action
+        "x'; drop table users cascade--", "'; DROP TABLE IF EXISTS a, b;",
+        "create table users (id int)", "GRANT ALL ON db.* TO 'u'@'%'",
+        "alter table users add column x int",
+        "create clustered columnstore index [x] on [dbo].[y] with (maxdop = 1)"));
 
 class SqliBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SqliBenign, IsAllowed) {
@@ -141,7 +146,10 @@ INSTANTIATE_TEST_SUITE_P(
         "xp_cmdshell is disabled by default", "how to enable xp_cmdshell in SQL Server 2019?",
         "tea having (1 or 2) sugars", "'a' --", "use ascii codes for substring matching",
         "(see note) -- thanks", "(note) as usual from home", "the isnull check is slow",
-        "a /* b /* c */ d", "nlohmann::json - x", "email me @ home or @ work"));
+        "a /* b /* c */ d", "nlohmann::json - x", "email me @ home or @ work",
+        // DDL verbs in English
+        "create table for the party", "drop table reservations please", "create view of the sea",
+        "create user account", "grant all access to team", "alter table layout for mobile"));
 
 TEST(Sqli, ReportsTheBreakAsExcerptStart) {
   std::vector<sql::Token> toks;
