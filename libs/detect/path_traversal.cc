@@ -74,6 +74,24 @@ constexpr std::string_view kSensitive[] = {
     "proc/net/",
     "proc/sched_debug",
     "proc/1/",
+    // procfs entries that disclose the kernel, devices and memory layout.
+    "proc/interrupts",
+    "proc/cmdline",
+    "proc/kcore",
+    "proc/kallsyms",
+    "proc/modules",
+    "proc/partitions",
+    "proc/loadavg",
+    "proc/filesystems",
+    "proc/ioports",
+    "proc/iomem",
+    "proc/diskstats",
+    "proc/slabinfo",
+    "proc/keys",
+    "proc/stat",
+    "proc/uptime",
+    "proc/swaps",
+    "proc/devices",
     "var/log/",
     "var/run/secrets",
     "var/lib/mysql",
@@ -303,6 +321,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   bool is_request_path = v.field->source == Source::kPath;
   // Traversal sequences: "..", then a separator (/ \ ;/ or end), counted.
   int ups = 0;
+  bool param_trick = false;
   std::size_t first = std::string_view::npos;
   for (std::size_t i = 0; i + 1 < n; ++i) {
     if (lower[i] != '.' || lower[i + 1] != '.') continue;
@@ -311,8 +330,10 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     bool sep_before = i == 0 || lower[i - 1] == '/' || lower[i - 1] == '\\' ||
                       lower[i - 1] == '=' || lower[i - 1] == ':' || lower[i - 1] == ' ' ||
                       lower[i - 1] == '"' || lower[i - 1] == '\'';
+    // "..;/" and "..;.\\" (Tomcat and Jetty drop ";" path parameters before resolving).
     bool sep_after = j >= n || lower[j] == '/' || lower[j] == '\\' ||
-                     (lower[j] == ';' && j + 1 < n && lower[j + 1] == '/') ||
+                     (lower[j] == ';' && j + 1 < n &&
+                      (lower[j + 1] == '/' || lower[j + 1] == '\\' || lower[j + 1] == '.')) ||
                      (lower[j] == '%' && j + 1 < n);
     // A slash on at least one side: "../x", "x/..", "..\\" (not "try .." in prose).
     bool slash_before = i > 0 && (lower[i - 1] == '/' || lower[i - 1] == '\\');
@@ -320,6 +341,8 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     if (sep_before && sep_after && (slash_before || slash_after)) {
       if (first == std::string_view::npos) first = i;
       ++ups;
+      // No real path has "..;": it only serves to slip ".." past a prefix check.
+      param_trick |= j < n && lower[j] == ';';
     }
     i = j - 1;
   }
@@ -331,6 +354,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     float s = ups >= 3 ? 0.9f : ups == 2 ? 0.8f : (escapes > 0 ? 0.55f : 0.35f);
     if (escapes >= 2) s = std::max(s, 0.88f);
     if (is_request_path) s = std::max(s, escapes > 0 ? 0.9f : 0.6f);
+    if (param_trick) s = std::max(s, 0.6f);
     b.Up(s, "traversal.dot-dot", Category::kPathTraversal, first,
          std::min<std::size_t>(n - first, 64));
   }
@@ -364,6 +388,14 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       // Must start a path component.
       if (p > 0 && lower[p - 1] != '/' && lower[p - 1] != '\\' && f[0] != '.' && f[0] != '/')
         continue;
+      // procfs names end a component: "proc/stat" is not "/proc/statistics.html".
+      if (StartsWith(f, "proc/") && f.back() != '/') {
+        std::size_t e = p + f.size();
+        if (e < n && (IsAsciiAlnum(static_cast<unsigned char>(lower[e])) || lower[e] == '.' ||
+                      lower[e] == '_' || lower[e] == '-')) {
+          continue;
+        }
+      }
       if (f == "sam" || f == "home/" || f == "root/" || f == "var/www/" || f == ".pem" ||
           f == "secrets/") {
         if (ups == 0) continue;  // too common alone

@@ -27,7 +27,9 @@ INSTANTIATE_TEST_SUITE_P(
         // Relative paths to deployment descriptors and system secrets.
         "web-inf/web.xml", "WEB-INF/classes/app.properties", "x=etc/passwd", "META-INF/context.xml",
         // Runs of dots as a path component.
-        "/..........", "/....", "files\\....\\x"));
+        "/..........", "/....", "files\\....\\x",
+        // ";" path parameters inside "..", procfs disclosure files.
+        "..;.\\.;\\.", "static/..;/admin", "/proc/interrupts", "../../proc/kallsyms"));
 
 class PathLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(PathLikeBenign, IsAllowed) {
@@ -42,7 +44,8 @@ INSTANTIATE_TEST_SUITE_P(
         "notes/web.xml", "boot.ini is a Windows file, see the docs", "c:drive notes", "a: b",
         "etc/passwords are managed centrally",
         // Non-Latin text and a URL with dots in the query.
-        "Привет... как дела?", "https://example.org/search?q=a...b",
+        "Привет... как дела?", "wait..; then go", "/docs/proc/statistics.html",
+        "https://example.org/search?q=a...b",
         // A shell script posted to an automation form reads system files by design.
         "#!/bin/sh\nset -x\nlscpu\ncat /proc/meminfo\nfdisk -l\n"));
 
