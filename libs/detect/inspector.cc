@@ -126,6 +126,9 @@ std::unique_ptr<Scratch> Inspector::NewScratch() const {
 
 void Inspector::RunDetectors(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const {
   uint32_t dets = DetectorsFor(*v.field, parsed);
+  // A base64 path segment is an opaque parameter the application decodes, not a path
+  // component: what it decodes to can be a file path.
+  if ((v.norm_flags & kNormBase64) && v.field->source == Source::kPathSegment) dets |= kDetPath;
   FindingSink& sink = s.sink_;
   DetectorScratch& ds = s.detector_;
   // Long values: one pass records which byte pairs occur, so keyword scans that cannot

@@ -37,6 +37,16 @@ TEST(Inspector, VerdictExplainsWhatWhereAndWhy) {
   EXPECT_THAT(v.explanation, HasSubstr("block threshold 5"));
 }
 
+TEST(Inspector, Base64PathSegmentIsCheckedAsAFilePath) {
+  // base64("\\\\::1\\c$\\users\\default\\ntuser.dat") as a path segment.
+  Verdict v = testing::Inspect(testing::Get("/XFw6OjFcYyRcdXNlcnNcZGVmYXVsdFxudHVzZXIuZGF0"));
+  EXPECT_TRUE(Flagged(v)) << v.explanation;
+  EXPECT_TRUE(testing::HasCategory(v, Category::kLfi)) << v.explanation;
+  // An ordinary opaque token (decodes to binary) and a base64 word stay clean.
+  EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/files/q83vASNFZ4mrze8BI0VniQ/download"))));
+  EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/share/aGVsbG8gd29ybGQgZnJvbSBhbm4"))));
+}
+
 TEST(Inspector, CleanRequestIsAllowedWithScoreZero) {
   Verdict v = testing::Inspect(testing::Get("/products/42?color=red&size=m"));
   EXPECT_EQ(v.action, Action::kAllow);
