@@ -184,6 +184,9 @@ class Parser {
     // the value's first operand (code context).
     Operand prev;
     prev.single = true;
+    // Code context starting with an operator ("like 5 or more", "= 2 or so"): what precedes
+    // in the application's query is a column, not a constant.
+    if (operand_first) prev.literal = false;
     if (operand_first && !AtEnd() && IsOperandStart(Peek())) {
       std::size_t before = p_;
       prev = Operand();
@@ -557,6 +560,33 @@ class Parser {
     }
   }
 
+  // The arguments of a dangerous builtin as attacks write them: "sleep(5)",
+  // "benchmark(5000000,md5(1))", not prose in parentheses ("sleep(8 hours)",
+  // "benchmark(s) results"). Looks at the tokens from p_ (after '(') to the closing ')'.
+  bool DangerousArgsPlausible(std::string_view name) const {
+    int depth = 0;
+    bool comma = false;
+    std::size_t count = 0;
+    const Token* prev = nullptr;
+    for (std::size_t k = p_; k < t_.size() && k < p_ + 64; ++k) {
+      const Token& x = t_[k];
+      if (x.type == Tok::kLParen) ++depth;
+      if (x.type == Tok::kRParen && depth-- == 0) break;
+      if (depth == 0 && x.type == Tok::kComma) comma = true;
+      // Two names, or a number and a name, side by side: words of a sentence.
+      if (prev && depth == 0 && IsIdent(x) && x.pos > prev->pos + prev->len &&
+          (IsIdent(*prev) || prev->type == Tok::kNumber)) {
+        return false;
+      }
+      prev = &x;
+      ++count;
+    }
+    bool timing = EqualsLower(name, "sleep") || EqualsLower(name, "pg_sleep") ||
+                  EqualsLower(name, "benchmark");
+    if (timing && count == 1 && IsIdent(t_[p_])) return false;
+    return !EqualsLower(name, "benchmark") || comma || count == 0;
+  }
+
   static bool IsCharCodeFunction(std::string_view w) {
     return EqualsLower(w, "ascii") || EqualsLower(w, "ord") || EqualsLower(w, "unicode") ||
            EqualsLower(w, "hex") || EqualsLower(w, "bin");
@@ -762,7 +792,11 @@ class Parser {
     }
     if (!AtEnd() && Peek().type == Tok::kLParen) {
       ++p_;
+      bool dangerous_before = f_->dangerous_func;
       NoteFunction(first, last);
+      if (!dangerous_before && f_->dangerous_func && !DangerousArgsPlausible(Text(t_[last]))) {
+        f_->dangerous_func = false;
+      }
       if (first == last && IsCharCodeFunction(Text(t)) && PeekAt(1) &&
           PeekAt(1)->type == Tok::kLParen && IsSubstringFunction(Text(Peek()))) {
         f_->extract_idiom = true;
@@ -1349,9 +1383,10 @@ class Parser {
         return true;
       }
       case Kw::kShutdown:
-        *strong = true;
+        // SHUTDOWN [WITH NOWAIT] ends the statement ("shutdown now" is English).
         if (AcceptKw(Kw::kWith)) AcceptKw(Kw::kNowait);
-        return true;
+        *strong = AtEnd() || Peek().type == Tok::kSemicolon;
+        return *strong;
       case Kw::kIf: {
         // IF(cond, a, b) as an expression, or MSSQL IF cond statement [ELSE statement].
         if (!AtEnd() && Peek().type == Tok::kLParen &&

@@ -108,7 +108,9 @@ INSTANTIATE_TEST_SUITE_P(
         "x'; drop table users cascade--", "'; DROP TABLE IF EXISTS a, b;",
         "create table users (id int)", "GRANT ALL ON db.* TO 'u'@'%'",
         "alter table users add column x int",
-        "create clustered columnstore index [x] on [dbo].[y] with (maxdop = 1)"));
+        "create clustered columnstore index [x] on [dbo].[y] with (maxdop = 1)",
+        // time-based calls with SQL-shaped arguments, including Ruby-style 10.to_i
+        "2010-01-01'+sleep(20.to_i)+'", "1 and sleep(@a)", "1;shutdown--", "= 1 or 1=1"));
 
 class SqliBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SqliBenign, IsAllowed) {
@@ -149,13 +151,22 @@ INSTANTIATE_TEST_SUITE_P(
         "a /* b /* c */ d", "nlohmann::json - x", "email me @ home or @ work",
         // DDL verbs in English
         "create table for the party", "drop table reservations please", "create view of the sea",
-        "create user account", "grant all access to team", "alter table layout for mobile"));
+        "create user account", "grant all access to team", "alter table layout for mobile",
+        // dangerous names and statements in prose; a value starting with a comparison
+        "benchmark(s) results", "shutdown now", "like 5 or more", ">= 10 or so"));
 
 TEST(Sqli, ReportsTheBreakAsExcerptStart) {
   std::vector<sql::Token> toks;
   SqliResult r = AnalyzeSqli("john' or 1=1--", &toks);
   EXPECT_STREQ(r.rule, "sqli.boolean-condition");
   EXPECT_EQ(r.pos, 4u);
+}
+
+TEST(Sqli, DangerousNamesWithProseArgumentsAreNotCalls) {
+  // (End to end, "sleep(8 hours)" is the code-injection detector's call.)
+  EXPECT_LT(Conf("sleep(8 hours)"), 0.5f);
+  EXPECT_LT(Conf("pg_sleep(tonight)"), 0.5f);
+  EXPECT_GE(Conf("1 and sleep(8)"), 0.5f);
 }
 
 TEST(Sqli, TokenLimitBoundsWork) {
