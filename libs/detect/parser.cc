@@ -57,6 +57,48 @@ bool IsToken(std::string_view s) {
   return true;
 }
 
+// The parameters after the media type: `; name=value` with a token or quoted-string value
+// (one optional space around '=' and empty parameters tolerated, as clients send them).
+// A parameter without '=', stray quotes or bytes outside visible ASCII is how a request
+// makes the WAF and the application parse its body differently.
+bool ValidContentTypeParams(std::string_view ct) {
+  std::size_t semi = ct.find(';');
+  while (semi != std::string_view::npos) {
+    std::size_t i = semi + 1;
+    while (i < ct.size() && (ct[i] == ' ' || ct[i] == '\t')) ++i;
+    if (i >= ct.size()) return true;
+    if (ct[i] == ';') {
+      semi = i;
+      continue;
+    }
+    std::size_t name_start = i;
+    while (i < ct.size() && IsTokenChar(static_cast<unsigned char>(ct[i]))) ++i;
+    if (i == name_start) return false;
+    if (i < ct.size() && ct[i] == ' ') ++i;
+    if (i >= ct.size() || ct[i] != '=') return false;
+    ++i;
+    if (i < ct.size() && ct[i] == ' ') ++i;
+    if (i >= ct.size()) return false;
+    if (ct[i] == '"') {
+      ++i;
+      while (i < ct.size() && ct[i] != '"') i += ct[i] == '\\' ? 2 : 1;
+      if (i >= ct.size()) return false;
+      ++i;
+    } else {
+      std::size_t value_start = i;
+      while (i < ct.size() && ct[i] > 0x20 && ct[i] < 0x7f && ct[i] != ';' && ct[i] != '"' &&
+             ct[i] != '\\') {
+        ++i;
+      }
+      if (i == value_start) return false;
+    }
+    while (i < ct.size() && (ct[i] == ' ' || ct[i] == '\t')) ++i;
+    if (i < ct.size() && ct[i] != ';') return false;
+    semi = i < ct.size() ? i : std::string_view::npos;
+  }
+  return true;
+}
+
 void AddField(ParsedRequest* out, Source source, Part part, std::string_view name,
               std::string_view value, uint16_t flags = 0) {
   if (out->fields.size() >= limits::kMaxFields) {
@@ -1092,7 +1134,8 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
   if (!content_type.empty()) {
     std::size_t slash = mt.find('/');
     if (slash == std::string_view::npos || slash == 0 || slash + 1 >= mt.size() ||
-        !IsToken(mt.substr(0, slash)) || !IsToken(mt.substr(slash + 1))) {
+        !IsToken(mt.substr(0, slash)) || !IsToken(mt.substr(slash + 1)) ||
+        !ValidContentTypeParams(content_type)) {
       out->anomalies |= kAnomalyBadContentType;
     }
     if (IFind(content_type, "utf-7") != std::string_view::npos) out->anomalies |= kAnomalyUtf7;

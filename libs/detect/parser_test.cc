@@ -60,6 +60,23 @@ TEST_F(ParserTest, LineBreakInAnArgumentNameIsAnAnomaly) {
   EXPECT_FALSE(parsed_.anomalies & kAnomalyCrlfInArgs);
 }
 
+TEST_F(ParserTest, ContentTypeParametersMustBeNameEqualsValue) {
+  for (const char* ct : {"application/json; charset=utf-8", "text/html;charset=UTF-8;",
+                         "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+                         "application/x-www-form-urlencoded; charset=\"utf-8\"",
+                         "multipart/mixed; boundary=-----boundary_data:55780(123,45:667)+part",
+                         "text/plain; charset = utf-8", "application/xml"}) {
+    Parse(testing::Post("/", ct, "a=1"));
+    EXPECT_FALSE(parsed_.anomalies & kAnomalyBadContentType) << ct;
+  }
+  for (const char* ct : {"text/plain; charset=\"UTF-8\"; garbage", "text/xml; blah",
+                         "multipart/form-data; boundary=  spaced", "text/plain; charset=\"utf-8",
+                         "application/json; =utf-8", "text/plain; charset=utf 8"}) {
+    Parse(testing::Post("/", ct, "a=1"));
+    EXPECT_TRUE(parsed_.anomalies & kAnomalyBadContentType) << ct;
+  }
+}
+
 TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
   Parse(testing::Get("/files/..%2F..%2Fetc%2Fpasswd"));
   bool found = false;
