@@ -69,8 +69,10 @@ absl::Status ParseRequestLine(std::string_view line, OwnedHttpRequest* out, std:
   if (!st.ok()) return st;
   if (!(st = str("method", &out->method, true)).ok()) return st;
   if (!(st = str("uri", &out->uri, true)).ok()) return st;
+  // Absent: HTTP/1.1. Present but empty: a request line without a version (HTTP/0.9
+  // style), which is what was sent and what the protocol checks must see.
   if (!(st = str("version", &out->version, false)).ok()) return st;
-  if (out->version.empty()) out->version = "HTTP/1.1";
+  if (auto v = j.find("version"); v == j.end() || v->is_null()) out->version = "HTTP/1.1";
   if (!(st = str("client_ip", &out->client_ip, false)).ok()) return st;
   out->headers.clear();
   auto hs = j.find("headers");

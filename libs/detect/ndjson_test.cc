@@ -25,6 +25,16 @@ TEST(Ndjson, ParsesTheRequestFieldsAndIgnoresLabels) {
   EXPECT_EQ(r.body, std::string("test=\xac\xed\x00\x05", 9));
 }
 
+TEST(Ndjson, VersionDefaultsOnlyWhenAbsent) {
+  OwnedHttpRequest r;
+  std::string id;
+  ASSERT_TRUE(ParseRequestLine(R"({"method":"GET","uri":"/"})", &r, &id).ok());
+  EXPECT_EQ(r.version, "HTTP/1.1");
+  // An empty version is a request line that had none: kept, so the protocol checks see it.
+  ASSERT_TRUE(ParseRequestLine(R"({"method":"GET","uri":"/","version":""})", &r, &id).ok());
+  EXPECT_EQ(r.version, "");
+}
+
 TEST(Ndjson, RejectsMalformedLines) {
   OwnedHttpRequest r;
   std::string id;
