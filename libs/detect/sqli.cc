@@ -95,12 +95,14 @@ struct Features {
   bool statement_strong = false;  // a whole statement (value starts with SELECT ... FROM ...)
   bool select_from = false;
   bool comma_code = false;
-  int variables = 0;          // @local variables referenced
-  bool info_func = false;     // version(), database(), user() ...: fingerprinting the DBMS
-  bool sql_syntax = false;    // BINARY, IN/LIKE/IS operators: SQL-only syntax
-  bool union_bare = false;    // "UNION [ALL] SELECT" at the end of the value
-  bool union_only = false;    // ... and nothing before it
-  bool operand_word = false;  // code context: the value starts with one plain word
+  bool leading_comma = false;  // the value's first token is ','
+  bool column_ref = false;     // a plain column name was referenced somewhere
+  int variables = 0;           // @local variables referenced
+  bool info_func = false;      // version(), database(), user() ...: fingerprinting the DBMS
+  bool sql_syntax = false;     // BINARY, IN/LIKE/IS operators: SQL-only syntax
+  bool union_bare = false;     // "UNION [ALL] SELECT" at the end of the value
+  bool union_only = false;     // ... and nothing before it
+  bool operand_word = false;   // code context: the value starts with one plain word
   // "UNION [ALL] SELECT <literal | NULL | * | function>": the head of a UNION-based
   // extraction even when the rest of the select list is broken or truncated.
   bool union_head = false;
@@ -844,6 +846,7 @@ class Parser {
     }
     if (t.kw != Kw::kNone) return false;
     out->literal = false;
+    f_->column_ref = true;
     if (first == last) {
       std::string_view w = Text(t);
       if (IsNiladicInfo(w)) f_->niladic_info = true;
@@ -1704,6 +1707,9 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   if (f.subquery) up(b == Break::kStart ? 0.75f : 0.9f);
   if (f.statement_strong) up(0.8f);
   if (f.comma_code && f.logic_strong) up(quote ? 0.85f : 0.8f);
+  // ", FIND_IN_SET('22', category)": a value that opens with a comma continues the
+  // application's select or IN list with a builtin call over a column.
+  if (f.comma_code && f.known_funcs > 0 && f.leading_comma && f.column_ref) up(0.55f);
   if (f.info_func) up(b == Break::kStart ? 0.65f : 0.85f);
   // "UNION SELECT" and nothing else is a probe too; with more around it, it must parse.
   // After a plain word it reads as English ("credit union select"); after a number, a quote
@@ -1813,6 +1819,7 @@ const char* RuleFor(const Features& f, Break b) {
   if (f.case_expr && f.literal_seen) return "sqli.case-expression";
   if (f.numeric_truncation) return "sqli.comment-truncation";
   if (f.niladic_info) return "sqli.fingerprint";
+  if (f.leading_comma && f.comma_code && f.known_funcs > 0) return "sqli.list-continuation";
   if (f.extract_idiom) return "sqli.blind-extraction";
   if (f.union_dangling) return "sqli.union-select";
   if (f.alias_from) return "sqli.select-list-break";
@@ -1983,6 +1990,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       const Token& first = parser.tok(0);
       Features f;
       f.numeric_truncation = IsNumericTruncation(text, *tokens);
+      f.leading_comma = first.type == Tok::kComma;
       if (parser.ParseFrom(0, true, &f)) {
         bool operand = f.tail_tokens < static_cast<int>(parser.size());
         Break b = operand ? Break::kOperand : Break::kStart;
