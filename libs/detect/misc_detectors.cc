@@ -82,6 +82,42 @@ void DetectUnicodeLineBreakHeader(std::string_view lower, Best& b) {
   }
 }
 
+// Markup or script that sets a cookie in the victim's browser ("document.cookie=
+// 'sid=known; domain=...'", <meta http-equiv="Set-Cookie">): session fixation carried by a
+// reflected value. A cookie assignment with an attribute is what makes it a fixation (the
+// attacker pins domain, path or lifetime); reading document.cookie is only an XSS sink.
+void DetectCookieSetting(const ValueView& v, FindingSink& sink) {
+  std::string_view lower = v.lower;
+  const std::size_t n = lower.size();
+  for (std::size_t p = Find(lower, ".cookie"); p != std::string_view::npos;
+       p = Find(lower, ".cookie", p + 1)) {
+    std::size_t e = p + 7;
+    if (e < n && IsIdentChar(static_cast<unsigned char>(lower[e]))) continue;
+    std::size_t semi = lower.find(';', e);
+    if (semi == std::string_view::npos || semi - e > 96) continue;
+    std::size_t a = semi + 1;
+    while (a < n && !IsAsciiAlpha(static_cast<unsigned char>(lower[a])) && a - semi < 4) ++a;
+    for (std::string_view attr : {"expires", "domain", "path", "max-age"}) {
+      std::string_view rest = lower.substr(a);
+      if (!StartsWith(rest, attr)) continue;
+      std::size_t eq = SkipSpaces(lower, a + attr.size());
+      if (eq < n && lower[eq] == '=') {
+        Report(sink, v, Category::kSessionFixation, 0.6f, "session.cookie-set-by-value", p,
+               eq + 1 - p);
+        return;
+      }
+    }
+  }
+  std::size_t m = Find(lower, "http-equiv");
+  if (m != std::string_view::npos) {
+    std::size_t q = m + 10;
+    while (q < n && q - m < 14 && !IsAsciiAlpha(static_cast<unsigned char>(lower[q]))) ++q;
+    if (StartsWith(lower.substr(q), "set-cookie")) {
+      Report(sink, v, Category::kSessionFixation, 0.8f, "session.meta-set-cookie", m, q + 10 - m);
+    }
+  }
+}
+
 }  // namespace
 
 void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -311,6 +347,7 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
   (void)scratch;
   std::string_view lower = v.lower;
   const std::size_t n = lower.size();
+  DetectCookieSetting(v, sink);
   Best b;
   // A whole request line as the value ("GET http://x/ HTTP/1.1"): a second request for a
   // back end that splits on it.
