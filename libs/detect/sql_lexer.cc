@@ -838,6 +838,20 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
       if (!push(Tok::kVariable, start, i)) return false;
       continue;
     }
+    // A '+' glued to a keyword ("1'+or+'1'='1", "-1+union+select+1") is a form-encoded space
+    // that reached a context which does not decode it; SQL has no unary '+' before keywords.
+    if (c == '+' && i + 1 < n && IsAlpha(static_cast<unsigned char>(s[i + 1])) && i > 0 &&
+        !IsSpace(static_cast<unsigned char>(s[i - 1]))) {
+      std::size_t k = i + 1;
+      while (k < n && IsWordChar(static_cast<unsigned char>(s[k]))) ++k;
+      Kw kw = KeywordOf(s.substr(i + 1, k - i - 1));
+      if (kw == Kw::kOr || kw == Kw::kAnd || kw == Kw::kUnion || kw == Kw::kSelect ||
+          kw == Kw::kOrder || kw == Kw::kGroup || kw == Kw::kHaving || kw == Kw::kWhere ||
+          kw == Kw::kFrom || kw == Kw::kXor || kw == Kw::kLike || kw == Kw::kLimit) {
+        ++i;
+        continue;
+      }
+    }
     // Operators.
     auto two = [&](const char* op) { return i + 1 < n && s[i] == op[0] && s[i + 1] == op[1]; };
     if (i + 2 < n && s.substr(i, 3) == "<=>") {
