@@ -112,7 +112,9 @@ INSTANTIATE_TEST_SUITE_P(
         // time-based calls with SQL-shaped arguments, including Ruby-style 10.to_i
         "2010-01-01'+sleep(20.to_i)+'", "1 and sleep(@a)", "1;shutdown--", "= 1 or 1=1",
         // a value opening with a comma continues the application's list with a builtin call
-        ", FIND_IN_SET('22', Category )", ",concat(user,0x3a,password)"));
+        ", FIND_IN_SET('22', Category )", ",concat(user,0x3a,password)",
+        // form-encoded spaces that reached a context which does not decode '+'
+        "1'+or+'1'='1", "-1+union+select+1,2"));
 
 class SqliBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SqliBenign, IsAllowed) {
@@ -156,7 +158,8 @@ INSTANTIATE_TEST_SUITE_P(
         "create user account", "grant all access to team", "alter table layout for mobile",
         // dangerous names and statements in prose; a value starting with a comparison
         "benchmark(s) results", "shutdown now", "like 5 or more", ">= 10 or so", ", max(3)",
-        ", and (see above)", ", count(items) per page"));
+        ", and (see above)", ", count(items) per page", "C++ or Java", "Tom+and+Jerry",
+        "price+from+store"));
 
 TEST(Sqli, ReportsTheBreakAsExcerptStart) {
   std::vector<sql::Token> toks;
