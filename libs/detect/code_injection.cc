@@ -772,6 +772,23 @@ void ScanPhp(std::string_view lower, Best* b) {
   }
 }
 
+// A whole value that is a data: URI of plain text or PHP source ("data:text/plain;base64,
+// PD9waHAg..."): PHP's include/file_get_contents read it as code or a file without any
+// "//" (allow_url_include). Images and HTML data URIs are other detectors' business.
+void ScanDataUriInclude(std::string_view lower, Best* b) {
+  std::size_t k = lower.find_first_not_of(" \t\"'");
+  if (k == std::string_view::npos) return;
+  std::string_view rest = lower.substr(k);
+  for (std::string_view t : {"data:text/plain", "data:application/x-httpd-php",
+                             "data:application/x-php", "data:text/x-php"}) {
+    if (!StartsWith(rest, t)) continue;
+    std::size_t comma = rest.find(',', t.size());
+    if (comma == std::string_view::npos || comma - t.size() > 64) continue;
+    b->Up(0.6f, "code.data-uri-include", k, std::min<std::size_t>(rest.size(), 48));
+    return;
+  }
+}
+
 // Java / JVM expression languages.
 constexpr std::string_view kJavaDangerous[] = {
     "runtime",
@@ -1263,6 +1280,7 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
     ScanPhpOpenTags(lower, &b);
   }
   ScanUploadName(v, &b);
+  ScanDataUriInclude(lower, &b);
   if (lower.find('.') != std::string_view::npos || lower.find('@') != std::string_view::npos ||
       lower.find("t(") != std::string_view::npos || lower.find("ro0ab") != std::string_view::npos ||
       StartsWith(lower, "aced") || StartsWith(lower, "\xac\xed") ||

@@ -18,18 +18,21 @@ TEST_P(InterpreterCode, IsBlockedAsCodeInjection) {
   EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
   EXPECT_TRUE(HasCategory(v, Category::kCodeInjection)) << GetParam() << " -> " << v.explanation;
 }
-INSTANTIATE_TEST_SUITE_P(Payloads, InterpreterCode,
-                         ::testing::Values(
-                             // A comment between a name and its parenthesis.
-                             "checkdate/*x*/()", "serialize#c\n()", "range /*a*/ (1,2)",
-                             // PHP-only extension families and ssh2 stream wrappers.
-                             "ldap_get_entries()", "pg_enter_pipeline_mode (",
-                             "tidy_parse_string($x)",
-                             "ssh2.sftp://user:pw@example.com:22/etc/passwd",
-                             // Perl interpolation of an expression.
-                             "@{[ `id` ]}", "@{[qx{whoami}]}", "@{ [ open F,'|ls' ] }",
-                             // A one-line server-side JS probe ended by a newline.
-                             "console.info(1)\n"));
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, InterpreterCode,
+    ::testing::Values(
+        // A comment between a name and its parenthesis.
+        "checkdate/*x*/()", "serialize#c\n()", "range /*a*/ (1,2)",
+        // PHP-only extension families and ssh2 stream wrappers.
+        "ldap_get_entries()", "pg_enter_pipeline_mode (", "tidy_parse_string($x)",
+        "ssh2.sftp://user:pw@example.com:22/etc/passwd",
+        // Perl interpolation of an expression.
+        "@{[ `id` ]}", "@{[qx{whoami}]}", "@{ [ open F,'|ls' ] }",
+        // A one-line server-side JS probe ended by a newline.
+        "console.info(1)\n",
+        // A plain-text or PHP data: URI as the whole value (include without "//").
+        "data:text/plain;base64,PD9waHAgc3lzdGVtKCdpZCcpOyA/Pg==",
+        "data:text/plain,<?php phpinfo();?>"));
 
 class InterpreterLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(InterpreterLikeBenign, IsAllowed) {
@@ -44,7 +47,10 @@ INSTANTIATE_TEST_SUITE_P(
         "pg_ratings are (mostly) good", "@{team} [all] welcome", "@{[]}", "mail me @{[name]",
         // Console text in a sentence, ssh URLs.
         "console.log is where the output goes\nthen check it", "ssh://git@example.com/repo.git",
-        "Привет (мир) #тест"));
+        "Привет (мир) #тест",
+        // Image data URIs and prose about data URIs.
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk",
+        "use a data:text/plain URI for small files"));
 
 }  // namespace
 }  // namespace shieldx::detect
