@@ -1166,6 +1166,8 @@ bool CmdIfAt(std::string_view s, std::size_t i, std::size_t* end) {
   while (k < n && (s[k] == ' ' || s[k] == '\t')) ++k;
   bool op = false;
   if (s.substr(k, 2) == "==") {
+    // JavaScript's spaced " === " (cmd.exe payloads glue "x===x").
+    if (k + 3 < n && s[k + 2] == '=' && s[k + 3] == ' ' && k > 0 && s[k - 1] == ' ') return false;
     op = true;
     k += 2;
   } else {

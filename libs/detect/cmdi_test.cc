@@ -85,7 +85,7 @@ INSTANTIATE_TEST_SUITE_P(
         "Python; Java; Ruby; Go", "i'd start with http://example.org/tools/",
         "python is fun - really", "/usr/bin is a directory", "/[a-z]{1,5}/", "^[0-9]+$", "/[slug]",
         "/blog/[...slug]", "{date,time}", "{1,2,3}", "items[0] are in /home/user",
-        "if (a==b) foo();",
+        "if (a==b) foo();", "x;\n if (typeof (func) === \"function\") run()",
         "http://askubuntu.com/questions/1/apt-get-keeps-failing-on-my-machine-help",
         "Mozilla/5.0 (Macintosh; U; Intel Mac OS X 10_10_1 rv:5.0; ps-AF) Safari/534",
         // Template placeholders and prices.
