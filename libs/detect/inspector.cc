@@ -245,14 +245,28 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
   Verdict v;
   v.route = route ? route->path_prefix : "";
   float max_conf = 0;
-  int extra = 0;
   for (int c = 0; c < kCategoryCount; ++c) {
     float conf = s.sink_.max_confidence(static_cast<Category>(c));
-    if (conf >= 0.3f) {
-      v.categories |= 1u << c;
-      if (max_conf > 0) ++extra;
-    }
+    if (conf >= 0.3f) v.categories |= 1u << c;
     max_conf = std::max(max_conf, conf);
+  }
+  // Corroboration: one point per further attack class seen in the same field as the
+  // strongest finding (or request-wide). Weak signals scattered over the fields of a large
+  // form (code, documents) are not one payload showing several attack traits.
+  const Finding* top = nullptr;
+  for (const Finding& f : s.sink_.findings()) {
+    if (top == nullptr || f.confidence > top->confidence) top = &f;
+  }
+  int extra = 0;
+  if (top != nullptr) {
+    uint32_t corroborating = 0;
+    for (const Finding& f : s.sink_.findings()) {
+      if (f.category == top->category || f.confidence < 0.3f) continue;
+      bool same_place = top->source == Source::kRequest || f.source == Source::kRequest ||
+                        (f.source == top->source && f.field == top->field);
+      if (same_place) corroborating |= 1u << static_cast<int>(f.category);
+    }
+    extra = __builtin_popcount(corroborating);
   }
   int base = static_cast<int>(max_conf * 10.0f + 0.0001f);
   v.score = base > 0 ? std::max(0, base + SensitivityOffset(sensitivity) + std::min(extra, 3)) : 0;

@@ -47,6 +47,22 @@ TEST(Inspector, Base64PathSegmentIsCheckedAsAFilePath) {
   EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/share/aGVsbG8gd29ybGQgZnJvbSBhbm4"))));
 }
 
+TEST(Inspector, WeakSignalsCorroborateOnlyInTheSameField) {
+  // Two weak custom signals (confidence 0.45 -> 4 points each) of different classes.
+  auto in = Make(R"({"custom_rules":[
+      {"id":"a","pattern":"zqxa","targets":["query"],"category":"xss","confidence":0.45},
+      {"id":"b","pattern":"zqxb","targets":["query"],"category":"sqli","confidence":0.45}]})");
+  Verdict apart = InspectWith(*in, testing::Get("/?x=zqxa&y=zqxb"));
+  EXPECT_EQ(apart.score, 4) << apart.explanation;
+  EXPECT_FALSE(Flagged(apart));
+  Verdict together = InspectWith(*in, testing::Get("/?x=zqxa-zqxb"));
+  EXPECT_EQ(together.score, 5) << together.explanation;
+  EXPECT_TRUE(Flagged(together));
+  // Both classes are still reported either way.
+  EXPECT_TRUE(testing::HasCategory(apart, Category::kXss));
+  EXPECT_TRUE(testing::HasCategory(apart, Category::kSqli));
+}
+
 TEST(Inspector, CleanRequestIsAllowedWithScoreZero) {
   Verdict v = testing::Inspect(testing::Get("/products/42?color=red&size=m"));
   EXPECT_EQ(v.action, Action::kAllow);

@@ -552,8 +552,9 @@ bool IsStructuredHeader(std::string_view name) {
 void AddWholeArgs(std::string_view raw, Source source, Arena& arena, ParsedRequest* out) {
   if (raw.find('&') == std::string_view::npos) return;
   if (raw.find("&#") == std::string_view::npos && raw.find("%26%23") == std::string_view::npos &&
-      raw.find("&lt") == std::string_view::npos && raw.find("&colon") == std::string_view::npos &&
-      raw.find("&lpar") == std::string_view::npos && raw.find("&quot") == std::string_view::npos) {
+      raw.find("&%23") == std::string_view::npos && raw.find("&lt") == std::string_view::npos &&
+      raw.find("&colon") == std::string_view::npos && raw.find("&lpar") == std::string_view::npos &&
+      raw.find("&quot") == std::string_view::npos) {
     return;
   }
   uint32_t flags = 0;
@@ -591,8 +592,10 @@ void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedR
       continue;
     }
     std::string_view name = DecodeArg(pair.substr(0, eq), true, arena, out);
-    // Line breaks in a name: header or log injection through the names a back end echoes.
-    if (HasLineBreak(name)) out->anomalies |= kAnomalyCrlfInArgs;
+    // Line breaks in a query name: header or log injection through the names a back end
+    // echoes. Form bodies are left out: text posted with a form type (a script, a document)
+    // splits at its own '&' and '=' into "names" spanning lines.
+    if (source == Source::kQuery && HasLineBreak(name)) out->anomalies |= kAnomalyCrlfInArgs;
     std::string_view value = DecodeArg(pair.substr(eq + 1), true, arena, out);
     AddField(out, source, Part::kName, name, name);
     AddField(out, source, Part::kValue, name, value);
@@ -1010,9 +1013,16 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
     std::size_t slash = target.find_first_of("/?#", scheme_end);
     target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
   }
+  // Clients never send a fragment; a raw '#' in the request-target is kept for inspection
+  // (back ends differ on where it ends) and cut from the path and query.
   std::size_t hash = target.find('#');
+  std::string_view fragment;
+  std::string_view query_and_fragment;
   if (hash != std::string_view::npos) {
     out->anomalies |= kAnomalyFragmentInUri;
+    fragment = target.substr(hash + 1);
+    std::size_t q0 = target.find('?');
+    if (q0 != std::string_view::npos && q0 < hash) query_and_fragment = target.substr(q0 + 1);
     target = target.substr(0, hash);
   }
   std::size_t q = target.find('?');
@@ -1045,7 +1055,14 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
   }
   if (!out->raw_query.empty()) {
     ParseUrlEncoded(out->raw_query, Source::kQuery, arena, out);
-    AddWholeArgs(out->raw_query, Source::kQuery, arena, out);
+    // Markup written with "&#NN;" is cut by both '&' and '#': the whole string, fragment
+    // included, is what a browser would see.
+    AddWholeArgs(query_and_fragment.empty() ? out->raw_query : query_and_fragment, Source::kQuery,
+                 arena, out);
+  }
+  if (!fragment.empty()) {
+    AddField(out, Source::kQuery, Part::kValue, "(fragment)",
+             DecodeArg(fragment, true, arena, out));
   }
 
   // Headers.

@@ -58,6 +58,10 @@ TEST_F(ParserTest, LineBreakInAnArgumentNameIsAnAnomaly) {
   EXPECT_FALSE(parsed_.anomalies & kAnomalyCrlfInArgs);
   Parse(testing::Post("/f", "application/x-www-form-urlencoded", "note=a%0d%0ab&x=1"));
   EXPECT_FALSE(parsed_.anomalies & kAnomalyCrlfInArgs);
+  // A script posted with a form type splits into line-spanning "names" at its own '&&'.
+  Parse(testing::Post("/f", "application/x-www-form-urlencoded",
+                      "code=if (a %26%26 b) {\n  x = 1;\n}\nif (c && d\n) { y = 2; }"));
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyCrlfInArgs);
 }
 
 TEST_F(ParserTest, ContentTypeParametersMustBeNameEqualsValue) {
