@@ -459,7 +459,7 @@ struct CollapseInfo {
 // Position of "/<system dir>/" or a final "/<system dir>" in a collapsed value, where '?' in
 // the value matches any character (it came from a glob class); npos when none.
 std::size_t GlobbedSystemPath(std::string_view s, const CollapseInfo& info) {
-  for (std::size_t p = s.find('/'); p != std::string_view::npos; p = s.find('/', p + 1)) {
+  for (std::size_t p = Find(s, '/'); p != std::string_view::npos; p = Find(s, '/', p + 1)) {
     std::size_t e = p + 1;
     while (e < s.size() && s[e] != '/' && !IsSpaceChar(static_cast<unsigned char>(s[e]))) ++e;
     std::string_view comp = s.substr(p + 1, e - p - 1);
@@ -483,11 +483,11 @@ std::size_t GlobbedSystemPath(std::string_view s, const CollapseInfo& info) {
 // last input byte consumed, or npos when the braces are not a shell list.
 std::size_t ExpandBraces(std::string_view lower, std::size_t open, char* out, std::size_t* o,
                          std::size_t capacity, CollapseInfo* info) {
-  std::size_t close = lower.find('}', open);
+  std::size_t close = Find(lower, '}', open);
   if (close == std::string_view::npos || close - open >= 256) return std::string_view::npos;
   std::string_view inner = lower.substr(open + 1, close - open - 1);
-  if (inner.find(',') == std::string_view::npos ||
-      inner.find_first_of(" :\"{") != std::string_view::npos) {
+  if (Find(inner, ',') == std::string_view::npos ||
+      FindFirstOf(inner, " :\"{") != std::string_view::npos) {
     return std::string_view::npos;
   }
   std::size_t word_start = *o;
@@ -510,13 +510,13 @@ std::size_t ExpandBraces(std::string_view lower, std::size_t open, char* out, st
     return std::string_view::npos;
   }
   bool empty_alt =
-      inner.front() == ',' || inner.back() == ',' || inner.find(",,") != std::string_view::npos;
+      inner.front() == ',' || inner.back() == ',' || Find(inner, ",,") != std::string_view::npos;
   if (empty_alt || pre_len > 0 || !post.empty()) info->brace_trick = true;
   std::size_t w = word_start;
   std::size_t from = 0;
   bool first = true;
   while (from <= inner.size()) {
-    std::size_t comma = inner.find(',', from);
+    std::size_t comma = Find(inner, ',', from);
     if (comma == std::string_view::npos) comma = inner.size();
     std::string_view alt = inner.substr(from, comma - from);
     from = comma + 1;
@@ -541,8 +541,8 @@ std::string_view SubstituteAssignments(std::string_view lower, Arena& arena) {
   constexpr int kMaxVars = 16;
   constexpr std::size_t kMaxValue = 64;
   const std::size_t n = lower.size();
-  if (n > 4096 || lower.find('$') == std::string_view::npos ||
-      lower.find('=') == std::string_view::npos) {
+  if (n > 4096 || Find(lower, '$') == std::string_view::npos ||
+      Find(lower, '=') == std::string_view::npos) {
     return lower;
   }
   std::string_view names[kMaxVars];
@@ -620,7 +620,7 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
   // A value with '+' and no spaces was form-encoded once more than the server decodes:
   // "&+|+dir+c:/" means "& | dir c:/".
   const bool plus_is_space =
-      lower.find(' ') == std::string_view::npos && lower.find('+') != std::string_view::npos;
+      Find(lower, ' ') == std::string_view::npos && Find(lower, '+') != std::string_view::npos;
   for (std::size_t i = 0; i < n; ++i) {
     char c = lower[i];
     // '+' glued to a separator is a form-encoded space too: "&&+|+dir c:/", "c:+|".
@@ -688,7 +688,7 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
         continue;
       }
       if (StartsWith(rest, "${ifs")) {  // ${IFS%??}
-        std::size_t close = lower.find('}', i);
+        std::size_t close = Find(lower, '}', i);
         if (close != std::string_view::npos && close - i < 16) {
           out[o++] = ' ';
           i = close;
@@ -727,7 +727,7 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
     if (c == '[' && o > 0 &&
         (IsAsciiAlnum(static_cast<unsigned char>(out[o - 1])) || out[o - 1] == '/' ||
          out[o - 1] == '\\')) {
-      std::size_t close = lower.find(']', i + 1);
+      std::size_t close = Find(lower, ']', i + 1);
       if (close != std::string_view::npos && close > i + 1 && close - i <= 16) {
         std::string_view inner = lower.substr(i + 1, close - i - 1);
         // Route patterns ("/[slug]", "[...id]") and indexes are not globs: a glob class
@@ -745,7 +745,7 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
         bool any_class =
             inner == "?" || inner == "*" ||
             ((inner[0] == '!' || inner[0] == '^') && inner.size() >= 2 && inner.size() <= 5 &&
-             inner.find_first_of(" \"'[$.") == std::string_view::npos) ||
+             FindFirstOf(inner, " \"'[$.") == std::string_view::npos) ||
             (inner.size() == 3 && inner[1] == '-' &&
              IsAsciiAlnum(static_cast<unsigned char>(inner[0])) &&
              IsAsciiAlnum(static_cast<unsigned char>(inner[2])));
@@ -795,7 +795,7 @@ struct Best {
 bool IsShebangScript(std::string_view lower) {
   std::size_t i = lower.find_first_not_of(" \t\r\n");
   if (i == std::string_view::npos || lower.substr(i, 3) != "#!/") return false;
-  std::size_t nl = lower.find('\n', i);
+  std::size_t nl = Find(lower, '\n', i);
   return nl != std::string_view::npos &&
          lower.find_first_not_of(" \t\r\n", nl) != std::string_view::npos;
 }
@@ -852,7 +852,7 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false, bool long_o
         (w[2] == '\\' || w[2] == '/')) {
       return true;
     }
-    if (w.find("://") != std::string_view::npos) return true;
+    if (Find(w, "://") != std::string_view::npos) return true;
     // dotted IPv4
     int dots = 0;
     bool digits = true;
@@ -864,7 +864,7 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false, bool long_o
     }
     if (digits && dots == 3) return true;
     if (digits && dots == 0 && words == 1 && allow_number) return true;  // sleep 5
-    if (w.find('.') != std::string_view::npos && w.find('/') != std::string_view::npos) {
+    if (Find(w, '.') != std::string_view::npos && Find(w, '/') != std::string_view::npos) {
       return true;  // some.host/path
     }
   }
@@ -884,7 +884,7 @@ bool IsReconCommand(std::string_view name) {
 // Strength of a command name as typed: quotes removed ('curl'), version suffixes
 // (python3.10, gcc10.1) and tool families (ansible-config, docker-compose) resolved.
 int NameStrength(std::string_view name, std::string* scratch) {
-  if (name.find_first_of("'\"") != std::string_view::npos) {
+  if (FindFirstOf(name, "'\"") != std::string_view::npos) {
     scratch->clear();
     for (char c : name) {
       if (c != '\'' && c != '"') scratch->push_back(c);
@@ -901,7 +901,7 @@ int NameStrength(std::string_view name, std::string* scratch) {
     auto base = Commands().find(name.substr(0, e));
     if (base != Commands().end() && base->second == 2) return 2;
   }
-  std::size_t dash = name.find('-');
+  std::size_t dash = Find(name, '-');
   if (dash != std::string_view::npos && dash >= 2 && name.size() - dash >= 4 &&
       std::count(name.begin(), name.end(), '-') <= 2 && name.size() - dash <= 16) {
     auto base = Commands().find(name.substr(0, dash));
@@ -977,11 +977,11 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     }
     std::string_view w = s.substr(ws, i - ws);
     if (w.empty()) break;
-    if (w.find('=') != std::string_view::npos && w[0] != '=' && w[0] != '-') {
+    if (Find(w, '=') != std::string_view::npos && w[0] != '=' && w[0] != '-') {
       i = SkipSpaces(s, i);
       continue;
     }
-    if (w.find("://") != std::string_view::npos) break;  // a URL, not a program path
+    if (Find(w, "://") != std::string_view::npos) break;  // a URL, not a program path
     // $SHELL / ${SHELL} / $BASH name the shell itself.
     std::string_view name = w;
     if (name == "$shell" || name == "${shell}" || name == "$bash" || name == "${bash}") {
@@ -1000,7 +1000,7 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     bool had_path = slash != std::string_view::npos && w[0] != '$';
     if (had_path) name = name.substr(slash + 1);
     // Quotes around or inside the name ('curl', "id, 'time) do not change the program.
-    if (name.find_first_of("'\"") != std::string_view::npos) {
+    if (FindFirstOf(name, "'\"") != std::string_view::npos) {
       unquoted.clear();
       for (char d : name) {
         if (d != '\'' && d != '"') unquoted.push_back(d);
@@ -1028,7 +1028,7 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     bool name_has_letter = false;
     for (char d : name) name_has_letter |= IsAsciiAlpha(static_cast<unsigned char>(d));
     if (strength == 0 && had_path && w[0] == '/' && name_has_letter &&
-        (w.find('?') != std::string_view::npos || w.find('*') != std::string_view::npos)) {
+        (Find(w, '?') != std::string_view::npos || Find(w, '*') != std::string_view::npos)) {
       strength = 2;
     }
     if (had_path && strength == 1 && w[0] == '/') strength = 2;
@@ -1093,7 +1093,7 @@ std::size_t IfOperandEnd(std::string_view s, std::size_t i) {
   const std::size_t n = s.size();
   if (i < n && (s[i] == '"' || s[i] == '[' || s[i] == '(' || s[i] == '{')) {
     char close = s[i] == '"' ? '"' : s[i] == '[' ? ']' : s[i] == '(' ? ')' : '}';
-    std::size_t c = s.find(close, i + 1);
+    std::size_t c = Find(s, close, i + 1);
     return c == std::string_view::npos || c - i > 128 ? std::string_view::npos : c + 1;
   }
   std::size_t e = i;
@@ -1131,12 +1131,12 @@ bool CmdIfAt(std::string_view s, std::size_t i, std::size_t* end) {
   // IF (2 GEQ 15) cmd: a whole condition in parentheses needs a cmd.exe word operator (JS
   // "if (a==b) x" must not match).
   if (s[i] == '(') {
-    std::size_t close = s.find(')', i);
+    std::size_t close = Find(s, ')', i);
     if (close == std::string_view::npos || close - i > 128) return false;
     std::string_view cond = s.substr(i + 1, close - i - 1);
     bool word_op = false;
     for (std::string_view w : {" equ ", " neq ", " lss ", " leq ", " gtr ", " geq "}) {
-      word_op |= cond.find(w) != std::string_view::npos;
+      word_op |= Find(cond, w) != std::string_view::npos;
     }
     if (word_op) {
       std::string_view cmd = NextWordSameLine(s, close + 1, &e);
@@ -1205,7 +1205,7 @@ bool CmdForAt(std::string_view s, std::size_t i, std::size_t* end) {
     i = SkipSpaces(s, i);
     if (i < n && s[i] == '\\') ++i;
     if (i < n && s[i] == '"') {
-      std::size_t q = s.find('"', i + 1);
+      std::size_t q = Find(s, '"', i + 1);
       if (q == std::string_view::npos || q - i > 256) return false;
       i = SkipSpaces(s, q + 1);
     } else if (i < n && s[i] != '%') {  // /R [dir]
@@ -1285,7 +1285,7 @@ float ParameterExpansionAt(std::string_view s, std::size_t p, std::size_t* len) 
   const std::size_t n = s.size();
   if (p + 1 >= n) return 0;
   if (s[p + 1] == '[') {
-    std::size_t close = s.find(']', p + 2);
+    std::size_t close = Find(s, ']', p + 2);
     if (close == std::string_view::npos || close - p > 64) return 0;
     bool arithmetic = close == p + 2;
     for (std::size_t k = p + 2; k < close; ++k) {
@@ -1309,7 +1309,7 @@ float ParameterExpansionAt(std::string_view s, std::size_t p, std::size_t* len) 
   bool shell_op = op[0] == '#' || op == "%%" || op == ":-" || op == ":=" || op == ":+" ||
                   op == ":?" || op == "//" || op == "^^" || op == ",,";
   if (!shell_op) return 0;
-  std::size_t close = s.find('}', k);
+  std::size_t close = Find(s, '}', k);
   if (close == std::string_view::npos || close - p > 128) return 0;
   *len = close + 1 - p;
   return 0.7f;
@@ -1339,7 +1339,7 @@ bool BackslashedCommandAt(std::string_view lower, std::size_t* end) {
 // A shell function that calls itself into a pipe or the background: the fork bomb
 // ":(){ :|:& };:" and its renamings "f(){ f & f; };f". Returns its start, or npos.
 std::size_t ForkBombAt(std::string_view s) {
-  for (std::size_t p = s.find("()"); p != std::string_view::npos; p = s.find("()", p + 2)) {
+  for (std::size_t p = Find(s, "()"); p != std::string_view::npos; p = Find(s, "()", p + 2)) {
     std::size_t ns = p;
     while (ns > 0 &&
            (IsIdentChar(static_cast<unsigned char>(s[ns - 1])) || s[ns - 1] == ':' ||
@@ -1351,10 +1351,11 @@ std::size_t ForkBombAt(std::string_view s) {
     if (name.empty()) continue;
     std::size_t open = SkipSpaces(s, p + 2);
     if (open >= s.size() || s[open] != '{') continue;
-    std::size_t close = s.find('}', open);
+    std::size_t close = Find(s, '}', open);
     if (close == std::string_view::npos || close - open > 128) continue;
     std::string_view body = s.substr(open + 1, close - open - 1);
-    for (std::size_t k = body.find(name); k != std::string_view::npos; k = body.find(name, k + 1)) {
+    for (std::size_t k = Find(body, name); k != std::string_view::npos;
+         k = Find(body, name, k + 1)) {
       std::size_t after = k + name.size();
       if (after < body.size() && body.substr(after, 2) == "()") after += 2;
       after = SkipSpaces(body, after);
@@ -1423,7 +1424,7 @@ void FirstLineShapes(std::string_view s, const CommandInfo& c, Best* best) {
   }
   // "cscli alerts list\n": one line opened by an unambiguous command name (not a product
   // people name in lists) and ended by a newline, as typed into a shell.
-  std::size_t nl = s.find('\n', c.name_start);
+  std::size_t nl = Find(s, '\n', c.name_start);
   // Product names ("ansible", "python") need a flag on that line.
   bool line_flag = nl != std::string_view::npos &&
                    s.substr(c.name_end, nl - c.name_end).find(" -") != std::string_view::npos;
@@ -1440,7 +1441,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   std::string_view lower = v.lower;
   Best best;
   // Shellshock function definition: "() {" opening the value (or an assignment).
-  for (std::size_t p = lower.find("()"); p != std::string_view::npos; p = lower.find("()", p + 2)) {
+  for (std::size_t p = Find(lower, "()"); p != std::string_view::npos;
+       p = Find(lower, "()", p + 2)) {
     std::size_t j = SkipSpaces(lower, p + 2);
     if (j >= lower.size() || lower[j] != '{') continue;
     std::size_t k = SkipSpaces(lower, j + 1);
@@ -1496,8 +1498,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     if (c.strength == 2 && !c.technical && !c.noun && c.name_end - c.name_start >= 3 && !prose) {
       std::string_view args = s.substr(c.name_end, c.end - c.name_end);
       bool flag = false;
-      for (std::size_t k = args.find(" -"); k != std::string_view::npos && !flag;
-           k = args.find(" -", k + 1)) {
+      for (std::size_t k = Find(args, " -"); k != std::string_view::npos && !flag;
+           k = Find(args, " -", k + 1)) {
         std::size_t f = k + 2;
         if (f < args.size() && args[f] == '-') ++f;
         flag = f < args.size() && IsAsciiAlpha(static_cast<unsigned char>(args[f]));
@@ -1563,7 +1565,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
           ++words_before;
         }
       }
-      std::size_t close = s.find('`', i + 1);
+      std::size_t close = Find(s, '`', i + 1);
       int words_after = 0;
       if (close != std::string_view::npos && close + 1 < n && s[close + 1] == ' ') {
         for (std::size_t k = close + 1; k < n && k < close + 64 && words_after < 3; ++k) {
@@ -1583,7 +1585,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       rule = "cmdi.substitution";
     } else if (c == '$' && i + 1 < n && s[i + 1] == '(') {
       if (i + 2 < n && s[i + 2] == '(') {
-        std::size_t close = s.find("))", i);
+        std::size_t close = Find(s, "))", i);
         if (close != std::string_view::npos)
           best.Up(0.7f, "cmdi.arithmetic-expansion", i, close + 2 - i);
         continue;
@@ -1647,7 +1649,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     best.Up(score * sep_weight, rule, i, end - i);
   }
   // Shell parameter expansion operators, read before collapsing ('+' is an operator here).
-  for (std::size_t p = lower.find('$'); p != std::string_view::npos; p = lower.find('$', p + 1)) {
+  for (std::size_t p = Find(lower, '$'); p != std::string_view::npos; p = Find(lower, '$', p + 1)) {
     std::size_t len = 0;
     float w = ParameterExpansionAt(lower, p, &len);
     if (w > 0) {
@@ -1670,10 +1672,10 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     best.Up(0.8f, "cmdi.command-chain", 0, std::min<std::size_t>(n, 48));
   }
   // Environment-variable substring tricks (%COMSPEC%, %PROGRAMFILES:~10,-5%).
-  if (s.find('%') != std::string_view::npos) {
+  if (Find(s, '%') != std::string_view::npos) {
     for (std::string_view var : {"%comspec%", "%systemroot%", "%windir%", "%programfiles",
                                  "%userprofile%", "%appdata%", "%temp%", ":~"}) {
-      std::size_t p = s.find(var);
+      std::size_t p = Find(s, var);
       if (p != std::string_view::npos) {
         best.Up(var == ":~" ? 0.5f : 0.75f, "cmdi.windows-variable", p, var.size() + 8);
       }

@@ -36,12 +36,12 @@ std::size_t SkipPhpGap(std::string_view lower, std::size_t k) {
   for (int guard = 0; guard < 16; ++guard) {
     k = SkipSpaces(lower, k);
     if (k + 1 < lower.size() && lower[k] == '/' && lower[k + 1] == '*') {
-      std::size_t c = lower.find("*/", k + 2);
+      std::size_t c = Find(lower, "*/", k + 2);
       if (c == std::string_view::npos) return lower.size();
       k = c + 2;
     } else if ((k + 1 < lower.size() && lower[k] == '/' && lower[k + 1] == '/') ||
                (k < lower.size() && lower[k] == '#')) {
-      std::size_t nl = lower.find('\n', k);
+      std::size_t nl = Find(lower, '\n', k);
       if (nl == std::string_view::npos) return lower.size();
       k = nl + 1;
     } else {
@@ -334,9 +334,9 @@ void ScanPhpStatementCalls(std::string_view lower, Best* b) {
   // A comment between a name and its '(' ("checkdate/*x*/()", "serialize#c\n()") hides a
   // call from keyword filters; nobody writes one in text.
   std::string_view gap = lower.substr(i, open - i);
-  bool comment_gap = gap.find("/*") != std::string_view::npos ||
-                     gap.find('#') != std::string_view::npos ||
-                     gap.find("//") != std::string_view::npos;
+  bool comment_gap = Find(gap, "/*") != std::string_view::npos ||
+                     Find(gap, '#') != std::string_view::npos ||
+                     Find(gap, "//") != std::string_view::npos;
   std::size_t close = MatchParen(lower, open);
   if (close == std::string_view::npos) {
     close = n;  // "base64_decode(" cut short: the rest of the value is the argument
@@ -344,7 +344,7 @@ void ScanPhpStatementCalls(std::string_view lower, Best* b) {
     // Statement punctuation only after the call.
     std::size_t t = SkipPhpGap(lower, close + 1);
     while (t < n && lower[t] == '[') {
-      std::size_t e = lower.find(']', t);
+      std::size_t e = Find(lower, ']', t);
       if (e == std::string_view::npos) return;
       t = SkipPhpGap(lower, e + 1);
     }
@@ -358,7 +358,7 @@ void ScanPhpStatementCalls(std::string_view lower, Best* b) {
   bool empty = a >= args.size();
   bool code_arg = !empty && (args[a] == '$' || args[a] == '\'' || args[a] == '"' ||
                              args[a] == '`' || IsAsciiDigit(static_cast<unsigned char>(args[a])) ||
-                             args.find('(') != std::string_view::npos);
+                             Find(args, '(') != std::string_view::npos);
   // "file(s)", "system(s)": English plural markers.
   bool plural = args == "s" || args == "es";
   float score = 0;
@@ -436,12 +436,12 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
   bool marker = false;
   for (std::string_view m : {")(", "](", "}(", "'.'", "\".\"", "' .", "\" .", ". '", ". \"", "/*",
                              "(string)", "${", "$ {", "\n"}) {
-    marker |= lower.find(m) != std::string_view::npos;
+    marker |= Find(lower, m) != std::string_view::npos;
   }
   // A call of an expression: ")(", "](", "}(" with gaps allowed between.
   bool expr_call = false;
-  for (std::size_t p = lower.find_first_of(")]}"); !expr_call && p != std::string_view::npos;
-       p = lower.find_first_of(")]}", p + 1)) {
+  for (std::size_t p = FindFirstOf(lower, ")]}"); !expr_call && p != std::string_view::npos;
+       p = FindFirstOf(lower, ")]}", p + 1)) {
     std::size_t k = SkipPhpGap(lower, p + 1);
     expr_call = k < lower.size() && lower[k] == '(';
   }
@@ -450,7 +450,7 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
   std::string_view sk = PhpSkeleton(lower, arena);
   const std::size_t n = sk.size();
   for (std::string_view f : kPhpRunners) {
-    for (std::size_t p = sk.find(f); p != std::string_view::npos; p = sk.find(f, p + 1)) {
+    for (std::size_t p = Find(sk, f); p != std::string_view::npos; p = Find(sk, f, p + 1)) {
       if (p > 0 && IsIdentChar(static_cast<unsigned char>(sk[p - 1]))) continue;
       std::size_t e = p + f.size();
       if (e < n && sk[e] == '(') {
@@ -468,7 +468,8 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
   }
   // "${@expr}": PHP's complex interpolation with the error-suppression operator (JS
   // templates have no '@').
-  for (std::size_t p = lower.find("${"); p != std::string_view::npos; p = lower.find("${", p + 2)) {
+  for (std::size_t p = Find(lower, "${"); p != std::string_view::npos;
+       p = Find(lower, "${", p + 2)) {
     std::size_t k = SkipPhpGap(lower, p + 2);
     if (k < lower.size() && lower[k] == '@') {
       b->Up(0.8f, "code.php-complex-interpolation", p, 24);
@@ -476,15 +477,15 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
     }
   }
   // Variable functions hidden behind comments, braces and indexes: ${@a}(1), $a/*x*/().
-  for (std::size_t p = sk.find('$'); p != std::string_view::npos; p = sk.find('$', p + 1)) {
+  for (std::size_t p = Find(sk, '$'); p != std::string_view::npos; p = Find(sk, '$', p + 1)) {
     std::size_t i = p + 1;
     std::size_t s = i;
     while (i < n && IsIdentChar(static_cast<unsigned char>(sk[i])) && sk[i] != '$') ++i;
     if (i == s || IsAsciiDigit(static_cast<unsigned char>(sk[s]))) continue;
     if (i >= n || sk[i] != '(') continue;
     std::string_view name = sk.substr(s, i - s);
-    bool obfuscated = name.find('_') != std::string_view::npos || name.size() <= 2 ||
-                      name.find_first_of("0123456789") != std::string_view::npos;
+    bool obfuscated = Find(name, '_') != std::string_view::npos || name.size() <= 2 ||
+                      FindFirstOf(name, "0123456789") != std::string_view::npos;
     b->Up(obfuscated ? 0.8f : 0.45f, "code.php-variable-function", p, 24);
   }
 }
@@ -492,7 +493,7 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
 // PHP syntax that needs no call-of-expression marker: "$ {", "->$name(", php.ini lines.
 void ScanPhpExtras(std::string_view lower, Best* b) {
   // "$ {'name'}" / "$ {$a}": whitespace between '$' and '{' is PHP (JS templates need "${").
-  for (std::size_t p = lower.find('$'); p != std::string_view::npos; p = lower.find('$', p + 1)) {
+  for (std::size_t p = Find(lower, '$'); p != std::string_view::npos; p = Find(lower, '$', p + 1)) {
     std::size_t k = SkipPhpGap(lower, p + 1);
     if (k == p + 1 || k >= lower.size() || lower[k] != '{') continue;
     std::size_t inner = SkipPhpGap(lower, k + 1);
@@ -509,8 +510,8 @@ void ScanPhpExtras(std::string_view lower, Best* b) {
     break;
   }
   // $obj->$name(): a method chosen by a variable.
-  for (std::size_t p = lower.find("->$"); p != std::string_view::npos;
-       p = lower.find("->$", p + 3)) {
+  for (std::size_t p = Find(lower, "->$"); p != std::string_view::npos;
+       p = Find(lower, "->$", p + 3)) {
     std::size_t k = p + 3;
     while (k < lower.size() && IsIdentChar(static_cast<unsigned char>(lower[k]))) ++k;
     if (k > p + 3 && CalledAt(lower, k)) b->Up(0.75f, "code.php-variable-method", p, k - p + 2);
@@ -524,7 +525,7 @@ void ScanPhpExtras(std::string_view lower, Best* b) {
         "memory_limit",      "safe_mode",       "register_globals",  "cgi.force_redirect",
         "doc_root",          "opcache.",        "mbstring.",         "zend.",
         "zend_extension",    "phar.readonly",   "assert.active"}) {
-    for (std::size_t p = lower.find(d); p != std::string_view::npos; p = lower.find(d, p + 1)) {
+    for (std::size_t p = Find(lower, d); p != std::string_view::npos; p = Find(lower, d, p + 1)) {
       if (p > 0 && (IsIdentChar(static_cast<unsigned char>(lower[p - 1])) || lower[p - 1] == '.'))
         continue;
       std::size_t k = p + d.size();
@@ -549,7 +550,8 @@ void ScanPhpExtras(std::string_view lower, Best* b) {
 // declaration ("<?xml version=..." is XML; "<?xml:echo 1;" is PHP with short_open_tag).
 void ScanPhpOpenTags(std::string_view lower, Best* b) {
   const std::size_t n = lower.size();
-  for (std::size_t p = lower.find("<?"); p != std::string_view::npos; p = lower.find("<?", p + 2)) {
+  for (std::size_t p = Find(lower, "<?"); p != std::string_view::npos;
+       p = Find(lower, "<?", p + 2)) {
     std::string_view rest = lower.substr(p + 2);
     if (rest.empty()) {
       b->Up(0.6f, "code.php-open-tag", p, 2);  // "test<?": an open tag cut short
@@ -563,14 +565,14 @@ void ScanPhpOpenTags(std::string_view lower, Best* b) {
                   StartsWith(after, "standalone") || after.empty() || StartsWith(after, "?>"));
     bool stylesheet = StartsWith(rest, "xml-stylesheet") || StartsWith(rest, "xml-model");
     if (declaration || stylesheet) continue;
-    bool code = after.find(';') != std::string_view::npos ||
-                after.find('(') != std::string_view::npos || StartsWith(after, ":") ||
+    bool code = Find(after, ';') != std::string_view::npos ||
+                Find(after, '(') != std::string_view::npos || StartsWith(after, ":") ||
                 StartsWith(after, "echo");
     if (code) b->Up(0.75f, "code.php-open-tag", p, std::min<std::size_t>(n - p, 24));
   }
   // [php]...[/php] and {php}...{/php} blocks that CMS plugins evaluate.
   for (std::string_view t : {"[php]", "[/php]", "[\\php]", "{/php}"}) {
-    std::size_t p = lower.find(t);
+    std::size_t p = Find(lower, t);
     if (p != std::string_view::npos) b->Up(0.65f, "code.php-block-tag", p, t.size() + 16);
   }
 }
@@ -595,7 +597,8 @@ void ScanUploadName(const ValueView& v, Best* b) {
   std::size_t slash = name.find_last_of("/\\");
   std::string_view base = slash == std::string::npos ? std::string_view(name)
                                                      : std::string_view(name).substr(slash + 1);
-  for (std::size_t p = base.find(".ph"); p != std::string_view::npos; p = base.find(".ph", p + 1)) {
+  for (std::size_t p = Find(base, ".ph"); p != std::string_view::npos;
+       p = Find(base, ".ph", p + 1)) {
     std::size_t e = p + 3;
     while (e < base.size() && IsAsciiAlnum(static_cast<unsigned char>(base[e]))) ++e;
     std::string_view ext = base.substr(p + 1, e - p - 1);
@@ -623,12 +626,12 @@ void ScanUploadName(const ValueView& v, Best* b) {
 
 void ScanPhp(std::string_view lower, Best* b) {
   const std::size_t n = lower.size();
-  if (lower.find("<?php") != std::string_view::npos) {
-    b->Up(0.9f, "code.php-open-tag", lower.find("<?php"), 16);
-  } else if (lower.find("<?=") != std::string_view::npos) {
-    b->Up(0.85f, "code.php-open-tag", lower.find("<?="), 16);
+  if (Find(lower, "<?php") != std::string_view::npos) {
+    b->Up(0.9f, "code.php-open-tag", Find(lower, "<?php"), 16);
+  } else if (Find(lower, "<?=") != std::string_view::npos) {
+    b->Up(0.85f, "code.php-open-tag", Find(lower, "<?="), 16);
   } else {
-    std::size_t p = lower.find("<?");
+    std::size_t p = Find(lower, "<?");
     if (p != std::string_view::npos && p + 2 < n &&
         (IsSpaceChar(lower[p + 2]) || lower[p + 2] == '$')) {
       b->Up(0.7f, "code.php-open-tag", p, 16);
@@ -637,7 +640,7 @@ void ScanPhp(std::string_view lower, Best* b) {
   // Superglobals.
   for (std::string_view g : {"$_get", "$_post", "$_request", "$_server", "$_cookie", "$_files",
                              "$_env", "$_session", "$globals", "$http_raw_post_data"}) {
-    std::size_t p = lower.find(g);
+    std::size_t p = Find(lower, g);
     if (p != std::string_view::npos &&
         (p + g.size() >= n || !IsIdentChar(static_cast<unsigned char>(lower[p + g.size()])))) {
       b->Up(0.85f, "code.php-superglobal", p, g.size() + 8);
@@ -661,7 +664,7 @@ void ScanPhp(std::string_view lower, Best* b) {
     if (!CalledAt(lower, i)) continue;
     if (InArray(w, std::begin(kPhpStrong), std::end(kPhpStrong))) {
       // An argument that is code-like makes it certain: system('id'), eval($_POST[x]).
-      std::size_t open = lower.find('(', i);
+      std::size_t open = Find(lower, '(', i);
       std::string_view args = lower.substr(open + 1, std::min<std::size_t>(n - open - 1, 64));
       bool adjacent = open == i;
       bool nested_call = false;
@@ -676,18 +679,18 @@ void ScanPhp(std::string_view lower, Best* b) {
       if (!adjacent && !code_arg) score = 0.3f;
       b->Up(score, "code.php-function", s, i - s + 16);
     } else if (InArray(w, std::begin(kPhpExec), std::end(kPhpExec))) {
-      std::size_t open = lower.find('(', i);
+      std::size_t open = Find(lower, '(', i);
       std::string_view args = lower.substr(open + 1, std::min<std::size_t>(n - open - 1, 64));
       bool code_arg = !args.empty() && (args[0] == '$' || args[0] == '`' ||
-                                        args.find("$_") != std::string_view::npos);
+                                        Find(args, "$_") != std::string_view::npos);
       if (code_arg) b->Up(0.75f, "code.php-function", s, i - s + 16);
     }
   }
   // Variable functions and variable variables: $x(...), $_[...](...), ${'_GET'}
-  for (std::size_t p = lower.find('$'); p != std::string_view::npos; p = lower.find('$', p + 1)) {
+  for (std::size_t p = Find(lower, '$'); p != std::string_view::npos; p = Find(lower, '$', p + 1)) {
     std::size_t i = p + 1;
     if (i < n && lower[i] == '{') {
-      std::size_t close = lower.find('}', i);
+      std::size_t close = Find(lower, '}', i);
       if (close != std::string_view::npos && close - i < 64 &&
           (lower[i + 1] == '\'' || lower[i + 1] == '"' || lower[i + 1] == '$')) {
         b->Up(0.75f, "code.php-variable-variable", p, close - p + 1);
@@ -716,9 +719,9 @@ void ScanPhp(std::string_view lower, Best* b) {
     if (after < n && lower[after] == '(') {
       // $x(...) where the name looks obfuscated or indexes into a superglobal
       std::string_view name = lower.substr(s, i - s);
-      bool obfuscated = name.find('_') != std::string_view::npos || brackets > 0 ||
+      bool obfuscated = Find(name, '_') != std::string_view::npos || brackets > 0 ||
                         name.size() <= 2 ||
-                        name.find_first_of("0123456789") != std::string_view::npos;
+                        FindFirstOf(name, "0123456789") != std::string_view::npos;
       if (obfuscated || after == k) {
         b->Up(obfuscated ? 0.8f : 0.45f, "code.php-variable-function", p, after - p + 8);
       }
@@ -727,7 +730,7 @@ void ScanPhp(std::string_view lower, Best* b) {
   // PHP 8 callable tricks: (system)('id'), [system][0]('id'), "system"('id')
   for (std::string_view f : {"system", "exec", "passthru", "shell_exec", "eval", "assert", "popen",
                              "proc_open", "phpinfo"}) {
-    for (std::size_t p = lower.find(f); p != std::string_view::npos; p = lower.find(f, p + 1)) {
+    for (std::size_t p = Find(lower, f); p != std::string_view::npos; p = Find(lower, f, p + 1)) {
       if (p == 0) continue;
       char open = lower[p - 1];
       char close = p + f.size() < n ? lower[p + f.size()] : '\0';
@@ -740,21 +743,22 @@ void ScanPhp(std::string_view lower, Best* b) {
     }
   }
   // ::$variable() (static variable call) and Foo::{$x}
-  if (lower.find("::$") != std::string_view::npos) {
-    std::size_t p = lower.find("::$");
+  if (Find(lower, "::$") != std::string_view::npos) {
+    std::size_t p = Find(lower, "::$");
     std::size_t k = p + 3;
     while (k < n && IsIdentChar(static_cast<unsigned char>(lower[k]))) ++k;
     if (CalledAt(lower, k)) b->Up(0.75f, "code.php-variable-function", p, k - p + 2);
   }
   // Serialized PHP objects: O:8:"stdClass":1:{...}
-  for (std::size_t p = lower.find("o:"); p != std::string_view::npos; p = lower.find("o:", p + 1)) {
+  for (std::size_t p = Find(lower, "o:"); p != std::string_view::npos;
+       p = Find(lower, "o:", p + 1)) {
     if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
     std::size_t k = p + 2;
     if (k < n && (lower[k] == '+' || lower[k] == '-')) ++k;
     std::size_t d = k;
     while (k < n && IsAsciiDigit(static_cast<unsigned char>(lower[k]))) ++k;
     if (k == d || k + 1 >= n || lower[k] != ':' || lower[k + 1] != '"') continue;
-    std::size_t q = lower.find('"', k + 2);
+    std::size_t q = Find(lower, '"', k + 2);
     if (q == std::string_view::npos || q + 2 >= n || lower[q + 1] != ':') continue;
     b->Up(0.85f, "code.php-serialized-object", p, q - p + 8);
     break;
@@ -764,11 +768,11 @@ void ScanPhp(std::string_view lower, Best* b) {
        {"php://", "phar://", "expect://", "zip://", "glob://", "compress.zlib://",
         "compress.bzip2://", "ogg://", "rar://", "ssh2.exec://", "ssh2.shell://", "ssh2.tunnel://",
         "ssh2.sftp://", "ssh2.scp://"}) {
-    std::size_t p = lower.find(w);
+    std::size_t p = Find(lower, w);
     if (p != std::string_view::npos) b->Up(0.85f, "code.php-wrapper", p, w.size() + 16);
   }
-  if (lower.find("data://") != std::string_view::npos) {
-    b->Up(0.7f, "code.php-wrapper", lower.find("data://"), 24);
+  if (Find(lower, "data://") != std::string_view::npos) {
+    b->Up(0.7f, "code.php-wrapper", Find(lower, "data://"), 24);
   }
 }
 
@@ -782,7 +786,7 @@ void ScanDataUriInclude(std::string_view lower, Best* b) {
   for (std::string_view t : {"data:text/plain", "data:application/x-httpd-php",
                              "data:application/x-php", "data:text/x-php"}) {
     if (!StartsWith(rest, t)) continue;
-    std::size_t comma = rest.find(',', t.size());
+    std::size_t comma = Find(rest, ',', t.size());
     if (comma == std::string_view::npos || comma - t.size() > 64) continue;
     b->Up(0.6f, "code.data-uri-include", k, std::min<std::size_t>(rest.size(), 48));
     return;
@@ -865,7 +869,8 @@ void ScanJava(std::string_view lower, Best* b) {
         "org.codehaus.groovy", "org.springframework.", "org.mozilla.javascript",
         "com.opensymphony.", "ognl.", "bsh.", "freemarker.template.utility", "com.alibaba.fastjson",
         "org.hibernate.", "com.mchange.", "org.yaml.snakeyaml"}) {
-    for (std::size_t p = lower.find(pkg); p != std::string_view::npos; p = lower.find(pkg, p + 1)) {
+    for (std::size_t p = Find(lower, pkg); p != std::string_view::npos;
+         p = Find(lower, pkg, p + 1)) {
       if (p > 0 && (IsIdentChar(static_cast<unsigned char>(lower[p - 1])) || lower[p - 1] == '.')) {
         continue;
       }
@@ -879,7 +884,7 @@ void ScanJava(std::string_view lower, Best* b) {
       for (std::string_view seg :
            {".runtime", ".processbuilder", ".scriptengine", ".classloader", ".objectinputstream",
             ".functors", ".reflect", ".script", ".io.", ".lang.", ".net."}) {
-        if (chain.find(seg) != std::string_view::npos) dangerous = true;
+        if (Find(chain, seg) != std::string_view::npos) dangerous = true;
       }
       if (dots >= 2)
         b->Up(dangerous ? 0.9f : 0.75f, "code.java-class", p, chain.size());
@@ -894,7 +899,7 @@ void ScanJava(std::string_view lower, Best* b) {
         "scriptenginemanager", "xmldecoder", "jdbcrowsetimpl", "classloader", "objectinputstream",
         "forclosure", "clonetransformer", "whileclosure", "instantiatefactory",
         "prototypeclonefactory", "prototypeserializationfactory", "instantiatetransformer"}) {
-    std::size_t p = lower.find(w);
+    std::size_t p = Find(lower, w);
     if (p != std::string_view::npos) {
       bool boundary = p == 0 || !IsAsciiAlpha(static_cast<unsigned char>(lower[p - 1]));
       if (boundary) b->Up(0.8f, "code.java-gadget", p, w.size() + 16);
@@ -903,17 +908,17 @@ void ScanJava(std::string_view lower, Best* b) {
   // Reflection chains: .getclass().forname(, .getmethod(, .invoke(
   for (std::string_view w : {"getclass()", ".forname(", "getdeclaredmethod(", ".newinstance(",
                              ".getruntime()", ".exec(", "getclassloader(", ".defineclass("}) {
-    std::size_t p = lower.find(w);
+    std::size_t p = Find(lower, w);
     if (p != std::string_view::npos) b->Up(0.8f, "code.java-reflection", p, w.size() + 16);
   }
   // OGNL / Struts: %{...}, #_memberAccess, @java.lang.Runtime@getRuntime()
-  if (lower.find("_memberaccess") != std::string_view::npos ||
-      lower.find("#context[") != std::string_view::npos ||
-      lower.find("@ognlcontext") != std::string_view::npos ||
-      lower.find("ognlcontext@") != std::string_view::npos) {
-    b->Up(0.9f, "code.ognl", lower.find('#') == std::string_view::npos ? 0 : lower.find('#'), 32);
+  if (Find(lower, "_memberaccess") != std::string_view::npos ||
+      Find(lower, "#context[") != std::string_view::npos ||
+      Find(lower, "@ognlcontext") != std::string_view::npos ||
+      Find(lower, "ognlcontext@") != std::string_view::npos) {
+    b->Up(0.9f, "code.ognl", Find(lower, '#') == std::string_view::npos ? 0 : Find(lower, '#'), 32);
   }
-  for (std::size_t p = lower.find('@'); p != std::string_view::npos; p = lower.find('@', p + 1)) {
+  for (std::size_t p = Find(lower, '@'); p != std::string_view::npos; p = Find(lower, '@', p + 1)) {
     std::size_t e = p + 1;
     while (e < n && (IsIdentChar(static_cast<unsigned char>(lower[e])) || lower[e] == '.')) ++e;
     if (e < n && lower[e] == '@' &&
@@ -923,7 +928,8 @@ void ScanJava(std::string_view lower, Best* b) {
     }
   }
   // Spring EL type reference: T(java.lang.Runtime)
-  for (std::size_t p = lower.find("t("); p != std::string_view::npos; p = lower.find("t(", p + 1)) {
+  for (std::size_t p = Find(lower, "t("); p != std::string_view::npos;
+       p = Find(lower, "t(", p + 1)) {
     if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
     std::size_t k = SkipSpaces(lower, p + 2);
     if (StartsWith(lower.substr(k), "java.") || StartsWith(lower.substr(k), "org.") ||
@@ -932,9 +938,9 @@ void ScanJava(std::string_view lower, Best* b) {
     }
   }
   // Spring4Shell class.module.classLoader / class.classLoader
-  if (lower.find("class.module.classloader") != std::string_view::npos ||
-      lower.find("class.classloader") != std::string_view::npos) {
-    b->Up(0.9f, "code.spring-classloader", lower.find("class."), 32);
+  if (Find(lower, "class.module.classloader") != std::string_view::npos ||
+      Find(lower, "class.classloader") != std::string_view::npos) {
+    b->Up(0.9f, "code.spring-classloader", Find(lower, "class."), 32);
   }
   // Java serialization stream (raw or base64).
   // Java serialization stream magic AC ED 00 05 at the start of a value (the normaliser
@@ -1019,7 +1025,7 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
        p = FindWord(lower, "while", p + 1)) {
     std::size_t k = SkipSpaces(lower, p + 5);
     if (k >= n || lower[k] != '(') continue;
-    std::size_t close = lower.find(')', k);
+    std::size_t close = Find(lower, ')', k);
     while (close != std::string_view::npos && close + 1 < n && lower[close + 1] == ')') ++close;
     std::string_view cond =
         lower.substr(k + 1, (close == std::string_view::npos ? n : close) - k - 1);
@@ -1065,17 +1071,18 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
     while (!rest.empty() && IsSpaceChar(static_cast<unsigned char>(rest.back())))
       rest.remove_suffix(1);
     if ((StartsWith(rest, "console.") || StartsWith(rest, "console[")) &&
-        rest.find('(') != std::string_view::npos && rest.size() < 128 &&
-        rest.find('\n') == std::string_view::npos) {
+        Find(rest, '(') != std::string_view::npos && rest.size() < 128 &&
+        Find(rest, '\n') == std::string_view::npos) {
       b->Up(0.6f, "code.js-console-probe", k, rest.size());
     }
   }
   // Perl "@{[ expr ]}": an anonymous array dereferenced inside a string runs expr when the
   // string is interpolated (string-eval templates, qq{} in CGI scripts).
-  for (std::size_t p = lower.find("@{"); p != std::string_view::npos; p = lower.find("@{", p + 2)) {
+  for (std::size_t p = Find(lower, "@{"); p != std::string_view::npos;
+       p = Find(lower, "@{", p + 2)) {
     std::size_t k = SkipSpaces(lower, p + 2);
     if (k >= n || lower[k] != '[') continue;
-    std::size_t close = lower.find(']', k + 1);
+    std::size_t close = Find(lower, ']', k + 1);
     if (close == std::string_view::npos || close - k > 256) continue;
     std::size_t e = SkipSpaces(lower, close + 1);
     if (e < n && lower[e] == '}' && close > SkipSpaces(lower, k + 1)) {
@@ -1088,15 +1095,15 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
     std::size_t sym = 0;
     for (char c : lower)
       sym += c == '[' || c == ']' || c == '(' || c == ')' || c == '!' || c == '+';
-    if (n >= 12 && sym * 10 >= n * 9 && lower.find("![]") != std::string_view::npos) {
+    if (n >= 12 && sym * 10 >= n * 9 && Find(lower, "![]") != std::string_view::npos) {
       b->Up(0.85f, "code.jsfuck", 0, std::min<std::size_t>(n, 32));
     }
   }
-  if (lower.find("process[") != std::string_view::npos) {
-    b->Up(0.7f, "code.node-process", lower.find("process["), 24);
+  if (Find(lower, "process[") != std::string_view::npos) {
+    b->Up(0.7f, "code.node-process", Find(lower, "process["), 24);
   }
   for (const Pat& p : kPats) {
-    std::size_t pos = lower.find(p.text);
+    std::size_t pos = Find(lower, p.text);
     if (pos == std::string_view::npos) continue;
     // require('child_process') style calls need a string argument.
     if (p.text == "require(") {
@@ -1137,10 +1144,10 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
                                       {"<%", "%>"}, {"{%", "%}"}, {"*{", "}"},  {"@{", "}"},
                                       {"[[", "]]"}, {"{#", "#}"}, {"${{", "}}"}};
   for (const Delim& d : kDelims) {
-    for (std::size_t p = lower.find(d.open); p != std::string_view::npos;
-         p = lower.find(d.open, p + 1)) {
+    for (std::size_t p = Find(lower, d.open); p != std::string_view::npos;
+         p = Find(lower, d.open, p + 1)) {
       std::size_t start = p + d.open.size();
-      std::size_t close = lower.find(d.close, start);
+      std::size_t close = Find(lower, d.close, start);
       std::string_view inner =
           lower.substr(start, (close == std::string_view::npos ? n : close) - start);
       inner = inner.substr(0, 512);
@@ -1165,25 +1172,25 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
           i = j;
         }
       }
-      bool walk = inner.find("__") != std::string_view::npos ||
-                  inner.find("class") != std::string_view::npos ||
-                  inner.find("config") != std::string_view::npos ||
-                  inner.find("self") != std::string_view::npos ||
-                  inner.find("request") != std::string_view::npos ||
-                  inner.find("import") != std::string_view::npos ||
-                  inner.find("getclass") != std::string_view::npos ||
-                  inner.find("runtime") != std::string_view::npos ||
-                  inner.find("lipsum") != std::string_view::npos ||
-                  inner.find("cycler") != std::string_view::npos ||
-                  inner.find("joiner") != std::string_view::npos ||
-                  inner.find("namespace") != std::string_view::npos ||
-                  inner.find("exec") != std::string_view::npos ||
-                  inner.find("popen") != std::string_view::npos ||
-                  inner.find("system") != std::string_view::npos ||
-                  inner.find("constructor") != std::string_view::npos ||
-                  inner.find("smarty") != std::string_view::npos ||
-                  inner.find("product.getclass") != std::string_view::npos;
-      bool call = inner.find('(') != std::string_view::npos;
+      bool walk = Find(inner, "__") != std::string_view::npos ||
+                  Find(inner, "class") != std::string_view::npos ||
+                  Find(inner, "config") != std::string_view::npos ||
+                  Find(inner, "self") != std::string_view::npos ||
+                  Find(inner, "request") != std::string_view::npos ||
+                  Find(inner, "import") != std::string_view::npos ||
+                  Find(inner, "getclass") != std::string_view::npos ||
+                  Find(inner, "runtime") != std::string_view::npos ||
+                  Find(inner, "lipsum") != std::string_view::npos ||
+                  Find(inner, "cycler") != std::string_view::npos ||
+                  Find(inner, "joiner") != std::string_view::npos ||
+                  Find(inner, "namespace") != std::string_view::npos ||
+                  Find(inner, "exec") != std::string_view::npos ||
+                  Find(inner, "popen") != std::string_view::npos ||
+                  Find(inner, "system") != std::string_view::npos ||
+                  Find(inner, "constructor") != std::string_view::npos ||
+                  Find(inner, "smarty") != std::string_view::npos ||
+                  Find(inner, "product.getclass") != std::string_view::npos;
+      bool call = Find(inner, '(') != std::string_view::npos;
       bool control =
           d.open == "{%" && (StartsWith(lower.substr(SkipSpaces(lower, start)), "import") ||
                              StartsWith(lower.substr(SkipSpaces(lower, start)), "for ") ||
@@ -1191,7 +1198,7 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
                              StartsWith(lower.substr(SkipSpaces(lower, start)), "include") ||
                              StartsWith(lower.substr(SkipSpaces(lower, start)), "if "));
       float s = 0;
-      if (walk && (call || inner.find('.') != std::string_view::npos))
+      if (walk && (call || Find(inner, '.') != std::string_view::npos))
         s = 0.9f;
       else if (arith)
         s = 0.85f;
@@ -1208,7 +1215,7 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
   for (std::string_view w :
        {"<#assign", "<#include", "?new()", "freemarker.template", "#set(", "$class.inspect",
         "{php}", "{system(", "{$smarty", "#foreach", "#evaluate"}) {
-    std::size_t p = lower.find(w);
+    std::size_t p = Find(lower, w);
     if (p != std::string_view::npos) b->Up(0.85f, "ssti.template-directive", p, w.size() + 16);
   }
 }
@@ -1220,26 +1227,26 @@ std::string_view ResolveLookups(std::string_view lower, Arena& arena) {
   for (int pass = 0; pass < 6; ++pass) {
     std::size_t p = std::string_view::npos;
     // Innermost lookup: a "${" whose body has no further "${" before its "}".
-    for (std::size_t q = cur.find("${"); q != std::string_view::npos; q = cur.find("${", q + 1)) {
-      std::size_t close = cur.find('}', q + 2);
+    for (std::size_t q = Find(cur, "${"); q != std::string_view::npos; q = Find(cur, "${", q + 1)) {
+      std::size_t close = Find(cur, '}', q + 2);
       if (close == std::string_view::npos) break;
-      std::size_t nested = cur.find("${", q + 2);
+      std::size_t nested = Find(cur, "${", q + 2);
       if (nested != std::string_view::npos && nested < close) continue;
       std::string_view body = cur.substr(q + 2, close - q - 2);
       if (StartsWith(body, "jndi:")) continue;  // the payload itself
-      if (body.find(':') == std::string_view::npos) continue;
+      if (Find(body, ':') == std::string_view::npos) continue;
       p = q;
       break;
     }
     if (p == std::string_view::npos) return cur;
-    std::size_t close = cur.find('}', p + 2);
+    std::size_t close = Find(cur, '}', p + 2);
     std::string_view body = cur.substr(p + 2, close - p - 2);
     std::string_view repl;
-    std::size_t dflt = body.find(":-");
+    std::size_t dflt = Find(body, ":-");
     if (dflt != std::string_view::npos) {
       repl = body.substr(dflt + 2);
     } else {
-      std::size_t colon = body.find(':');
+      std::size_t colon = Find(body, ':');
       repl = body.substr(colon + 1);
       if (repl.size() >= 2 && (repl.front() == '\'' || repl.front() == '"')) {
         repl = repl.substr(1, repl.size() - 2);
@@ -1265,26 +1272,26 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   std::string_view lower = v.lower;
   Best b;
   bool maybe_php =
-      lower.find('$') != std::string_view::npos || lower.find('(') != std::string_view::npos ||
-      lower.find("<?") != std::string_view::npos || lower.find("://") != std::string_view::npos ||
-      lower.find("o:") != std::string_view::npos;
+      Find(lower, '$') != std::string_view::npos || Find(lower, '(') != std::string_view::npos ||
+      Find(lower, "<?") != std::string_view::npos || Find(lower, "://") != std::string_view::npos ||
+      Find(lower, "o:") != std::string_view::npos;
   if (maybe_php) {
     ScanPhp(lower, &b);
     ScanPhpSkeleton(lower, *scratch.arena, &b);
   }
-  if (lower.find('$') != std::string_view::npos || lower.find('=') != std::string_view::npos) {
+  if (Find(lower, '$') != std::string_view::npos || Find(lower, '=') != std::string_view::npos) {
     ScanPhpExtras(lower, &b);
   }
-  if (lower.find('(') != std::string_view::npos) ScanPhpStatementCalls(lower, &b);
-  if (lower.find("<?") != std::string_view::npos || lower.find("php") != std::string_view::npos) {
+  if (Find(lower, '(') != std::string_view::npos) ScanPhpStatementCalls(lower, &b);
+  if (Find(lower, "<?") != std::string_view::npos || Find(lower, "php") != std::string_view::npos) {
     ScanPhpOpenTags(lower, &b);
   }
   ScanUploadName(v, &b);
   ScanDataUriInclude(lower, &b);
-  if (lower.find('.') != std::string_view::npos || lower.find('@') != std::string_view::npos ||
-      lower.find("t(") != std::string_view::npos || lower.find("ro0ab") != std::string_view::npos ||
-      StartsWith(lower, "aced") || StartsWith(lower, "\xac\xed") ||
-      lower.find("processbuilder") != std::string_view::npos) {
+  if (Find(lower, '.') != std::string_view::npos || Find(lower, '@') != std::string_view::npos ||
+      Find(lower, "t(") != std::string_view::npos ||
+      Find(lower, "ro0ab") != std::string_view::npos || StartsWith(lower, "aced") ||
+      StartsWith(lower, "\xac\xed") || Find(lower, "processbuilder") != std::string_view::npos) {
     ScanJava(lower, &b);
   }
   ScanNodePythonRuby(lower, &b);
@@ -1294,10 +1301,10 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
 void DetectSsti(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   (void)scratch;
   std::string_view lower = v.lower;
-  if (lower.find('{') == std::string_view::npos && lower.find("<%") == std::string_view::npos &&
-      lower.find("<#") == std::string_view::npos && lower.find("[[") == std::string_view::npos &&
-      lower.find("#set") == std::string_view::npos &&
-      lower.find("#foreach") == std::string_view::npos) {
+  if (Find(lower, '{') == std::string_view::npos && Find(lower, "<%") == std::string_view::npos &&
+      Find(lower, "<#") == std::string_view::npos && Find(lower, "[[") == std::string_view::npos &&
+      Find(lower, "#set") == std::string_view::npos &&
+      Find(lower, "#foreach") == std::string_view::npos) {
     return;
   }
   Best b;
@@ -1308,12 +1315,12 @@ void DetectSsti(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
 
 void DetectJndi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
-  if (lower.find("${") == std::string_view::npos) return;
+  if (Find(lower, "${") == std::string_view::npos) return;
   std::string_view resolved = ResolveLookups(lower, *scratch.arena);
-  std::size_t p = resolved.find("${jndi:");
+  std::size_t p = Find(resolved, "${jndi:");
   if (p != std::string_view::npos) {
     bool nested =
-        resolved.size() != lower.size() || lower.find("${jndi:") == std::string_view::npos;
+        resolved.size() != lower.size() || Find(lower, "${jndi:") == std::string_view::npos;
     Report(sink, ValueView{v.field, resolved, resolved, v.norm_flags, v.weight, v.document},
            Category::kJndi, nested ? 0.97f : 0.95f, nested ? "jndi.nested-lookup" : "jndi.lookup",
            p, 48);
@@ -1323,7 +1330,7 @@ void DetectJndi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   for (std::string_view w :
        {"${env:", "${sys:", "${java:", "${main:", "${bundle:", "${ctx:", "${docker:", "${k8s:",
         "${spring:", "${web:", "${log4j:", "${base64:", "${script:", "${dns:", "${url:"}) {
-    std::size_t q = lower.find(w);
+    std::size_t q = Find(lower, w);
     if (q != std::string_view::npos) {
       Report(sink, v, Category::kJndi, 0.75f, "jndi.lookup-leak", q, w.size() + 24);
       return;

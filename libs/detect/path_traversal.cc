@@ -282,8 +282,8 @@ bool PathShaped(std::string_view lower) {
     return true;
   }
   if (StartsWith(lower, "file:")) return true;
-  return lower.find("../") != std::string_view::npos ||
-         lower.find("..\\") != std::string_view::npos;
+  return Find(lower, "../") != std::string_view::npos ||
+         Find(lower, "..\\") != std::string_view::npos;
 }
 
 }  // namespace
@@ -291,9 +291,9 @@ bool PathShaped(std::string_view lower) {
 // Some traversal payloads spell the bytes as literal "0x2e" / "0x2f" / "0x5c" text, which
 // naive hex-decoding filters turn into "../". Decoded here for the traversal analysis only.
 std::string_view DecodeHexByteText(std::string_view lower, Arena& arena) {
-  if (lower.find("0x2e") == std::string_view::npos &&
-      lower.find("0x2f") == std::string_view::npos &&
-      lower.find("0x5c") == std::string_view::npos) {
+  if (Find(lower, "0x2e") == std::string_view::npos &&
+      Find(lower, "0x2f") == std::string_view::npos &&
+      Find(lower, "0x5c") == std::string_view::npos) {
     return lower;
   }
   char* out = arena.Allocate(lower.size());
@@ -367,9 +367,9 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       static_cast<std::size_t>(std::count_if(lower.begin(), lower.end(), [](char c) {
         return IsSpaceChar(static_cast<unsigned char>(c));
       }));
-  for (std::size_t p = lower.find('/');
+  for (std::size_t p = Find(lower, '/');
        p != std::string_view::npos && !absolute_token && spaces <= 4 && n <= 160;
-       p = lower.find('/', p + 1)) {
+       p = Find(lower, '/', p + 1)) {
     char before = p == 0 ? ' ' : lower[p - 1];
     if (!(before == ' ' || before == '=' || before == '"' || before == '\'' || before == '(' ||
           before == ';' || before == '|' || before == '&' || before == '`' || before == ',' ||
@@ -383,7 +383,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   if (PathShaped(lower) || ups > 0 || is_request_path || absolute_token ||
       v.field->source == Source::kXml) {
     for (std::string_view f : kSensitive) {
-      std::size_t p = lower.find(f);
+      std::size_t p = Find(lower, f);
       if (p == std::string_view::npos) continue;
       // Must start a path component.
       if (p > 0 && lower[p - 1] != '/' && lower[p - 1] != '\\' && f[0] != '.' && f[0] != '/')
@@ -417,7 +417,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   // A relative path to a deployment descriptor or system secret: "web-inf/web.xml".
   if (b.score < 0.7f && n <= 256 && spaces == 0) {
     for (std::string_view f : kStrongRelative) {
-      std::size_t p = lower.find(f);
+      std::size_t p = Find(lower, f);
       if (p == std::string_view::npos) continue;
       if (p > 0 && lower[p - 1] != '/' && lower[p - 1] != '\\' && lower[p - 1] != '=') continue;
       b.Up(0.7f, "lfi.sensitive-file", Category::kLfi, p, f.size() + 8);
@@ -427,8 +427,8 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   // Runs of four or more dots as a path component ("/....", "\\........"): no file or
   // directory is named so; they are filter-bypass spellings of "..".
   if (b.score < 0.6f && spaces == 0) {
-    for (std::size_t p = lower.find_first_of("/\\"); p != std::string_view::npos;
-         p = lower.find_first_of("/\\", p + 1)) {
+    for (std::size_t p = FindFirstOf(lower, "/\\"); p != std::string_view::npos;
+         p = FindFirstOf(lower, "/\\", p + 1)) {
       std::size_t e = p + 1;
       while (e < n && lower[e] == '.') ++e;
       if (e - p - 1 >= 4) {
@@ -439,8 +439,8 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   }
   // Hidden tool directories/files as a path component.
   if (is_request_path || PathShaped(lower)) {
-    for (std::size_t p = lower.find("/."); p != std::string_view::npos;
-         p = lower.find("/.", p + 1)) {
+    for (std::size_t p = Find(lower, "/."); p != std::string_view::npos;
+         p = Find(lower, "/.", p + 1)) {
       std::size_t e = p + 1;
       while (e < n && lower[e] != '/' && lower[e] != '\\' && lower[e] != '?') ++e;
       std::string_view comp = lower.substr(p + 1, e - p - 1);
@@ -472,14 +472,14 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     }
   }
   // file:// URLs to local files.
-  if (StartsWith(lower, "file:") || lower.find("file://") != std::string_view::npos) {
-    std::size_t p = lower.find("file:");
+  if (StartsWith(lower, "file:") || Find(lower, "file://") != std::string_view::npos) {
+    std::size_t p = Find(lower, "file:");
     b.Up(0.85f, "lfi.file-url", Category::kLfi, p, 32);
   }
   // Windows UNC / admin shares: \\host\c$\...
-  if (lower.find("\\c$") != std::string_view::npos ||
-      lower.find("/c$/") != std::string_view::npos ||
-      lower.find("\\admin$") != std::string_view::npos) {
+  if (Find(lower, "\\c$") != std::string_view::npos ||
+      Find(lower, "/c$/") != std::string_view::npos ||
+      Find(lower, "\\admin$") != std::string_view::npos) {
     b.Up(0.85f, "lfi.windows-share", Category::kLfi, 0, 32);
   }
   if (b.score > 0) {

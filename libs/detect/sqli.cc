@@ -1912,7 +1912,7 @@ bool EndsReclosed(std::string_view text, const Parser& p) {
   const Token& last = p.tok(p.size() - 1);
   if (last.type != Tok::kOpenString || last.len > 4) return false;
   std::string_view body = text.substr(last.pos, last.len);
-  if (body.find(' ') != std::string_view::npos) return false;
+  if (Find(body, ' ') != std::string_view::npos) return false;
   for (std::size_t i = 1; i + 1 < p.size(); ++i) {
     const Token& t = p.tok(i);
     if ((t.type == Tok::kWord && t.kw == Kw::kNone) || t.type == Tok::kVariable) return true;
@@ -1943,7 +1943,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
     }
   };
   for (char context : {'\'', '"', '`', '\0'}) {
-    if (context != '\0' && text.find(context) == std::string_view::npos) continue;
+    if (context != '\0' && Find(text, context) == std::string_view::npos) continue;
     sql::Lex(text, context, limits::kMaxSqlTokens, tokens);
     Parser parser(text, *tokens);
     if (parser.size() == 0 && !(context && !tokens->empty() && parser.trailing_comment())) {
@@ -1957,7 +1957,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       // Only after a single-token value (a user name, e-mail or id), not after prose.
       std::string_view prefix = text.substr(0, parser.tok(0).len);
       if (parser.size() == 2 && parser.tok(1).type == Tok::kSemicolon && !prefix.empty() &&
-          prefix.find_first_of(" \t\r\n") == std::string_view::npos) {
+          FindFirstOf(prefix, " \t\r\n") == std::string_view::npos) {
         consider(0.6f, "sqli.quote-terminate", parser.tok(0).len);
       }
       Features f;
@@ -1970,7 +1970,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
         Features g;
         g.alias_from = ok && f.alias_from;
         g.alias_quoted = f.alias_quoted;
-        if (text.find('`', break_pos + 1) == std::string_view::npos) {
+        if (Find(text, '`', break_pos + 1) == std::string_view::npos) {
           g.union_select = f.union_select;
           g.union_head = f.union_head;
           g.stacked_strong = f.stacked_strong;
@@ -2057,7 +2057,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
   // Keywords hidden in MySQL executable comments (/*!UNION*/, /*!50000SELECT*/) are an
   // evasion no application or user writes: any SQL structure around them is an attack.
   if (best.confidence >= 0.3f && best.confidence < 0.75f &&
-      text.find("/*!") != std::string_view::npos) {
+      Find(text, "/*!") != std::string_view::npos) {
     sql::Lex(text, 0, limits::kMaxSqlTokens, tokens);
     for (const Token& t : *tokens) {
       if (t.exec_comment && t.type == Tok::kWord && t.kw != Kw::kNone) {

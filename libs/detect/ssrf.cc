@@ -42,7 +42,7 @@ std::optional<uint32_t> ParseIpv4(std::string_view h, bool* obfuscated) {
   std::size_t i = 0;
   while (i <= h.size()) {
     if (count == 4) return std::nullopt;
-    std::size_t e = h.find('.', i);
+    std::size_t e = Find(h, '.', i);
     if (e == std::string_view::npos) e = h.size();
     std::string_view p = h.substr(i, e - i);
     if (p.empty()) return std::nullopt;
@@ -122,9 +122,9 @@ AddrClass ClassifyV4(uint32_t a) {
 // Bracketed or bare IPv6 literal. Only the forms that matter are decoded: ::, ::1,
 // ::ffff:a.b.c.d / ::a.b.c.d, ::ffff:hhhh:hhhh, fe80::/10, fc00::/7, fd00:ec2::254.
 std::optional<AddrClass> ClassifyV6(std::string_view h, bool* obfuscated) {
-  if (h.find(':') == std::string_view::npos) return std::nullopt;
+  if (Find(h, ':') == std::string_view::npos) return std::nullopt;
   *obfuscated = false;
-  std::size_t pct = h.find('%');  // zone id
+  std::size_t pct = Find(h, '%');  // zone id
   if (pct != std::string_view::npos) h = h.substr(0, pct);
   if (h == "::") return AddrClass::kUnspecified;
   if (h == "::1" || h == "0:0:0:0:0:0:0:1" || h == "0000:0000:0000:0000:0000:0000:0000:0001") {
@@ -150,7 +150,7 @@ std::optional<AddrClass> ClassifyV6(std::string_view h, bool* obfuscated) {
     bool ob = false;
     if (auto v4 = ParseIpv4(tail, &ob)) return ClassifyV4(*v4);
     // hhhh:hhhh
-    std::size_t c = tail.find(':');
+    std::size_t c = Find(tail, ':');
     if (c != std::string_view::npos && c <= 4 && tail.size() - c - 1 <= 4) {
       uint32_t hi = 0, lo = 0;
       for (char ch : tail.substr(0, c)) {
@@ -272,7 +272,7 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
     return {c == AddrClass::kMetadata ? 0.95f : 0.92f, "ssrf.obfuscated-internal"};
   }
   if (host.front() == '[') {
-    std::size_t close = host.find(']');
+    std::size_t close = Find(host, ']');
     cls = ClassifyV6(host.substr(1, close == std::string_view::npos ? host.size() - 1 : close - 1),
                      &obfuscated);
   } else if (auto v4 = ParseIpv4(host, &obfuscated)) {
@@ -351,7 +351,8 @@ bool IsDangerousScheme(std::string_view s) {
 void SlashlessSchemes(std::string_view lower, Best* b) {
   const std::size_t n = lower.size();
   for (std::string_view sch : {"http:", "https:", "ftp:", "ws:", "wss:"}) {
-    for (std::size_t p = lower.find(sch); p != std::string_view::npos; p = lower.find(sch, p + 1)) {
+    for (std::size_t p = Find(lower, sch); p != std::string_view::npos;
+         p = Find(lower, sch, p + 1)) {
       if (p > 0 && IsAsciiAlnum(static_cast<unsigned char>(lower[p - 1]))) continue;
       std::size_t a = p + sch.size();
       if (a + 1 < n && lower[a] == '/' && lower[a + 1] == '/') continue;  // a normal URL
@@ -367,7 +368,7 @@ void SlashlessSchemes(std::string_view lower, Best* b) {
       if (at != std::string_view::npos) host = host.substr(at + 1);
       if (!host.empty() && host.front() != '[') {
         std::size_t colon = host.rfind(':');
-        if (colon != std::string_view::npos && host.find(':') == colon)
+        if (colon != std::string_view::npos && Find(host, ':') == colon)
           host = host.substr(0, colon);
       }
       if (host.empty()) continue;
@@ -412,8 +413,8 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   const std::size_t n = lower.size();
   Best b;
   int urls = 0;
-  for (std::size_t p = lower.find("//"); p != std::string_view::npos && urls < 16;
-       p = lower.find("//", p + 2)) {
+  for (std::size_t p = Find(lower, "//"); p != std::string_view::npos && urls < 16;
+       p = Find(lower, "//", p + 2)) {
     // Scheme before "//" (optional: protocol-relative //host).
     std::size_t s = p;
     bool colon = s > 0 && lower[s - 1] == ':';
@@ -444,11 +445,11 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     bool userinfo = at != std::string_view::npos;
     std::string_view host = userinfo ? authority.substr(at + 1) : authority;
     if (!host.empty() && host.front() == '[') {
-      std::size_t close = host.find(']');
+      std::size_t close = Find(host, ']');
       if (close != std::string_view::npos) host = host.substr(0, close + 1);
     } else {
       std::size_t colon_pos = host.rfind(':');
-      if (colon_pos != std::string_view::npos && host.find(':') == colon_pos)
+      if (colon_pos != std::string_view::npos && Find(host, ':') == colon_pos)
         host = host.substr(0, colon_pos);
     }
     HostVerdict hv = JudgeHost(host);
@@ -481,8 +482,8 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       bool ip_host = false;
       bool ob = false;
       if (ParseIpv4(host, &ob) || (!host.empty() && host.front() == '[')) ip_host = true;
-      if (!ip_host && host.find(':') != std::string_view::npos) ip_host = true;  // bare IPv6
-      std::size_t q = url.find('?');
+      if (!ip_host && Find(host, ':') != std::string_view::npos) ip_host = true;  // bare IPv6
+      std::size_t q = Find(url, '?');
       std::string_view path = url.substr(0, q);
       bool script = false;
       for (std::string_view ext : {".php", ".txt", ".sh", ".pl", ".py", ".jsp", ".asp", ".aspx",
@@ -497,7 +498,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       }
       if (trailing_q && value_is_url)
         b.Up(0.7f, "rfi.suffix-truncation", Category::kRfi, s, url.size());
-      if (script && value_is_url && url.find(".txt?") != std::string_view::npos) {
+      if (script && value_is_url && Find(url, ".txt?") != std::string_view::npos) {
         b.Up(0.75f, "rfi.remote-script", Category::kRfi, s, url.size());
       }
     }
@@ -522,14 +523,14 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     std::string_view host = lower.substr(0, e);
     std::size_t colon_pos = host.rfind(':');
     if (!host.empty() && host.front() != '[' && colon_pos != std::string_view::npos &&
-        host.find(':') == colon_pos) {
+        Find(host, ':') == colon_pos) {
       host = host.substr(0, colon_pos);
     }
     bool ob = false;
     // Without a scheme only unmistakable addresses count: four dotted parts or 0x/IPv6
     // forms, followed by a path or port ("0.1.8" and "10.00" are versions and prices).
     bool four_parts = std::count(host.begin(), host.end(), '.') == 3;
-    bool hex_form = host.find("0x") != std::string_view::npos;
+    bool hex_form = Find(host, "0x") != std::string_view::npos;
     bool looks_addr = (ParseIpv4(host, &ob).has_value() && (four_parts || hex_form)) ||
                       (!host.empty() && host.front() == '[');
     bool has_path = e < n && lower[e] == '/';
@@ -547,10 +548,10 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   // Apache mod_proxy "unix:<socket>|http://host/" (CVE-2021-40438): the socket path is
   // ignored and the request goes to any host the attacker names.
   {
-    std::size_t u = lower.find("unix:");
+    std::size_t u = Find(lower, "unix:");
     if (u != std::string_view::npos &&
         (u == 0 || !IsAsciiAlnum(static_cast<unsigned char>(lower[u - 1])))) {
-      std::size_t bar = lower.find('|', u);
+      std::size_t bar = Find(lower, '|', u);
       if (bar != std::string_view::npos &&
           (StartsWith(lower.substr(bar + 1), "http") || StartsWith(lower.substr(bar + 1), "ws") ||
            StartsWith(lower.substr(bar + 1), "fcgi"))) {
@@ -562,7 +563,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   for (std::string_view m :
        {"/latest/meta-data", "/latest/user-data", "/latest/api/token", "/computemetadata/v1",
         "/metadata/instance", "/metadata/v1", "/opc/v1/instance", "/openstack/latest"}) {
-    std::size_t p = lower.find(m);
+    std::size_t p = Find(lower, m);
     if (p != std::string_view::npos) b.Up(0.8f, "ssrf.metadata-path", Category::kSsrf, p, m.size());
   }
   if (b.score > 0) Report(sink, v, b.cat, b.score, b.rule, b.pos, b.len);

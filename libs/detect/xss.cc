@@ -76,20 +76,20 @@ bool HasActiveDataUri(std::string_view lower_v) {
          StartsWith(lower_v, "data:application/x-javascript") ||
          StartsWith(lower_v, "data:text/javascript") ||
          StartsWith(lower_v, "data:application/xhtml") ||
-         (StartsWith(lower_v, "data:") && lower_v.find(";base64,") != std::string_view::npos &&
-          lower_v.find("script") != std::string_view::npos);
+         (StartsWith(lower_v, "data:") && Find(lower_v, ";base64,") != std::string_view::npos &&
+          Find(lower_v, "script") != std::string_view::npos);
 }
 
 bool StyleIsActive(std::string_view lower_v) {
-  return lower_v.find("expression(") != std::string_view::npos ||
-         lower_v.find("expression (") != std::string_view::npos ||
-         lower_v.find("javascript:") != std::string_view::npos ||
-         lower_v.find("vbscript:") != std::string_view::npos ||
-         lower_v.find("-moz-binding") != std::string_view::npos ||
-         lower_v.find("behavior:") != std::string_view::npos ||
-         lower_v.find("behaviour:") != std::string_view::npos ||
-         lower_v.find("@import") != std::string_view::npos ||
-         lower_v.find("@im\\port") != std::string_view::npos;
+  return Find(lower_v, "expression(") != std::string_view::npos ||
+         Find(lower_v, "expression (") != std::string_view::npos ||
+         Find(lower_v, "javascript:") != std::string_view::npos ||
+         Find(lower_v, "vbscript:") != std::string_view::npos ||
+         Find(lower_v, "-moz-binding") != std::string_view::npos ||
+         Find(lower_v, "behavior:") != std::string_view::npos ||
+         Find(lower_v, "behaviour:") != std::string_view::npos ||
+         Find(lower_v, "@import") != std::string_view::npos ||
+         Find(lower_v, "@im\\port") != std::string_view::npos;
 }
 
 // Event handler attribute name: on + letters (onload, onerror, onpointerenter ...).
@@ -152,7 +152,7 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
     std::string_view value;
     if (j < n && (lower[j] == '"' || lower[j] == '\'' || lower[j] == '`')) {
       char q = lower[j];
-      std::size_t end = lower.find(q, j + 1);
+      std::size_t end = Find(lower, q, j + 1);
       if (end == std::string_view::npos) end = n;
       value = lower.substr(j + 1, end - j - 1);
       i = end < n ? end + 1 : n;
@@ -164,7 +164,7 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
     }
     std::size_t span = i - tag_start;
     // A complete tag with attributes is HTML injection even without script in it.
-    if (lower.find('>', i > 0 ? i - 1 : 0) != std::string_view::npos) {
+    if (Find(lower, '>', i > 0 ? i - 1 : 0) != std::string_view::npos) {
       Up(r, 0.5f, "xss.html-injection", tag_start, span);
     }
     if (IsEventHandler(attr)) {
@@ -180,7 +180,7 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
           attr == "formaction") {
         has_src = true;
       }
-      if (tag == "meta" && attr == "content" && value.find("url") != std::string_view::npos) {
+      if (tag == "meta" && attr == "content" && Find(value, "url") != std::string_view::npos) {
         Up(r, 0.8f, "xss.meta-refresh", tag_start, span);
       }
     } else if (attr == "srcdoc") {
@@ -197,7 +197,7 @@ TagScan ScanTags(std::string_view lower) {
   const std::size_t n = lower.size();
   std::size_t pos = 0;
   int tags = 0;
-  while ((pos = lower.find('<', pos)) != std::string_view::npos && tags < 64) {
+  while ((pos = Find(lower, '<', pos)) != std::string_view::npos && tags < 64) {
     std::size_t start = pos++;
     if (pos >= n) break;
     bool closing = false;
@@ -226,7 +226,7 @@ TagScan ScanTags(std::string_view lower) {
       continue;
     }
     ++tags;
-    std::size_t gt = lower.find('>', pos);
+    std::size_t gt = Find(lower, '>', pos);
     std::size_t span = (gt == std::string_view::npos ? n : gt + 1) - start;
     if (closing) {
       if (tag == "script" || tag == "style" || tag == "textarea" || tag == "title" ||
@@ -244,7 +244,7 @@ TagScan ScanTags(std::string_view lower) {
     if (!complete && base >= 0.8f) {
       std::size_t after = SkipSpaces(lower, pos);
       bool at_end = after >= n;
-      bool attr = lower.find('=', pos) != std::string_view::npos;
+      bool attr = Find(lower, '=', pos) != std::string_view::npos;
       if (!at_end && !attr) base = 0.4f;
     }
     Up(&r, base, rule, start, span);
@@ -292,8 +292,8 @@ bool IsJsBreakChar(char c) {
 // `evasive` is set when concatenation, comments or bogus tags were removed (not for mere
 // whitespace or parenthesis tidying).
 std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive) {
-  if (lower.find('+') == std::string_view::npos && lower.find("/*") == std::string_view::npos &&
-      lower.find('[') == std::string_view::npos && lower.find('<') == std::string_view::npos) {
+  if (Find(lower, '+') == std::string_view::npos && Find(lower, "/*") == std::string_view::npos &&
+      Find(lower, '[') == std::string_view::npos && Find(lower, '<') == std::string_view::npos) {
     return lower;
   }
   char* out = arena.Allocate(lower.size());
@@ -313,7 +313,7 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive)
       }
     }
     if (c == '/' && i + 1 < n && lower[i + 1] == '*') {
-      std::size_t end = lower.find("*/", i + 2);
+      std::size_t end = Find(lower, "*/", i + 2);
       if (end != std::string_view::npos) {
         *evasive = true;
         i = end + 1;
@@ -323,7 +323,7 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive)
     // Bracket property access with a string: document["cookie"] -> document.cookie
     if (c == '[' && i + 1 < n && (lower[i + 1] == '"' || lower[i + 1] == '\'')) {
       char q = lower[i + 1];
-      std::size_t close = lower.find(q, i + 2);
+      std::size_t close = Find(lower, q, i + 2);
       if (close != std::string_view::npos && close + 1 < n && lower[close + 1] == ']' &&
           close - i < 40) {
         bool ident = close > i + 2;
@@ -353,7 +353,7 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive)
       std::size_t close = k;
       // comments inside were kept by the caller's order; allow "(document/**/)"
       if (close + 1 < n && lower[close] == '/' && lower[close + 1] == '*') {
-        std::size_t end = lower.find("*/", close + 2);
+        std::size_t end = Find(lower, "*/", close + 2);
         if (end != std::string_view::npos) close = end + 2;
       }
       if (close < n && lower[close] == ')' && close + 1 < n &&
@@ -415,7 +415,7 @@ void ScanJs(std::string_view lower, TagScan* r) {
       }
       if (member_call) {
         // window['al'+'ert'] / top[x](1) / document['cookie']
-        std::size_t close = lower.find_first_of("(`", k);
+        std::size_t close = FindFirstOf(lower, "(`", k);
         if (lower[k] != '[' || close == std::string_view::npos || close - k > 64) continue;
       }
       // What precedes the name decides how it reached a script context.
@@ -427,16 +427,16 @@ void ScanJs(std::string_view lower, TagScan* r) {
                                           prev == '`' || prev == '.');
       bool args_js = false;
       if (call && lower[k] == '(') {
-        std::size_t close = lower.find(')', k);
+        std::size_t close = Find(lower, ')', k);
         std::string_view args = lower.substr(k + 1, close == std::string_view::npos
                                                         ? std::min<std::size_t>(n - k - 1, 64)
                                                         : close - k - 1);
         // alert(1), alert('x'), alert(document.cookie), eval(atob(...))
         args_js =
             args.empty() || IsAsciiDigit(static_cast<unsigned char>(args[0])) || args[0] == '\'' ||
-            args[0] == '"' || args[0] == '`' || args.find("document") != std::string_view::npos ||
-            args.find('(') != std::string_view::npos || args.find('.') != std::string_view::npos ||
-            args.find('/') != std::string_view::npos;
+            args[0] == '"' || args[0] == '`' || Find(args, "document") != std::string_view::npos ||
+            Find(args, '(') != std::string_view::npos ||
+            Find(args, '.') != std::string_view::npos || Find(args, '/') != std::string_view::npos;
       } else if (call) {
         args_js = true;  // tagged template
       }
@@ -451,7 +451,7 @@ void ScanJs(std::string_view lower, TagScan* r) {
     }
   }
   for (std::string_view prop : kSensitiveProps) {
-    std::size_t p = lower.find(prop);
+    std::size_t p = Find(lower, prop);
     if (p == std::string_view::npos) continue;
     float s = (prop == "document.cookie" || prop == "document.domain" || prop == "document.write" ||
                prop == "string.fromcharcode")
@@ -473,7 +473,7 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
   const std::size_t n = lower.size();
   std::size_t from = 0;
   while (true) {
-    std::size_t p = lower.find("on", from);
+    std::size_t p = Find(lower, "on", from);
     if (p == std::string_view::npos) return;
     from = p + 2;
     if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
@@ -493,10 +493,10 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
     std::size_t q = lower.find_last_of("\"'`", b - 1);
     std::size_t v = SkipSpaces(lower, eq + 1);
     std::string_view handler = lower.substr(v, std::min<std::size_t>(n - v, 128));
-    bool handler_js = handler.find('(') != std::string_view::npos ||
-                      handler.find('`') != std::string_view::npos ||
-                      handler.find("javascript") != std::string_view::npos ||
-                      handler.find('=') != std::string_view::npos;
+    bool handler_js = Find(handler, '(') != std::string_view::npos ||
+                      Find(handler, '`') != std::string_view::npos ||
+                      Find(handler, "javascript") != std::string_view::npos ||
+                      Find(handler, '=') != std::string_view::npos;
     // `"onzoom=` / `'onfocus=` ending the value: the break and the handler name with the
     // value still to come (a probe for the reflection point).
     // The same with whitespace instead of the quote when nothing but whitespace precedes the
@@ -519,8 +519,8 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
 // Active CSS outside a style attribute (a value reflected into a stylesheet or style=""):
 // url(javascript...), IE expression() and behaviours, Mozilla XBL bindings.
 void ScanCss(std::string_view lower, TagScan* r) {
-  for (std::size_t p = lower.find("url("); p != std::string_view::npos;
-       p = lower.find("url(", p + 4)) {
+  for (std::size_t p = Find(lower, "url("); p != std::string_view::npos;
+       p = Find(lower, "url(", p + 4)) {
     std::size_t k = p + 4;
     while (k < lower.size() && (lower[k] == '\'' || lower[k] == '"' || lower[k] == ' ')) ++k;
     std::string_view rest = lower.substr(k);
@@ -529,16 +529,16 @@ void ScanCss(std::string_view lower, TagScan* r) {
     }
   }
   for (std::string_view prop : {"-moz-binding", "behavior", "behaviour"}) {
-    std::size_t p = lower.find(prop);
+    std::size_t p = Find(lower, prop);
     if (p == std::string_view::npos) continue;
     std::size_t k = SkipSpaces(lower, p + prop.size());
-    if (k < lower.size() && lower[k] == ':' && lower.find("url(", k) != std::string_view::npos) {
+    if (k < lower.size() && lower[k] == ':' && Find(lower, "url(", k) != std::string_view::npos) {
       Up(r, 0.8f, "xss.style", p, std::min<std::size_t>(lower.size() - p, 48));
     }
   }
   // property:expression( with the parenthesis possibly CSS-escaped (\28).
-  for (std::size_t p = lower.find("expression"); p != std::string_view::npos;
-       p = lower.find("expression", p + 10)) {
+  for (std::size_t p = Find(lower, "expression"); p != std::string_view::npos;
+       p = Find(lower, "expression", p + 10)) {
     std::size_t b = p;
     while (b > 0 && IsSpaceChar(static_cast<unsigned char>(lower[b - 1]))) --b;
     if (b == 0 || lower[b - 1] != ':') continue;
@@ -551,7 +551,7 @@ void ScanCss(std::string_view lower, TagScan* r) {
 
 // JSFuck and similar: script written only with []()!+ ("!![]", "(![]+[])[+!+[]]").
 void ScanJsFuck(std::string_view lower, TagScan* r) {
-  if (lower.find("![]") == std::string_view::npos) return;
+  if (Find(lower, "![]") == std::string_view::npos) return;
   std::size_t atoms = 0, other = 0;
   for (char c : lower) {
     if (c == '[' || c == ']' || c == '(' || c == ')' || c == '!' || c == '+') {
@@ -569,8 +569,8 @@ void ScanJsFuck(std::string_view lower, TagScan* r) {
 // Reflect.apply.call`...`. Calls a function without parentheses.
 void ScanTemplateCall(std::string_view lower, TagScan* r) {
   for (std::string_view m : {".call", ".apply", ".bind"}) {
-    for (std::size_t p = lower.find(m); p != std::string_view::npos;
-         p = lower.find(m, p + m.size())) {
+    for (std::size_t p = Find(lower, m); p != std::string_view::npos;
+         p = Find(lower, m, p + m.size())) {
       std::size_t k = SkipSpaces(lower, p + m.size());
       if (k >= lower.size() || lower[k] != '`') continue;
       std::size_t body = SkipSpaces(lower, k + 1);
@@ -613,10 +613,10 @@ void ScanSplitScheme(std::string_view lower, TagScan* r) {
 // IE-only active content: <?import implementation=...> loads an HTC behaviour; the
 // 7-bit US-ASCII trick: bytes 0xBC/0xBE become '<'/'>' when the high bit is stripped.
 void ScanLegacyMarkup(std::string_view lower, TagScan* r) {
-  std::size_t p = lower.find("<?import");
+  std::size_t p = Find(lower, "<?import");
   if (p != std::string_view::npos) Up(r, 0.85f, "xss.html-tag", p, 16);
-  for (std::size_t q = lower.find("script"); q != std::string_view::npos;
-       q = lower.find("script", q + 6)) {
+  for (std::size_t q = Find(lower, "script"); q != std::string_view::npos;
+       q = Find(lower, "script", q + 6)) {
     std::size_t b = q;
     if (b > 0 && lower[b - 1] == '/') --b;
     // Raw bytes, or the same characters in UTF-8 (U+00BC, U+00BE: C2 BC / C2 BE).
@@ -632,11 +632,11 @@ void ScanLegacyMarkup(std::string_view lower, TagScan* r) {
 
 // Writes into the page through the DOM: document.querySelector("p").textContent = "...".
 void ScanDomWrite(std::string_view lower, TagScan* r) {
-  if (lower.find("document") == std::string_view::npos) return;
+  if (Find(lower, "document") == std::string_view::npos) return;
   for (std::string_view prop :
        {".innerhtml", ".outerhtml", ".textcontent", ".innertext", ".src", ".href"}) {
-    for (std::size_t p = lower.find(prop); p != std::string_view::npos;
-         p = lower.find(prop, p + 1)) {
+    for (std::size_t p = Find(lower, prop); p != std::string_view::npos;
+         p = Find(lower, prop, p + 1)) {
       std::size_t k = SkipSpaces(lower, p + prop.size());
       if (k < lower.size() && lower[k] == '=' && (k + 1 >= lower.size() || lower[k + 1] != '=')) {
         Up(r, 0.75f, "xss.dom-write", p, std::min<std::size_t>(lower.size() - p, 48));
@@ -667,7 +667,7 @@ bool IsMarkupFreePlace(const Field& f) {
 void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
   TagScan r;
-  if (lower.find('<') != std::string_view::npos) {
+  if (Find(lower, '<') != std::string_view::npos) {
     r = ScanTags(lower);
     // Complete ordinary tags score 0.35-0.45 (incomplete ones at most 0.3).
     // "<https://...>" and "<mailto:...>" are URLs in angle brackets (Link, Warning headers).
@@ -684,7 +684,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   {
     std::size_t from = 0;
     while (true) {
-      std::size_t p = lower.find("script:", from);
+      std::size_t p = Find(lower, "script:", from);
       if (p == std::string_view::npos) break;
       from = p + 1;
       std::size_t s = p;
@@ -699,8 +699,8 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
                           lower[s - 1] == '`' || lower[s - 1] == '>';
       std::string_view body = lower.substr(p + 7, 96);
       bool code =
-          body.find('(') != std::string_view::npos || body.find('`') != std::string_view::npos ||
-          body.find('=') != std::string_view::npos || body.find('.') != std::string_view::npos;
+          Find(body, '(') != std::string_view::npos || Find(body, '`') != std::string_view::npos ||
+          Find(body, '=') != std::string_view::npos || Find(body, '.') != std::string_view::npos;
       // "javascript:" as the whole value, at most followed by whitespace or escape
       // sequences (\t, \u0020): the scheme alone, probing where it is reflected.
       bool bare = s == 0 && !code;
@@ -715,21 +715,21 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       }
     }
   }
-  if (lower.find("data:") != std::string_view::npos) {
-    std::size_t p = lower.find("data:");
+  if (Find(lower, "data:") != std::string_view::npos) {
+    std::size_t p = Find(lower, "data:");
     if (HasActiveDataUri(lower.substr(p))) Up(&r, 0.6f, "xss.data-uri", p, 40);
   }
-  if (lower.find("on") != std::string_view::npos) ScanAttributeBreak(lower, &r);
-  if (lower.find('(') != std::string_view::npos || lower.find('`') != std::string_view::npos ||
-      lower.find('.') != std::string_view::npos || lower.find('[') != std::string_view::npos) {
+  if (Find(lower, "on") != std::string_view::npos) ScanAttributeBreak(lower, &r);
+  if (Find(lower, '(') != std::string_view::npos || Find(lower, '`') != std::string_view::npos ||
+      Find(lower, '.') != std::string_view::npos || Find(lower, '[') != std::string_view::npos) {
     bool evasive = false;
     std::string_view js = CollapseJs(lower, *scratch.arena, &evasive);
     TagScan j;
     ScanJs(js, &j);
-    if (js.size() != lower.size() && js.find('`') != std::string_view::npos) {
+    if (js.size() != lower.size() && Find(js, '`') != std::string_view::npos) {
       ScanTemplateCall(js, &j);
     }
-    if (js.size() != lower.size() && js.find("on") != std::string_view::npos) {
+    if (js.size() != lower.size() && Find(js, "on") != std::string_view::npos) {
       ScanAttributeBreak(js, &j);
     }
     if (j.score > 0) {
@@ -742,24 +742,24 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       }
     }
   }
-  if (lower.find("url(") != std::string_view::npos ||
-      lower.find("expression") != std::string_view::npos ||
-      lower.find("binding") != std::string_view::npos ||
-      lower.find("behavio") != std::string_view::npos) {
+  if (Find(lower, "url(") != std::string_view::npos ||
+      Find(lower, "expression") != std::string_view::npos ||
+      Find(lower, "binding") != std::string_view::npos ||
+      Find(lower, "behavio") != std::string_view::npos) {
     ScanCss(lower, &r);
   }
-  if (lower.find('!') != std::string_view::npos) ScanJsFuck(lower, &r);
-  if (lower.find('`') != std::string_view::npos) ScanTemplateCall(lower, &r);
-  if (lower.find_first_of("\t\n\r") != std::string_view::npos) {
+  if (Find(lower, '!') != std::string_view::npos) ScanJsFuck(lower, &r);
+  if (Find(lower, '`') != std::string_view::npos) ScanTemplateCall(lower, &r);
+  if (FindFirstOf(lower, "\t\n\r") != std::string_view::npos) {
     ScanSplitScheme(lower, &r);
   }
-  if (lower.find("<?") != std::string_view::npos ||
-      lower.find("script") != std::string_view::npos) {
+  if (Find(lower, "<?") != std::string_view::npos ||
+      Find(lower, "script") != std::string_view::npos) {
     ScanLegacyMarkup(lower, &r);
   }
-  if (lower.find('=') != std::string_view::npos) ScanDomWrite(lower, &r);
-  if (lower.find("+adw-") != std::string_view::npos)
-    Up(&r, 0.8f, "xss.utf7", lower.find("+adw-"), 16);
+  if (Find(lower, '=') != std::string_view::npos) ScanDomWrite(lower, &r);
+  if (Find(lower, "+adw-") != std::string_view::npos)
+    Up(&r, 0.8f, "xss.utf7", Find(lower, "+adw-"), 16);
   if (r.score > 0) Report(sink, v, Category::kXss, r.score, r.rule, r.pos, r.len);
 }
 
