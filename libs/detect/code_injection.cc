@@ -7,6 +7,9 @@
 // superglobals, serialized-object headers, template delimiters around expressions, and
 // nested ${...} lookups (resolved before matching, so ${${lower:j}ndi:...} is seen).
 #include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstdint>
 #include <cstring>
 
 #include "libs/detect/detector.h"
@@ -14,6 +17,75 @@
 
 namespace shieldx::detect {
 namespace {
+
+// Where each needle of a fixed list first occurs in a haystack, found in one pass: the
+// detector looks for about two hundred names, and on a large benign body (minified
+// JavaScript) one scan per name dominated its cost. FirstAll(hay, first) sets first[i] to
+// exactly Find(hay, needles[i]); needles the value's byte-pair filter rules out are not
+// searched. Needles are lowercase and at least two bytes long.
+class NeedleSet {
+ public:
+  static constexpr std::size_t kMax = 128;
+  template <std::size_t N>
+  explicit NeedleSet(const std::string_view (&needles)[N]) : NeedleSet(needles, N) {}
+  NeedleSet(const std::string_view* needles, std::size_t n) : needles_(needles), n_(n) {
+    assert(n_ <= kMax);
+    uint16_t count[kBuckets] = {};
+    for (std::size_t i = 0; i < n_; ++i) {
+      assert(needles_[i].size() >= 2);
+      ++count[Hash(needles_[i][0], needles_[i][1])];
+    }
+    start_[0] = 0;
+    for (std::size_t h = 0; h < kBuckets; ++h) start_[h + 1] = start_[h] + count[h];
+    uint16_t fill[kBuckets] = {};
+    for (std::size_t i = 0; i < n_; ++i) {
+      uint32_t h = Hash(needles_[i][0], needles_[i][1]);
+      index_[start_[h] + fill[h]++] = static_cast<uint8_t>(i);
+      uint32_t pair = static_cast<unsigned char>(needles_[i][0]) << 8 |
+                      static_cast<unsigned char>(needles_[i][1]);
+      pairs_[pair >> 6] |= uint64_t{1} << (pair & 63);
+    }
+  }
+  std::size_t size() const { return n_; }
+  void FirstAll(std::string_view hay, std::size_t* first) const {
+    bool live[kMax];
+    std::size_t remaining = 0;
+    const BigramFilter* f = current_bigram_filter;
+    for (std::size_t i = 0; i < n_; ++i) {
+      first[i] = std::string_view::npos;
+      live[i] = f == nullptr || f->MayContain(hay, needles_[i]);
+      remaining += live[i];
+    }
+    const auto* p = reinterpret_cast<const unsigned char*>(hay.data());
+    const std::size_t n = hay.size();
+    for (std::size_t i = 0; remaining > 0 && i + 1 < n; ++i) {
+      uint32_t pair = static_cast<uint32_t>(p[i]) << 8 | p[i + 1];
+      if (!(pairs_[pair >> 6] & (uint64_t{1} << (pair & 63)))) continue;
+      uint32_t h = Hash(p[i], p[i + 1]);
+      for (uint16_t k = start_[h]; k < start_[h + 1]; ++k) {
+        std::size_t j = index_[k];
+        if (!live[j]) continue;
+        std::string_view nd = needles_[j];
+        if (nd.size() <= n - i && p[i] == static_cast<unsigned char>(nd[0]) &&
+            p[i + 1] == static_cast<unsigned char>(nd[1]) &&
+            std::memcmp(p + i + 2, nd.data() + 2, nd.size() - 2) == 0) {
+          first[j] = i;
+          live[j] = false;
+          --remaining;
+        }
+      }
+    }
+  }
+
+ private:
+  static constexpr std::size_t kBuckets = 1024;
+  static uint32_t Hash(unsigned char a, unsigned char b) { return (a * 37u + b) & 1023u; }
+  const std::string_view* needles_;
+  std::size_t n_;
+  uint16_t start_[kBuckets + 1] = {};
+  uint8_t index_[kMax] = {};
+  uint64_t pairs_[1024] = {};  // exact first byte pairs of the needles
+};
 
 struct Best {
   float score = 0;
@@ -433,11 +505,15 @@ std::string_view PhpSkeleton(std::string_view lower, Arena& arena) {
 
 // Callable tricks and variable functions, read on the skeleton.
 void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
-  bool marker = false;
-  for (std::string_view m : {")(", "](", "}(", "'.'", "\".\"", "' .", "\" .", ". '", ". \"", "/*",
-                             "(string)", "${", "$ {", "\n"}) {
-    marker |= Find(lower, m) != std::string_view::npos;
-  }
+  static constexpr std::string_view kMarkers[] = {")(",       "](",   "}(",  "'.'",  "\".\"",
+                                                  "' .",      "\" .", ". '", ". \"", "/*",
+                                                  "(string)", "${",   "$ {"};
+  static const NeedleSet kMarkerSet(kMarkers);
+  std::size_t first[NeedleSet::kMax];
+  kMarkerSet.FirstAll(lower, first);
+  bool marker = Find(lower, '\n') != std::string_view::npos;
+  for (std::size_t i = 0; i < std::size(kMarkers); ++i)
+    marker |= first[i] != std::string_view::npos;
   // A call of an expression: ")(", "](", "}(" with gaps allowed between.
   bool expr_call = false;
   for (std::size_t p = FindFirstOf(lower, ")]}"); !expr_call && p != std::string_view::npos;
@@ -449,8 +525,12 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
   if (!marker) return;
   std::string_view sk = PhpSkeleton(lower, arena);
   const std::size_t n = sk.size();
-  for (std::string_view f : kPhpRunners) {
-    for (std::size_t p = Find(sk, f); p != std::string_view::npos; p = Find(sk, f, p + 1)) {
+  static const NeedleSet kRunnerSet(kPhpRunners);
+  std::size_t runner_first[NeedleSet::kMax];
+  kRunnerSet.FirstAll(sk, runner_first);
+  for (std::size_t fi = 0; fi < std::size(kPhpRunners); ++fi) {
+    std::string_view f = kPhpRunners[fi];
+    for (std::size_t p = runner_first[fi]; p != std::string_view::npos; p = Find(sk, f, p + 1)) {
       if (p > 0 && IsIdentChar(static_cast<unsigned char>(sk[p - 1]))) continue;
       std::size_t e = p + f.size();
       if (e < n && sk[e] == '(') {
@@ -468,8 +548,8 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
   }
   // "${@expr}": PHP's complex interpolation with the error-suppression operator (JS
   // templates have no '@').
-  for (std::size_t p = Find(lower, "${"); p != std::string_view::npos;
-       p = Find(lower, "${", p + 2)) {
+  static_assert(kMarkers[11] == "${");
+  for (std::size_t p = first[11]; p != std::string_view::npos; p = Find(lower, "${", p + 2)) {
     std::size_t k = SkipPhpGap(lower, p + 2);
     if (k < lower.size() && lower[k] == '@') {
       b->Up(0.8f, "code.php-complex-interpolation", p, 24);
@@ -518,14 +598,19 @@ void ScanPhpExtras(std::string_view lower, Best* b) {
   }
   // php.ini directives that change what PHP executes or reads (PHP-CGI "-d" injection,
   // .user.ini uploads): "allow_url_include=1", "-d auto_prepend_file=php://input".
-  for (std::string_view d :
-       {"allow_url_include", "allow_url_fopen", "auto_prepend_file", "auto_append_file",
-        "disable_functions", "open_basedir",    "extension_dir",     "include_path",
-        "error_log",         "upload_tmp_dir",  "session.save_path", "unserialize_max_depth",
-        "memory_limit",      "safe_mode",       "register_globals",  "cgi.force_redirect",
-        "doc_root",          "opcache.",        "mbstring.",         "zend.",
-        "zend_extension",    "phar.readonly",   "assert.active"}) {
-    for (std::size_t p = Find(lower, d); p != std::string_view::npos; p = Find(lower, d, p + 1)) {
+  static constexpr std::string_view kDirectives[] = {
+      "allow_url_include", "allow_url_fopen", "auto_prepend_file", "auto_append_file",
+      "disable_functions", "open_basedir",    "extension_dir",     "include_path",
+      "error_log",         "upload_tmp_dir",  "session.save_path", "unserialize_max_depth",
+      "memory_limit",      "safe_mode",       "register_globals",  "cgi.force_redirect",
+      "doc_root",          "opcache.",        "mbstring.",         "zend.",
+      "zend_extension",    "phar.readonly",   "assert.active"};
+  static const NeedleSet kSet(kDirectives);
+  std::size_t first[NeedleSet::kMax];
+  kSet.FirstAll(lower, first);
+  for (std::size_t di = 0; di < std::size(kDirectives); ++di) {
+    std::string_view d = kDirectives[di];
+    for (std::size_t p = first[di]; p != std::string_view::npos; p = Find(lower, d, p + 1)) {
       if (p > 0 && (IsIdentChar(static_cast<unsigned char>(lower[p - 1])) || lower[p - 1] == '.'))
         continue;
       std::size_t k = p + d.size();
@@ -624,23 +709,66 @@ void ScanUploadName(const ValueView& v, Best* b) {
   }
 }
 
+// Names ScanPhp looks for, found in one pass: superglobals, names called through PHP 8
+// callable tricks, stream wrappers, then single markers.
+constexpr std::string_view kPhpSuperglobals[] = {
+    "$_get",   "$_post", "$_request", "$_server", "$_cookie",
+    "$_files", "$_env",  "$_session", "$globals", "$http_raw_post_data"};
+constexpr std::string_view kPhpCallableNames[] = {
+    "system", "exec", "passthru", "shell_exec", "eval", "assert", "popen", "proc_open", "phpinfo"};
+constexpr std::string_view kPhpWrappers[] = {
+    "php://",           "phar://",           "expect://",    "zip://",     "glob://",
+    "compress.zlib://", "compress.bzip2://", "ogg://",       "rar://",     "ssh2.exec://",
+    "ssh2.shell://",    "ssh2.tunnel://",    "ssh2.sftp://", "ssh2.scp://"};
+constexpr std::size_t kPhpSg = 0;
+constexpr std::size_t kPhpCall = kPhpSg + std::size(kPhpSuperglobals);
+constexpr std::size_t kPhpWrap = kPhpCall + std::size(kPhpCallableNames);
+constexpr std::size_t kPhpOpenFull = kPhpWrap + std::size(kPhpWrappers);
+constexpr std::size_t kPhpOpenEcho = kPhpOpenFull + 1;
+constexpr std::size_t kPhpOpen = kPhpOpenFull + 2;
+constexpr std::size_t kPhpStaticVar = kPhpOpenFull + 3;
+constexpr std::size_t kPhpSerialized = kPhpOpenFull + 4;
+constexpr std::size_t kPhpDataWrapper = kPhpOpenFull + 5;
+constexpr std::size_t kPhpNeedleCount = kPhpOpenFull + 6;
+
+const NeedleSet& PhpNeedles() {
+  static const auto kNeedles = [] {
+    std::array<std::string_view, kPhpNeedleCount> a{};
+    std::size_t i = 0;
+    for (std::string_view w : kPhpSuperglobals) a[i++] = w;
+    for (std::string_view w : kPhpCallableNames) a[i++] = w;
+    for (std::string_view w : kPhpWrappers) a[i++] = w;
+    a[kPhpOpenFull] = "<?php";
+    a[kPhpOpenEcho] = "<?=";
+    a[kPhpOpen] = "<?";
+    a[kPhpStaticVar] = "::$";
+    a[kPhpSerialized] = "o:";
+    a[kPhpDataWrapper] = "data://";
+    return a;
+  }();
+  static const NeedleSet kSet(kNeedles.data(), kNeedles.size());
+  return kSet;
+}
+
 void ScanPhp(std::string_view lower, Best* b) {
   const std::size_t n = lower.size();
-  if (Find(lower, "<?php") != std::string_view::npos) {
-    b->Up(0.9f, "code.php-open-tag", Find(lower, "<?php"), 16);
-  } else if (Find(lower, "<?=") != std::string_view::npos) {
-    b->Up(0.85f, "code.php-open-tag", Find(lower, "<?="), 16);
+  std::size_t first[NeedleSet::kMax];
+  PhpNeedles().FirstAll(lower, first);
+  if (first[kPhpOpenFull] != std::string_view::npos) {
+    b->Up(0.9f, "code.php-open-tag", first[kPhpOpenFull], 16);
+  } else if (first[kPhpOpenEcho] != std::string_view::npos) {
+    b->Up(0.85f, "code.php-open-tag", first[kPhpOpenEcho], 16);
   } else {
-    std::size_t p = Find(lower, "<?");
+    std::size_t p = first[kPhpOpen];
     if (p != std::string_view::npos && p + 2 < n &&
         (IsSpaceChar(lower[p + 2]) || lower[p + 2] == '$')) {
       b->Up(0.7f, "code.php-open-tag", p, 16);
     }
   }
   // Superglobals.
-  for (std::string_view g : {"$_get", "$_post", "$_request", "$_server", "$_cookie", "$_files",
-                             "$_env", "$_session", "$globals", "$http_raw_post_data"}) {
-    std::size_t p = Find(lower, g);
+  for (std::size_t gi = 0; gi < std::size(kPhpSuperglobals); ++gi) {
+    std::string_view g = kPhpSuperglobals[gi];
+    std::size_t p = first[kPhpSg + gi];
     if (p != std::string_view::npos &&
         (p + g.size() >= n || !IsIdentChar(static_cast<unsigned char>(lower[p + g.size()])))) {
       b->Up(0.85f, "code.php-superglobal", p, g.size() + 8);
@@ -728,9 +856,10 @@ void ScanPhp(std::string_view lower, Best* b) {
     }
   }
   // PHP 8 callable tricks: (system)('id'), [system][0]('id'), "system"('id')
-  for (std::string_view f : {"system", "exec", "passthru", "shell_exec", "eval", "assert", "popen",
-                             "proc_open", "phpinfo"}) {
-    for (std::size_t p = Find(lower, f); p != std::string_view::npos; p = Find(lower, f, p + 1)) {
+  for (std::size_t fi = 0; fi < std::size(kPhpCallableNames); ++fi) {
+    std::string_view f = kPhpCallableNames[fi];
+    for (std::size_t p = first[kPhpCall + fi]; p != std::string_view::npos;
+         p = Find(lower, f, p + 1)) {
       if (p == 0) continue;
       char open = lower[p - 1];
       char close = p + f.size() < n ? lower[p + f.size()] : '\0';
@@ -743,14 +872,14 @@ void ScanPhp(std::string_view lower, Best* b) {
     }
   }
   // ::$variable() (static variable call) and Foo::{$x}
-  if (Find(lower, "::$") != std::string_view::npos) {
-    std::size_t p = Find(lower, "::$");
+  if (first[kPhpStaticVar] != std::string_view::npos) {
+    std::size_t p = first[kPhpStaticVar];
     std::size_t k = p + 3;
     while (k < n && IsIdentChar(static_cast<unsigned char>(lower[k]))) ++k;
     if (CalledAt(lower, k)) b->Up(0.75f, "code.php-variable-function", p, k - p + 2);
   }
   // Serialized PHP objects: O:8:"stdClass":1:{...}
-  for (std::size_t p = Find(lower, "o:"); p != std::string_view::npos;
+  for (std::size_t p = first[kPhpSerialized]; p != std::string_view::npos;
        p = Find(lower, "o:", p + 1)) {
     if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
     std::size_t k = p + 2;
@@ -764,15 +893,14 @@ void ScanPhp(std::string_view lower, Best* b) {
     break;
   }
   // PHP stream wrappers.
-  for (std::string_view w :
-       {"php://", "phar://", "expect://", "zip://", "glob://", "compress.zlib://",
-        "compress.bzip2://", "ogg://", "rar://", "ssh2.exec://", "ssh2.shell://", "ssh2.tunnel://",
-        "ssh2.sftp://", "ssh2.scp://"}) {
-    std::size_t p = Find(lower, w);
-    if (p != std::string_view::npos) b->Up(0.85f, "code.php-wrapper", p, w.size() + 16);
+  for (std::size_t wi = 0; wi < std::size(kPhpWrappers); ++wi) {
+    std::size_t p = first[kPhpWrap + wi];
+    if (p != std::string_view::npos) {
+      b->Up(0.85f, "code.php-wrapper", p, kPhpWrappers[wi].size() + 16);
+    }
   }
-  if (Find(lower, "data://") != std::string_view::npos) {
-    b->Up(0.7f, "code.php-wrapper", Find(lower, "data://"), 24);
+  if (first[kPhpDataWrapper] != std::string_view::npos) {
+    b->Up(0.7f, "code.php-wrapper", first[kPhpDataWrapper], 24);
   }
 }
 
@@ -861,15 +989,88 @@ constexpr std::string_view kJavaDangerous[] = {
     "system",
 };
 
+// Names ScanJava looks for, found in one pass: packages, gadget class names, reflection
+// calls, then OGNL/SpEL/Spring markers.
+constexpr std::string_view kJavaPackages[] = {"java.",
+                                              "javax.",
+                                              "com.sun.",
+                                              "sun.",
+                                              "jdk.",
+                                              "org.apache.commons.",
+                                              "org.apache.xalan",
+                                              "org.codehaus.groovy",
+                                              "org.springframework.",
+                                              "org.mozilla.javascript",
+                                              "com.opensymphony.",
+                                              "ognl.",
+                                              "bsh.",
+                                              "freemarker.template.utility",
+                                              "com.alibaba.fastjson",
+                                              "org.hibernate.",
+                                              "com.mchange.",
+                                              "org.yaml.snakeyaml"};
+constexpr std::string_view kJavaGadgets[] = {"processbuilder",
+                                             "getruntime",
+                                             "invokertransformer",
+                                             "chainedtransformer",
+                                             "templatesimpl",
+                                             "scriptenginemanager",
+                                             "xmldecoder",
+                                             "jdbcrowsetimpl",
+                                             "classloader",
+                                             "objectinputstream",
+                                             "forclosure",
+                                             "clonetransformer",
+                                             "whileclosure",
+                                             "instantiatefactory",
+                                             "prototypeclonefactory",
+                                             "prototypeserializationfactory",
+                                             "instantiatetransformer"};
+constexpr std::string_view kJavaReflection[] = {
+    "getclass()",    ".forname(", "getdeclaredmethod(", ".newinstance(",
+    ".getruntime()", ".exec(",    "getclassloader(",    ".defineclass("};
+constexpr std::size_t kJavaPkg = 0;
+constexpr std::size_t kJavaGadget = kJavaPkg + std::size(kJavaPackages);
+constexpr std::size_t kJavaRefl = kJavaGadget + std::size(kJavaGadgets);
+constexpr std::size_t kJavaMemberAccess = kJavaRefl + std::size(kJavaReflection);
+constexpr std::size_t kJavaContext = kJavaMemberAccess + 1;
+constexpr std::size_t kJavaAtOgnlContext = kJavaMemberAccess + 2;
+constexpr std::size_t kJavaOgnlContextAt = kJavaMemberAccess + 3;
+constexpr std::size_t kJavaTypeRef = kJavaMemberAccess + 4;
+constexpr std::size_t kJavaModuleLoader = kJavaMemberAccess + 5;
+constexpr std::size_t kJavaClassLoader = kJavaMemberAccess + 6;
+constexpr std::size_t kJavaClassDot = kJavaMemberAccess + 7;
+constexpr std::size_t kJavaNeedleCount = kJavaMemberAccess + 8;
+
+const NeedleSet& JavaNeedles() {
+  static const auto kNeedles = [] {
+    std::array<std::string_view, kJavaNeedleCount> a{};
+    std::size_t i = 0;
+    for (std::string_view w : kJavaPackages) a[i++] = w;
+    for (std::string_view w : kJavaGadgets) a[i++] = w;
+    for (std::string_view w : kJavaReflection) a[i++] = w;
+    a[kJavaMemberAccess] = "_memberaccess";
+    a[kJavaContext] = "#context[";
+    a[kJavaAtOgnlContext] = "@ognlcontext";
+    a[kJavaOgnlContextAt] = "ognlcontext@";
+    a[kJavaTypeRef] = "t(";
+    a[kJavaModuleLoader] = "class.module.classloader";
+    a[kJavaClassLoader] = "class.classloader";
+    a[kJavaClassDot] = "class.";
+    return a;
+  }();
+  static const NeedleSet kSet(kNeedles.data(), kNeedles.size());
+  return kSet;
+}
+
 void ScanJava(std::string_view lower, Best* b) {
   const std::size_t n = lower.size();
+  std::size_t first[NeedleSet::kMax];
+  JavaNeedles().FirstAll(lower, first);
   // Package-qualified class names.
-  for (std::string_view pkg :
-       {"java.", "javax.", "com.sun.", "sun.", "jdk.", "org.apache.commons.", "org.apache.xalan",
-        "org.codehaus.groovy", "org.springframework.", "org.mozilla.javascript",
-        "com.opensymphony.", "ognl.", "bsh.", "freemarker.template.utility", "com.alibaba.fastjson",
-        "org.hibernate.", "com.mchange.", "org.yaml.snakeyaml"}) {
-    for (std::size_t p = Find(lower, pkg); p != std::string_view::npos;
+  for (std::size_t pi = 0; pi < std::size(kJavaPackages); ++pi) {
+    std::string_view pkg = kJavaPackages[pi];
+    for (std::size_t p = first[kJavaPkg + pi]; p != std::string_view::npos;
          p = Find(lower, pkg, p + 1)) {
       if (p > 0 && (IsIdentChar(static_cast<unsigned char>(lower[p - 1])) || lower[p - 1] == '.')) {
         continue;
@@ -894,28 +1095,25 @@ void ScanJava(std::string_view lower, Best* b) {
     }
   }
   // Gadget / dangerous names used bare (ProcessBuilder.evil..., Runtime.getRuntime()).
-  for (std::string_view w :
-       {"processbuilder", "getruntime", "invokertransformer", "chainedtransformer", "templatesimpl",
-        "scriptenginemanager", "xmldecoder", "jdbcrowsetimpl", "classloader", "objectinputstream",
-        "forclosure", "clonetransformer", "whileclosure", "instantiatefactory",
-        "prototypeclonefactory", "prototypeserializationfactory", "instantiatetransformer"}) {
-    std::size_t p = Find(lower, w);
+  for (std::size_t gi = 0; gi < std::size(kJavaGadgets); ++gi) {
+    std::string_view w = kJavaGadgets[gi];
+    std::size_t p = first[kJavaGadget + gi];
     if (p != std::string_view::npos) {
       bool boundary = p == 0 || !IsAsciiAlpha(static_cast<unsigned char>(lower[p - 1]));
       if (boundary) b->Up(0.8f, "code.java-gadget", p, w.size() + 16);
     }
   }
   // Reflection chains: .getclass().forname(, .getmethod(, .invoke(
-  for (std::string_view w : {"getclass()", ".forname(", "getdeclaredmethod(", ".newinstance(",
-                             ".getruntime()", ".exec(", "getclassloader(", ".defineclass("}) {
-    std::size_t p = Find(lower, w);
+  for (std::size_t ri = 0; ri < std::size(kJavaReflection); ++ri) {
+    std::string_view w = kJavaReflection[ri];
+    std::size_t p = first[kJavaRefl + ri];
     if (p != std::string_view::npos) b->Up(0.8f, "code.java-reflection", p, w.size() + 16);
   }
   // OGNL / Struts: %{...}, #_memberAccess, @java.lang.Runtime@getRuntime()
-  if (Find(lower, "_memberaccess") != std::string_view::npos ||
-      Find(lower, "#context[") != std::string_view::npos ||
-      Find(lower, "@ognlcontext") != std::string_view::npos ||
-      Find(lower, "ognlcontext@") != std::string_view::npos) {
+  if (first[kJavaMemberAccess] != std::string_view::npos ||
+      first[kJavaContext] != std::string_view::npos ||
+      first[kJavaAtOgnlContext] != std::string_view::npos ||
+      first[kJavaOgnlContextAt] != std::string_view::npos) {
     b->Up(0.9f, "code.ognl", Find(lower, '#') == std::string_view::npos ? 0 : Find(lower, '#'), 32);
   }
   for (std::size_t p = Find(lower, '@'); p != std::string_view::npos; p = Find(lower, '@', p + 1)) {
@@ -928,7 +1126,7 @@ void ScanJava(std::string_view lower, Best* b) {
     }
   }
   // Spring EL type reference: T(java.lang.Runtime)
-  for (std::size_t p = Find(lower, "t("); p != std::string_view::npos;
+  for (std::size_t p = first[kJavaTypeRef]; p != std::string_view::npos;
        p = Find(lower, "t(", p + 1)) {
     if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
     std::size_t k = SkipSpaces(lower, p + 2);
@@ -938,9 +1136,9 @@ void ScanJava(std::string_view lower, Best* b) {
     }
   }
   // Spring4Shell class.module.classLoader / class.classLoader
-  if (Find(lower, "class.module.classloader") != std::string_view::npos ||
-      Find(lower, "class.classloader") != std::string_view::npos) {
-    b->Up(0.9f, "code.spring-classloader", Find(lower, "class."), 32);
+  if (first[kJavaModuleLoader] != std::string_view::npos ||
+      first[kJavaClassLoader] != std::string_view::npos) {
+    b->Up(0.9f, "code.spring-classloader", first[kJavaClassDot], 32);
   }
   // Java serialization stream (raw or base64).
   // Java serialization stream magic AC ED 00 05 at the start of a value (the normaliser
@@ -1020,9 +1218,32 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
       {"import socket", 0.8f, "code.python-import"},
       {"import subprocess", 0.9f, "code.python-import"},
   };
+  // Interpreter calls that run a string: eval("..."), exec("..."), spawnSync(`...`).
+  static constexpr std::string_view kEvalCalls[] = {
+      "eval",      "exec",     "system",       "execfile", "compile", "spawn",
+      "spawnsync", "execsync", "execfilesync", "popen",    "getattr", "setattr"};
+  constexpr std::size_t kNumPats = std::size(kPats);
+  constexpr std::size_t kNumEval = std::size(kEvalCalls);
+  // One pass finds the first occurrence of every name below (kPats, kEvalCalls, then these).
+  enum : std::size_t { kWhile = kNumPats + kNumEval, kNew, kProcessIndex, kPerlArray, kTotal };
+  static const auto kNeedles = [] {
+    std::array<std::string_view, kTotal> a{};
+    for (std::size_t i = 0; i < kNumPats; ++i) a[i] = kPats[i].text;
+    for (std::size_t i = 0; i < kNumEval; ++i) a[kNumPats + i] = kEvalCalls[i];
+    a[kWhile] = "while";
+    a[kNew] = "new";
+    a[kProcessIndex] = "process[";
+    a[kPerlArray] = "@{";
+    return a;
+  }();
+  static const NeedleSet kSet(kNeedles.data(), kNeedles.size());
+  std::size_t first[NeedleSet::kMax];
+  kSet.FirstAll(lower, first);
   // while(<constant truthy>) busy loops: while(1), while(!![]), while(!false), while(this)
-  for (std::size_t p = FindWord(lower, "while"); p != std::string_view::npos;
-       p = FindWord(lower, "while", p + 1)) {
+  for (std::size_t p = first[kWhile] == std::string_view::npos
+                           ? std::string_view::npos
+                           : FindWord(lower, "while", first[kWhile]);
+       p != std::string_view::npos; p = FindWord(lower, "while", p + 1)) {
     std::size_t k = SkipSpaces(lower, p + 5);
     if (k >= n || lower[k] != '(') continue;
     std::size_t close = Find(lower, ')', k);
@@ -1056,8 +1277,9 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
     if (constant) b->Up(0.75f, "code.js-dos", p, cond.size() + 8);
   }
   // new Function (...) with spaces before the parenthesis.
-  for (std::size_t p = FindWord(lower, "new"); p != std::string_view::npos;
-       p = FindWord(lower, "new", p + 1)) {
+  for (std::size_t p = first[kNew] == std::string_view::npos ? std::string_view::npos
+                                                             : FindWord(lower, "new", first[kNew]);
+       p != std::string_view::npos; p = FindWord(lower, "new", p + 1)) {
     std::size_t k = SkipSpaces(lower, p + 3);
     if (lower.substr(k, 8) != "function") continue;
     k = SkipSpaces(lower, k + 8);
@@ -1078,7 +1300,7 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
   }
   // Perl "@{[ expr ]}": an anonymous array dereferenced inside a string runs expr when the
   // string is interpolated (string-eval templates, qq{} in CGI scripts).
-  for (std::size_t p = Find(lower, "@{"); p != std::string_view::npos;
+  for (std::size_t p = first[kPerlArray]; p != std::string_view::npos;
        p = Find(lower, "@{", p + 2)) {
     std::size_t k = SkipSpaces(lower, p + 2);
     if (k >= n || lower[k] != '[') continue;
@@ -1099,11 +1321,12 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
       b->Up(0.85f, "code.jsfuck", 0, std::min<std::size_t>(n, 32));
     }
   }
-  if (Find(lower, "process[") != std::string_view::npos) {
-    b->Up(0.7f, "code.node-process", Find(lower, "process["), 24);
+  if (first[kProcessIndex] != std::string_view::npos) {
+    b->Up(0.7f, "code.node-process", first[kProcessIndex], 24);
   }
-  for (const Pat& p : kPats) {
-    std::size_t pos = Find(lower, p.text);
+  for (std::size_t i = 0; i < kNumPats; ++i) {
+    const Pat& p = kPats[i];
+    std::size_t pos = first[i];
     if (pos == std::string_view::npos) continue;
     // require('child_process') style calls need a string argument.
     if (p.text == "require(") {
@@ -1117,10 +1340,11 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
     b->Up(p.score, p.rule, pos, p.text.size() + 24);
   }
   // eval("...") / exec("...") / system("...") generic interpreter calls with string argument.
-  for (std::string_view f : {"eval", "exec", "system", "execfile", "compile", "spawn", "spawnsync",
-                             "execsync", "execfilesync", "popen", "getattr", "setattr"}) {
-    for (std::size_t p = FindWord(lower, f); p != std::string_view::npos;
-         p = FindWord(lower, f, p + 1)) {
+  for (std::size_t i = 0; i < kNumEval; ++i) {
+    std::string_view f = kEvalCalls[i];
+    std::size_t raw = first[kNumPats + i];
+    for (std::size_t p = raw == std::string_view::npos ? raw : FindWord(lower, f, raw);
+         p != std::string_view::npos; p = FindWord(lower, f, p + 1)) {
       std::size_t k = SkipSpaces(lower, p + f.size());
       if (k >= n || lower[k] != '(') continue;
       std::size_t a = SkipSpaces(lower, k + 1);
