@@ -229,6 +229,17 @@ class Parser {
     return AtEnd();
   }
 
+  // A SELECT statement written bare as an operand at token `i` ("1 and select top 1 name
+  // from users"): the rest of the value must be that statement (a final ';' allowed).
+  bool ParseBareSelect(std::size_t i, Features* f) {
+    f_ = f;
+    p_ = i + 1;
+    bool strong = false;
+    if (!ParseSelectBody(0, &strong)) return false;
+    Accept(Tok::kSemicolon);
+    return AtEnd();
+  }
+
   // A subquery "(SELECT ...)" or a call of a dangerous function at token `i`.
   bool ParseAnchorPrimary(std::size_t i, Features* f) {
     f_ = f;
@@ -1920,6 +1931,42 @@ bool EndsReclosed(std::string_view text, const Parser& p) {
   return false;
 }
 
+// "UNION [ALL] SELECT 1,2,3": the attacker counts the application's columns with a run of
+// consecutive integers from 0 or 1, written without spaces. The run names the extraction even when
+// the keywords around it are mangled for a filter or the rest is cut off ("union *elect
+// 1,2,3,ver*ion()", "select union 1,2,3,4,5,6/*", "-1 union 1,2,3,4--"). Prose does not count
+// "1,2,3" after a "union".
+bool UnionColumnCount(std::string_view text, const Parser& p) {
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const Token& u = p.tok(i);
+    if (u.type != Tok::kWord || u.kw != Kw::kUnion) continue;
+    for (std::size_t j = i + 1; j < p.size() && j <= i + 4; ++j) {
+      const Token& first = p.tok(j);
+      if (first.type == Tok::kComma) break;  // "European Union, 1, 2, 3"
+      if (first.type != Tok::kNumber) continue;
+      int expect = -1;
+      int run = 0;
+      for (std::size_t k = j; k < p.size() && run < 3; k += 2) {
+        const Token& t = p.tok(k);
+        std::string_view w = text.substr(t.pos, t.len);
+        if (t.type != Tok::kNumber || w.size() != 1 || w[0] < '0' || w[0] > '9') break;
+        int v = w[0] - '0';
+        if (expect < 0 ? v > 1 : v != expect) break;
+        expect = v + 1;
+        ++run;
+        // Written tight ("1,2,3"): a list in a sentence has spaces after its commas.
+        if (k + 2 >= p.size() || p.tok(k + 1).type != Tok::kComma ||
+            p.tok(k + 1).pos != t.pos + 1 || p.tok(k + 2).pos != t.pos + 2) {
+          break;
+        }
+      }
+      if (run >= 3) return true;
+      break;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
@@ -2016,6 +2063,14 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       ++attempts;
     }
     if (context == '`') continue;  // anchors are found by the other contexts
+    if (best.confidence < 0.8f && UnionColumnCount(text, parser)) {
+      for (std::size_t i = 0; i < parser.size(); ++i) {
+        if (parser.tok(i).kw == Kw::kUnion) {
+          consider(0.8f, "sqli.union-select", parser.tok(i).pos);
+          break;
+        }
+      }
+    }
     // Anchors in the middle: UNION, ';', '(' SELECT, dangerous function calls.
     for (std::size_t i = 1; i < parser.size() && attempts < limits::kMaxSqlParseStarts; ++i) {
       const Token& t = parser.tok(i);
@@ -2042,6 +2097,32 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
           (parser.tok(i + 1).kw == Kw::kDelay || parser.tok(i + 1).kw == Kw::kTime) &&
           (parser.tok(i + 2).type == Tok::kString || parser.tok(i + 2).type == Tok::kOpenString)) {
         anchor = true;
+      }
+      // "1 AND SELECT 1 FROM t", "x' or select top 1 name from users": a whole SELECT glued
+      // to the application's operand by a logical operator, as attackers write a subquery
+      // without parentheses. Only after a number or a quote break, with a select list that
+      // is SQL (TOP, a literal, '*', a variable or a call), not a word ("1 and select items
+      // from the menu").
+      if (t.type == Tok::kWord && t.kw == Kw::kSelect && i >= 2 && i + 1 < parser.size() &&
+          (context != '\0' || parser.tok(0).type == Tok::kNumber)) {
+        const Token& l = parser.tok(i - 1);
+        const Token& h = parser.tok(i + 1);
+        bool logic =
+            (l.type == Tok::kOperator && l.op == sql::kOpLogic) ||
+            (l.type == Tok::kWord && (l.kw == Kw::kAnd || l.kw == Kw::kOr || l.kw == Kw::kXor));
+        bool head = h.kw == Kw::kTop || h.type == Tok::kNumber || h.type == Tok::kString ||
+                    h.type == Tok::kVariable ||
+                    (h.type == Tok::kOperator && text.substr(h.pos, h.len) == "*") ||
+                    (h.type == Tok::kWord && i + 2 < parser.size() &&
+                     parser.tok(i + 2).type == Tok::kLParen);
+        if (logic && head) {
+          ++attempts;
+          Features f;
+          if (parser.ParseBareSelect(i, &f) && f.select_from) {
+            consider(0.8f, "sqli.subquery", l.pos);
+          }
+          continue;
+        }
       }
       if (!anchor && !primary) continue;
       ++attempts;

@@ -184,6 +184,36 @@ TEST(Sqli, TokenLimitBoundsWork) {
   EXPECT_LE(toks.size(), 2048u);
 }
 
+TEST(Sqli, UnionColumnCountingSurvivesMangledKeywords) {
+  // The run 1,2,3 after UNION counts the application's columns.
+  for (const char* v : {"-6374 union 1,2,3,4,5-- ", "-747 select union 1,2,3,4,5,6/*",
+                        "1' select union 1,2,3,4,5,6/*", "-427 UNION *ELECT 1,2,3,4,ver*ion()",
+                        "0 union distinctrow 0,1,2--"}) {
+    EXPECT_GE(Conf(v), 0.8f) << v;
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"our credit union 1, 2 or 3 branches", "union 2,3,4 members",
+                        "European Union, 1, 2, 3 (see annex)", "teachers union: 1,5,9",
+                        "union 1, 2, 3 and 4", "Union,1,2,3"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
+TEST(Sqli, BareSelectAfterALogicalOperatorIsASubquery) {
+  for (const char* v :
+       {"1 AND SELECT TOP 10 USERNAME FROM USERS -- 1", "1 AND SELECT 1 FROM T.TRANS_DATE -- 1",
+        "x' or select count(*) from users--", "5 || select 'a' from dual;"}) {
+    EXPECT_GE(Conf(v), 0.8f) << v;
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"1 and select items from the menu", "Pick 1 and select 2 from the list",
+                        "2 or select your size from the chart", "O'Brien and select from menu"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(SqlLexer, ExecutableCommentsAreCode) {
   std::vector<sql::Token> toks;
   ASSERT_TRUE(sql::Lex("/*!50000UNION*/ SELECT", 0, 100, &toks));
