@@ -645,6 +645,54 @@ void ScanDomWrite(std::string_view lower, TagScan* r) {
   }
 }
 
+// A value that opens with a quote and reaches a quote and '>' before any '<': it closes the
+// application's quoted attribute and its tag ("\">", "' />"), then writes markup of its own
+// ("\">text</a>", "'><b>x") or ends right there after attributes it added
+// ("\" href=\"x\" />"). Markup a user writes opens its tags in the value itself. Links cut
+// out of HTML by a careless crawler ("pr_shop\">Shop</a>") start with the parameter's own
+// text, not with the quote.
+void ScanTagBreak(std::string_view lower, TagScan* r) {
+  const std::size_t n = lower.size();
+  std::size_t first = SkipSpaces(lower, 0);
+  if (first >= n || (lower[first] != '"' && lower[first] != '\'')) return;
+  std::size_t gt = Find(lower, '>');
+  if (gt == std::string_view::npos) return;
+  std::size_t lt = Find(lower, '<');
+  if (lt != std::string_view::npos && lt < gt) return;
+  std::size_t b = gt;
+  while (b > 0 && IsSpaceChar(static_cast<unsigned char>(lower[b - 1]))) --b;
+  if (b > 0 && lower[b - 1] == '/') --b;
+  while (b > 0 && IsSpaceChar(static_cast<unsigned char>(lower[b - 1]))) --b;
+  if (b == 0 || (lower[b - 1] != '"' && lower[b - 1] != '\'')) return;
+  std::size_t q = b - 1;
+  // Markup after the break: "<name" or "</name" ending at a separator, closed by a '>'.
+  for (std::size_t p = lt; p != std::string_view::npos; p = Find(lower, '<', p + 1)) {
+    std::size_t k = p + 1;
+    if (k < n && lower[k] == '/') ++k;
+    if (k >= n || !IsAsciiAlpha(static_cast<unsigned char>(lower[k]))) continue;
+    while (k < n && (IsAsciiAlnum(static_cast<unsigned char>(lower[k])) || lower[k] == '-')) ++k;
+    if (k < n &&
+        (IsSpaceChar(static_cast<unsigned char>(lower[k])) || lower[k] == '/' || lower[k] == '>') &&
+        Find(lower, '>', k) != std::string_view::npos) {
+      Up(r, 0.6f, "xss.tag-break", q, std::min<std::size_t>(n - q, 64));
+    }
+    return;
+  }
+  // No markup: the break ends the value after an attribute the value added (name="...").
+  if (SkipSpaces(lower, gt + 1) < n) return;
+  for (std::size_t e = Find(lower, '='); e != std::string_view::npos && e < q;
+       e = Find(lower, '=', e + 1)) {
+    std::size_t v = SkipSpaces(lower, e + 1);
+    std::size_t a = e;
+    while (a > 0 && IsSpaceChar(static_cast<unsigned char>(lower[a - 1]))) --a;
+    if (v < n && (lower[v] == '"' || lower[v] == '\'') && a > 0 &&
+        IsAsciiAlpha(static_cast<unsigned char>(lower[a - 1]))) {
+      Up(r, 0.5f, "xss.tag-break", q, n - q);
+      return;
+    }
+  }
+}
+
 // Places where no application puts markup: cookie values, argument and cookie names, and
 // request headers other than the URL-carrying Referer / Origin. A complete tag there is
 // written by an attacker hoping the value is echoed (logs viewers, admin panels, error pages).
@@ -720,6 +768,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
     if (HasActiveDataUri(lower.substr(p))) Up(&r, 0.6f, "xss.data-uri", p, 40);
   }
   if (Find(lower, "on") != std::string_view::npos) ScanAttributeBreak(lower, &r);
+  if (Find(lower, '>') != std::string_view::npos) ScanTagBreak(lower, &r);
   if (Find(lower, '(') != std::string_view::npos || Find(lower, '`') != std::string_view::npos ||
       Find(lower, '.') != std::string_view::npos || Find(lower, '[') != std::string_view::npos) {
     bool evasive = false;

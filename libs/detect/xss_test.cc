@@ -82,6 +82,27 @@ Verdict WithHeader(const std::string& name, const std::string& value) {
   return testing::Inspect(r);
 }
 
+TEST(XssTagBreak, ClosingTheAttributeAndTagThenMarkupIsBlocked) {
+  for (const char* v : {"\"http://www.google.com./\">xss</a>", "'><b>hi</b>", "\" /><i>x</i>",
+                        "\"import\" href=\"test.svg\" />", "' title='x'>"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_TRUE(Flagged(r)) << v;
+    EXPECT_TRUE(HasCategory(r, Category::kXss)) << v;
+  }
+}
+
+TEST(XssTagBreak, QuotesAndGreaterThanInTextAndCodeAreAllowed) {
+  for (const char* v : {"pr_shop\">MamaBearBabyWear</a>",  // a link cut out of HTML by a crawler
+                        "echo \"x\" > out.txt", "x = \"a\" >= b", "abc\" rel=\"nofollow\">",
+                        "\"quoted\" > then text", "\"see\" > <https://example.com/>"}) {
+    EXPECT_FALSE(Flagged(InspectQueryValue(v))) << v;
+  }
+  // Comparisons of quoted strings are SQL-shaped (the SQL detector judges them), not markup.
+  for (const char* v : {"\"a\" > \"b\" in sort order", "\"Иван\" > \"Пётр\"", "'a'>'b' is true"}) {
+    EXPECT_FALSE(HasCategory(InspectQueryValue(v), Category::kXss)) << v;
+  }
+}
+
 TEST(XssOutOfPlace, CompleteTagInACookieIsBlocked) {
   Verdict v = WithHeader("Cookie", "theme=<STYLE>@import'//evil.example/x.css';");
   EXPECT_TRUE(Flagged(v));
