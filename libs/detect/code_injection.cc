@@ -1304,9 +1304,15 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
        p = Find(lower, "@{", p + 2)) {
     std::size_t k = SkipSpaces(lower, p + 2);
     if (k >= n || lower[k] != '[') continue;
+    // The array ends at the ']' the '}' follows: the expression may index ("[a][b]").
     std::size_t close = Find(lower, ']', k + 1);
+    std::size_t e = n;
+    while (close != std::string_view::npos && close - k <= 256) {
+      e = SkipSpaces(lower, close + 1);
+      if (e < n && lower[e] == '}') break;
+      close = Find(lower, ']', close + 1);
+    }
     if (close == std::string_view::npos || close - k > 256) continue;
-    std::size_t e = SkipSpaces(lower, close + 1);
     if (e < n && lower[e] == '}' && close > SkipSpaces(lower, k + 1)) {
       b->Up(0.75f, "code.perl-interpolation", p, e + 1 - p);
       break;
@@ -1490,6 +1496,41 @@ std::string_view ResolveLookups(std::string_view lower, Arena& arena) {
   return cur;
 }
 
+// A Java serialization stream (magic AC ED 00 05) in base64 at any of the three byte
+// alignments: "rO0AB" (stream at a group boundary), "?ztAA[U-X]" (one byte before it) and
+// "??s7QAF" (two bytes before it). Base64 is case-sensitive, so the canonical text is
+// compared; the header must open its base64 run (up to one 4-character group of leading
+// bytes), as a gadget chain posted in a cookie, a form field or a ViewState does. Random
+// base64 (images, tokens) would need these exact 5-6 characters at its very start.
+void ScanJavaSerializedBase64(const ValueView& v, Best* b) {
+  std::string_view lower = v.lower;
+  std::string_view text = v.text;
+  if (text.size() != lower.size()) return;
+  struct Mark {
+    std::string_view low;
+    std::string_view exact;
+  };
+  static constexpr Mark kMarks[] = {{"ro0ab", "rO0AB"}, {"ztaa", "ztAA"}, {"s7qaf", "s7QAF"}};
+  auto base64_char = [](char c) {
+    return IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '-' ||
+           c == '_';
+  };
+  for (const Mark& m : kMarks) {
+    for (std::size_t p = Find(lower, m.low); p != std::string_view::npos;
+         p = Find(lower, m.low, p + 1)) {
+      if (text.substr(p, m.exact.size()) != m.exact) continue;
+      if (m.exact == "ztAA" && !(p + 4 < text.size() && text[p + 4] >= 'U' && text[p + 4] <= 'X')) {
+        continue;
+      }
+      std::size_t s = p;
+      while (s > 0 && p - s <= 4 && base64_char(text[s - 1])) --s;
+      if (p - s > 3 || (s > 0 && base64_char(text[s - 1]))) continue;
+      b->Up(0.85f, "code.java-serialized", p, 16);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -1519,6 +1560,11 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
     ScanJava(lower, &b);
   }
   ScanNodePythonRuby(lower, &b);
+  if (Find(lower, "ro0ab") != std::string_view::npos ||
+      Find(lower, "ztaa") != std::string_view::npos ||
+      Find(lower, "s7qaf") != std::string_view::npos) {
+    ScanJavaSerializedBase64(v, &b);
+  }
   if (b.score > 0) Report(sink, v, Category::kCodeInjection, b.score, b.rule, b.pos, b.len);
 }
 

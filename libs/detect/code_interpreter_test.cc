@@ -27,7 +27,11 @@ INSTANTIATE_TEST_SUITE_P(
         "ldap_get_entries()", "pg_enter_pipeline_mode (", "tidy_parse_string($x)",
         "ssh2.sftp://user:pw@example.com:22/etc/passwd",
         // Perl interpolation of an expression.
-        "@{[ `id` ]}", "@{[qx{whoami}]}", "@{ [ open F,'|ls' ] }",
+        "@{[ `id` ]}", "@{[qx{whoami}]}", "@{ [ open F,'|ls' ] }", "@{[$x][system('id')]}",
+        // A Java serialization stream in base64 at each byte alignment, whole or inside a
+        // value's base64 run.
+        "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA", "KztAAU", "Cs7QAF", "AKztAAVzcgAXamF2YS51",
+        "AACs7QAFc3IAF2phdmE",
         // A one-line server-side JS probe ended by a newline.
         "console.info(1)\n",
         // A plain-text or PHP data: URI as the whole value (include without "//").
@@ -50,7 +54,12 @@ INSTANTIATE_TEST_SUITE_P(
         "Привет (мир) #тест",
         // Image data URIs and prose about data URIs.
         "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk",
-        "use a data:text/plain URI for small files"));
+        "use a data:text/plain URI for small files",
+        // Base64 and words holding the letters of a serialization header in another case
+        // or deep inside random base64 (images, tokens), and Perl-like index text.
+        "KZTAAU", "cs7qaf", "the ztaau river",
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJrO0ABXNyAAAADUlEQVR42mNk", "tokenXYZ12s7QAFqq",
+        "@{[x][y] later"));
 
 }  // namespace
 }  // namespace shieldx::detect
