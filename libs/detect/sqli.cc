@@ -1967,10 +1967,48 @@ bool UnionColumnCount(std::string_view text, const Parser& p) {
   return false;
 }
 
+// Copies `raw` without the parentheses that do not pair up (openers never closed, closers
+// with no opener). False when every parenthesis pairs (nothing to rebalance).
+bool RebalanceParens(const std::vector<Token>& raw, std::vector<Token>* out) {
+  constexpr std::size_t kMaxOpen = 64;
+  std::size_t stack[kMaxOpen];
+  std::size_t depth = 0;
+  bool unmatched_close = false;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i].type == Tok::kLParen) {
+      if (depth == kMaxOpen) return false;
+      stack[depth++] = i;
+    } else if (raw[i].type == Tok::kRParen) {
+      if (depth == 0)
+        unmatched_close = true;
+      else
+        --depth;
+    }
+  }
+  if (depth == 0 && !unmatched_close) return false;
+  out->clear();
+  std::size_t next_drop = 0;  // index into stack[0..depth) of unclosed openers, ascending
+  int open = 0;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (next_drop < depth && stack[next_drop] == i) {
+      ++next_drop;
+      continue;
+    }
+    if (raw[i].type == Tok::kLParen) ++open;
+    if (raw[i].type == Tok::kRParen && open-- == 0) {
+      open = 0;
+      continue;
+    }
+    out->push_back(raw[i]);
+  }
+  return true;
+}
+
 }  // namespace
 
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
   SqliResult best;
+  std::vector<Token> rebalanced;  // allocated only for unbalanced whole statements
   if (IsSyntaxProbe(text)) {
     best.confidence = 0.6f;
     best.rule = "sqli.syntax-probe";
@@ -2047,17 +2085,21 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       } else {
         consider(PartialScore(f, Break::kOperand), RuleFor(f, Break::kOperand), 0);
       }
-      if (first.type == Tok::kWord && first.kw != Kw::kNone) {
+      if ((first.type == Tok::kWord && first.kw != Kw::kNone) || first.type == Tok::kLParen) {
         Features g;
         if (parser.ParseWholeStatement(&g)) {
           consider(Score(g, Break::kStart, parser.trailing_comment()), RuleFor(g, Break::kStart),
                    0);
-        }
-      } else if (first.type == Tok::kLParen) {
-        Features g;
-        if (parser.ParseWholeStatement(&g)) {
-          consider(Score(g, Break::kStart, parser.trailing_comment()), RuleFor(g, Break::kStart),
-                   0);
+        } else if (RebalanceParens(*tokens, &rebalanced)) {
+          // "select sin(((1)),2 from bar where": a parenthesis the statement never closes (or
+          // closes twice) belongs to the application's query around it; the statement without
+          // it is judged, slightly discounted.
+          Parser p2(text, rebalanced);
+          Features h;
+          if (p2.size() > 0 && p2.ParseWholeStatement(&h)) {
+            consider(Score(h, Break::kStart, p2.trailing_comment()) - 0.1f,
+                     RuleFor(h, Break::kStart), 0);
+          }
         }
       }
       ++attempts;

@@ -214,6 +214,21 @@ TEST(Sqli, BareSelectAfterALogicalOperatorIsASubquery) {
   }
 }
 
+TEST(Sqli, UnpairedParenthesisDoesNotHideAWholeStatement) {
+  for (const char* v : {"select sin(((1)),2 from bar where", "select (((((1,2,3,4)))) from bar",
+                        "select -'1',sin(((@version)),2 from bar where", "select 1) from users"}) {
+    EXPECT_GE(Conf(v), 0.6f) << v;
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v :
+       {"Select (the best option from the list", "select the best option) from the list",
+        "Select (or deselect) the items from your cart (max 5",
+        "Update (please) your address from the profile page"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(SqlLexer, ExecutableCommentsAreCode) {
   std::vector<sql::Token> toks;
   ASSERT_TRUE(sql::Lex("/*!50000UNION*/ SELECT", 0, 100, &toks));
