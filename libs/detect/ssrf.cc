@@ -441,6 +441,34 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       ++e;
     }
     std::string_view authority = lower.substr(a, e - a);
+    // "http://\l\o\c\a\l\h\o\s\t/": every host letter escaped (once or twice). Parsers that drop
+    // the backslashes (or treat "\x" as "x") reach the host; no link is written that way.
+    if (authority.empty() && e < n && lower[e] == '\\') {
+      char buf[256];
+      std::size_t len = 0;
+      int escapes = 0;
+      std::size_t k = e;
+      while (k + 1 < n && len < sizeof(buf) && lower[k] == '\\') {
+        std::size_t c = k;  // "\\x" (an escaped escape) too
+        while (c < n && c - k < 4 && lower[c] == '\\') ++c;
+        if (c >= n || !(IsAsciiAlnum(static_cast<unsigned char>(lower[c])) || lower[c] == '.')) {
+          break;
+        }
+        buf[len++] = lower[c];
+        ++escapes;
+        k = c + 1;
+        while (k < n && len < sizeof(buf) &&
+               (IsAsciiAlnum(static_cast<unsigned char>(lower[k])) || lower[k] == '.' ||
+                lower[k] == '-')) {
+          buf[len++] = lower[k++];
+        }
+      }
+      if (escapes >= 3 && (k >= n || lower[k] == '/' || lower[k] == ':' || lower[k] == '?')) {
+        HostVerdict ev = JudgeHost(std::string_view(buf, len));
+        b.Up(std::max(ev.score, 0.8f), ev.score > 0 ? ev.rule : "ssrf.escaped-host",
+             Category::kSsrf, s, k - s);
+      }
+    }
     std::size_t at = authority.rfind('@');
     bool userinfo = at != std::string_view::npos;
     std::string_view host = userinfo ? authority.substr(at + 1) : authority;
@@ -504,6 +532,24 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     }
   }
   SlashlessSchemes(lower, &b);
+  // "jar:http://host/x.zip!/entry", "jar:file:/app.jar!/a": Java's JarURLConnection fetches
+  // the archive (remote inclusion, temp-file drops for XXE chains) and reads the entry. Only
+  // as the whole value: logs and stack traces quote jar:file: URLs mid-text.
+  {
+    std::size_t a = lower.find_first_not_of(" \t\"'");
+    std::string_view rest = a == std::string_view::npos ? std::string_view() : lower.substr(a);
+    if (StartsWith(rest, "jar:")) {
+      std::string_view inner = rest.substr(4);
+      bool url = false;
+      for (std::string_view sch : {"http:", "https:", "ftp:", "file:", "jar:", "netdoc:"}) {
+        url |= StartsWith(inner, sch);
+      }
+      std::size_t bang = Find(inner, '!');
+      if (url && bang != std::string_view::npos && bang > 6) {
+        b.Up(0.8f, "rfi.jar-url", Category::kRfi, a, std::min<std::size_t>(rest.size(), 64));
+      }
+    }
+  }
   if (urls > 0 && IsIncludeParameter(v.field->name)) {
     std::size_t a = lower.find_first_not_of(" \t\"'");
     std::string_view rest = a == std::string_view::npos ? std::string_view() : lower.substr(a);

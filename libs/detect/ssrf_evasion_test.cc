@@ -22,19 +22,21 @@ TEST_P(SsrfParserEvasion, IsBlockedAsSsrf) {
   EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
   EXPECT_TRUE(HasCategory(v, Category::kSsrf)) << GetParam();
 }
-INSTANTIATE_TEST_SUITE_P(Payloads, SsrfParserEvasion,
-                         ::testing::Values(
-                             // Special schemes without "//".
-                             "http:127.0.0.1", "http:2852039166", "https:/0xA9FEA9FE",
-                             "http:[::ffff:a9fe:a9fe]", "http:0251.0376.0251.0376",
-                             "ws:10.0.0.5:8080/admin",
-                             // Numbers wider than IPv4 whose low 32 bits are internal.
-                             "http://7147006462/", "http://0x41414141A9FEA9FE/",
-                             // Look-alike Unicode folding to an internal host.
-                             "http://169。254。169。254/", "imap://①⑥⑨.②⑤④.①⑥⑨.②⑤④",
-                             "irc://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ",
-                             // Everyday remote schemes towards internal or raw addresses.
-                             "ssh://0177.00.00.01", "smb://10.1.2.3/share"));
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, SsrfParserEvasion,
+    ::testing::Values(
+        // Special schemes without "//".
+        "http:127.0.0.1", "http:2852039166", "https:/0xA9FEA9FE", "http:[::ffff:a9fe:a9fe]",
+        "http:0251.0376.0251.0376", "ws:10.0.0.5:8080/admin",
+        // Numbers wider than IPv4 whose low 32 bits are internal.
+        "http://7147006462/", "http://0x41414141A9FEA9FE/",
+        // Look-alike Unicode folding to an internal host.
+        "http://169。254。169。254/", "imap://①⑥⑨.②⑤④.①⑥⑨.②⑤④", "irc://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ",
+        // Everyday remote schemes towards internal or raw addresses.
+        "ssh://0177.00.00.01", "smb://10.1.2.3/share",
+        // Every host letter escaped with a backslash (or an escaped one).
+        "http://\\l\\o\\c\\a\\l\\h\\o\\s\\t/", "http://\\1\\2\\7.0.0.1:8080/admin",
+        "http://\\\\e\\\\x\\\\a\\\\m\\\\p\\\\l\\\\e.com/"));
 
 class SsrfLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SsrfLikeBenign, IsAllowed) {
@@ -50,7 +52,22 @@ INSTANTIATE_TEST_SUITE_P(
         // International domain names are judged as written.
         "https://münchen.example/karte", "http://例子.测试/", "東京。大阪。",
         // Git remotes and file shares by name.
-        "ssh://git@git.example.com/team/repo.git", "sftp://files.example.com/upload"));
+        "ssh://git@git.example.com/team/repo.git", "sftp://files.example.com/upload",
+        // Windows shares and escaped text after a scheme, jar: URLs quoted in a stack trace.
+        "http://\\\\server\\share", "http://\\x", "see http://\\n for a newline",
+        "at jar:file:/app/lib/app.jar!/BOOT-INF/classes!/ (startup)",
+        "jar: a glass jar with a lid!"));
+
+class RemoteArchiveUrl : public ::testing::TestWithParam<const char*> {};
+TEST_P(RemoteArchiveUrl, IsBlockedAsRfi) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+  EXPECT_TRUE(HasCategory(v, Category::kRfi)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(Payloads, RemoteArchiveUrl,
+                         ::testing::Values("jar:https://attacker.example/x.zip!/a.xml",
+                                           "jar:ftp://10.0.0.1/lib.jar!/",
+                                           "\"jar:file:/tmp/upload.jar!/evil.class\""));
 
 OwnedHttpRequest WithParam(const std::string& name, const std::string& value) {
   return Get("/index.php?" + UrlEncode(name) + "=" + UrlEncode(value));
