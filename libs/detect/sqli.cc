@@ -536,14 +536,28 @@ class Parser {
       return Accept(Tok::kRParen);
     }
     AcceptKw(Kw::kDistinct) || AcceptKw(Kw::kAll);
+    bool after_comma = false;
     while (true) {
       Operand a;
-      if (!ParseExpr(&a, depth + 1)) return false;
+      // sqlmap's stacked conditional IF((5=6),SELECT 5,DROP FUNCTION x): whole statements
+      // as the branches of a call. Only attacks put a statement after an argument's comma.
+      if (after_comma && (IsKw(Kw::kSelect) || IsKw(Kw::kDrop))) {
+        bool strong = false;
+        if (!ParseStatement(depth + 1, &strong)) return false;
+        out->subquery = true;
+        if (strong) f_->subquery = true;
+      } else if (!ParseExpr(&a, depth + 1)) {
+        return false;
+      }
+      after_comma = false;
       out->compare = out->compare || a.compare;
       out->func = out->func || a.func;
       out->subquery = out->subquery || a.subquery;
       if (AtEnd()) return true;
-      if (Accept(Tok::kComma)) continue;
+      if (Accept(Tok::kComma)) {
+        after_comma = true;
+        continue;
+      }
       if (Accept(Tok::kRParen)) return true;
       // substring(x FROM 1 FOR 2), cast(x AS type), convert(x USING utf8), position(a IN b),
       // group_concat(x SEPARATOR ','), trim(LEADING ...), ORDER BY inside aggregates.
@@ -1020,6 +1034,12 @@ class Parser {
         if (!ParseAlias()) return false;
       }
       if (AtEnd()) return true;
+      // A statement after the comma ends the list: IF((5=6),SELECT 5,DROP FUNCTION x).
+      const Token* after = PeekAt(1);
+      if (after && after->type == Tok::kWord &&
+          (after->kw == Kw::kDrop || after->kw == Kw::kSelect)) {
+        break;
+      }
       if (!Accept(Tok::kComma)) break;
       // Broken payloads keep working as probes: "union select 1,,3".
       while (Accept(Tok::kComma)) {
@@ -1923,7 +1943,12 @@ bool EndsReclosed(std::string_view text, const Parser& p) {
   const Token& last = p.tok(p.size() - 1);
   if (last.type != Tok::kOpenString || last.len > 4) return false;
   std::string_view body = text.substr(last.pos, last.len);
-  if (Find(body, ' ') != std::string_view::npos) return false;
+  // A word and a space start the user's quoted phrase; a lone space is the attacker's
+  // padding before the application's quote ("1'/column is not null - ' ").
+  std::size_t sp = Find(body, ' ');
+  if (sp != std::string_view::npos && body.find_first_not_of(" '") != std::string_view::npos) {
+    return false;
+  }
   for (std::size_t i = 1; i + 1 < p.size(); ++i) {
     const Token& t = p.tok(i);
     if ((t.type == Tok::kWord && t.kw == Kw::kNone) || t.type == Tok::kVariable) return true;

@@ -229,6 +229,33 @@ TEST(Sqli, UnpairedParenthesisDoesNotHideAWholeStatement) {
   }
 }
 
+TEST(Sqli, StatementsAsBranchesOfAConditionalAreStacked) {
+  // sqlmap's stacked IF((a=b),SELECT a,DROP FUNCTION x) after the application's parentheses.
+  for (const char* v : {"FOO); IF((6681=9099),SELECT 6681,DROP FUNCTION CGIQ);# AND (4596=4596",
+                        "FOO))); IF((9256=5702),SELECT 9256,DROP FUNCTION IRII);#",
+                        "1; IF((1=2),SELECT 1,DROP TABLE t)"}) {
+    EXPECT_GE(Conf(v), 0.7f) << v;
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v :
+       {"max(a, select b)", "call me (ok, drop it)", "options (a, select all, drop none)",
+        "if (yes, select one), drop us a line"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
+TEST(Sqli, ArithmeticOnAColumnReclosedByAPaddedQuote) {
+  for (const char* v :
+       {"1'/column is not null - ' ", "1'*column is not \\N - ' ", "1'^column is not null - ' "}) {
+    EXPECT_GE(Conf(v), 0.5f) << v;
+  }
+  for (const char* v :
+       {"it's a - ' ", "Rock'n roll - ' ", "O'Brien / smith - ' ", "the 5's / 2 - ' "}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+  }
+}
+
 TEST(SqlLexer, ExecutableCommentsAreCode) {
   std::vector<sql::Token> toks;
   ASSERT_TRUE(sql::Lex("/*!50000UNION*/ SELECT", 0, 100, &toks));
