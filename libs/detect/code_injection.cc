@@ -695,6 +695,17 @@ void ScanUploadName(const ValueView& v, Best* b) {
       b->Up(0.8f, "code.script-upload", 0, v.lower.size());
     }
   }
+  // JSP and ASP.NET pages behind the same space evasions ("shell. jsp"): the container
+  // maps the stored name (spaces dropped or trimmed by the upload code) to its servlet.
+  {
+    std::size_t dot = base.find_last_of('.');
+    std::string_view ext =
+        dot == std::string_view::npos ? std::string_view() : base.substr(dot + 1);
+    for (std::string_view x :
+         {"jsp", "jspx", "jspf", "jsw", "jsv", "asp", "aspx", "ashx", "asmx"}) {
+      if (ext == x && dot > 0) b->Up(0.8f, "code.script-upload", 0, v.lower.size());
+    }
+  }
   // Files that change how the server executes the directory they land in, or hold secrets.
   for (std::string_view cfg : {".htaccess", ".htpasswd", ".user.ini", "web.config", "php.ini"}) {
     if (base == cfg) b->Up(0.75f, "code.server-config-upload", 0, v.lower.size());
@@ -790,6 +801,17 @@ void ScanPhp(std::string_view lower, Best* b) {
     std::size_t bs = w.find_last_of('\\');
     if (bs != std::string_view::npos) w = w.substr(bs + 1);  // \system(...)
     if (!CalledAt(lower, i)) continue;
+    // A block comment between a PHP-only function's name and its '(' hides the call from
+    // keyword filters ("gzuncompress/*x*/()"); prose does not put one there. Names other
+    // languages share ("file", "printf") only in statement position (above).
+    if (lower[i] != '(') {
+      std::size_t k = SkipPhpGap(lower, i);
+      if (Find(lower.substr(i, k - i), "/*") != std::string_view::npos &&
+          (InArray(w, std::begin(kPhpStrong), std::end(kPhpStrong)) ||
+           InArray(w, std::begin(kPhpRisky), std::end(kPhpRisky)) || PhpFamily(w))) {
+        b->Up(0.6f, "code.php-comment-call", s, k - s + 1);
+      }
+    }
     if (InArray(w, std::begin(kPhpStrong), std::end(kPhpStrong))) {
       // An argument that is code-like makes it certain: system('id'), eval($_POST[x]).
       std::size_t open = Find(lower, '(', i);
@@ -1008,24 +1030,16 @@ constexpr std::string_view kJavaPackages[] = {"java.",
                                               "com.alibaba.fastjson",
                                               "org.hibernate.",
                                               "com.mchange.",
-                                              "org.yaml.snakeyaml"};
-constexpr std::string_view kJavaGadgets[] = {"processbuilder",
-                                             "getruntime",
-                                             "invokertransformer",
-                                             "chainedtransformer",
-                                             "templatesimpl",
-                                             "scriptenginemanager",
-                                             "xmldecoder",
-                                             "jdbcrowsetimpl",
-                                             "classloader",
-                                             "objectinputstream",
-                                             "forclosure",
-                                             "clonetransformer",
-                                             "whileclosure",
-                                             "instantiatefactory",
-                                             "prototypeclonefactory",
-                                             "prototypeserializationfactory",
-                                             "instantiatetransformer"};
+                                              "org.yaml.snakeyaml",
+                                              "com.bea."};
+constexpr std::string_view kJavaGadgets[] = {
+    "processbuilder", "getruntime", "invokertransformer", "chainedtransformer", "templatesimpl",
+    "scriptenginemanager", "xmldecoder", "jdbcrowsetimpl", "classloader", "objectinputstream",
+    "forclosure", "clonetransformer", "whileclosure", "instantiatefactory", "prototypeclonefactory",
+    "prototypeserializationfactory", "instantiatetransformer",
+    // Spring contexts that load bean definitions
+    // from a URL (Jackson / WebLogic gadgets).
+    "filesystemxmlapplicationcontext", "classpathxmlapplicationcontext"};
 constexpr std::string_view kJavaReflection[] = {
     "getclass()",    ".forname(", "getdeclaredmethod(", ".newinstance(",
     ".getruntime()", ".exec(",    "getclassloader(",    ".defineclass("};

@@ -69,9 +69,16 @@ TEST(PhpUpload, ScriptExtensionsBehindSpacesAndSuffixesAreBlocked) {
   }
 }
 
+TEST(ServerPageUpload, JspAndAspxBehindSpacesAreBlocked) {
+  for (const char* name : {"shell. jsp", "shell. jspx", "a .aspx", "x. ashx"}) {
+    Verdict v = Inspect(Upload(name));
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection)) << name << " -> " << v.explanation;
+  }
+}
+
 TEST(PhpUpload, OrdinaryFileNamesAreAllowed) {
   for (const char* name : {"photo.png", "report.phpdoc.pdf", "session_notes.txt", "sess_1.txt",
-                           "graph.php-chart.png"}) {
+                           "graph.php-chart.png", "jsp notes.txt", "asp. net intro.pdf"}) {
     Verdict v = Inspect(Upload(name));
     EXPECT_FALSE(Flagged(v)) << name << " -> " << v.explanation;
   }

