@@ -955,6 +955,20 @@ class Parser {
            kw == Kw::kMode || kw == Kw::kShare || kw == Kw::kDefault || kw == Kw::kUnknown;
   }
 
+  bool DeterminerPhrase() const {
+    if (AtEnd() || !IsIdent(Peek())) return false;
+    const Token* nx = PeekAt(1);
+    if (!nx || !IsIdent(*nx)) return false;
+    static constexpr std::string_view kDeterminers[] = {
+        "the",  "a",    "an",    "your",  "my",  "our", "their", "his",  "her",   "its",
+        "this", "that", "these", "those", "one", "any", "some",  "each", "every", "another"};
+    std::string_view w = Text(Peek());
+    for (std::string_view d : kDeterminers) {
+      if (EqualsLower(w, d)) return true;
+    }
+    return false;
+  }
+
   bool ParseTableRefs(int depth) {
     if (!ParseTableRef(depth)) return false;
     while (!AtEnd()) {
@@ -1010,6 +1024,9 @@ class Parser {
       AcceptKw(Kw::kPercent);
       *strong = true;
     }
+    // "select the date from the calendar": an English determiner before another word opens
+    // a noun phrase, not a select list or a table reference.
+    if (DeterminerPhrase()) return false;
     // Select list.
     while (true) {
       if (AtEnd()) return true;
@@ -1057,6 +1074,7 @@ class Parser {
       }
     }
     if (AcceptKw(Kw::kFrom)) {
+      if (DeterminerPhrase()) return false;
       *strong = true;
       f_->select_from = true;
       if (!ParseTableRefs(depth + 1)) return false;
@@ -1157,6 +1175,17 @@ class Parser {
       return true;
     }
     if (IsUnionItemStart()) f_->union_head = true;
+    // "-1 union(select table)", "x'-'xyz' union (select x)": UNION and a parenthesised
+    // SELECT right after a literal operand are the extraction whatever the item is, in a value
+    // that breaks a quote or opens with a number (prose has words before its "union (select").
+    bool code_start = t_[0].type == Tok::kPrefix || t_[0].type == Tok::kNumber ||
+                      (t_[0].type == Tok::kOperator && t_[0].op == sql::kOpArith);
+    if (parens > 0 && union_pos > 0 && code_start && !AtEnd() && Peek().type == Tok::kWord) {
+      Tok before = t_[union_pos - 1].type;
+      if (before == Tok::kNumber || before == Tok::kString || before == Tok::kVariable) {
+        f_->union_head = true;
+      }
+    }
     bool strong = false;
     bool had_from = f_->select_from;
     f_->select_from = false;

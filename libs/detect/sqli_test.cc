@@ -256,6 +256,33 @@ TEST(Sqli, ArithmeticOnAColumnReclosedByAPaddedQuote) {
   }
 }
 
+TEST(Sqli, UnionOfAParenthesisedSelectAfterALiteral) {
+  for (const char* v : {"test'-1/1/**/union(select table)", "test'-@version union (select table)",
+                        "test'-'xyz' union (select table)", "-1 union(select table)"}) {
+    EXPECT_GE(Conf(v), 0.6f) << v;
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"our credit union (select branches only)", "member of union 5 (select one)",
+                        "Local 12 union (select members)"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
+TEST(Sqli, SelectOfANounPhraseIsEnglish) {
+  for (const char* v :
+       {"Select the date from the calendar", "Select one from the list below",
+        "Select your size from the chart", "Please select your size, colour from the list",
+        "Select size and colour from the options above"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"select name from users", "-1fUNION SELECT column_name FROM table_name",
+                        "1 union select the_date from calendar", "select a.b from t a"}) {
+    EXPECT_GE(Conf(v), 0.5f) << v;
+  }
+}
+
 TEST(SqlLexer, ExecutableCommentsAreCode) {
   std::vector<sql::Token> toks;
   ASSERT_TRUE(sql::Lex("/*!50000UNION*/ SELECT", 0, 100, &toks));
