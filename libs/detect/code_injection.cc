@@ -1435,12 +1435,14 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
                   Find(inner, "smarty") != std::string_view::npos ||
                   Find(inner, "product.getclass") != std::string_view::npos;
       bool call = Find(inner, '(') != std::string_view::npos;
-      bool control =
-          d.open == "{%" && (StartsWith(lower.substr(SkipSpaces(lower, start)), "import") ||
-                             StartsWith(lower.substr(SkipSpaces(lower, start)), "for ") ||
-                             StartsWith(lower.substr(SkipSpaces(lower, start)), "set ") ||
-                             StartsWith(lower.substr(SkipSpaces(lower, start)), "include") ||
-                             StartsWith(lower.substr(SkipSpaces(lower, start)), "if "));
+      // Control statements: Jinja/Twig "{% if %}", and ERB/Mako/EJS "<% if ... %>" closed
+      // by "%>" (the server evaluates the condition).
+      std::string_view stmt = lower.substr(SkipSpaces(lower, start));
+      bool erb = (d.open == "<%" || d.open == "<%=") && close != std::string_view::npos;
+      bool control = (d.open == "{%" || erb) &&
+                     (StartsWith(stmt, "import") || StartsWith(stmt, "for ") ||
+                      StartsWith(stmt, "set ") || StartsWith(stmt, "include") ||
+                      StartsWith(stmt, "if ") || (erb && StartsWith(stmt, "while ")));
       float s = 0;
       if (walk && (call || Find(inner, '.') != std::string_view::npos))
         s = 0.9f;

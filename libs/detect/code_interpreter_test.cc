@@ -68,5 +68,24 @@ INSTANTIATE_TEST_SUITE_P(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJrO0ABXNyAAAADUlEQVR42mNk", "tokenXYZ12s7QAFqq",
         "@{[x][y] later"));
 
+class TemplateControl : public ::testing::TestWithParam<const char*> {};
+TEST_P(TemplateControl, IsBlockedAsSsti) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+  EXPECT_TRUE(HasCategory(v, Category::kSsti)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(Payloads, TemplateControl,
+                         ::testing::Values("<% if True %>49<% endif %>",
+                                           "<%= if 7 > 3 %>yes<% end %>",
+                                           "<% for x in range(3) %>a<% endfor %>"));
+
+TEST(TemplateControl, PercentSignsInProseAreAllowed) {
+  for (const char* text : {"values <%10 if any, else >%90 %> done", "50% if paid early",
+                           "<%= if it were only that simple"}) {
+    Verdict v = InspectQueryValue(text);
+    EXPECT_FALSE(Flagged(v)) << text << " -> " << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect

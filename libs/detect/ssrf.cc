@@ -469,6 +469,38 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
              Category::kSsrf, s, k - s);
       }
     }
+    // "http://google.com:80 &@127.0.0.1:22/# @google.com/": a space, '&' or '#' and then
+    // another "@host" before the path. Validators and fetchers disagree on which '@' ends
+    // the userinfo (URL parser confusion), so every "@host" up to the first '/' is judged;
+    // an internal one is the target.
+    if (e < n &&
+        (IsSpaceChar(static_cast<unsigned char>(lower[e])) || lower[e] == '&' || lower[e] == '#')) {
+      std::size_t stop = std::min(n, a + 256);
+      std::size_t slash = Find(lower.substr(0, stop), '/', e);
+      if (slash != std::string_view::npos) stop = slash;
+      for (std::size_t q = Find(lower.substr(0, stop), '@', e); q != std::string_view::npos;
+           q = Find(lower.substr(0, stop), '@', q + 1)) {
+        std::size_t h = q + 1;
+        std::size_t he = h;
+        while (he < stop && !IsSpaceChar(static_cast<unsigned char>(lower[he])) &&
+               lower[he] != '#' && lower[he] != '&' && lower[he] != '@' && lower[he] != '?' &&
+               lower[he] != '\\') {
+          ++he;
+        }
+        std::string_view cand = lower.substr(h, he - h);
+        std::size_t colon_pos = cand.rfind(':');
+        if (!cand.empty() && cand.front() != '[' && colon_pos != std::string_view::npos &&
+            Find(cand, ':') == colon_pos) {
+          cand = cand.substr(0, colon_pos);
+        }
+        if (cand.empty()) continue;
+        HostVerdict cv = JudgeHost(cand);
+        if (cv.score > 0) {
+          b.Up(std::max(cv.score, 0.85f), "ssrf.url-parser-confusion", Category::kSsrf, s, he - s);
+          break;
+        }
+      }
+    }
     std::size_t at = authority.rfind('@');
     bool userinfo = at != std::string_view::npos;
     std::string_view host = userinfo ? authority.substr(at + 1) : authority;

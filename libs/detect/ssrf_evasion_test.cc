@@ -36,7 +36,10 @@ INSTANTIATE_TEST_SUITE_P(
         "ssh://0177.00.00.01", "smb://10.1.2.3/share",
         // Every host letter escaped with a backslash (or an escaped one).
         "http://\\l\\o\\c\\a\\l\\h\\o\\s\\t/", "http://\\1\\2\\7.0.0.1:8080/admin",
-        "http://\\\\e\\\\x\\\\a\\\\m\\\\p\\\\l\\\\e.com/"));
+        "http://\\\\e\\\\x\\\\a\\\\m\\\\p\\\\l\\\\e.com/",
+        // Another "@host" after a space, '&' or '#' in the authority (URL parser confusion).
+        "http://example.com:80 &@10.0.0.7:22/", "http://example.com# @169.254.169.254/latest",
+        "https://a.example &@a.example# @127.0.0.1:6379/"));
 
 class SsrfLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(SsrfLikeBenign, IsAllowed) {
@@ -56,7 +59,10 @@ INSTANTIATE_TEST_SUITE_P(
         // Windows shares and escaped text after a scheme, jar: URLs quoted in a stack trace.
         "http://\\\\server\\share", "http://\\x", "see http://\\n for a newline",
         "at jar:file:/app/lib/app.jar!/BOOT-INF/classes!/ (startup)",
-        "jar: a glass jar with a lid!"));
+        "jar: a glass jar with a lid!",
+        // A link followed by a mention or an e-mail address.
+        "see http://example.com @john and @10up", "http://example.com & mail me@example.org",
+        "http://example.com # @ 10.0.0.1"));
 
 class RemoteArchiveUrl : public ::testing::TestWithParam<const char*> {};
 TEST_P(RemoteArchiveUrl, IsBlockedAsRfi) {
