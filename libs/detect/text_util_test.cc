@@ -75,6 +75,31 @@ TEST(BigramFilter, FindAgreesWithStringFindOnRandomInputs) {
   }
 }
 
+// Property: NeedleSet::FirstAll gives, for every needle, exactly Find(hay, needle), with
+// and without a byte-pair filter installed.
+TEST(NeedleSet, FirstAllAgreesWithFindOnRandomInputs) {
+  static const std::string_view kNeedles[] = {"ab", "abc",  "ba",  "<a", "a<", "ca(",
+                                              "(c", "aaaa", "bcb", "c_", "__", "ab_c("};
+  static const NeedleSet kSet(kNeedles);
+  std::mt19937 rng(5);
+  const std::string alphabet = "abc<(_";
+  for (int round = 0; round < 2000; ++round) {
+    std::string value(rng() % 64, ' ');
+    for (char& c : value) c = alphabet[rng() % alphabet.size()];
+    BigramFilter f;
+    f.Build(value);
+    for (bool filtered : {false, true}) {
+      ScopedBigramFilter scope(filtered ? &f : nullptr);
+      std::size_t first[std::size(kNeedles)];
+      kSet.FirstAll(value, first);
+      for (std::size_t i = 0; i < std::size(kNeedles); ++i) {
+        ASSERT_EQ(first[i], std::string_view(value).find(kNeedles[i]))
+            << "value=" << value << " needle=" << kNeedles[i];
+      }
+    }
+  }
+}
+
 TEST(FindFirstOf, AgreesWithStringFindFirstOfOnRandomInputs) {
   std::mt19937 rng(11);
   const std::string alphabet = "ab\r\n\t <>'\"\x00\x80\xff";
