@@ -3,6 +3,7 @@
 // references to operating-system and application secrets (/etc/passwd, win.ini, WEB-INF,
 // .git, .env, SSH keys, cloud credentials ...) in values that are shaped like paths.
 #include <algorithm>
+#include <iterator>
 
 #include "libs/detect/detector.h"
 #include "libs/detect/normalize.h"
@@ -382,8 +383,14 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   }
   if (PathShaped(lower) || ups > 0 || is_request_path || absolute_token ||
       v.field->source == Source::kXml) {
-    for (std::string_view f : kSensitive) {
-      std::size_t p = Find(lower, f);
+    // Every name's first occurrence in one pass (a 32 KiB script opening with "/*" is
+    // path-shaped: one scan per name dominated the detector).
+    static const NeedleSet kSensitiveSet(kSensitive);
+    std::size_t firsts[std::size(kSensitive)];
+    kSensitiveSet.FirstAll(lower, firsts);
+    for (std::size_t k = 0; k < std::size(kSensitive); ++k) {
+      std::string_view f = kSensitive[k];
+      std::size_t p = firsts[k];
       if (p == std::string_view::npos) continue;
       // Must start a path component.
       if (p > 0 && lower[p - 1] != '/' && lower[p - 1] != '\\' && f[0] != '.' && f[0] != '/')
