@@ -4,6 +4,7 @@
 // such as alert/eval/fetch, with string concatenation collapsed first).
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "libs/detect/detector.h"
 #include "libs/detect/text_util.h"
@@ -258,26 +259,74 @@ TagScan ScanTags(std::string_view lower) {
 }
 
 // JavaScript sinks and sources that only an injected script has reason to name.
-constexpr std::string_view kSinks[] = {
-    "alert",           "prompt",      "confirm", "eval",    "settimeout", "setinterval",
-    "function",        "execscript",  "fetch",   "import",  "atob",       "fromcharcode",
-    "showmodaldialog", "constructor", "write",   "writeln", "open",       "print",
-    "msgbox",          "top",         "parent",  "self",    "frames",     "globalthis",
-    "window",          "document",
+// JavaScript sinks and sources that only an injected script has reason to name (the first
+// kNumSinks entries), then DOM properties an injected script reads or writes. One list so
+// that ScanJs finds all of them in one pass over the value.
+constexpr std::size_t kNumSinks = 26;
+constexpr std::string_view kJsNames[] = {
+    // Sinks and sources.
+    "alert",
+    "prompt",
+    "confirm",
+    "eval",
+    "settimeout",
+    "setinterval",
+    "function",
+    "execscript",
+    "fetch",
+    "import",
+    "atob",
+    "fromcharcode",
+    "showmodaldialog",
+    "constructor",
+    "write",
+    "writeln",
+    "open",
+    "print",
+    "msgbox",
+    "top",
+    "parent",
+    "self",
+    "frames",
+    "globalthis",
+    "window",
+    "document",
+    // Sensitive properties.
+    "document.cookie",
+    "document.domain",
+    "document.write",
+    "document.location",
+    "window.location",
+    "location.href",
+    "location.replace",
+    "location.assign",
+    "top.location",
+    "self.location",
+    "parent.location",
+    "window.name",
+    ".innerhtml",
+    ".outerhtml",
+    "document.body",
+    "localstorage",
+    "sessionstorage",
+    "xmlhttprequest",
+    "document.createelement",
+    "string.fromcharcode",
+    "window.open",
+    "location.hash",
+    "location.search",
+    "document.url",
+    "document.referrer",
+    "navigator.sendbeacon",
+    ".appendchild",
+    "document.forms",
+    "document.images",
 };
+constexpr std::size_t kNumJsNames = sizeof(kJsNames) / sizeof(kJsNames[0]);
+static_assert(kNumJsNames > kNumSinks);
 constexpr std::string_view kStrongSinks[] = {
     "alert",      "prompt",       "confirm",         "eval",   "settimeout", "setinterval",
     "execscript", "fromcharcode", "showmodaldialog", "msgbox", "atob",
-};
-constexpr std::string_view kSensitiveProps[] = {
-    "document.cookie",   "document.domain",      "document.write",         "document.location",
-    "window.location",   "location.href",        "location.replace",       "location.assign",
-    "top.location",      "self.location",        "parent.location",        "window.name",
-    ".innerhtml",        ".outerhtml",           "document.body",          "localstorage",
-    "sessionstorage",    "xmlhttprequest",       "document.createelement", "string.fromcharcode",
-    "window.open",       "location.hash",        "location.search",        "document.url",
-    "document.referrer", "navigator.sendbeacon", ".appendchild",           "document.forms",
-    "document.images",
 };
 
 bool IsJsBreakChar(char c) {
@@ -386,8 +435,13 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive)
 // Finds a call of a sink: name [spaces] ( or name`...` or name?.( or ['name'](.
 void ScanJs(std::string_view lower, TagScan* r) {
   const std::size_t n = lower.size();
-  for (std::string_view sink : kSinks) {
-    std::size_t from = 0;
+  static const NeedleSet kJsNameSet(kJsNames);
+  std::size_t first[kNumJsNames];
+  kJsNameSet.FirstAll(lower, first);
+  for (std::size_t si = 0; si < kNumSinks; ++si) {
+    if (first[si] == std::string_view::npos) continue;
+    std::string_view sink = kJsNames[si];
+    std::size_t from = first[si];
     while (true) {
       std::size_t p = FindWord(lower, sink, from);
       if (p == std::string_view::npos) break;
@@ -450,8 +504,9 @@ void ScanJs(std::string_view lower, TagScan* r) {
       Up(r, s, "xss.js-sink", p, std::min<std::size_t>(n - p, 48));
     }
   }
-  for (std::string_view prop : kSensitiveProps) {
-    std::size_t p = Find(lower, prop);
+  for (std::size_t pi = kNumSinks; pi < kNumJsNames; ++pi) {
+    std::string_view prop = kJsNames[pi];
+    std::size_t p = first[pi];
     if (p == std::string_view::npos) continue;
     float s = (prop == "document.cookie" || prop == "document.domain" || prop == "document.write" ||
                prop == "string.fromcharcode")
@@ -568,9 +623,13 @@ void ScanJsFuck(std::string_view lower, TagScan* r) {
 // Tagged-template invocation through Function.prototype: [].sort.call`${alert}1`,
 // Reflect.apply.call`...`. Calls a function without parentheses.
 void ScanTemplateCall(std::string_view lower, TagScan* r) {
-  for (std::string_view m : {".call", ".apply", ".bind"}) {
-    for (std::size_t p = Find(lower, m); p != std::string_view::npos;
-         p = Find(lower, m, p + m.size())) {
+  static constexpr std::string_view kCalls[] = {".call", ".apply", ".bind"};
+  static const NeedleSet kCallSet(kCalls);
+  std::size_t first[std::size(kCalls)];
+  kCallSet.FirstAll(lower, first);
+  for (std::size_t i = 0; i < std::size(kCalls); ++i) {
+    std::string_view m = kCalls[i];
+    for (std::size_t p = first[i]; p != std::string_view::npos; p = Find(lower, m, p + m.size())) {
       std::size_t k = SkipSpaces(lower, p + m.size());
       if (k >= lower.size() || lower[k] != '`') continue;
       std::size_t body = SkipSpaces(lower, k + 1);
@@ -633,10 +692,14 @@ void ScanLegacyMarkup(std::string_view lower, TagScan* r) {
 // Writes into the page through the DOM: document.querySelector("p").textContent = "...".
 void ScanDomWrite(std::string_view lower, TagScan* r) {
   if (Find(lower, "document") == std::string_view::npos) return;
-  for (std::string_view prop :
-       {".innerhtml", ".outerhtml", ".textcontent", ".innertext", ".src", ".href"}) {
-    for (std::size_t p = Find(lower, prop); p != std::string_view::npos;
-         p = Find(lower, prop, p + 1)) {
+  static constexpr std::string_view kProps[] = {".innerhtml", ".outerhtml", ".textcontent",
+                                                ".innertext", ".src",       ".href"};
+  static const NeedleSet kPropSet(kProps);
+  std::size_t first[std::size(kProps)];
+  kPropSet.FirstAll(lower, first);
+  for (std::size_t i = 0; i < std::size(kProps); ++i) {
+    std::string_view prop = kProps[i];
+    for (std::size_t p = first[i]; p != std::string_view::npos; p = Find(lower, prop, p + 1)) {
       std::size_t k = SkipSpaces(lower, p + prop.size());
       if (k < lower.size() && lower[k] == '=' && (k + 1 >= lower.size() || lower[k + 1] != '=')) {
         Up(r, 0.75f, "xss.dom-write", p, std::min<std::size_t>(lower.size() - p, 48));
@@ -714,6 +777,14 @@ bool IsMarkupFreePlace(const Field& f) {
 
 void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
+  // Every keyword the scans below are keyed on, found in one pass.
+  enum Key { kScriptColon, kData, kOn, kUrl, kExpression, kBinding, kBehavio, kPi, kScript, kUtf7 };
+  static constexpr std::string_view kKeys[] = {"script:", "data:",   "on", "url(",   "expression",
+                                               "binding", "behavio", "<?", "script", "+adw-"};
+  static const NeedleSet kKeySet(kKeys);
+  std::size_t key[std::size(kKeys)];
+  kKeySet.FirstAll(lower, key);
+  auto has = [&key](Key k) { return key[k] != std::string_view::npos; };
   TagScan r;
   if (Find(lower, '<') != std::string_view::npos) {
     r = ScanTags(lower);
@@ -730,8 +801,8 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   }
   // javascript: URL anywhere a URL can start (value start, after =, (, quote).
   {
-    std::size_t from = 0;
-    while (true) {
+    std::size_t from = key[kScriptColon];
+    while (from != std::string_view::npos) {
       std::size_t p = Find(lower, "script:", from);
       if (p == std::string_view::npos) break;
       from = p + 1;
@@ -763,11 +834,11 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       }
     }
   }
-  if (Find(lower, "data:") != std::string_view::npos) {
-    std::size_t p = Find(lower, "data:");
+  if (has(kData)) {
+    std::size_t p = key[kData];
     if (HasActiveDataUri(lower.substr(p))) Up(&r, 0.6f, "xss.data-uri", p, 40);
   }
-  if (Find(lower, "on") != std::string_view::npos) ScanAttributeBreak(lower, &r);
+  if (has(kOn)) ScanAttributeBreak(lower, &r);
   if (Find(lower, '>') != std::string_view::npos) ScanTagBreak(lower, &r);
   if (Find(lower, '(') != std::string_view::npos || Find(lower, '`') != std::string_view::npos ||
       Find(lower, '.') != std::string_view::npos || Find(lower, '[') != std::string_view::npos) {
@@ -791,10 +862,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       }
     }
   }
-  if (Find(lower, "url(") != std::string_view::npos ||
-      Find(lower, "expression") != std::string_view::npos ||
-      Find(lower, "binding") != std::string_view::npos ||
-      Find(lower, "behavio") != std::string_view::npos) {
+  if (has(kUrl) || has(kExpression) || has(kBinding) || has(kBehavio)) {
     ScanCss(lower, &r);
   }
   if (Find(lower, '!') != std::string_view::npos) ScanJsFuck(lower, &r);
@@ -802,13 +870,11 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   if (FindFirstOf(lower, "\t\n\r") != std::string_view::npos) {
     ScanSplitScheme(lower, &r);
   }
-  if (Find(lower, "<?") != std::string_view::npos ||
-      Find(lower, "script") != std::string_view::npos) {
+  if (has(kPi) || has(kScript)) {
     ScanLegacyMarkup(lower, &r);
   }
   if (Find(lower, '=') != std::string_view::npos) ScanDomWrite(lower, &r);
-  if (Find(lower, "+adw-") != std::string_view::npos)
-    Up(&r, 0.8f, "xss.utf7", Find(lower, "+adw-"), 16);
+  if (has(kUtf7)) Up(&r, 0.8f, "xss.utf7", key[kUtf7], 16);
   if (r.score > 0) Report(sink, v, Category::kXss, r.score, r.rule, r.pos, r.len);
 }
 
