@@ -120,6 +120,92 @@ void Up(TagScan* r, float s, const char* rule, std::size_t pos, std::size_t len)
   }
 }
 
+// The inline style a rich-text editor writes: "prop: value; prop: value" with plain values
+// (words, numbers, units, #colours, rgb()/hsl(), quoted font names). Anything else in a
+// style attribute (url(), bindings, braces, brackets, comments, escapes, entities, stray
+// quotes) is how CSS parser confusion and style-based injection work, and is not passive.
+bool IsPassiveInlineStyle(std::string_view v) {
+  std::size_t i = 0;
+  const std::size_t n = v.size();
+  while (i < n) {
+    i = SkipSpaces(v, i);
+    if (i >= n) break;
+    if (v[i] == ';') {
+      ++i;
+      continue;
+    }
+    std::size_t ps = i;
+    while (i < n && (IsAsciiAlpha(static_cast<unsigned char>(v[i])) || v[i] == '-')) ++i;
+    if (i == ps) return false;
+    i = SkipSpaces(v, i);
+    if (i >= n || v[i] != ':') return false;
+    ++i;
+    char quote = '\0';
+    while (i < n && (quote != '\0' || v[i] != ';')) {
+      unsigned char c = static_cast<unsigned char>(v[i]);
+      if (quote != '\0') {
+        if (c == static_cast<unsigned char>(quote)) {
+          quote = '\0';
+          if (i + 1 < n && !(IsSpaceChar(static_cast<unsigned char>(v[i + 1])) || v[i + 1] == ',' ||
+                             v[i + 1] == ';')) {
+            return false;
+          }
+        } else if (!(IsAsciiAlnum(c) || c == ' ' || c == '-')) {
+          return false;
+        }
+      } else if (c == '\'' || c == '"') {
+        char prev = v[i - 1];
+        if (!(IsSpaceChar(static_cast<unsigned char>(prev)) || prev == ':' || prev == ',')) {
+          return false;
+        }
+        quote = static_cast<char>(c);
+      } else if (c == '(') {
+        std::size_t b = i;
+        while (b > 0 && IsAsciiAlpha(static_cast<unsigned char>(v[b - 1]))) --b;
+        std::string_view fn = v.substr(b, i - b);
+        if (fn != "rgb" && fn != "rgba" && fn != "hsl" && fn != "hsla") return false;
+      } else if (!(IsAsciiAlnum(c) || IsSpaceChar(c) || c == '#' || c == '%' || c == '.' ||
+                   c == ',' || c == '-' || c == ')' || c == '!')) {
+        return false;
+      }
+      ++i;
+    }
+    if (quote != '\0') return false;
+  }
+  return true;
+}
+
+// What a rich-text editor (comment boxes, CMS forms, wiki and ticket editors) sends: a
+// formatting, link or image element whose attribute is quoted and inert, a link or image
+// to an http(s) or site-relative URL, layout and labelling attributes, passive inline CSS.
+// Such markup renders text, a link or a picture and runs nothing; the user wrote it on
+// purpose. A script needs a handler, a script URL, an active element or a broken-out
+// context, which the other rules judge.
+bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_view value,
+                    bool quoted) {
+  if (!quoted || FindFirstOf(value, "<>\\") != std::string_view::npos) return false;
+  bool text_tag = InList(
+      tag,
+      {"a",   "img", "p",      "span",  "div",    "pre",        "code",  "b",         "i",     "u",
+       "s",   "em",  "strong", "small", "sub",    "sup",        "mark",  "h1",        "h2",    "h3",
+       "h4",  "h5",  "h6",     "ul",    "ol",     "li",         "table", "thead",     "tbody", "tr",
+       "td",  "th",  "br",     "hr",    "figure", "figcaption", "font",  "abbr",      "cite",  "q",
+       "del", "ins", "dl",     "dt",    "dd",     "caption",    "kbd",   "blockquote"});
+  if (!text_tag) return false;
+  if (attr == "href" || attr == "src") {
+    bool web = StartsWith(value, "https://") || StartsWith(value, "http://") ||
+               (StartsWith(value, "/") && !StartsWith(value, "//")) || StartsWith(value, "#") ||
+               (attr == "href" && StartsWith(value, "mailto:"));
+    return web;
+  }
+  if (attr == "style") return IsPassiveInlineStyle(value);
+  if (StartsWith(attr, "data-") || StartsWith(attr, "aria-")) return true;
+  return InList(attr, {"alt",    "title",       "class",       "id",       "width",   "height",
+                       "target", "rel",         "lang",        "dir",      "colspan", "rowspan",
+                       "align",  "valign",      "border",      "color",    "face",    "size",
+                       "start",  "cellpadding", "cellspacing", "hreflang", "loading"});
+}
+
 // Parses the attributes of a tag starting at `i` (after the name) in `lower`.
 void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start,
                     std::string_view tag, TagScan* r) {
@@ -151,6 +237,7 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
     }
     j = SkipSpaces(lower, j + 1);
     std::string_view value;
+    bool quoted = j < n && (lower[j] == '"' || lower[j] == '\'');
     if (j < n && (lower[j] == '"' || lower[j] == '\'' || lower[j] == '`')) {
       char q = lower[j];
       std::size_t end = Find(lower, q, j + 1);
@@ -165,7 +252,8 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
     }
     std::size_t span = i - tag_start;
     // A complete tag with attributes is HTML injection even without script in it.
-    if (Find(lower, '>', i > 0 ? i - 1 : 0) != std::string_view::npos) {
+    if (!IsEditorMarkup(tag, attr, value, quoted) &&
+        Find(lower, '>', i > 0 ? i - 1 : 0) != std::string_view::npos) {
       Up(r, 0.5f, "xss.html-injection", tag_start, span);
     }
     if (IsEventHandler(attr)) {

