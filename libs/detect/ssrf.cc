@@ -515,13 +515,29 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     HostVerdict hv = JudgeHost(host);
     if (hv.score > 0) {
       float s2 = hv.score;
-      if (userinfo && s2 < 0.9f) s2 += 0.05f;  // http://expected@internal/
+      // http://expected@internal/ (parser confusion); a database or broker connection string
+      // (postgres://app:secret@localhost:5432/db) carries its credentials there by design.
+      bool connection_string = scheme == "postgres" || scheme == "postgresql" ||
+                               scheme == "mysql" || scheme == "mariadb" || scheme == "mongodb" ||
+                               scheme == "mongodb+srv" || scheme == "redis" || scheme == "rediss" ||
+                               scheme == "amqp" || scheme == "amqps" || scheme == "sqlserver";
+      if (userinfo && s2 < 0.9f && !connection_string) s2 += 0.05f;
       b.Up(s2, hv.rule, Category::kSsrf, s, e - s);
     }
     // Schemes that are also everyday remote addresses (git over ssh, file shares) count
     // only towards an internal host or a raw address; gopher/dict/jar... always.
     bool everyday_scheme = scheme == "ssh" || scheme == "sftp" || scheme == "smb" ||
                            scheme == "nfs" || scheme == "telnet" || scheme == "vnc";
+    // An LDAP URL naming a directory entry (RFC 4516: ldap://host:389/dc=corp,dc=example) is
+    // a directory setting in an admin console; JNDI lookups name an object ("/Exploit").
+    if ((scheme == "ldap" || scheme == "ldaps") && e < n && lower[e] == '/') {
+      std::string_view dn = lower.substr(e + 1, 64);
+      std::size_t eq = Find(dn, '=');
+      bool attr = eq != std::string_view::npos && eq >= 1 && eq <= 3;
+      for (std::size_t k = 0; attr && k < eq; ++k)
+        attr = IsAsciiAlpha(static_cast<unsigned char>(dn[k]));
+      everyday_scheme |= attr && Find(dn, ',') != std::string_view::npos;
+    }
     bool literal_host = false;
     if (everyday_scheme && !host.empty()) {
       bool ob = false;

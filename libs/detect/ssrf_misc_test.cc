@@ -2,6 +2,8 @@
 // server-side probes.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "libs/detect/test_util.h"
 
 namespace shieldx::detect {
@@ -58,6 +60,62 @@ TEST(BackupFiles, DatabaseDumpsRequestedByPathAreBlocked) {
 TEST(MiscAttack, InternalNamesAreSsrf) {
   EXPECT_TRUE(HasCategory(InspectQueryValue("host.docker.internal/x"), Category::kSsrf));
 }
+
+// A value as an issue tracker's form field and as a snippet editor's JSON body.
+std::string JsonQuote(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (c == '\n') {
+      o += "\\n";
+    } else if (c == '\t') {
+      o += "\\t";
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+Verdict InspectAsForm(const std::string& value) {
+  return testing::Inspect(testing::Post("/tickets/new", "application/x-www-form-urlencoded",
+                                        "title=Issue&description=" + testing::UrlEncode(value)));
+}
+Verdict InspectAsJson(const std::string& value) {
+  return testing::Inspect(testing::Post(
+      "/api/gists", "application/json",
+      "{\"filename\":\"snippet.txt\",\"content\":" + JsonQuote(value) + ",\"public\":false}"));
+}
+
+// Developer and admin settings: connection strings with credentials to a local database and
+// LDAP directory URLs naming an entry.
+class DevSettingBenign : public ::testing::TestWithParam<const char*> {};
+TEST_P(DevSettingBenign, IsAllowedInFormAndJson) {
+  Verdict f = InspectAsForm(GetParam());
+  EXPECT_FALSE(Flagged(f)) << GetParam() << " -> " << f.explanation;
+  Verdict j = InspectAsJson(GetParam());
+  EXPECT_FALSE(Flagged(j)) << GetParam() << " -> " << j.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Settings, DevSettingBenign,
+    ::testing::Values("postgres://app:secret@localhost:5432/appdb?sslmode=disable",
+                      "mongodb://admin:pw@127.0.0.1:27017/test",
+                      "ldap://ldap.corp.example.com:389/dc=corp,dc=example,dc=com",
+                      "http://localhost:3000/api/users?page=2", "redis://localhost:6379/0",
+                      "DATABASE_URL=postgres://localhost/dev\nREDIS_URL=redis://127.0.0.1:6379\n",
+                      "location /api/ { proxy_pass http://127.0.0.1:8000; }"));
+
+class SsrfStillBlocked : public ::testing::TestWithParam<const char*> {};
+TEST_P(SsrfStillBlocked, IsBlocked) {
+  Verdict v = InspectAsForm(GetParam());
+  EXPECT_TRUE(Flagged(v)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(Payloads, SsrfStillBlocked,
+                         ::testing::Values("http://expected.com@127.0.0.1/",
+                                           "ldap://evil.com:1389/Exploit",
+                                           "ldap://127.0.0.1/dc=a,dc=b",
+                                           "mysql://root:x@169.254.169.254/"));
 
 }  // namespace
 }  // namespace shieldx::detect
