@@ -81,6 +81,8 @@ struct Features {
   bool logic_strong = false;   // operand of a logical operator compares / calls / subqueries
   bool logic_literal = false;  // operand of a logical operator is a literal
   bool const_compare = false;  // literal <op> literal (1=1, 'a'='a', 4499=8923)
+  bool const_order = false;    // ...and every such comparison orders (<, >, <=, >=): "1 < 2"
+  bool const_equal = false;    // ...some such comparison is not an ordering (=, <>, LIKE)
   bool compare_after_break = false;
   bool compare_literal = false;  // the compared operand is a literal ('x' = 'x', ' - 'b')
   bool arith_after_break = false;
@@ -389,7 +391,16 @@ class Parser {
     }
     if (compare) {
       out->compare = true;
-      if (lhs->literal && rhs.literal && (lhs->single || rhs.single)) f_->const_compare = true;
+      if (lhs->literal && rhs.literal && (lhs->single || rhs.single)) {
+        f_->const_compare = true;
+        std::string_view o = Text(op);
+        bool order = op.type == Tok::kOperator &&
+                     (o == "<" || o == ">" || o == "<=" || o == ">=" || o == "!<" || o == "!>");
+        if (order)
+          f_->const_order = true;
+        else
+          f_->const_equal = true;
+      }
     }
     out->literal = out->literal && rhs.literal;
     out->func = out->func || rhs.func;
@@ -1801,7 +1812,10 @@ float Score(const Features& f, Break b, bool trailing_comment) {
   }
   if (f.arith_reclose && quote) up(0.6f);
   if (trailing_comment && !quote && (f.logic || f.known_funcs > 0 || f.sql_syntax)) up(0.55f);
-  if (f.const_compare && b == Break::kOperand) up(0.5f);
+  // A constant comparison alone after a number: "1=1" is the tautology probe; "1 < 2",
+  // "3 < 5 > 2" is arithmetic people write in forms (a probe orders only with a logical
+  // operator, "1 or 2>1", judged below).
+  if (f.const_compare && b == Break::kOperand) up(f.const_equal || f.logic ? 0.5f : 0.3f);
   if (f.const_compare && quote) up(0.7f);
   if (f.logic) {
     if (f.logic_strong || f.const_compare) {

@@ -283,6 +283,19 @@ TEST(Sqli, SelectOfANounPhraseIsEnglish) {
   }
 }
 
+TEST(Sqli, OrderingOfConstantsIsArithmetic) {
+  // Math in a form: no logical operator, only <, >, <=, >= between numbers.
+  for (const char* v : {"1 < 2", "3 < 5 > 2", "1<2>3", "5 >= 3", "-1<0", "2 > 1"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  // Equality of constants is the tautology probe; with a logical operator ordering is too.
+  for (const char* v : {"1=1", "1 or 2>1", "1 and 2>1", "1 <> 2", "1)or(2>1"}) {
+    EXPECT_GE(Conf(v), 0.5f) << v;
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(SqlLexer, ExecutableCommentsAreCode) {
   std::vector<sql::Token> toks;
   ASSERT_TRUE(sql::Lex("/*!50000UNION*/ SELECT", 0, 100, &toks));
