@@ -1070,6 +1070,24 @@ void ScanJava(std::string_view lower, Best* b) {
         b->Up(0.35f, "code.java-class", p, chain.size());
         continue;
       }
+      // A plain type name ("java.util.List", "javax.servlet.http") as a word of prose or a
+      // search is documentation; used, it is called, instantiated or referenced by an
+      // expression ("new java.util.Scanner(", "@java.util.x@", "T(java.util.Date)").
+      bool used = e < n && (lower[e] == '(' || lower[e] == '@' || lower[e] == ')' ||
+                            lower[e] == '[' || lower[e] == '$' || lower[e] == ',');
+      if (p > 0) {
+        char c = lower[p - 1];
+        used |= c == '(' || c == '@' || c == '#' || c == '[' || c == ',' || c == '"' || c == '\'' ||
+                c == '=' || c == '{' || c == '<' || c == '>' || c == ':';
+        used |= p >= 4 && lower.substr(p - 4, 4) == "new ";
+      }
+      // Only the public standard library: vendor and JDK-internal packages named in a value
+      // (com.sun.org.apache..., com.opensymphony.xwork2) are gadget and OGNL targets.
+      bool public_api = StartsWith(chain, "java.") || StartsWith(chain, "javax.");
+      if (dots >= 2 && !dangerous && !used && public_api) {
+        b->Up(0.45f, "code.java-class", p, chain.size());
+        continue;
+      }
       if (dots >= 2)
         b->Up(dangerous ? 0.9f : 0.75f, "code.java-class", p, chain.size());
       else if (pkg != "sun." && pkg != "bsh." && pkg != "ognl." && pkg != "jdk.") {
@@ -1330,6 +1348,12 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
           (e + 2 >= n || !IsIdentChar(static_cast<unsigned char>(lower[e + 2])))) {
         continue;
       }
+    }
+    // "child_process-promise" / "child_process-ext": another npm package's name.
+    if (p.text == "child_process" && pos + p.text.size() + 1 < n &&
+        lower[pos + p.text.size()] == '-' &&
+        IsAsciiAlnum(static_cast<unsigned char>(lower[pos + p.text.size() + 1]))) {
+      continue;
     }
     if (p.text == "execute(" && pos > 0 &&
         IsIdentChar(static_cast<unsigned char>(lower[pos - 1]))) {

@@ -153,7 +153,10 @@ INSTANTIATE_TEST_SUITE_P(
         "System.IO.FileStream.ValidateFileHandle()",
         "PHP Fatal error:  Uncaught Error: Call to undefined function mysql_connect() in "
         "/var/www/html/includes/db.php:12\nStack trace:\n#0 /var/www/html/index.php(5): "
-        "include()"));
+        "include()",
+        // Standard-library type names in questions; another npm package's name.
+        "How do I sort a java.util.List of maps?", "java.util.List",
+        "npm install child_process-promise lodash.template"));
 
 class CodeStillBlocked : public ::testing::TestWithParam<const char*> {};
 TEST_P(CodeStillBlocked, IsBlocked) {
@@ -166,7 +169,11 @@ INSTANTIATE_TEST_SUITE_P(Payloads, CodeStillBlocked,
                                            "T(java.lang.Runtime).getRuntime().exec('id')",
                                            "[php]\nsystem('id');", "[php]x=1[/php]",
                                            "__import__('subprocess').check_output('id')",
-                                           "subprocess.Popen(['id'])"));
+                                           "subprocess.Popen(['id'])",
+                                           // Used types and vendor/JDK-internal packages.
+                                           "new java.util.Scanner(is)", "com.opensymphony.xwork2",
+                                           "javax.naming.InitialContext",
+                                           "require('child_process')"));
 
 }  // namespace
 }  // namespace shieldx::detect
