@@ -192,6 +192,11 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
        "td",  "th",  "br",     "hr",    "figure", "figcaption", "font",  "abbr",      "cite",  "q",
        "del", "ins", "dl",     "dt",    "dd",     "caption",    "kbd",   "blockquote"});
   if (!text_tag) return false;
+  // Editors paste pictures inline as raster data: URIs (an SVG image can carry script).
+  if (tag == "img" && attr == "src" && StartsWith(value, "data:image/") &&
+      !HasActiveDataUri(value)) {
+    return true;
+  }
   if (attr == "href" || attr == "src") {
     bool web = StartsWith(value, "https://") || StartsWith(value, "http://") ||
                (StartsWith(value, "/") && !StartsWith(value, "//")) || StartsWith(value, "#") ||

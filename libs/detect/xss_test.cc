@@ -144,6 +144,8 @@ TEST(XssRichText, EditorMarkupIsAllowed) {
            "```html\n<div class=\"card\"><img src=\"/logo.png\" alt=\"logo\"></div>\n```",
            "<a href=\"mailto:o'neil@example.com\">mail me</a>",
            "<h2 id=\"update\">Update</h2><p>We've moved the meeting &mdash; see you.</p>",
+           "<p><img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADU"
+           "lEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\"></p>",
        }) {
     EXPECT_FALSE(Flagged(InspectQueryValue(v))) << v;
   }
@@ -160,6 +162,7 @@ TEST(XssRichText, SameTagsWithActiveOrUnusualAttributesAreBlocked) {
            "<div style=\"font-family:'a;color:red'x\">x</div>",
            "<a href=//evil.example/>x</a>",
            "<img src=\"x\" alt=\"y\">",
+           "<img src=\"data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+\">",
            "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
            "<iframe src=\"https://example.com/\" title=\"x\"></iframe>",
            "<form action=\"https://evil.example/login\"><input name=\"pw\"></form>",
