@@ -573,8 +573,20 @@ void ScanJs(std::string_view lower, TagScan* r) {
       bool after_break = prev != '\0' && (IsJsBreakChar(prev) || prev == '\'' || prev == '"' ||
                                           prev == '`' || prev == '.');
       bool args_js = false;
+      bool prose_after = false;
       if (call && lower[k] == '(') {
         std::size_t close = Find(lower, ')', k);
+        // "confirm(order) button does nothing", "use eval() on input": a word after the
+        // call on the same line is a syntax error in any script context (no automatic
+        // semicolon without a line break), so the call cannot run; it is prose about code.
+        if (close != std::string_view::npos) {
+          std::size_t w = close + 1;
+          while (w < n && (lower[w] == ' ' || lower[w] == '\t')) ++w;
+          std::size_t we = w;
+          while (we < n && IsAsciiAlpha(static_cast<unsigned char>(lower[we]))) ++we;
+          std::string_view word = lower.substr(w, we - w);
+          prose_after = w > close + 1 && we > w && word != "in" && word != "instanceof";
+        }
         std::string_view args = lower.substr(k + 1, close == std::string_view::npos
                                                         ? std::min<std::size_t>(n - k - 1, 64)
                                                         : close - k - 1);
@@ -594,6 +606,7 @@ void ScanJs(std::string_view lower, TagScan* r) {
         s = after_break || at_start ? 0.6f : 0.3f;
       else if (args_js && (after_break || at_start))
         s = member_call ? 0.75f : 0.45f;
+      if (prose_after) s = std::min(s, 0.3f);
       Up(r, s, "xss.js-sink", p, std::min<std::size_t>(n - p, 48));
     }
   }

@@ -173,5 +173,24 @@ TEST(XssRichText, SameTagsWithActiveOrUnusualAttributesAreBlocked) {
   }
 }
 
+// A call followed on the same line by a word cannot run in any script context (syntax
+// error); in a ticket or a search box it is prose about code.
+TEST(XssJsSink, CallFollowedByProseIsAllowed) {
+  for (const char* v : {"confirm(order) button does nothing", "alert('Saved!') shows twice",
+                        "why does print(x) show nothing", "window.print() doesn't work"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_FALSE(HasCategory(r, Category::kXss) && Flagged(r)) << v;
+  }
+}
+
+TEST(XssJsSink, CallFollowedByCodeOrALineBreakIsBlocked) {
+  for (const char* v : {"alert(1)", "alert(1);x", "alert(1)//x", "alert(1)\nx y", "'-alert(1)-'",
+                        "confirm(1) in x", "\";alert(document.cookie) </script>"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_TRUE(Flagged(r)) << v;
+    EXPECT_TRUE(HasCategory(r, Category::kXss)) << v;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
