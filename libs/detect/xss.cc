@@ -286,6 +286,36 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
   (void)has_src;
 }
 
+// Two plain words side by side on one line ("tags in a template", "is escaped"): in a
+// script that is a syntax error (a keyword or an operator word such as "in" can sit next to
+// a name: "var x", "new Image", "a in b"), so text after a tag that reads this way is prose
+// about the tag. Looks at the first few words only.
+bool ProseFollows(std::string_view lower, std::size_t i) {
+  const std::size_t n = lower.size();
+  std::string_view prev;
+  for (int words = 0; words < 6; ++words) {
+    bool gap = false;
+    while (i < n && (lower[i] == ' ' || lower[i] == '\t')) {
+      ++i;
+      gap = true;
+    }
+    std::size_t a = i;
+    while (i < n && IsAsciiAlpha(static_cast<unsigned char>(lower[i]))) ++i;
+    std::string_view w = lower.substr(a, i - a);
+    if (w.empty() || (words > 0 && !gap)) return false;
+    bool w_operator = w == "in" || w == "instanceof" || w == "of";
+    bool prev_code =
+        InList(prev, {"var",    "let",   "const",      "return", "typeof",   "new",    "void",
+                      "delete", "throw", "await",      "async",  "function", "yield",  "case",
+                      "do",     "else",  "export",     "import", "class",    "if",     "for",
+                      "while",  "try",   "switch",     "with",   "debugger", "static", "get",
+                      "set",    "in",    "instanceof", "of"});
+    if (!prev.empty() && !prev_code && !w_operator) return true;
+    prev = w;
+  }
+  return false;
+}
+
 TagScan ScanTags(std::string_view lower) {
   TagScan r;
   const std::size_t n = lower.size();
@@ -340,6 +370,11 @@ TagScan ScanTags(std::string_view lower) {
       bool at_end = after >= n;
       bool attr = Find(lower, '=', pos) != std::string_view::npos;
       if (!at_end && !attr) base = 0.4f;
+    }
+    // "How do I escape <script> tags?", "<iframe> embedding is not allowed": the bare tag,
+    // no attributes, then prose that cannot be a script body or load anything.
+    if (complete && base >= 0.8f && SkipSpaces(lower, pos) == gt && ProseFollows(lower, gt + 1)) {
+      base = 0.45f;
     }
     Up(&r, base, rule, start, span);
     if (tag == "style" && gt != std::string_view::npos &&
