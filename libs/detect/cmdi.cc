@@ -1721,9 +1721,27 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     for (std::string_view var : {"%comspec%", "%systemroot%", "%windir%", "%programfiles",
                                  "%userprofile%", "%appdata%", "%temp%", ":~"}) {
       std::size_t p = Find(s, var);
-      if (p != std::string_view::npos) {
-        best.Up(var == ":~" ? 0.5f : 0.75f, "cmdi.windows-variable", p, var.size() + 8);
+      if (p == std::string_view::npos) continue;
+      float w = var == ":~" ? 0.5f : 0.75f;
+      // A per-user location in a path ("%APPDATA%\\App\\config.json") is where a ticket or a
+      // setting says a file is; the shell (%COMSPEC%) and system directories stay strong,
+      // and so does a path that reaches a program.
+      bool user_location =
+          var == "%userprofile%" || var == "%appdata%" || var == "%temp%" || var == "%programfiles";
+      if (user_location) {
+        std::size_t e = Find(s, '%', p + 1);
+        std::size_t a = e == std::string_view::npos ? s.size() : e + 1;
+        std::size_t z = a;
+        while (z < s.size() && !IsSpaceChar(static_cast<unsigned char>(s[z])) && s[z] != '&' &&
+               s[z] != '|' && s[z] != ';' && s[z] != '"' && s[z] != '\'')
+          ++z;
+        std::string_view tail = s.substr(a, z - a);
+        bool program = EndsWith(tail, ".exe") || EndsWith(tail, ".bat") || EndsWith(tail, ".cmd") ||
+                       EndsWith(tail, ".ps1") || EndsWith(tail, ".vbs") || EndsWith(tail, ".dll") ||
+                       EndsWith(tail, ".hta") || EndsWith(tail, ".js");
+        if (a < s.size() && (s[a] == '\\' || s[a] == '/') && !program) w = 0.4f;
       }
+      best.Up(w, "cmdi.windows-variable", p, var.size() + 8);
     }
   }
   if (best.score > 0) {

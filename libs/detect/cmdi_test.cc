@@ -204,7 +204,18 @@ INSTANTIATE_TEST_SUITE_P(
         "reg add HKCU\\Software\\Policies\\Microsoft\\Windows\\Explorer /v "
         "DisableSearchBoxSuggestions "
         "/t REG_DWORD /d 1",
-        "set JAVA_HOME=C:\\Program Files\\Java\\jdk-17 and echo %JAVA_HOME% to verify"));
+        "set JAVA_HOME=C:\\Program Files\\Java\\jdk-17 and echo %JAVA_HOME% to verify",
+        // Per-user Windows locations in a path, as tickets and settings name them.
+        "Logs are in C:\\ProgramData\\App\\logs and config in %APPDATA%\\App\\config.json",
+        "%USERPROFILE%\\Documents\\Visual Studio 2022\\Projects"));
+
+// The shell and a program reached through a variable stay an injection.
+TEST(WindowsVariable, ShellOrProgramThroughAVariableIsBlocked) {
+  for (const char* v : {"%temp%\\x.exe", "%comspec% /c dir", "& %APPDATA%\\evil.bat"}) {
+    Verdict r = InspectAsForm(v);
+    EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
 
 // Two key lines do not make a document; an injection after them is still judged.
 TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {

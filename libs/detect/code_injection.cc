@@ -1339,6 +1339,16 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
     if (p.text == "require(") {
       std::size_t k = SkipSpaces(lower, pos + p.text.size());
       if (k >= n || (lower[k] != '\'' && lower[k] != '"' && lower[k] != '`')) continue;
+      // Pure helpers ('path', 'util', 'url', 'assert', 'events', 'crypto') give no access to
+      // files, processes or the network: a snippet loading them is ordinary Node code.
+      std::string_view mod = lower.substr(k + 1, 16);
+      if (StartsWith(mod, "node:")) mod.remove_prefix(5);
+      bool helper = false;
+      for (std::string_view h : {"path", "util", "url", "assert", "events", "crypto", "querystring",
+                                 "string_decoder", "punycode"}) {
+        helper |= StartsWith(mod, h) && mod.size() > h.size() && mod[h.size()] == lower[k];
+      }
+      if (helper) continue;
     }
     // "subprocess.py" / "open3.rb": a module's file name (a traceback frame), not a member.
     if (p.text.back() == '.') {

@@ -156,7 +156,10 @@ INSTANTIATE_TEST_SUITE_P(
         "include()",
         // Standard-library type names in questions; another npm package's name.
         "How do I sort a java.util.List of maps?", "java.util.List",
-        "npm install child_process-promise lodash.template"));
+        "npm install child_process-promise lodash.template",
+        // Node code loading pure helpers.
+        "const path = require('path');\nconst cfg = path.join(__dirname, 'config', "
+        "'default.json');\n"));
 
 class CodeStillBlocked : public ::testing::TestWithParam<const char*> {};
 TEST_P(CodeStillBlocked, IsBlocked) {
@@ -173,7 +176,8 @@ INSTANTIATE_TEST_SUITE_P(Payloads, CodeStillBlocked,
                                            // Used types and vendor/JDK-internal packages.
                                            "new java.util.Scanner(is)", "com.opensymphony.xwork2",
                                            "javax.naming.InitialContext",
-                                           "require('child_process')"));
+                                           "require('child_process')", "require('fs')",
+                                           "require('node:net').connect(4444)"));
 
 }  // namespace
 }  // namespace shieldx::detect

@@ -481,7 +481,12 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   // file:// URLs to local files.
   if (StartsWith(lower, "file:") || Find(lower, "file://") != std::string_view::npos) {
     std::size_t p = Find(lower, "file:");
-    b.Up(0.85f, "lfi.file-url", Category::kLfi, p, 32);
+    // "file:// url in chrome": the scheme named in prose, with no path to read.
+    std::size_t t = p + 5;
+    while (t < n && t < p + 7 && lower[t] == '/') ++t;
+    bool target = t < n && !IsSpaceChar(static_cast<unsigned char>(lower[t])) && lower[t] != '"' &&
+                  lower[t] != '\'' && lower[t] != ')' && lower[t] != ',';
+    if (target) b.Up(0.85f, "lfi.file-url", Category::kLfi, p, 32);
   }
   // Windows UNC / admin shares: \\host\c$\...
   if (Find(lower, "\\c$") != std::string_view::npos ||

@@ -49,5 +49,16 @@ INSTANTIATE_TEST_SUITE_P(
         // A shell script posted to an automation form reads system files by design.
         "#!/bin/sh\nset -x\nlscpu\ncat /proc/meminfo\nfdisk -l\n"));
 
+// The file: scheme named in a question has no path to read; file URLs to files are judged.
+TEST(FileUrl, SchemeNamedInProseIsAllowed) {
+  Verdict v = testing::InspectQueryValue("file:// url in chrome");
+  EXPECT_FALSE(testing::Flagged(v)) << v.explanation;
+  for (const char* a :
+       {"file:///etc/passwd", "file://c:/windows/win.ini", "file:///proc/self/environ"}) {
+    Verdict r = testing::InspectQueryValue(a);
+    EXPECT_TRUE(testing::Flagged(r)) << a << " -> " << r.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
