@@ -807,7 +807,9 @@ bool IsShebangScript(std::string_view lower) {
 bool IsConfigDocument(std::string_view lower) {
   // A Python traceback ('File "/usr/lib/python3.11/subprocess.py", line 1024, in run')
   // posted to an error tracker: "File" opens every frame line.
-  if (Find(lower, "traceback (most recent call last):") != std::string_view::npos) return true;
+  // (Its header opens the report: looked for in the first 4 KiB only.)
+  if (Find(lower.substr(0, 4096), "traceback (most recent call last):") != std::string_view::npos)
+    return true;
   const std::size_t n = std::min<std::size_t>(lower.size(), 65536);
   int lines = 0, docker = 0, yaml = 0;
   bool first_docker = false, first_yaml = false, seen_first = false;
@@ -1521,7 +1523,12 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     best = Best{};
   }
   const bool prose = IsProse(s);
-  const bool script = IsShebangScript(lower) || IsConfigDocument(lower);
+  // Whole scripts and configuration documents; judged only once there is a finding to scale.
+  int script_state = -1;
+  auto script = [&] {
+    if (script_state < 0) script_state = IsShebangScript(lower) || IsConfigDocument(lower);
+    return script_state == 1;
+  };
   // The first command (no separator before it).
   int chained_commands = 0;
   bool chain_technical = false;
@@ -1698,8 +1705,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     std::size_t len = 0;
     float w = ParameterExpansionAt(lower, p, &len);
     if (w > 0) {
-      Report(sink, v, Category::kCmdi, prose || script ? w * 0.55f : w, "cmdi.parameter-expansion",
-             p, len);
+      Report(sink, v, Category::kCmdi, prose || script() ? w * 0.55f : w,
+             "cmdi.parameter-expansion", p, len);
       break;
     }
   }
@@ -1746,7 +1753,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   }
   if (best.score > 0) {
     // A whole script carries commands by design: its findings stay below blocking.
-    if (script) best.score *= 0.5f;
+    if (script()) best.score *= 0.5f;
     Report(sink, ValueView{v.field, s, s, v.norm_flags, v.weight, v.document}, Category::kCmdi,
            best.score, best.rule, best.pos, best.len);
   }
