@@ -1039,7 +1039,7 @@ class Parser {
     // a noun phrase, not a select list or a table reference.
     if (DeterminerPhrase()) return false;
     // Select list.
-    while (true) {
+    for (int items = 0;; ++items) {
       if (AtEnd()) return true;
       if (Peek().type == Tok::kOperator && Text(Peek()) == "*") {
         ++p_;
@@ -1049,7 +1049,12 @@ class Parser {
         Operand o;
         if (!ParseExpr(&o, depth + 1)) return false;
         bool bare_ident = p_ == before + 1 && IsIdent(t_[before]);
-        if (!bare_ident) *strong = true;
+        // "click 'Select' then 'Save'": after the break, SELECT of one string literal (its
+        // quote closed by the application) reads back a constant; it is the quoted word
+        // "select" in prose unless more follows (a list, FROM, a clause).
+        bool lone_string = p_ == before + 1 && t_[before].type == Tok::kOpenString &&
+                           p_ == t_.size() && items == 0;
+        if (!bare_ident && !lone_string) *strong = true;
         // SELECT system_user: a niladic function, not a column.
         if (bare_ident && IsNiladicInfo(Text(t_[before]))) *strong = true;
         // SELECT pg_sleep / SELECT xp_cmdshell: a dangerous builtin named without the call

@@ -296,6 +296,19 @@ TEST(Sqli, OrderingOfConstantsIsArithmetic) {
   }
 }
 
+TEST(Sqli, QuotedWordSelectInProseIsNotAStatement) {
+  // After the break, SELECT of one string the application's quote closes reads a constant.
+  for (const char* v : {"the word 'select' in SQL", "where can i find 'select' brand shoes",
+                        "press 'Select' to continue"}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  // A list, a variable, FROM or a terminated statement after it is an injected statement.
+  for (const char* v : {"x' select 'a','b", "x' select @@version--", "1' select 'abc' from dual--",
+                        "x'; select 'a"}) {
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(SqlLexer, ExecutableCommentsAreCode) {
   std::vector<sql::Token> toks;
   ASSERT_TRUE(sql::Lex("/*!50000UNION*/ SELECT", 0, 100, &toks));
