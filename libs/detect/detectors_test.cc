@@ -76,7 +76,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"require('child_process').exec('id')", Category::kCodeInjection},
         Case{"{\"__proto__\":{\"admin\":true}}", Category::kCodeInjection},
         Case{"<!--#exec cmd=\"ls\" -->", Category::kMailInjection},
-        Case{"\r\nRCPT TO: victim@example.com\r\n", Category::kMailInjection}));
+        Case{"\r\nRCPT TO: victim@example.com\r\n", Category::kMailInjection},
+        Case{"x\r\na001 EXAMINE INBOX", Category::kMailInjection},
+        Case{"x\r\nd store 2 +FLAGS (\\Deleted)", Category::kMailInjection},
+        Case{"x\r\nUSER admin\r\nPASS x\r\nQUIT\r\n", Category::kMailInjection},
+        Case{"x\r\nX-Injected-By: attacker", Category::kProtocol}));
 
 class ValueBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(ValueBenign, IsAllowed) {
@@ -103,7 +107,12 @@ INSTANTIATE_TEST_SUITE_P(
         "Split big schemas with <xs:include> and <b>:import</b> the rest, see "
         "https://docs.example.com/xsd",
         "Cookies: we set a session cookie; domain of use is this site only",
-        "my.cookie.jar; path is ~/.config"));
+        "my.cookie.jar; path is ~/.config",
+        // Multi-line text in a query: prose, INI, a traceback, a shell snippet.
+        "Hi,\nplease select the blue one\nquit smoking they said\nthanks",
+        "[database]\nuser = app\npass = (from vault)\n",
+        "Traceback (most recent call last):\n  File \"app.py\", line 3\nValueError: bad input",
+        "Steps:\nthen select Display\nPC list of monitors"));
 
 TEST(Detectors, CodeInJsonBodyFromAnEditorIsAllowed) {
   std::string code =

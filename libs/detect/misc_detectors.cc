@@ -391,10 +391,24 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
           v.field->source == Source::kQuery || v.field->source == Source::kPath ||
           v.field->source == Source::kPathSegment || v.field->source == Source::kCookie ||
           v.field->source == Source::kHeader || v.field->part == Part::kName;
+      // Other names count when they look like HTTP headers (hyphenated, or a standard
+      // one-word header): "ValueError: ..." in a traceback or "key: value" YAML lines sent
+      // in a query are text with line breaks, not headers.
+      std::string_view name = lower.substr(k, name_end - k);
+      bool header_like = name.find('-') != std::string_view::npos;
+      for (std::string_view h : {"server", "date", "expires", "pragma", "vary", "allow", "via",
+                                 "connection", "etag", "age", "warning", "upgrade", "origin",
+                                 "authorization", "accept", "range", "expect", "referer"}) {
+        header_like = header_like || name == h;
+      }
       if (known) {
         b.Up(0.9f, "protocol.header-injection", p, name_end - p + 16);
       } else if (reflected_source) {
-        b.Up(0.65f, "protocol.header-injection", p, name_end - p + 16);
+        // In a header, a cookie or an argument name any "Name:" line is foreign.
+        bool strict_place = v.field->source == Source::kHeader ||
+                            v.field->source == Source::kCookie || v.field->part == Part::kName;
+        b.Up(header_like || strict_place ? 0.65f : 0.4f, "protocol.header-injection", p,
+             name_end - p + 16);
       }
     }
     // Blank line followed by markup: response splitting with a body.
@@ -431,23 +445,43 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     std::size_t k = p;
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
     std::string_view rest = lower.substr(k);
-    // IMAP: a tag then a command.
+    // IMAP: a tag then a command. Clients' tags are short and numbered ("a001", "A1") or one
+    // letter; "please select ..." or "sudo apt list" are words, not tags.
     std::size_t sp = Find(rest, ' ');
     std::string_view cmd = sp == std::string_view::npos ? rest : rest.substr(sp + 1);
+    bool tag = sp != std::string_view::npos && sp > 0 && sp <= 8;
+    bool tag_digit = false;
+    for (std::size_t i = 0; tag && i < sp; ++i) {
+      unsigned char c = static_cast<unsigned char>(rest[i]);
+      tag = IsAsciiAlnum(c);
+      tag_digit = tag_digit || IsAsciiDigit(c);
+    }
+    tag = tag && (tag_digit || sp == 1);
     for (std::string_view c :
          {"capability", "fetch ", "login ", "logout", "select ", "examine ", "list ", "lsub ",
           "store ", "copy ", "uid ", "append ", "delete ", "rename ", "create ", "search ", "noop",
           "starttls", "authenticate"}) {
-      if (sp != std::string_view::npos && sp > 0 && sp <= 8 && StartsWith(cmd, c)) {
-        b.Up(0.85f, "mail.imap-command", p, 32);
-      }
+      if (tag && StartsWith(cmd, c)) b.Up(0.85f, "mail.imap-command", p, 32);
     }
     for (std::string_view c :
          {"rcpt to:", "mail from:", "data\r",    "data\n",       "quit",       "helo ",
           "ehlo ",    "vrfy ",      "expn ",     "rset",         "auth login", "user ",
           "pass ",    "retr ",      "dele ",     "bcc:",         "cc:",        "to:",
           "subject:", "from:",      "reply-to:", "content-type:"}) {
-      if (StartsWith(rest, c)) {
+      if (!StartsWith(rest, c)) continue;
+      std::size_t after = c.size();
+      // Bare verbs are whole lines ("QUIT\r\n"), not the first word of a sentence.
+      if ((c == "quit" || c == "rset") && after < rest.size() && rest[after] != '\r' &&
+          rest[after] != '\n') {
+        continue;
+      }
+      // A verb's argument is a word ("USER alice"), not an assignment ("user = app").
+      if (c.back() == ' ' && c != "auth login" &&
+          (after >= rest.size() || rest[after] == '=' || rest[after] == ':' ||
+           rest[after] == ' ')) {
+        continue;
+      }
+      {
         bool header = c.back() == ':' && c != "rcpt to:" && c != "mail from:";
         b.Up(header ? 0.75f : 0.85f, header ? "mail.header-injection" : "mail.smtp-command", p, 32);
       }
