@@ -103,6 +103,8 @@ namespace {
 
 using testing::Flagged;
 using testing::HasCategory;
+using testing::InspectAsForm;
+using testing::InspectAsJson;
 using testing::InspectQueryValue;
 
 class WindowsAndCommandLineShapes : public ::testing::TestWithParam<const char*> {};
@@ -146,33 +148,6 @@ INSTANTIATE_TEST_SUITE_P(
         "id card|passport",
         // A whole shell script posted to an automation form.
         "#!/bin/sh\nset -x\nlscpu\ncat /proc/cpuinfo | head -n 5\nfdisk -l\n"));
-
-// A value as an issue tracker's form field and as a snippet editor's JSON body.
-std::string JsonQuote(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (c == '\n') {
-      o += "\\n";
-    } else if (c == '\t') {
-      o += "\\t";
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
-}
-Verdict InspectAsForm(const std::string& value) {
-  return testing::Inspect(testing::Post("/tickets/new", "application/x-www-form-urlencoded",
-                                        "title=Issue&description=" + testing::UrlEncode(value)));
-}
-Verdict InspectAsJson(const std::string& value) {
-  return testing::Inspect(testing::Post(
-      "/api/gists", "application/json",
-      "{\"filename\":\"snippet.txt\",\"content\":" + JsonQuote(value) + ",\"public\":false}"));
-}
 
 // CI/ops forms: Dockerfiles and YAML pipelines carry commands by design, like a shebang script.
 class OpsDocumentBenign : public ::testing::TestWithParam<const char*> {};

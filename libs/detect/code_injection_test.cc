@@ -13,6 +13,8 @@ namespace {
 using testing::Flagged;
 using testing::HasCategory;
 using testing::Inspect;
+using testing::InspectAsForm;
+using testing::InspectAsJson;
 using testing::InspectQueryValue;
 
 class PhpCode : public ::testing::TestWithParam<const char*> {};
@@ -92,33 +94,6 @@ TEST(PhpUpload, SessionFileNameInUploadHeaderIsBlocked) {
   OwnedHttpRequest ok = testing::Get("/upload");
   ok.headers.emplace_back("X-Filename", "holiday.jpg");
   EXPECT_FALSE(Flagged(Inspect(ok)));
-}
-
-// A value as an issue tracker's form field and as a snippet editor's JSON body.
-std::string JsonQuote(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (c == '\n') {
-      o += "\\n";
-    } else if (c == '\t') {
-      o += "\\t";
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
-}
-Verdict InspectAsForm(const std::string& value) {
-  return testing::Inspect(testing::Post("/tickets/new", "application/x-www-form-urlencoded",
-                                        "title=Issue&description=" + testing::UrlEncode(value)));
-}
-Verdict InspectAsJson(const std::string& value) {
-  return testing::Inspect(testing::Post(
-      "/api/gists", "application/json",
-      "{\"filename\":\"snippet.txt\",\"content\":" + JsonQuote(value) + ",\"public\":false}"));
 }
 
 // Error reports and configuration pasted into trackers and editors: they name Java classes,

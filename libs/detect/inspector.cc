@@ -1,6 +1,7 @@
 #include "libs/detect/inspector.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "absl/strings/str_cat.h"
 #include "libs/detect/limits.h"
@@ -266,7 +267,7 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
                         (f.source == top->source && f.field == top->field);
       if (same_place) corroborating |= 1u << static_cast<int>(f.category);
     }
-    extra = __builtin_popcount(corroborating);
+    extra = std::popcount(corroborating);
   }
   int base = static_cast<int>(max_conf * 10.0f + 0.0001f);
   v.score = base > 0 ? std::max(0, base + SensitivityOffset(sensitivity) + std::min(extra, 3)) : 0;

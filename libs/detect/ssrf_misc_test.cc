@@ -11,6 +11,8 @@ namespace {
 
 using testing::Flagged;
 using testing::HasCategory;
+using testing::InspectAsForm;
+using testing::InspectAsJson;
 using testing::InspectQueryValue;
 
 class MiscAttack : public ::testing::TestWithParam<const char*> {};
@@ -59,33 +61,6 @@ TEST(BackupFiles, DatabaseDumpsRequestedByPathAreBlocked) {
 
 TEST(MiscAttack, InternalNamesAreSsrf) {
   EXPECT_TRUE(HasCategory(InspectQueryValue("host.docker.internal/x"), Category::kSsrf));
-}
-
-// A value as an issue tracker's form field and as a snippet editor's JSON body.
-std::string JsonQuote(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (c == '\n') {
-      o += "\\n";
-    } else if (c == '\t') {
-      o += "\\t";
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
-}
-Verdict InspectAsForm(const std::string& value) {
-  return testing::Inspect(testing::Post("/tickets/new", "application/x-www-form-urlencoded",
-                                        "title=Issue&description=" + testing::UrlEncode(value)));
-}
-Verdict InspectAsJson(const std::string& value) {
-  return testing::Inspect(testing::Post(
-      "/api/gists", "application/json",
-      "{\"filename\":\"snippet.txt\",\"content\":" + JsonQuote(value) + ",\"public\":false}"));
 }
 
 // Developer and admin settings: connection strings with credentials to a local database and

@@ -65,6 +65,35 @@ inline Verdict InspectQueryValue(const std::string& value) {
   return Inspect(Get("/search?q=" + UrlEncode(value)));
 }
 
+// `s` as a JSON string literal (quotes, backslashes, newlines and tabs escaped).
+inline std::string JsonQuote(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (c == '\n') {
+      o += "\\n";
+    } else if (c == '\t') {
+      o += "\\t";
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+
+// A value as an issue tracker's form field and as a snippet editor's JSON body.
+inline Verdict InspectAsForm(const std::string& value) {
+  return Inspect(Post("/tickets/new", "application/x-www-form-urlencoded",
+                      "title=Issue&description=" + UrlEncode(value)));
+}
+inline Verdict InspectAsJson(const std::string& value) {
+  return Inspect(
+      Post("/api/gists", "application/json",
+           "{\"filename\":\"snippet.txt\",\"content\":" + JsonQuote(value) + ",\"public\":false}"));
+}
+
 inline bool Flagged(const Verdict& v) { return v.action != Action::kAllow; }
 
 inline bool HasCategory(const Verdict& v, Category c) {

@@ -154,6 +154,28 @@ absl::StatusOr<std::string> Encode(const T& value) {
   return CanonicalJson(value);
 }
 
+// The transfer that moves `amount` credits of one usage record from the tenant's account to
+// revenue (Consume and ConsumeBatch).
+Transfer ConsumeTransfer(std::string transfer_id, const std::string& tenant_id,
+                         const std::string& account_id, int64_t amount, const UsageRecord& rec,
+                         const std::string& idempotency_key, absl::Time now) {
+  Transfer t;
+  t.transfer_id = std::move(transfer_id);
+  t.tenant_id = tenant_id;
+  t.kind = TransferKind::kConsume;
+  t.debit_account_id = account_id;
+  t.credit_account_id = kRevenueAccountId;
+  t.amount_credits = amount;
+  t.usage_kind = rec.usage_kind;
+  t.quantity = rec.quantity;
+  t.reference = rec.reference;
+  t.period_start = rec.period_start;
+  t.period_end = rec.period_end;
+  t.idempotency_key = idempotency_key;
+  t.created_at = now;
+  return t;
+}
+
 std::string FilterHash(const ListTransfersQuery& q) {
   std::string canonical;
   for (TransferKind k : q.kinds) absl::StrAppend(&canonical, "k", static_cast<int>(k), ",");
@@ -667,21 +689,9 @@ Ledger::DecideFn Ledger::ConsumeDecision(const ConsumeCommand& cmd) {
     ConsumeResult r;
     r.shortfall_credits = cmd.record.amount_credits - amount;
     if (amount > 0) {
-      Transfer t;
-      t.transfer_id = ids_->NewId("tr_");
-      t.tenant_id = cmd.tenant_id;
-      t.kind = TransferKind::kConsume;
-      t.debit_account_id = a->account.account_id;
-      t.credit_account_id = kRevenueAccountId;
-      t.amount_credits = amount;
-      t.usage_kind = cmd.record.usage_kind;
-      t.quantity = cmd.record.quantity;
-      t.reference = cmd.record.reference;
-      t.period_start = cmd.record.period_start;
-      t.period_end = cmd.record.period_end;
-      t.idempotency_key = cmd.idempotency_key;
-      t.created_at = clock_->Now();
-      AppendTransfer(std::move(t), w);
+      AppendTransfer(ConsumeTransfer(ids_->NewId("tr_"), cmd.tenant_id, a->account.account_id,
+                                     amount, cmd.record, cmd.idempotency_key, clock_->Now()),
+                     w);
       r.transfer = w.transfers.back();
     }
     r.balance = MakeBalance(*a, a->posted_credits - amount, a->pending_credits, w.head_sequence);
@@ -772,21 +782,9 @@ absl::StatusOr<ConsumeBatchResult> Ledger::ConsumeBatch(const ConsumeBatchComman
             room -= amount;
             r.shortfall_credits += rec.amount_credits - amount;
             if (amount == 0) continue;
-            Transfer t;
-            t.transfer_id = ids_->NewId("tr_");
-            t.tenant_id = cmd.tenant_id;
-            t.kind = TransferKind::kConsume;
-            t.debit_account_id = a->account.account_id;
-            t.credit_account_id = kRevenueAccountId;
-            t.amount_credits = amount;
-            t.usage_kind = rec.usage_kind;
-            t.quantity = rec.quantity;
-            t.reference = rec.reference;
-            t.period_start = rec.period_start;
-            t.period_end = rec.period_end;
-            t.idempotency_key = cmd.idempotency_key;
-            t.created_at = now;
-            AppendTransfer(std::move(t), w);
+            AppendTransfer(ConsumeTransfer(ids_->NewId("tr_"), cmd.tenant_id, a->account.account_id,
+                                           amount, rec, cmd.idempotency_key, now),
+                           w);
             r.consumed_credits += amount;
             ++r.applied_records;
           }
