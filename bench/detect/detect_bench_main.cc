@@ -3,11 +3,16 @@
 // Prints requests/s, p50 / p99 per request and the throughput ratio, for the whole mix and for
 // "typical" requests (benign traffic).
 //
-//   build/bin/bench_detect [--per-file N] [--rounds R] FILE.ndjson[.gz] ...
+//   build/bin/bench_detect [--per-file N] [--rounds R] [--slowest K] FILE.ndjson[.gz] ...
+//
+// --slowest K lists the K benign requests with the highest median time over the rounds (id,
+// source, URI and body sizes): what the p99 tail is made of.
 //
 // Requests are taken round-robin from the files (at most N per file) so the mix has every
 // source. Timing covers everything each engine does per request from the parsed NDJSON record:
 // building its request representation, parsing, normalising, detecting and scoring.
+#include <strings.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -60,9 +65,37 @@ void Print(const char* engine, const char* mix, const Stats& s, size_t n, int ro
               Percentile(s.per_request_us, 0.999), s.flagged);
 }
 
+// Per request, the median of its `rounds` timings (Run records round after round).
+void PrintSlowest(const std::vector<const BenchRequest*>& reqs, const Stats& s, int rounds,
+                  size_t k) {
+  std::vector<std::pair<double, const BenchRequest*>> med;
+  med.reserve(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    std::vector<double> t;
+    for (int r = 0; r < rounds; ++r) t.push_back(s.per_request_us[r * reqs.size() + i]);
+    std::sort(t.begin(), t.end());
+    med.emplace_back(t[t.size() / 2], reqs[i]);
+  }
+  std::sort(med.begin(), med.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::printf("slowest benign requests (median of %d rounds):\n", rounds);
+  std::printf("%10s %-28s %-12s %8s %8s %s\n", "us", "source", "method", "uri_len", "body_len",
+              "content-type");
+  for (size_t i = 0; i < std::min(k, med.size()); ++i) {
+    const BenchRequest& r = *med[i].second;
+    std::string ctype = "-";
+    for (const auto& [n, v] : r.headers) {
+      if (n.size() == 12 && strncasecmp(n.c_str(), "content-type", 12) == 0)
+        ctype = v.substr(0, 40);
+    }
+    std::printf("%10.1f %-28.28s %-12.12s %8zu %8zu %s\n", med[i].first, r.source.c_str(),
+                r.method.c_str(), r.uri.size(), r.body.size(), ctype.c_str());
+  }
+}
+
 int Main(int argc, char** argv) {
   size_t per_file = 2000;
   int rounds = 3;
+  size_t slowest = 0;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -70,12 +103,16 @@ int Main(int argc, char** argv) {
       per_file = std::strtoul(argv[++i], nullptr, 10);
     } else if (a == "--rounds" && i + 1 < argc) {
       rounds = std::atoi(argv[++i]);
+    } else if (a == "--slowest" && i + 1 < argc) {
+      slowest = std::strtoul(argv[++i], nullptr, 10);
     } else {
       files.push_back(a);
     }
   }
   if (files.empty()) {
-    std::fprintf(stderr, "usage: bench_detect [--per-file N] [--rounds R] FILE.ndjson[.gz]...\n");
+    std::fprintf(stderr,
+                 "usage: bench_detect [--per-file N] [--rounds R] [--slowest K] "
+                 "FILE.ndjson[.gz]...\n");
     return 2;
   }
   std::vector<std::vector<BenchRequest>> loaded;
@@ -144,6 +181,7 @@ int Main(int argc, char** argv) {
                               (static_cast<double>(benign.size()) / theirs_benign.total_s);
   std::printf("throughput ratio shieldx/modsecurity: all %.1fx, benign %.1fx\n", ratio_all,
               ratio_benign);
+  if (slowest > 0) PrintSlowest(benign, ours_benign, rounds, slowest);
   return 0;
 }
 
