@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "libs/detect/sqli.h"
+#include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
 
@@ -34,7 +35,7 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   for (std::string_view c : {"information_schema", "sysobjects", "syscolumns", "pg_catalog",
                              "pg_shadow", "sqlite_master", "msysobjects", "all_tab_columns",
                              "sys.sql_logins", "mysql.user", "master..sysdatabases"}) {
-    std::size_t p = v.lower.find(c);
+    std::size_t p = Find(v.lower, c);
     if (p == std::string_view::npos) continue;
     bool left = p == 0 || !(std::isalnum(static_cast<unsigned char>(v.lower[p - 1])) ||
                             v.lower[p - 1] == '_');

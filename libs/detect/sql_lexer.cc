@@ -1,6 +1,7 @@
 #include "libs/detect/sql_lexer.h"
 
 #include <algorithm>
+#include <bitset>
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
@@ -540,8 +541,36 @@ bool InSet(const absl::flat_hash_set<std::string_view>& set, std::string_view na
 
 }  // namespace
 
+namespace {
+
+// Which (length, lower-case first letter) pairs start some keyword: most words of a value are
+// not keywords, and this answers them without hashing. Built from the keyword table itself.
+struct KeywordShapes {
+  static constexpr std::size_t kMaxLen = 24;  // KeywordOf's buffer
+  std::bitset<256> first_by_len[kMaxLen + 1];
+  KeywordShapes() {
+    for (const auto& [kw, unused] : Keywords()) {
+      if (kw.size() <= kMaxLen) first_by_len[kw.size()].set(static_cast<unsigned char>(kw[0]));
+    }
+  }
+  bool Possible(std::string_view word) const {
+    if (word.empty() || word.size() > kMaxLen) return false;
+    unsigned char c = static_cast<unsigned char>(word[0]);
+    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
+    return first_by_len[word.size()].test(c);
+  }
+};
+
+const KeywordShapes& Shapes() {
+  static const auto* shapes = new KeywordShapes();
+  return *shapes;
+}
+
+}  // namespace
+
 Kw KeywordOf(std::string_view word) {
-  char buf[24];
+  if (!Shapes().Possible(word)) return Kw::kNone;
+  char buf[KeywordShapes::kMaxLen];
   std::string_view lower;
   if (!LowerInto(word, buf, sizeof(buf), &lower)) return Kw::kNone;
   const auto& map = Keywords();
@@ -629,6 +658,18 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (IsSpace(c)) {
       ++i;
+      continue;
+    }
+    // Fast path for the common token, a word: a letter, '_' or '$' can only start a word
+    // here unless it prefixes a string (N'..', X'..', B'..', E'..'), the one earlier
+    // branch below that a letter can take. Same token as the general path.
+    if ((IsAlpha(c) || c == '_' || c == '$') && !(i + 1 < n && s[i + 1] == '\'' &&
+                                                  (c == 'N' || c == 'n' || c == 'X' || c == 'x' ||
+                                                   c == 'B' || c == 'b' || c == 'E' || c == 'e'))) {
+      std::size_t start = i;
+      while (i < n && IsWordChar(static_cast<unsigned char>(s[i]))) ++i;
+      Kw kw = KeywordOf(s.substr(start, i - start));
+      if (!push(Tok::kWord, start, i, 0, kw)) return false;
       continue;
     }
     // Comments.
@@ -852,48 +893,55 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
         continue;
       }
     }
-    // Operators.
-    auto two = [&](const char* op) { return i + 1 < n && s[i] == op[0] && s[i + 1] == op[1]; };
-    if (i + 2 < n && s.substr(i, 3) == "<=>") {
-      if (!push(Tok::kOperator, i, i + 3, kOpCompare)) return false;
-      i += 3;
-      continue;
-    }
-    if (i + 2 < n && s.substr(i, 3) == "->>") {
-      if (!push(Tok::kOperator, i, i + 3, kOpArrow)) return false;
-      i += 3;
-      continue;
-    }
-    if (two("<>") || two("!=") || two("<=") || two(">=") || two("==") || two("!<") || two("!>") ||
-        two("^=") || two("<@") || two("?|") || two("?&")) {
-      if (!push(Tok::kOperator, i, i + 2, kOpCompare)) return false;
-      i += 2;
-      continue;
-    }
-    if (two("||") || two("&&")) {
-      if (!push(Tok::kOperator, i, i + 2, kOpLogic)) return false;
-      i += 2;
-      continue;
-    }
-    if (two("<<") || two(">>")) {
-      if (!push(Tok::kOperator, i, i + 2, kOpArith)) return false;
-      i += 2;
-      continue;
-    }
-    if (two(":=")) {
-      if (!push(Tok::kOperator, i, i + 2, kOpAssign)) return false;
-      i += 2;
-      continue;
-    }
-    if (two("::")) {
-      if (!push(Tok::kOperator, i, i + 2, kOpCast)) return false;
-      i += 2;
-      continue;
-    }
-    if (two("->")) {
-      if (!push(Tok::kOperator, i, i + 2, kOpArrow)) return false;
-      i += 2;
-      continue;
+    // Operators of three and two characters (longest first).
+    if (i + 1 < n) {
+      const char d = s[i + 1];
+      std::size_t len = 0;
+      uint8_t op = 0;
+      if (c == '<' && d == '=' && i + 2 < n && s[i + 2] == '>') {
+        len = 3, op = kOpCompare;  // <=>
+      } else if (c == '-' && d == '>' && i + 2 < n && s[i + 2] == '>') {
+        len = 3, op = kOpArrow;  // ->>
+      } else {
+        switch (c) {
+          case '<':  // <> <= <@ <<
+            if (d == '>' || d == '=' || d == '@') len = 2, op = kOpCompare;
+            if (d == '<') len = 2, op = kOpArith;
+            break;
+          case '>':  // >= >>
+            if (d == '=') len = 2, op = kOpCompare;
+            if (d == '>') len = 2, op = kOpArith;
+            break;
+          case '!':  // != !< !>
+            if (d == '=' || d == '<' || d == '>') len = 2, op = kOpCompare;
+            break;
+          case '=':  // ==
+          case '^':  // ^=
+            if (d == '=') len = 2, op = kOpCompare;
+            break;
+          case '?':  // ?| ?&
+            if (d == '|' || d == '&') len = 2, op = kOpCompare;
+            break;
+          case '|':  // ||
+          case '&':  // &&
+            if (d == static_cast<char>(c)) len = 2, op = kOpLogic;
+            break;
+          case ':':  // := ::
+            if (d == '=') len = 2, op = kOpAssign;
+            if (d == ':') len = 2, op = kOpCast;
+            break;
+          case '-':  // ->
+            if (d == '>') len = 2, op = kOpArrow;
+            break;
+          default:
+            break;
+        }
+      }
+      if (len > 0) {
+        if (!push(Tok::kOperator, i, i + len, op)) return false;
+        i += len;
+        continue;
+      }
     }
     if (c == ':' && i + 1 < n && IsWordChar(static_cast<unsigned char>(s[i + 1])) &&
         !IsDigit(static_cast<unsigned char>(s[i + 1]))) {
