@@ -391,14 +391,21 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
       ".dnslog.cn",
       ".ceye.io",
   };
+  // Both lists are searched in one pass each (first occurrence of every name).
+  static const NeedleSet kToolSet(kTools);
+  static const NeedleSet kOobSet(kOob);
+  std::size_t first[std::max(std::size(kTools), std::size(kOob))];
+  std::string lower;
   for (const Header& h : req.headers) {
     bool ua = IEq(h.name, "user-agent");
     if (h.value.empty() || h.value.size() > 4096) continue;
-    std::string lower(h.value);
+    lower.assign(h.value);
     for (char& c : lower) c = ToLowerAscii(c);
     if (ua) {
-      for (std::string_view t : kTools) {
-        std::size_t p = lower.find(t);
+      kToolSet.FirstAll(lower, first);
+      for (std::size_t i = 0; i < std::size(kTools); ++i) {
+        std::string_view t = kTools[i];
+        std::size_t p = first[i];
         if (p == std::string::npos) continue;
         // Tool names that are also words must stand alone.
         if ((t == "xray" || t == "goby" || t == "httpx" || t == "hydra" || t == "grabber" ||
@@ -413,8 +420,11 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
         break;
       }
     }
-    for (std::string_view d : kOob) {
-      if (lower.find(d) != std::string::npos) {
+    // Every callback domain starts with '.'.
+    if (Find(lower, '.') == std::string::npos) continue;
+    kOobSet.FirstAll(lower, first);
+    for (std::size_t i = 0; i < std::size(kOob); ++i) {
+      if (first[i] != std::string::npos) {
         sink.AddRequestLevel(Category::kScanner, 0.85f, "scanner.oob-callback", h.name,
                              h.value.substr(0, 80));
         break;

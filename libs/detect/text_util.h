@@ -3,6 +3,7 @@
 #ifndef SHIELDX_LIBS_DETECT_TEXT_UTIL_H_
 #define SHIELDX_LIBS_DETECT_TEXT_UTIL_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -125,24 +126,35 @@ class NeedleSet {
       uint32_t pair = static_cast<unsigned char>(needles_[i][0]) << 8 |
                       static_cast<unsigned char>(needles_[i][1]);
       pairs_[pair >> 6] |= uint64_t{1} << (pair & 63);
+      min_len_ = std::min(min_len_, needles_[i].size());
     }
   }
   std::size_t size() const { return n_; }
   void FirstAll(std::string_view hay, std::size_t* first) const {
+    std::fill(first, first + n_, std::string_view::npos);
+    const std::size_t n = hay.size();
+    if (n < min_len_) return;
     bool live[kMax];
     std::size_t remaining = 0;
     const BigramFilter* f = current_bigram_filter;
-    for (std::size_t i = 0; i < n_; ++i) {
-      first[i] = std::string_view::npos;
-      live[i] = f == nullptr || f->MayContain(hay, needles_[i]);
-      remaining += live[i];
+    if (f == nullptr) {
+      std::fill(live, live + n_, true);
+      remaining = n_;
+    } else {
+      for (std::size_t i = 0; i < n_; ++i) {
+        live[i] = f->MayContain(hay, needles_[i]);
+        remaining += live[i];
+      }
     }
+    if (remaining == 0) return;
     const auto* p = reinterpret_cast<const unsigned char*>(hay.data());
-    const std::size_t n = hay.size();
-    for (std::size_t i = 0; remaining > 0 && i + 1 < n; ++i) {
-      uint32_t pair = static_cast<uint32_t>(p[i]) << 8 | p[i + 1];
+    uint32_t prev = p[0];
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      // Hot loop: one table test per byte until a pair some needle starts with.
+      const uint32_t pair = prev << 8 | p[i + 1];
+      prev = p[i + 1];
       if (!(pairs_[pair >> 6] & (uint64_t{1} << (pair & 63)))) continue;
-      uint32_t h = Hash(p[i], p[i + 1]);
+      const uint32_t h = Hash(p[i], p[i + 1]);
       for (uint16_t k = start_[h]; k < start_[h + 1]; ++k) {
         std::size_t j = index_[k];
         if (!live[j]) continue;
@@ -152,7 +164,7 @@ class NeedleSet {
             std::memcmp(p + i + 2, nd.data() + 2, nd.size() - 2) == 0) {
           first[j] = i;
           live[j] = false;
-          --remaining;
+          if (--remaining == 0) return;
         }
       }
     }
@@ -165,7 +177,8 @@ class NeedleSet {
   std::size_t n_;
   uint16_t start_[kBuckets + 1] = {};
   uint16_t index_[kMax] = {};
-  uint64_t pairs_[1024] = {};  // exact first byte pairs of the needles
+  uint64_t pairs_[1024] = {};       // exact first byte pairs of the needles
+  std::size_t min_len_ = SIZE_MAX;  // shortest needle: shorter haystacks hold none
 };
 
 // `lower` is already lowercase. Case-insensitive find of a lowercase needle.
