@@ -7,6 +7,8 @@
 // at the start of the value. Plain prose with command-like words ("echo in the mirror",
 // "ls 300 lexus") does not have that structure.
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 #include "absl/container/flat_hash_map.h"
 #include "libs/detect/detector.h"
@@ -442,6 +444,33 @@ bool IsWordBoundary(char c) {
          c == ')' || c == '<' || c == '>';
 }
 
+// Byte classes for the per-byte scans of long values: one table lookup instead of a chain of
+// comparisons. Each class is exactly the predicate named in its comment.
+enum CharClass : uint8_t {
+  kSpace = 1,        // IsSpaceChar
+  kSeparator = 2,    // IsShellSeparatorStart
+  kWordEnd = 4,      // IsWordBoundary: ends a word in command position
+  kArgsEnd = 8,      // IsShellSeparatorStart or ')': ends a command's arguments
+  kNameMark = 16,    // = / \ ' " ? * : -- what CommandAt looks for inside a word
+  kSepTrigger = 32,  // ; \n \r | & ` $ < > -- may open a command in DetectCmdi's separator loop
+  kCollapse = 64,    // + ' " \ ^ $ ` < > [ { -- CollapseShell may rewrite it; others are copied
+};
+constexpr std::array<uint8_t, 256> kCharClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (unsigned char c : {' ', '\t', '\n', '\r', '\f', '\v'}) t[c] |= kSpace | kWordEnd;
+  for (unsigned char c : {';', '|', '&', '\n', '`', '\r'}) t[c] |= kSeparator | kWordEnd | kArgsEnd;
+  for (unsigned char c : {'(', ')', '<', '>'}) t[c] |= kWordEnd;
+  t[static_cast<unsigned char>(')')] |= kArgsEnd;
+  for (unsigned char c : {'=', '/', '\\', '\'', '"', '?', '*', ':'}) t[c] |= kNameMark;
+  for (unsigned char c : {';', '\n', '\r', '|', '&', '`', '$', '<', '>'}) t[c] |= kSepTrigger;
+  for (unsigned char c : {'+', '\'', '"', '\\', '^', '$', '`', '<', '>', '[', '{'})
+    t[c] |= kCollapse;
+  return t;
+}();
+inline bool HasClass(char c, uint8_t cls) {
+  return kCharClass[static_cast<unsigned char>(c)] & cls;
+}
+
 // What CollapseShell saw on the way.
 struct CollapseInfo {
   bool brace_trick = false;     // {,id} / c{a,oun}t: an empty alternative or glued words
@@ -870,10 +899,21 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false, bool long_o
   while (i < args.size() && words < 8) {
     i = SkipSpaces(args, i);
     if (i >= args.size()) break;
+    // One pass over the word: where it ends, and the shape facts the tests below need
+    // (a word may run to the end of a long value).
     std::size_t s = i;
-    while (i < args.size() && !IsSpaceChar(static_cast<unsigned char>(args[i])) &&
-           !IsShellSeparatorStart(args[i])) {
-      ++i;
+    int dots = 0;
+    bool digits = true, slash = false, url = false;
+    for (; i < args.size(); ++i) {
+      char c = args[i];
+      if (HasClass(c, kSpace | kSeparator)) break;
+      if (c == '.') {
+        ++dots;
+        continue;
+      }
+      digits &= IsAsciiDigit(static_cast<unsigned char>(c));
+      slash |= c == '/';
+      url |= c == ':' && i + 2 < args.size() && args[i + 1] == '/' && args[i + 2] == '/';
     }
     std::string_view w = args.substr(s, i - s);
     if (w.empty()) {
@@ -899,21 +939,10 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false, bool long_o
         (w[2] == '\\' || w[2] == '/')) {
       return true;
     }
-    if (Find(w, "://") != std::string_view::npos) return true;
-    // dotted IPv4
-    int dots = 0;
-    bool digits = true;
-    for (char c : w) {
-      if (c == '.')
-        ++dots;
-      else if (!IsAsciiDigit(static_cast<unsigned char>(c)))
-        digits = false;
-    }
-    if (digits && dots == 3) return true;
+    if (url) return true;                                                // "://"
+    if (digits && dots == 3) return true;                                // dotted IPv4
     if (digits && dots == 0 && words == 1 && allow_number) return true;  // sleep 5
-    if (Find(w, '.') != std::string_view::npos && Find(w, '/') != std::string_view::npos) {
-      return true;  // some.host/path
-    }
+    if (dots > 0 && slash) return true;                                  // some.host/path
   }
   return false;
 }
@@ -928,16 +957,59 @@ bool IsReconCommand(std::string_view name) {
   return false;
 }
 
+// A command name as typed, with its quotes read away ('curl', "id, w'h'o'am'i do not change
+// the program). The unquoted text is kept, on the stack, only up to kMaxBytes: no entry of
+// Commands() and no name the Is*() lists compare with is that long, so a longer name (a word
+// of a long value without spaces) can only be a command by the version-suffix rule of
+// NameStrength ("python3333..."), which LongNameStrength reads from the raw spelling.
+class CommandName {
+ public:
+  static constexpr std::size_t kMaxBytes = 64;
+  explicit CommandName(std::string_view raw) : raw_(raw) {
+    for (char c : raw) {
+      if (c == '\'' || c == '"') continue;
+      if (size_ == kMaxBytes) {
+        too_long_ = true;
+        size_ = 0;
+        return;
+      }
+      buf_[size_++] = c;
+    }
+  }
+  std::string_view raw() const { return raw_; }
+  bool too_long() const { return too_long_; }
+  // The name without quotes; empty when too_long().
+  std::string_view text() const { return {buf_, size_}; }
+
+ private:
+  std::string_view raw_;
+  char buf_[kMaxBytes];
+  std::size_t size_ = 0;
+  bool too_long_ = false;
+};
+
+// NameStrength of a name longer than CommandName::kMaxBytes once unquoted: only a strong
+// command's name followed by a version (digits and dots, quotes anywhere read away) is one.
+int LongNameStrength(std::string_view raw) {
+  auto suffix_char = [](char c) {
+    return IsAsciiDigit(static_cast<unsigned char>(c)) || c == '.' || c == '\'' || c == '"';
+  };
+  std::size_t k = raw.size();  // raw[0, k): the name before its version, unquoted below
+  while (k > 0 && suffix_char(raw[k - 1])) --k;
+  std::size_t v = k;  // the version's first character must be a digit
+  while (v < raw.size() && (raw[v] == '\'' || raw[v] == '"')) ++v;
+  if (v == raw.size() || !IsAsciiDigit(static_cast<unsigned char>(raw[v]))) return 0;
+  CommandName base(raw.substr(0, k));
+  if (base.too_long() || base.text().size() < 2) return 0;
+  auto it = Commands().find(base.text());
+  return it != Commands().end() && it->second == 2 ? 2 : 0;
+}
+
 // Strength of a command name as typed: quotes removed ('curl'), version suffixes
 // (python3.10, gcc10.1) and tool families (ansible-config, docker-compose) resolved.
-int NameStrength(std::string_view name, std::string* scratch) {
-  if (FindFirstOf(name, "'\"") != std::string_view::npos) {
-    scratch->clear();
-    for (char c : name) {
-      if (c != '\'' && c != '"') scratch->push_back(c);
-    }
-    name = *scratch;
-  }
+int NameStrength(const CommandName& typed) {
+  if (typed.too_long()) return LongNameStrength(typed.raw());
+  std::string_view name = typed.text();
   if (name.empty()) return 0;
   auto it = Commands().find(name);
   if (it != Commands().end()) return it->second;
@@ -980,12 +1052,14 @@ bool IsConsolePrompt(std::string_view name) {
 }
 
 struct CommandInfo {
-  int strength = 0;        // 0 none, 1 weak (also a word), 2 strong
-  bool technical = false;  // arguments shaped like a command's (flags, paths, redirections)
-  bool wrapped = false;    // run through sudo / nohup / strace ...
-  bool recon = false;      // IsReconCommand
-  bool noun = false;       // IsProductNoun
-  std::size_t end = 0;     // end of the command's arguments
+  int strength = 0;  // 0 none, 1 weak (also a word), 2 strong
+  // Arguments shaped like a command's (flags, paths, redirections). Like `end`, only
+  // computed for a known name (strength > 0) unless CommandAt is asked for unknown ones too.
+  bool technical = false;
+  bool wrapped = false;  // run through sudo / nohup / strace ...
+  bool recon = false;    // IsReconCommand
+  bool noun = false;     // IsProductNoun
+  std::size_t end = 0;   // end of the command's arguments (see `technical`)
   std::size_t name_end = 0;
   std::size_t name_start = 0;
 };
@@ -1006,35 +1080,72 @@ bool IsStrongWrapper(std::string_view name) {
          name == "stdbuf";
 }
 
-// Looks at the command starting at `i` in `s`.
-CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = false) {
+// What CommandAt needs to know about a word in command position, read in one pass (in a
+// long value without spaces the word can be the whole rest of it).
+struct WordScan {
+  std::size_t end = 0;                              // first byte after the word
+  bool assignment = false;                          // has '='
+  bool url = false;                                 // has "://"
+  std::size_t last_slash = std::string_view::npos;  // last '/' or '\\'
+  bool glob = false;                                // has '?' or '*'
+};
+WordScan ScanWord(std::string_view s, std::size_t i) {
+  WordScan w;
+  const std::size_t n = s.size();
+  for (; i < n; ++i) {
+    const uint8_t cls = kCharClass[static_cast<unsigned char>(s[i])];
+    if (cls & kWordEnd) break;
+    if (!(cls & kNameMark)) continue;
+    switch (s[i]) {
+      case '=':
+        w.assignment = true;
+        break;
+      case '/':
+      case '\\':
+        w.last_slash = i;
+        break;
+      case '?':
+      case '*':
+        w.glob = true;
+        break;
+      case ':':
+        w.url |= i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/';
+        break;
+      default:  // quotes: CommandName reads them away
+        break;
+    }
+  }
+  w.end = i;
+  return w;
+}
+
+// Looks at the command starting at `i` in `s`. The arguments (`end`, `technical`) of a word
+// that is no known command are only read when `unknown_args` asks for them.
+CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = false,
+                      bool unknown_args = false) {
   const std::size_t n = s.size();
   CommandInfo info;
-  std::string unquoted;
   i = SkipSpaces(s, i);
   // Subshells and groups: (sh), { id; }
   while (i < n && (s[i] == '(' || s[i] == '{')) i = SkipSpaces(s, i + 1);
   // Skip env assignments, unset variables and wrappers.
   for (int guard = 0; guard < 5 && i < n; ++guard) {
     std::size_t ws = i;
-    while (i < n && !IsSpaceChar(static_cast<unsigned char>(s[i])) &&
-           !IsShellSeparatorStart(s[i]) && s[i] != '(' && s[i] != ')' && s[i] != '<' &&
-           s[i] != '>') {
-      ++i;
-    }
+    const WordScan scan = ScanWord(s, i);
+    i = scan.end;
     std::string_view w = s.substr(ws, i - ws);
     if (w.empty()) break;
-    if (Find(w, '=') != std::string_view::npos && w[0] != '=' && w[0] != '-') {
+    if (scan.assignment && w[0] != '=' && w[0] != '-') {
       i = SkipSpaces(s, i);
       continue;
     }
-    if (Find(w, "://") != std::string_view::npos) break;  // a URL, not a program path
+    if (scan.url) break;  // a URL, not a program path
     // $SHELL / ${SHELL} / $BASH name the shell itself.
-    std::string_view name = w;
-    if (name == "$shell" || name == "${shell}" || name == "$bash" || name == "${bash}") {
-      name = "sh";
-    } else if (name.size() >= 2 && name[0] == '$' &&
-               (IsAsciiAlpha(static_cast<unsigned char>(name[1])) || name[1] == '_')) {
+    std::string_view typed = w;
+    if (typed == "$shell" || typed == "${shell}" || typed == "$bash" || typed == "${bash}") {
+      typed = "sh";
+    } else if (typed.size() >= 2 && typed[0] == '$' &&
+               (IsAsciiAlpha(static_cast<unsigned char>(typed[1])) || typed[1] == '_')) {
       // "$u wget x": an unset variable in command position expands to nothing.
       std::size_t j = SkipSpaces(s, i);
       if (j > i && j < n && IsAsciiAlpha(static_cast<unsigned char>(s[j]))) {
@@ -1043,17 +1154,12 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
       }
     }
     // Path prefix: /usr/bin/id, c:\windows\system32\cmd.exe, \\?\...
-    std::size_t slash = name.find_last_of("/\\");
-    bool had_path = slash != std::string_view::npos && w[0] != '$';
-    if (had_path) name = name.substr(slash + 1);
+    bool had_path =
+        typed.data() == w.data() && scan.last_slash != std::string_view::npos && w[0] != '$';
+    if (had_path) typed = s.substr(scan.last_slash + 1, i - scan.last_slash - 1);
     // Quotes around or inside the name ('curl', "id, 'time) do not change the program.
-    if (FindFirstOf(name, "'\"") != std::string_view::npos) {
-      unquoted.clear();
-      for (char d : name) {
-        if (d != '\'' && d != '"') unquoted.push_back(d);
-      }
-      name = unquoted;
-    }
+    const CommandName typed_name(typed);
+    const std::string_view name = typed_name.text();  // empty when too long for any list
     if (IsWrapper(name)) {
       std::size_t j = SkipSpaces(s, i);
       if (j < n && (IsAsciiAlpha(static_cast<unsigned char>(s[j])) || s[j] == '/' || s[j] == '\'' ||
@@ -1069,18 +1175,23 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
       info.end = i;
       return info;
     }
-    std::string scratch;
-    int strength = NameStrength(name, &scratch);
+    int strength = NameStrength(typed_name);
     // Globbed binary paths: /???/c?t, /bin/c*
-    bool name_has_letter = false;
-    for (char d : name) name_has_letter |= IsAsciiAlpha(static_cast<unsigned char>(d));
-    if (strength == 0 && had_path && w[0] == '/' && name_has_letter &&
-        (Find(w, '?') != std::string_view::npos || Find(w, '*') != std::string_view::npos)) {
-      strength = 2;
+    if (strength == 0 && had_path && w[0] == '/' && scan.glob) {
+      bool name_has_letter = false;
+      for (char d : typed) name_has_letter |= IsAsciiAlpha(static_cast<unsigned char>(d));
+      if (name_has_letter) strength = 2;
     }
     if (had_path && strength == 1 && w[0] == '/') strength = 2;
+    info.strength = strength;
+    info.recon = IsReconCommand(name);
+    info.noun = IsProductNoun(name);
+    info.name_start = ws;
+    info.name_end = i;
+    info.end = i;
+    if (strength == 0 && !unknown_args) return info;
     std::size_t arg_end = i;
-    while (arg_end < n && !IsShellSeparatorStart(s[arg_end]) && s[arg_end] != ')') ++arg_end;
+    while (arg_end < n && !HasClass(s[arg_end], kArgsEnd)) ++arg_end;
     std::string_view args = s.substr(i, arg_end - i);
     if (first_arg_only) {
       std::size_t a = SkipSpaces(args, 0);
@@ -1089,15 +1200,10 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
       args = args.substr(a, b - a);
     }
     bool numeric_ok = name == "sleep" || name == "timeout" || name == "ping";
-    info.strength = strength;
     info.technical = TechnicalArgs(args, numeric_ok, !first_arg_only) || had_path ||
                      (strength > 0 && HasDriveArg(args)) || (strength > 0 && info.wrapped) ||
                      (name == "cd" && SkipSpaces(args, 0) < args.size());
-    info.recon = IsReconCommand(name);
-    info.noun = IsProductNoun(name);
     info.end = arg_end;
-    info.name_start = ws;
-    info.name_end = i;
     return info;
   }
   info.end = i;
@@ -1377,8 +1483,7 @@ bool BackslashedCommandAt(std::string_view lower, std::size_t* end) {
       !IsShellSeparatorStart(lower[e])) {
     return false;
   }
-  std::string scratch;
-  if (NameStrength(lower.substr(i + 1, e - i - 1), &scratch) != 2) return false;
+  if (NameStrength(CommandName(lower.substr(i + 1, e - i - 1))) != 2) return false;
   *end = e;
   return true;
 }
@@ -1431,8 +1536,7 @@ bool SqliteDotCommandAt(std::string_view s, std::size_t i) {
            !IsShellSeparatorStart(s[ce])) {
       ++ce;
     }
-    std::string scratch;
-    if (ce > c && NameStrength(s.substr(c, ce - c), &scratch) > 0) return true;
+    if (ce > c && NameStrength(CommandName(s.substr(c, ce - c))) > 0) return true;
   }
   return false;
 }
@@ -1659,7 +1763,9 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     float stmt = CmdExeStatementAt(s, start, &e);
     if (stmt > 0) best.Up(stmt * sep_weight, "cmdi.windows-statement", i, e - i);
     if (AliasAt(s, start, &e)) best.Up(prose ? 0.3f : 0.75f * sep_weight, "cmdi.alias", i, e - i);
-    CommandInfo cmd = CommandAt(s, start);
+    // An unknown word's arguments only matter right after a separator opening the value.
+    CommandInfo cmd = CommandAt(s, start, /*first_arg_only=*/false,
+                                /*unknown_args=*/leading_separator && !prose && c != '&');
     std::size_t end = cmd.end;
     if (cmd.strength == 0) {
       // ";perf --version", "|flock -u / id": the value opens with a separator (breaking out
