@@ -949,13 +949,9 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false, bool long_o
 
 // Commands that only reconnaissance runs: nobody lists them in text, so one followed by a
 // separator ("whoami;", "uname|") is already command structure.
-bool IsReconCommand(std::string_view name) {
-  for (std::string_view r : {"whoami", "ifconfig", "ipconfig", "uname", "netstat", "systeminfo",
-                             "tasklist", "printenv", "getent", "lastlog", "nslookup"}) {
-    if (name == r) return true;
-  }
-  return false;
-}
+constexpr std::string_view kReconCommands[] = {"whoami",  "ifconfig",   "ipconfig", "uname",
+                                               "netstat", "systeminfo", "tasklist", "printenv",
+                                               "getent",  "lastlog",    "nslookup"};
 
 // A command name as typed, with its quotes read away ('curl', "id, w'h'o'am'i do not change
 // the program). The unquoted text is kept, on the stack, only up to kMaxBytes: no entry of
@@ -1031,24 +1027,47 @@ int NameStrength(const CommandName& typed) {
 
 // Strong command names that are also what people list as skills or products ("Python;
 // Ruby; Docker"): alone after a separator, without arguments, they are not a command.
-bool IsProductNoun(std::string_view name) {
-  for (std::string_view r :
-       {"python", "python3", "ruby",    "perl",       "php",    "node",   "lua",   "java",
-        "docker", "kubectl", "git",     "svn",        "mysql",  "psql",   "mongo", "npm",
-        "pip",    "gcc",     "ansible", "vim",        "nano",   "telnet", "ssh",   "bash",
-        "zsh",    "openssl", "jq",      "powershell", "dotnet", "julia",  "tmux"}) {
-    if (name == r) return true;
-  }
-  return false;
-}
+constexpr std::string_view kProductNouns[] = {
+    "python", "python3", "ruby",    "perl",       "php",    "node",   "lua",   "java",
+    "docker", "kubectl", "git",     "svn",        "mysql",  "psql",   "mongo", "npm",
+    "pip",    "gcc",     "ansible", "vim",        "nano",   "telnet", "ssh",   "bash",
+    "zsh",    "openssl", "jq",      "powershell", "dotnet", "julia",  "tmux"};
 
 // Interactive clients whose prompt is "<name>>" (session transcripts in posts and tickets).
-bool IsConsolePrompt(std::string_view name) {
-  for (std::string_view r :
-       {"mysql", "mariadb", "mongo", "sqlite", "ftp", "sftp", "telnet", "jshell", "sql"}) {
-    if (name == r) return true;
-  }
-  return false;
+constexpr std::string_view kConsolePrompts[] = {"mysql", "mariadb", "mongo",  "sqlite", "ftp",
+                                                "sftp",  "telnet",  "jshell", "sql"};
+
+// Programs that run the command named after them.
+constexpr std::string_view kWrappers[] = {"sudo",     "nohup",  "busybox",     "exec",   "command",
+                                          "builtin",  "env",    "nice",        "time",   "xargs",
+                                          "strace",   "ltrace", "doas",        "setsid", "stdbuf",
+                                          "unbuffer", "torify", "proxychains", "chroot"};
+
+// Wrappers that are commands only (never English): they make the wrapped name a command.
+constexpr std::string_view kStrongWrappers[] = {"sudo", "nohup",  "busybox", "strace", "ltrace",
+                                                "doas", "setsid", "xargs",   "stdbuf"};
+
+// Which of the lists above hold a name: one hash lookup per word in command position
+// instead of a comparison with every entry of every list.
+enum NameTrait : uint8_t {
+  kRecon = 1,           // kReconCommands
+  kProductNoun = 2,     // kProductNouns
+  kConsolePrompt = 4,   // kConsolePrompts
+  kWrapper = 8,         // kWrappers
+  kStrongWrapper = 16,  // kStrongWrappers
+};
+uint8_t NameTraits(std::string_view name) {
+  static const auto* traits = [] {
+    auto* m = new absl::flat_hash_map<std::string_view, uint8_t>();
+    for (std::string_view r : kReconCommands) (*m)[r] |= kRecon;
+    for (std::string_view r : kProductNouns) (*m)[r] |= kProductNoun;
+    for (std::string_view r : kConsolePrompts) (*m)[r] |= kConsolePrompt;
+    for (std::string_view r : kWrappers) (*m)[r] |= kWrapper;
+    for (std::string_view r : kStrongWrappers) (*m)[r] |= kStrongWrapper;
+    return m;
+  }();
+  auto it = traits->find(name);
+  return it == traits->end() ? 0 : it->second;
 }
 
 struct CommandInfo {
@@ -1057,28 +1076,12 @@ struct CommandInfo {
   // computed for a known name (strength > 0) unless CommandAt is asked for unknown ones too.
   bool technical = false;
   bool wrapped = false;  // run through sudo / nohup / strace ...
-  bool recon = false;    // IsReconCommand
-  bool noun = false;     // IsProductNoun
+  bool recon = false;    // in kReconCommands
+  bool noun = false;     // in kProductNouns
   std::size_t end = 0;   // end of the command's arguments (see `technical`)
   std::size_t name_end = 0;
   std::size_t name_start = 0;
 };
-
-bool IsWrapper(std::string_view name) {
-  for (std::string_view w : {"sudo", "nohup", "busybox", "exec", "command", "builtin", "env",
-                             "nice", "time", "xargs", "strace", "ltrace", "doas", "setsid",
-                             "stdbuf", "unbuffer", "torify", "proxychains", "chroot"}) {
-    if (name == w) return true;
-  }
-  return false;
-}
-
-// Wrappers that are commands only (never English): they make the wrapped name a command.
-bool IsStrongWrapper(std::string_view name) {
-  return name == "sudo" || name == "nohup" || name == "busybox" || name == "strace" ||
-         name == "ltrace" || name == "doas" || name == "setsid" || name == "xargs" ||
-         name == "stdbuf";
-}
 
 // What CommandAt needs to know about a word in command position, read in one pass (in a
 // long value without spaces the word can be the whole rest of it).
@@ -1160,18 +1163,19 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     // Quotes around or inside the name ('curl', "id, 'time) do not change the program.
     const CommandName typed_name(typed);
     const std::string_view name = typed_name.text();  // empty when too long for any list
-    if (IsWrapper(name)) {
+    const uint8_t traits = NameTraits(name);
+    if (traits & kWrapper) {
       std::size_t j = SkipSpaces(s, i);
       if (j < n && (IsAsciiAlpha(static_cast<unsigned char>(s[j])) || s[j] == '/' || s[j] == '\'' ||
                     s[j] == '"')) {
-        if (IsStrongWrapper(name)) info.wrapped = true;
+        if (traits & kStrongWrapper) info.wrapped = true;
         i = j;
         continue;
       }
     }
     // "mysql> grant ...", "ftp> get x": a transcript of an interactive client, whose prompt
     // is its name and '>'. What follows was typed into that client, not into a shell.
-    if (i + 1 < n && s[i] == '>' && s[i + 1] == ' ' && !had_path && IsConsolePrompt(name)) {
+    if (i + 1 < n && s[i] == '>' && s[i + 1] == ' ' && !had_path && (traits & kConsolePrompt)) {
       info.end = i;
       return info;
     }
@@ -1184,8 +1188,8 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     }
     if (had_path && strength == 1 && w[0] == '/') strength = 2;
     info.strength = strength;
-    info.recon = IsReconCommand(name);
-    info.noun = IsProductNoun(name);
+    info.recon = traits & kRecon;
+    info.noun = traits & kProductNoun;
     info.name_start = ws;
     info.name_end = i;
     info.end = i;
