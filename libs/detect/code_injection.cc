@@ -8,6 +8,7 @@
 // nested ${...} lookups (resolved before matching, so ${${lower:j}ndi:...} is seen).
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -30,6 +31,117 @@ struct Best {
       len = l;
     }
   }
+};
+
+// A view of NeedleScan hits for one scan's slice [base, ...) of the needle list, indexed
+// from 0: first[i] is where the slice's needle i first occurs (or npos), Next walks the
+// needles found, in list order.
+class HitSlice {
+ public:
+  HitSlice(const uint64_t* found, const std::size_t* first, std::size_t base)
+      : found_(found), first_(first), base_(base) {}
+  std::size_t operator[](std::size_t i) const {
+    std::size_t j = base_ + i;
+    return (found_[j >> 6] >> (j & 63)) & 1 ? first_[j] : std::string_view::npos;
+  }
+  // The slice starting at index `offset` of this one.
+  HitSlice Sub(std::size_t offset) const { return HitSlice(found_, first_, base_ + offset); }
+  // The smallest found index in [from, end), or end.
+  std::size_t Next(std::size_t from, std::size_t end) const {
+    for (std::size_t j = base_ + from; j < base_ + end; j = (j | 63) + 1) {
+      uint64_t w = found_[j >> 6] >> (j & 63);
+      if (w != 0) return std::min(end, j - base_ + static_cast<std::size_t>(std::countr_zero(w)));
+    }
+    return end;
+  }
+
+ private:
+  const uint64_t* found_;
+  const std::size_t* first_;
+  std::size_t base_;
+};
+
+// Where each needle of a fixed list first occurs in a haystack, and which needles occur at
+// all, found in one pass. Same results as NeedleSet::FirstAll (exactly Find(hay, needle) per
+// needle), shaped for this detector, which looks for ~200 names in every value, most values
+// tiny: setup is O(1) (only the found bits are cleared, a position is read only where its
+// bit is set, no per-needle byte-pair test per value), a candidate's first eight bytes are
+// compared as one masked word, and scans walk only the needles found.
+template <std::size_t N>
+class NeedleScan {
+ public:
+  struct Hits {
+    HitSlice Slice(std::size_t base) const { return HitSlice(found, first, base); }
+    uint64_t found[(N + 63) / 64];
+    std::size_t first[N];  // valid where the found bit is set
+  };
+
+  // Needles are lowercase and at least two bytes long.
+  explicit NeedleScan(const std::array<std::string_view, N>& needles) : needles_(needles) {
+    uint16_t count[kBuckets] = {};
+    for (std::string_view nd : needles_) {
+      SHIELDX_CHECK(nd.size() >= 2);
+      ++count[Hash(Pair(nd))];
+    }
+    for (std::size_t h = 0; h < kBuckets; ++h) start_[h + 1] = start_[h] + count[h];
+    uint16_t fill[kBuckets] = {};
+    for (std::size_t j = 0; j < N; ++j) {
+      uint32_t pair = Pair(needles_[j]);
+      uint32_t h = Hash(pair);
+      index_[start_[h] + fill[h]++] = static_cast<uint16_t>(j);
+      pairs_[pair >> 6] |= uint64_t{1} << (pair & 63);
+      // The first (up to) eight bytes as a word and the mask selecting them, both built
+      // by memcpy so that comparing with a word loaded from the haystack is endian-neutral.
+      char text[8] = {};
+      unsigned char ones[8] = {};
+      std::size_t head = std::min<std::size_t>(needles_[j].size(), 8);
+      std::memcpy(text, needles_[j].data(), head);
+      std::memset(ones, 0xff, head);
+      std::memcpy(&prefix_[j], text, 8);
+      std::memcpy(&mask_[j], ones, 8);
+    }
+  }
+
+  void Run(std::string_view hay, Hits* hits) const {
+    for (uint64_t& w : hits->found) w = 0;
+    const auto* p = reinterpret_cast<const unsigned char*>(hay.data());
+    const std::size_t n = hay.size();
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      // Hot loop: one bitmap test per byte until a pair some needle starts with.
+      uint32_t pair = static_cast<uint32_t>(p[i]) << 8 | p[i + 1];
+      if (!((pairs_[pair >> 6] >> (pair & 63)) & 1)) continue;
+      uint32_t h = Hash(pair);
+      for (uint16_t k = start_[h]; k < start_[h + 1]; ++k) {
+        std::size_t j = index_[k];
+        std::string_view nd = needles_[j];
+        if (((hits->found[j >> 6] >> (j & 63)) & 1) || nd.size() > n - i) continue;
+        if (i + 8 <= n) {
+          uint64_t w;
+          std::memcpy(&w, p + i, 8);
+          if ((w & mask_[j]) != prefix_[j]) continue;
+        } else if (std::memcmp(p + i, nd.data(), std::min<std::size_t>(nd.size(), 8)) != 0) {
+          continue;
+        }
+        if (nd.size() > 8 && std::memcmp(p + i + 8, nd.data() + 8, nd.size() - 8) != 0) continue;
+        hits->found[j >> 6] |= uint64_t{1} << (j & 63);
+        hits->first[j] = i;
+      }
+    }
+  }
+
+ private:
+  static constexpr std::size_t kBuckets = 1024;
+  static uint32_t Pair(std::string_view nd) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(nd[0])) << 8 |
+           static_cast<unsigned char>(nd[1]);
+  }
+  static uint32_t Hash(uint32_t pair) { return ((pair >> 8) * 37u + (pair & 0xffu)) & 1023u; }
+  std::array<std::string_view, N> needles_;
+  uint16_t start_[kBuckets + 1] = {};
+  uint16_t index_[N] = {};
+  uint64_t prefix_[N] = {};
+  uint64_t mask_[N] = {};
+  uint64_t pairs_[1024] = {};  // exact first byte pairs of the needles
 };
 
 // `name` followed (after optional spaces/comments) by '(' — a call.
@@ -433,17 +545,16 @@ std::string_view PhpSkeleton(std::string_view lower, Arena& arena) {
   return {out, o};
 }
 
-// Callable tricks and variable functions, read on the skeleton.
-void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
-  static constexpr std::string_view kMarkers[] = {")(",       "](",   "}(",  "'.'",  "\".\"",
-                                                  "' .",      "\" .", ". '", ". \"", "/*",
-                                                  "(string)", "${",   "$ {"};
-  static const NeedleSet kMarkerSet(kMarkers);
-  std::size_t first[NeedleSet::kMax];
-  kMarkerSet.FirstAll(lower, first);
-  bool marker = Find(lower, '\n') != std::string_view::npos;
-  for (std::size_t i = 0; i < std::size(kMarkers); ++i)
-    marker |= first[i] != std::string_view::npos;
+// Markers of PHP written to hide a call (ScanPhpSkeleton).
+constexpr std::string_view kPhpMarkers[] = {")(",  "](",   "}(", "'.'",      "\".\"", "' .", "\" .",
+                                            ". '", ". \"", "/*", "(string)", "${",    "$ {"};
+
+// Callable tricks and variable functions, read on the skeleton. `first`: where each of
+// kPhpMarkers first occurs in `lower`.
+void ScanPhpSkeleton(std::string_view lower, const HitSlice& first, Arena& arena, Best* b) {
+  constexpr std::size_t kNumMarkers = std::size(kPhpMarkers);
+  bool marker =
+      first.Next(0, kNumMarkers) < kNumMarkers || Find(lower, '\n') != std::string_view::npos;
   // A call of an expression: ")(", "](", "}(" with gaps allowed between.
   bool expr_call = false;
   for (std::size_t p = FindFirstOf(lower, ")]}"); !expr_call && p != std::string_view::npos;
@@ -478,7 +589,7 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
   }
   // "${@expr}": PHP's complex interpolation with the error-suppression operator (JS
   // templates have no '@').
-  static_assert(kMarkers[11] == "${");
+  static_assert(kPhpMarkers[11] == "${");
   for (std::size_t p = first[11]; p != std::string_view::npos; p = Find(lower, "${", p + 2)) {
     std::size_t k = SkipPhpGap(lower, p + 2);
     if (k < lower.size() && lower[k] == '@') {
@@ -500,8 +611,19 @@ void ScanPhpSkeleton(std::string_view lower, Arena& arena, Best* b) {
   }
 }
 
+// php.ini directives that change what PHP executes or reads (PHP-CGI "-d" injection,
+// .user.ini uploads): "allow_url_include=1", "-d auto_prepend_file=php://input".
+constexpr std::string_view kPhpDirectives[] = {
+    "allow_url_include", "allow_url_fopen", "auto_prepend_file", "auto_append_file",
+    "disable_functions", "open_basedir",    "extension_dir",     "include_path",
+    "error_log",         "upload_tmp_dir",  "session.save_path", "unserialize_max_depth",
+    "memory_limit",      "safe_mode",       "register_globals",  "cgi.force_redirect",
+    "doc_root",          "opcache.",        "mbstring.",         "zend.",
+    "zend_extension",    "phar.readonly",   "assert.active"};
+
 // PHP syntax that needs no call-of-expression marker: "$ {", "->$name(", php.ini lines.
-void ScanPhpExtras(std::string_view lower, Best* b) {
+// `first`: where each of kPhpDirectives first occurs in `lower`.
+void ScanPhpExtras(std::string_view lower, const HitSlice& first, Best* b) {
   // "$ {'name'}" / "$ {$a}": whitespace between '$' and '{' is PHP (JS templates need "${").
   for (std::size_t p = Find(lower, '$'); p != std::string_view::npos; p = Find(lower, '$', p + 1)) {
     std::size_t k = SkipPhpGap(lower, p + 1);
@@ -526,20 +648,11 @@ void ScanPhpExtras(std::string_view lower, Best* b) {
     while (k < lower.size() && IsIdentChar(static_cast<unsigned char>(lower[k]))) ++k;
     if (k > p + 3 && CalledAt(lower, k)) b->Up(0.75f, "code.php-variable-method", p, k - p + 2);
   }
-  // php.ini directives that change what PHP executes or reads (PHP-CGI "-d" injection,
-  // .user.ini uploads): "allow_url_include=1", "-d auto_prepend_file=php://input".
-  static constexpr std::string_view kDirectives[] = {
-      "allow_url_include", "allow_url_fopen", "auto_prepend_file", "auto_append_file",
-      "disable_functions", "open_basedir",    "extension_dir",     "include_path",
-      "error_log",         "upload_tmp_dir",  "session.save_path", "unserialize_max_depth",
-      "memory_limit",      "safe_mode",       "register_globals",  "cgi.force_redirect",
-      "doc_root",          "opcache.",        "mbstring.",         "zend.",
-      "zend_extension",    "phar.readonly",   "assert.active"};
-  static const NeedleSet kSet(kDirectives);
-  std::size_t first[NeedleSet::kMax];
-  kSet.FirstAll(lower, first);
-  for (std::size_t di = 0; di < std::size(kDirectives); ++di) {
-    std::string_view d = kDirectives[di];
+  // php.ini directive lines.
+  constexpr std::size_t kNumDirectives = std::size(kPhpDirectives);
+  for (std::size_t di = first.Next(0, kNumDirectives); di < kNumDirectives;
+       di = first.Next(di + 1, kNumDirectives)) {
+    std::string_view d = kPhpDirectives[di];
     for (std::size_t p = first[di]; p != std::string_view::npos; p = Find(lower, d, p + 1)) {
       if (p > 0 && (IsIdentChar(static_cast<unsigned char>(lower[p - 1])) || lower[p - 1] == '.'))
         continue;
@@ -685,29 +798,24 @@ constexpr std::size_t kPhpSerialized = kPhpOpenFull + 4;
 constexpr std::size_t kPhpDataWrapper = kPhpOpenFull + 5;
 constexpr std::size_t kPhpNeedleCount = kPhpOpenFull + 6;
 
-const NeedleSet& PhpNeedles() {
-  static const auto kNeedles = [] {
-    std::array<std::string_view, kPhpNeedleCount> a{};
-    std::size_t i = 0;
-    for (std::string_view w : kPhpSuperglobals) a[i++] = w;
-    for (std::string_view w : kPhpCallableNames) a[i++] = w;
-    for (std::string_view w : kPhpWrappers) a[i++] = w;
-    a[kPhpOpenFull] = "<?php";
-    a[kPhpOpenEcho] = "<?=";
-    a[kPhpOpen] = "<?";
-    a[kPhpStaticVar] = "::$";
-    a[kPhpSerialized] = "o:";
-    a[kPhpDataWrapper] = "data://";
-    return a;
-  }();
-  static const NeedleSet kSet(kNeedles.data(), kNeedles.size());
-  return kSet;
-}
+constexpr auto kPhpNeedles = [] {
+  std::array<std::string_view, kPhpNeedleCount> a{};
+  std::size_t i = 0;
+  for (std::string_view w : kPhpSuperglobals) a[i++] = w;
+  for (std::string_view w : kPhpCallableNames) a[i++] = w;
+  for (std::string_view w : kPhpWrappers) a[i++] = w;
+  a[kPhpOpenFull] = "<?php";
+  a[kPhpOpenEcho] = "<?=";
+  a[kPhpOpen] = "<?";
+  a[kPhpStaticVar] = "::$";
+  a[kPhpSerialized] = "o:";
+  a[kPhpDataWrapper] = "data://";
+  return a;
+}();
 
-void ScanPhp(std::string_view lower, Best* b) {
+// `first`: where each of kPhpNeedles first occurs in `lower`.
+void ScanPhp(std::string_view lower, const HitSlice& first, Best* b) {
   const std::size_t n = lower.size();
-  std::size_t first[NeedleSet::kMax];
-  PhpNeedles().FirstAll(lower, first);
   if (first[kPhpOpenFull] != std::string_view::npos) {
     b->Up(0.9f, "code.php-open-tag", first[kPhpOpenFull], 16);
   } else if (first[kPhpOpenEcho] != std::string_view::npos) {
@@ -720,7 +828,9 @@ void ScanPhp(std::string_view lower, Best* b) {
     }
   }
   // Superglobals.
-  for (std::size_t gi = 0; gi < std::size(kPhpSuperglobals); ++gi) {
+  constexpr std::size_t kNumSg = std::size(kPhpSuperglobals);
+  const HitSlice sg_hits = first.Sub(kPhpSg);
+  for (std::size_t gi = sg_hits.Next(0, kNumSg); gi < kNumSg; gi = sg_hits.Next(gi + 1, kNumSg)) {
     std::string_view g = kPhpSuperglobals[gi];
     std::size_t p = first[kPhpSg + gi];
     if (p != std::string_view::npos &&
@@ -821,7 +931,10 @@ void ScanPhp(std::string_view lower, Best* b) {
     }
   }
   // PHP 8 callable tricks: (system)('id'), [system][0]('id'), "system"('id')
-  for (std::size_t fi = 0; fi < std::size(kPhpCallableNames); ++fi) {
+  constexpr std::size_t kNumCall = std::size(kPhpCallableNames);
+  const HitSlice call_hits = first.Sub(kPhpCall);
+  for (std::size_t fi = call_hits.Next(0, kNumCall); fi < kNumCall;
+       fi = call_hits.Next(fi + 1, kNumCall)) {
     std::string_view f = kPhpCallableNames[fi];
     for (std::size_t p = first[kPhpCall + fi]; p != std::string_view::npos;
          p = Find(lower, f, p + 1)) {
@@ -858,7 +971,10 @@ void ScanPhp(std::string_view lower, Best* b) {
     break;
   }
   // PHP stream wrappers.
-  for (std::size_t wi = 0; wi < std::size(kPhpWrappers); ++wi) {
+  constexpr std::size_t kNumWrap = std::size(kPhpWrappers);
+  const HitSlice wrapper_hits = first.Sub(kPhpWrap);
+  for (std::size_t wi = wrapper_hits.Next(0, kNumWrap); wi < kNumWrap;
+       wi = wrapper_hits.Next(wi + 1, kNumWrap)) {
     std::size_t p = first[kPhpWrap + wi];
     if (p != std::string_view::npos) {
       b->Up(0.85f, "code.php-wrapper", p, kPhpWrappers[wi].size() + 16);
@@ -999,33 +1115,31 @@ constexpr std::size_t kJavaClassLoader = kJavaMemberAccess + 6;
 constexpr std::size_t kJavaClassDot = kJavaMemberAccess + 7;
 constexpr std::size_t kJavaNeedleCount = kJavaMemberAccess + 8;
 
-const NeedleSet& JavaNeedles() {
-  static const auto kNeedles = [] {
-    std::array<std::string_view, kJavaNeedleCount> a{};
-    std::size_t i = 0;
-    for (std::string_view w : kJavaPackages) a[i++] = w;
-    for (std::string_view w : kJavaGadgets) a[i++] = w;
-    for (std::string_view w : kJavaReflection) a[i++] = w;
-    a[kJavaMemberAccess] = "_memberaccess";
-    a[kJavaContext] = "#context[";
-    a[kJavaAtOgnlContext] = "@ognlcontext";
-    a[kJavaOgnlContextAt] = "ognlcontext@";
-    a[kJavaTypeRef] = "t(";
-    a[kJavaModuleLoader] = "class.module.classloader";
-    a[kJavaClassLoader] = "class.classloader";
-    a[kJavaClassDot] = "class.";
-    return a;
-  }();
-  static const NeedleSet kSet(kNeedles.data(), kNeedles.size());
-  return kSet;
-}
+constexpr auto kJavaNeedles = [] {
+  std::array<std::string_view, kJavaNeedleCount> a{};
+  std::size_t i = 0;
+  for (std::string_view w : kJavaPackages) a[i++] = w;
+  for (std::string_view w : kJavaGadgets) a[i++] = w;
+  for (std::string_view w : kJavaReflection) a[i++] = w;
+  a[kJavaMemberAccess] = "_memberaccess";
+  a[kJavaContext] = "#context[";
+  a[kJavaAtOgnlContext] = "@ognlcontext";
+  a[kJavaOgnlContextAt] = "ognlcontext@";
+  a[kJavaTypeRef] = "t(";
+  a[kJavaModuleLoader] = "class.module.classloader";
+  a[kJavaClassLoader] = "class.classloader";
+  a[kJavaClassDot] = "class.";
+  return a;
+}();
 
-void ScanJava(std::string_view lower, Best* b) {
+// `first`: where each of kJavaNeedles first occurs in `lower`.
+void ScanJava(std::string_view lower, const HitSlice& first, Best* b) {
   const std::size_t n = lower.size();
-  std::size_t first[NeedleSet::kMax];
-  JavaNeedles().FirstAll(lower, first);
   // Package-qualified class names.
-  for (std::size_t pi = 0; pi < std::size(kJavaPackages); ++pi) {
+  constexpr std::size_t kNumPkg = std::size(kJavaPackages);
+  const HitSlice package_hits = first.Sub(kJavaPkg);
+  for (std::size_t pi = package_hits.Next(0, kNumPkg); pi < kNumPkg;
+       pi = package_hits.Next(pi + 1, kNumPkg)) {
     std::string_view pkg = kJavaPackages[pi];
     for (std::size_t p = first[kJavaPkg + pi]; p != std::string_view::npos;
          p = Find(lower, pkg, p + 1)) {
@@ -1096,7 +1210,10 @@ void ScanJava(std::string_view lower, Best* b) {
     }
   }
   // Gadget / dangerous names used bare (ProcessBuilder.evil..., Runtime.getRuntime()).
-  for (std::size_t gi = 0; gi < std::size(kJavaGadgets); ++gi) {
+  constexpr std::size_t kNumGadget = std::size(kJavaGadgets);
+  const HitSlice gadget_hits = first.Sub(kJavaGadget);
+  for (std::size_t gi = gadget_hits.Next(0, kNumGadget); gi < kNumGadget;
+       gi = gadget_hits.Next(gi + 1, kNumGadget)) {
     std::string_view w = kJavaGadgets[gi];
     std::size_t p = first[kJavaGadget + gi];
     if (p != std::string_view::npos) {
@@ -1105,7 +1222,10 @@ void ScanJava(std::string_view lower, Best* b) {
     }
   }
   // Reflection chains: .getclass().forname(, .getmethod(, .invoke(
-  for (std::size_t ri = 0; ri < std::size(kJavaReflection); ++ri) {
+  constexpr std::size_t kNumRefl = std::size(kJavaReflection);
+  const HitSlice reflection_hits = first.Sub(kJavaRefl);
+  for (std::size_t ri = reflection_hits.Next(0, kNumRefl); ri < kNumRefl;
+       ri = reflection_hits.Next(ri + 1, kNumRefl)) {
     std::string_view w = kJavaReflection[ri];
     std::size_t p = first[kJavaRefl + ri];
     if (p != std::string_view::npos) b->Up(0.8f, "code.java-reflection", p, w.size() + 16);
@@ -1152,98 +1272,102 @@ void ScanJava(std::string_view lower, Best* b) {
   if (StartsWith(lower, "aced0005")) b->Up(0.8f, "code.java-serialized", 0, 16);
 }
 
-void ScanNodePythonRuby(std::string_view lower, Best* b) {
+// Names and markers of Node.js, Python, Ruby, ASP and .NET code (ScanNodePythonRuby).
+struct Pat {
+  std::string_view text;
+  float score;
+  const char* rule;
+};
+constexpr Pat kPats[] = {
+    {"child_process", 0.9f, "code.node-child-process"},
+    {"process.mainmodule", 0.9f, "code.node-process"},
+    {"process.binding", 0.9f, "code.node-process"},
+    {"process.env", 0.75f, "code.node-process"},
+    {"process.kill", 0.8f, "code.node-process"},
+    {"process.exit", 0.75f, "code.node-process"},
+    {"global.process", 0.85f, "code.node-process"},
+    {"require(", 0.55f, "code.node-require"},
+    {"__proto__", 0.85f, "code.prototype-pollution"},
+    {"constructor.prototype", 0.85f, "code.prototype-pollution"},
+    {"constructor[", 0.6f, "code.prototype-pollution"},
+    {"[constructor]", 0.8f, "code.prototype-pollution"},
+    {"constructor.constructor", 0.9f, "code.js-function-constructor"},
+    {"_$$nd_func$$_", 0.95f, "code.node-serialize"},
+    {"__js_function", 0.85f, "code.node-serialize"},
+    {":constructor:constructor", 0.9f, "code.js-function-constructor"},
+    {":__proto__", 0.85f, "code.prototype-pollution"},
+    {"module:prototype", 0.85f, "code.prototype-pollution"},
+    {"new function(", 0.75f, "code.js-function-constructor"},
+    {"__class__", 0.85f, "code.python-object-walk"},
+    {"__mro__", 0.9f, "code.python-object-walk"},
+    {"__subclasses__", 0.9f, "code.python-object-walk"},
+    {"__globals__", 0.9f, "code.python-object-walk"},
+    {"__builtins__", 0.9f, "code.python-object-walk"},
+    {"__import__", 0.9f, "code.python-import"},
+    {"__getattribute__", 0.8f, "code.python-object-walk"},
+    {"__init__.__globals__", 0.95f, "code.python-object-walk"},
+    {"os.system(", 0.9f, "code.python-os"},
+    {"os.popen(", 0.9f, "code.python-os"},
+    {"subprocess.", 0.85f, "code.python-subprocess"},
+    {"!!python/", 0.9f, "code.yaml-deserialization"},
+    {"!!javax.", 0.9f, "code.yaml-deserialization"},
+    {"!!java.", 0.9f, "code.yaml-deserialization"},
+    {"!ruby/object", 0.9f, "code.yaml-deserialization"},
+    {"pickle.loads", 0.85f, "code.python-pickle"},
+    {"kernel.exec", 0.9f, "code.ruby-exec"},
+    {"kernel.system", 0.9f, "code.ruby-exec"},
+    {"io.popen", 0.9f, "code.ruby-exec"},
+    {"open3.", 0.8f, "code.ruby-exec"},
+    {"instance_eval", 0.8f, "code.ruby-eval"},
+    {"class_eval", 0.8f, "code.ruby-eval"},
+    {".send(:", 0.7f, "code.ruby-send"},
+    {"%x(", 0.6f, "code.ruby-exec"},
+    {"wscript.shell", 0.9f, "code.asp-shell"},
+    {"server.createobject", 0.85f, "code.asp-object"},
+    {"createobject(", 0.8f, "code.asp-object"},
+    {"execute(", 0.5f, "code.asp-execute"},
+    {"response.write", 0.7f, "code.asp-write"},
+    {"scripting.filesystemobject", 0.9f, "code.asp-fso"},
+    {"system.diagnostics.process", 0.9f, "code.dotnet-process"},
+    {"[system.", 0.6f, "code.dotnet-type"},
+    {"while(1)", 0.6f, "code.js-dos"},
+    {"while(+1)", 0.7f, "code.js-dos"},
+    {"while(true)", 0.6f, "code.js-dos"},
+    {"for(;;)", 0.6f, "code.js-dos"},
+    {"import os", 0.7f, "code.python-import"},
+    {"import socket", 0.8f, "code.python-import"},
+    {"import subprocess", 0.9f, "code.python-import"},
+};
+// Interpreter calls that run a string: eval("..."), exec("..."), spawnSync(`...`).
+constexpr std::string_view kEvalCalls[] = {"eval",         "exec",  "system",    "execfile",
+                                           "compile",      "spawn", "spawnsync", "execsync",
+                                           "execfilesync", "popen", "getattr",   "setattr"};
+constexpr std::size_t kNumPats = std::size(kPats);
+constexpr std::size_t kNumEval = std::size(kEvalCalls);
+// The names ScanNodePythonRuby looks for: kPats, kEvalCalls, then these.
+constexpr std::size_t kNprWhile = kNumPats + kNumEval;
+constexpr std::size_t kNprNew = kNprWhile + 1;
+constexpr std::size_t kNprProcessIndex = kNprWhile + 2;
+constexpr std::size_t kNprPerlArray = kNprWhile + 3;
+constexpr std::size_t kNprNeedleCount = kNprWhile + 4;
+constexpr auto kNprNeedles = [] {
+  std::array<std::string_view, kNprNeedleCount> a{};
+  for (std::size_t i = 0; i < kNumPats; ++i) a[i] = kPats[i].text;
+  for (std::size_t i = 0; i < kNumEval; ++i) a[kNumPats + i] = kEvalCalls[i];
+  a[kNprWhile] = "while";
+  a[kNprNew] = "new";
+  a[kNprProcessIndex] = "process[";
+  a[kNprPerlArray] = "@{";
+  return a;
+}();
+
+// `first`: where each of kNprNeedles first occurs in `lower`.
+void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) {
   const std::size_t n = lower.size();
-  struct Pat {
-    std::string_view text;
-    float score;
-    const char* rule;
-  };
-  static constexpr Pat kPats[] = {
-      {"child_process", 0.9f, "code.node-child-process"},
-      {"process.mainmodule", 0.9f, "code.node-process"},
-      {"process.binding", 0.9f, "code.node-process"},
-      {"process.env", 0.75f, "code.node-process"},
-      {"process.kill", 0.8f, "code.node-process"},
-      {"process.exit", 0.75f, "code.node-process"},
-      {"global.process", 0.85f, "code.node-process"},
-      {"require(", 0.55f, "code.node-require"},
-      {"__proto__", 0.85f, "code.prototype-pollution"},
-      {"constructor.prototype", 0.85f, "code.prototype-pollution"},
-      {"constructor[", 0.6f, "code.prototype-pollution"},
-      {"[constructor]", 0.8f, "code.prototype-pollution"},
-      {"constructor.constructor", 0.9f, "code.js-function-constructor"},
-      {"_$$nd_func$$_", 0.95f, "code.node-serialize"},
-      {"__js_function", 0.85f, "code.node-serialize"},
-      {":constructor:constructor", 0.9f, "code.js-function-constructor"},
-      {":__proto__", 0.85f, "code.prototype-pollution"},
-      {"module:prototype", 0.85f, "code.prototype-pollution"},
-      {"new function(", 0.75f, "code.js-function-constructor"},
-      {"__class__", 0.85f, "code.python-object-walk"},
-      {"__mro__", 0.9f, "code.python-object-walk"},
-      {"__subclasses__", 0.9f, "code.python-object-walk"},
-      {"__globals__", 0.9f, "code.python-object-walk"},
-      {"__builtins__", 0.9f, "code.python-object-walk"},
-      {"__import__", 0.9f, "code.python-import"},
-      {"__getattribute__", 0.8f, "code.python-object-walk"},
-      {"__init__.__globals__", 0.95f, "code.python-object-walk"},
-      {"os.system(", 0.9f, "code.python-os"},
-      {"os.popen(", 0.9f, "code.python-os"},
-      {"subprocess.", 0.85f, "code.python-subprocess"},
-      {"!!python/", 0.9f, "code.yaml-deserialization"},
-      {"!!javax.", 0.9f, "code.yaml-deserialization"},
-      {"!!java.", 0.9f, "code.yaml-deserialization"},
-      {"!ruby/object", 0.9f, "code.yaml-deserialization"},
-      {"pickle.loads", 0.85f, "code.python-pickle"},
-      {"kernel.exec", 0.9f, "code.ruby-exec"},
-      {"kernel.system", 0.9f, "code.ruby-exec"},
-      {"io.popen", 0.9f, "code.ruby-exec"},
-      {"open3.", 0.8f, "code.ruby-exec"},
-      {"instance_eval", 0.8f, "code.ruby-eval"},
-      {"class_eval", 0.8f, "code.ruby-eval"},
-      {".send(:", 0.7f, "code.ruby-send"},
-      {"%x(", 0.6f, "code.ruby-exec"},
-      {"wscript.shell", 0.9f, "code.asp-shell"},
-      {"server.createobject", 0.85f, "code.asp-object"},
-      {"createobject(", 0.8f, "code.asp-object"},
-      {"execute(", 0.5f, "code.asp-execute"},
-      {"response.write", 0.7f, "code.asp-write"},
-      {"scripting.filesystemobject", 0.9f, "code.asp-fso"},
-      {"system.diagnostics.process", 0.9f, "code.dotnet-process"},
-      {"[system.", 0.6f, "code.dotnet-type"},
-      {"while(1)", 0.6f, "code.js-dos"},
-      {"while(+1)", 0.7f, "code.js-dos"},
-      {"while(true)", 0.6f, "code.js-dos"},
-      {"for(;;)", 0.6f, "code.js-dos"},
-      {"import os", 0.7f, "code.python-import"},
-      {"import socket", 0.8f, "code.python-import"},
-      {"import subprocess", 0.9f, "code.python-import"},
-  };
-  // Interpreter calls that run a string: eval("..."), exec("..."), spawnSync(`...`).
-  static constexpr std::string_view kEvalCalls[] = {
-      "eval",      "exec",     "system",       "execfile", "compile", "spawn",
-      "spawnsync", "execsync", "execfilesync", "popen",    "getattr", "setattr"};
-  constexpr std::size_t kNumPats = std::size(kPats);
-  constexpr std::size_t kNumEval = std::size(kEvalCalls);
-  // One pass finds the first occurrence of every name below (kPats, kEvalCalls, then these).
-  enum : std::size_t { kWhile = kNumPats + kNumEval, kNew, kProcessIndex, kPerlArray, kTotal };
-  static const auto kNeedles = [] {
-    std::array<std::string_view, kTotal> a{};
-    for (std::size_t i = 0; i < kNumPats; ++i) a[i] = kPats[i].text;
-    for (std::size_t i = 0; i < kNumEval; ++i) a[kNumPats + i] = kEvalCalls[i];
-    a[kWhile] = "while";
-    a[kNew] = "new";
-    a[kProcessIndex] = "process[";
-    a[kPerlArray] = "@{";
-    return a;
-  }();
-  static const NeedleSet kSet(kNeedles.data(), kNeedles.size());
-  std::size_t first[NeedleSet::kMax];
-  kSet.FirstAll(lower, first);
   // while(<constant truthy>) busy loops: while(1), while(!![]), while(!false), while(this)
-  for (std::size_t p = first[kWhile] == std::string_view::npos
+  for (std::size_t p = first[kNprWhile] == std::string_view::npos
                            ? std::string_view::npos
-                           : FindWord(lower, "while", first[kWhile]);
+                           : FindWord(lower, "while", first[kNprWhile]);
        p != std::string_view::npos; p = FindWord(lower, "while", p + 1)) {
     std::size_t k = SkipSpaces(lower, p + 5);
     if (k >= n || lower[k] != '(') continue;
@@ -1278,8 +1402,9 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
     if (constant) b->Up(0.75f, "code.js-dos", p, cond.size() + 8);
   }
   // new Function (...) with spaces before the parenthesis.
-  for (std::size_t p = first[kNew] == std::string_view::npos ? std::string_view::npos
-                                                             : FindWord(lower, "new", first[kNew]);
+  for (std::size_t p = first[kNprNew] == std::string_view::npos
+                           ? std::string_view::npos
+                           : FindWord(lower, "new", first[kNprNew]);
        p != std::string_view::npos; p = FindWord(lower, "new", p + 1)) {
     std::size_t k = SkipSpaces(lower, p + 3);
     if (lower.substr(k, 8) != "function") continue;
@@ -1301,7 +1426,7 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
   }
   // Perl "@{[ expr ]}": an anonymous array dereferenced inside a string runs expr when the
   // string is interpolated (string-eval templates, qq{} in CGI scripts).
-  for (std::size_t p = first[kPerlArray]; p != std::string_view::npos;
+  for (std::size_t p = first[kNprPerlArray]; p != std::string_view::npos;
        p = Find(lower, "@{", p + 2)) {
     std::size_t k = SkipSpaces(lower, p + 2);
     if (k >= n || lower[k] != '[') continue;
@@ -1328,13 +1453,12 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
       b->Up(0.85f, "code.jsfuck", 0, std::min<std::size_t>(n, 32));
     }
   }
-  if (first[kProcessIndex] != std::string_view::npos) {
-    b->Up(0.7f, "code.node-process", first[kProcessIndex], 24);
+  if (first[kNprProcessIndex] != std::string_view::npos) {
+    b->Up(0.7f, "code.node-process", first[kNprProcessIndex], 24);
   }
-  for (std::size_t i = 0; i < kNumPats; ++i) {
+  for (std::size_t i = first.Next(0, kNumPats); i < kNumPats; i = first.Next(i + 1, kNumPats)) {
     const Pat& p = kPats[i];
     std::size_t pos = first[i];
-    if (pos == std::string_view::npos) continue;
     // require('child_process') style calls need a string argument.
     if (p.text == "require(") {
       std::size_t k = SkipSpaces(lower, pos + p.text.size());
@@ -1372,11 +1496,12 @@ void ScanNodePythonRuby(std::string_view lower, Best* b) {
     b->Up(p.score, p.rule, pos, p.text.size() + 24);
   }
   // eval("...") / exec("...") / system("...") generic interpreter calls with string argument.
-  for (std::size_t i = 0; i < kNumEval; ++i) {
+  const HitSlice eval_hits = first.Sub(kNumPats);
+  for (std::size_t i = eval_hits.Next(0, kNumEval); i < kNumEval;
+       i = eval_hits.Next(i + 1, kNumEval)) {
     std::string_view f = kEvalCalls[i];
-    std::size_t raw = first[kNumPats + i];
-    for (std::size_t p = raw == std::string_view::npos ? raw : FindWord(lower, f, raw);
-         p != std::string_view::npos; p = FindWord(lower, f, p + 1)) {
+    for (std::size_t p = FindWord(lower, f, eval_hits[i]); p != std::string_view::npos;
+         p = FindWord(lower, f, p + 1)) {
       std::size_t k = SkipSpaces(lower, p + f.size());
       if (k >= n || lower[k] != '(') continue;
       std::size_t a = SkipSpaces(lower, k + 1);
@@ -1559,21 +1684,48 @@ void ScanJavaSerializedBase64(const ValueView& v, Best* b) {
   }
 }
 
+// Every fixed name list the scans of DetectCodeInjection look for in `lower`, end to end, so
+// one pass finds them all; each scan reads its slice.
+constexpr std::size_t kSlicePhp = 0;
+constexpr std::size_t kSliceMarkers = kSlicePhp + kPhpNeedleCount;
+constexpr std::size_t kSliceDirectives = kSliceMarkers + std::size(kPhpMarkers);
+constexpr std::size_t kSliceJava = kSliceDirectives + std::size(kPhpDirectives);
+constexpr std::size_t kSliceNpr = kSliceJava + kJavaNeedleCount;
+constexpr std::size_t kCodeNeedleCount = kSliceNpr + kNprNeedleCount;
+using CodeScan = NeedleScan<kCodeNeedleCount>;
+
+const CodeScan& CodeNeedles() {
+  static constexpr auto kNeedles = [] {
+    std::array<std::string_view, kCodeNeedleCount> a{};
+    std::size_t i = 0;
+    for (std::string_view w : kPhpNeedles) a[i++] = w;
+    for (std::string_view w : kPhpMarkers) a[i++] = w;
+    for (std::string_view w : kPhpDirectives) a[i++] = w;
+    for (std::string_view w : kJavaNeedles) a[i++] = w;
+    for (std::string_view w : kNprNeedles) a[i++] = w;
+    return a;
+  }();
+  static const CodeScan kScan(kNeedles);
+  return kScan;
+}
+
 }  // namespace
 
 void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
+  CodeScan::Hits hits;
+  CodeNeedles().Run(lower, &hits);
   Best b;
   bool maybe_php =
       Find(lower, '$') != std::string_view::npos || Find(lower, '(') != std::string_view::npos ||
       Find(lower, "<?") != std::string_view::npos || Find(lower, "://") != std::string_view::npos ||
       Find(lower, "o:") != std::string_view::npos;
   if (maybe_php) {
-    ScanPhp(lower, &b);
-    ScanPhpSkeleton(lower, *scratch.arena, &b);
+    ScanPhp(lower, hits.Slice(kSlicePhp), &b);
+    ScanPhpSkeleton(lower, hits.Slice(kSliceMarkers), *scratch.arena, &b);
   }
   if (Find(lower, '$') != std::string_view::npos || Find(lower, '=') != std::string_view::npos) {
-    ScanPhpExtras(lower, &b);
+    ScanPhpExtras(lower, hits.Slice(kSliceDirectives), &b);
   }
   if (Find(lower, '(') != std::string_view::npos) ScanPhpStatementCalls(lower, &b);
   if (Find(lower, "<?") != std::string_view::npos || Find(lower, "php") != std::string_view::npos) {
@@ -1585,9 +1737,9 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
       Find(lower, "t(") != std::string_view::npos ||
       Find(lower, "ro0ab") != std::string_view::npos || StartsWith(lower, "aced") ||
       StartsWith(lower, "\xac\xed") || Find(lower, "processbuilder") != std::string_view::npos) {
-    ScanJava(lower, &b);
+    ScanJava(lower, hits.Slice(kSliceJava), &b);
   }
-  ScanNodePythonRuby(lower, &b);
+  ScanNodePythonRuby(lower, hits.Slice(kSliceNpr), &b);
   if (Find(lower, "ro0ab") != std::string_view::npos ||
       Find(lower, "ztaa") != std::string_view::npos ||
       Find(lower, "s7qaf") != std::string_view::npos) {
