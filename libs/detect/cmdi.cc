@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "absl/container/flat_hash_map.h"
 #include "libs/detect/detector.h"
@@ -640,18 +641,32 @@ std::string_view SubstituteAssignments(std::string_view lower, Arena& arena) {
 }
 
 // Collapses shell quoting/escaping/expansion tricks into plain words. Output is lowercase.
+// Only bytes of class kCollapse are ever rewritten: runs of other bytes are copied as they
+// are, and a value without any such byte is returned as it is.
 std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInfo* info) {
+  const std::size_t n = lower.size();
+  std::size_t plain = 0;
+  while (plain < n && !HasClass(lower[plain], kCollapse)) ++plain;
+  if (plain == n) return lower;
   // Brace expansion may grow the text; anything that would not fit is left unexpanded.
   const std::size_t capacity = lower.size() * 2 + 64;
   char* out = arena.Allocate(capacity);
-  std::size_t o = 0;
-  const std::size_t n = lower.size();
+  std::memcpy(out, lower.data(), plain);
+  std::size_t o = plain;
   // A value with '+' and no spaces was form-encoded once more than the server decodes:
   // "&+|+dir+c:/" means "& | dir c:/".
   const bool plus_is_space =
       Find(lower, ' ') == std::string_view::npos && Find(lower, '+') != std::string_view::npos;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = plain; i < n; ++i) {
     char c = lower[i];
+    if (!HasClass(c, kCollapse)) {  // copied as it is, with the plain bytes after it
+      std::size_t run = i + 1;
+      while (run < n && !HasClass(lower[run], kCollapse)) ++run;
+      std::memcpy(out + o, lower.data() + i, run - i);
+      o += run - i;
+      i = run - 1;
+      continue;
+    }
     // '+' glued to a separator is a form-encoded space too: "&&+|+dir c:/", "c:+|".
     const bool plus_by_separator =
         c == '+' &&
@@ -1703,6 +1718,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   int words_before = 0;
   for (std::size_t i = 0; i < n; ++i) {
     char c = s[i];
+    if (!HasClass(c, kSepTrigger)) continue;  // none of the cases below
     std::size_t start = std::string_view::npos;
     float sep_weight = 1.0f;
     const char* rule = "cmdi.chained-command";
