@@ -1231,21 +1231,29 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
 
 // Natural-language text (forum posts, descriptions) quotes commands in backticks and
 // pipes; it has many words and few symbols.
+// Decided as soon as the end cannot change the answer (letters and words only grow; each
+// other byte takes one from what the rest can add).
 bool IsProse(std::string_view lower) {
+  const std::size_t n = lower.size();
   int words = 0;
-  std::size_t letters = 0;
-  for (std::size_t i = 0; i < lower.size();) {
+  std::size_t letters = 0;  // letters and spaces
+  for (std::size_t i = 0; i < n;) {
     if (IsAsciiAlpha(static_cast<unsigned char>(lower[i]))) {
       std::size_t s = i;
-      while (i < lower.size() && IsAsciiAlpha(static_cast<unsigned char>(lower[i]))) ++i;
+      while (i < n && IsAsciiAlpha(static_cast<unsigned char>(lower[i]))) ++i;
       letters += i - s;
       if (i - s >= 2) ++words;
+      if (words >= 8 && letters * 10 >= n * 7) return true;
       continue;
     }
-    if (lower[i] == ' ') ++letters;
+    if (lower[i] == ' ') {
+      ++letters;
+    } else if ((letters + (n - i - 1)) * 10 < n * 7) {
+      return false;  // even all the rest as letters would not reach 70%
+    }
     ++i;
   }
-  return words >= 8 && letters * 10 >= lower.size() * 7;
+  return words >= 8 && letters * 10 >= n * 7;
 }
 
 // cmd.exe builtins that follow an IF condition or a FOR ... DO.
