@@ -144,9 +144,35 @@ class NeedleScan {
   uint64_t pairs_[1024] = {};  // exact first byte pairs of the needles
 };
 
+// Byte classes for the per-byte loops: one table load instead of a chain of compares.
+enum ByteClass : uint8_t {
+  kWordStart = 1,  // a letter or '_': where ScanPhp's names start
+  kPhpName = 2,    // IsIdentChar or '\\' (namespaced names)
+  kGapStart = 4,   // whitespace, '/' or '#': where SkipPhpGap may skip something
+  kCloser = 8,     // ')', ']', '}'
+};
+constexpr auto kByteClass = [] {
+  std::array<uint8_t, 256> t{};
+  // The same tests as IsAsciiAlpha, IsIdentChar and IsSpaceChar (text_util.h), spelled out
+  // to be constexpr.
+  for (int c = 0; c < 256; ++c) {
+    bool alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    bool ident = alpha || (c >= '0' && c <= '9') || c == '_' || c == '$';
+    bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    if (alpha || c == '_') t[c] |= kWordStart;
+    if (ident || c == '\\') t[c] |= kPhpName;
+    if (space || c == '/' || c == '#') t[c] |= kGapStart;
+    if (c == ')' || c == ']' || c == '}') t[c] |= kCloser;
+  }
+  return t;
+}();
+inline bool HasClass(char c, uint8_t cls) {
+  return kByteClass[static_cast<unsigned char>(c)] & cls;
+}
+
 // `name` followed (after optional spaces/comments) by '(' — a call.
 // Skips whitespace and PHP comments (/* */, // and # to the end of the line).
-std::size_t SkipPhpGap(std::string_view lower, std::size_t k) {
+std::size_t SkipPhpGapSlow(std::string_view lower, std::size_t k) {
   for (int guard = 0; guard < 16; ++guard) {
     k = SkipSpaces(lower, k);
     if (k + 1 < lower.size() && lower[k] == '/' && lower[k + 1] == '*') {
@@ -163,6 +189,12 @@ std::size_t SkipPhpGap(std::string_view lower, std::size_t k) {
     }
   }
   return k;
+}
+
+// Same as SkipPhpGapSlow; most positions start no gap and return at once, without a call.
+inline std::size_t SkipPhpGap(std::string_view lower, std::size_t k) {
+  if (k >= lower.size() || !HasClass(lower[k], kGapStart)) return k;
+  return SkipPhpGapSlow(lower, k);
 }
 
 bool CalledAt(std::string_view lower, std::size_t end) {
@@ -557,8 +589,8 @@ void ScanPhpSkeleton(std::string_view lower, const HitSlice& first, Arena& arena
       first.Next(0, kNumMarkers) < kNumMarkers || Find(lower, '\n') != std::string_view::npos;
   // A call of an expression: ")(", "](", "}(" with gaps allowed between.
   bool expr_call = false;
-  for (std::size_t p = FindFirstOf(lower, ")]}"); !expr_call && p != std::string_view::npos;
-       p = FindFirstOf(lower, ")]}", p + 1)) {
+  for (std::size_t p = 0; !expr_call && p < lower.size(); ++p) {
+    if (!HasClass(lower[p], kCloser)) continue;
     std::size_t k = SkipPhpGap(lower, p + 1);
     expr_call = k < lower.size() && lower[k] == '(';
   }
@@ -840,16 +872,18 @@ void ScanPhp(std::string_view lower, const HitSlice& first, Best* b) {
   }
   // Function calls (identifier boundary before, '(' after).
   for (std::size_t i = 0; i < n;) {
-    if (!IsAsciiAlpha(static_cast<unsigned char>(lower[i])) && lower[i] != '_') {
+    if (!HasClass(lower[i], kWordStart)) {
       ++i;
       continue;
     }
     std::size_t s = i;
-    while (i < n && (IsIdentChar(static_cast<unsigned char>(lower[i])) || lower[i] == '\\')) ++i;
+    while (i < n && HasClass(lower[i], kPhpName)) ++i;
     if (s > 0 && (IsIdentChar(static_cast<unsigned char>(lower[s - 1])) || lower[s - 1] == '.' ||
                   lower[s - 1] == '-')) {
       continue;
     }
+    // Neither '(' nor a gap next: not a call (CalledAt's answer, without the call).
+    if (i >= n || (lower[i] != '(' && !HasClass(lower[i], kGapStart))) continue;
     std::string_view w = lower.substr(s, i - s);
     std::size_t bs = w.find_last_of('\\');
     if (bs != std::string_view::npos) w = w.substr(bs + 1);  // \system(...)
@@ -1349,7 +1383,8 @@ constexpr std::size_t kNprWhile = kNumPats + kNumEval;
 constexpr std::size_t kNprNew = kNprWhile + 1;
 constexpr std::size_t kNprProcessIndex = kNprWhile + 2;
 constexpr std::size_t kNprPerlArray = kNprWhile + 3;
-constexpr std::size_t kNprNeedleCount = kNprWhile + 4;
+constexpr std::size_t kNprJsFuck = kNprWhile + 4;
+constexpr std::size_t kNprNeedleCount = kNprWhile + 5;
 constexpr auto kNprNeedles = [] {
   std::array<std::string_view, kNprNeedleCount> a{};
   for (std::size_t i = 0; i < kNumPats; ++i) a[i] = kPats[i].text;
@@ -1358,6 +1393,7 @@ constexpr auto kNprNeedles = [] {
   a[kNprNew] = "new";
   a[kNprProcessIndex] = "process[";
   a[kNprPerlArray] = "@{";
+  a[kNprJsFuck] = "![]";
   return a;
 }();
 
@@ -1444,14 +1480,13 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
       break;
     }
   }
-  // JSFuck-style encoding: only []()!+ characters.
-  {
+  // JSFuck-style encoding: only []()!+ characters (at least 90%). The "![]" test first: the
+  // count is a pass over every byte.
+  if (n >= 12 && first[kNprJsFuck] != std::string_view::npos) {
     std::size_t sym = 0;
     for (char c : lower)
       sym += c == '[' || c == ']' || c == '(' || c == ')' || c == '!' || c == '+';
-    if (n >= 12 && sym * 10 >= n * 9 && Find(lower, "![]") != std::string_view::npos) {
-      b->Up(0.85f, "code.jsfuck", 0, std::min<std::size_t>(n, 32));
-    }
+    if (sym * 10 >= n * 9) b->Up(0.85f, "code.jsfuck", 0, std::min<std::size_t>(n, 32));
   }
   if (first[kNprProcessIndex] != std::string_view::npos) {
     b->Up(0.7f, "code.node-process", first[kNprProcessIndex], 24);
@@ -1684,9 +1719,25 @@ void ScanJavaSerializedBase64(const ValueView& v, Best* b) {
   }
 }
 
+// Strings DetectCodeInjection's tests for which scans to run look for.
+constexpr std::string_view kGateNeedles[] = {
+    "<?", "://", "o:", "php", "t(", "ro0ab", "processbuilder", "ztaa", "s7qaf"};
+enum Gate : std::size_t {
+  kGateOpenTag,
+  kGateUrl,
+  kGateObject,
+  kGatePhp,
+  kGateTypeRef,
+  kGateSerialized,
+  kGateProcessBuilder,
+  kGateSerialized1,
+  kGateSerialized2,
+};
+
 // Every fixed name list the scans of DetectCodeInjection look for in `lower`, end to end, so
 // one pass finds them all; each scan reads its slice.
-constexpr std::size_t kSlicePhp = 0;
+constexpr std::size_t kSliceGates = 0;
+constexpr std::size_t kSlicePhp = kSliceGates + std::size(kGateNeedles);
 constexpr std::size_t kSliceMarkers = kSlicePhp + kPhpNeedleCount;
 constexpr std::size_t kSliceDirectives = kSliceMarkers + std::size(kPhpMarkers);
 constexpr std::size_t kSliceJava = kSliceDirectives + std::size(kPhpDirectives);
@@ -1698,6 +1749,7 @@ const CodeScan& CodeNeedles() {
   static constexpr auto kNeedles = [] {
     std::array<std::string_view, kCodeNeedleCount> a{};
     std::size_t i = 0;
+    for (std::string_view w : kGateNeedles) a[i++] = w;
     for (std::string_view w : kPhpNeedles) a[i++] = w;
     for (std::string_view w : kPhpMarkers) a[i++] = w;
     for (std::string_view w : kPhpDirectives) a[i++] = w;
@@ -1715,11 +1767,12 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   std::string_view lower = v.lower;
   CodeScan::Hits hits;
   CodeNeedles().Run(lower, &hits);
+  const HitSlice gate = hits.Slice(kSliceGates);
+  auto has = [&gate](Gate g) { return gate[g] != std::string_view::npos; };
   Best b;
-  bool maybe_php =
-      Find(lower, '$') != std::string_view::npos || Find(lower, '(') != std::string_view::npos ||
-      Find(lower, "<?") != std::string_view::npos || Find(lower, "://") != std::string_view::npos ||
-      Find(lower, "o:") != std::string_view::npos;
+  bool maybe_php = Find(lower, '$') != std::string_view::npos ||
+                   Find(lower, '(') != std::string_view::npos || has(kGateOpenTag) ||
+                   has(kGateUrl) || has(kGateObject);
   if (maybe_php) {
     ScanPhp(lower, hits.Slice(kSlicePhp), &b);
     ScanPhpSkeleton(lower, hits.Slice(kSliceMarkers), *scratch.arena, &b);
@@ -1728,21 +1781,18 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
     ScanPhpExtras(lower, hits.Slice(kSliceDirectives), &b);
   }
   if (Find(lower, '(') != std::string_view::npos) ScanPhpStatementCalls(lower, &b);
-  if (Find(lower, "<?") != std::string_view::npos || Find(lower, "php") != std::string_view::npos) {
+  if (has(kGateOpenTag) || has(kGatePhp)) {
     ScanPhpOpenTags(lower, &b);
   }
   ScanUploadName(v, &b);
   ScanDataUriInclude(lower, &b);
   if (Find(lower, '.') != std::string_view::npos || Find(lower, '@') != std::string_view::npos ||
-      Find(lower, "t(") != std::string_view::npos ||
-      Find(lower, "ro0ab") != std::string_view::npos || StartsWith(lower, "aced") ||
-      StartsWith(lower, "\xac\xed") || Find(lower, "processbuilder") != std::string_view::npos) {
+      has(kGateTypeRef) || has(kGateSerialized) || StartsWith(lower, "aced") ||
+      StartsWith(lower, "\xac\xed") || has(kGateProcessBuilder)) {
     ScanJava(lower, hits.Slice(kSliceJava), &b);
   }
   ScanNodePythonRuby(lower, hits.Slice(kSliceNpr), &b);
-  if (Find(lower, "ro0ab") != std::string_view::npos ||
-      Find(lower, "ztaa") != std::string_view::npos ||
-      Find(lower, "s7qaf") != std::string_view::npos) {
+  if (has(kGateSerialized) || has(kGateSerialized1) || has(kGateSerialized2)) {
     ScanJavaSerializedBase64(v, &b);
   }
   if (b.score > 0) Report(sink, v, Category::kCodeInjection, b.score, b.rule, b.pos, b.len);
