@@ -471,6 +471,19 @@ constexpr std::array<uint8_t, 256> kCharClass = [] {
 inline bool HasClass(char c, uint8_t cls) {
   return kCharClass[static_cast<unsigned char>(c)] & cls;
 }
+// First position at or after `i` of a byte of a class in `mask` (s.size() when none), four
+// bytes a step while none of them is.
+std::size_t SkipToClass(std::string_view s, std::size_t i, uint8_t mask) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  while (i + 4 <= n &&
+         !((kCharClass[p[i]] | kCharClass[p[i + 1]] | kCharClass[p[i + 2]] | kCharClass[p[i + 3]]) &
+           mask)) {
+    i += 4;
+  }
+  while (i < n && !(kCharClass[p[i]] & mask)) ++i;
+  return i;
+}
 
 // What CollapseShell saw on the way.
 struct CollapseInfo {
@@ -645,8 +658,7 @@ std::string_view SubstituteAssignments(std::string_view lower, Arena& arena) {
 // are, and a value without any such byte is returned as it is.
 std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInfo* info) {
   const std::size_t n = lower.size();
-  std::size_t plain = 0;
-  while (plain < n && !HasClass(lower[plain], kCollapse)) ++plain;
+  std::size_t plain = SkipToClass(lower, 0, kCollapse);
   if (plain == n) return lower;
   // Brace expansion may grow the text; anything that would not fit is left unexpanded.
   const std::size_t capacity = lower.size() * 2 + 64;
@@ -660,8 +672,7 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
   for (std::size_t i = plain; i < n; ++i) {
     char c = lower[i];
     if (!HasClass(c, kCollapse)) {  // copied as it is, with the plain bytes after it
-      std::size_t run = i + 1;
-      while (run < n && !HasClass(lower[run], kCollapse)) ++run;
+      std::size_t run = SkipToClass(lower, i + 1, kCollapse);
       std::memcpy(out + o, lower.data() + i, run - i);
       o += run - i;
       i = run - 1;
@@ -1110,10 +1121,8 @@ struct WordScan {
 WordScan ScanWord(std::string_view s, std::size_t i) {
   WordScan w;
   const std::size_t n = s.size();
-  for (; i < n; ++i) {
-    const uint8_t cls = kCharClass[static_cast<unsigned char>(s[i])];
-    if (cls & kWordEnd) break;
-    if (!(cls & kNameMark)) continue;
+  for (; (i = SkipToClass(s, i, kWordEnd | kNameMark)) < n; ++i) {
+    if (HasClass(s[i], kWordEnd)) break;
     switch (s[i]) {
       case '=':
         w.assignment = true;
@@ -1210,7 +1219,7 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     info.end = i;
     if (strength == 0 && !unknown_args) return info;
     std::size_t arg_end = i;
-    while (arg_end < n && !HasClass(s[arg_end], kArgsEnd)) ++arg_end;
+    arg_end = SkipToClass(s, arg_end, kArgsEnd);
     std::string_view args = s.substr(i, arg_end - i);
     if (first_arg_only) {
       std::size_t a = SkipSpaces(args, 0);
@@ -1724,9 +1733,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   const std::size_t value_start = s.find_first_not_of(" \t'\"");
   std::size_t words_scanned = 0;  // words in s[0, words_scanned): words_before
   int words_before = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; (i = SkipToClass(s, i, kSepTrigger)) < n; ++i) {
     char c = s[i];
-    if (!HasClass(c, kSepTrigger)) continue;  // none of the cases below
     std::size_t start = std::string_view::npos;
     float sep_weight = 1.0f;
     const char* rule = "cmdi.chained-command";
