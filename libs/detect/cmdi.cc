@@ -987,26 +987,35 @@ constexpr std::string_view kReconCommands[] = {"whoami",  "ifconfig",   "ipconfi
 class CommandName {
  public:
   static constexpr std::size_t kMaxBytes = 64;
-  explicit CommandName(std::string_view raw) : raw_(raw) {
+  // `quoted`: false when the caller knows `raw` holds no quote (the text is `raw` itself).
+  explicit CommandName(std::string_view raw, bool quoted = true) : raw_(raw) {
+    if (!quoted) {
+      too_long_ = raw.size() > kMaxBytes;
+      if (!too_long_) text_ = raw;
+      return;
+    }
+    std::size_t size = 0;
     for (char c : raw) {
       if (c == '\'' || c == '"') continue;
-      if (size_ == kMaxBytes) {
+      if (size == kMaxBytes) {
         too_long_ = true;
-        size_ = 0;
         return;
       }
-      buf_[size_++] = c;
+      buf_[size++] = c;
     }
+    text_ = {buf_, size};
   }
+  CommandName(const CommandName&) = delete;
+  CommandName& operator=(const CommandName&) = delete;
   std::string_view raw() const { return raw_; }
   bool too_long() const { return too_long_; }
   // The name without quotes; empty when too_long().
-  std::string_view text() const { return {buf_, size_}; }
+  std::string_view text() const { return text_; }
 
  private:
   std::string_view raw_;
+  std::string_view text_;
   char buf_[kMaxBytes];
-  std::size_t size_ = 0;
   bool too_long_ = false;
 };
 
@@ -1117,6 +1126,7 @@ struct WordScan {
   bool url = false;                                 // has "://"
   std::size_t last_slash = std::string_view::npos;  // last '/' or '\\'
   bool glob = false;                                // has '?' or '*'
+  bool quote = false;                               // has '\'' or '"'
 };
 WordScan ScanWord(std::string_view s, std::size_t i) {
   WordScan w;
@@ -1139,6 +1149,7 @@ WordScan ScanWord(std::string_view s, std::size_t i) {
         w.url |= i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/';
         break;
       default:  // quotes: CommandName reads them away
+        w.quote = true;
         break;
     }
   }
@@ -1185,7 +1196,7 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
         typed.data() == w.data() && scan.last_slash != std::string_view::npos && w[0] != '$';
     if (had_path) typed = s.substr(scan.last_slash + 1, i - scan.last_slash - 1);
     // Quotes around or inside the name ('curl', "id, 'time) do not change the program.
-    const CommandName typed_name(typed);
+    const CommandName typed_name(typed, /*quoted=*/scan.quote);
     const std::string_view name = typed_name.text();  // empty when too long for any list
     const uint8_t traits = NameTraits(name);
     if (traits & kWrapper) {
@@ -1662,7 +1673,12 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     Report(sink, v, Category::kCmdi, best.score, best.rule, best.pos, best.len);
     best = Best{};
   }
-  const bool prose = IsProse(s);
+  // Natural-language text; judged only once a decision depends on it.
+  int prose_state = -1;
+  auto prose = [&] {
+    if (prose_state < 0) prose_state = IsProse(s);
+    return prose_state == 1;
+  };
   // Whole scripts and configuration documents; judged only once there is a finding to scale.
   int script_state = -1;
   auto script = [&] {
@@ -1687,7 +1703,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       best.Up(0.7f, "cmdi.command", 0, c.end);
     // A strong command with a flag further on ("ansible all -m ping"); product names
     // ("python is great -v") keep needing a technical first argument.
-    if (c.strength == 2 && !c.technical && !c.noun && c.name_end - c.name_start >= 3 && !prose) {
+    if (c.strength == 2 && !c.technical && !c.noun && c.name_end - c.name_start >= 3 && !prose()) {
       std::string_view args = s.substr(c.name_end, c.end - c.name_end);
       bool flag = false;
       for (std::size_t k = Find(args, " -"); k != std::string_view::npos && !flag;
@@ -1716,7 +1732,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         s.find_first_not_of(" \t;|&", c.name_end) == std::string_view::npos) {
       best.Up(0.6f, "cmdi.command", 0, n);
     }
-    if (!prose) FirstLineShapes(s, c, &best);
+    // (FirstLineShapes finds nothing without a command name.)
+    if (c.strength > 0 && !prose()) FirstLineShapes(s, c, &best);
     // Brace expansion that builds a command: {,id} c{a,oun}t {l,-lh}s
     if (collapse.brace_trick && c.strength >= 1) best.Up(0.75f, "cmdi.brace-expansion", 0, c.end);
     if (c.strength >= 1) {
@@ -1724,7 +1741,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       chain_technical |= c.technical;
     }
     std::size_t e = 0;
-    if (AliasAt(s, 0, &e)) best.Up(prose ? 0.3f : 0.7f, "cmdi.alias", 0, e);
+    if (AliasAt(s, 0, &e)) best.Up(prose() ? 0.3f : 0.7f, "cmdi.alias", 0, e);
     if (BackslashedCommandAt(lower, &e)) best.Up(0.6f, "cmdi.alias-bypass", 0, e);
     float w = CmdExeStatementAt(s, 0, &e);
     if (w > 0) best.Up(w, "cmdi.windows-statement", first, e - first);
@@ -1769,7 +1786,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       }
       bool code_span = i > 0 && s[i - 1] == ' ' && close != std::string_view::npos &&
                        words_before >= 1 && words_before + words_after >= 3;
-      if (prose || code_span) {
+      if (code_span || prose()) {
         i = close == std::string_view::npos ? n : close;
         continue;
       }
@@ -1798,10 +1815,10 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     if (SqliteDotCommandAt(s, start)) best.Up(0.8f * sep_weight, "cmdi.sqlite-shell", i, 32);
     float stmt = CmdExeStatementAt(s, start, &e);
     if (stmt > 0) best.Up(stmt * sep_weight, "cmdi.windows-statement", i, e - i);
-    if (AliasAt(s, start, &e)) best.Up(prose ? 0.3f : 0.75f * sep_weight, "cmdi.alias", i, e - i);
+    if (AliasAt(s, start, &e)) best.Up(prose() ? 0.3f : 0.75f * sep_weight, "cmdi.alias", i, e - i);
     // An unknown word's arguments only matter right after a separator opening the value.
     CommandInfo cmd = CommandAt(s, start, /*first_arg_only=*/false,
-                                /*unknown_args=*/leading_separator && !prose && c != '&');
+                                /*unknown_args=*/leading_separator && c != '&' && !prose());
     std::size_t end = cmd.end;
     if (cmd.strength == 0) {
       // ";perf --version", "|flock -u / id": the value opens with a separator (breaking out
@@ -1813,7 +1830,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         char d = s[k];
         word = IsAsciiAlnum(static_cast<unsigned char>(d)) || d == '-' || d == '_' || d == '.';
       }
-      if (leading_separator && word && cmd.technical && !prose && c != '&')
+      if (leading_separator && word && cmd.technical && c != '&' && !prose())
         best.Up(0.6f, "cmdi.chained-command", i, end - i);
       continue;
     }
@@ -1839,7 +1856,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       bool single_word = s.substr(ws, end - ws).find(' ') == std::string_view::npos;
       if (single_word) score = std::max(score, 0.6f);
     }
-    if (prose) score *= 0.55f;
+    if (prose()) score *= 0.55f;
     best.Up(score * sep_weight, rule, i, end - i);
   }
   // Shell parameter expansion operators, read before collapsing ('+' is an operator here).
@@ -1847,7 +1864,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     std::size_t len = 0;
     float w = ParameterExpansionAt(lower, p, &len);
     if (w > 0) {
-      Report(sink, v, Category::kCmdi, prose || script() ? w * 0.55f : w,
+      Report(sink, v, Category::kCmdi, prose() || script() ? w * 0.55f : w,
              "cmdi.parameter-expansion", p, len);
       break;
     }
@@ -1862,7 +1879,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     if (p != std::string_view::npos) best.Up(0.85f, "cmdi.fork-bomb", p, 24);
   }
   // Several commands chained, at least one with a command's arguments: "cd /;cd etc;...".
-  if (chained_commands >= 3 && chain_technical && !prose) {
+  if (chained_commands >= 3 && chain_technical && !prose()) {
     best.Up(0.8f, "cmdi.command-chain", 0, std::min<std::size_t>(n, 48));
   }
   // Environment-variable substring tricks (%COMSPEC%, %PROGRAMFILES:~10,-5%).
