@@ -89,7 +89,12 @@ class NeedleScan {
       uint32_t pair = Pair(needles_[j]);
       uint32_t h = Hash(pair);
       index_[start_[h] + fill[h]++] = static_cast<uint16_t>(j);
-      pairs_[pair >> 6] |= uint64_t{1} << (pair & 63);
+      Set(pairs_, pair);
+      if (needles_[j].size() == 2) {
+        Set(short_pairs_, pair);
+      } else {
+        Set(triples_, Triple(pair, static_cast<unsigned char>(needles_[j][2])));
+      }
       // The first (up to) eight bytes as a word and the mask selecting them, both built
       // by memcpy so that comparing with a word loaded from the haystack is endian-neutral.
       char text[8] = {};
@@ -109,7 +114,12 @@ class NeedleScan {
     for (std::size_t i = 0; i + 1 < n; ++i) {
       // Hot loop: one bitmap test per byte until a pair some needle starts with.
       uint32_t pair = static_cast<uint32_t>(p[i]) << 8 | p[i + 1];
-      if (!((pairs_[pair >> 6] >> (pair & 63)) & 1)) continue;
+      if (!Test(pairs_, pair)) continue;
+      // Where no two-byte needle starts, the first three bytes must be some needle's
+      // (modulo the hash): common pairs ("re", "co", "ex") rarely go on as a needle does.
+      if (!Test(short_pairs_, pair) && (i + 2 >= n || !Test(triples_, Triple(pair, p[i + 2])))) {
+        continue;
+      }
       uint32_t h = Hash(pair);
       for (uint16_t k = start_[h]; k < start_[h + 1]; ++k) {
         std::size_t j = index_[k];
@@ -136,12 +146,20 @@ class NeedleScan {
            static_cast<unsigned char>(nd[1]);
   }
   static uint32_t Hash(uint32_t pair) { return ((pair >> 8) * 37u + (pair & 0xffu)) & 1023u; }
+  // 14-bit hash of three bytes (multiplicative).
+  static uint32_t Triple(uint32_t pair, unsigned char c) {
+    return ((pair << 8 | c) * 2654435761u) >> 18;
+  }
+  static void Set(uint64_t* bits, uint32_t x) { bits[x >> 6] |= uint64_t{1} << (x & 63); }
+  static bool Test(const uint64_t* bits, uint32_t x) { return (bits[x >> 6] >> (x & 63)) & 1; }
   std::array<std::string_view, N> needles_;
   uint16_t start_[kBuckets + 1] = {};
   uint16_t index_[N] = {};
   uint64_t prefix_[N] = {};
   uint64_t mask_[N] = {};
-  uint64_t pairs_[1024] = {};  // exact first byte pairs of the needles
+  uint64_t pairs_[1024] = {};        // exact first byte pairs of the needles
+  uint64_t short_pairs_[1024] = {};  // the same of the two-byte needles
+  uint64_t triples_[256] = {};       // Triple() of the first three bytes of the longer ones
 };
 
 // Byte classes for the per-byte loops: one table load instead of a chain of compares.
