@@ -1,5 +1,7 @@
 #include "libs/detect/text_util.h"
 
+#include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -95,6 +97,37 @@ TEST(NeedleSet, FirstAllAgreesWithFindOnRandomInputs) {
       for (std::size_t i = 0; i < std::size(kNeedles); ++i) {
         ASSERT_EQ(first[i], std::string_view(value).find(kNeedles[i]))
             << "value=" << value << " needle=" << kNeedles[i];
+      }
+    }
+  }
+}
+
+// Mostly bytes no needle starts with: the scans skip ahead several positions at a time, and
+// a needle can sit at any offset of a skipped block or at the very end of the value.
+TEST(NeedleSet, FirstAllAgreesWithFindWhenMatchesAreSparse) {
+  static const std::string_view kNeedles[] = {"ab", "abc", "ca(", "zq", "(c"};
+  static const NeedleSet kSet(kNeedles);
+  std::mt19937 rng(17);
+  const std::string filler = "xyw.-1 ";
+  const std::string rare = "abcz(q";
+  for (int round = 0; round < 4000; ++round) {
+    std::string value(rng() % 300, ' ');
+    for (char& c : value) {
+      c = rng() % 23 == 0 ? rare[rng() % rare.size()] : filler[rng() % filler.size()];
+    }
+    // Exactly sized heap copy: reading past the end is caught by sanitizers and valgrind.
+    std::unique_ptr<char[]> exact(new char[value.size()]);
+    std::memcpy(exact.get(), value.data(), value.size());
+    std::string_view hay(exact.get(), value.size());
+    std::size_t first[std::size(kNeedles)];
+    kSet.FirstAll(hay, first);
+    for (std::size_t i = 0; i < std::size(kNeedles); ++i) {
+      ASSERT_EQ(first[i], hay.find(kNeedles[i])) << "value=" << value << " needle=" << kNeedles[i];
+    }
+    for (std::string_view set : {"\r\n", "(z", "abc", "q(c-"}) {
+      for (std::size_t from : {std::size_t{0}, std::size_t{3}, value.size() / 2, value.size()}) {
+        ASSERT_EQ(FindFirstOf(hay, set, from), hay.find_first_of(set, from))
+            << "value=" << value << " set=" << set << " from=" << from;
       }
     }
   }
