@@ -605,9 +605,10 @@ void ScanPhpSkeleton(std::string_view lower, const HitSlice& first, Arena& arena
   constexpr std::size_t kNumMarkers = std::size(kPhpMarkers);
   bool marker =
       first.Next(0, kNumMarkers) < kNumMarkers || Find(lower, '\n') != std::string_view::npos;
-  // A call of an expression: ")(", "](", "}(" with gaps allowed between.
+  // A call of an expression: ")(", "](", "}(" with gaps allowed between (none without a '(').
   bool expr_call = false;
-  for (std::size_t p = 0; !expr_call && p < lower.size(); ++p) {
+  const std::size_t call_end = Find(lower, '(') == std::string_view::npos ? 0 : lower.size();
+  for (std::size_t p = 0; !expr_call && p < call_end; ++p) {
     if (!HasClass(lower[p], kCloser)) continue;
     std::size_t k = SkipPhpGap(lower, p + 1);
     expr_call = k < lower.size() && lower[k] == '(';
@@ -888,8 +889,9 @@ void ScanPhp(std::string_view lower, const HitSlice& first, Best* b) {
       b->Up(0.85f, "code.php-superglobal", p, g.size() + 8);
     }
   }
-  // Function calls (identifier boundary before, '(' after).
-  for (std::size_t i = 0; i < n;) {
+  // Function calls (identifier boundary before, '(' after): none without a '('.
+  const std::size_t call_end = Find(lower, '(') == std::string_view::npos ? 0 : n;
+  for (std::size_t i = 0; i < call_end;) {
     if (!HasClass(lower[i], kWordStart)) {
       ++i;
       continue;
