@@ -200,5 +200,32 @@ TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
   EXPECT_TRUE(HasCategory(w, Category::kCmdi) && Flagged(w)) << w.explanation;
 }
 
+// Command words as long as a value without spaces. Past 64 bytes (quotes read away) a name
+// is a command only as a strong command's name with a version; path prefixes and quotes of
+// any length are read away first.
+TEST(LongCommandWord, VersionedInterpreterPathAndQuotesAreStillCommands) {
+  const std::string digits(80, '3');
+  for (const std::string& v :
+       {"x; python" + digits + " -c 'import os'", "x; p'y't'h'o'n" + digits + " -c 'import os'",
+        "x; python" + std::string(40, '3') + "." + std::string(40, '1') + " -c x",
+        "x; /usr/local/" + std::string(80, 'b') + "/whoami", std::string(80, 'c') + ";x; whoami -a",
+        "x; env A=1 B=2 python" + digits + " -V", std::string("x; 's'u'd'o' id"),
+        std::string("x;${shell} -c id")}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
+TEST(LongCommandWord, LongWordsWithoutACommandAreAllowed) {
+  for (const std::string& v :
+       {"x; " + std::string(100, 'a') + " -c x", "x; python" + std::string(80, 'x') + " -c x",
+        ";" + std::string(40, 'f') + " --output /tmp/x",
+        "{\"k\":\"" + std::string(3000, 'v') + "\",\"cmd\":\"ls\"}",
+        "note|" + std::string(5000, 'x'), "x;'" + std::string(100, 'y') + "' -rf /"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_FALSE(Flagged(r)) << v.substr(0, 80) << " -> " << r.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
