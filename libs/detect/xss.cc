@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <optional>
 
 #include "libs/detect/detector.h"
+#include "libs/detect/limits.h"
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
@@ -557,6 +559,9 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive)
     out[o++] = c;
   }
   arena.ShrinkLast(out, o);
+  // Every rewrite above drops characters, so an unchanged length means an unchanged text:
+  // hand back the original view (which the value's byte-pair filter covers).
+  if (o == n) return lower;
   return {out, o};
 }
 
@@ -985,6 +990,12 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       Find(lower, '.') != std::string_view::npos || Find(lower, '[') != std::string_view::npos) {
     bool evasive = false;
     std::string_view js = CollapseJs(lower, *scratch.arena, &evasive);
+    // A rewritten view is a new string: give its keyword scans a byte-pair filter of its own.
+    std::optional<BigramFilter> js_filter;
+    if (js.data() != lower.data() && js.size() >= limits::kBigramFilterMinBytes) {
+      js_filter.emplace().Build(js);
+    }
+    ScopedBigramFilter js_scope(js_filter ? &*js_filter : current_bigram_filter);
     TagScan j;
     ScanJs(js, &j);
     if (js.size() != lower.size() && Find(js, '`') != std::string_view::npos) {
