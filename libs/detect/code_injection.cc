@@ -1658,6 +1658,32 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
   }
 }
 
+// Whether `lower` has one of what ScanSsti looks for first: '{', "<%", "<#", "[[", "#set",
+// "#foreach". Short values (most) in one pass; long ones by memchr-driven searches.
+bool MaySsti(std::string_view lower) {
+  constexpr std::size_t kShort = 64;
+  if (lower.size() > kShort) {
+    return Find(lower, '{') != std::string_view::npos ||
+           Find(lower, "<%") != std::string_view::npos ||
+           Find(lower, "<#") != std::string_view::npos ||
+           Find(lower, "[[") != std::string_view::npos ||
+           Find(lower, "#set") != std::string_view::npos ||
+           Find(lower, "#foreach") != std::string_view::npos;
+  }
+  for (std::size_t i = 0; i < lower.size(); ++i) {
+    char c = lower[i];
+    if (c == '{') return true;
+    if (c != '<' && c != '[' && c != '#') continue;
+    std::string_view rest = lower.substr(i + 1);
+    if ((c == '<' && (rest.starts_with('%') || rest.starts_with('#'))) ||
+        (c == '[' && rest.starts_with('[')) ||
+        (c == '#' && (rest.starts_with("set") || rest.starts_with("foreach")))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Resolves Log4j lookups that only rewrite text: ${lower:x} ${upper:x} ${::-x} ${env:X:-x}
 // ${date:'x'} -> x. Bounded passes, into the arena.
 std::string_view ResolveLookups(std::string_view lower, Arena& arena) {
@@ -1741,7 +1767,7 @@ void ScanJavaSerializedBase64(const ValueView& v, Best* b) {
 
 // Strings DetectCodeInjection's tests for which scans to run look for.
 constexpr std::string_view kGateNeedles[] = {
-    "<?", "://", "o:", "php", "t(", "ro0ab", "processbuilder", "ztaa", "s7qaf"};
+    "<?", "://", "o:", "php", "t(", "ro0ab", "processbuilder", "ztaa", "s7qaf", "data:"};
 enum Gate : std::size_t {
   kGateOpenTag,
   kGateUrl,
@@ -1752,7 +1778,9 @@ enum Gate : std::size_t {
   kGateProcessBuilder,
   kGateSerialized1,
   kGateSerialized2,
+  kGateData,
 };
+static_assert(std::size(kGateNeedles) == kGateData + 1);
 
 // Every fixed name list the scans of DetectCodeInjection look for in `lower`, end to end, so
 // one pass finds them all; each scan reads its slice.
@@ -1805,10 +1833,10 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
     ScanPhpOpenTags(lower, &b);
   }
   ScanUploadName(v, &b);
-  ScanDataUriInclude(lower, &b);
+  if (has(kGateData)) ScanDataUriInclude(lower, &b);
   if (Find(lower, '.') != std::string_view::npos || Find(lower, '@') != std::string_view::npos ||
-      has(kGateTypeRef) || has(kGateSerialized) || StartsWith(lower, "aced") ||
-      StartsWith(lower, "\xac\xed") || has(kGateProcessBuilder)) {
+      has(kGateTypeRef) || has(kGateSerialized) || lower.starts_with("aced") ||
+      lower.starts_with("\xac\xed") || has(kGateProcessBuilder)) {
     ScanJava(lower, hits.Slice(kSliceJava), &b);
   }
   ScanNodePythonRuby(lower, hits.Slice(kSliceNpr), &b);
@@ -1821,12 +1849,7 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
 void DetectSsti(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   (void)scratch;
   std::string_view lower = v.lower;
-  if (Find(lower, '{') == std::string_view::npos && Find(lower, "<%") == std::string_view::npos &&
-      Find(lower, "<#") == std::string_view::npos && Find(lower, "[[") == std::string_view::npos &&
-      Find(lower, "#set") == std::string_view::npos &&
-      Find(lower, "#foreach") == std::string_view::npos) {
-    return;
-  }
+  if (!MaySsti(lower)) return;
   Best b;
   bool any = false;
   ScanSsti(lower, &b, &any);
