@@ -154,5 +154,41 @@ INSTANTIATE_TEST_SUITE_P(Payloads, CodeStillBlocked,
                                            "require('child_process')", "require('fs')",
                                            "require('node:net').connect(4444)"));
 
+// The names are found in one pass over the value (first eight bytes compared as one word,
+// shorter tails byte by byte): wherever a name stands, at the first byte, ending at the last,
+// or past the length from which values get a byte-pair filter, the verdict is the same.
+TEST(CodeInjectionNames, AreFoundWhereverTheyStand) {
+  const std::string filler = "ab cd ef gh ";
+  for (const char* name :
+       {"__proto__", "constructor.constructor", "<?php", "php://input", "child_process",
+        "processbuilder", "o:8:\"stdclass\":0:{}", "t(java.lang.runtime)", "$_get", "%x("}) {
+    for (std::size_t before : {0, 1, 2, 3, 7, 8, 9, 15, 120, 127, 128, 131, 300}) {
+      for (const char* after : {"", " ", " x", " xyz wv", " xyz uvw"}) {
+        std::string prefix;
+        while (prefix.size() < before) prefix += filler;
+        prefix.resize(before);
+        if (before > 0) prefix.back() = ' ';
+        std::string value = prefix + name + after;
+        Verdict v = InspectQueryValue(value);
+        EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+            << value << " -> " << v.explanation;
+      }
+    }
+  }
+}
+
+// SSTI's entry test reads short values in one pass and long ones by searches: expressions
+// at either end of a value of either kind are still found.
+TEST(TemplateExpressions, AreFoundInShortAndLongValues) {
+  for (const char* expr : {"{{7*7}}", "<%= 7*7 %>", "#set($x=7*7)${x}", "[[${7*7}]]"}) {
+    for (std::size_t before : {0, 1, 40, 63, 64, 65, 200}) {
+      std::string value = std::string(before, 'a') + (before > 0 ? " " : "") + expr;
+      Verdict v = InspectQueryValue(value);
+      EXPECT_TRUE(HasCategory(v, Category::kSsti) && Flagged(v))
+          << value << " -> " << v.explanation;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
