@@ -1,6 +1,7 @@
 #include "libs/detect/sqli.h"
 
 #include <algorithm>
+#include <span>
 
 #include "libs/detect/limits.h"
 #include "libs/detect/text_util.h"
@@ -160,14 +161,20 @@ constexpr int kMaxDepth = 48;
 
 class Parser {
  public:
+  // `raw` must outlive the parser. Comments are set aside; without any, the parser reads
+  // the lexer's tokens in place (no copy).
   Parser(std::string_view text, const std::vector<Token>& raw) : s_(text) {
-    t_.reserve(raw.size());
     for (const Token& t : raw) {
-      if (t.type == Tok::kComment) {
-        last_comment_ = &t;
-        continue;
+      if (t.type == Tok::kComment) last_comment_ = &t;
+    }
+    if (last_comment_ == nullptr) {
+      t_ = raw;
+    } else {
+      owned_.reserve(raw.size());
+      for (const Token& t : raw) {
+        if (t.type != Tok::kComment) owned_.push_back(t);
       }
-      t_.push_back(t);
+      t_ = owned_;
     }
     // A comment that truncates the application's query is short ("--", "-- x", "#");
     // a long comment is text that happens to contain "--" or "#".
@@ -1758,7 +1765,8 @@ class Parser {
   }
 
   std::string_view s_;
-  std::vector<Token> t_;
+  std::span<const Token> t_;
+  std::vector<Token> owned_;  // the tokens without comments, when there were comments
   const Token* last_comment_ = nullptr;
   bool trailing_comment_ = false;
   Features* f_ = nullptr;
