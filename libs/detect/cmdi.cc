@@ -925,7 +925,7 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false, bool long_o
   while (i < args.size() && words < 8) {
     i = SkipSpaces(args, i);
     if (i >= args.size()) break;
-    // One pass over the word: where it ends, and the shape facts the tests below need
+    // One pass over the word: where it ends, and the shape facts the checks below need
     // (a word may run to the end of a long value).
     std::size_t s = i;
     int dots = 0;
@@ -981,9 +981,10 @@ constexpr std::string_view kReconCommands[] = {"whoami",  "ifconfig",   "ipconfi
 
 // A command name as typed, with its quotes read away ('curl', "id, w'h'o'am'i do not change
 // the program). The unquoted text is kept, on the stack, only up to kMaxBytes: no entry of
-// Commands() and no name the Is*() lists compare with is that long, so a longer name (a word
-// of a long value without spaces) can only be a command by the version-suffix rule of
-// NameStrength ("python3333..."), which LongNameStrength reads from the raw spelling.
+// Commands() and no name of the lists below (kWrappers, kProductNouns, ...) is that long, so a
+// longer name (a word of a long value without spaces) can only be a command by the
+// version-suffix rule of NameStrength ("python3333..."), which LongNameStrength reads from the
+// raw spelling.
 class CommandName {
  public:
   static constexpr std::size_t kMaxBytes = 64;
@@ -1229,8 +1230,7 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     info.name_end = i;
     info.end = i;
     if (strength == 0 && !unknown_args) return info;
-    std::size_t arg_end = i;
-    arg_end = SkipToClass(s, arg_end, kArgsEnd);
+    const std::size_t arg_end = SkipToClass(s, i, kArgsEnd);
     std::string_view args = s.substr(i, arg_end - i);
     if (first_arg_only) {
       std::size_t a = SkipSpaces(args, 0);
@@ -1250,9 +1250,9 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
 }
 
 // Natural-language text (forum posts, descriptions) quotes commands in backticks and
-// pipes; it has many words and few symbols.
-// Decided as soon as the end cannot change the answer (letters and words only grow; each
-// other byte takes one from what the rest can add).
+// pipes; it has many words and few symbols. Decided as soon as the rest of the value cannot
+// change the answer (letters and words only grow; each other byte takes one from what the
+// rest can add).
 bool IsProse(std::string_view lower) {
   const std::size_t n = lower.size();
   int words = 0;
