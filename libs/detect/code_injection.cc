@@ -81,12 +81,12 @@ class NeedleScan {
     uint16_t count[kBuckets] = {};
     for (std::string_view nd : needles_) {
       SHIELDX_CHECK(nd.size() >= 2);
-      ++count[Hash(Pair(nd))];
+      ++count[Hash(Pair(nd.data()))];
     }
     for (std::size_t h = 0; h < kBuckets; ++h) start_[h + 1] = start_[h] + count[h];
     uint16_t fill[kBuckets] = {};
     for (std::size_t j = 0; j < N; ++j) {
-      uint32_t pair = Pair(needles_[j]);
+      uint32_t pair = Pair(needles_[j].data());
       uint32_t h = Hash(pair);
       index_[start_[h] + fill[h]++] = static_cast<uint16_t>(j);
       Set(pairs_, pair);
@@ -111,39 +111,49 @@ class NeedleScan {
     for (uint64_t& w : hits->found) w = 0;
     const auto* p = reinterpret_cast<const unsigned char*>(hay.data());
     const std::size_t n = hay.size();
+    // Hot loop: one bitmap test per byte; the rare positions that start a pair some needle
+    // starts with are checked out of line, which keeps this loop at a few instructions.
     for (std::size_t i = 0; i + 1 < n; ++i) {
-      // Hot loop: one bitmap test per byte until a pair some needle starts with.
-      uint32_t pair = static_cast<uint32_t>(p[i]) << 8 | p[i + 1];
-      if (!Test(pairs_, pair)) continue;
-      // Where no two-byte needle starts, the first three bytes must be some needle's
-      // (modulo the hash): common pairs ("re", "co", "ex") rarely go on as a needle does.
-      if (!Test(short_pairs_, pair) && (i + 2 >= n || !Test(triples_, Triple(pair, p[i + 2])))) {
-        continue;
-      }
-      uint32_t h = Hash(pair);
-      for (uint16_t k = start_[h]; k < start_[h + 1]; ++k) {
-        std::size_t j = index_[k];
-        std::string_view nd = needles_[j];
-        if (((hits->found[j >> 6] >> (j & 63)) & 1) || nd.size() > n - i) continue;
-        if (i + 8 <= n) {
-          uint64_t w;
-          std::memcpy(&w, p + i, 8);
-          if ((w & mask_[j]) != prefix_[j]) continue;
-        } else if (std::memcmp(p + i, nd.data(), std::min<std::size_t>(nd.size(), 8)) != 0) {
-          continue;
-        }
-        if (nd.size() > 8 && std::memcmp(p + i + 8, nd.data() + 8, nd.size() - 8) != 0) continue;
-        hits->found[j >> 6] |= uint64_t{1} << (j & 63);
-        hits->first[j] = i;
-      }
+      uint32_t pair = Pair(p + i);
+      if (Test(pairs_, pair)) [[unlikely]]
+        CheckAt(p, n, i, pair, hits);
     }
   }
 
  private:
+  // Records the needles that start at p[i] (p[i], p[i + 1] are one of their first pairs).
+  [[gnu::noinline]] void CheckAt(const unsigned char* p, std::size_t n, std::size_t i,
+                                 uint32_t pair, Hits* hits) const {
+    // Where no two-byte needle starts, the first three bytes must be some needle's
+    // (modulo the hash): common pairs ("re", "co", "ex") rarely go on as a needle does.
+    if (!Test(short_pairs_, pair) && (i + 2 >= n || !Test(triples_, Triple(pair, p[i + 2])))) {
+      return;
+    }
+    uint32_t h = Hash(pair);
+    for (uint16_t k = start_[h]; k < start_[h + 1]; ++k) {
+      std::size_t j = index_[k];
+      std::string_view nd = needles_[j];
+      if (((hits->found[j >> 6] >> (j & 63)) & 1) || nd.size() > n - i) continue;
+      if (i + 8 <= n) {
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        if ((w & mask_[j]) != prefix_[j]) continue;
+      } else if (std::memcmp(p + i, nd.data(), std::min<std::size_t>(nd.size(), 8)) != 0) {
+        continue;
+      }
+      if (nd.size() > 8 && std::memcmp(p + i + 8, nd.data() + 8, nd.size() - 8) != 0) continue;
+      hits->found[j >> 6] |= uint64_t{1} << (j & 63);
+      hits->first[j] = i;
+    }
+  }
+
   static constexpr std::size_t kBuckets = 1024;
-  static uint32_t Pair(std::string_view nd) {
-    return static_cast<uint32_t>(static_cast<unsigned char>(nd[0])) << 8 |
-           static_cast<unsigned char>(nd[1]);
+  // The two bytes at `at` as one 16-bit load (the same bytes give the same key whatever the
+  // byte order).
+  static uint32_t Pair(const void* at) {
+    uint16_t k;
+    std::memcpy(&k, at, 2);
+    return k;
   }
   static uint32_t Hash(uint32_t pair) { return ((pair >> 8) * 37u + (pair & 0xffu)) & 1023u; }
   // 14-bit hash of three bytes (multiplicative).
