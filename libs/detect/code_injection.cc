@@ -111,12 +111,18 @@ class NeedleScan {
     for (uint64_t& w : hits->found) w = 0;
     const auto* p = reinterpret_cast<const unsigned char*>(hay.data());
     const std::size_t n = hay.size();
-    // Hot loop: one bitmap test per byte; the rare positions that start a pair some needle
-    // starts with are checked out of line, which keeps this loop at a few instructions.
+    // Hot loop: one bitmap test per byte. Where a pair some needle starts with begins and
+    // no two-byte needle does, the first three bytes must be some needle's (modulo the
+    // hash): common pairs ("re", "co", "ex") rarely go on as a needle does. The positions
+    // left are checked out of line, which keeps this loop at a few instructions.
     for (std::size_t i = 0; i + 1 < n; ++i) {
       uint32_t pair = Pair(p + i);
-      if (Test(pairs_, pair)) [[unlikely]]
-        CheckAt(p, n, i, pair, hits);
+      if (!Test(pairs_, pair)) [[likely]]
+        continue;
+      if (!Test(short_pairs_, pair) && (i + 2 >= n || !Test(triples_, Triple(pair, p[i + 2])))) {
+        continue;
+      }
+      CheckAt(p, n, i, pair, hits);
     }
   }
 
@@ -124,11 +130,6 @@ class NeedleScan {
   // Records the needles that start at p[i] (p[i], p[i + 1] are one of their first pairs).
   [[gnu::noinline]] void CheckAt(const unsigned char* p, std::size_t n, std::size_t i,
                                  uint32_t pair, Hits* hits) const {
-    // Where no two-byte needle starts, the first three bytes must be some needle's
-    // (modulo the hash): common pairs ("re", "co", "ex") rarely go on as a needle does.
-    if (!Test(short_pairs_, pair) && (i + 2 >= n || !Test(triples_, Triple(pair, p[i + 2])))) {
-      return;
-    }
     uint32_t h = Hash(pair);
     for (uint16_t k = start_[h]; k < start_[h + 1]; ++k) {
       std::size_t j = index_[k];
@@ -611,20 +612,28 @@ constexpr std::string_view kPhpMarkers[] = {")(",  "](",   "}(", "'.'",      "\"
 
 // Callable tricks and variable functions, read on the skeleton. `first`: where each of
 // kPhpMarkers first occurs in `lower`.
+// A call of an expression: ")(", "](", "}(" with gaps allowed between (none without a '(').
+bool HasExpressionCall(std::string_view lower) {
+  if (Find(lower, '(') == std::string_view::npos) return false;
+  for (std::size_t p = 0; p < lower.size(); ++p) {
+    if (!HasClass(lower[p], kCloser)) continue;
+    std::size_t k = SkipPhpGap(lower, p + 1);
+    if (k < lower.size() && lower[k] == '(') return true;
+  }
+  return false;
+}
+
 void ScanPhpSkeleton(std::string_view lower, const HitSlice& first, Arena& arena, Best* b) {
   constexpr std::size_t kNumMarkers = std::size(kPhpMarkers);
   bool marker =
       first.Next(0, kNumMarkers) < kNumMarkers || Find(lower, '\n') != std::string_view::npos;
-  // A call of an expression: ")(", "](", "}(" with gaps allowed between (none without a '(').
-  bool expr_call = false;
-  const std::size_t call_end = Find(lower, '(') == std::string_view::npos ? 0 : lower.size();
-  for (std::size_t p = 0; !expr_call && p < call_end; ++p) {
-    if (!HasClass(lower[p], kCloser)) continue;
-    std::size_t k = SkipPhpGap(lower, p + 1);
-    expr_call = k < lower.size() && lower[k] == '(';
-  }
-  marker |= expr_call;
-  if (!marker) return;
+  // HasExpressionCall is a pass over the value: only when the answer is needed.
+  int expr_call = -1;  // not known yet
+  auto expression_call = [&] {
+    if (expr_call < 0) expr_call = HasExpressionCall(lower);
+    return expr_call == 1;
+  };
+  if (!marker && !expression_call()) return;
   std::string_view sk = PhpSkeleton(lower, arena);
   const std::size_t n = sk.size();
   static const NeedleSet kRunnerSet(kPhpRunners);
@@ -642,7 +651,7 @@ void ScanPhpSkeleton(std::string_view lower, const HitSlice& first, Arena& arena
       // define('x', 'sys'.'tem'); (x)('id') / $y = 'sys'.'tem'; ($y)('id')
       bool as_value = e >= n || sk[e] == ')' || sk[e] == ';' || sk[e] == ',';
       bool value_ctx = p > 0 && (sk[p - 1] == ',' || sk[p - 1] == '=');
-      if (as_value && value_ctx && expr_call) {
+      if (as_value && value_ctx && expression_call()) {
         b->Up(0.8f, "code.php-callable-trick", 0, std::min<std::size_t>(lower.size(), 48));
         return;
       }
@@ -1414,7 +1423,9 @@ constexpr std::size_t kNprNew = kNprWhile + 1;
 constexpr std::size_t kNprProcessIndex = kNprWhile + 2;
 constexpr std::size_t kNprPerlArray = kNprWhile + 3;
 constexpr std::size_t kNprJsFuck = kNprWhile + 4;
-constexpr std::size_t kNprNeedleCount = kNprWhile + 5;
+constexpr std::size_t kNprFunction = kNprWhile + 5;
+constexpr std::size_t kNprConsole = kNprWhile + 6;
+constexpr std::size_t kNprNeedleCount = kNprWhile + 7;
 constexpr auto kNprNeedles = [] {
   std::array<std::string_view, kNprNeedleCount> a{};
   for (std::size_t i = 0; i < kNumPats; ++i) a[i] = kPats[i].text;
@@ -1424,6 +1435,8 @@ constexpr auto kNprNeedles = [] {
   a[kNprProcessIndex] = "process[";
   a[kNprPerlArray] = "@{";
   a[kNprJsFuck] = "![]";
+  a[kNprFunction] = "function";
+  a[kNprConsole] = "console";
   return a;
 }();
 
@@ -1468,9 +1481,10 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
     if (constant) b->Up(0.75f, "code.js-dos", p, cond.size() + 8);
   }
   // new Function (...) with spaces before the parenthesis.
-  for (std::size_t p = first[kNprNew] == std::string_view::npos
-                           ? std::string_view::npos
-                           : FindWord(lower, "new", first[kNprNew]);
+  bool new_function =
+      first[kNprNew] != std::string_view::npos && first[kNprFunction] != std::string_view::npos;
+  for (std::size_t p = new_function ? FindWord(lower, "new", first[kNprNew])
+                                    : std::string_view::npos;
        p != std::string_view::npos; p = FindWord(lower, "new", p + 1)) {
     std::size_t k = SkipSpaces(lower, p + 3);
     if (lower.substr(k, 8) != "function") continue;
@@ -1478,7 +1492,7 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
     if (k < n && lower[k] == '(') b->Up(0.75f, "code.js-function-constructor", p, k - p + 8);
   }
   // A server-side JavaScript probe as the whole value: console.log(1), console["info"](1).
-  {
+  if (first[kNprConsole] != std::string_view::npos) {
     std::size_t k = SkipSpaces(lower, 0);
     std::string_view rest = lower.substr(k);
     // One statement: a line ending in a newline as typed into a REPL counts as one.
