@@ -473,7 +473,7 @@ inline bool HasClass(char c, uint8_t cls) {
 }
 // First position at or after `i` of a byte of a class in `mask` (s.size() when none), four
 // bytes a step while none of them is.
-std::size_t SkipToClass(std::string_view s, std::size_t i, uint8_t mask) {
+inline std::size_t SkipToClass(std::string_view s, std::size_t i, uint8_t mask) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
   while (i + 4 <= n &&
