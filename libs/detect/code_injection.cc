@@ -91,7 +91,7 @@ class NeedleScan {
       index_[start_[h] + fill[h]++] = static_cast<uint16_t>(j);
       Set(pairs_, pair);
       if (needles_[j].size() == 2) {
-        Set(short_pairs_, pair);
+        Set(short_hashes_, h);
       } else {
         Set(triples_, Triple(pair, static_cast<unsigned char>(needles_[j][2])));
       }
@@ -112,14 +112,15 @@ class NeedleScan {
     const auto* p = reinterpret_cast<const unsigned char*>(hay.data());
     const std::size_t n = hay.size();
     // Hot loop: one bitmap test per byte. Where a pair some needle starts with begins and
-    // no two-byte needle does, the first three bytes must be some needle's (modulo the
-    // hash): common pairs ("re", "co", "ex") rarely go on as a needle does. The positions
-    // left are checked out of line, which keeps this loop at a few instructions.
+    // no two-byte needle's pair (by hash) does, the first three bytes must be some needle's
+    // (modulo the hash): common pairs ("re", "co", "ex") rarely go on as a needle does. The
+    // positions left are checked out of line, which keeps this loop at a few instructions.
     for (std::size_t i = 0; i + 1 < n; ++i) {
       uint32_t pair = Pair(p + i);
       if (!Test(pairs_, pair)) [[likely]]
         continue;
-      if (!Test(short_pairs_, pair) && (i + 2 >= n || !Test(triples_, Triple(pair, p[i + 2])))) {
+      if (!Test(short_hashes_, Hash(pair)) &&
+          (i + 2 >= n || !Test(triples_, Triple(pair, p[i + 2])))) {
         continue;
       }
       CheckAt(p, n, i, pair, hits);
@@ -168,9 +169,9 @@ class NeedleScan {
   uint16_t index_[N] = {};
   uint64_t prefix_[N] = {};
   uint64_t mask_[N] = {};
-  uint64_t pairs_[1024] = {};        // exact first byte pairs of the needles
-  uint64_t short_pairs_[1024] = {};  // the same of the two-byte needles
-  uint64_t triples_[256] = {};       // Triple() of the first three bytes of the longer ones
+  uint64_t pairs_[1024] = {};       // exact first byte pairs of the needles
+  uint64_t short_hashes_[16] = {};  // Hash() of the first pairs of the two-byte needles
+  uint64_t triples_[256] = {};      // Triple() of the first three bytes of the longer ones
 };
 
 // Byte classes for the per-byte loops: one table load instead of a chain of compares.
