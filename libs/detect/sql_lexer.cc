@@ -672,6 +672,42 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
       if (!push(Tok::kWord, start, i, 0, kw)) return false;
       continue;
     }
+    // Punctuation that is a token of its own whatever surrounds it: no branch below reads it
+    // differently (JSON and query strings are full of it).
+    {
+      Tok single = Tok::kOther;
+      bool simple = true;
+      switch (c) {
+        case ',':
+          single = Tok::kComma;
+          break;
+        case ';':
+          single = Tok::kSemicolon;
+          break;
+        case '(':
+          single = Tok::kLParen;
+          break;
+        case ')':
+          single = Tok::kRParen;
+          break;
+        case '{':
+        case '}':
+        case ']':
+          break;
+        case ':':  // not ":=", "::" or a ":name" bind variable
+          simple = !(i + 1 < n && (s[i + 1] == '=' || s[i + 1] == ':' ||
+                                   (IsWordChar(static_cast<unsigned char>(s[i + 1])) &&
+                                    !IsDigit(static_cast<unsigned char>(s[i + 1])))));
+          break;
+        default:
+          simple = false;
+      }
+      if (simple) {
+        if (!push(single, i, i + 1)) return false;
+        ++i;
+        continue;
+      }
+    }
     // Comments.
     if (c == '/' && i + 1 < n && s[i + 1] == '*') {
       if (i + 2 < n && s[i + 2] == '!') {
