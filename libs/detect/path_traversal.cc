@@ -3,6 +3,8 @@
 // references to operating-system and application secrets (/etc/passwd, win.ini, WEB-INF,
 // .git, .env, SSH keys, cloud credentials ...) in values that are shaped like paths.
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <iterator>
 
 #include "libs/detect/detector.h"
@@ -274,6 +276,28 @@ std::size_t SquashedTraversal(std::string_view lower) {
   return std::string_view::npos;
 }
 
+// Whitespace bytes in `s`, counted up to `cap` (the detector only asks "none?" and "at most
+// four?"). Eight bytes are skipped at a time while none is below 0x21, as every whitespace
+// byte is: most long values have no space at all.
+std::size_t CountSpacesUpTo(std::string_view s, std::size_t cap) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  const std::size_t n = s.size();
+  std::size_t count = 0;
+  std::size_t i = 0;
+  while (i < n) {
+    for (; i + 8 <= n; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      // Nonzero exactly when some byte of w is below 0x21 (the "hasless" bit trick).
+      if (((w - kOnes * 0x21) & ~w & (kOnes * 0x80)) != 0) break;
+    }
+    for (const std::size_t e = std::min(n, i + 8); i < e; ++i) {
+      if (IsSpaceChar(static_cast<unsigned char>(s[i])) && ++count >= cap) return count;
+    }
+  }
+  return count;
+}
+
 bool PathShaped(std::string_view lower) {
   if (lower.empty()) return false;
   char c = lower[0];
@@ -292,6 +316,7 @@ bool PathShaped(std::string_view lower) {
 // Some traversal payloads spell the bytes as literal "0x2e" / "0x2f" / "0x5c" text, which
 // naive hex-decoding filters turn into "../". Decoded here for the traversal analysis only.
 std::string_view DecodeHexByteText(std::string_view lower, Arena& arena) {
+  if (Find(lower, "0x") == std::string_view::npos) return lower;  // one scan for all three
   if (Find(lower, "0x2e") == std::string_view::npos &&
       Find(lower, "0x2f") == std::string_view::npos &&
       Find(lower, "0x5c") == std::string_view::npos) {
@@ -324,8 +349,8 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   int ups = 0;
   bool param_trick = false;
   std::size_t first = std::string_view::npos;
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    if (lower[i] != '.' || lower[i + 1] != '.') continue;
+  // From one ".." to the next (the bytes between hold none, so nothing is skipped).
+  for (std::size_t i = Find(lower, ".."); i != std::string_view::npos; i = Find(lower, "..", i)) {
     std::size_t j = i + 2;
     while (j < n && lower[j] == '.') ++j;  // "...." bypasses
     bool sep_before = i == 0 || lower[i - 1] == '/' || lower[i - 1] == '\\' ||
@@ -345,7 +370,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       // No real path has "..;": it only serves to slip ".." past a prefix check.
       param_trick |= j < n && lower[j] == ';';
     }
-    i = j - 1;
+    i = j;
   }
   if (ups > 0) {
     int escapes = 0;
@@ -363,14 +388,12 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   // to one anywhere in the value ("cat /etc/passwd", "x=/proc/self/environ").
   // Only in short, command-like values: prose that mentions /etc/fstab is not an attack.
   bool absolute_token = false;
-  // Any whitespace separates words: a script's lines count like a sentence's spaces.
-  std::size_t spaces =
-      static_cast<std::size_t>(std::count_if(lower.begin(), lower.end(), [](char c) {
-        return IsSpaceChar(static_cast<unsigned char>(c));
-      }));
-  for (std::size_t p = Find(lower, '/');
-       p != std::string_view::npos && !absolute_token && spaces <= 4 && n <= 160;
-       p = Find(lower, '/', p + 1)) {
+  // Any whitespace separates words: a script's lines count like a sentence's spaces. Only
+  // "none" and "at most four" are asked below, so counting stops at five.
+  const std::size_t spaces = CountSpacesUpTo(lower, 5);
+  const bool path_shaped = PathShaped(lower);
+  for (std::size_t p = spaces <= 4 && n <= 160 ? Find(lower, '/') : std::string_view::npos;
+       p != std::string_view::npos && !absolute_token; p = Find(lower, '/', p + 1)) {
     char before = p == 0 ? ' ' : lower[p - 1];
     if (!(before == ' ' || before == '=' || before == '"' || before == '\'' || before == '(' ||
           before == ';' || before == '|' || before == '&' || before == '`' || before == ',' ||
@@ -381,7 +404,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       if (lower.substr(p + 1, f.size()) == f) absolute_token = true;
     }
   }
-  if (PathShaped(lower) || ups > 0 || is_request_path || absolute_token ||
+  if (path_shaped || ups > 0 || is_request_path || absolute_token ||
       v.field->source == Source::kXml) {
     // Every name's first occurrence in one pass (a 32 KiB script opening with "/*" is
     // path-shaped: one scan per name dominated the detector).
@@ -423,8 +446,12 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   }
   // A relative path to a deployment descriptor or system secret: "web-inf/web.xml".
   if (b.score < 0.7f && n <= 256 && spaces == 0) {
-    for (std::string_view f : kStrongRelative) {
-      std::size_t p = Find(lower, f);
+    static const NeedleSet kStrongRelativeSet(kStrongRelative);
+    std::size_t firsts[std::size(kStrongRelative)];
+    kStrongRelativeSet.FirstAll(lower, firsts);
+    for (std::size_t k = 0; k < std::size(kStrongRelative); ++k) {
+      std::string_view f = kStrongRelative[k];
+      std::size_t p = firsts[k];
       if (p == std::string_view::npos) continue;
       if (p > 0 && lower[p - 1] != '/' && lower[p - 1] != '\\' && lower[p - 1] != '=') continue;
       b.Up(0.7f, "lfi.sensitive-file", Category::kLfi, p, f.size() + 8);
@@ -432,8 +459,8 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     }
   }
   // Runs of four or more dots as a path component ("/....", "\\........"): no file or
-  // directory is named so; they are filter-bypass spellings of "..".
-  if (b.score < 0.6f && spaces == 0) {
+  // directory is named so; they are filter-bypass spellings of "..". Only where "...." occurs.
+  if (b.score < 0.6f && spaces == 0 && Find(lower, "....") != std::string_view::npos) {
     for (std::size_t p = FindFirstOf(lower, "/\\"); p != std::string_view::npos;
          p = FindFirstOf(lower, "/\\", p + 1)) {
       std::size_t e = p + 1;
@@ -445,7 +472,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     }
   }
   // Hidden tool directories/files as a path component.
-  if (is_request_path || PathShaped(lower)) {
+  if (is_request_path || path_shaped) {
     for (std::size_t p = Find(lower, "/."); p != std::string_view::npos;
          p = Find(lower, "/.", p + 1)) {
       std::size_t e = p + 1;
@@ -489,9 +516,10 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     if (target) b.Up(0.85f, "lfi.file-url", Category::kLfi, p, 32);
   }
   // Windows UNC / admin shares: \\host\c$\...
-  if (Find(lower, "\\c$") != std::string_view::npos ||
-      Find(lower, "/c$/") != std::string_view::npos ||
-      Find(lower, "\\admin$") != std::string_view::npos) {
+  if (Find(lower, '$') != std::string_view::npos &&
+      (Find(lower, "\\c$") != std::string_view::npos ||
+       Find(lower, "/c$/") != std::string_view::npos ||
+       Find(lower, "\\admin$") != std::string_view::npos)) {
     b.Up(0.85f, "lfi.windows-share", Category::kLfi, 0, 32);
   }
   if (b.score > 0) {

@@ -2,6 +2,8 @@
 // deployment descriptors, dot runs; and benign values with the same characters.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "libs/detect/test_util.h"
 
 namespace shieldx::detect {
@@ -57,6 +59,23 @@ TEST(FileUrl, SchemeNamedInProseIsAllowed) {
        {"file:///etc/passwd", "file://c:/windows/win.ini", "file:///proc/self/environ"}) {
     Verdict r = testing::InspectQueryValue(a);
     EXPECT_TRUE(testing::Flagged(r)) << a << " -> " << r.explanation;
+  }
+}
+
+// An absolute path token to a secret counts in a short command-like value: at most four
+// whitespace bytes of any kind, wherever they fall (the count stops at five and skips
+// space-free runs eight bytes at a time).
+TEST(AbsoluteToken, CountsUpToFourWhitespaceBytesAnywhere) {
+  for (std::string ws : {" ", "\t", "\n", "\r", "\f", "\v"}) {
+    for (std::size_t pad = 0; pad < 10; ++pad) {
+      std::string word(pad, 'x');
+      std::string four = word + ws + "a" + ws + "b" + ws + "c /etc/passwd";
+      Verdict v = InspectQueryValue(four);
+      EXPECT_TRUE(HasCategory(v, Category::kLfi)) << pad << " " << int(ws[0]) << " " << four;
+      std::string five = word + ws + "a" + ws + "b" + ws + "c" + ws + "d /etc/passwd";
+      Verdict w = InspectQueryValue(five);
+      EXPECT_FALSE(HasCategory(w, Category::kLfi)) << pad << " " << int(ws[0]) << " " << five;
+    }
   }
 }
 
