@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <vector>
 
 #include "libs/detect/detector.h"
 #include "libs/detect/limits.h"
@@ -566,11 +567,14 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive)
 }
 
 // Finds a call of a sink: name [spaces] ( or name`...` or name?.( or ['name'](.
-void ScanJs(std::string_view lower, TagScan* r) {
+// `found`: where each of kJsNames first occurs in `lower`, when the caller has searched for
+// them already (null: searched here).
+void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
   const std::size_t n = lower.size();
   static const NeedleSet kJsNameSet(kJsNames);
-  std::size_t first[kNumJsNames];
-  kJsNameSet.FirstAll(lower, first);
+  std::size_t own[kNumJsNames];
+  if (found == nullptr) kJsNameSet.FirstAll(lower, own);
+  const std::size_t* first = found != nullptr ? found : own;
   for (std::size_t si = 0; si < kNumSinks; ++si) {
     if (first[si] == std::string_view::npos) continue;
     std::string_view sink = kJsNames[si];
@@ -928,8 +932,28 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   static constexpr std::string_view kKeys[] = {"script:", "data:",   "on", "url(",   "expression",
                                                "binding", "behavio", "<?", "script", "+adw-"};
   static const NeedleSet kKeySet(kKeys);
-  std::size_t key[std::size(kKeys)];
-  kKeySet.FirstAll(lower, key);
+  // Values that can hold script calls are also searched for the JavaScript names; when the
+  // JavaScript view is the value itself, both lists are found in the same pass.
+  static const std::vector<std::string_view>* const kKeysAndJsNames = [] {
+    auto* all = new std::vector<std::string_view>(std::begin(kKeys), std::end(kKeys));
+    all->insert(all->end(), std::begin(kJsNames), std::end(kJsNames));
+    return all;
+  }();
+  static const NeedleSet kKeyAndJsSet(kKeysAndJsNames->data(), kKeysAndJsNames->size());
+  const bool js_candidate =
+      Find(lower, '(') != std::string_view::npos || Find(lower, '`') != std::string_view::npos ||
+      Find(lower, '.') != std::string_view::npos || Find(lower, '[') != std::string_view::npos;
+  bool evasive = false;
+  const std::string_view js =
+      js_candidate ? CollapseJs(lower, *scratch.arena, &evasive) : std::string_view();
+  const bool one_pass = js_candidate && js.data() == lower.data();
+  std::size_t found[std::size(kKeys) + kNumJsNames];
+  if (one_pass) {
+    kKeyAndJsSet.FirstAll(lower, found);
+  } else {
+    kKeySet.FirstAll(lower, found);
+  }
+  const std::size_t* key = found;
   auto has = [&key](Key k) { return key[k] != std::string_view::npos; };
   TagScan r;
   if (Find(lower, '<') != std::string_view::npos) {
@@ -986,10 +1010,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   }
   if (has(kOn)) ScanAttributeBreak(lower, &r);
   if (Find(lower, '>') != std::string_view::npos) ScanTagBreak(lower, &r);
-  if (Find(lower, '(') != std::string_view::npos || Find(lower, '`') != std::string_view::npos ||
-      Find(lower, '.') != std::string_view::npos || Find(lower, '[') != std::string_view::npos) {
-    bool evasive = false;
-    std::string_view js = CollapseJs(lower, *scratch.arena, &evasive);
+  if (js_candidate) {
     // A rewritten view is a new string: give its keyword scans a byte-pair filter of its own.
     std::optional<BigramFilter> js_filter;
     if (js.data() != lower.data() && js.size() >= limits::kBigramFilterMinBytes) {
@@ -997,7 +1018,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
     }
     ScopedBigramFilter js_scope(js_filter ? &*js_filter : current_bigram_filter);
     TagScan j;
-    ScanJs(js, &j);
+    ScanJs(js, one_pass ? found + std::size(kKeys) : nullptr, &j);
     if (js.size() != lower.size() && Find(js, '`') != std::string_view::npos) {
       ScanTemplateCall(js, &j);
     }
