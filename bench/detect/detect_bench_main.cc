@@ -78,8 +78,8 @@ void PrintSlowest(const std::vector<const BenchRequest*>& reqs, const Stats& s, 
   }
   std::sort(med.begin(), med.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::printf("slowest benign requests (median of %d rounds):\n", rounds);
-  std::printf("%10s %-28s %-12s %8s %8s %s\n", "us", "source", "method", "uri_len", "body_len",
-              "content-type");
+  std::printf("%10s %-28s %-12s %8s %8s %-24s %s\n", "us", "source", "method", "uri_len",
+              "body_len", "content-type", "id");
   for (size_t i = 0; i < std::min(k, med.size()); ++i) {
     const BenchRequest& r = *med[i].second;
     std::string ctype = "-";
@@ -87,8 +87,8 @@ void PrintSlowest(const std::vector<const BenchRequest*>& reqs, const Stats& s, 
       if (n.size() == 12 && strncasecmp(n.c_str(), "content-type", 12) == 0)
         ctype = v.substr(0, 40);
     }
-    std::printf("%10.1f %-28.28s %-12.12s %8zu %8zu %s\n", med[i].first, r.source.c_str(),
-                r.method.c_str(), r.uri.size(), r.body.size(), ctype.c_str());
+    std::printf("%10.1f %-28.28s %-12.12s %8zu %8zu %-24.24s %s\n", med[i].first, r.source.c_str(),
+                r.method.c_str(), r.uri.size(), r.body.size(), ctype.c_str(), r.id.c_str());
   }
 }
 
