@@ -7,13 +7,43 @@
 // ending in '?' (suffix truncation) as RFI.
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 
 #include "libs/detect/detector.h"
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
+
+// Literal lists as "..."sv: a braced list of plain literals is an initializer_list of
+// pointers, and every turn of the loop over it measured the string (strlen).
+using std::string_view_literals::operator""sv;
+
 namespace {
+
+// A set of bytes as a table: one load per byte where the scans below compared a chain.
+struct ByteClass {
+  bool in[256] = {};
+  // `chars` plus, when `spaces`, every byte IsSpaceChar accepts.
+  constexpr ByteClass(std::string_view chars, bool spaces) {
+    for (char c : chars) in[static_cast<unsigned char>(c)] = true;
+    if (spaces) {
+      for (char c : std::string_view(" \t\n\r\f\v")) in[static_cast<unsigned char>(c)] = true;
+    }
+  }
+};
+// Where a URL's authority ends (also a slashless URL's host).
+constexpr ByteClass kAuthorityEnd("/?#\\\"'<>&", true);
+// Where a URL ends in a parameter value.
+constexpr ByteClass kUrlEnd("\"'&", true);
+// Where a bare host ends ("169.254.169.254/latest", "localhost:8080 ...").
+constexpr ByteClass kBareHostEnd("/?", true);
+
+// The first i' >= i with s[i'] in `stop`, or s.size().
+std::size_t SkipTo(std::string_view s, std::size_t i, const ByteClass& stop) {
+  while (i < s.size() && !stop.in[static_cast<unsigned char>(s[i])]) ++i;
+  return i;
+}
 
 struct Best {
   float score = 0;
@@ -39,6 +69,8 @@ std::optional<uint32_t> ParseIpv4(std::string_view h, bool* obfuscated) {
   uint64_t parts[4];
   int count = 0;
   *obfuscated = false;
+  // Every form (decimal, 0x hex, 0-prefixed octal) opens with a digit; names fail here.
+  if (!IsAsciiDigit(static_cast<unsigned char>(h[0]))) return std::nullopt;
   std::size_t i = 0;
   while (i <= h.size()) {
     if (count == 4) return std::nullopt;
@@ -168,6 +200,8 @@ std::optional<AddrClass> ClassifyV6(std::string_view h, bool* obfuscated) {
 }
 
 bool EndsWithDomain(std::string_view host, std::string_view domain) {
+  // Both tests need the same last byte; most hosts differ there (".com" vs ".io").
+  if (host.empty() || host.back() != domain.back()) return false;
   return host == domain.substr(1) || EndsWith(host, domain);
 }
 
@@ -304,8 +338,8 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
     return {0.45f, "ssrf.loopback"};
   }
   for (std::string_view m :
-       {"metadata.google.internal", "metadata", "instance-data", "metadata.azure.com",
-        "metadata.packet.net", "metadata.oraclecloud.com", "instance-data.ec2.internal"}) {
+       {"metadata.google.internal"sv, "metadata"sv, "instance-data"sv, "metadata.azure.com"sv,
+        "metadata.packet.net"sv, "metadata.oraclecloud.com"sv, "instance-data.ec2.internal"sv}) {
     if (host == m) return {0.95f, "ssrf.cloud-metadata"};
   }
   // Container and cluster names first: they are more specific than the suffixes below.
@@ -318,21 +352,22 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
   if (host == "kubernetes.default" || StartsWith(host, "kubernetes.default.")) {
     return {0.8f, "ssrf.internal-name"};
   }
-  for (std::string_view d : {".internal", ".local", ".localdomain", ".intranet", ".corp",
-                             ".svc.cluster.local", ".cluster.local"}) {
+  for (std::string_view d : {".internal"sv, ".local"sv, ".localdomain"sv, ".intranet"sv, ".corp"sv,
+                             ".svc.cluster.local"sv, ".cluster.local"sv}) {
     if (EndsWith(host, d)) return {0.7f, "ssrf.internal-name"};
   }
   // Wildcard DNS services that resolve to the embedded address, and rebinding helpers.
-  for (std::string_view d : {".nip.io", ".xip.io", ".sslip.io", ".localtest.me", ".lvh.me",
-                             ".vcap.me", ".1u.ms", ".rbndr.us", ".traefik.me"}) {
+  for (std::string_view d :
+       {".nip.io"sv, ".xip.io"sv, ".sslip.io"sv, ".localtest.me"sv, ".lvh.me"sv, ".vcap.me"sv,
+        ".1u.ms"sv, ".rbndr.us"sv, ".traefik.me"sv}) {
     if (EndsWithDomain(host, d)) return {0.8f, "ssrf.rebinding-domain"};
   }
   // Out-of-band interaction domains (blind SSRF/RCE/XXE confirmation).
   for (std::string_view d :
-       {".burpcollaborator.net", ".oastify.com", ".oast.me", ".oast.fun", ".oast.pro", ".oast.live",
-        ".oast.site", ".oast.online", ".interact.sh", ".interactsh.com", ".dnslog.cn", ".ceye.io",
-        ".requestbin.net", ".canarytokens.com", ".pipedream.net", ".webhook.site", ".dnslog.link",
-        ".eyes.sh", ".bxss.me"}) {
+       {".burpcollaborator.net"sv, ".oastify.com"sv, ".oast.me"sv, ".oast.fun"sv, ".oast.pro"sv,
+        ".oast.live"sv, ".oast.site"sv, ".oast.online"sv, ".interact.sh"sv, ".interactsh.com"sv,
+        ".dnslog.cn"sv, ".ceye.io"sv, ".requestbin.net"sv, ".canarytokens.com"sv,
+        ".pipedream.net"sv, ".webhook.site"sv, ".dnslog.link"sv, ".eyes.sh"sv, ".bxss.me"sv}) {
     if (EndsWithDomain(host, d)) return {0.85f, "ssrf.oob-callback-domain"};
   }
   return {};
@@ -348,21 +383,40 @@ bool IsDangerousScheme(std::string_view s) {
 // "http:127.0.0.1", "https:/0xa9fea9fe", "http:[::1]": a special scheme without "//".
 // WHATWG URL parsers (browsers, Node, many HTTP clients) still read the rest as the host;
 // nobody writes a real link that way, so an internal host here is an evasion.
+constexpr std::string_view kSlashlessSchemes[] = {"http:", "https:", "ftp:", "ws:", "wss:"};
+
+// Where each of kSlashlessSchemes first occurs (npos: nowhere), from one pass over the
+// colons that end them (five scans of the value for their first letters cost more).
+// Returns whether any occurs.
+bool FirstSchemes(std::string_view lower, std::size_t* first) {
+  std::fill(first, first + std::size(kSlashlessSchemes), std::string_view::npos);
+  bool any = false;
+  for (std::size_t c = Find(lower, ':'); c != std::string_view::npos; c = Find(lower, ':', c + 1)) {
+    if (c == 0 || (lower[c - 1] != 'p' && lower[c - 1] != 's')) continue;  // none ends so
+    for (std::size_t k = 0; k < std::size(kSlashlessSchemes); ++k) {
+      const std::size_t len = kSlashlessSchemes[k].size();
+      if (first[k] == std::string_view::npos && c + 1 >= len &&
+          lower.substr(c + 1 - len, len) == kSlashlessSchemes[k]) {
+        first[k] = c + 1 - len;
+        any = true;
+      }
+    }
+  }
+  return any;
+}
+
 void SlashlessSchemes(std::string_view lower, Best* b) {
   const std::size_t n = lower.size();
-  for (std::string_view sch : {"http:", "https:", "ftp:", "ws:", "wss:"}) {
-    for (std::size_t p = Find(lower, sch); p != std::string_view::npos;
-         p = Find(lower, sch, p + 1)) {
+  std::size_t first[std::size(kSlashlessSchemes)];
+  if (!FirstSchemes(lower, first)) return;
+  for (std::size_t k = 0; k < std::size(kSlashlessSchemes); ++k) {
+    const std::string_view sch = kSlashlessSchemes[k];
+    for (std::size_t p = first[k]; p != std::string_view::npos; p = Find(lower, sch, p + 1)) {
       if (p > 0 && IsAsciiAlnum(static_cast<unsigned char>(lower[p - 1]))) continue;
       std::size_t a = p + sch.size();
       if (a + 1 < n && lower[a] == '/' && lower[a + 1] == '/') continue;  // a normal URL
       if (a < n && (lower[a] == '/' || lower[a] == '\\')) ++a;
-      std::size_t e = a;
-      while (e < n && lower[e] != '/' && lower[e] != '?' && lower[e] != '#' && lower[e] != '\\' &&
-             !IsSpaceChar(static_cast<unsigned char>(lower[e])) && lower[e] != '"' &&
-             lower[e] != '\'' && lower[e] != '&' && lower[e] != '<' && lower[e] != '>') {
-        ++e;
-      }
+      std::size_t e = SkipTo(lower, a, kAuthorityEnd);
       std::string_view host = lower.substr(a, e - a);
       std::size_t at = host.rfind('@');
       if (at != std::string_view::npos) host = host.substr(at + 1);
@@ -382,6 +436,31 @@ void SlashlessSchemes(std::string_view lower, Best* b) {
   }
 }
 
+constexpr std::string_view kMetadataPaths[] = {
+    "/latest/meta-data",  "/latest/user-data", "/latest/api/token", "/computemetadata/v1",
+    "/metadata/instance", "/metadata/v1",      "/opc/v1/instance",  "/openstack/latest"};
+
+// Where each of kMetadataPaths first occurs (npos: nowhere), from one walk over the slashes
+// that start them (eight scans cost more, and a NeedleSet pass more still on short values).
+// Returns whether any occurs.
+bool FirstMetadataPaths(std::string_view lower, std::size_t* first) {
+  std::fill(first, first + std::size(kMetadataPaths), std::string_view::npos);
+  bool any = false;
+  for (std::size_t p = Find(lower, '/'); p != std::string_view::npos; p = Find(lower, '/', p + 1)) {
+    if (p + 1 >= lower.size()) break;
+    const char c = lower[p + 1];
+    if (c != 'l' && c != 'c' && c != 'm' && c != 'o') continue;  // no path starts otherwise
+    for (std::size_t k = 0; k < std::size(kMetadataPaths); ++k) {
+      if (first[k] == std::string_view::npos && kMetadataPaths[k][1] == c &&
+          lower.substr(p, kMetadataPaths[k].size()) == kMetadataPaths[k]) {
+        first[k] = p;
+        any = true;
+      }
+    }
+  }
+  return any;
+}
+
 // Parameter names that name a file-system location the application includes or reads:
 // "_CONF[path]", "mosConfig_absolute_path", "include_dir", "root". A remote URL there is a
 // remote file inclusion (the name is split into words at any non-letter).
@@ -397,8 +476,9 @@ bool IsIncludeParameter(std::string_view name) {
     char lw[16];
     for (std::size_t k = 0; k < w.size(); ++k) lw[k] = ToLowerAscii(w[k]);
     std::string_view l(lw, w.size());
-    for (std::string_view k : {"path", "dir", "root", "include", "inc", "require", "folder",
-                               "basedir", "rootdir", "abspath", "basepath", "includes", "incdir"}) {
+    for (std::string_view k :
+         {"path"sv, "dir"sv, "root"sv, "include"sv, "inc"sv, "require"sv, "folder"sv, "basedir"sv,
+          "rootdir"sv, "abspath"sv, "basepath"sv, "includes"sv, "incdir"sv}) {
       if (l == k) return true;
     }
   }
@@ -434,12 +514,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     }
     ++urls;
     std::size_t a = p + 2;
-    std::size_t e = a;
-    while (e < n && lower[e] != '/' && lower[e] != '?' && lower[e] != '#' && lower[e] != '\\' &&
-           !IsSpaceChar(static_cast<unsigned char>(lower[e])) && lower[e] != '"' &&
-           lower[e] != '\'' && lower[e] != '<' && lower[e] != '>' && lower[e] != '&') {
-      ++e;
-    }
+    std::size_t e = SkipTo(lower, a, kAuthorityEnd);
     std::string_view authority = lower.substr(a, e - a);
     // "http://\l\o\c\a\l\h\o\s\t/": every host letter escaped (once or twice). Parsers that drop
     // the backslashes (or treat "\x" as "x") reach the host; no link is written that way.
@@ -549,11 +624,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     }
     // RFI: remote script or suffix-truncated URL.
     if (scheme == "http" || scheme == "https" || scheme == "ftp" || scheme == "ftps") {
-      std::size_t end = e;
-      while (end < n && !IsSpaceChar(static_cast<unsigned char>(lower[end])) && lower[end] != '"' &&
-             lower[end] != '\'' && lower[end] != '&') {
-        ++end;
-      }
+      std::size_t end = SkipTo(lower, e, kUrlEnd);
       std::string_view url = lower.substr(s, end - s);
       bool ip_host = false;
       bool ob = false;
@@ -562,8 +633,9 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       std::size_t q = Find(url, '?');
       std::string_view path = url.substr(0, q);
       bool script = false;
-      for (std::string_view ext : {".php", ".txt", ".sh", ".pl", ".py", ".jsp", ".asp", ".aspx",
-                                   ".cgi", ".exe", ".js", ".phtml", ".inc", ".gif?"}) {
+      for (std::string_view ext :
+           {".php"sv, ".txt"sv, ".sh"sv, ".pl"sv, ".py"sv, ".jsp"sv, ".asp"sv, ".aspx"sv, ".cgi"sv,
+            ".exe"sv, ".js"sv, ".phtml"sv, ".inc"sv, ".gif?"sv}) {
         if (EndsWith(path, ext)) script = true;
       }
       bool trailing_q = !url.empty() && url.back() == '?';
@@ -589,7 +661,8 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     if (StartsWith(rest, "jar:")) {
       std::string_view inner = rest.substr(4);
       bool url = false;
-      for (std::string_view sch : {"http:", "https:", "ftp:", "file:", "jar:", "netdoc:"}) {
+      for (std::string_view sch :
+           {"http:"sv, "https:"sv, "ftp:"sv, "file:"sv, "jar:"sv, "netdoc:"sv}) {
         url |= StartsWith(inner, sch);
       }
       std::size_t bang = Find(inner, '!');
@@ -601,7 +674,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   if (urls > 0 && IsIncludeParameter(v.field->name)) {
     std::size_t a = lower.find_first_not_of(" \t\"'");
     std::string_view rest = a == std::string_view::npos ? std::string_view() : lower.substr(a);
-    for (std::string_view sch : {"http://", "https://", "ftp://", "ftps://"}) {
+    for (std::string_view sch : {"http://"sv, "https://"sv, "ftp://"sv, "ftps://"sv}) {
       if (StartsWith(rest, sch) && rest.size() > sch.size() + 3) {
         b.Up(0.65f, "rfi.include-parameter", Category::kRfi, a,
              std::min<std::size_t>(rest.size(), 64));
@@ -610,10 +683,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   }
   // Bare host-ish values: "169.254.169.254/latest/meta-data", "localhost:8080", "[::1]".
   if (urls == 0 && n > 0 && n < 256) {
-    std::size_t e = 0;
-    while (e < n && lower[e] != '/' && lower[e] != '?' &&
-           !IsSpaceChar(static_cast<unsigned char>(lower[e])))
-      ++e;
+    std::size_t e = SkipTo(lower, 0, kBareHostEnd);
     std::string_view host = lower.substr(0, e);
     std::size_t colon_pos = host.rfind(':');
     if (!host.empty() && host.front() != '[' && colon_pos != std::string_view::npos &&
@@ -623,9 +693,10 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     bool ob = false;
     // Without a scheme only unmistakable addresses count: four dotted parts or 0x/IPv6
     // forms, followed by a path or port ("0.1.8" and "10.00" are versions and prices).
-    bool four_parts = std::count(host.begin(), host.end(), '.') == 3;
-    bool hex_form = Find(host, "0x") != std::string_view::npos;
-    bool looks_addr = (ParseIpv4(host, &ob).has_value() && (four_parts || hex_form)) ||
+    // (The dots are counted only for a host that parses.)
+    auto four_parts = [host] { return std::count(host.begin(), host.end(), '.') == 3; };
+    auto hex_form = [host] { return Find(host, "0x") != std::string_view::npos; };
+    bool looks_addr = (ParseIpv4(host, &ob).has_value() && (four_parts() || hex_form())) ||
                       (!host.empty() && host.front() == '[');
     bool has_path = e < n && lower[e] == '/';
     bool has_port = host.size() < e;
@@ -654,11 +725,12 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     }
   }
   // Metadata paths even without a host (proxies that prepend one).
-  for (std::string_view m :
-       {"/latest/meta-data", "/latest/user-data", "/latest/api/token", "/computemetadata/v1",
-        "/metadata/instance", "/metadata/v1", "/opc/v1/instance", "/openstack/latest"}) {
-    std::size_t p = Find(lower, m);
-    if (p != std::string_view::npos) b.Up(0.8f, "ssrf.metadata-path", Category::kSsrf, p, m.size());
+  std::size_t meta[std::size(kMetadataPaths)];
+  if (FirstMetadataPaths(lower, meta)) {
+    for (std::size_t k = 0; k < std::size(kMetadataPaths); ++k) {
+      if (meta[k] != std::string_view::npos)
+        b.Up(0.8f, "ssrf.metadata-path", Category::kSsrf, meta[k], kMetadataPaths[k].size());
+    }
   }
   if (b.score > 0) Report(sink, v, b.cat, b.score, b.rule, b.pos, b.len);
 }

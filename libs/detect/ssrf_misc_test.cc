@@ -92,5 +92,21 @@ INSTANTIATE_TEST_SUITE_P(Payloads, SsrfStillBlocked,
                                            "ldap://127.0.0.1/dc=a,dc=b",
                                            "mysql://root:x@169.254.169.254/"));
 
+// Slashless schemes are found from the colons that end them, metadata paths from the
+// slashes that start them: a later occurrence after a harmless earlier one still counts,
+// whichever scheme or path comes first in the value.
+class SsrfAfterDecoy : public ::testing::TestWithParam<const char*> {};
+TEST_P(SsrfAfterDecoy, IsSsrf) {
+  Verdict v = InspectQueryValue(GetParam());
+  EXPECT_TRUE(HasCategory(v, Category::kSsrf)) << GetParam() << " -> " << v.explanation;
+}
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, SsrfAfterDecoy,
+    ::testing::Values("see http:8080 and then http:127.0.0.1", "ws:8080 wss:[::1]",
+                      "ftp:2121;https:/0xa9fea9fe", "xhttp:127.0.0.1 https:169.254.169.254",
+                      "a/b/c/lx/cx/latest/meta-data", "/m/o/c/computemetadata/v1/project",
+                      "x /opc/v1/instance/", "q=/openstack/latest/meta_data.json",
+                      "evil.burpcollaborator.net/x", "http://abc.oast.fun/"));
+
 }  // namespace
 }  // namespace shieldx::detect
