@@ -89,13 +89,18 @@ std::string_view PercentDecode(std::string_view in, bool plus_is_space, bool per
   std::size_t o = 0;
   const std::size_t n = in.size();
   for (std::size_t i = 0; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(in[i]);
-    if (c == '+' && plus_is_space) {
-      out[o++] = ' ';
-      continue;
+    // Copy the run up to the next byte this function rewrites in one go.
+    std::size_t run = i;
+    while (run < n && in[run] != '%' && !(plus_is_space && in[run] == '+')) ++run;
+    if (run > i) {
+      std::memcpy(out + o, in.data() + i, run - i);
+      o += run - i;
+      i = run;
+      if (i == n) break;
     }
-    if (c != '%') {
-      out[o++] = static_cast<char>(c);
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c == '+') {  // plus_is_space: the run stopped here
+      out[o++] = ' ';
       continue;
     }
     if (i + 2 < n && HexVal(in[i + 1]) >= 0 && HexVal(in[i + 2]) >= 0) {

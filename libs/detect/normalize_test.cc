@@ -1,5 +1,6 @@
 #include "libs/detect/normalize.h"
 
+#include <random>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -25,6 +26,58 @@ TEST_F(NormalizeTest, PercentDecodePlusIsSpaceOnlyForForms) {
   uint32_t flags = 0;
   EXPECT_EQ(PercentDecode("a+b", true, false, arena_, &flags), "a b");
   EXPECT_EQ(PercentDecode("a+b", false, false, arena_, &flags), "a+b");
+}
+
+// Byte-at-a-time reading of the same rules: the decoder copies plain runs in blocks and must
+// agree with it wherever escapes, '+' and invalid '%' fall (run boundaries, the last bytes).
+std::string ReferencePercentDecode(std::string_view in, bool plus_is_space, bool percent_u) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else if (c != '%') {
+      out += c;
+    } else if (i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+      out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
+      i += 2;
+    } else if (percent_u && i + 5 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U') &&
+               hex(in[i + 2]) >= 0 && hex(in[i + 3]) >= 0 && hex(in[i + 4]) >= 0 &&
+               hex(in[i + 5]) >= 0) {
+      char buf[4];
+      int len = EncodeUtf8(static_cast<uint32_t>(hex(in[i + 2]) << 12 | hex(in[i + 3]) << 8 |
+                                                 hex(in[i + 4]) << 4 | hex(in[i + 5])),
+                           buf);
+      out.append(buf, len);
+      i += 5;
+    } else {
+      out += '%';
+    }
+  }
+  return out;
+}
+
+TEST_F(NormalizeTest, PercentDecodeAgreesWithByteAtATimeReadingOnRandomInputs) {
+  std::mt19937 rng(23);
+  const std::string alphabet = "%%%+u2aFg0 xyz";
+  for (int round = 0; round < 5000; ++round) {
+    std::string value(rng() % 40, ' ');
+    for (char& c : value) c = alphabet[rng() % alphabet.size()];
+    for (bool plus : {false, true}) {
+      for (bool u : {false, true}) {
+        uint32_t flags = 0;
+        ASSERT_EQ(std::string(PercentDecode(value, plus, u, arena_, &flags)),
+                  ReferencePercentDecode(value, plus, u))
+            << "value=" << value << " plus=" << plus << " u=" << u;
+      }
+    }
+  }
 }
 
 TEST_F(NormalizeTest, PercentUDecodesToUtf8) {
