@@ -1838,30 +1838,29 @@ const CodeScan& CodeNeedles() {
 
 void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
+  const ByteSet bytes(lower);
   CodeScan::Hits hits;
   CodeNeedles().Run(lower, &hits);
   const HitSlice gate = hits.Slice(kSliceGates);
   auto has = [&gate](Gate g) { return gate[g] != std::string_view::npos; };
   Best b;
-  bool maybe_php = Find(lower, '$') != std::string_view::npos ||
-                   Find(lower, '(') != std::string_view::npos || has(kGateOpenTag) ||
-                   has(kGateUrl) || has(kGateObject);
+  bool maybe_php =
+      bytes.Has('$') || bytes.Has('(') || has(kGateOpenTag) || has(kGateUrl) || has(kGateObject);
   if (maybe_php) {
     ScanPhp(lower, hits.Slice(kSlicePhp), &b);
     ScanPhpSkeleton(lower, hits.Slice(kSliceMarkers), *scratch.arena, &b);
   }
-  if (Find(lower, '$') != std::string_view::npos || Find(lower, '=') != std::string_view::npos) {
+  if (bytes.Has('$') || bytes.Has('=')) {
     ScanPhpExtras(lower, hits.Slice(kSliceDirectives), &b);
   }
-  if (Find(lower, '(') != std::string_view::npos) ScanPhpStatementCalls(lower, &b);
+  if (bytes.Has('(')) ScanPhpStatementCalls(lower, &b);
   if (has(kGateOpenTag) || has(kGatePhp)) {
     ScanPhpOpenTags(lower, &b);
   }
   ScanUploadName(v, &b);
   if (has(kGateData)) ScanDataUriInclude(lower, &b);
-  if (Find(lower, '.') != std::string_view::npos || Find(lower, '@') != std::string_view::npos ||
-      has(kGateTypeRef) || has(kGateSerialized) || lower.starts_with("aced") ||
-      lower.starts_with("\xac\xed") || has(kGateProcessBuilder)) {
+  if (bytes.Has('.') || bytes.Has('@') || has(kGateTypeRef) || has(kGateSerialized) ||
+      lower.starts_with("aced") || lower.starts_with("\xac\xed") || has(kGateProcessBuilder)) {
     ScanJava(lower, hits.Slice(kSliceJava), &b);
   }
   ScanNodePythonRuby(lower, hits.Slice(kSliceNpr), &b);

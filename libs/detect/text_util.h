@@ -111,6 +111,27 @@ inline std::size_t FindFirstOf(std::string_view hay, char c, std::size_t from = 
   return hay.find(c, from);
 }
 
+// Whether single bytes occur in a value, for detectors that ask about many of them: a short
+// value (most fields) is read once into a bitmap, a long one is asked by memchr.
+class ByteSet {
+ public:
+  static constexpr std::size_t kShortBytes = 64;
+  explicit ByteSet(std::string_view s) : s_(s) {
+    if (s.size() <= kShortBytes) {
+      for (unsigned char c : s) bits_[c >> 6] |= uint64_t{1} << (c & 63);
+    }
+  }
+  bool Has(char ch) const {
+    const auto c = static_cast<unsigned char>(ch);
+    if (s_.size() <= kShortBytes) return ((bits_[c >> 6] >> (c & 63)) & 1) != 0;
+    return s_.find(ch) != std::string_view::npos;
+  }
+
+ private:
+  std::string_view s_;
+  uint64_t bits_[4] = {0, 0, 0, 0};
+};
+
 // Where each needle of a fixed list first occurs in a haystack, found in one pass: a
 // detector looking for a list of names pays one scan instead of one per name (on a large
 // benign body, minified JavaScript, the per-name scans dominated). FirstAll(hay, first) sets

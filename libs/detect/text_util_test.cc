@@ -133,6 +133,21 @@ TEST(NeedleSet, FirstAllAgreesWithFindWhenMatchesAreSparse) {
   }
 }
 
+TEST(ByteSet, AgreesWithFindForShortAndLongValues) {
+  std::mt19937 rng(29);
+  for (int round = 0; round < 500; ++round) {
+    // Both sides of the short-value bound, and every byte value.
+    std::string value(rng() % (2 * ByteSet::kShortBytes + 2), ' ');
+    for (char& c : value) c = static_cast<char>(rng() % 256);
+    const ByteSet set(value);
+    for (int c = 0; c < 256; ++c) {
+      ASSERT_EQ(set.Has(static_cast<char>(c)),
+                value.find(static_cast<char>(c)) != std::string::npos)
+          << "size=" << value.size() << " byte=" << c;
+    }
+  }
+}
+
 TEST(FindFirstOf, AgreesWithStringFindFirstOfOnRandomInputs) {
   std::mt19937 rng(11);
   const std::string alphabet = "ab\r\n\t <>'\"\x00\x80\xff";

@@ -927,18 +927,7 @@ bool IsMarkupFreePlace(const Field& f) {
 
 void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
-  // Which single characters occur, asked about a dozen times below: short values (most
-  // fields) answer from one pass over their bytes, long ones by memchr.
-  uint64_t present[4] = {0, 0, 0, 0};
-  const bool short_value = lower.size() <= 64;
-  if (short_value) {
-    for (unsigned char c : lower) present[c >> 6] |= uint64_t{1} << (c & 63);
-  }
-  auto occurs = [&](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (short_value) return ((present[c >> 6] >> (c & 63)) & 1) != 0;
-    return Find(lower, ch) != std::string_view::npos;
-  };
+  const ByteSet bytes(lower);  // asked about a dozen single characters below
   // Every keyword the scans below are keyed on, found in one pass.
   enum Key { kScriptColon, kData, kOn, kUrl, kExpression, kBinding, kBehavio, kPi, kScript, kUtf7 };
   static constexpr std::string_view kKeys[] = {"script:", "data:",   "on", "url(",   "expression",
@@ -952,7 +941,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
     return all;
   }();
   static const NeedleSet kKeyAndJsSet(kKeysAndJsNames->data(), kKeysAndJsNames->size());
-  const bool js_candidate = occurs('(') || occurs('`') || occurs('.') || occurs('[');
+  const bool js_candidate = bytes.Has('(') || bytes.Has('`') || bytes.Has('.') || bytes.Has('[');
   bool evasive = false;
   const std::string_view js =
       js_candidate ? CollapseJs(lower, *scratch.arena, &evasive) : std::string_view();
@@ -966,7 +955,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   const std::size_t* key = found;
   auto has = [&key](Key k) { return key[k] != std::string_view::npos; };
   TagScan r;
-  if (occurs('<')) {
+  if (bytes.Has('<')) {
     r = ScanTags(lower);
     // Complete ordinary tags score 0.35-0.45 (incomplete ones at most 0.3).
     // "<https://...>" and "<mailto:...>" are URLs in angle brackets (Link, Warning headers).
@@ -1019,7 +1008,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
     if (HasActiveDataUri(lower.substr(p))) Up(&r, 0.6f, "xss.data-uri", p, 40);
   }
   if (has(kOn)) ScanAttributeBreak(lower, &r);
-  if (occurs('>')) ScanTagBreak(lower, &r);
+  if (bytes.Has('>')) ScanTagBreak(lower, &r);
   if (js_candidate) {
     // A rewritten view is a new string: give its keyword scans a byte-pair filter of its own.
     std::optional<BigramFilter> js_filter;
@@ -1048,15 +1037,15 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   if (has(kUrl) || has(kExpression) || has(kBinding) || has(kBehavio)) {
     ScanCss(lower, &r);
   }
-  if (occurs('!')) ScanJsFuck(lower, &r);
-  if (occurs('`')) ScanTemplateCall(lower, &r);
-  if (occurs('\t') || occurs('\n') || occurs('\r')) {
+  if (bytes.Has('!')) ScanJsFuck(lower, &r);
+  if (bytes.Has('`')) ScanTemplateCall(lower, &r);
+  if (bytes.Has('\t') || bytes.Has('\n') || bytes.Has('\r')) {
     ScanSplitScheme(lower, &r);
   }
   if (has(kPi) || has(kScript)) {
     ScanLegacyMarkup(lower, &r);
   }
-  if (occurs('=')) ScanDomWrite(lower, &r);
+  if (bytes.Has('=')) ScanDomWrite(lower, &r);
   if (has(kUtf7)) Up(&r, 0.8f, "xss.utf7", key[kUtf7], 16);
   if (r.score > 0) Report(sink, v, Category::kXss, r.score, r.rule, r.pos, r.len);
 }
