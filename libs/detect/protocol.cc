@@ -395,12 +395,12 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
   static const NeedleSet kToolSet(kTools);
   static const NeedleSet kOobSet(kOob);
   std::size_t first[std::max(std::size(kTools), std::size(kOob))];
-  std::string lower;
+  char buf[4096];
   for (const Header& h : req.headers) {
     bool ua = IEq(h.name, "user-agent");
-    if (h.value.empty() || h.value.size() > 4096) continue;
-    lower.assign(h.value);
-    for (char& c : lower) c = ToLowerAscii(c);
+    if (h.value.empty() || h.value.size() > sizeof(buf)) continue;
+    for (std::size_t i = 0; i < h.value.size(); ++i) buf[i] = ToLowerAscii(h.value[i]);
+    const std::string_view lower(buf, h.value.size());
     if (ua) {
       kToolSet.FirstAll(lower, first);
       for (std::size_t i = 0; i < std::size(kTools); ++i) {
@@ -501,9 +501,10 @@ void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, 
     bool query = f.source == Source::kQuery;
     bool body = f.source == Source::kBodyForm || f.source == Source::kJson;
     if (f.part != Part::kName || !(query || (body && offsite))) continue;
-    std::string name(f.name.substr(0, 64));
-    for (char& c : name) c = ToLowerAscii(c);
-    std::string_view n = name;
+    char lowered[64];
+    const std::string_view head = f.name.substr(0, sizeof(lowered));
+    for (std::size_t i = 0; i < head.size(); ++i) lowered[i] = ToLowerAscii(head[i]);
+    std::string_view n(lowered, head.size());
     for (std::string_view prefix : {"__host-", "__secure-"}) {
       if (StartsWith(n, prefix)) n.remove_prefix(prefix.size());
     }
