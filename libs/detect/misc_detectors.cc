@@ -3,12 +3,46 @@
 // introspection.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <span>
 
 #include "libs/detect/detector.h"
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
+
+// Literal lists as "..."sv: a braced list of plain literals is an initializer_list of
+// pointers, and every turn of the loop over it measured the string (strlen).
+using std::string_view_literals::operator""sv;
+
 namespace {
+
+// The line breaks (CR or LF) of a value in order: the next CR and the next LF are each found
+// by memchr and kept until passed, so a value is scanned about once for each, not once per
+// line (as a set search from every break was).
+class LineBreaks {
+ public:
+  explicit LineBreaks(std::string_view s) : s_(s), cr_(s.find('\r')), lf_(s.find('\n')) {}
+  // The first CR or LF at or after `from`, or npos.
+  std::size_t Next(std::size_t from) {
+    if (cr_ < from) cr_ = s_.find('\r', from);  // npos is never below `from`
+    if (lf_ < from) lf_ = s_.find('\n', from);
+    return std::min(cr_, lf_);
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t cr_;
+  std::size_t lf_;
+};
+
+// True when none of the eight bytes at p has its high bit set (all ASCII).
+inline bool AsciiWord(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return (w & 0x8080808080808080ull) == 0;
+}
 
 struct Best {
   float score = 0;
@@ -33,6 +67,48 @@ constexpr std::string_view kMongoOps[] = {
     "$jsonschema", "$lookup",      "$merge",     "$out",  "$eval", "$options",
 };
 
+// first[k] = Find(hay, needles[k]) for each k: one NeedleSet pass, or, when the value's
+// byte-pair filter leaves at most two needles possible, a Find for each of those (a whole
+// pass over a long value costs more than walking one or two needles' first bytes).
+template <std::size_t N>
+void FirstOfEach(const NeedleSet& set, const std::string_view (&needles)[N], std::string_view hay,
+                 std::size_t* first) {
+  const BigramFilter* f = current_bigram_filter;
+  if (f != nullptr) {
+    bool may[N];
+    std::size_t live = 0;
+    for (std::size_t k = 0; k < N; ++k) {
+      may[k] = f->MayContain(hay, needles[k]);
+      live += may[k];
+    }
+    if (live <= 2) {
+      for (std::size_t k = 0; k < N; ++k) {
+        first[k] = may[k] ? hay.find(needles[k]) : std::string_view::npos;
+      }
+      return;
+    }
+  }
+  set.FirstAll(hay, first);
+}
+
+// Where each of kMongoOps first occurs (npos: nowhere), from one walk over the '$' that
+// starts them all (thirty scans cost more); returns whether any occurs.
+bool FirstMongoOps(std::string_view lower, std::size_t* first) {
+  std::fill(first, first + std::size(kMongoOps), std::string_view::npos);
+  bool any = false;
+  for (std::size_t p = Find(lower, '$'); p != std::string_view::npos; p = Find(lower, '$', p + 1)) {
+    if (p + 1 >= lower.size()) break;
+    for (std::size_t k = 0; k < std::size(kMongoOps); ++k) {
+      if (first[k] == std::string_view::npos && kMongoOps[k][1] == lower[p + 1] &&
+          lower.substr(p, kMongoOps[k].size()) == kMongoOps[k]) {
+        first[k] = p;
+        any = true;
+      }
+    }
+  }
+  return any;
+}
+
 // Header names whose injection into a response (or a forwarded request) changes what the
 // client or the next hop does.
 bool IsInjectedHeaderName(std::string_view name) {
@@ -51,10 +127,17 @@ bool IsInjectedHeaderName(std::string_view name) {
 void DetectUnicodeLineBreakHeader(std::string_view lower, Best& b) {
   const std::size_t n = lower.size();
   for (std::size_t i = 0; i + 1 < n; ++i) {
+    while (i + 8 <= n && AsciiWord(lower.data() + i)) i += 8;  // ASCII: nothing to decode
+    if (i + 1 >= n) break;
     unsigned char c = static_cast<unsigned char>(lower[i]);
     if (c < 0xC2) continue;
     std::size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
     if (i + len > n) break;
+    // The code point's low byte is CR or LF only if its last byte's low six bits are 0x0A or
+    // 0x0D. Going on at i + 1 here instead of past the sequence changes nothing: its
+    // continuation bytes are below 0xC2.
+    const unsigned char last = static_cast<unsigned char>(lower[i + len - 1]) & 0x3F;
+    if (last != 0x0A && last != 0x0D) continue;
     uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
     bool valid = true;
     for (std::size_t j = 1; j < len; ++j) {
@@ -97,7 +180,7 @@ void DetectCookieSetting(const ValueView& v, FindingSink& sink) {
     if (semi == std::string_view::npos || semi - e > 96) continue;
     std::size_t a = semi + 1;
     while (a < n && !IsAsciiAlpha(static_cast<unsigned char>(lower[a])) && a - semi < 4) ++a;
-    for (std::string_view attr : {"expires", "domain", "path", "max-age"}) {
+    for (std::string_view attr : {"expires"sv, "domain"sv, "path"sv, "max-age"sv}) {
       std::string_view rest = lower.substr(a);
       if (!StartsWith(rest, attr)) continue;
       std::size_t eq = SkipSpaces(lower, a + attr.size());
@@ -126,10 +209,11 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
   const std::size_t n = lower.size();
   Best b;
   bool is_name = v.field->part == Part::kName;
-  if (Find(lower, '$') != std::string_view::npos) {
-    for (std::string_view op : kMongoOps) {
-      for (std::size_t p = Find(lower, op); p != std::string_view::npos;
-           p = Find(lower, op, p + 1)) {
+  std::size_t first_op[std::size(kMongoOps)];
+  if (FirstMongoOps(lower, first_op)) {
+    for (std::size_t k = 0; k < std::size(kMongoOps); ++k) {
+      const std::string_view op = kMongoOps[k];
+      for (std::size_t p = first_op[k]; p != std::string_view::npos; p = Find(lower, op, p + 1)) {
         std::size_t e = p + op.size();
         if (e < n && IsIdentChar(static_cast<unsigned char>(lower[e]))) continue;
         if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
@@ -150,11 +234,19 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
     }
   }
   // Server-side JavaScript in Mongo queries: db.x.find(...), this.password.match(...),
-  // ';return true;var a=', sleep loops.
-  for (std::string_view w : {"db.getcollection", "db.collection", "this.password", "this.username",
-                             "return true", "return 1==1", "sleep(", "tojson(", "db.eval",
-                             ".insert({", ".find({", ".remove({", ".drop()", "mapreduce"}) {
-    std::size_t p = Find(lower, w);
+  // ';return true;var a=', sleep loops. First occurrences of all in one pass.
+  static constexpr std::string_view kServerJs[] = {
+      "db.getcollection", "db.collection", "this.password", "this.username", "return true",
+      "return 1==1",      "sleep(",        "tojson(",       "db.eval",       ".insert({",
+      ".find({",          ".remove({",     ".drop()",       "mapreduce"};
+  static const NeedleSet kServerJsSet(kServerJs);
+  std::size_t first_js[std::size(kServerJs)];
+  FirstOfEach(kServerJsSet, kServerJs, lower, first_js);
+  const bool any_js = std::any_of(std::begin(first_js), std::end(first_js),
+                                  [](std::size_t p) { return p != std::string_view::npos; });
+  for (std::size_t k = 0; any_js && k < std::size(kServerJs); ++k) {
+    const std::string_view w = kServerJs[k];
+    std::size_t p = first_js[k];
     if (p == std::string_view::npos) continue;
     float s = 0.55f;
     if (w == "db.getcollection" || w == "db.eval" || w == ".insert({" || w == ".remove({" ||
@@ -226,8 +318,7 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
   };
   int components = 0;
   bool wildcard_attr = false;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (lower[i] != '(') continue;
+  for (std::size_t i = Find(lower, '('); i != std::string_view::npos; i = Find(lower, '(', i + 1)) {
     int c = component_at(i + 1);
     if (c == 0) continue;
     ++components;
@@ -259,8 +350,8 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
     b.Up(0.85f, "ldapi.filter-injection", 0, std::min<std::size_t>(n, 48));
   }
   // A value that closes the application's filter and opens a new operator: "x)(|", "x)(&"
-  for (std::string_view w :
-       {")(|", ")(&", ")(!", ")|(", ")&(", ")!(", "*)(", "))(", ") (|", ") (&", ")\t(|", ")\t(&"}) {
+  for (std::string_view w : {")(|"sv, ")(&"sv, ")(!"sv, ")|("sv, ")&("sv, ")!("sv, "*)("sv, "))("sv,
+                             ") (|"sv, ") (&"sv, ")\t(|"sv, ")\t(&"sv}) {
     std::size_t p = Find(lower, w);
     if (p != std::string_view::npos && p > 0) b.Up(0.75f, "ldapi.filter-break", p, 24);
   }
@@ -318,7 +409,7 @@ void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   }
   // A schema that includes or imports another one by URL: a validating parser fetches it
   // (server-side request, or a local file through file:). Schemas are not request payloads.
-  for (std::string_view directive : {":include", ":import", ":redefine", ":override"}) {
+  for (std::string_view directive : {":include"sv, ":import"sv, ":redefine"sv, ":override"sv}) {
     for (std::size_t p = Find(lower, directive); p != std::string_view::npos;
          p = Find(lower, directive, p + 1)) {
       std::size_t open = lower.rfind('<', p);
@@ -350,10 +441,15 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
   DetectCookieSetting(v, sink);
   Best b;
   // A whole request line as the value ("GET http://x/ HTTP/1.1"): a second request for a
-  // back end that splits on it.
+  // back end that splits on it. Each method below ends with the value's first space, at
+  // index 3 to 7: other values skip the list.
+  const std::size_t first_space = lower.substr(0, 8).find(' ');
+  const bool method_shaped = first_space != std::string_view::npos && first_space >= 3;
+  static constexpr std::string_view kMethods[] = {
+      "get ", "post ", "put ", "head ", "delete ", "options ", "patch ", "connect ", "trace "};
   for (std::string_view m :
-       {"get ", "post ", "put ", "head ", "delete ", "options ", "patch ", "connect ", "trace "}) {
-    if (!StartsWith(lower, m)) continue;
+       method_shaped ? std::span(kMethods) : std::span<const std::string_view>()) {
+    if (m.size() != first_space + 1 || !StartsWith(lower, m)) continue;
     std::size_t target = SkipSpaces(lower, m.size());
     std::size_t te = target;
     while (te < n && !IsSpaceChar(static_cast<unsigned char>(lower[te]))) ++te;
@@ -366,12 +462,13 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
     }
   }
   DetectUnicodeLineBreakHeader(lower, b);
-  std::size_t p = FindFirstOf(lower, "\r\n");
+  LineBreaks breaks(lower);
+  std::size_t p = breaks.Next(0);
   if (p == std::string_view::npos) {
     if (b.score > 0) Report(sink, v, Category::kProtocol, b.score, b.rule, b.pos, b.len);
     return;
   }
-  for (; p != std::string_view::npos && p < n; p = FindFirstOf(lower, "\r\n", p + 1)) {
+  for (; p != std::string_view::npos && p < n; p = breaks.Next(p + 1)) {
     std::size_t k = p;
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
     // A header line "Name: value" after the line break.
@@ -396,9 +493,10 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
       // in a query are text with line breaks, not headers.
       std::string_view name = lower.substr(k, name_end - k);
       bool header_like = name.find('-') != std::string_view::npos;
-      for (std::string_view h : {"server", "date", "expires", "pragma", "vary", "allow", "via",
-                                 "connection", "etag", "age", "warning", "upgrade", "origin",
-                                 "authorization", "accept", "range", "expect", "referer"}) {
+      for (std::string_view h :
+           {"server"sv, "date"sv, "expires"sv, "pragma"sv, "vary"sv, "allow"sv, "via"sv,
+            "connection"sv, "etag"sv, "age"sv, "warning"sv, "upgrade"sv, "origin"sv,
+            "authorization"sv, "accept"sv, "range"sv, "expect"sv, "referer"sv}) {
         header_like = header_like || name == h;
       }
       if (known) {
@@ -415,7 +513,7 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
     if (k < n && k - p >= 2 && lower[k] == '<') b.Up(0.85f, "protocol.response-splitting", p, 24);
     // A request line smuggled into a value: "GET / HTTP/1.1"
     std::string_view rest = lower.substr(k);
-    for (std::string_view m : {"get ", "post ", "put ", "head ", "delete "}) {
+    for (std::string_view m : {"get "sv, "post "sv, "put "sv, "head "sv, "delete "sv}) {
       if (StartsWith(rest, m) && Find(rest, " http/") != std::string_view::npos) {
         b.Up(0.85f, "protocol.request-smuggling", p, 32);
       }
@@ -433,15 +531,16 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   for (std::size_t p = Find(lower, "<!--#"); p != std::string_view::npos;
        p = Find(lower, "<!--#", p + 1)) {
     std::string_view rest = lower.substr(p + 5);
-    for (std::string_view d : {"exec", "include", "echo", "config", "printenv", "set", "fsize",
-                               "flastmod", "if", "elif"}) {
+    for (std::string_view d : {"exec"sv, "include"sv, "echo"sv, "config"sv, "printenv"sv, "set"sv,
+                               "fsize"sv, "flastmod"sv, "if"sv, "elif"sv}) {
       if (StartsWith(rest, d))
         b.Up(d == "exec" || d == "include" ? 0.92f : 0.8f, "ssi.directive", p, 32);
     }
   }
   // SMTP / IMAP / POP3 commands after a line break.
-  std::size_t p = FindFirstOf(lower, "\r\n");
-  for (; p != std::string_view::npos && p < n; p = FindFirstOf(lower, "\r\n", p + 1)) {
+  LineBreaks breaks(lower);
+  for (std::size_t p = breaks.Next(0); p != std::string_view::npos && p < n;
+       p = breaks.Next(p + 1)) {
     std::size_t k = p;
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
     std::string_view rest = lower.substr(k);
@@ -458,16 +557,16 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     }
     tag = tag && (tag_digit || sp == 1);
     for (std::string_view c :
-         {"capability", "fetch ", "login ", "logout", "select ", "examine ", "list ", "lsub ",
-          "store ", "copy ", "uid ", "append ", "delete ", "rename ", "create ", "search ", "noop",
-          "starttls", "authenticate"}) {
+         {"capability"sv, "fetch "sv, "login "sv, "logout"sv, "select "sv, "examine "sv, "list "sv,
+          "lsub "sv, "store "sv, "copy "sv, "uid "sv, "append "sv, "delete "sv, "rename "sv,
+          "create "sv, "search "sv, "noop"sv, "starttls"sv, "authenticate"sv}) {
       if (tag && StartsWith(cmd, c)) b.Up(0.85f, "mail.imap-command", p, 32);
     }
     for (std::string_view c :
-         {"rcpt to:", "mail from:", "data\r",    "data\n",       "quit",       "helo ",
-          "ehlo ",    "vrfy ",      "expn ",     "rset",         "auth login", "user ",
-          "pass ",    "retr ",      "dele ",     "bcc:",         "cc:",        "to:",
-          "subject:", "from:",      "reply-to:", "content-type:"}) {
+         {"rcpt to:"sv, "mail from:"sv, "data\r"sv,    "data\n"sv,       "quit"sv,       "helo "sv,
+          "ehlo "sv,    "vrfy "sv,      "expn "sv,     "rset"sv,         "auth login"sv, "user "sv,
+          "pass "sv,    "retr "sv,      "dele "sv,     "bcc:"sv,         "cc:"sv,        "to:"sv,
+          "subject:"sv, "from:"sv,      "reply-to:"sv, "content-type:"sv}) {
       if (!StartsWith(rest, c)) continue;
       std::size_t after = c.size();
       // Bare verbs are whole lines ("QUIT\r\n"), not the first word of a sentence.

@@ -108,5 +108,38 @@ INSTANTIATE_TEST_SUITE_P(
                       "x /opc/v1/instance/", "q=/openstack/latest/meta_data.json",
                       "evil.burpcollaborator.net/x", "http://abc.oast.fun/"));
 
+// Line breaks are walked CR and LF apart (each found once and kept until passed); ASCII runs
+// are skipped eight bytes at a time when looking for a multi-byte character whose low byte
+// is a line break. Injections after long padding, mixed breaks and other non-ASCII text are
+// still found, wherever they fall.
+TEST(LineBreakScan, HeaderInjectionAfterPaddingAndMixedBreaksIsFound) {
+  for (std::size_t pad : {0, 1, 7, 8, 9, 15, 130, 300}) {
+    std::string x(pad, 'x');
+    for (std::string brk : {"\r\n", "\n", "\r", "\n\r\r\n"}) {
+      std::string value = x + "a\rb\nc" + brk + "Set-Cookie: sid=1";
+      EXPECT_TRUE(HasCategory(InspectQueryValue(value), Category::kProtocol)) << pad << value;
+    }
+    // U+560D ends in byte 0x8D: a server keeping the low byte writes CR.
+    std::string unicode = x + "\xd0\x9f\xd1\x80\xd0\xb8 " + "\xe5\x98\x8dSet-Cookie: sid=1";
+    EXPECT_TRUE(HasCategory(InspectQueryValue(unicode), Category::kProtocol)) << pad;
+    // U+010D (c with caron) starting an ordinary word is text.
+    std::string text = x + "\xc4\x8dlink: a";
+    EXPECT_FALSE(HasCategory(InspectQueryValue(text), Category::kProtocol)) << pad;
+  }
+}
+
+// Mongo operators are found from the '$' signs that open them, server-side JavaScript in one
+// pass (or, on a long value, by the needles its byte pairs allow): a hit after a harmless
+// '$' or after long padding still counts.
+TEST(NosqlScan, OperatorsAndServerJsAfterDecoysAreFound) {
+  for (std::size_t pad : {0, 5, 200}) {
+    std::string x(pad, 'x');
+    for (std::string value : {x + " costs $5 {\"$gt\": \"\"}", x + " $$ $where: '1 == 1'",
+                              x + " ';return true;var a='", x + " db.getCollection('u')"}) {
+      EXPECT_TRUE(HasCategory(InspectQueryValue(value), Category::kNosqli)) << value;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
