@@ -47,6 +47,25 @@ TEST_F(ParserTest, QueryArgumentsAreDecodedWithRepeatedAndArrayKeys) {
   EXPECT_EQ(ValueOf(Source::kPathSegment, "path"), "p");
 }
 
+// The UTF-8 check skips eight plain ASCII bytes at a time: a NUL, an invalid or an overlong
+// sequence is reported wherever it falls in the argument, and plain text reports nothing.
+TEST_F(ParserTest, ArgumentEncodingAnomaliesAreFoundAtAnyOffset) {
+  for (std::size_t at = 0; at <= 20; ++at) {
+    std::string head(at, 'a');
+    std::string tail(20 - at, 'b');
+    Parse(testing::Get("/p?v=" + head + "%00" + tail));
+    EXPECT_TRUE(parsed_.anomalies & kAnomalyNulInArgs) << at;
+    Parse(testing::Get("/p?v=" + head + "%FF" + tail));
+    EXPECT_TRUE(parsed_.anomalies & kAnomalyInvalidUtf8) << at;
+    Parse(testing::Get("/p?v=" + head + "%C0%AF" + tail));
+    EXPECT_TRUE(parsed_.anomalies & kAnomalyOverlongUtf8) << at;
+    Parse(testing::Get("/p?v=" + head + "%C3%A9" + tail));  // é: valid
+    EXPECT_FALSE(parsed_.anomalies &
+                 (kAnomalyNulInArgs | kAnomalyInvalidUtf8 | kAnomalyOverlongUtf8))
+        << at;
+  }
+}
+
 TEST_F(ParserTest, LineBreakInAnArgumentNameIsAnAnomaly) {
   Parse(testing::Get("/get?parameter%0d%0a=test"));
   EXPECT_TRUE(parsed_.anomalies & kAnomalyCrlfInArgs);
