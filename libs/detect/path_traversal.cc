@@ -252,6 +252,29 @@ constexpr std::string_view kStrongRelative[] = {
     "windows/system32", "windows\\system32", "proc/self/", "wp-config.php",
 };
 
+// Whether some kStrongRelative name starts at 0 or right after '/', '\\' or '=', the only
+// places where the check in DetectPathTraversal accepts one (a necessary condition: most
+// short values have none, and the search for every name's first occurrence is skipped).
+bool StrongRelativeCandidate(std::string_view lower) {
+  auto starts_one = [lower](std::size_t q) {
+    if (q >= lower.size()) return false;
+    const char c = lower[q];  // the names' first letters
+    if (c != 'w' && c != 'm' && c != 'e' && c != 'b' && c != 'g' && c != 'p') return false;
+    for (std::string_view f : kStrongRelative) {
+      if (f[0] == lower[q] && lower.substr(q, f.size()) == f) return true;
+    }
+    return false;
+  };
+  if (starts_one(0)) return true;
+  for (char sep : {'/', '\\', '='}) {
+    for (std::size_t q = Find(lower, sep); q != std::string_view::npos;
+         q = Find(lower, sep, q + 1)) {
+      if (starts_one(q + 1)) return true;
+    }
+  }
+  return false;
+}
+
 // Start of a separator-stripped traversal ("....etcpasswd", "c:inetpubwwwrootglobal.asa"),
 // or npos. The value must be one token: dots or "x:" first, then letters, dots, '-', '_'.
 std::size_t SquashedTraversal(std::string_view lower) {
@@ -445,7 +468,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       b.Up(0.75f, "lfi.stripped-traversal", Category::kLfi, 0, std::min<std::size_t>(n, 64));
   }
   // A relative path to a deployment descriptor or system secret: "web-inf/web.xml".
-  if (b.score < 0.7f && n <= 256 && spaces == 0) {
+  if (b.score < 0.7f && n <= 256 && spaces == 0 && StrongRelativeCandidate(lower)) {
     static const NeedleSet kStrongRelativeSet(kStrongRelative);
     std::size_t firsts[std::size(kStrongRelative)];
     kStrongRelativeSet.FirstAll(lower, firsts);

@@ -79,5 +79,21 @@ TEST(AbsoluteToken, CountsUpToFourWhitespaceBytesAnywhere) {
   }
 }
 
+// Relative paths to deployment descriptors and system secrets count at the start of the
+// value or of a component ('/', '\\', '='), never inside a word; every name on the list is
+// checked at each of those places.
+TEST(StrongRelative, NamesCountAtComponentStartsOnly) {
+  for (std::string name :
+       {"web-inf/", "web-inf\\", "meta-inf/", "etc/passwd", "etc/shadow", "boot.ini", "win.ini",
+        "global.asa", "windows/system32", "windows\\system32", "proc/self/", "wp-config.php"}) {
+    for (std::string before : {"", "x=", "a/", "a\\"}) {
+      std::string value = before + name + "x";
+      EXPECT_TRUE(HasCategory(InspectQueryValue(value), Category::kLfi)) << value;
+    }
+    std::string inside = "za" + name + "x";
+    EXPECT_FALSE(HasCategory(InspectQueryValue(inside), Category::kLfi)) << inside;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
