@@ -80,6 +80,40 @@ TEST_F(NormalizeTest, PercentDecodeAgreesWithByteAtATimeReadingOnRandomInputs) {
   }
 }
 
+// AsciiLower works eight bytes at a time: every byte value at every offset must come out as
+// the byte-at-a-time lowering would have it (only 'A'..'Z' change; bytes >= 0x80 never do).
+TEST_F(NormalizeTest, AsciiLowerAgreesWithByteAtATimeLowering) {
+  std::mt19937 rng(31);
+  for (int round = 0; round < 3000; ++round) {
+    std::string value(rng() % 40, ' ');
+    for (char& c : value) {
+      c = rng() % 3 == 0 ? static_cast<char>(rng() % 256) : "AZaz@[`{09 "[rng() % 11];
+    }
+    std::string expected = value;
+    for (char& c : expected) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    }
+    ASSERT_EQ(std::string(AsciiLower(value, arena_)), expected) << value;
+  }
+}
+
+// FoldUnicode leaves plain ASCII alone and must notice a NUL or a non-ASCII byte anywhere.
+TEST_F(NormalizeTest, FoldUnicodeNoticesNulAndNonAsciiAtAnyOffset) {
+  for (std::size_t at = 0; at < 24; ++at) {
+    std::string value(24, 'a');
+    uint32_t flags = 0;
+    EXPECT_EQ(FoldUnicode(value, arena_, &flags).data(), value.data());
+    value[at] = '\0';
+    flags = 0;
+    EXPECT_EQ(FoldUnicode(value, arena_, &flags).size(), 23u) << at;
+    EXPECT_TRUE(flags & kNormNulByte) << at;
+    value[at] = 'a';
+    value.replace(at, 3, "\xEF\xBC\xA1");  // FULLWIDTH LATIN CAPITAL LETTER A
+    flags = 0;
+    EXPECT_EQ(std::string(FoldUnicode(value, arena_, &flags)).find('A'), at) << at;
+  }
+}
+
 TEST_F(NormalizeTest, PercentUDecodesToUtf8) {
   uint32_t flags = 0;
   EXPECT_EQ(PercentDecode("%u003cscript%u003E", false, true, arena_, &flags), "<script>");
