@@ -199,10 +199,17 @@ std::optional<AddrClass> ClassifyV6(std::string_view h, bool* obfuscated) {
   return AddrClass::kPublic;
 }
 
-bool EndsWithDomain(std::string_view host, std::string_view domain) {
-  // Both tests need the same last byte; most hosts differ there (".com" vs ".io").
+// EndsWith for the host-name lists: the last bytes first, where most hosts already differ
+// (".com" vs ".io"), and inline (a call per name cost more than most comparisons).
+inline bool HostEndsWith(std::string_view host, std::string_view suffix) {
+  return host.size() >= suffix.size() && host.back() == suffix.back() &&
+         host.substr(host.size() - suffix.size()) == suffix;
+}
+
+inline bool EndsWithDomain(std::string_view host, std::string_view domain) {
+  // Both tests need the same last byte.
   if (host.empty() || host.back() != domain.back()) return false;
-  return host == domain.substr(1) || EndsWith(host, domain);
+  return host == domain.substr(1) || HostEndsWith(host, domain);
 }
 
 struct HostVerdict {
@@ -333,7 +340,7 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
     }
   }
   // Names.
-  if (host == "localhost" || EndsWith(host, ".localhost") || host == "localhost.localdomain" ||
+  if (host == "localhost" || HostEndsWith(host, ".localhost") || host == "localhost.localdomain" ||
       host == "ip6-localhost" || host == "ip6-loopback") {
     return {0.45f, "ssrf.loopback"};
   }
@@ -344,8 +351,8 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
   }
   // Container and cluster names first: they are more specific than the suffixes below.
   if (host == "host.docker.internal" || host == "gateway.docker.internal" ||
-      EndsWith(host, ".docker.internal") || host == "host.containers.internal" ||
-      EndsWith(host, ".containers.internal") || host == "localhost4" || host == "localhost6" ||
+      HostEndsWith(host, ".docker.internal") || host == "host.containers.internal" ||
+      HostEndsWith(host, ".containers.internal") || host == "localhost4" || host == "localhost6" ||
       StartsWith(host, "localhost4.") || StartsWith(host, "localhost6.")) {
     return {0.8f, "ssrf.internal-name"};
   }
@@ -354,7 +361,7 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
   }
   for (std::string_view d : {".internal"sv, ".local"sv, ".localdomain"sv, ".intranet"sv, ".corp"sv,
                              ".svc.cluster.local"sv, ".cluster.local"sv}) {
-    if (EndsWith(host, d)) return {0.7f, "ssrf.internal-name"};
+    if (HostEndsWith(host, d)) return {0.7f, "ssrf.internal-name"};
   }
   // Wildcard DNS services that resolve to the embedded address, and rebinding helpers.
   for (std::string_view d :
@@ -383,6 +390,18 @@ bool IsDangerousScheme(std::string_view s) {
 // "http:127.0.0.1", "https:/0xa9fea9fe", "http:[::1]": a special scheme without "//".
 // WHATWG URL parsers (browsers, Node, many HTTP clients) still read the rest as the host;
 // nobody writes a real link that way, so an internal host here is an evasion.
+// Whether the value's byte-pair filter (when it covers `hay`) leaves any of `needles`
+// possible; false means none occurs, so a walk for them can be skipped.
+template <std::size_t N>
+bool AnyMayOccur(std::string_view hay, const std::string_view (&needles)[N]) {
+  const BigramFilter* f = current_bigram_filter;
+  if (f == nullptr) return true;
+  for (std::string_view nd : needles) {
+    if (f->MayContain(hay, nd)) return true;
+  }
+  return false;
+}
+
 constexpr std::string_view kSlashlessSchemes[] = {"http:", "https:", "ftp:", "ws:", "wss:"};
 
 // Where each of kSlashlessSchemes first occurs (npos: nowhere), from one pass over the
@@ -390,6 +409,7 @@ constexpr std::string_view kSlashlessSchemes[] = {"http:", "https:", "ftp:", "ws
 // Returns whether any occurs.
 bool FirstSchemes(std::string_view lower, std::size_t* first) {
   std::fill(first, first + std::size(kSlashlessSchemes), std::string_view::npos);
+  if (!AnyMayOccur(lower, kSlashlessSchemes)) return false;
   bool any = false;
   for (std::size_t c = Find(lower, ':'); c != std::string_view::npos; c = Find(lower, ':', c + 1)) {
     if (c == 0 || (lower[c - 1] != 'p' && lower[c - 1] != 's')) continue;  // none ends so
@@ -445,6 +465,7 @@ constexpr std::string_view kMetadataPaths[] = {
 // Returns whether any occurs.
 bool FirstMetadataPaths(std::string_view lower, std::size_t* first) {
   std::fill(first, first + std::size(kMetadataPaths), std::string_view::npos);
+  if (!AnyMayOccur(lower, kMetadataPaths)) return false;
   bool any = false;
   for (std::size_t p = Find(lower, '/'); p != std::string_view::npos; p = Find(lower, '/', p + 1)) {
     if (p + 1 >= lower.size()) break;
@@ -685,9 +706,9 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   if (urls == 0 && n > 0 && n < 256) {
     std::size_t e = SkipTo(lower, 0, kBareHostEnd);
     std::string_view host = lower.substr(0, e);
-    std::size_t colon_pos = host.rfind(':');
+    std::size_t colon_pos = Find(host, ':');  // the only colon (most hosts have none)
     if (!host.empty() && host.front() != '[' && colon_pos != std::string_view::npos &&
-        Find(host, ':') == colon_pos) {
+        host.rfind(':') == colon_pos) {
       host = host.substr(0, colon_pos);
     }
     bool ob = false;
