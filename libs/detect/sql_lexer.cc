@@ -1,6 +1,7 @@
 #include "libs/detect/sql_lexer.h"
 
 #include <algorithm>
+#include <array>
 #include <bitset>
 #include <cstring>
 
@@ -10,14 +11,24 @@
 namespace shieldx::detect::sql {
 namespace {
 
-inline bool IsSpace(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0xA0;
-}
-inline bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-inline bool IsAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-inline bool IsWordChar(unsigned char c) {
-  return IsAlpha(c) || IsDigit(c) || c == '_' || c == '$' || c >= 0x80;
-}
+constexpr bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+// Space and word-character classes as one table (the lexer asks for every byte).
+enum : uint8_t { kClassSpace = 1, kClassWord = 2 };
+constexpr std::array<uint8_t, 256> kClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int i = 0; i < 256; ++i) {
+    const auto c = static_cast<unsigned char>(i);
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0xA0) {
+      t[i] |= kClassSpace;
+    }
+    if (IsAlpha(c) || IsDigit(c) || c == '_' || c == '$' || c >= 0x80) t[i] |= kClassWord;
+  }
+  return t;
+}();
+inline bool IsSpace(unsigned char c) { return kClass[c] & kClassSpace; }
+inline bool IsWordChar(unsigned char c) { return kClass[c] & kClassWord; }
 inline bool IsHex(unsigned char c) {
   return IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
