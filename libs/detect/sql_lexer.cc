@@ -554,21 +554,28 @@ bool InSet(const absl::flat_hash_set<std::string_view>& set, std::string_view na
 
 namespace {
 
-// Which (length, lower-case first letter) pairs start some keyword: most words of a value are
-// not keywords, and this answers them without hashing. Built from the keyword table itself.
+// Which lower-case first and last letters the keywords of each length have: most words of a
+// value are not keywords, and this answers them without hashing. Built from the keyword
+// table itself.
 struct KeywordShapes {
   static constexpr std::size_t kMaxLen = 24;  // KeywordOf's buffer
   std::bitset<256> first_by_len[kMaxLen + 1];
+  std::bitset<256> last_by_len[kMaxLen + 1];
   KeywordShapes() {
     for (const auto& [kw, unused] : Keywords()) {
-      if (kw.size() <= kMaxLen) first_by_len[kw.size()].set(static_cast<unsigned char>(kw[0]));
+      if (kw.size() > kMaxLen) continue;
+      first_by_len[kw.size()].set(static_cast<unsigned char>(kw.front()));
+      last_by_len[kw.size()].set(static_cast<unsigned char>(kw.back()));
     }
+  }
+  static unsigned char Lower(char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + 32) : c;
   }
   bool Possible(std::string_view word) const {
     if (word.empty() || word.size() > kMaxLen) return false;
-    unsigned char c = static_cast<unsigned char>(word[0]);
-    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
-    return first_by_len[word.size()].test(c);
+    return first_by_len[word.size()].test(Lower(word.front())) &&
+           last_by_len[word.size()].test(Lower(word.back()));
   }
 };
 
