@@ -375,12 +375,14 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
 void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   (void)scratch;
   std::string_view lower = v.lower;
-  if (Find(lower, "<!") == std::string_view::npos &&
-      Find(lower, "xinclude") == std::string_view::npos &&
-      Find(lower, "xi:include") == std::string_view::npos &&
-      Find(lower, "<xsl:") == std::string_view::npos &&
-      Find(lower, "schemalocation") == std::string_view::npos &&
-      Find(lower, ":include") == std::string_view::npos) {
+  // Nothing XML-shaped: no "<!", "<xsl:", "xinclude", ":include" (which "xi:include" also
+  // holds) or "schemalocation". The two markup openers are looked for only after a '<'.
+  const bool markup = Find(lower, '<') != std::string_view::npos &&
+                      (Find(lower, "<!") != std::string_view::npos ||
+                       Find(lower, "<xsl:") != std::string_view::npos);
+  if (!markup && Find(lower, "xinclude") == std::string_view::npos &&
+      Find(lower, ":include") == std::string_view::npos &&
+      Find(lower, "schemalocation") == std::string_view::npos) {
     return;
   }
   Best b;
