@@ -12,6 +12,11 @@
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
+
+// Literal lists as "..."sv: a braced list of plain literals is an initializer_list of
+// pointers, and every turn of the loop over it measured the string (strlen).
+using std::string_view_literals::operator""sv;
+
 namespace {
 
 struct Best {
@@ -423,7 +428,8 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
           before == ':' || before == '<' || before == '>' || before == '\t')) {
       continue;
     }
-    for (std::string_view f : {"etc/", "proc/", "var/log/", "root/.", "sys/class", "dev/tcp/"}) {
+    for (std::string_view f :
+         {"etc/"sv, "proc/"sv, "var/log/"sv, "root/."sv, "sys/class"sv, "dev/tcp/"sv}) {
       if (lower.substr(p + 1, f.size()) == f) absolute_token = true;
     }
   }
@@ -517,11 +523,12 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     std::size_t slash = lower.find_last_of('/');
     std::string_view last = slash == std::string_view::npos ? lower : lower.substr(slash + 1);
     for (std::string_view ext :
-         {".bak",  ".old",    ".orig",    ".swp",      ".save",   ".sql",      ".sqlite", ".db",
-          ".mdb",  ".inc",    ".config",  ".conf",     ".cfg",    ".ini",      ".log",    ".env",
-          ".dist", ".backup", ".tmp",     ".tar.gz",   ".tgz",    ".zip",      ".7z",     ".rar",
-          ".key",  ".pem",    ".jks",     ".keystore", ".passwd", ".htpasswd", "~",       ".copy",
-          ".git",  ".rdb",    ".sqlite3", ".dump",     ".db3"}) {
+         {".bak"sv,    ".old"sv,      ".orig"sv, ".swp"sv,    ".save"sv, ".sql"sv,    ".sqlite"sv,
+          ".db"sv,     ".mdb"sv,      ".inc"sv,  ".config"sv, ".conf"sv, ".cfg"sv,    ".ini"sv,
+          ".log"sv,    ".env"sv,      ".dist"sv, ".backup"sv, ".tmp"sv,  ".tar.gz"sv, ".tgz"sv,
+          ".zip"sv,    ".7z"sv,       ".rar"sv,  ".key"sv,    ".pem"sv,  ".jks"sv,    ".keystore"sv,
+          ".passwd"sv, ".htpasswd"sv, "~"sv,     ".copy"sv,   ".git"sv,  ".rdb"sv,    ".sqlite3"sv,
+          ".dump"sv,   ".db3"sv}) {
       if (EndsWith(last, ext) && last.size() > ext.size()) {
         b.Up(0.6f, "lfi.backup-or-config-file", Category::kLfi, n - last.size(), last.size());
         break;
