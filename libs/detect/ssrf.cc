@@ -359,23 +359,43 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
   if (host == "kubernetes.default" || StartsWith(host, "kubernetes.default.")) {
     return {0.8f, "ssrf.internal-name"};
   }
-  for (std::string_view d : {".internal"sv, ".local"sv, ".localdomain"sv, ".intranet"sv, ".corp"sv,
-                             ".svc.cluster.local"sv, ".cluster.local"sv}) {
-    if (HostEndsWith(host, d)) return {0.7f, "ssrf.internal-name"};
-  }
+  static constexpr std::string_view kInternalSuffixes[] = {
+      ".internal",          ".local",        ".localdomain", ".intranet", ".corp",
+      ".svc.cluster.local", ".cluster.local"};
   // Wildcard DNS services that resolve to the embedded address, and rebinding helpers.
-  for (std::string_view d :
-       {".nip.io"sv, ".xip.io"sv, ".sslip.io"sv, ".localtest.me"sv, ".lvh.me"sv, ".vcap.me"sv,
-        ".1u.ms"sv, ".rbndr.us"sv, ".traefik.me"sv}) {
-    if (EndsWithDomain(host, d)) return {0.8f, "ssrf.rebinding-domain"};
-  }
+  static constexpr std::string_view kRebindingDomains[] = {
+      ".nip.io",  ".xip.io", ".sslip.io", ".localtest.me", ".lvh.me",
+      ".vcap.me", ".1u.ms",  ".rbndr.us", ".traefik.me"};
   // Out-of-band interaction domains (blind SSRF/RCE/XXE confirmation).
-  for (std::string_view d :
-       {".burpcollaborator.net"sv, ".oastify.com"sv, ".oast.me"sv, ".oast.fun"sv, ".oast.pro"sv,
-        ".oast.live"sv, ".oast.site"sv, ".oast.online"sv, ".interact.sh"sv, ".interactsh.com"sv,
-        ".dnslog.cn"sv, ".ceye.io"sv, ".requestbin.net"sv, ".canarytokens.com"sv,
-        ".pipedream.net"sv, ".webhook.site"sv, ".dnslog.link"sv, ".eyes.sh"sv, ".bxss.me"sv}) {
-    if (EndsWithDomain(host, d)) return {0.85f, "ssrf.oob-callback-domain"};
+  static constexpr std::string_view kOobDomains[] = {".burpcollaborator.net",
+                                                     ".oastify.com",
+                                                     ".oast.me",
+                                                     ".oast.fun",
+                                                     ".oast.pro",
+                                                     ".oast.live",
+                                                     ".oast.site",
+                                                     ".oast.online",
+                                                     ".interact.sh",
+                                                     ".interactsh.com",
+                                                     ".dnslog.cn",
+                                                     ".ceye.io",
+                                                     ".requestbin.net",
+                                                     ".canarytokens.com",
+                                                     ".pipedream.net",
+                                                     ".webhook.site",
+                                                     ".dnslog.link",
+                                                     ".eyes.sh",
+                                                     ".bxss.me"};
+  // Every name below ends like the host; most hosts' last byte already differs.
+  const char last = host.back();
+  for (std::string_view d : kInternalSuffixes) {
+    if (d.back() == last && HostEndsWith(host, d)) return {0.7f, "ssrf.internal-name"};
+  }
+  for (std::string_view d : kRebindingDomains) {
+    if (d.back() == last && EndsWithDomain(host, d)) return {0.8f, "ssrf.rebinding-domain"};
+  }
+  for (std::string_view d : kOobDomains) {
+    if (d.back() == last && EndsWithDomain(host, d)) return {0.85f, "ssrf.oob-callback-domain"};
   }
   return {};
 }
