@@ -141,5 +141,51 @@ TEST(NosqlScan, OperatorsAndServerJsAfterDecoysAreFound) {
   }
 }
 
+// Internal, rebinding and out-of-band names are compared from the host's last byte: every
+// listed name is still recognised (as a suffix, and the bare domain for the service lists),
+// and ordinary public hosts are not.
+TEST(HostNames, EveryListedInternalOrCallbackDomainIsSsrf) {
+  for (std::string d : {".internal", ".local", ".localdomain", ".intranet", ".corp",
+                        ".svc.cluster.local", ".cluster.local"}) {
+    std::string url = "http://db" + d + "/x";
+    EXPECT_TRUE(HasCategory(InspectQueryValue(url), Category::kSsrf)) << url;
+  }
+  for (std::string d : {".nip.io",
+                        ".xip.io",
+                        ".sslip.io",
+                        ".localtest.me",
+                        ".lvh.me",
+                        ".vcap.me",
+                        ".1u.ms",
+                        ".rbndr.us",
+                        ".traefik.me",
+                        ".burpcollaborator.net",
+                        ".oastify.com",
+                        ".oast.me",
+                        ".oast.fun",
+                        ".oast.pro",
+                        ".oast.live",
+                        ".oast.site",
+                        ".oast.online",
+                        ".interact.sh",
+                        ".interactsh.com",
+                        ".dnslog.cn",
+                        ".ceye.io",
+                        ".requestbin.net",
+                        ".canarytokens.com",
+                        ".pipedream.net",
+                        ".webhook.site",
+                        ".dnslog.link",
+                        ".eyes.sh",
+                        ".bxss.me"}) {
+    for (std::string url : {"http://a" + d + "/x", "http://" + d.substr(1) + "/x"}) {
+      EXPECT_TRUE(HasCategory(InspectQueryValue(url), Category::kSsrf)) << url;
+    }
+  }
+  for (std::string url : {"http://example.com/x", "http://example.io/x", "http://oast.me.com/x"}) {
+    EXPECT_FALSE(HasCategory(InspectQueryValue(url), Category::kSsrf)) << url;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
