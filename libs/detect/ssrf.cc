@@ -407,9 +407,6 @@ bool IsDangerousScheme(std::string_view s) {
          s == "mailto-not" || s == "ogg" || s == "vnc";
 }
 
-// "http:127.0.0.1", "https:/0xa9fea9fe", "http:[::1]": a special scheme without "//".
-// WHATWG URL parsers (browsers, Node, many HTTP clients) still read the rest as the host;
-// nobody writes a real link that way, so an internal host here is an evasion.
 // Whether the value's byte-pair filter (when it covers `hay`) leaves any of `needles`
 // possible; false means none occurs, so a walk for them can be skipped.
 template <std::size_t N>
@@ -445,6 +442,9 @@ bool FirstSchemes(std::string_view lower, std::size_t* first) {
   return any;
 }
 
+// "http:127.0.0.1", "https:/0xa9fea9fe", "http:[::1]": a special scheme without "//".
+// WHATWG URL parsers (browsers, Node, many HTTP clients) still read the rest as the host;
+// nobody writes a real link that way, so an internal host here is an evasion.
 void SlashlessSchemes(std::string_view lower, Best* b) {
   const std::size_t n = lower.size();
   std::size_t first[std::size(kSlashlessSchemes)];
