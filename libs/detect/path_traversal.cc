@@ -344,7 +344,13 @@ bool PathShaped(std::string_view lower) {
 // Some traversal payloads spell the bytes as literal "0x2e" / "0x2f" / "0x5c" text, which
 // naive hex-decoding filters turn into "../". Decoded here for the traversal analysis only.
 std::string_view DecodeHexByteText(std::string_view lower, Arena& arena) {
-  if (Find(lower, "0x") == std::string_view::npos) return lower;  // one scan for all three
+  // One scan for all three: "0x" anywhere, walked by its 'x' (rarer than '0' in the digit
+  // runs of identifiers and times), unless the value's byte-pair filter rules it out.
+  const BigramFilter* f = current_bigram_filter;
+  if (f != nullptr && !f->MayContain(lower, "0x")) return lower;
+  std::size_t x = lower.find('x', 1);
+  while (x != std::string_view::npos && lower[x - 1] != '0') x = lower.find('x', x + 1);
+  if (x == std::string_view::npos) return lower;
   if (Find(lower, "0x2e") == std::string_view::npos &&
       Find(lower, "0x2f") == std::string_view::npos &&
       Find(lower, "0x5c") == std::string_view::npos) {
