@@ -66,6 +66,21 @@ TEST_F(ParserTest, ArgumentEncodingAnomaliesAreFoundAtAnyOffset) {
   }
 }
 
+// The request-target check reads eight bytes at a time: every control byte, space and DEL is
+// found at every offset, and no other byte value is reported.
+TEST_F(ParserTest, ControlBytesInTheTargetAreFoundAtAnyOffset) {
+  for (int b = 0; b < 256; ++b) {
+    const bool bad = b <= 0x20 || b == 0x7f;
+    for (std::size_t at = 0; at < 19; at += (b % 7) + 1) {
+      std::string uri = "/p?q=" + std::string(at, 'a');
+      uri += static_cast<char>(b);
+      uri += std::string(18 - at, 'b');
+      Parse(testing::Get(uri));
+      EXPECT_EQ((parsed_.anomalies & kAnomalyBadUriChar) != 0, bad) << "byte " << b << " at " << at;
+    }
+  }
+}
+
 TEST_F(ParserTest, LineBreakInAnArgumentNameIsAnAnomaly) {
   Parse(testing::Get("/get?parameter%0d%0a=test"));
   EXPECT_TRUE(parsed_.anomalies & kAnomalyCrlfInArgs);
