@@ -37,6 +37,30 @@ struct DetectorScratch {
 void Report(FindingSink& sink, const ValueView& v, Category c, float confidence,
             std::string_view rule, std::size_t pos, std::size_t len);
 
+// Out-of-band interaction services (blind SSRF / RCE / XXE confirmation), each with its
+// leading dot: the SSRF host check and the scanner check on request headers share the list.
+inline constexpr std::string_view kOutOfBandDomains[] = {
+    ".burpcollaborator.net",
+    ".oastify.com",
+    ".oast.me",
+    ".oast.fun",
+    ".oast.pro",
+    ".oast.live",
+    ".oast.site",
+    ".oast.online",
+    ".interact.sh",
+    ".interactsh.com",
+    ".dnslog.cn",
+    ".ceye.io",
+    ".requestbin.net",
+    ".canarytokens.com",
+    ".pipedream.net",
+    ".webhook.site",
+    ".dnslog.link",
+    ".eyes.sh",
+    ".bxss.me",
+};
+
 void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink);
 void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink);
 void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "libs/detect/detector.h"
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
@@ -378,23 +379,10 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
       "detectify",
       "tenable",
   };
-  static constexpr std::string_view kOob[] = {
-      ".burpcollaborator.net",
-      ".oastify.com",
-      ".oast.me",
-      ".oast.fun",
-      ".oast.pro",
-      ".oast.live",
-      ".oast.site",
-      ".oast.online",
-      ".interact.sh",
-      ".dnslog.cn",
-      ".ceye.io",
-  };
   // Both lists are searched in one pass each (first occurrence of every name).
   static const NeedleSet kToolSet(kTools);
-  static const NeedleSet kOobSet(kOob);
-  std::size_t first[std::max(std::size(kTools), std::size(kOob))];
+  static const NeedleSet kOobSet(kOutOfBandDomains);
+  std::size_t first[std::max(std::size(kTools), std::size(kOutOfBandDomains))];
   char buf[4096];
   for (const Header& h : req.headers) {
     bool ua = IEq(h.name, "user-agent");
@@ -423,7 +411,7 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
     // Every callback domain starts with '.'.
     if (Find(lower, '.') == std::string::npos) continue;
     kOobSet.FirstAll(lower, first);
-    for (std::size_t i = 0; i < std::size(kOob); ++i) {
+    for (std::size_t i = 0; i < std::size(kOutOfBandDomains); ++i) {
       if (first[i] != std::string::npos) {
         sink.AddRequestLevel(Category::kScanner, 0.85f, "scanner.oob-callback", h.name,
                              h.value.substr(0, 80));

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
+#include "libs/detect/detector.h"
 #include "libs/detect/test_util.h"
 
 namespace shieldx::detect {
@@ -118,6 +120,21 @@ TEST(SessionFixation, SameSiteLinksAndProviderRedirectsAreAllowed) {
                                           "https://checkout.stripe.com/"))));
   EXPECT_FALSE(Flagged(
       Inspect(Post("/login", "application/x-www-form-urlencoded", "sessionid=abc&user=ann"))));
+}
+
+// Every out-of-band interaction service of the shared list is a scanner callback in any request
+// header (the SSRF check uses the same list for values); the bare service name in prose or a
+// look-alike domain is not.
+TEST(OutOfBandCallback, EveryListedServiceInAHeaderIsAScannerCallback) {
+  for (std::string_view d : kOutOfBandDomains) {
+    const std::string host = "c5f1a0" + std::string(d);
+    Verdict v = Inspect(WithHeader(Get("/"), "X-Forwarded-Host", host));
+    EXPECT_TRUE(HasCategory(v, Category::kScanner) && Flagged(v)) << host;
+  }
+  for (const char* benign : {"see webhook site docs", "https://example-oast.com/x", "oast.me.uk"}) {
+    Verdict v = Inspect(WithHeader(Get("/"), "X-Note", benign));
+    EXPECT_FALSE(HasCategory(v, Category::kScanner)) << benign;
+  }
 }
 
 }  // namespace

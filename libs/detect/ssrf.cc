@@ -366,26 +366,6 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
   static constexpr std::string_view kRebindingDomains[] = {
       ".nip.io",  ".xip.io", ".sslip.io", ".localtest.me", ".lvh.me",
       ".vcap.me", ".1u.ms",  ".rbndr.us", ".traefik.me"};
-  // Out-of-band interaction domains (blind SSRF/RCE/XXE confirmation).
-  static constexpr std::string_view kOobDomains[] = {".burpcollaborator.net",
-                                                     ".oastify.com",
-                                                     ".oast.me",
-                                                     ".oast.fun",
-                                                     ".oast.pro",
-                                                     ".oast.live",
-                                                     ".oast.site",
-                                                     ".oast.online",
-                                                     ".interact.sh",
-                                                     ".interactsh.com",
-                                                     ".dnslog.cn",
-                                                     ".ceye.io",
-                                                     ".requestbin.net",
-                                                     ".canarytokens.com",
-                                                     ".pipedream.net",
-                                                     ".webhook.site",
-                                                     ".dnslog.link",
-                                                     ".eyes.sh",
-                                                     ".bxss.me"};
   // Every name below ends like the host; most hosts' last byte already differs.
   const char last = host.back();
   for (std::string_view d : kInternalSuffixes) {
@@ -394,7 +374,7 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
   for (std::string_view d : kRebindingDomains) {
     if (d.back() == last && EndsWithDomain(host, d)) return {0.8f, "ssrf.rebinding-domain"};
   }
-  for (std::string_view d : kOobDomains) {
+  for (std::string_view d : kOutOfBandDomains) {
     if (d.back() == last && EndsWithDomain(host, d)) return {0.85f, "ssrf.oob-callback-domain"};
   }
   return {};
