@@ -264,7 +264,14 @@ TEST_F(OrchestratorIntegration, ABrokenStoredConfigNeverReplacesTheWorkingOne) {
   const std::string rs = ActivateRules(
       m, route, R"(rule "admin" { when http.path starts_with "/admin" then block(403) })");
   ASSERT_TRUE(WaitFor([&] { return a.Decide("/admin").rule_id == "admin"; }, absl::Seconds(3)));
-  const int64_t good_version = a.loader->AppliedTenantVersion("acme");
+  // The last good version is the stored one once the replica has caught up with it (the
+  // rule set's activation and the route update are two versions; the replica may decide
+  // with the first before it has applied the second).
+  auto stored = store.Load("acme", LoadOptions{});
+  ASSERT_OK(stored.status());
+  const int64_t good_version = stored->version;
+  ASSERT_TRUE(WaitFor([&] { return a.loader->AppliedTenantVersion("acme") == good_version; },
+                      absl::Seconds(3)));
 
   // The API refuses to activate a version whose tests fail...
   auto bad = m.CreateRuleSetVersion("acme", rs, R"(
