@@ -38,11 +38,7 @@ class LineBreaks {
 };
 
 // True when none of the eight bytes at p has its high bit set (all ASCII).
-inline bool AsciiWord(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return (w & 0x8080808080808080ull) == 0;
-}
+inline bool AsciiWord(const char* p) { return !swar::AnyNonAscii(swar::Load8(p)); }
 
 struct Best {
   float score = 0;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "libs/detect/limits.h"
+#include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
 namespace {
@@ -397,23 +398,13 @@ int FoldCodePoint(uint32_t cp) {
 
 namespace {
 
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHighBits = 0x8080808080808080ULL;
-
 // High bit of each byte of `w` that is an ASCII capital letter (bytes >= 0x80 never are):
 // adding to the low seven bits of a byte cannot carry into the next one.
 inline uint64_t CapitalMask(uint64_t w) {
-  const uint64_t low7 = w & ~kHighBits;
-  const uint64_t at_least_a = low7 + (0x80 - 'A') * kOnes;
-  const uint64_t past_z = low7 + (0x80 - 'Z' - 1) * kOnes;
-  return at_least_a & ~past_z & ~w & kHighBits;
-}
-
-// Eight bytes at `p` as a word and back (memcpy: no alignment or aliasing assumptions).
-inline uint64_t Load8(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
+  const uint64_t low7 = w & ~swar::kHigh;
+  const uint64_t at_least_a = low7 + (0x80 - 'A') * swar::kOnes;
+  const uint64_t past_z = low7 + (0x80 - 'Z' - 1) * swar::kOnes;
+  return at_least_a & ~past_z & ~w & swar::kHigh;
 }
 
 }  // namespace
@@ -422,8 +413,8 @@ std::string_view FoldUnicode(std::string_view in, Arena& arena, uint32_t* flags)
   // Nothing to do for plain ASCII without NUL: eight bytes at a time, then the rest.
   std::size_t plain = 0;
   while (plain + 8 <= in.size()) {
-    const uint64_t w = Load8(in.data() + plain);
-    if ((w & kHighBits) != 0 || ((w - kOnes) & ~w & kHighBits) != 0) break;
+    const uint64_t w = swar::Load8(in.data() + plain);
+    if (swar::AnyNonAscii(w) || swar::AnyBelow(w, 1)) break;
     plain += 8;
   }
   bool any = false;
@@ -510,7 +501,7 @@ std::string_view FoldUnicode(std::string_view in, Arena& arena, uint32_t* flags)
 std::string_view AsciiLower(std::string_view in, Arena& arena) {
   const std::size_t n = in.size();
   std::size_t first = 0;
-  while (first + 8 <= n && CapitalMask(Load8(in.data() + first)) == 0) first += 8;
+  while (first + 8 <= n && CapitalMask(swar::Load8(in.data() + first)) == 0) first += 8;
   while (first < n && !(in[first] >= 'A' && in[first] <= 'Z')) ++first;
   if (first == n) return in;
   char* out = arena.Allocate(n);
@@ -518,7 +509,7 @@ std::string_view AsciiLower(std::string_view in, Arena& arena) {
   std::size_t i = first;
   for (; i + 8 <= n; i += 8) {
     // A capital letter and its lower case differ in the 0x20 bit only.
-    uint64_t w = Load8(in.data() + i);
+    uint64_t w = swar::Load8(in.data() + i);
     w |= CapitalMask(w) >> 2;
     std::memcpy(out + i, &w, 8);
   }

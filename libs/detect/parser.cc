@@ -113,14 +113,11 @@ void AddField(ParsedRequest* out, Source source, Part part, std::string_view nam
 void CheckUtf8(std::string_view s, ParsedRequest* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
   for (std::size_t i = 0; i < n;) {
     // Eight bytes at a time while they are ASCII and none is NUL (nothing to note there).
     while (i + 8 <= n) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      if ((w & kHigh) != 0 || ((w - kOnes) & ~w & kHigh) != 0) break;
+      const uint64_t w = swar::Load8(s.data() + i);
+      if (swar::AnyNonAscii(w) || swar::AnyBelow(w, 1)) break;
       i += 8;
     }
     if (i >= n) break;
@@ -154,16 +151,10 @@ void CheckUtf8(std::string_view s, ParsedRequest* out) {
 // Whether `s` holds a byte <= 0x20 or 0x7f (not allowed in a request target). Eight bytes at
 // a time: "some byte below 0x21" and "some byte equal to 0x7f" are exact word tests.
 bool HasControlOrSpace(std::string_view s) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    const uint64_t del = w ^ (0x7f * kOnes);
-    if (((w - 0x21 * kOnes) & ~w & kHigh) != 0 || ((del - kOnes) & ~del & kHigh) != 0) {
-      return true;
-    }
+    const uint64_t w = swar::Load8(s.data() + i);
+    if (swar::AnyBelow(w, 0x21) || swar::AnyEqual(w, 0x7f)) return true;
   }
   for (; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);

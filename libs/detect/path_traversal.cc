@@ -308,16 +308,12 @@ std::size_t SquashedTraversal(std::string_view lower) {
 // four?"). Eight bytes are skipped at a time while none is below 0x21, as every whitespace
 // byte is: most long values have no space at all.
 std::size_t CountSpacesUpTo(std::string_view s, std::size_t cap) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
   const std::size_t n = s.size();
   std::size_t count = 0;
   std::size_t i = 0;
   while (i < n) {
     for (; i + 8 <= n; i += 8) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      // Nonzero exactly when some byte of w is below 0x21 (the "hasless" bit trick).
-      if (((w - kOnes * 0x21) & ~w & (kOnes * 0x80)) != 0) break;
+      if (swar::AnyBelow(swar::Load8(s.data() + i), 0x21)) break;
     }
     for (const std::size_t e = std::min(n, i + 8); i < e; ++i) {
       if (IsSpaceChar(static_cast<unsigned char>(s[i])) && ++count >= cap) return count;

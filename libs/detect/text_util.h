@@ -111,6 +111,23 @@ inline std::size_t FindFirstOf(std::string_view hay, char c, std::size_t from = 
   return hay.find(c, from);
 }
 
+// Eight bytes as one word ("SWAR"), for scans that skip ahead while nothing of interest
+// occurs. Load8 reads p[0..8) (memcpy: no alignment or aliasing assumptions); the tests say
+// exactly whether *some* byte of the word is of a kind (not which).
+namespace swar {
+inline constexpr uint64_t kOnes = 0x0101010101010101ULL;
+inline constexpr uint64_t kHigh = 0x8080808080808080ULL;
+inline uint64_t Load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline bool AnyNonAscii(uint64_t w) { return (w & kHigh) != 0; }
+// Some byte below `n` (n <= 0x80; a borrow only starts at such a byte).
+inline bool AnyBelow(uint64_t w, uint64_t n) { return ((w - n * kOnes) & ~w & kHigh) != 0; }
+inline bool AnyEqual(uint64_t w, unsigned char b) { return AnyBelow(w ^ (b * kOnes), 1); }
+}  // namespace swar
+
 // Whether single bytes occur in a value, for detectors that ask about many of them: a short
 // value (most fields) is read once into a bitmap, a long one is asked by memchr.
 class ByteSet {

@@ -3,10 +3,10 @@
 // and JavaScript-context breaks (a quote or statement boundary followed by a call of a sink
 // such as alert/eval/fetch, with string concatenation collapsed first).
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <iterator>
 #include <optional>
-#include <vector>
 
 #include "libs/detect/detector.h"
 #include "libs/detect/limits.h"
@@ -935,12 +935,13 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   static const NeedleSet kKeySet(kKeys);
   // Values that can hold script calls are also searched for the JavaScript names; when the
   // JavaScript view is the value itself, both lists are found in the same pass.
-  static const std::vector<std::string_view>* const kKeysAndJsNames = [] {
-    auto* all = new std::vector<std::string_view>(std::begin(kKeys), std::end(kKeys));
-    all->insert(all->end(), std::begin(kJsNames), std::end(kJsNames));
+  static constexpr auto kKeysAndJsNames = [] {
+    std::array<std::string_view, std::size(kKeys) + kNumJsNames> all{};
+    std::copy(std::begin(kJsNames), std::end(kJsNames),
+              std::copy(std::begin(kKeys), std::end(kKeys), all.begin()));
     return all;
   }();
-  static const NeedleSet kKeyAndJsSet(kKeysAndJsNames->data(), kKeysAndJsNames->size());
+  static const NeedleSet kKeyAndJsSet(kKeysAndJsNames.data(), kKeysAndJsNames.size());
   const bool js_candidate = bytes.Has('(') || bytes.Has('`') || bytes.Has('.') || bytes.Has('[');
   bool evasive = false;
   const std::string_view js =
