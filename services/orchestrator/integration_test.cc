@@ -264,14 +264,6 @@ TEST_F(OrchestratorIntegration, ABrokenStoredConfigNeverReplacesTheWorkingOne) {
   const std::string rs = ActivateRules(
       m, route, R"(rule "admin" { when http.path starts_with "/admin" then block(403) })");
   ASSERT_TRUE(WaitFor([&] { return a.Decide("/admin").rule_id == "admin"; }, absl::Seconds(3)));
-  // The last good version is the stored one once the replica has caught up with it (the
-  // rule set's activation and the route update are two versions; the replica may decide
-  // with the first before it has applied the second).
-  auto stored = store.Load("acme", LoadOptions{});
-  ASSERT_OK(stored.status());
-  const int64_t good_version = stored->version;
-  ASSERT_TRUE(WaitFor([&] { return a.loader->AppliedTenantVersion("acme") == good_version; },
-                      absl::Seconds(3)));
 
   // The API refuses to activate a version whose tests fail...
   auto bad = m.CreateRuleSetVersion("acme", rs, R"(
@@ -282,6 +274,17 @@ test "admin blocked" { request { path "/admin" } expect block(403) })",
   EXPECT_THAT(
       m.ActivateRuleSet("acme", rs, bad->version(), 1).status(),
       testing::StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("RULE_SET_TESTS_FAILED")));
+
+  // The last good version is the stored one once the replica has caught up with it. Every
+  // write above is a version of its own (activation, route update, the new draft), and the
+  // replica may decide with an earlier one before it has applied the last, so it is read
+  // only now, after the last write that leaves the configuration valid.
+  auto stored = store.Load("acme", LoadOptions{});
+  ASSERT_OK(stored.status());
+  const int64_t good_version = stored->version;
+  ASSERT_TRUE(WaitFor([&] { return a.loader->AppliedTenantVersion("acme") == good_version; },
+                      absl::Seconds(3)))
+      << a.loader->AppliedTenantVersion("acme") << " vs stored " << good_version;
 
   // ...and a configuration broken behind its back (written straight into PostgreSQL) is
   // rejected by every replica, which keeps deciding with the previous one.
