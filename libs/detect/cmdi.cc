@@ -1690,7 +1690,8 @@ bool RedirectionIntoSystemPath(std::string_view lower) {
   std::string_view path = lower.substr(k, e - k);
   if (path.size() < 6 || path.size() > 256 || path[0] != '/') return false;
   for (char c : path) {
-    if (IsSpaceChar(static_cast<unsigned char>(c)) || c == ';' || c == '|' || c == '&') return false;
+    if (IsSpaceChar(static_cast<unsigned char>(c)) || c == ';' || c == '|' || c == '&')
+      return false;
   }
   for (std::string_view dir : {"/tmp/", "/var/", "/dev/", "/etc/", "/proc/", "/root/", "/home/",
                                "/usr/", "/bin/", "/opt/", "/srv/"}) {

@@ -42,20 +42,18 @@ TEST_P(ExpansionLikeBenign, IsAllowed) {
   Verdict v = InspectQueryValue(GetParam());
   EXPECT_FALSE(Flagged(v)) << GetParam() << " -> " << v.explanation;
 }
-INSTANTIATE_TEST_SUITE_P(Text, ExpansionLikeBenign,
-                         ::testing::Values(
-                             // Templates and code with assignments and variables.
-                             "price=5; total=$price", "name=Ana; greeting=Hello $name",
-                             "a=1&b=2&c=$a",
-                             // Money and questions, JS functions, file names with dots.
-                             "costs $5?! really", "US$_20 bill", "render() { return a | b; }",
-                             "function f() { f(); }", "see file .shell_history? no",
-                             "x;.sh is a file extension", "Привет $друг; как дела?",
-                             // Punctuation, quotes and arithmetic near the probe shapes.
-                             "~", "~-~", "~+~", "~+a", "~-1234", "!!", "!!!", "wow!!",
-                             "!-1 is not one", "!1", "-1!", "x!-1",
-                             "> /r/programming is where I read it", ">/tmp/",
-                             "> /tmp/x was the file", ">/docs/guide"));
+INSTANTIATE_TEST_SUITE_P(
+    Text, ExpansionLikeBenign,
+    ::testing::Values(
+        // Templates and code with assignments and variables.
+        "price=5; total=$price", "name=Ana; greeting=Hello $name", "a=1&b=2&c=$a",
+        // Money and questions, JS functions, file names with dots.
+        "costs $5?! really", "US$_20 bill", "render() { return a | b; }", "function f() { f(); }",
+        "see file .shell_history? no", "x;.sh is a file extension", "Привет $друг; как дела?",
+        // Punctuation, quotes and arithmetic near the probe shapes.
+        "~", "~-~", "~+~", "~+a", "~-1234", "!!", "!!!", "wow!!", "!-1 is not one", "!1", "-1!",
+        "x!-1", "> /r/programming is where I read it", ">/tmp/", "> /tmp/x was the file",
+        ">/docs/guide"));
 
 }  // namespace
 }  // namespace shieldx::detect

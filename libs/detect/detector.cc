@@ -46,6 +46,36 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       r.len = c.size();
     }
   }
+  // A MySQL executable comment with a version ("/*!50000select") or a keyword right after
+  // the mark ("/*!union*/") is MySQL-only syntax, an evasion even inside another comment
+  // ("/* x/*!50000from*/"). Minifiers' kept comments ("/*! jQuery v3.7 */") have a space.
+  if (r.confidence < 0.75f) {
+    for (std::size_t p = Find(v.lower, "/*!"); p != std::string_view::npos;
+         p = Find(v.lower, "/*!", p + 3)) {
+      std::string_view rest = v.lower.substr(p + 3, 16);
+      std::size_t d = 0;
+      while (d < rest.size() && IsAsciiDigit(static_cast<unsigned char>(rest[d]))) ++d;
+      std::size_t w = d;
+      while (w < rest.size() && IsAsciiAlpha(static_cast<unsigned char>(rest[w]))) ++w;
+      std::string_view word = rest.substr(d, w - d);
+      bool version = (d == 5 || d == 6) && (w > d || d == rest.size() || rest[d] == ' ' ||
+                                            rest[d] == '*' || rest[d] == '(');
+      bool keyword = d == 0 &&
+                     (w == rest.size() || !IsAsciiAlnum(static_cast<unsigned char>(rest[w]))) &&
+                     (word == "union" || word == "select" || word == "from" || word == "where" ||
+                      word == "and" || word == "or" || word == "order" || word == "having" ||
+                      word == "limit" || word == "into" || word == "sleep" || word == "benchmark" ||
+                      word == "concat" || word == "insert" || word == "update" ||
+                      word == "delete" || word == "drop");
+      if (version || keyword) {
+        r.confidence = 0.75f;
+        r.rule = "sqli.mysql-executable-comment";
+        r.pos = p;
+        r.len = 3 + w;
+        break;
+      }
+    }
+  }
   if (r.confidence > 0.05f) {
     Report(sink, v, Category::kSqli, r.confidence, r.rule, r.pos, std::min<std::size_t>(r.len, 64));
   }

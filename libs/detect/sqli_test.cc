@@ -309,6 +309,25 @@ TEST(Sqli, QuotedWordSelectInProseIsNotAStatement) {
   }
 }
 
+TEST(Sqli, AVersionedOrKeywordExecutableCommentIsMySqlOnlySyntax) {
+  // Alone, after junk, or inside an ordinary comment that hides it from the lexer.
+  for (const char* attack :
+       {"/*!50000select*/", "/*!12345", "x/*!50000from*/",
+        "9999 or {if length((/* !5000select username/*!50000from*/user where id=1))>0}",
+        "/*!union*/", "/*!UNION*/", "a/*!or*/b"}) {
+    Verdict v = testing::InspectQueryValue(attack);
+    EXPECT_TRUE(testing::Flagged(v)) << attack << " -> " << v.explanation;
+    EXPECT_TRUE(testing::HasCategory(v, Category::kSqli)) << attack;
+  }
+  // Minifiers' kept licence comments, other version shapes, words that start with a keyword.
+  for (const char* benign :
+       {"/*! jQuery v3.7.1 | (c) OpenJS Foundation */", "/*!1.2.3*/", "/*!1234 */", "/*!1234567*/",
+        "/*!orange*/", "/*!selection*/", "/*!\n * Bootstrap v5.3.2\n */"}) {
+    Verdict v = testing::InspectQueryValue(benign);
+    EXPECT_FALSE(testing::Flagged(v)) << benign << " -> " << v.explanation;
+  }
+}
+
 TEST(SqlLexer, ExecutableCommentsAreCode) {
   std::vector<sql::Token> toks;
   ASSERT_TRUE(sql::Lex("/*!50000UNION*/ SELECT", 0, 100, &toks));
