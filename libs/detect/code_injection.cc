@@ -1836,6 +1836,29 @@ const CodeScan& CodeNeedles() {
 
 }  // namespace
 
+// A value that is only the name of a PHP function whose job is to run code or commands given
+// as data ("call_user_func_array", "shell_exec"): routers that dispatch to a function named
+// in the request (ThinkPHP's invokefunction, callback parameters) run it with the next
+// parameters as its arguments. Each name has an underscore and is no word or setting of its
+// own; names that are (system, exec, assert, passthru: a proxy mode) are left to the call
+// forms.
+void ScanCallbackName(std::string_view lower, Best* b) {
+  if (lower.size() < 8 || lower.size() > 40 || lower.find('_') == std::string_view::npos) return;
+  std::size_t b0 = SkipSpaces(lower, 0);
+  std::size_t e = lower.size();
+  while (e > b0 && IsSpaceChar(static_cast<unsigned char>(lower[e - 1]))) --e;
+  lower = lower.substr(b0, e - b0);
+  static constexpr std::string_view kCallbacks[] = {
+      "call_user_func", "call_user_func_array", "shell_exec",          "proc_open",
+      "pcntl_exec",     "create_function",      "forward_static_call", "forward_static_call_array"};
+  for (std::string_view name : kCallbacks) {
+    if (lower == name) {
+      b->Up(0.6f, "code.php-callback-name", b0, lower.size());
+      return;
+    }
+  }
+}
+
 void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
   const ByteSet bytes(lower);
@@ -1858,6 +1881,7 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
     ScanPhpOpenTags(lower, &b);
   }
   ScanUploadName(v, &b);
+  ScanCallbackName(lower, &b);
   if (has(kGateData)) ScanDataUriInclude(lower, &b);
   if (bytes.Has('.') || bytes.Has('@') || has(kGateTypeRef) || has(kGateSerialized) ||
       lower.starts_with("aced") || lower.starts_with("\xac\xed") || has(kGateProcessBuilder)) {

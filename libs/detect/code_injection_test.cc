@@ -86,6 +86,52 @@ TEST(PhpUpload, OrdinaryFileNamesAreAllowed) {
   }
 }
 
+OwnedHttpRequest UploadContent(const std::string& type, const std::string& content) {
+  std::string body =
+      "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"pic.jpg\"\r\n"
+      "Content-Type: " +
+      type + "\r\n\r\n" + content + "\r\n--b0undary--\r\n";
+  return testing::Post("/upload", "multipart/form-data; boundary=b0undary", body);
+}
+
+TEST(ScriptInUpload, AServerPageBehindAnImageNameOrTypeIsBlocked) {
+  const std::string jpeg_head("\xff\xd8\xff\xe0\x00\x10JFIF\x00<\x01", 14);
+  for (const char* page :
+       {"<?php system($_GET['c']); ?>", "<?PHP eval($_POST[1]);", "<%@ page import=\"java.io.*\" %>",
+        "<jsp:scriptlet>Runtime.getRuntime()</jsp:scriptlet>", "<%eval request(\"x\")%>",
+        "<script runat=\"server\">Response.Write(1)</script>", "<%@ Language=VBScript %>"}) {
+    for (const char* type : {"image/jpeg", "application/octet-stream"}) {
+      Verdict v = Inspect(UploadContent(type, jpeg_head + "GIF89a;" + page));
+      EXPECT_TRUE(Flagged(v)) << page << " as " << type << " -> " << v.explanation;
+      EXPECT_TRUE(HasCategory(v, Category::kCodeInjection)) << page;
+    }
+  }
+}
+
+TEST(ScriptInUpload, BinaryAndMarkupWithoutAServerPageAreAllowed) {
+  std::string binary;
+  for (int i = 0; i < 4096; ++i) binary.push_back(static_cast<char>((i * 131 + 7) % 256));
+  for (const std::string& content :
+       {binary, std::string("GIF89a <x <y <% <%= 1 %> <?xml version=\"1.0\"?> <? <?ph <%@")}) {
+    Verdict v = Inspect(UploadContent("image/gif", content));
+    EXPECT_FALSE(Flagged(v)) << v.explanation;
+  }
+}
+
+TEST(PhpCallbackName, AFunctionNamedAsAParameterIsBlocked) {
+  for (const char* name : {"call_user_func_array", "CALL_USER_FUNC", " shell_exec ",
+                           "create_function", "forward_static_call_array"}) {
+    Verdict v = InspectQueryValue(name);
+    EXPECT_TRUE(Flagged(v)) << name << " -> " << v.explanation;
+  }
+  // Words and settings that PHP also uses as function names; longer names around one.
+  for (const char* word : {"system", "exec", "passthru", "assert", "call_user", "my_shell_exec",
+                           "shell_exec_log", "call_user_func_array is deprecated here"}) {
+    Verdict v = InspectQueryValue(word);
+    EXPECT_FALSE(Flagged(v)) << word << " -> " << v.explanation;
+  }
+}
+
 TEST(PhpUpload, SessionFileNameInUploadHeaderIsBlocked) {
   OwnedHttpRequest r = testing::Get("/upload");
   r.headers.emplace_back("X-Filename", "/tmp/sess_0123456789abcdefghij");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "libs/detect/limits.h"
@@ -38,6 +39,7 @@ enum DetectorBit : uint32_t {
 };
 
 uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
+  if (f.flags & kFieldFileContent) return 0;  // InspectField checks it for scripts only
   // Its parts are fields of their own; the container itself is a URL or a document.
   if (f.flags & kFieldContainer) return kDetSsrf | kDetPath | kDetJndi;
   if (f.flags & kFieldWholeArgs) return kDetXss;
@@ -88,6 +90,32 @@ bool IsScriptUploadName(std::string_view name) {
     }
   }
   return false;
+}
+
+// Where a server-side script opens inside an uploaded file's bytes (a web shell behind an
+// image name or type: "<?php" in a JPEG comment, a JSP or ASP page), or npos. Each marker is
+// five or more bytes that only such a page contains; '<' is found with memchr, so binary
+// uploads cost little.
+std::size_t ServerScriptInUpload(std::string_view content) {
+  static constexpr std::string_view kMarkers[] = {
+      "<?php",        "<%@ page",       "<%@page",       "<jsp:scriptlet", "<jsp:declaration",
+      "<%@ language", "<%@language",    "<%eval ",       "<%execute ",     "<% eval ",
+      "<% execute ",  "<script runat=", "<%@ webhandler"};
+  const char* base = content.data();
+  const std::size_t n = content.size();
+  for (std::size_t i = 0; i < n;) {
+    const void* lt = std::memchr(base + i, '<', n - i);
+    if (lt == nullptr) break;
+    i = static_cast<std::size_t>(static_cast<const char*>(lt) - base);
+    for (std::string_view m : kMarkers) {
+      if (n - i < m.size()) continue;
+      bool same = true;
+      for (std::size_t k = 1; k < m.size() && same; ++k) same = ToLowerAscii(base[i + k]) == m[k];
+      if (same) return i;
+    }
+    ++i;
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace
@@ -157,6 +185,14 @@ void Inspector::RunDetectors(const ValueView& v, const ParsedRequest& parsed, Sc
 
 void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Scratch& s) const {
   if (field.value.empty()) return;
+  if (field.flags & kFieldFileContent) {
+    std::size_t at = ServerScriptInUpload(field.value);
+    if (at != std::string_view::npos) {
+      s.sink_.Add(Category::kCodeInjection, 0.85f, "code.script-in-upload", field, field.value, at,
+                  std::min<std::size_t>(field.value.size() - at, 32));
+    }
+    return;
+  }
   std::string_view value = field.value;
   // Long values: attackers pad in front, so inspect the head and the tail.
   std::string_view tail;

@@ -889,7 +889,9 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
     bool textual = mt.empty() || mt.substr(0, 5) == "text/" || IsJsonType(mt) || IsXmlType(mt) ||
                    mt == "application/x-www-form-urlencoded";
     if (!filename.empty() && !textual) {
-      // File content: not inspected as text (uploads are a policy matter).
+      // File content: not inspected as text (uploads are a policy matter), only for a
+      // server-side script hidden in it.
+      AddField(out, Source::kMultipart, Part::kValue, field_name, content, kFieldFileContent);
     } else if (depth < limits::kMaxNestedBodyDepth && (IsJsonType(mt) || IsXmlType(mt))) {
       BodyKind k;
       ParseBodyByType(content, mt, Source::kMultipart, arena, out, &k);

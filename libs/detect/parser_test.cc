@@ -201,6 +201,16 @@ TEST_F(ParserTest, MultipartFieldsFilenamesAndCharsets) {
   EXPECT_EQ(parsed_.body_kind, BodyKind::kMultipart);
   EXPECT_EQ(ValueOf(Source::kMultipart, "title"), "hello");
   EXPECT_EQ(ValueOf(Source::kFileName, "f"), "shell.php");
+  // The file's bytes are a field of their own, marked so that only the upload checks read it.
+  int file_contents = 0;
+  for (const Field& f : parsed_.fields) {
+    if (f.flags & kFieldFileContent) {
+      ++file_contents;
+      EXPECT_EQ(f.value, "\x01\x02binary");
+      EXPECT_EQ(f.source, Source::kMultipart);
+    }
+  }
+  EXPECT_EQ(file_contents, 1);
   EXPECT_EQ(ValueOf(Source::kMultipart, "k"), "v");
   EXPECT_TRUE(parsed_.anomalies & kAnomalyMultipartCharset);
   EXPECT_TRUE(parsed_.anomalies & kAnomalyUtf7);

@@ -79,6 +79,7 @@ enum FieldFlag : uint16_t {
   kFieldNumericJson = 1 << 4,  // JSON number/bool/null literal
   kFieldContainer = 1 << 5,    // JSON document or URL whose parts are fields of their own
   kFieldWholeArgs = 1 << 6,    // an entire query string / form body (markup split by '&')
+  kFieldFileContent = 1 << 7,  // an uploaded file's bytes (not text): only checked for scripts
 };
 
 struct Field {
