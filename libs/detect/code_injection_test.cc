@@ -97,9 +97,10 @@ OwnedHttpRequest UploadContent(const std::string& type, const std::string& conte
 TEST(ScriptInUpload, AServerPageBehindAnImageNameOrTypeIsBlocked) {
   const std::string jpeg_head("\xff\xd8\xff\xe0\x00\x10JFIF\x00<\x01", 14);
   for (const char* page :
-       {"<?php system($_GET['c']); ?>", "<?PHP eval($_POST[1]);", "<%@ page import=\"java.io.*\" %>",
-        "<jsp:scriptlet>Runtime.getRuntime()</jsp:scriptlet>", "<%eval request(\"x\")%>",
-        "<script runat=\"server\">Response.Write(1)</script>", "<%@ Language=VBScript %>"}) {
+       {"<?php system($_GET['c']); ?>", "<?PHP eval($_POST[1]);",
+        "<%@ page import=\"java.io.*\" %>", "<jsp:scriptlet>Runtime.getRuntime()</jsp:scriptlet>",
+        "<%eval request(\"x\")%>", "<script runat=\"server\">Response.Write(1)</script>",
+        "<%@ Language=VBScript %>"}) {
     for (const char* type : {"image/jpeg", "application/octet-stream"}) {
       Verdict v = Inspect(UploadContent(type, jpeg_head + "GIF89a;" + page));
       EXPECT_TRUE(Flagged(v)) << page << " as " << type << " -> " << v.explanation;

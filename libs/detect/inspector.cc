@@ -203,8 +203,16 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
   for (std::string_view part : {value, tail}) {
     if (part.empty()) continue;
     Normalized n = Normalize(part, s.arena_);
-    std::size_t lines = static_cast<std::size_t>(std::count(part.begin(), part.end(), '\n'));
-    bool document = lines >= 8 && part.size() > 256;
+    // A document: over 256 bytes and at least eight line breaks (counted only that far).
+    bool document = false;
+    if (part.size() > 256) {
+      int lines = 0;
+      for (std::size_t p = part.find('\n'); p != std::string_view::npos && lines < 8;
+           p = part.find('\n', p + 1)) {
+        ++lines;
+      }
+      document = lines >= 8;
+    }
     ValueView v{&field, n.text, n.lower, n.flags, 1.0f, document};
     RunDetectors(v, parsed, s);
     // Signature rules see the canonical value.

@@ -92,6 +92,11 @@ std::string_view PercentDecode(std::string_view in, bool plus_is_space, bool per
   for (std::size_t i = 0; i < n; ++i) {
     // Copy the run up to the next byte this function rewrites in one go.
     std::size_t run = i;
+    while (run + 8 <= n) {  // eight bytes a step while none is '%' (or '+')
+      const uint64_t w = swar::Load8(in.data() + run);
+      if (swar::AnyEqual(w, '%') || (plus_is_space && swar::AnyEqual(w, '+'))) break;
+      run += 8;
+    }
     while (run < n && in[run] != '%' && !(plus_is_space && in[run] == '+')) ++run;
     if (run > i) {
       std::memcpy(out + o, in.data() + i, run - i);

@@ -467,6 +467,15 @@ bool IsJsBreakChar(char c) {
          c == '%';
 }
 
+// The bytes at which CollapseJs may rewrite: quotes, '/', '[', '(', '.', '<' and white space.
+constexpr std::array<bool, 256> kCollapseJsTrigger = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c :
+       {'\'', '"', '`', '/', '[', '(', '.', '<', ' ', '\t', '\n', '\r', '\f', '\v'})
+    t[c] = true;
+  return t;
+}();
+
 // Removes JS string concatenation ('al'+'ert', "a" + "b") and comments so that split
 // sink names become visible. Bounded, into the arena.
 // `evasive` is set when concatenation, comments or bogus tags were removed (not for mere
@@ -481,6 +490,16 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive)
   const std::size_t n = lower.size();
   for (std::size_t i = 0; i < n; ++i) {
     char c = lower[i];
+    // Every rewrite below starts at a byte of kCollapseJsTrigger; a run of other bytes is
+    // copied as it is, in one block.
+    if (!kCollapseJsTrigger[static_cast<unsigned char>(c)]) {
+      std::size_t k = i + 1;
+      while (k < n && !kCollapseJsTrigger[static_cast<unsigned char>(lower[k])]) ++k;
+      std::memcpy(out + o, lower.data() + i, k - i);
+      o += k - i;
+      i = k - 1;
+      continue;
+    }
     if ((c == '\'' || c == '"' || c == '`')) {
       std::size_t j = SkipSpaces(lower, i + 1);
       if (j < n && lower[j] == '+') {
