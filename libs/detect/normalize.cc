@@ -401,18 +401,7 @@ int FoldCodePoint(uint32_t cp) {
 
 }  // namespace
 
-namespace {
-
-// High bit of each byte of `w` that is an ASCII capital letter (bytes >= 0x80 never are):
-// adding to the low seven bits of a byte cannot carry into the next one.
-inline uint64_t CapitalMask(uint64_t w) {
-  const uint64_t low7 = w & ~swar::kHigh;
-  const uint64_t at_least_a = low7 + (0x80 - 'A') * swar::kOnes;
-  const uint64_t past_z = low7 + (0x80 - 'Z' - 1) * swar::kOnes;
-  return at_least_a & ~past_z & ~w & swar::kHigh;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string_view FoldUnicode(std::string_view in, Arena& arena, uint32_t* flags) {
   // Nothing to do for plain ASCII without NUL: eight bytes at a time, then the rest.
@@ -506,19 +495,12 @@ std::string_view FoldUnicode(std::string_view in, Arena& arena, uint32_t* flags)
 std::string_view AsciiLower(std::string_view in, Arena& arena) {
   const std::size_t n = in.size();
   std::size_t first = 0;
-  while (first + 8 <= n && CapitalMask(swar::Load8(in.data() + first)) == 0) first += 8;
+  while (first + 8 <= n && swar::CapitalMask(swar::Load8(in.data() + first)) == 0) first += 8;
   while (first < n && !(in[first] >= 'A' && in[first] <= 'Z')) ++first;
   if (first == n) return in;
   char* out = arena.Allocate(n);
   std::memcpy(out, in.data(), first);
-  std::size_t i = first;
-  for (; i + 8 <= n; i += 8) {
-    // A capital letter and its lower case differ in the 0x20 bit only.
-    uint64_t w = swar::Load8(in.data() + i);
-    w |= CapitalMask(w) >> 2;
-    std::memcpy(out + i, &w, 8);
-  }
-  for (; i < n; ++i) out[i] = LowerAscii(in[i]);
+  AsciiLowerInto(in.substr(first), out + first);
   return {out, in.size()};
 }
 

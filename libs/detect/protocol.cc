@@ -387,7 +387,7 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
   for (const Header& h : req.headers) {
     bool ua = IEq(h.name, "user-agent");
     if (h.value.empty() || h.value.size() > sizeof(buf)) continue;
-    for (std::size_t i = 0; i < h.value.size(); ++i) buf[i] = ToLowerAscii(h.value[i]);
+    AsciiLowerInto(h.value, buf);
     const std::string_view lower(buf, h.value.size());
     if (ua) {
       kToolSet.FirstAll(lower, first);
@@ -491,7 +491,7 @@ void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, 
     if (f.part != Part::kName || !(query || (body && offsite))) continue;
     char lowered[64];
     const std::string_view head = f.name.substr(0, sizeof(lowered));
-    for (std::size_t i = 0; i < head.size(); ++i) lowered[i] = ToLowerAscii(head[i]);
+    AsciiLowerInto(head, lowered);
     std::string_view n(lowered, head.size());
     for (std::string_view prefix : {"__host-", "__secure-"}) {
       if (StartsWith(n, prefix)) n.remove_prefix(prefix.size());

@@ -126,7 +126,28 @@ inline bool AnyNonAscii(uint64_t w) { return (w & kHigh) != 0; }
 // Some byte below `n` (n <= 0x80; a borrow only starts at such a byte).
 inline bool AnyBelow(uint64_t w, uint64_t n) { return ((w - n * kOnes) & ~w & kHigh) != 0; }
 inline bool AnyEqual(uint64_t w, unsigned char b) { return AnyBelow(w ^ (b * kOnes), 1); }
+// High bit of each byte of `w` that is an ASCII capital letter (bytes >= 0x80 never are):
+// adding to the low seven bits of a byte cannot carry into the next one.
+inline uint64_t CapitalMask(uint64_t w) {
+  const uint64_t low7 = w & ~kHigh;
+  const uint64_t at_least_a = low7 + (0x80 - 'A') * kOnes;
+  const uint64_t past_z = low7 + (0x80 - 'Z' - 1) * kOnes;
+  return at_least_a & ~past_z & ~w & kHigh;
+}
 }  // namespace swar
+
+// out[0, in.size()) = `in` with ASCII capitals lowered (other bytes as they are), eight bytes
+// a step: a capital letter and its lower case differ in the 0x20 bit only.
+inline void AsciiLowerInto(std::string_view in, char* out) {
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w = swar::Load8(in.data() + i);
+    w |= swar::CapitalMask(w) >> 2;
+    std::memcpy(out + i, &w, 8);
+  }
+  for (; i < n; ++i) out[i] = ToLowerAscii(in[i]);
+}
 
 // Whether single bytes occur in a value, for detectors that ask about many of them: a short
 // value (most fields) is read once into a bitmap, a long one is asked by memchr.
@@ -176,6 +197,8 @@ class NeedleSet {
                       static_cast<unsigned char>(needles_[i][1]);
       pairs_[pair >> 6] |= uint64_t{1} << (pair & 63);
       min_len_ = std::min(min_len_, needles_[i].size());
+      const int first = static_cast<unsigned char>(needles_[i][0]);
+      lead_ = i == 0 || lead_ == first ? first : -1;
     }
   }
   std::size_t size() const { return n_; }
@@ -202,8 +225,16 @@ class NeedleSet {
       return (pairs_[pair >> 6] >> (pair & 63)) & 1;
     };
     for (std::size_t i = 0; i + 1 < n; ++i) {
-      // Hot loop: four positions per test until a pair some needle starts with.
-      while (i + 5 < n && !(starts(i) | starts(i + 1) | starts(i + 2) | starts(i + 3))) i += 4;
+      if (lead_ >= 0) {
+        // Every needle starts with the same byte (".oast.fun", ".dnslog.cn"): memchr goes
+        // from one to the next; no other position can start a needle.
+        const void* q = std::memchr(p + i, lead_, n - 1 - i);
+        if (q == nullptr) return;
+        i = static_cast<std::size_t>(static_cast<const unsigned char*>(q) - p);
+      } else {
+        // Hot loop: four positions per test until a pair some needle starts with.
+        while (i + 5 < n && !(starts(i) | starts(i + 1) | starts(i + 2) | starts(i + 3))) i += 4;
+      }
       if (!starts(i)) continue;
       const uint32_t h = Hash(p[i], p[i + 1]);
       for (uint16_t k = start_[h]; k < start_[h + 1]; ++k) {
@@ -230,6 +261,7 @@ class NeedleSet {
   uint16_t index_[kMax] = {};
   uint64_t pairs_[1024] = {};       // exact first byte pairs of the needles
   std::size_t min_len_ = SIZE_MAX;  // shortest needle: shorter haystacks hold none
+  int lead_ = -1;                   // the first byte of every needle, when they share one
 };
 
 // `lower` is already lowercase. Case-insensitive find of a lowercase needle.

@@ -102,6 +102,34 @@ TEST(NeedleSet, FirstAllAgreesWithFindOnRandomInputs) {
   }
 }
 
+// Needles that all start with one byte (".oast.fun"-style domains) are searched from one
+// occurrence of that byte to the next (memchr): same answers as Find, including a lead byte
+// as the value's last byte and needles that overlap.
+TEST(NeedleSet, FirstAllAgreesWithFindWhenEveryNeedleSharesItsFirstByte) {
+  static const std::string_view kNeedles[] = {".ab", ".abc", "..", ".c(", ".a.b", ".zq"};
+  static const NeedleSet kSet(kNeedles);
+  std::mt19937 rng(29);
+  const std::string alphabet = "..abcz(q xy";
+  for (int round = 0; round < 4000; ++round) {
+    std::string value(rng() % 120, ' ');
+    for (char& c : value) c = alphabet[rng() % alphabet.size()];
+    std::unique_ptr<char[]> exact(new char[value.size()]);
+    std::memcpy(exact.get(), value.data(), value.size());
+    std::string_view hay(exact.get(), value.size());
+    BigramFilter f;
+    f.Build(hay);
+    for (bool filtered : {false, true}) {
+      ScopedBigramFilter scope(filtered ? &f : nullptr);
+      std::size_t first[std::size(kNeedles)];
+      kSet.FirstAll(hay, first);
+      for (std::size_t i = 0; i < std::size(kNeedles); ++i) {
+        ASSERT_EQ(first[i], hay.find(kNeedles[i]))
+            << "value=" << value << " needle=" << kNeedles[i];
+      }
+    }
+  }
+}
+
 // Mostly bytes no needle starts with: the scans skip ahead several positions at a time, and
 // a needle can sit at any offset of a skipped block or at the very end of the value.
 TEST(NeedleSet, FirstAllAgreesWithFindWhenMatchesAreSparse) {
