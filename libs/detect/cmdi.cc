@@ -493,6 +493,14 @@ struct CollapseInfo {
   bool glob = false;            // a glob class was collapsed: pa[s]swd, /[?]tc
   std::size_t glob_at[8] = {};  // output positions of the first collapsed glob classes
   int globs = 0;
+  std::size_t quote_at[8] = {};  // output positions where quotes glued into a word were dropped
+  int quotes = 0;
+  // How many quotes were dropped from inside the output word [from, to).
+  int QuotesIn(std::size_t from, std::size_t to) const {
+    int k = 0;
+    for (int q = 0; q < quotes; ++q) k += quote_at[q] > from && quote_at[q] < to;
+    return k;
+  }
   bool GlobIn(std::size_t from, std::size_t to) const {
     for (int k = 0; k < globs; ++k) {
       if (glob_at[k] >= from && glob_at[k] < to) return true;
@@ -695,8 +703,15 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
       bool next_word =
           i + 1 < n && (IsIdentChar(static_cast<unsigned char>(lower[i + 1])) ||
                         lower[i + 1] == '\'' || lower[i + 1] == '"' || lower[i + 1] == '/');
-      if (prev_word && next_word) continue;
+      if (prev_word && next_word) {
+        if (info->quotes < 8) info->quote_at[info->quotes++] = o;
+        continue;
+      }
       if (prev_word && i + 1 < n && lower[i + 1] == c) {  // ""
+        if (info->quotes < 7) {
+          info->quote_at[info->quotes++] = o;
+          info->quote_at[info->quotes++] = o;
+        }
         ++i;
         continue;
       }
@@ -1805,6 +1820,10 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         s.find_first_not_of(" \t;|&", c.name_end) == std::string_view::npos) {
       best.Up(0.6f, "cmdi.command", 0, n);
     }
+    // A command name that quotes split apart ("w'h'o'am'i", "c'a't /e't'c/x"): only a shell
+    // joins the pieces. One dropped quote is a contraction or possessive ("p's and q's").
+    if (c.strength >= 1 && !c.noun && collapse.QuotesIn(c.name_start, c.name_end) >= 2)
+      best.Up(0.8f, "cmdi.quote-split", 0, c.end);
     // (FirstLineShapes finds nothing without a command name.)
     if (c.strength > 0 && !prose()) FirstLineShapes(s, c, &best);
     // Brace expansion that builds a command: {,id} c{a,oun}t {l,-lh}s

@@ -1,7 +1,8 @@
 // Command injection hidden by shell expansion: variables assigned in the value and expanded
 // later, special parameters spliced into words, empty process substitutions, ANSI-C quoting,
 // fork bombs, SQLite shell dot-commands, values that are only a tilde or history expansion or
-// an output redirection; and benign text with the same characters.
+// an output redirection, command names split by quotes; and benign text with the same
+// characters.
 #include <gtest/gtest.h>
 
 #include "libs/detect/test_util.h"
@@ -33,6 +34,8 @@ INSTANTIATE_TEST_SUITE_P(
         "1;.shell whoami", "x;.system id",
         // A value that is only a directory-stack tilde or history designators.
         "~+", "~-", "~+5", " ~-12 ", "!-1", "!-1!-2", "!!!-3", "!$!-2",
+        // A command name split by quotes that only a shell joins, alone or with arguments.
+        "w'h'o'am'i", "c'a't /e\"t\"c/passwd", "wh\"\"oami", "u'n'a'm'e -a",
         // A value that is only an output redirection into a system location.
         ">/tmp/curl", ">> /var/www/html/shell.php", "2>/dev/tcp/192.0.2.1/4444",
         "&>/etc/cron.d/x"));
@@ -50,6 +53,9 @@ INSTANTIATE_TEST_SUITE_P(
         // Money and questions, JS functions, file names with dots.
         "costs $5?! really", "US$_20 bill", "render() { return a | b; }", "function f() { f(); }",
         "see file .shell_history? no", "x;.sh is a file extension", "Привет $друг; как дела?",
+        // Contractions, possessives and quoted words.
+        "p's and q's", "rock'n'roll", "it's John's cat", "l's and r's", "O'Brien's", "\"cat\"",
+        "'ls'", "c'est la vie", "Qu'est-ce que c'est", "don't stop",
         // Punctuation, quotes and arithmetic near the probe shapes.
         "~", "~-~", "~+~", "~+a", "~-1234", "!!", "!!!", "wow!!", "!-1 is not one", "!1", "-1!",
         "x!-1", "> /r/programming is where I read it", ">/tmp/", "> /tmp/x was the file",
