@@ -69,7 +69,26 @@ std::string SafeExcerpt(std::string_view s, std::size_t max_bytes) {
 
 void FindingSink::Clear() {
   findings_.clear();
+  staged_.clear();
+  staging_ = false;
   std::fill(std::begin(max_conf_), std::end(max_conf_), 0.0f);
+}
+
+void FindingSink::AddFinding(Finding f) {
+  // Add's cheap exit: a weaker duplicate of an existing category finding in a full sink.
+  if (findings_.size() >= limits::kMaxFindings &&
+      f.confidence <= max_conf_[static_cast<int>(f.category)]) {
+    return;
+  }
+  Insert(std::move(f));
+}
+
+void FindingSink::FlushStaged() {
+  staging_ = false;
+  std::stable_sort(staged_.begin(), staged_.end(),
+                   [](const Staged& a, const Staged& b) { return a.key < b.key; });
+  for (Staged& st : staged_) AddFinding(std::move(st.finding));
+  staged_.clear();
 }
 
 void FindingSink::Insert(Finding f) {
@@ -98,7 +117,9 @@ void FindingSink::Add(Category category, float confidence, std::string_view rule
   if (disabled(category)) return;
   int ci = static_cast<int>(category);
   // Cheap exit: a weaker duplicate of an existing category finding in a full sink.
-  if (findings_.size() >= limits::kMaxFindings && confidence <= max_conf_[ci]) return;
+  if (!staging_ && findings_.size() >= limits::kMaxFindings && confidence <= max_conf_[ci]) {
+    return;
+  }
   pos = std::min(pos, text.size());
   len = std::min(len, text.size() - pos);
   // Show a little context before the offending part.
@@ -110,6 +131,10 @@ void FindingSink::Add(Category category, float confidence, std::string_view rule
             field.part,
             SafeExcerpt(field.name, 64),
             SafeExcerpt(text.substr(from, len + (pos - from)), limits::kMaxExcerptBytes)};
+  if (staging_) {
+    staged_.push_back(Staged{stage_key_, std::move(f)});
+    return;
+  }
   Insert(std::move(f));
 }
 

@@ -61,6 +61,15 @@ class FindingSink {
   void AddRequestLevel(Category category, float confidence, std::string_view rule,
                        std::string_view what, std::string_view excerpt);
 
+  // Staging: between BeginStaging and FlushStaged, Add only records the finding under the
+  // current stage key (AddRequestLevel is not staged); FlushStaged then adds them in key order
+  // (equal keys in the order they came), so the result is exactly that of adding them in that
+  // order. The inspector runs each detector over all values of a request (its code stays in the
+  // instruction cache) and keys findings by (value, detector) to keep value-by-value results.
+  void BeginStaging() { staging_ = true; }
+  void SetStageKey(uint64_t key) { stage_key_ = key; }
+  void FlushStaged();
+
   const std::vector<Finding>& findings() const { return findings_; }
   // Highest confidence seen per category (0 when none).
   float max_confidence(Category c) const { return max_conf_[static_cast<int>(c)]; }
@@ -70,7 +79,15 @@ class FindingSink {
 
  private:
   void Insert(Finding f);
+  void AddFinding(Finding f);  // Add's cheap exit for a full sink, then Insert
+  struct Staged {
+    uint64_t key;
+    Finding finding;
+  };
   std::vector<Finding> findings_;
+  std::vector<Staged> staged_;
+  bool staging_ = false;
+  uint64_t stage_key_ = 0;
   float max_conf_[kCategoryCount] = {};
   uint32_t disabled_mask_ = 0;
 };

@@ -153,34 +153,46 @@ std::unique_ptr<Scratch> Inspector::NewScratch() const {
   return s;
 }
 
-void Inspector::RunDetectors(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const {
+void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const {
   uint32_t dets = DetectorsFor(*v.field, parsed);
   // A base64 path segment is an opaque parameter the application decodes, not a path
   // component: what it decodes to can be a file path.
   if ((v.norm_flags & kNormBase64) && v.field->source == Source::kPathSegment) dets |= kDetPath;
+  const uint64_t slot = s.next_slot_++;
+  if (dets == 0) return;
+  // Long values: one pass records which byte pairs occur, so keyword scans that cannot
+  // match are skipped (Find in text_util.h; same results, less work). A request with more
+  // long values than filters kept runs the rest without one (same results).
+  int filter = -1;
+  if (v.lower.size() >= limits::kBigramFilterMinBytes &&
+      s.filters_used_ < limits::kMaxBigramFilters) {
+    if (s.filters_.size() <= s.filters_used_) s.filters_.resize(s.filters_used_ + 1);
+    s.filters_[s.filters_used_].Build(v.lower);
+    filter = static_cast<int>(s.filters_used_++);
+  }
+  s.pending_.push_back(Scratch::PendingValue{v, dets, slot, filter});
+}
+
+void Inspector::RunDeferred(Scratch& s) const {
+  using DetectFn = void (*)(const ValueView&, DetectorScratch&, FindingSink&);
+  // In the order of the detector bits (kDetSqli = bit 0 ...), which is also the order their
+  // findings are added in for one value.
+  static constexpr DetectFn kDetectors[] = {
+      DetectSqli,          DetectXss,     DetectCmdi, DetectCodeInjection,
+      DetectPathTraversal, DetectSsrfRfi, DetectSsti, DetectJndi,
+      DetectNosqli,        DetectLdapi,   DetectXxe,  DetectHeaderInjection,
+      DetectMailSsi};
+  static_assert(std::size(kDetectors) == 13 && kDetAll == (1u << 13) - 1);
   FindingSink& sink = s.sink_;
   DetectorScratch& ds = s.detector_;
-  // Long values: one pass records which byte pairs occur, so keyword scans that cannot
-  // match are skipped (Find in text_util.h; same results, less work).
-  const BigramFilter* filter = nullptr;
-  if (v.lower.size() >= limits::kBigramFilterMinBytes) {
-    s.bigrams_.Build(v.lower);
-    filter = &s.bigrams_;
+  for (std::size_t d = 0; d < std::size(kDetectors); ++d) {
+    for (const Scratch::PendingValue& p : s.pending_) {
+      if (!((p.detectors >> d) & 1u)) continue;
+      ScopedBigramFilter scoped_filter(p.filter >= 0 ? &s.filters_[p.filter] : nullptr);
+      sink.SetStageKey(p.slot << 4 | d);
+      kDetectors[d](p.view, ds, sink);
+    }
   }
-  ScopedBigramFilter scoped_filter(filter);
-  if (dets & kDetSqli) DetectSqli(v, ds, sink);
-  if (dets & kDetXss) DetectXss(v, ds, sink);
-  if (dets & kDetCmdi) DetectCmdi(v, ds, sink);
-  if (dets & kDetCode) DetectCodeInjection(v, ds, sink);
-  if (dets & kDetPath) DetectPathTraversal(v, ds, sink);
-  if (dets & kDetSsrf) DetectSsrfRfi(v, ds, sink);
-  if (dets & kDetSsti) DetectSsti(v, ds, sink);
-  if (dets & kDetJndi) DetectJndi(v, ds, sink);
-  if (dets & kDetNosql) DetectNosqli(v, ds, sink);
-  if (dets & kDetLdap) DetectLdapi(v, ds, sink);
-  if (dets & kDetXxe) DetectXxe(v, ds, sink);
-  if (dets & kDetCrlf) DetectHeaderInjection(v, ds, sink);
-  if (dets & kDetMail) DetectMailSsi(v, ds, sink);
 }
 
 void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Scratch& s) const {
@@ -188,6 +200,7 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
   if (field.flags & kFieldFileContent) {
     std::size_t at = ServerScriptInUpload(field.value);
     if (at != std::string_view::npos) {
+      s.sink_.SetStageKey(s.next_slot_++ << 4);
       s.sink_.Add(Category::kCodeInjection, 0.85f, "code.script-in-upload", field, field.value, at,
                   std::min<std::size_t>(field.value.size() - at, 32));
     }
@@ -214,9 +227,10 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
       document = lines >= 8;
     }
     ValueView v{&field, n.text, n.lower, n.flags, 1.0f, document};
-    RunDetectors(v, parsed, s);
+    Defer(v, parsed, s);
     // Signature rules see the canonical value.
     if (signatures_->size() > 0) {
+      s.sink_.SetStageKey(s.next_slot_++ << 4);
       signatures_->Match(n.text, field.source, *s.signatures_, &s.matches_);
       for (unsigned id : s.matches_) {
         const CustomRule& r = signatures_->rule(id);
@@ -234,11 +248,12 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
       if (!decoded.empty()) {
         Normalized d = Normalize(decoded, s.arena_);
         ValueView dv{&field, d.text, d.lower, d.flags | kNormBase64, 0.95f, document};
-        RunDetectors(dv, parsed, s);
+        Defer(dv, parsed, s);
       }
     }
   }
   if (field.source == Source::kFileName && IsScriptUploadName(field.value)) {
+    s.sink_.SetStageKey(s.next_slot_++ << 4);
     s.sink_.Add(Category::kCodeInjection, 0.8f, "code.script-upload", field, field.value, 0,
                 field.value.size());
   }
@@ -268,7 +283,16 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
                                                           : profile_.disabled_categories;
   s.sink_.set_disabled_mask(disabled);
 
+  // Values are queued field by field, then each detector runs over all of them: one
+  // detector's code stays in the instruction cache across the request's values. Findings are
+  // staged and added in the field-by-field order, so the result is the same.
+  s.pending_.clear();
+  s.filters_used_ = 0;
+  s.next_slot_ = 0;
+  s.sink_.BeginStaging();
   for (const Field& f : parsed.fields) InspectField(f, parsed, s);
+  RunDeferred(s);
+  s.sink_.FlushStaged();
   // Upload-name headers (X-Filename and friends).
   for (const Header& h : request.headers) {
     std::string name(h.name);

@@ -58,7 +58,18 @@ class Scratch {
   ParsedRequest parsed_;
   FindingSink sink_;
   DetectorScratch detector_;
-  BigramFilter bigrams_;  // of the value being inspected (text_util.h)
+  // The request's values, in the order they are met, each with the detectors that apply and
+  // (for long values) its byte-pair filter (text_util.h); run detector by detector.
+  struct PendingValue {
+    ValueView view;
+    uint32_t detectors;
+    uint64_t slot;  // stage key (finding.h) = slot << 4 | detector
+    int filter;     // index into filters_, -1 for none
+  };
+  std::vector<PendingValue> pending_;
+  std::vector<BigramFilter> filters_;
+  std::size_t filters_used_ = 0;
+  uint64_t next_slot_ = 0;
   std::unique_ptr<SignatureScratch> signatures_;
   std::vector<unsigned> matches_;
 };
@@ -76,7 +87,10 @@ class Inspector {
  private:
   explicit Inspector(Profile profile) : profile_(std::move(profile)) {}
   void InspectField(const Field& field, const ParsedRequest& parsed, Scratch& s) const;
-  void RunDetectors(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const;
+  // Queues a value for the detectors that apply to it.
+  void Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const;
+  // Runs each detector over every queued value in turn.
+  void RunDeferred(Scratch& s) const;
 
   Profile profile_;
   ProtocolPolicy protocol_policy_;

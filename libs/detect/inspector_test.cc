@@ -1,12 +1,15 @@
 #include "libs/detect/inspector.h"
 
+#include <algorithm>
 #include <atomic>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/detect/limits.h"
 #include "libs/detect/test_util.h"
 
 namespace shieldx::detect {
@@ -35,6 +38,90 @@ TEST(Inspector, VerdictExplainsWhatWhereAndWhy) {
   EXPECT_THAT(v.explanation, HasSubstr("sqli"));
   EXPECT_THAT(v.explanation, HasSubstr("query \"q\""));
   EXPECT_THAT(v.explanation, HasSubstr("block threshold 5"));
+}
+
+// Staged findings are added in key order (equal keys in arrival order): the sink ends up
+// exactly as if they had been added in that order, also past kMaxFindings, where the cheap
+// exit and the weakest-replacement depend on the order.
+TEST(FindingSink, StagedFindingsFlushAsIfAddedInKeyOrder) {
+  std::mt19937 rng(41);
+  const std::vector<std::string> names = {"a", "b", "c", "d", "e", "f",
+                                          "g", "h", "i", "j", "k", "l"};
+  std::vector<Field> fields;
+  for (const std::string& name : names) {
+    fields.push_back(Field{Source::kQuery, Part::kValue, 0, name, "v"});
+  }
+  const char* rules[] = {"r.a", "r.b", "r.c"};
+  for (int round = 0; round < 300; ++round) {
+    struct Add {
+      uint64_t key;
+      Category category;
+      float confidence;
+      const char* rule;
+      int field;
+    };
+    std::vector<Add> adds(rng() % 90);
+    for (Add& a : adds) {
+      a = Add{rng() % 20, static_cast<Category>(rng() % 4), (rng() % 10) / 10.0f, rules[rng() % 3],
+              static_cast<int>(rng() % fields.size())};
+    }
+    FindingSink direct;
+    std::vector<Add> ordered = adds;
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const Add& x, const Add& y) { return x.key < y.key; });
+    for (const Add& a : ordered) {
+      direct.Add(a.category, a.confidence, a.rule, fields[a.field], "text", 0, 4);
+    }
+    FindingSink staged;
+    staged.BeginStaging();
+    for (const Add& a : adds) {
+      staged.SetStageKey(a.key);
+      staged.Add(a.category, a.confidence, a.rule, fields[a.field], "text", 0, 4);
+    }
+    EXPECT_TRUE(staged.findings().empty());
+    staged.FlushStaged();
+    ASSERT_EQ(staged.findings().size(), direct.findings().size()) << "round " << round;
+    for (std::size_t i = 0; i < direct.findings().size(); ++i) {
+      const Finding& x = staged.findings()[i];
+      const Finding& y = direct.findings()[i];
+      EXPECT_EQ(x.rule, y.rule);
+      EXPECT_EQ(x.field, y.field);
+      EXPECT_EQ(x.category, y.category);
+      EXPECT_EQ(x.confidence, y.confidence);
+    }
+    for (int c = 0; c < 4; ++c) {
+      EXPECT_EQ(staged.max_confidence(static_cast<Category>(c)),
+                direct.max_confidence(static_cast<Category>(c)));
+    }
+    // After the flush the sink adds directly again.
+    staged.Add(Category::kXss, 0.99f, "r.after", fields[0], "text", 0, 4);
+    EXPECT_EQ(staged.max_confidence(Category::kXss), 0.99f);
+  }
+}
+
+// Each detector runs over all of a request's values in turn; the findings, their order and
+// the explanation are those of inspecting the values one by one, also when a request has
+// more findings than are kept and values of every kind (base64, long values, uploads).
+TEST(Inspector, ManyAttackedFieldsKeepTheirValueByValueOrder) {
+  std::string query;
+  for (int i = 0; i < 40; ++i) {
+    if (!query.empty()) query += '&';
+    query += "a" + std::to_string(i) + "=";
+    query += i % 3 == 0   ? "1%27%20or%20%271%27=%271"
+             : i % 3 == 1 ? "%3Cscript%3Ealert(" + std::to_string(i) + ")%3C/script%3E"
+                          : ";cat%20/etc/passwd";
+  }
+  Verdict v = testing::Inspect(testing::Get("/x?" + query));
+  EXPECT_EQ(v.action, Action::kBlock);
+  ASSERT_EQ(v.findings.size(), limits::kMaxFindings);
+  // Identical requests give identical verdicts, finding by finding.
+  Verdict again = testing::Inspect(testing::Get("/x?" + query));
+  ASSERT_EQ(again.findings.size(), v.findings.size());
+  for (std::size_t i = 0; i < v.findings.size(); ++i) {
+    EXPECT_EQ(again.findings[i].rule, v.findings[i].rule);
+    EXPECT_EQ(again.findings[i].field, v.findings[i].field);
+  }
+  EXPECT_EQ(again.explanation, v.explanation);
 }
 
 TEST(Inspector, Base64PathSegmentIsCheckedAsAFilePath) {

@@ -52,6 +52,9 @@ inline constexpr std::size_t kMaxBase64Bytes = 16 * 1024;
 // Values from this size get a byte-pair filter before the detectors run (text_util.h):
 // below it a keyword scan is cheaper than building the filter.
 inline constexpr std::size_t kBigramFilterMinBytes = 128;
+// Byte-pair filters kept per request (512 bytes each); longer values beyond that many are
+// inspected without one (same results, more work).
+inline constexpr std::size_t kMaxBigramFilters = 64;
 
 // Detectors.
 // SQL tokens analysed per value and context.
