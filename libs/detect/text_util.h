@@ -24,8 +24,8 @@ inline char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<c
 
 // Which byte pairs occur in one value (4096 hashed bits). The detectors look for hundreds of
 // keywords in the same value; a keyword with a pair the value does not have cannot occur,
-// so the scan for it is skipped. Built once per value by the inspector (Inspector::
-// RunDetectors) and consulted by Find() below for any haystack that lies inside that value.
+// so the scan for it is skipped. Built once per value by the inspector (Inspector::Defer)
+// and consulted by Find() below for any haystack that lies inside that value.
 class BigramFilter {
  public:
   void Build(std::string_view s) {
