@@ -1573,6 +1573,26 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
         IsIdentChar(static_cast<unsigned char>(lower[pos - 1]))) {
       continue;
     }
+    // "import os" is a Python statement only where a statement starts (value or line start,
+    // after ';', a quote or a brace) and only for that whole module name: "we import
+    // oscilloscopes" and "import socketio" are neither.
+    if (StartsWith(p.text, "import ")) {
+      std::size_t at = std::string_view::npos;
+      for (std::size_t q = pos; q != std::string_view::npos && at == std::string_view::npos;
+           q = Find(lower, p.text, q + 1)) {
+        std::size_t e = q + p.text.size();
+        if (e < n && IsIdentChar(static_cast<unsigned char>(lower[e]))) continue;
+        std::size_t k = q;
+        while (k > 0 && (lower[k - 1] == ' ' || lower[k - 1] == '\t')) --k;
+        char before = k == 0 ? '\n' : lower[k - 1];
+        if (before == '\n' || before == '\r' || before == ';' || before == '"' || before == '\'' ||
+            before == '`' || before == '(' || before == '{' || before == ':') {
+          at = q;
+        }
+      }
+      if (at == std::string_view::npos) continue;
+      pos = at;
+    }
     b->Up(p.score, p.rule, pos, p.text.size() + 24);
   }
   // eval("...") / exec("...") / system("...") generic interpreter calls with string argument.

@@ -41,7 +41,10 @@ INSTANTIATE_TEST_SUITE_P(
         "console.info(1)\n",
         // A plain-text or PHP data: URI as the whole value (include without "//").
         "data:text/plain;base64,PD9waHAgc3lzdGVtKCdpZCcpOyA/Pg==",
-        "data:text/plain,<?php phpinfo();?>"));
+        "data:text/plain,<?php phpinfo();?>",
+        // Python imports of process and network modules where a statement starts.
+        "import os", "1;import socket", "\"; import subprocess; x=\"", "x = 1\nimport os.path",
+        "if True: import os"));
 
 class InterpreterLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(InterpreterLikeBenign, IsAllowed) {
@@ -66,7 +69,11 @@ INSTANTIATE_TEST_SUITE_P(
         // or deep inside random base64 (images, tokens), and Perl-like index text.
         "KZTAAU", "cs7qaf", "the ztaau river",
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJrO0ABXNyAAAADUlEQVR42mNk", "tokenXYZ12s7QAFqq",
-        "@{[x][y] later"));
+        "@{[x][y] later",
+        // "import" in a sentence, and longer module names that start like a risky one.
+        "we import oscilloscopes from Germany", "We import sockets and plugs",
+        "please don't import os here", "import osmnx as ox", "import socketio",
+        "import subprocess_tee"));
 
 class TemplateControl : public ::testing::TestWithParam<const char*> {};
 TEST_P(TemplateControl, IsBlockedAsSsti) {
