@@ -950,6 +950,11 @@ void ScanPhp(std::string_view lower, const HitSlice& first, Best* b) {
         while (k < args.size() && IsIdentChar(static_cast<unsigned char>(args[k]))) ++k;
         nested_call = k < args.size() && args[k] == '(';
       }
+      // "assert()s", "eval()ed": a call's parentheses glued to a word ending, prose naming the
+      // function ("These two new assert()s make the code ...").
+      if (args.size() >= 2 && args[0] == ')' && IsAsciiAlpha(static_cast<unsigned char>(args[1]))) {
+        continue;
+      }
       bool code_arg = !args.empty() && (args[0] == '\'' || args[0] == '"' || args[0] == '$' ||
                                         args[0] == ')' || args[0] == '`' || nested_call);
       float score = code_arg ? 0.85f : 0.45f;
@@ -1222,6 +1227,9 @@ void ScanJava(std::string_view lower, const HitSlice& first, Best* b) {
       }
       std::size_t e = p + pkg.size();
       while (e < n && (IsIdentChar(static_cast<unsigned char>(lower[e])) || lower[e] == '.')) ++e;
+      // A period that ends a sentence ("classes like java.io. Classes in ...") is no part of
+      // the name.
+      while (e > p + pkg.size() && lower[e - 1] == '.' && (e == n || lower[e] == ' ')) --e;
       std::string_view chain = lower.substr(p, e - p);
       if (chain.size() <= pkg.size()) continue;
       int dots = static_cast<int>(std::count(chain.begin(), chain.end(), '.'));
@@ -1272,6 +1280,11 @@ void ScanJava(std::string_view lower, const HitSlice& first, Best* b) {
       // Only the public standard library: vendor and JDK-internal packages named in a value
       // (com.sun.org.apache..., com.opensymphony.xwork2) are gadget and OGNL targets.
       bool public_api = StartsWith(chain, "java.") || StartsWith(chain, "javax.");
+      // A bare public package ("java.io", "javax.script") named in text is documentation too.
+      if (dots == 1 && !used && public_api && !dangerous) {
+        b->Up(0.45f, "code.java-class", p, chain.size());
+        continue;
+      }
       if (dots >= 2 && !dangerous && !used && public_api) {
         b->Up(0.45f, "code.java-class", p, chain.size());
         continue;
@@ -1571,6 +1584,25 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
     }
     if (p.text == "execute(" && pos > 0 &&
         IsIdentChar(static_cast<unsigned char>(lower[pos - 1]))) {
+      continue;
+    }
+    // An attribute named in text ("use GObject.__class__ instead of ..."): an object walk
+    // goes on from __class__ (.__mro__, .__base__, .__init__, ["..."]).
+    if (p.text == "__class__") {
+      std::size_t e = pos + p.text.size();
+      bool walks = e < n && (lower[e] == '.' || lower[e] == '[' || lower[e] == '|' ||
+                             lower[e] == ')' || lower[e] == '}' || lower[e] == '\'' ||
+                             lower[e] == '"');
+      if (!walks) {
+        b->Up(0.45f, p.rule, pos, p.text.size());
+        continue;
+      }
+    }
+    // CreateObject() / Execute() with nothing to create or run: a name in prose
+    // ("`createObject()` allocates a new object", "the corresponding execute() function").
+    if ((p.text == "execute(" || p.text == "createobject(") &&
+        SkipSpaces(lower, pos + p.text.size()) < n &&
+        lower[SkipSpaces(lower, pos + p.text.size())] == ')') {
       continue;
     }
     // "import os" is a Python statement only where a statement starts (value or line start,

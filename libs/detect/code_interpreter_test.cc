@@ -44,7 +44,9 @@ INSTANTIATE_TEST_SUITE_P(
         "data:text/plain,<?php phpinfo();?>",
         // Python imports of process and network modules where a statement starts.
         "import os", "1;import socket", "\"; import subprocess; x=\"", "x = 1\nimport os.path",
-        "if True: import os"));
+        "if True: import os",
+        // Calls and walks that the prose look-alikes below stop short of.
+        "java.Runtime", "x.__class__.__mro__", "assert()", "createobject(\"wscript.shell\")"));
 
 class InterpreterLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(InterpreterLikeBenign, IsAllowed) {
@@ -73,7 +75,13 @@ INSTANTIATE_TEST_SUITE_P(
         // "import" in a sentence, and longer module names that start like a risky one.
         "we import oscilloscopes from Germany", "We import sockets and plugs",
         "please don't import os here", "import osmnx as ox", "import socketio",
-        "import subprocess_tee"));
+        "import subprocess_tee",
+        // Release notes and documentation naming packages, functions and attributes.
+        "Java utility classes like java.io. Classes in this package are standard",
+        "These two new assert()s make the code error out",
+        "because sleep() is used in some libtests.", "`createObject()` allocates a new object",
+        "compile() returns data passed back into the corresponding execute() function",
+        "Use GObject.__class__ instead of GObjectMeta"));
 
 class TemplateControl : public ::testing::TestWithParam<const char*> {};
 TEST_P(TemplateControl, IsBlockedAsSsti) {

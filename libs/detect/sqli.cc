@@ -629,6 +629,8 @@ class Parser {
     bool timing = EqualsLower(name, "sleep") || EqualsLower(name, "pg_sleep") ||
                   EqualsLower(name, "benchmark");
     if (timing && count == 1 && IsIdent(t_[p_])) return false;
+    // "sleep()" without a duration delays nothing (prose about the function names it so).
+    if (timing && count == 0) return false;
     return !EqualsLower(name, "benchmark") || comma || count == 0;
   }
 
