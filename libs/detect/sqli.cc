@@ -2089,6 +2089,29 @@ bool RebalanceParens(const std::vector<Token>& raw, std::vector<Token>* out) {
 
 }  // namespace
 
+// Text before a quote that reads as a sentence: four or more words of letters that are no
+// SQL keywords ("Also escape '#'", not "1 or name like '%'").
+bool ProsePrefix(std::string_view prefix) {
+  int words = 0;
+  for (std::size_t i = 0; i < prefix.size() && words < 4;) {
+    if (!IsAsciiAlpha(static_cast<unsigned char>(prefix[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < prefix.size() && IsAsciiAlpha(static_cast<unsigned char>(prefix[j]))) ++j;
+    std::string_view w = prefix.substr(i, j - i);
+    bool word_end = j == prefix.size() || !IsIdentChar(static_cast<unsigned char>(prefix[j]));
+    if (w.size() >= 2 && word_end &&
+        (i == 0 || !IsIdentChar(static_cast<unsigned char>(prefix[i - 1]))) &&
+        sql::KeywordOf(w) == Kw::kNone) {
+      ++words;
+    }
+    i = j;
+  }
+  return words >= 4;
+}
+
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
   SqliResult best;
   std::vector<Token> rebalanced;  // allocated only for unbalanced whole statements
@@ -2145,12 +2168,17 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
         }
         float conf = Score(g, Break::kQuote, false);
         consider(ok ? conf : std::max(0.0f, conf - 0.15f), RuleFor(g, Break::kQuote), break_pos);
-      } else if (parser.ParseFrom(1, false, &f)) {
-        f.arith_reclose = f.arith_after_break && EndsReclosed(text, parser);
-        consider(Score(f, Break::kQuote, parser.trailing_comment()), RuleFor(f, Break::kQuote),
-                 break_pos);
       } else {
-        consider(PartialScore(f, Break::kQuote), RuleFor(f, Break::kQuote), break_pos);
+        bool ok = parser.ParseFrom(1, false, &f);
+        if (ok) f.arith_reclose = f.arith_after_break && EndsReclosed(text, parser);
+        float conf = ok ? Score(f, Break::kQuote, parser.trailing_comment())
+                        : PartialScore(f, Break::kQuote);
+        const char* rule = RuleFor(f, Break::kQuote);
+        // A quote after a sentence ("Also escape '#' and '+'", "may not be applied to the '#'
+        // and '?' parameters") quotes characters in prose; nothing but the bare break (no
+        // statement, function, subquery or tautology) makes it weak evidence.
+        if (std::string_view(rule) == "sqli.quote-break" && ProsePrefix(prefix)) conf *= 0.6f;
+        consider(conf, rule, break_pos);
       }
 
       ++attempts;

@@ -309,6 +309,24 @@ TEST(Sqli, QuotedWordSelectInProseIsNotAStatement) {
   }
 }
 
+TEST(Sqli, AQuoteAfterASentenceQuotesCharactersInProse) {
+  // Release notes and manuals quote characters and names after a sentence: a bare break.
+  for (const char* prose :
+       {"dirmngr: Escape more characters in WKD requests. Also escape '#' and '+'",
+        "While variable indirection is available, it may not be applied to the '#' and '?' "
+        "special parameters.",
+        "Fixed a bug that caused `readonly' and `export' to create local array variables"}) {
+    Verdict v = testing::InspectQueryValue(prose);
+    EXPECT_FALSE(testing::Flagged(v)) << prose << " -> " << v.explanation;
+  }
+  // The same breaks after a short value or SQL, and real structure after a sentence, block.
+  for (const char* attack : {"admin'#", "1 or name like '%'", "Nice post from you today' or '1'='1",
+                             "this is a nice post'; drop table users--", "x' and '#' and '+"}) {
+    Verdict v = testing::InspectQueryValue(attack);
+    EXPECT_TRUE(testing::Flagged(v)) << attack << " -> " << v.explanation;
+  }
+}
+
 TEST(Sqli, AVersionedOrKeywordExecutableCommentIsMySqlOnlySyntax) {
   // Alone, after junk, or inside an ordinary comment that hides it from the lexer.
   for (const char* attack :
