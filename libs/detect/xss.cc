@@ -219,6 +219,9 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
                     std::string_view tag, TagScan* r) {
   const std::size_t n = lower.size();
   bool has_src = false;
+  // "<https://host/page?id=1>": a URL in angle brackets (mail, tickets, release notes). Its
+  // "?id=" is no attribute; real ones after it still count ("<https://x/onmouseover=...>").
+  const bool autolink = tag == "http:" || tag == "https:" || tag == "ftp:";
   while (i < n) {
     // separators: whitespace, '/', quotes junk
     while (i < n && (IsSpaceChar(static_cast<unsigned char>(lower[i])) || lower[i] == '/' ||
@@ -260,7 +263,7 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
     }
     std::size_t span = i - tag_start;
     // A complete tag with attributes is HTML injection even without script in it.
-    if (!IsEditorMarkup(tag, attr, value, quoted) &&
+    if (!autolink && !IsEditorMarkup(tag, attr, value, quoted) &&
         Find(lower, '>', i > 0 ? i - 1 : 0) != std::string_view::npos) {
       Up(r, 0.5f, "xss.html-injection", tag_start, span);
     }

@@ -130,6 +130,22 @@ TEST(XssOutOfPlace, BracketedUrlsAndComparisonsInHeadersAreAllowed) {
 
 // What comment boxes, CMS forms and ticket editors post: formatting, links and images to
 // web URLs, passive inline style, labelling attributes.
+TEST(XssAutolink, UrlsInAngleBracketsAreAllowedAndHandlersAfterThemAreNot) {
+  for (const char* text :
+       {"see <https://example.com/x?id=1> for details",
+        "Bug #3824: <https://bugs.freedesktop.org/show_bug.cgi?id=3824> Correct the license",
+        "<http://marc.info/?l=git&r=1> and <ftp://ftp.example.org/pub/?a=b>"}) {
+    Verdict v = testing::InspectQueryValue(text);
+    EXPECT_FALSE(testing::Flagged(v)) << text << " -> " << v.explanation;
+  }
+  for (const char* attack : {"<https://x/onmouseover=alert(1)>", "<https://x onfocus=alert(1)>",
+                             "<http: src=x onerror=alert(1)>"}) {
+    Verdict v = testing::InspectQueryValue(attack);
+    EXPECT_TRUE(testing::Flagged(v)) << attack << " -> " << v.explanation;
+    EXPECT_TRUE(testing::HasCategory(v, Category::kXss)) << attack;
+  }
+}
+
 TEST(XssRichText, EditorMarkupIsAllowed) {
   for (const char* v : {
            "<p>I agree with <a href=\"https://en.wikipedia.org/wiki/Cross-site_scripting\">this"
