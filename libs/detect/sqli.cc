@@ -608,6 +608,27 @@ class Parser {
   // The arguments of a dangerous builtin as attacks write them: "sleep(5)",
   // "benchmark(5000000,md5(1))", not prose in parentheses ("sleep(8 hours)",
   // "benchmark(s) results"). Looks at the tokens from p_ (after '(') to the closing ')'.
+  // The first call in tokens [from, to) has two names (or a number and a name) side by side
+  // in its arguments: the words of a parenthesised remark ("urgency=medium (closes several
+  // bugs)"), not an argument list.
+  bool WordsInCall(std::size_t from, std::size_t to) const {
+    std::size_t k = from;
+    while (k < to && t_[k].type != Tok::kLParen) ++k;
+    int depth = 0;
+    const Token* prev = nullptr;
+    for (++k; k < to; ++k) {
+      const Token& x = t_[k];
+      if (x.type == Tok::kLParen) ++depth;
+      if (x.type == Tok::kRParen && depth-- == 0) break;
+      if (prev && depth == 0 && IsIdent(x) && x.pos > prev->pos + prev->len &&
+          (IsIdent(*prev) || prev->type == Tok::kNumber)) {
+        return true;
+      }
+      prev = &x;
+    }
+    return false;
+  }
+
   bool DangerousArgsPlausible(std::string_view name) const {
     int depth = 0;
     bool comma = false;
@@ -1568,9 +1589,10 @@ class Parser {
           return true;
         }
         --p_;
+        const std::size_t start = p_;
         Operand o;
         if (!ParseExpr(&o, depth + 1)) return false;
-        *strong = o.func && (o.compare || f_->dangerous_func);
+        *strong = o.func && (o.compare || f_->dangerous_func) && !WordsInCall(start, p_);
         return o.func;
       }
       default:

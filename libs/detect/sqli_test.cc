@@ -327,6 +327,21 @@ TEST(Sqli, AQuoteAfterASentenceQuotesCharactersInProse) {
   }
 }
 
+TEST(Sqli, AParenthesisedRemarkAfterASemicolonIsNoCall) {
+  // A Debian changelog header: "; urgency=medium (closes ... bugs)" reads as a statement
+  // "urgency = medium(...)" only if the remark were an argument list.
+  for (const char* text :
+       {"libgc (1:6.0-1) unstable; urgency=medium (closes several serious and important bugs)",
+        "done; status=fixed (see the release notes for details)"}) {
+    Verdict v = testing::InspectQueryValue(text);
+    EXPECT_FALSE(testing::Flagged(v)) << text << " -> " << v.explanation;
+  }
+  for (const char* attack : {"1; x=sleep(5)", "1; x=benchmark(100000,md5(1))", "a; b=c (d)"}) {
+    Verdict v = testing::InspectQueryValue(attack);
+    EXPECT_TRUE(testing::Flagged(v)) << attack << " -> " << v.explanation;
+  }
+}
+
 TEST(Sqli, AVersionedOrKeywordExecutableCommentIsMySqlOnlySyntax) {
   // Alone, after junk, or inside an ordinary comment that hides it from the lexer.
   for (const char* attack :
