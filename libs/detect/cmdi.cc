@@ -1673,8 +1673,6 @@ void FirstLineShapes(std::string_view s, const CommandInfo& c, Best* best) {
   }
 }
 
-}  // namespace
-
 // A value that is nothing but a shell expansion, which only an interactive shell gives a
 // meaning to: a directory-stack tilde ("~+" is $PWD, "~-" $OLDPWD, "~+2" an entry) or
 // history designators ("!-1", "!-1!-2", "!!!-3"; a lone "!!" is punctuation and stays out).
@@ -1737,6 +1735,8 @@ bool RedirectionIntoSystemPath(std::string_view lower) {
   }
   return false;
 }
+
+}  // namespace
 
 void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;

@@ -1590,9 +1590,9 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
     // goes on from __class__ (.__mro__, .__base__, .__init__, ["..."]).
     if (p.text == "__class__") {
       std::size_t e = pos + p.text.size();
-      bool walks = e < n && (lower[e] == '.' || lower[e] == '[' || lower[e] == '|' ||
-                             lower[e] == ')' || lower[e] == '}' || lower[e] == '\'' ||
-                             lower[e] == '"');
+      bool walks =
+          e < n && (lower[e] == '.' || lower[e] == '[' || lower[e] == '|' || lower[e] == ')' ||
+                    lower[e] == '}' || lower[e] == '\'' || lower[e] == '"');
       if (!walks) {
         b->Up(0.45f, p.rule, pos, p.text.size());
         continue;
@@ -1886,8 +1886,6 @@ const CodeScan& CodeNeedles() {
   return kScan;
 }
 
-}  // namespace
-
 // A value that is only the name of a PHP function whose job is to run code or commands given
 // as data ("call_user_func_array", "shell_exec"): routers that dispatch to a function named
 // in the request (ThinkPHP's invokefunction, callback parameters) run it with the next
@@ -1910,6 +1908,8 @@ void ScanCallbackName(std::string_view lower, Best* b) {
     }
   }
 }
+
+}  // namespace
 
 void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;

@@ -605,9 +605,12 @@ class Parser {
     }
   }
 
-  // The arguments of a dangerous builtin as attacks write them: "sleep(5)",
-  // "benchmark(5000000,md5(1))", not prose in parentheses ("sleep(8 hours)",
-  // "benchmark(s) results"). Looks at the tokens from p_ (after '(') to the closing ')'.
+  // Two names, or a number and a name, side by side (a space between): words of a sentence.
+  bool SideBySide(const Token* prev, const Token& x) const {
+    return prev != nullptr && IsIdent(x) && x.pos > prev->pos + prev->len &&
+           (IsIdent(*prev) || prev->type == Tok::kNumber);
+  }
+
   // The first call in tokens [from, to) has two names (or a number and a name) side by side
   // in its arguments: the words of a parenthesised remark ("urgency=medium (closes several
   // bugs)"), not an argument list.
@@ -620,15 +623,15 @@ class Parser {
       const Token& x = t_[k];
       if (x.type == Tok::kLParen) ++depth;
       if (x.type == Tok::kRParen && depth-- == 0) break;
-      if (prev && depth == 0 && IsIdent(x) && x.pos > prev->pos + prev->len &&
-          (IsIdent(*prev) || prev->type == Tok::kNumber)) {
-        return true;
-      }
+      if (depth == 0 && SideBySide(prev, x)) return true;
       prev = &x;
     }
     return false;
   }
 
+  // The arguments of a dangerous builtin as attacks write them: "sleep(5)",
+  // "benchmark(5000000,md5(1))", not prose in parentheses ("sleep(8 hours)",
+  // "benchmark(s) results"). Looks at the tokens from p_ (after '(') to the closing ')'.
   bool DangerousArgsPlausible(std::string_view name) const {
     int depth = 0;
     bool comma = false;
@@ -639,11 +642,7 @@ class Parser {
       if (x.type == Tok::kLParen) ++depth;
       if (x.type == Tok::kRParen && depth-- == 0) break;
       if (depth == 0 && x.type == Tok::kComma) comma = true;
-      // Two names, or a number and a name, side by side: words of a sentence.
-      if (prev && depth == 0 && IsIdent(x) && x.pos > prev->pos + prev->len &&
-          (IsIdent(*prev) || prev->type == Tok::kNumber)) {
-        return false;
-      }
+      if (depth == 0 && SideBySide(prev, x)) return false;
       prev = &x;
       ++count;
     }
@@ -2111,6 +2110,8 @@ bool RebalanceParens(const std::vector<Token>& raw, std::vector<Token>* out) {
 
 }  // namespace
 
+namespace {
+
 // Text before a quote that reads as a sentence: four or more words of letters that are no
 // SQL keywords ("Also escape '#'", not "1 or name like '%'").
 bool ProsePrefix(std::string_view prefix) {
@@ -2133,6 +2134,8 @@ bool ProsePrefix(std::string_view prefix) {
   }
   return words >= 4;
 }
+
+}  // namespace
 
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
   SqliResult best;
