@@ -1665,7 +1665,17 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
           lower.substr(start, (close == std::string_view::npos ? n : close) - start);
       inner = inner.substr(0, 512);
       if (inner.empty()) continue;
-      *any = true;
+      // Thymeleaf inlines "[[${...}]]" ("[[*{...}]]", "[[#{...}]]"); other double brackets
+      // are wiki and Markdown links ("[[#129](https://...)]"), POSIX classes ("[[:punct:]]")
+      // and the shell's "[[" test, unless they close around arithmetic ("[[7*7]]", the probe
+      // for client-side templates set to "[[" delimiters).
+      bool inline_marker = true;
+      if (d.open == "[[") {
+        std::size_t e = SkipSpaces(inner, 0);
+        inline_marker = e + 1 < inner.size() && inner[e + 1] == '{' &&
+                        (inner[e] == '$' || inner[e] == '*' || inner[e] == '#' || inner[e] == '@' ||
+                         inner[e] == '~');
+      }
       // Expression content: arithmetic on numbers, attribute walks, calls, filters.
       bool arith = false;
       for (std::size_t i = 0; i + 2 < inner.size(); ++i) {
@@ -1685,6 +1695,8 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
           i = j;
         }
       }
+      if (!inline_marker && !(arith && close != std::string_view::npos)) continue;
+      *any = true;
       bool walk = Find(inner, "__") != std::string_view::npos ||
                   Find(inner, "class") != std::string_view::npos ||
                   Find(inner, "config") != std::string_view::npos ||

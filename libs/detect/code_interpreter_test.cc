@@ -94,6 +94,22 @@ INSTANTIATE_TEST_SUITE_P(Payloads, TemplateControl,
                                            "<%= if 7 > 3 %>yes<% end %>",
                                            "<% for x in range(3) %>a<% endfor %>"));
 
+TEST(TemplateInline, DoubleBracketsAreAnExpressionOnlyAroundOne) {
+  for (const char* attack : {"[[${7*7}]]", "[[7*7]]", "[[*{T(java.lang.Runtime)}]]",
+                             "[[${T(java.lang.Runtime).getRuntime().exec('id')}]]"}) {
+    Verdict v = InspectQueryValue(attack);
+    EXPECT_TRUE(Flagged(v)) << attack << " -> " << v.explanation;
+  }
+  // Markdown and wiki links, POSIX classes and the shell's test command in release notes.
+  for (const char* text :
+       {"raise exception on non-supported platforms [[#129](https://github.com/a/b/issues/129)]",
+        "operators to the `[[' command (ASCII collating and strcmp(3))",
+        "[[:punct:]b] in a class item (UCP mode)", "see [[Main Page]] (the wiki home)"}) {
+    Verdict v = InspectQueryValue(text);
+    EXPECT_FALSE(Flagged(v)) << text << " -> " << v.explanation;
+  }
+}
+
 TEST(TemplateControl, PercentSignsInProseAreAllowed) {
   for (const char* text : {"values <%10 if any, else >%90 %> done", "50% if paid early",
                            "<%= if it were only that simple"}) {
