@@ -1678,10 +1678,7 @@ void FirstLineShapes(std::string_view s, const CommandInfo& c, Best* best) {
 // history designators ("!-1", "!-1!-2", "!!!-3"; a lone "!!" is punctuation and stays out).
 // Sent as a value of its own it probes whether input reaches a shell; no text is only that.
 const char* ShellExpansionProbe(std::string_view lower) {
-  std::size_t b = SkipSpaces(lower, 0);
-  std::size_t e = lower.size();
-  while (e > b && IsSpaceChar(static_cast<unsigned char>(lower[e - 1]))) --e;
-  std::string_view t = lower.substr(b, e - b);
+  std::string_view t = TrimSpaces(lower);
   if (t.size() < 2 || t.size() > 32) return nullptr;
   auto digits_from = [&](std::size_t k) {
     std::size_t d = k;
@@ -1720,10 +1717,7 @@ bool RedirectionIntoSystemPath(std::string_view lower) {
   if (k >= lower.size() || lower[k] != '>') return false;
   ++k;
   if (k < lower.size() && lower[k] == '>') ++k;
-  k = SkipSpaces(lower, k);
-  std::size_t e = lower.size();
-  while (e > k && IsSpaceChar(static_cast<unsigned char>(lower[e - 1]))) --e;
-  std::string_view path = lower.substr(k, e - k);
+  std::string_view path = TrimSpaces(lower.substr(k));
   if (path.size() < 6 || path.size() > 256 || path[0] != '/') return false;
   for (char c : path) {
     if (IsSpaceChar(static_cast<unsigned char>(c)) || c == ';' || c == '|' || c == '&')

@@ -1906,10 +1906,8 @@ const CodeScan& CodeNeedles() {
 // forms.
 void ScanCallbackName(std::string_view lower, Best* b) {
   if (lower.size() < 8 || lower.size() > 40 || lower.find('_') == std::string_view::npos) return;
-  std::size_t b0 = SkipSpaces(lower, 0);
-  std::size_t e = lower.size();
-  while (e > b0 && IsSpaceChar(static_cast<unsigned char>(lower[e - 1]))) --e;
-  lower = lower.substr(b0, e - b0);
+  const std::size_t b0 = SkipSpaces(lower, 0);
+  lower = TrimSpaces(lower);
   static constexpr std::string_view kCallbacks[] = {
       "call_user_func", "call_user_func_array", "shell_exec",          "proc_open",
       "pcntl_exec",     "create_function",      "forward_static_call", "forward_static_call_array"};

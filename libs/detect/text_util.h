@@ -295,6 +295,14 @@ inline std::size_t SkipSpaces(std::string_view s, std::size_t i) {
   return i;
 }
 
+// `s` without leading and trailing white space (IsSpaceChar).
+inline std::string_view TrimSpaces(std::string_view s) {
+  std::size_t b = SkipSpaces(s, 0);
+  std::size_t e = s.size();
+  while (e > b && IsSpaceChar(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
 }  // namespace shieldx::detect
 
 #endif  // SHIELDX_LIBS_DETECT_TEXT_UTIL_H_

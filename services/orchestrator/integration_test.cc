@@ -374,8 +374,8 @@ TEST_F(OrchestratorIntegration, PostgresDownDecisionsContinueOnTheLastSnapshot) 
   auto stored = store.Load("acme", LoadOptions{});
   ASSERT_OK(stored.status());
   const int64_t applied = stored->version;
-  ASSERT_TRUE(WaitFor([&] { return a.loader->state().applied_version == applied; },
-                      absl::Seconds(3)))
+  ASSERT_TRUE(
+      WaitFor([&] { return a.loader->state().applied_version == applied; }, absl::Seconds(3)))
       << a.loader->state().applied_version << " vs stored " << applied;
 
   ASSERT_OK((*own)->Stop());
