@@ -341,7 +341,8 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
   }
   // Names.
   if (host == "localhost" || HostEndsWith(host, ".localhost") || host == "localhost.localdomain" ||
-      host == "ip6-localhost" || host == "ip6-loopback") {
+      host == "ip6-localhost" || host == "ip6-loopback" || host == "ipv6-localhost" ||
+      host == "ipv6-loopback") {
     return {0.45f, "ssrf.loopback"};
   }
   for (std::string_view m :
@@ -506,6 +507,56 @@ bool IsIncludeParameter(std::string_view name) {
   return false;
 }
 
+// An argument that names a URL the server fetches: "url", "src", "imageUrl", "feed_uri",
+// "proxy", "webhook". Names that carry a browser redirect ("redirect_uri", "returnUrl",
+// "next", "callback", "success_url") are left out: native and development OAuth flows
+// legitimately send the browser back to a loopback address (RFC 8252).
+bool IsFetchParameter(Source source, std::string_view name) {
+  if (source != Source::kQuery && source != Source::kBodyForm && source != Source::kJson &&
+      source != Source::kMultipart && source != Source::kXml) {
+    return false;
+  }
+  // The last component of a JSON / XML path names the value ("site.feeds[0].url" -> "url").
+  std::size_t cut = name.find_last_of("./");
+  if (cut != std::string_view::npos) name.remove_prefix(cut + 1);
+  char lw[48];
+  const std::size_t n = std::min<std::size_t>(name.size(), sizeof(lw));
+  // Words split at non-letters and at camelCase humps ("imageUrl" -> "image", "url").
+  std::string_view words[8];
+  std::size_t count = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= n && count < std::size(words); ++i) {
+    const unsigned char c = i < n ? static_cast<unsigned char>(name[i]) : 0;
+    const bool letter = IsAsciiAlpha(c);
+    const bool hump =
+        letter && i > start && c >= 'A' && c <= 'Z' && !(name[i - 1] >= 'A' && name[i - 1] <= 'Z');
+    if (!letter || hump) {
+      if (i > start) words[count++] = std::string_view(lw + start, i - start);
+      start = letter ? i : i + 1;
+    }
+    if (i < n) lw[i] = ToLowerAscii(static_cast<char>(c));
+  }
+  bool fetch = false;
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::string_view w = words[k];
+    for (std::string_view r : {"redirect"sv, "return"sv,   "returnto"sv, "callback"sv, "next"sv,
+                               "continue"sv, "success"sv,  "cancel"sv,   "back"sv,     "origin"sv,
+                               "referer"sv,  "referrer"sv, "goto"sv,     "done"sv,     "logout"sv,
+                               "login"sv,    "forward"sv,  "redir"sv,    "ret"sv,      "cb"sv}) {
+      if (w == r) return false;
+    }
+    for (std::string_view f :
+         {"url"sv,      "uri"sv,       "link"sv,    "href"sv,     "src"sv,     "source"sv,
+          "target"sv,   "feed"sv,      "rss"sv,     "fetch"sv,    "proxy"sv,   "load"sv,
+          "remote"sv,   "image"sv,     "img"sv,     "avatar"sv,   "icon"sv,    "photo"sv,
+          "picture"sv,  "thumbnail"sv, "preview"sv, "download"sv, "webhook"sv, "hook"sv,
+          "endpoint"sv, "imageurl"sv,  "feedurl"sv}) {
+      if (w == f) fetch = true;
+    }
+  }
+  return fetch;
+}
+
 }  // namespace
 
 void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -611,6 +662,14 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     HostVerdict hv = JudgeHost(host);
     if (hv.score > 0) {
       float s2 = hv.score;
+      // The whole value of a fetch argument ("url=http://127.0.0.1/admin",
+      // "src=http://10.0.0.5:2375/") is the server-side request an SSRF probe makes. The
+      // same loopback or private URL elsewhere stays below the block threshold: admin forms
+      // configure upstreams and intranet links that way.
+      if (s2 < 0.6f && s == lower.find_first_not_of(" \t\"'") &&
+          IsFetchParameter(v.field->source, v.field->name)) {
+        b.Up(0.6f, "ssrf.internal-fetch-argument", Category::kSsrf, s, e - s);
+      }
       // http://expected@internal/ (parser confusion); a database or broker connection string
       // (postgres://app:secret@localhost:5432/db) carries its credentials there by design.
       bool connection_string = scheme == "postgres" || scheme == "postgresql" ||
@@ -729,6 +788,13 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     } else if (has_path) {
       HostVerdict hv = JudgeHost(host);
       if (hv.score >= 0.75f) b.Up(hv.score - 0.05f, hv.rule, Category::kSsrf, 0, e);
+    }
+    // "url=localhost/", "src=127.0.0.1:8080": an internal host without a scheme, as the whole
+    // value of a fetch argument (fetchers default to http).
+    if ((has_path || has_port) && b.score < 0.6f &&
+        IsFetchParameter(v.field->source, v.field->name)) {
+      HostVerdict hv = JudgeHost(host);
+      if (hv.score > 0) b.Up(0.6f, "ssrf.internal-fetch-argument", Category::kSsrf, 0, e);
     }
   }
   // Apache mod_proxy "unix:<socket>|http://host/" (CVE-2021-40438): the socket path is

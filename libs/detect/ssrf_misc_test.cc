@@ -94,6 +94,39 @@ INSTANTIATE_TEST_SUITE_P(Payloads, SsrfStillBlocked,
                                            "ldap://127.0.0.1/dc=a,dc=b",
                                            "mysql://root:x@169.254.169.254/"));
 
+// A loopback or private address as the whole value of an argument that names a URL the
+// server fetches is the SSRF probe itself; the same address after a browser-redirect name
+// (native and development OAuth flows), in another argument or inside prose stays allowed.
+TEST(SsrfFetchArgument, InternalAddressAsAFetchUrlIsBlocked) {
+  for (const char* q :
+       {"/fetch?url=http://127.0.0.1/admin", "/p?target=http://[::1]:6379/",
+        "/i?src=http://127.0.0.1:2375/containers/json", "/f?feed_uri=http://10.0.0.5/rss",
+        "/i?imageUrl=http://localhost/x.png", "/i?url=localhost/", "/i?url=127.0.0.1:8080",
+        "/i?url=ipv6-localhost/", "/i?avatar%5Burl%5D=http://192.168.1.1/"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_TRUE(HasCategory(v, Category::kSsrf) && Flagged(v)) << q << " -> " << v.explanation;
+  }
+  Verdict j = testing::Inspect(testing::Post(
+      "/api/hooks", "application/json", "{\"webhook\":{\"url\":\"http://localhost:9000/h\"}}"));
+  EXPECT_TRUE(Flagged(j)) << j.explanation;
+}
+
+TEST(SsrfFetchArgument, RedirectNamesOtherArgumentsAndProseAreAllowed) {
+  for (const char* q :
+       {"/oauth/authorize?client_id=x&redirect_uri=http://127.0.0.1:53682/",
+        "/login?returnUrl=http://localhost:3000/home", "/c?callback_url=http://localhost:8080/cb",
+        "/c?success_url=http://localhost:4242/ok", "/x?next=http://localhost/",
+        "/x?q=http://127.0.0.1/", "/x?upstream=http://127.0.0.1:8889",
+        "/x?url=see%20http://127.0.0.1/%20for%20docs", "/x?url=https://example.com/page",
+        "/x?url=localhost", "/x?source=127.0.0.1"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_FALSE(Flagged(v)) << q << " -> " << v.explanation;
+  }
+  Verdict j = testing::Inspect(testing::Post("/api/sites", "application/json",
+                                             "{\"upstreams\":[\"http://127.0.0.1:8889\"]}"));
+  EXPECT_FALSE(Flagged(j)) << j.explanation;
+}
+
 // Slashless schemes are found from the colons that end them, metadata paths from the
 // slashes that start them: a later occurrence after a harmless earlier one still counts,
 // whichever scheme or path comes first in the value.
