@@ -1749,6 +1749,20 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
 
 // Whether `lower` has one of what ScanSsti looks for first: '{', "<%", "<#", "[[", "#set",
 // "#foreach". Short values (most) in one pass; long ones by memchr-driven searches.
+// The template-engine fuzz string: the openers of three or more engines in a short run of
+// punctuation ("${{<%[%'\"}}%\\."), sent to see which one errors. No text people write
+// packs them together without words.
+void ScanTemplatePolyglot(std::string_view lower, Best* b) {
+  if (lower.size() > 48) return;
+  static constexpr std::string_view kOpeners[] = {"${", "{{", "<%", "[%", "#{", "{%", "*{", "@{"};
+  int kinds = 0;
+  for (std::string_view o : kOpeners) kinds += Find(lower, o) != std::string_view::npos;
+  if (kinds < 3) return;
+  int letters = 0;
+  for (char c : lower) letters += IsAsciiAlpha(static_cast<unsigned char>(c));
+  if (letters <= 4) b->Up(0.75f, "ssti.polyglot-probe", 0, lower.size());
+}
+
 bool MaySsti(std::string_view lower) {
   constexpr std::size_t kShort = 64;
   if (lower.size() > kShort) {
@@ -1919,6 +1933,21 @@ void ScanCallbackName(std::string_view lower, Best* b) {
   }
 }
 
+// A JSON key "prototype" inside a "constructor" object ({"constructor":{"prototype":{...}}}):
+// a deep merge of the document walks obj.constructor.prototype and writes to every object's
+// prototype, the same pollution as a "__proto__" key. Only the key path shows it: each key is
+// inspected as its own value.
+void ScanPrototypeKey(const ValueView& v, Best* b) {
+  const Field& f = *v.field;
+  if (f.part != Part::kName || f.source != Source::kJson || v.lower != "prototype") return;
+  constexpr std::string_view kPath = "constructor.prototype";
+  if (!f.name.ends_with(kPath)) return;
+  const std::size_t at = f.name.size() - kPath.size();
+  if (at == 0 || f.name[at - 1] == '.' || f.name[at - 1] == ']') {
+    b->Up(0.85f, "code.prototype-pollution", 0, v.lower.size());
+  }
+}
+
 }  // namespace
 
 void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -1944,6 +1973,7 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   }
   ScanUploadName(v, &b);
   ScanCallbackName(lower, &b);
+  ScanPrototypeKey(v, &b);
   if (has(kGateData)) ScanDataUriInclude(lower, &b);
   if (bytes.Has('.') || bytes.Has('@') || has(kGateTypeRef) || has(kGateSerialized) ||
       lower.starts_with("aced") || lower.starts_with("\xac\xed") || has(kGateProcessBuilder)) {
@@ -1963,6 +1993,7 @@ void DetectSsti(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   Best b;
   bool any = false;
   ScanSsti(lower, &b, &any);
+  ScanTemplatePolyglot(lower, &b);
   if (b.score > 0) Report(sink, v, Category::kSsti, b.score, b.rule, b.pos, b.len);
 }
 

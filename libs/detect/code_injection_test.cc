@@ -237,5 +237,36 @@ TEST(TemplateExpressions, AreFoundInShortAndLongValues) {
   }
 }
 
+// The template fuzz string packs the openers of several engines into a few bytes of
+// punctuation; template syntax named in a sentence, or one engine's expression, is not it.
+TEST(TemplatePolyglot, TheFuzzStringIsBlocked) {
+  for (const char* probe : {"${{<%[%'\"}}%\\.", "{{${<%", "<%[%#{x"}) {
+    Verdict v = InspectQueryValue(probe);
+    EXPECT_TRUE(HasCategory(v, Category::kSsti) && Flagged(v)) << probe << " -> " << v.explanation;
+  }
+  for (const char* text : {"use {{ name }} in Jinja, ${name} in Groovy, <%= name %> in ERB",
+                           "${}{{}}", "Hello ${user}, {{greeting}}"}) {
+    Verdict v = InspectQueryValue(text);
+    EXPECT_FALSE(Flagged(v)) << text << " -> " << v.explanation;
+  }
+}
+
+// A "prototype" key inside a "constructor" object pollutes Object.prototype through a deep
+// merge, as "__proto__" does; the same words as ordinary keys do not.
+TEST(PrototypePollution, ConstructorPrototypeKeysInJsonAreBlocked) {
+  for (const char* body : {"{\"constructor\":{\"prototype\":{\"isAdmin\":true}}}",
+                           "{\"a\":[{\"constructor\":{\"prototype\":{\"x\":1}}}]}"}) {
+    Verdict v = Inspect(testing::Post("/api/profile", "application/json", body));
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+        << body << " -> " << v.explanation;
+  }
+  for (const char* body : {"{\"prototype\":{\"name\":\"v2\"},\"constructor\":\"Acme builders\"}",
+                           "{\"constructor\":{\"name\":\"Bob\"},\"prototype\":true}",
+                           "{\"myconstructor\":{\"prototype\":1}}"}) {
+    Verdict v = Inspect(testing::Post("/api/profile", "application/json", body));
+    EXPECT_FALSE(Flagged(v)) << body << " -> " << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect

@@ -811,6 +811,32 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       }
     }
   }
+  // Out-of-band interaction domains anywhere in the value, not only as a URL host
+  // ("nslookup x.oast.fun", "ping -c1 `whoami`.abc.burpcollaborator.net"): blind command,
+  // SSRF and XXE probes wait for a lookup of that name. A label must come before the domain
+  // and the name must end there ("oast.me.uk" is another domain).
+  if (b.score < 0.85f && AnyMayOccur(lower, kOutOfBandDomains)) {
+    static const NeedleSet kOob(kOutOfBandDomains);
+    std::size_t first[std::size(kOutOfBandDomains)];
+    kOob.FirstAll(lower, first);
+    for (std::size_t k = 0; k < std::size(kOutOfBandDomains); ++k) {
+      const std::size_t p = first[k];
+      if (p == std::string_view::npos || p == 0) continue;
+      const auto label = [](char c) {
+        return IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '-' || c == '`' || c == ')' ||
+               c == '}';
+      };
+      const std::size_t end = p + kOutOfBandDomains[k].size();
+      const bool ends =
+          end == n || !(IsAsciiAlnum(static_cast<unsigned char>(lower[end])) || lower[end] == '-' ||
+                        (lower[end] == '.' && end + 1 < n &&
+                         IsAsciiAlnum(static_cast<unsigned char>(lower[end + 1]))));
+      if (label(lower[p - 1]) && ends) {
+        b.Up(0.85f, "ssrf.oob-callback-domain", Category::kSsrf, p, end - p);
+        break;
+      }
+    }
+  }
   // Metadata paths even without a host (proxies that prepend one).
   std::size_t meta[std::size(kMetadataPaths)];
   if (FirstMetadataPaths(lower, meta)) {

