@@ -493,7 +493,8 @@ struct CollapseInfo {
   bool glob = false;            // a glob class was collapsed: pa[s]swd, /[?]tc
   std::size_t glob_at[8] = {};  // output positions of the first collapsed glob classes
   int globs = 0;
-  std::size_t quote_at[8] = {};  // output positions where quotes glued into a word were dropped
+  std::size_t quote_at[8] = {};  // output positions where quotes or backslashes glued into a
+                                 // word were dropped
   int quotes = 0;
   // How many quotes were dropped from inside the output word [from, to).
   int QuotesIn(std::size_t from, std::size_t to) const {
@@ -716,9 +717,16 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
         continue;
       }
     }
-    // Backslash escapes inside words: c\at, \/bin
+    // Backslash escapes inside words: c\at, \/bin. Those between letters of a word count
+    // with the dropped quotes (w\h\o\am\i is spelled apart the same way), except before a
+    // regular expression's class letters (\d\d\d-\d\d, \w+\s).
     if (c == '\\' && i + 1 < n &&
         (IsAsciiAlnum(static_cast<unsigned char>(lower[i + 1])) || lower[i + 1] == '/')) {
+      const char e = lower[i + 1];
+      if (o > 0 && IsIdentChar(static_cast<unsigned char>(out[o - 1])) && IsAsciiAlpha(e) &&
+          e != 'd' && e != 'w' && e != 's' && e != 'b' && info->quotes < 8) {
+        info->quote_at[info->quotes++] = o;
+      }
       if (o > 0 && (IsIdentChar(static_cast<unsigned char>(out[o - 1])) || out[o - 1] == '/' ||
                     out[o - 1] == ' ' || out[o - 1] == ';' || out[o - 1] == '|')) {
         continue;
@@ -1840,8 +1848,9 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         s.find_first_not_of(" \t;|&", c.name_end) == std::string_view::npos) {
       best.Up(0.6f, "cmdi.command", 0, n);
     }
-    // A command name that quotes split apart ("w'h'o'am'i", "c'a't /e't'c/x"): only a shell
-    // joins the pieces. One dropped quote is a contraction or possessive ("p's and q's").
+    // A command name that quotes or backslashes split apart ("w'h'o'am'i", "c'a't /e't'c/x",
+    // "c\a\t"): only a shell joins the pieces. One dropped quote is a contraction or
+    // possessive ("p's and q's").
     if (c.strength >= 1 && !c.noun && collapse.QuotesIn(c.name_start, c.name_end) >= 2)
       best.Up(0.8f, "cmdi.quote-split", 0, c.end);
     // (FirstLineShapes finds nothing without a command name.)

@@ -370,6 +370,37 @@ std::string_view DecodeHexByteText(std::string_view lower, Arena& arena) {
   return {out, o};
 }
 
+// Spring Boot actuator endpoints that hand out memory, configuration, credentials or control
+// ("/actuator/heapdump", "/actuator/env", "/manage/actuator/gateway/routes") and the Jolokia
+// JMX bridge. Health, info, metrics and prometheus stay reachable: probes and scrapers use them.
+// Returns the offset of the endpoint in `path`, npos when there is none.
+std::size_t ManagementEndpoint(std::string_view path) {
+  static constexpr std::string_view kActuator[] = {
+      "env",         "heapdump",  "threaddump", "dump",           "jolokia",  "gateway",
+      "configprops", "shutdown",  "restart",    "refresh",        "logfile",  "trace",
+      "httptrace",   "loggers",   "mappings",   "beans",          "sessions", "auditevents",
+      "flyway",      "liquibase", "conditions", "scheduledtasks", "startup",  "caches"};
+  auto segment_end = [path](std::size_t e) {
+    return e == path.size() || path[e] == '/' || path[e] == ';' || path[e] == '.' || path[e] == '?';
+  };
+  for (std::size_t p = Find(path, "/actuator"); p != std::string_view::npos;
+       p = Find(path, "/actuator", p + 1)) {
+    std::size_t a = p + 9;
+    // "/actuator;x=y/env": servlet containers drop path parameters before routing.
+    if (a < path.size() && path[a] == ';') a = std::min(path.size(), Find(path, '/', a));
+    if (a >= path.size() || path[a] != '/') continue;
+    ++a;
+    for (std::string_view e : kActuator) {
+      if (path.substr(a, e.size()) == e && segment_end(a + e.size())) return p;
+    }
+  }
+  for (std::size_t p = Find(path, "/jolokia"); p != std::string_view::npos;
+       p = Find(path, "/jolokia", p + 1)) {
+    if (segment_end(p + 8)) return p;
+  }
+  return std::string_view::npos;
+}
+
 void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = DecodeHexByteText(v.lower, *scratch.arena);
   const std::size_t n = lower.size();
@@ -413,6 +444,12 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     if (param_trick) s = std::max(s, 0.6f);
     b.Up(s, "traversal.dot-dot", Category::kPathTraversal, first,
          std::min<std::size_t>(n - first, 64));
+  }
+  if (is_request_path) {
+    const std::size_t m = ManagementEndpoint(lower);
+    if (m != std::string_view::npos) {
+      b.Up(0.7f, "lfi.management-endpoint", Category::kLfi, m, std::min<std::size_t>(n - m, 40));
+    }
   }
   // Sensitive files in path-shaped values (or after a traversal), or an absolute path token
   // to one anywhere in the value ("cat /etc/passwd", "x=/proc/self/environ").

@@ -95,5 +95,25 @@ TEST(StrongRelative, NamesCountAtComponentStartsOnly) {
   }
 }
 
+// Spring Boot actuator endpoints that leak memory, configuration or control, and the Jolokia
+// JMX bridge, requested by path (also behind a servlet path parameter); the health, info and
+// metrics endpoints that probes and scrapers use, and pages that only name them, are allowed.
+TEST(ManagementEndpoint, SensitiveActuatorAndJolokiaPathsAreBlocked) {
+  for (const char* path :
+       {"/actuator/heapdump", "/actuator/env", "/Actuator/Env",
+        "/actuator/env/spring.datasource.password", "/manage/actuator/gateway/routes/x",
+        "/actuator;a=b/heapdump", "/jolokia", "/jolokia/list", "/app/jolokia/exec/x"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_TRUE(HasCategory(v, Category::kLfi) && Flagged(v)) << path << " -> " << v.explanation;
+  }
+  for (const char* path :
+       {"/actuator/health", "/actuator/health/liveness", "/actuator/info", "/actuator/prometheus",
+        "/actuator/metrics/jvm.memory.used", "/actuator", "/actuatorx/env",
+        "/docs/actuator/environment-guide", "/blog/jolokia-tutorial", "/shop/envelopes"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_FALSE(Flagged(v)) << path << " -> " << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
