@@ -761,6 +761,27 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       }
     }
   }
+  // A UNC path as the whole value ("\\10.0.0.1\share\x.php"): Windows servers open it
+  // over SMB, including remote code and handing the server's NTLM hash to that host. An
+  // address for a host, a script name or an include argument makes it one; a file-server
+  // path named in a form ("\\fileserver\docs\plan.docx") is not.
+  if (n >= 5 && n < 512 && lower[0] == '\\' && lower[1] == '\\') {
+    const std::size_t he = Find(lower, '\\', 2);
+    if (he != std::string_view::npos && he > 2 && he + 1 < n) {
+      const std::string_view host = lower.substr(2, he - 2);
+      bool ob = false;
+      const bool address =
+          ParseIpv4(host, &ob).has_value() && std::count(host.begin(), host.end(), '.') == 3;
+      bool script = false;
+      for (std::string_view ext : {".php"sv, ".jsp"sv, ".asp"sv, ".aspx"sv, ".dll"sv, ".exe"sv,
+                                   ".ps1"sv, ".bat"sv, ".hta"sv, ".scf"sv, ".lnk"sv}) {
+        script |= EndsWith(lower, ext);
+      }
+      if (address || script || IsIncludeParameter(v.field->name)) {
+        b.Up(0.7f, "rfi.unc-path", Category::kRfi, 0, std::min<std::size_t>(n, 64));
+      }
+    }
+  }
   // Bare host-ish values: "169.254.169.254/latest/meta-data", "localhost:8080", "[::1]".
   if (urls == 0 && n > 0 && n < 256) {
     std::size_t e = SkipTo(lower, 0, kBareHostEnd);
