@@ -74,6 +74,7 @@ enum class Break { kQuote, kOperand, kStart, kAnchor };
 struct Features {
   bool union_select = false;
   bool stacked_strong = false;
+  bool bare_select_opening = false;  // see PartialScore
   bool stacked_weak = false;
   bool subquery = false;
   bool dangerous_func = false;
@@ -211,6 +212,13 @@ class Parser {
     return ok && AtEnd();
   }
 
+  // What makes a parsed SELECT a query rather than a phrase that starts with the word: FROM,
+  // a function call, a subquery or a variable.
+  bool SelectHasSource() const {
+    return f_->select_from || f_->known_funcs > 0 || f_->dangerous_func || f_->subquery ||
+           f_->variables > 0;
+  }
+
   // The whole value as one statement (SELECT ..., DROP ..., EXEC ...).
   bool ParseWholeStatement(Features* f) {
     f_ = f;
@@ -230,10 +238,7 @@ class Parser {
       strong = strong || s2;
     }
     // "select 'and'" is a phrase: a SELECT statement needs FROM or a function call.
-    if (t_[0].type == Tok::kWord && t_[0].kw == Kw::kSelect) {
-      strong = strong && (f->select_from || f->known_funcs > 0 || f->dangerous_func ||
-                          f->subquery || f->variables > 0);
-    }
+    if (t_[0].type == Tok::kWord && t_[0].kw == Kw::kSelect) strong = strong && SelectHasSource();
     f->statement_strong = strong;
     return AtEnd();
   }
@@ -1627,10 +1632,15 @@ class Parser {
            t.kw == Kw::kExecute || t.kw == Kw::kShutdown || t.kw == Kw::kDrop ||
            t.kw == Kw::kSelect || t.kw == Kw::kInsert || t.kw == Kw::kUpdate ||
            t.kw == Kw::kDelete)) {
+        const bool opening_select = t.kw == Kw::kSelect && p_ == 0;
         bool strong = false;
         if (!ParseStatement(depth + 1, &strong)) return false;
         if (!strong) return false;  // without ';' only an unmistakable statement counts
         f_->stacked_strong = true;
+        // A SELECT of constants without FROM or a call, opening the value: when the parse
+        // stops after it, the value is a sentence ("select.2 mtk Added return types ...": a
+        // man page and its changelog), and PartialScore gives the statement no weight.
+        if (opening_select && !SelectHasSource()) f_->bare_select_opening = true;
         continue;
       }
       if (t.type == Tok::kSemicolon) {
@@ -1906,7 +1916,7 @@ float PartialScore(const Features& f, Break b) {
   g.union_select = f.union_select;
   g.subquery = f.subquery;
   g.dangerous_func = f.dangerous_func;
-  g.stacked_strong = f.stacked_strong;
+  g.stacked_strong = f.stacked_strong && !f.bare_select_opening;
   g.into_file = f.into_file;
   g.info_func = f.info_func && b != Break::kStart;
   g.union_head = f.union_head;

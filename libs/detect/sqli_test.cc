@@ -283,6 +283,22 @@ TEST(Sqli, SelectOfANounPhraseIsEnglish) {
   }
 }
 
+// A man page name and its changelog ("select.2 mtk Added ...") opens with a SELECT of a
+// number under an alias and then reads as a sentence; a SELECT with FROM or a call before the
+// sentence, or the bare statement alone, is still SQL.
+TEST(Sqli, AnOpeningSelectOfConstantsFollowedByProseIsASentence) {
+  for (const char* v : {"select.2 mtk Added return types to prototypes for FD_SET(), FD_CLR().",
+                        "select.2 Karel Kulhavy Note more clearly that fd_set arguments can be",
+                        "select 1 x is what the docs show"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"select.2 mtk", "1 select 1 from users", "1) select @@version",
+                        "select user() x is what the docs show"}) {
+    EXPECT_GE(Conf(v), 0.5f) << v;
+  }
+}
+
 TEST(Sqli, OrderingOfConstantsIsArithmetic) {
   // Math in a form: no logical operator, only <, >, <=, >= between numbers.
   for (const char* v : {"1 < 2", "3 < 5 > 2", "1<2>3", "5 >= 3", "-1<0", "2 > 1"}) {
