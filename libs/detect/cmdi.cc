@@ -1274,14 +1274,39 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
   return info;
 }
 
-// After a command name at `i`: one flag ("-P", "-w0", "--verbose"), then four or more words
-// of letters with only spaces between them (a comma or period may end a word): a sentence
-// about the command's option, not arguments for it.
+// After a command name at `i`: one to three flags ("-P", "-i -o", "--verbose") or manual
+// placeholders ("<file>"), then four or more words of letters with only spaces between them
+// (a comma or period may end a word): a sentence about the command's option, not arguments
+// for it.
 bool FlagThenSentence(std::string_view s, std::size_t i) {
   const std::size_t n = s.size();
-  i = SkipSpaces(s, i);
-  if (i >= n || s[i] != '-') return false;
-  while (i < n && !IsSpaceChar(static_cast<unsigned char>(s[i]))) ++i;
+  // Up to three flags ("-i -o", "-u -p") or a manual's placeholders ("<file>", "[<type>]").
+  int flags = 0;
+  for (; flags < 3; ++flags) {
+    const std::size_t j = SkipSpaces(s, i);
+    if (j >= n) break;
+    std::size_t k = j;
+    if (s[j] == '-') {
+      while (k < n && !IsSpaceChar(static_cast<unsigned char>(s[k]))) ++k;
+    } else {
+      const std::size_t open = s[j] == '[' ? j + 1 : j;
+      if (open >= n || s[open] != '<') break;
+      k = open + 1;
+      while (k < n &&
+             (IsAsciiAlnum(static_cast<unsigned char>(s[k])) || s[k] == '-' || s[k] == '_')) {
+        ++k;
+      }
+      if (k == open + 1 || k >= n || s[k] != '>') break;
+      ++k;
+      if (open > j) {
+        if (k >= n || s[k] != ']') break;
+        ++k;
+      }
+      if (k < n && !IsSpaceChar(static_cast<unsigned char>(s[k]))) break;
+    }
+    i = k;
+  }
+  if (flags == 0) return false;
   int words = 0;
   while (words < 4) {
     std::size_t j = SkipSpaces(s, i);

