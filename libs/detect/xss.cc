@@ -189,11 +189,13 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
   if (!quoted || FindFirstOf(value, "<>\\") != std::string_view::npos) return false;
   bool text_tag = InList(
       tag,
-      {"a",   "img", "p",      "span",  "div",    "pre",        "code",  "b",         "i",     "u",
-       "s",   "em",  "strong", "small", "sub",    "sup",        "mark",  "h1",        "h2",    "h3",
-       "h4",  "h5",  "h6",     "ul",    "ol",     "li",         "table", "thead",     "tbody", "tr",
-       "td",  "th",  "br",     "hr",    "figure", "figcaption", "font",  "abbr",      "cite",  "q",
-       "del", "ins", "dl",     "dt",    "dd",     "caption",    "kbd",   "blockquote"});
+      {"a", "img", "p", "span", "div", "pre", "code", "b", "i", "u", "s", "em", "strong", "small",
+       "sub", "sup", "mark", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "thead",
+       "tbody", "tr", "td", "th", "br", "hr", "figure", "figcaption", "font", "abbr", "cite", "q",
+       "del", "ins", "dl", "dt", "dd", "caption", "kbd", "blockquote",
+       // Sectioning and the rest of the inert phrasing and table elements.
+       "section", "article", "header", "footer", "nav", "main", "aside", "address", "time",
+       "center", "tt", "strike", "big", "var", "samp", "dfn", "wbr", "col", "colgroup", "tfoot"});
   if (!text_tag) return false;
   // Editors paste pictures inline as raster data: URIs (an SVG image can carry script).
   if (tag == "img" && attr == "src" && StartsWith(value, "data:image/") &&
@@ -208,10 +210,12 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
   }
   if (attr == "style") return IsPassiveInlineStyle(value);
   if (StartsWith(attr, "data-") || StartsWith(attr, "aria-")) return true;
-  return InList(attr, {"alt",    "title",       "class",       "id",       "width",   "height",
-                       "target", "rel",         "lang",        "dir",      "colspan", "rowspan",
-                       "align",  "valign",      "border",      "color",    "face",    "size",
-                       "start",  "cellpadding", "cellspacing", "hreflang", "loading"});
+  return InList(attr, {"alt", "title", "class", "id", "width", "height", "target", "rel", "lang",
+                       "dir", "colspan", "rowspan", "align", "valign", "border", "color", "face",
+                       "size", "start", "cellpadding", "cellspacing", "hreflang", "loading",
+                       // Anchors, list numbering, table semantics, dates, roles.
+                       "name", "type", "reversed", "value", "scope", "headers", "summary",
+                       "datetime", "role", "translate", "spellcheck", "nowrap", "bgcolor", "span"});
 }
 
 // Parses the attributes of a tag starting at `i` (after the name) in `lower`.

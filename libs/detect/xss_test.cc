@@ -162,6 +162,12 @@ TEST(XssRichText, EditorMarkupIsAllowed) {
            "<h2 id=\"update\">Update</h2><p>We've moved the meeting &mdash; see you.</p>",
            "<p><img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADU"
            "lEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\"></p>",
+           "<a name=\"version_3_38_4\"></a> <h3>2022-05-04 (3.38.4)</h3>",
+           "<ol type=\"a\" start=\"3\"><li value=\"3\">third</li></ol>",
+           "<nav class=\"navbar\" role=\"navigation\"><a class=\"brand\" href=\"#\">Home</a></nav>",
+           "<section id=\"faq\"><header><time datetime=\"2024-01-02\">Jan "
+           "2</time></header></section>",
+           "<table summary=\"prices\"><tr><th scope=\"col\">Item</th></tr></table>",
        }) {
     EXPECT_FALSE(Flagged(InspectQueryValue(v))) << v;
   }
@@ -182,6 +188,10 @@ TEST(XssRichText, SameTagsWithActiveOrUnusualAttributesAreBlocked) {
            "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
            "<iframe src=\"https://example.com/\" title=\"x\"></iframe>",
            "<form action=\"https://evil.example/login\"><input name=\"pw\"></form>",
+           "<nav class=\"x\" onmouseover=\"alert(1)\">x</nav>",
+           "<a name=\"x\" href=\"javascript:alert(1)\">x</a>",
+           "<section style=\"background:url(javascript:alert(1))\">x</section>",
+           "<li value=\"1\" onclick=\"alert(1)\">x</li>",
        }) {
     Verdict r = InspectQueryValue(v);
     EXPECT_TRUE(Flagged(r)) << v;
