@@ -2145,6 +2145,41 @@ bool ProsePrefix(std::string_view prefix) {
   return words >= 4;
 }
 
+// The quote at text[q] quotes in typography, not in SQL: it closes a GNU-style `name' span
+// (a backtick after a space or bracket, up to 40 bytes without quotes, then the apostrophe and
+// more prose: "Let `clean' and `distclean' descend"). A comment or terminator after the
+// quote ("`admin'--") is a break whatever came before. (A single quoted operator, as in
+// "warning: '<': signed", is not excused: "'='" is MySQL's implicit-conversion tautology.)
+bool TypographicQuote(std::string_view text, std::size_t q) {
+  const std::size_t n = text.size();
+  if (q >= n || text[q] != '\'') return false;
+  // After the closing quote at c: the end, or a space and a letter, or punctuation that
+  // ends a phrase ("`A4' or", "`letter')").
+  auto prose_after = [text, n](std::size_t c) {
+    const std::size_t a = c + 1;
+    if (a >= n) return true;
+    const char x = text[a];
+    if (x == ' ' || x == '\t') {
+      return a + 1 < n && (IsAsciiAlpha(static_cast<unsigned char>(text[a + 1])) ||
+                           text[a + 1] == '`' || text[a + 1] == '(');
+    }
+    return (x == ',' || x == '.' || x == ':' || x == ')') &&
+           (a + 1 >= n || IsSpaceChar(static_cast<unsigned char>(text[a + 1])));
+  };
+  auto word_start = [text](std::size_t b) {
+    return b == 0 || IsSpaceChar(static_cast<unsigned char>(text[b - 1])) || text[b - 1] == '(' ||
+           text[b - 1] == ':';
+  };
+  const std::size_t from = q > 41 ? q - 41 : 0;
+  for (std::size_t b = q; b > from;) {
+    --b;
+    const char c = text[b];
+    if (c == '\'' || c == '"') return false;
+    if (c == '`') return b + 1 < q && word_start(b) && prose_after(q);
+  }
+  return false;
+}
+
 }  // namespace
 
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
@@ -2212,7 +2247,10 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
         // A quote after a sentence ("Also escape '#' and '+'", "may not be applied to the '#'
         // and '?' parameters") quotes characters in prose; nothing but the bare break (no
         // statement, function, subquery or tautology) makes it weak evidence.
-        if (std::string_view(rule) == "sqli.quote-break" && ProsePrefix(prefix)) conf *= 0.6f;
+        if (std::string_view(rule) == "sqli.quote-break" &&
+            (ProsePrefix(prefix) || TypographicQuote(text, break_pos))) {
+          conf *= 0.6f;
+        }
         consider(conf, rule, break_pos);
       }
 

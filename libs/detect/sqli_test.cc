@@ -343,6 +343,24 @@ TEST(Sqli, AQuoteAfterASentenceQuotesCharactersInProse) {
   }
 }
 
+// GNU-style quotes (`name') in changelogs and manuals close a backtick span and go on with
+// prose; the same apostrophe followed by a comment, a terminator or real structure breaks.
+TEST(Sqli, AGnuStyleQuoteInProseIsTypography) {
+  for (const char* prose :
+       {"* Makefile.in: Let `clean' and `distclean' descend into gnulib.",
+        ". a predefined paper format (e.g. `A4' or `letter')",
+        "* Programs `strip' and `objcopy' will not attempt to write dynamically linked files",
+        "d. Fixed a problem with using `*' and `@' as subscripts when assigning values"}) {
+    Verdict v = testing::InspectQueryValue(prose);
+    EXPECT_FALSE(testing::Flagged(v)) << prose << " -> " << v.explanation;
+  }
+  for (const char* attack : {"`admin'--", "`a'#", "`admin' --", "`admin';", "`x' or 1=1--",
+                             "a `b' union select 1--", "'='", "A '=' B"}) {
+    Verdict v = testing::InspectQueryValue(attack);
+    EXPECT_TRUE(testing::Flagged(v)) << attack << " -> " << v.explanation;
+  }
+}
+
 TEST(Sqli, AParenthesisedRemarkAfterASemicolonIsNoCall) {
   // A Debian changelog header: "; urgency=medium (closes ... bugs)" reads as a statement
   // "urgency = medium(...)" only if the remark were an argument list.
