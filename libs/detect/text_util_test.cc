@@ -102,6 +102,34 @@ TEST(NeedleSet, FirstAllAgreesWithFindOnRandomInputs) {
   }
 }
 
+// With a byte-pair filter that rules most needles out, the scan stops only at pairs the live
+// needles start with (a per-call table, cleared after the call). Slices of the filtered value,
+// and calls with other filters in between, still give exactly Find's answers.
+TEST(NeedleSet, FirstAllAgreesWithFindWhenTheFilterRulesNeedlesOut) {
+  static const std::string_view kNeedles[] = {"ab",   "abc", "ba", "<a", "a<",    "ca(", "(c",
+                                              "aaaa", "bcb", "c_", "__", "ab_c(", "xy",  "yx"};
+  static const NeedleSet kSet(kNeedles);
+  std::mt19937 rng(41);
+  for (int round = 0; round < 3000; ++round) {
+    const std::string alphabet = round % 2 == 0 ? "abx y" : "c_(<yb";
+    std::string value(rng() % 200, ' ');
+    for (char& c : value) c = alphabet[rng() % alphabet.size()];
+    BigramFilter f;
+    f.Build(value);
+    ScopedBigramFilter scope(&f);
+    const std::string_view whole(value);
+    const std::size_t from = whole.empty() ? 0 : rng() % whole.size();
+    for (std::string_view hay : {whole, whole.substr(from), whole.substr(0, from)}) {
+      std::size_t first[std::size(kNeedles)];
+      kSet.FirstAll(hay, first);
+      for (std::size_t i = 0; i < std::size(kNeedles); ++i) {
+        ASSERT_EQ(first[i], hay.find(kNeedles[i]))
+            << "value=" << value << " needle=" << kNeedles[i];
+      }
+    }
+  }
+}
+
 // Needles that all start with one byte (".oast.fun"-style domains) are searched from one
 // occurrence of that byte to the next (memchr): same answers as Find, including a lead byte
 // as the value's last byte and needles that overlap.
