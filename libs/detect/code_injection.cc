@@ -1750,7 +1750,7 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
 // Whether `lower` has one of what ScanSsti looks for first: '{', "<%", "<#", "[[", "#set",
 // "#foreach". Short values (most) in one pass; long ones by memchr-driven searches.
 // The template-engine fuzz string: the openers of three or more engines in a short run of
-// punctuation ("${{<%[%'\"}}%\\."), sent to see which one errors. No text people write
+// punctuation (${{<%[%'"}}%\.), sent to see which one errors. No text people write
 // packs them together without words.
 void ScanTemplatePolyglot(std::string_view lower, Best* b) {
   if (lower.size() > 48) return;
