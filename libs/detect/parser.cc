@@ -696,7 +696,22 @@ void ParseXmlBody(std::string_view s, Arena& arena, ParsedRequest* out) {
       pos = i + 1;
       continue;
     }
-    if (rest.substr(0, 2) == "<?" || rest.substr(0, 2) == "<!") {
+    // Processing instructions other than the XML declaration and style sheets, and server
+    // page blocks (<% ... %>), are inspected whole: "<?php system(...) ?>" or a JSP scriptlet
+    // posted as an XML or text body holds no element text to look at.
+    if (rest.substr(0, 2) == "<?" || rest.substr(0, 2) == "<%") {
+      const bool pi = rest[1] == '?';
+      std::size_t end = s.find(pi ? "?>" : "%>", pos + 2);
+      std::size_t stop = end == std::string_view::npos ? n : end + 2;
+      std::string_view block = s.substr(pos, stop - pos);
+      if (!pi || !(IStartsWith(block.substr(2), "xml ") || IStartsWith(block.substr(2), "xml?") ||
+                   IStartsWith(block.substr(2), "xml-stylesheet"))) {
+        AddField(out, Source::kXml, Part::kValue, element(), block);
+      }
+      pos = stop;
+      continue;
+    }
+    if (rest.substr(0, 2) == "<!") {
       std::size_t end = s.find('>', pos);
       pos = end == std::string_view::npos ? n : end + 1;
       continue;

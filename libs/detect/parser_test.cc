@@ -1,6 +1,8 @@
 #include "libs/detect/parser.h"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -185,6 +187,36 @@ TEST_F(ParserTest, XmlTextAttributesAndDoctype) {
   EXPECT_EQ(ValueOf(Source::kXml, "name"), "Ann");
   EXPECT_EQ(ValueOf(Source::kXml, "name@lang"), "en");
   EXPECT_EQ(ValueOf(Source::kXml, "r"), "<b>raw</b>");
+}
+
+// Processing instructions and server page blocks hold no element text: they are values of
+// their own, except the XML declaration and style sheet instructions. A '>' inside one does
+// not end it.
+TEST_F(ParserTest, XmlProcessingInstructionsAndServerBlocksAreValues) {
+  Parse(testing::Post("/x", "application/xml",
+                      "<?xml version=\"1.0\"?><?xml-stylesheet href=\"s.xsl\"?>"
+                      "<r><?php echo $a->b; ?><% out.print(1); %></r>"));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kXml);
+  EXPECT_EQ(ValueOf(Source::kXml, "r"), "<?php echo $a->b; ?>");
+  std::vector<std::string_view> xml;
+  for (const Field& f : parsed_.fields) {
+    if (f.source == Source::kXml) xml.push_back(f.value);
+  }
+  EXPECT_EQ(xml, (std::vector<std::string_view>{"<?php echo $a->b; ?>", "<% out.print(1); %>"}));
+}
+
+TEST(XmlBodies, ServerCodeInAnXmlOrTextBodyIsBlocked) {
+  for (const char* type : {"application/xml", "text/plain", ""}) {
+    for (const char* body : {"<?php system($_GET['c']); ?>", "<%= 7*7 %>"}) {
+      Verdict v = testing::Inspect(testing::Post("/c", type, body));
+      EXPECT_TRUE(testing::Flagged(v)) << type << " " << body << " -> " << v.explanation;
+    }
+  }
+  Verdict ok = testing::Inspect(testing::Post(
+      "/c", "application/xml",
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><?mso-application progid=\"Excel.Sheet\"?>"
+      "<Workbook><Row>1</Row></Workbook>"));
+  EXPECT_FALSE(testing::Flagged(ok)) << ok.explanation;
 }
 
 TEST_F(ParserTest, MultipartFieldsFilenamesAndCharsets) {
