@@ -493,13 +493,21 @@ struct CollapseInfo {
   bool glob = false;            // a glob class was collapsed: pa[s]swd, /[?]tc
   std::size_t glob_at[8] = {};  // output positions of the first collapsed glob classes
   int globs = 0;
-  std::size_t quote_at[8] = {};  // output positions where quotes or backslashes glued into a
-                                 // word were dropped
+  std::size_t quote_at[8] = {};  // output positions where quotes glued into a word were dropped
   int quotes = 0;
+  std::size_t escape_at[8] = {};  // ... and backslashes between letters of a word
+  int escapes = 0;
   // How many quotes were dropped from inside the output word [from, to).
   int QuotesIn(std::size_t from, std::size_t to) const {
+    return CountIn(quote_at, quotes, from, to);
+  }
+  // How many backslashes were dropped inside [from, to).
+  int EscapesIn(std::size_t from, std::size_t to) const {
+    return CountIn(escape_at, escapes, from, to);
+  }
+  static int CountIn(const std::size_t* at, int count, std::size_t from, std::size_t to) {
     int k = 0;
-    for (int q = 0; q < quotes; ++q) k += quote_at[q] > from && quote_at[q] < to;
+    for (int q = 0; q < count; ++q) k += at[q] > from && at[q] < to;
     return k;
   }
   bool GlobIn(std::size_t from, std::size_t to) const {
@@ -717,15 +725,15 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
         continue;
       }
     }
-    // Backslash escapes inside words: c\at, \/bin. Those between letters of a word count
-    // with the dropped quotes (w\h\o\am\i is spelled apart the same way), except before a
-    // regular expression's class letters (\d\d\d-\d\d, \w+\s).
+    // Backslash escapes inside words: c\at, \/bin. Those between letters of a word are
+    // recorded (w\h\o\am\i is spelled apart like w'h'o'am'i), except before a regular
+    // expression's class letters (\d\d\d-\d\d, \w+\s).
     if (c == '\\' && i + 1 < n &&
         (IsAsciiAlnum(static_cast<unsigned char>(lower[i + 1])) || lower[i + 1] == '/')) {
       const char e = lower[i + 1];
       if (o > 0 && IsIdentChar(static_cast<unsigned char>(out[o - 1])) && IsAsciiAlpha(e) &&
-          e != 'd' && e != 'w' && e != 's' && e != 'b' && info->quotes < 8) {
-        info->quote_at[info->quotes++] = o;
+          e != 'd' && e != 'w' && e != 's' && e != 'b' && info->escapes < 8) {
+        info->escape_at[info->escapes++] = o;
       }
       if (o > 0 && (IsIdentChar(static_cast<unsigned char>(out[o - 1])) || out[o - 1] == '/' ||
                     out[o - 1] == ' ' || out[o - 1] == ';' || out[o - 1] == '|')) {
@@ -1874,10 +1882,16 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       best.Up(0.6f, "cmdi.command", 0, n);
     }
     // A command name that quotes or backslashes split apart ("w'h'o'am'i", "c'a't /e't'c/x",
-    // "c\a\t"): only a shell joins the pieces. One dropped quote is a contraction or
-    // possessive ("p's and q's").
-    if (c.strength >= 1 && !c.noun && collapse.QuotesIn(c.name_start, c.name_end) >= 2)
-      best.Up(0.8f, "cmdi.quote-split", 0, c.end);
+    // "c\a\t"), or a backslash once with more in its arguments ("ca\t /et\c/pas\swd"):
+    // only a shell joins the pieces. One dropped quote is a contraction or possessive ("p's
+    // and q's"), in the name or in the words after it.
+    if (c.strength >= 1 && !c.noun) {
+      const int escapes = collapse.EscapesIn(c.name_start, c.name_end);
+      if (collapse.QuotesIn(c.name_start, c.name_end) + escapes >= 2 ||
+          (escapes == 1 && collapse.EscapesIn(c.name_start, c.end + 1) >= 2)) {
+        best.Up(0.8f, "cmdi.quote-split", 0, c.end);
+      }
+    }
     // (FirstLineShapes finds nothing without a command name.)
     if (c.strength > 0 && !prose()) FirstLineShapes(s, c, &best);
     // Brace expansion that builds a command: {,id} c{a,oun}t {l,-lh}s

