@@ -309,6 +309,7 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
   DetectProtocol(request, parsed, protocol_policy_, s.sink_);
   DetectScanner(request, parsed, s.sink_);
   DetectSessionFixation(request, parsed, s.sink_);
+  DetectUnsignedJwt(request, parsed, s.sink_);
 
   // Score.
   Verdict v;

@@ -481,6 +481,83 @@ std::string_view RefererHost(std::string_view referer) {
 
 }  // namespace
 
+namespace {
+
+// The JSON header of a JSON Web Token starting at `s` ("eyJ..." up to the first '.') when
+// it names no signature algorithm ("alg":"none", any case): a forged token whose claims a
+// library that honours the header accepts unsigned. Needs the payload segment after it.
+bool UnsignedJwtAt(std::string_view s) {
+  const std::size_t dot = Find(s.substr(0, 512), '.');
+  if (dot == std::string_view::npos || dot < 8 || dot + 4 > s.size()) return false;
+  // base64url, padding optional.
+  char out[384];
+  std::size_t o = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < dot && o < sizeof(out); ++i) {
+    const char c = s[i];
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '-' || c == '+' ? 62
+            : c == '_' || c == '/' ? 63
+            : c == '='             ? -2
+                                   : -1;
+    if (v == -2) break;
+    if (v < 0) return false;
+    acc = acc << 6 | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = static_cast<char>(ToLowerAscii(static_cast<char>((acc >> bits) & 0xFF)));
+    }
+  }
+  const std::string_view header(out, o);
+  const std::size_t alg = Find(header, "\"alg\"");
+  if (alg == std::string_view::npos) return false;
+  std::size_t i = SkipSpaces(header, alg + 5);
+  if (i >= header.size() || header[i] != ':') return false;
+  i = SkipSpaces(header, i + 1);
+  return header.substr(i, 6) == "\"none\"";
+}
+
+}  // namespace
+
+// Unsigned JSON Web Tokens ("alg":"none") in a header, cookie or argument: the forged-token
+// attack on libraries that trust the header's algorithm. No issuer sends one.
+void DetectUnsignedJwt(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink) {
+  auto scan = [&sink](std::string_view name, std::string_view value) {
+    for (std::size_t p = Find(value, "eyJ"); p != std::string_view::npos;
+         p = Find(value, "eyJ", p + 3)) {
+      if (p > 0 && (IsAsciiAlnum(static_cast<unsigned char>(value[p - 1])) || value[p - 1] == '-' ||
+                    value[p - 1] == '_')) {
+        continue;
+      }
+      if (UnsignedJwtAt(value.substr(p))) {
+        sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.unsigned-jwt", name,
+                             value.substr(p, 40));
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const Header& h : req.headers) {
+    if (h.value.size() >= 16 && !IEq(h.name, "cookie") && scan(h.name, h.value)) return;
+  }
+  // Arguments, cookies and JSON members carry a token as their whole value.
+  for (const Field& f : parsed.fields) {
+    if (f.part != Part::kValue || f.value.size() < 16 || f.source == Source::kHeader ||
+        !f.value.starts_with("eyJ")) {
+      continue;
+    }
+    if (UnsignedJwtAt(f.value)) {
+      sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.unsigned-jwt", f.name,
+                           f.value.substr(0, 40));
+      return;
+    }
+  }
+}
+
 void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink) {
   // A session identifier set through the URL (or posted from another site): the victim ends
   // up in a session the attacker knows. Links from mail have no Referer at all.

@@ -21,6 +21,8 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
                     const ProtocolPolicy& policy, FindingSink& sink);
 void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
 void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
+// Unsigned JSON Web Tokens ("alg":"none") anywhere a token travels.
+void DetectUnsignedJwt(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
 
 }  // namespace shieldx::detect
 

@@ -122,6 +122,33 @@ TEST(SessionFixation, SameSiteLinksAndProviderRedirectsAreAllowed) {
       Inspect(Post("/login", "application/x-www-form-urlencoded", "sessionid=abc&user=ann"))));
 }
 
+// A JSON Web Token whose header names no algorithm ("alg":"none", any case, any spacing) is
+// the forged-token attack wherever it travels; signed tokens, and headers that only mention
+// "none" elsewhere or name another algorithm, are ordinary.
+TEST(UnsignedJwt, AlgNoneTokensAreBlockedInHeadersCookiesArgumentsAndJson) {
+  const std::string none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJ1c2VyIjoiYWRtaW4ifQ.";
+  const std::string none_case = "eyJhbGciOiJOb25lIn0.eyJ1c2VyIjoiYWRtaW4ifQ.";
+  const std::string spaced = "eyJhbGciOiAibm9uZSJ9.eyJhIjoxfQ";
+  for (const OwnedHttpRequest& r :
+       {WithHeader(Get("/api/me"), "Authorization", "Bearer " + none),
+        WithHeader(Get("/api/me"), "Cookie", "theme=dark; token=" + none_case),
+        Get("/api/me?access_token=" + spaced),
+        Post("/api/session", "application/json", "{\"token\":\"" + none + "\"}")}) {
+    Verdict v = Inspect(r);
+    EXPECT_TRUE(HasCategory(v, Category::kProtocol) && Flagged(v)) << v.explanation;
+  }
+  const std::string signed_hs =
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+      "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+  for (const std::string& token :
+       {signed_hs,
+        std::string("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsIm5vdGUiOiJub25lIn0.eyJhIjoxfQ.x"),
+        std::string("eyJhbGciOiJub25lc3VjaCJ9.eyJhIjoxfQ.x"), std::string("eyJhbGciOiJub25lIn0")}) {
+    Verdict v = Inspect(WithHeader(Get("/api/me"), "Authorization", "Bearer " + token));
+    EXPECT_FALSE(Flagged(v)) << token << " -> " << v.explanation;
+  }
+}
+
 // Every out-of-band interaction service of the shared list is a scanner callback in any request
 // header (the SSRF check uses the same list for values); the bare service name in prose or a
 // look-alike domain is not.
