@@ -16,6 +16,11 @@
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
+
+// Literals compared against as "..."sv: std::string_view::starts_with(const char*) measured
+// the literal (strlen) on every call here.
+using std::string_view_literals::operator""sv;
+
 namespace {
 
 struct Best {
@@ -1780,7 +1785,7 @@ bool MaySsti(std::string_view lower) {
     std::string_view rest = lower.substr(i + 1);
     if ((c == '<' && (rest.starts_with('%') || rest.starts_with('#'))) ||
         (c == '[' && rest.starts_with('[')) ||
-        (c == '#' && (rest.starts_with("set") || rest.starts_with("foreach")))) {
+        (c == '#' && (rest.starts_with("set"sv) || rest.starts_with("foreach"sv)))) {
       return true;
     }
   }
@@ -1864,6 +1869,139 @@ void ScanJavaSerializedBase64(const ValueView& v, Best* b) {
       if (p - s > 3 || (s > 0 && base64_char(text[s - 1]))) continue;
       b->Up(0.85f, "code.java-serialized", p, 16);
       return;
+    }
+  }
+}
+
+// Python pickles that import a function able to run commands or code. Protocol 0-2 names it
+// with the GLOBAL opcode as text lines ("cos\nsystem\n", "c__builtin__\neval\n"); protocols
+// 2-5, sent base64-encoded in a cookie or argument ("gASV..."), name module and function as
+// length-prefixed strings. Unpickling such a value runs the call (Flask/Django pickle
+// sessions, ML model uploads, job queues).
+bool DangerousPickleImport(std::string_view module, std::string_view name) {
+  if (module == "os" || module == "posix" || module == "nt") {
+    return name == "system" || name.starts_with("popen"sv) || name.starts_with("exec"sv) ||
+           name.starts_with("spawn"sv);
+  }
+  // Protocols 0-2 write subprocess as the Python 2 name "commands".
+  if (module == "subprocess" || module == "commands") {
+    return name == "popen" || name == "call" || name == "run" || name.starts_with("check_"sv) ||
+           name.starts_with("getoutput"sv) || name == "getstatusoutput";
+  }
+  if (module == "builtins" || module == "__builtin__") {
+    return name == "eval" || name == "exec" || name == "__import__" || name == "compile" ||
+           name == "getattr" || name == "apply";
+  }
+  return module == "pty" && name == "spawn";
+}
+
+// Where a GLOBAL opcode in the first `limit` bytes of `s` imports a dangerous function: 'c',
+// the module, a newline, the name, a newline ("cos\nsystem\n"); npos when none.
+std::size_t PickleGlobal(std::string_view s, std::size_t limit, std::size_t* end) {
+  s = s.substr(0, limit);
+  auto ident = [](char ch) { return IsIdentChar(static_cast<unsigned char>(ch)) || ch == '.'; };
+  for (std::size_t nl = Find(s, '\n'); nl != std::string_view::npos; nl = Find(s, '\n', nl + 1)) {
+    std::size_t t = nl;
+    while (t > 0 && nl - t < 32 && ident(s[t - 1])) --t;
+    // The token is the opcode and the module ("cposix"); the opcode may also follow another
+    // opcode's byte ("(cos", "\x8ccos").
+    while (t < nl && s[t] != 'c') ++t;
+    if (t + 1 >= nl) continue;
+    std::size_t e = nl + 1;
+    while (e < s.size() && e - nl < 32 && ident(s[e])) ++e;
+    if (e >= s.size() || s[e] != '\n') continue;
+    // The opcode before 'c' (none, or a mark, a memo put, a newline) and the one after the
+    // name (memo put, mark, a string or tuple for the call's arguments): lines of a letter
+    // that happen to read "cos" and "system" have words around them.
+    const char before = t == 0 ? '\n' : s[t - 1];
+    const char next = e + 1 < s.size() ? s[e + 1] : '.';
+    if (!(before == '\n' || before == '(' || before == '.' || before == ')' ||
+          static_cast<unsigned char>(before) >= 0x80 || before < 0x20) ||
+        !(next == 'p' || next == 'q' || next == '(' || next == 'S' || next == 'V' || next == 'X' ||
+          next == 'N' || next == 'R' || next == 't' || next == ')' || next == '.' ||
+          static_cast<unsigned char>(next) >= 0x80)) {
+      continue;
+    }
+    char module[32];
+    char name[32];
+    const std::size_t ml = nl - t - 1;
+    const std::size_t nlen = e - nl - 1;
+    if (ml == 0 || ml > sizeof(module) || nlen == 0 || nlen > sizeof(name)) continue;
+    for (std::size_t k = 0; k < ml; ++k) module[k] = ToLowerAscii(s[t + 1 + k]);
+    for (std::size_t k = 0; k < nlen; ++k) name[k] = ToLowerAscii(s[nl + 1 + k]);
+    if (DangerousPickleImport({module, ml}, {name, nlen})) {
+      *end = e;
+      return t;
+    }
+  }
+  return std::string_view::npos;
+}
+
+__attribute__((noinline)) void ScanPythonPickle(const ValueView& v, Best* b) {
+  // Protocol 0-2 as text. Exploits open with the import; a value's first 256 bytes are read
+  // (every multi-line form post comes through here).
+  std::size_t end = 0;
+  std::size_t at = PickleGlobal(v.lower, 256, &end);
+  if (at != std::string_view::npos) {
+    b->Up(0.9f, "code.python-pickle", at, end - at);
+    return;
+  }
+  // Protocols 2-5 in base64: "\x80" and the protocol byte encode as "gA" and one of I..X;
+  // protocols 0-1 open with the GLOBAL opcode 'c', encoded as 'Y'.
+  std::string_view text = TrimSpaces(v.text);
+  if (text.size() < 24 ||
+      !(text[0] == 'Y' || (text[0] == 'g' && text[1] == 'A' && text[2] >= 'I' && text[2] <= 'X'))) {
+    return;
+  }
+  char out[1024];
+  std::size_t o = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < text.size() && o < sizeof(out); ++i) {
+    const char ch = text[i];
+    int d = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
+            : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+            : ch >= '0' && ch <= '9' ? ch - '0' + 52
+            : ch == '+' || ch == '-' ? 62
+            : ch == '/' || ch == '_' ? 63
+                                     : -1;
+    if (d < 0) break;
+    acc = acc << 6 | static_cast<uint32_t>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  const std::string_view decoded(out, o);
+  if (PickleGlobal(decoded, decoded.size(), &end) != std::string_view::npos) {
+    b->Up(0.9f, "code.python-pickle", 0, text.size());
+    return;
+  }
+  // Protocol 4-5 STACK_GLOBAL: module and function as length-prefixed strings
+  // (SHORT_BINUNICODE), the function within a few opcode bytes of the module.
+  auto string_at = [&](std::size_t i, std::string_view* str) {
+    const std::size_t len = static_cast<unsigned char>(out[i]);
+    if (len == 0 || len > 24 || i + 1 + len > o) return false;
+    *str = decoded.substr(i + 1, len);
+    for (char ch : *str) {
+      if (!(IsIdentChar(static_cast<unsigned char>(ch)) || ch == '.')) return false;
+    }
+    return true;
+  };
+  for (std::size_t i = 2; i + 2 < o; ++i) {
+    std::string_view module;
+    if (!string_at(i, &module)) continue;
+    const std::size_t after = i + 1 + module.size();
+    for (std::size_t j = after; j < after + 12 && j < o; ++j) {
+      std::string_view name;
+      if (!string_at(j, &name) || name.size() > 24) continue;
+      char lowered[24];
+      for (std::size_t k = 0; k < name.size(); ++k) lowered[k] = ToLowerAscii(name[k]);
+      if (DangerousPickleImport(module, {lowered, name.size()})) {
+        b->Up(0.9f, "code.python-pickle", 0, text.size());
+        return;
+      }
     }
   }
 }
@@ -1976,10 +2114,20 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   ScanPrototypeKey(v, &b);
   if (has(kGateData)) ScanDataUriInclude(lower, &b);
   if (bytes.Has('.') || bytes.Has('@') || has(kGateTypeRef) || has(kGateSerialized) ||
-      lower.starts_with("aced") || lower.starts_with("\xac\xed") || has(kGateProcessBuilder)) {
+      lower.starts_with("aced"sv) || lower.starts_with("\xac\xed"sv) || has(kGateProcessBuilder)) {
     ScanJava(lower, hits.Slice(kSliceJava), &b);
   }
   ScanNodePythonRuby(lower, hits.Slice(kSliceNpr), &b);
+  {
+    // Pickles: a text import in the first 256 bytes, or base64 ("gA...", "Y...").
+    const std::string_view head = TrimSpaces(v.text);
+    const bool newline = lower.size() <= ByteSet::kShortBytes
+                             ? bytes.Has('\n')
+                             : Find(lower.substr(0, 256), '\n') != std::string_view::npos;
+    if (newline || (!head.empty() && head[0] == 'Y') || head.starts_with("gA"sv)) {
+      ScanPythonPickle(v, &b);
+    }
+  }
   if (has(kGateSerialized) || has(kGateSerialized1) || has(kGateSerialized2)) {
     ScanJavaSerializedBase64(v, &b);
   }

@@ -268,5 +268,38 @@ TEST(PrototypePollution, ConstructorPrototypeKeysInJsonAreBlocked) {
   }
 }
 
+// Python pickles that import a command or code runner (os/posix system, subprocess, which
+// protocols 0-2 write as "commands", builtins eval), as protocol-0 text or base64 of any
+// protocol, in a cookie or argument. A pickle of plain data and letters whose lines read
+// "cos" and "system" are allowed.
+TEST(PythonPickle, PicklesThatImportARunnerAreBlocked) {
+  for (const char* value : {
+           "cposix\nsystem\np0\n(Vid\np1\ntp2\nRp3\n.",
+           "Y3Bvc2l4CnN5c3RlbQpxAChYAgAAAGlkcQF0cQJScQMu",                          // protocol 1
+           "gAJjcG9zaXgKc3lzdGVtCnEAWAIAAABpZHEBhXECUnEDLg==",                      // 2
+           "gANjc3VicHJvY2VzcwpjaGVja19vdXRwdXQKcQBdcQFYAgAAAGlkcQJhhXEDUnEELg==",  // 3
+           "gASVHQAAAAAAAACMBXBvc2l4lIwGc3lzdGVtlJOUjAJpZJSFlFKULg==",              // 4
+           "gAWVHwAAAAAAAACMCGJ1aWx0aW5zlIwEZXZhbJSTlIwDMSsxlIWUUpQu",  // 5, builtins.eval
+           "Y2NvbW1hbmRzCmNoZWNrX291dHB1dApwMAooKGxwMQpWaWQKcDIKYXRwMwpScDQKLg==",
+       }) {
+    Verdict v = InspectAsForm(value);
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+        << value << " -> " << v.explanation;
+    if (std::string_view(value).find('\n') != std::string_view::npos) continue;
+    OwnedHttpRequest r = testing::Get("/account");
+    r.headers.emplace_back("Cookie", std::string("theme=dark; session=") + value);
+    Verdict c = Inspect(r);
+    EXPECT_TRUE(HasCategory(c, Category::kCodeInjection) && Flagged(c))
+        << value << " -> " << c.explanation;
+  }
+  for (const char* value : {"gASVIAAAAAAAAAB9lCiMAWGUXZQoSwFLAksDZYwEdXNlcpSMA2FubpR1Lg==",
+                            "KGRwMApWYQpwMQoobHAyCkkxCmFJMgphSTMKYXNWdXNlcgpwMwpWYW5uCnA0CnMu",
+                            "Dear team,\ncos\nsystem\nupgrade planned", "Costs\nsystem\nnotes",
+                            "gAAAAABlxyz0123456789abcdefghijklmnopqrstuv"}) {
+    Verdict v = InspectAsForm(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
