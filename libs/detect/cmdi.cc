@@ -1773,9 +1773,40 @@ bool RedirectionIntoSystemPath(std::string_view lower) {
 
 }  // namespace
 
+// An argument named for a shell command ("cmd", "command", "exec", "shell"): web shells and
+// command-runner endpoints take the command there, so a reconnaissance command is the
+// attack ("?cmd=id", "?exec=ipconfig"), where elsewhere a lone word is just a word.
+bool IsCommandParameter(const Field& f) {
+  if (f.source != Source::kQuery && f.source != Source::kBodyForm && f.source != Source::kJson &&
+      f.source != Source::kMultipart) {
+    return false;
+  }
+  std::string_view name = f.name;
+  const std::size_t cut = name.find_last_of(".]");
+  if (cut != std::string_view::npos && cut + 1 < name.size()) name.remove_prefix(cut + 1);
+  if (name.size() < 3 || name.size() > 11) return false;
+  char buf[12];
+  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = ToLowerAscii(name[i]);
+  const std::string_view l(buf, name.size());
+  return l == "cmd" || l == "cmds" || l == "command" || l == "commands" || l == "exec" ||
+         l == "execute" || l == "shell" || l == "cmdline" || l == "commandline";
+}
+
 void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = v.lower;
   Best best;
+  if (v.field->part == Part::kValue && IsCommandParameter(*v.field)) {
+    // A reconnaissance command or "id" alone, or a command with arguments. A bare verb that
+    // is also a shell command stays allowed: file managers name their actions "cmd"
+    // (elFinder's cmd=ls, cmd=rm, cmd=mkdir with the targets in other arguments).
+    const CommandInfo c = CommandAt(lower, 0, /*first_arg_only=*/true);
+    const bool args = SkipSpaces(lower, c.name_end) < c.end;
+    const std::string_view name = lower.substr(c.name_start, c.name_end - c.name_start);
+    if (c.strength >= 1 && !c.noun &&
+        (c.recon || name == "id" || (args && (c.strength == 2 || c.technical)))) {
+      best.Up(0.7f, "cmdi.command-parameter", 0, c.end);
+    }
+  }
   if (const char* rule = ShellExpansionProbe(lower)) {
     Report(sink, v, Category::kCmdi, 0.7f, rule, 0, lower.size());
     return;

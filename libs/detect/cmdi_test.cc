@@ -242,5 +242,27 @@ TEST(LongCommandWord, LongWordsWithoutACommandAreAllowed) {
   }
 }
 
+// Web shells and command runners take the command in an argument named for it: there a
+// reconnaissance command alone, or any command with arguments, is the attack. File managers
+// that name their actions "cmd" (elFinder: cmd=ls, cmd=rm, cmd=mkdir) and ordinary words
+// pass, and the same bare words in other arguments stay words.
+TEST(CommandParameter, ReconnaissanceAndCommandsWithArgumentsAreBlocked) {
+  for (const char* q : {"/shell.php?cmd=id", "/x.jsp?cmd=whoami", "/a?exec=ipconfig",
+                        "/a?command=uname", "/a?cmd=ls%20-la", "/a?shell=dir%20c:%5C"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_TRUE(HasCategory(v, Category::kCmdi) && Flagged(v)) << q << " -> " << v.explanation;
+  }
+  Verdict form = testing::Inspect(
+      testing::Post("/x.php", "application/x-www-form-urlencoded", "pass=1&cmd=whoami"));
+  EXPECT_TRUE(Flagged(form)) << form.explanation;
+  for (const char* q :
+       {"/connector?cmd=ls&target=l1_Lw", "/connector?cmd=rm&targets[]=l1_YQ", "/c?cmd=mkdir",
+        "/c?cmd=open&init=1", "/c?cmd=tree", "/c?cmd=ping", "/c?command=save", "/c?cmd=dir",
+        "/search?q=whoami", "/search?q=id", "/c?cmd=cat%20notes.txt"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_FALSE(Flagged(v)) << q << " -> " << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
