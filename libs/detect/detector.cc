@@ -80,6 +80,32 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       }
     }
   }
+  // XPath injection: a quote closes the application's string, ']' its predicate, and the
+  // value goes on with another location path ("'] | //user[name='admin",
+  // "x' or '1'='1'] | //*['"). Square brackets after quoted text in prose or JSON arrays are
+  // not followed by '|' or '/' and a path.
+  if (r.confidence < 0.75f) {
+    const std::string_view l = v.lower;
+    int seen = 0;
+    for (std::size_t b = Find(l, ']'); b != std::string_view::npos && seen < 8;
+         b = Find(l, ']', b + 1), ++seen) {
+      const std::size_t from = b > 64 ? b - 64 : 0;
+      const std::string_view before = l.substr(from, b - from);
+      if (FindFirstOf(before, "'\"") == std::string_view::npos) continue;
+      std::size_t k = SkipSpaces(l, b + 1);
+      if (k >= l.size() || (l[k] != '|' && l[k] != '/')) continue;
+      k = SkipSpaces(l, k + (l[k] == '|' ? 1 : 0));
+      if (k + 1 < l.size() && l[k] == '/' &&
+          (l[k + 1] == '/' || l[k + 1] == '*' ||
+           IsAsciiAlpha(static_cast<unsigned char>(l[k + 1])))) {
+        r.confidence = 0.75f;
+        r.rule = "sqli.xpath-break";
+        r.pos = b;
+        r.len = l.size() - b;
+        break;
+      }
+    }
+  }
   if (r.confidence > 0.05f) {
     Report(sink, v, Category::kSqli, r.confidence, r.rule, r.pos, std::min<std::size_t>(r.len, 64));
   }

@@ -305,6 +305,13 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
     } else if (IEq(h.name, "x-http-method-override") || IEq(h.name, "x-http-method") ||
                IEq(h.name, "x-method-override")) {
       sink.AddRequestLevel(Category::kProtocol, 0.45f, "protocol.method-override", h.name, h.value);
+    } else if (IEq(h.name, "x-original-url") || IEq(h.name, "x-rewrite-url") ||
+               IEq(h.name, "x-override-url")) {
+      // IIS URL Rewrite and frameworks that honour it (Symfony, Laminas) route by these
+      // headers, which only a front proxy may set: from a client they reach a path the
+      // request line hides from path-based access rules ("GET /" + "X-Original-URL: /admin").
+      sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.url-override-header", h.name,
+                           h.value.substr(0, 80));
     }
   }
 }

@@ -149,6 +149,16 @@ TEST(UnsignedJwt, AlgNoneTokensAreBlockedInHeadersCookiesArgumentsAndJson) {
   }
 }
 
+// A client sending the rewrite headers IIS and some frameworks route by reaches a path the
+// request line hides from path rules.
+TEST(UrlOverrideHeader, XOriginalUrlAndXRewriteUrlFromAClientAreBlocked) {
+  for (const char* name : {"X-Original-URL", "X-Rewrite-URL", "x-override-url"}) {
+    Verdict v = Inspect(WithHeader(Get("/"), name, "/admin/delete"));
+    EXPECT_TRUE(HasCategory(v, Category::kProtocol) && Flagged(v)) << name;
+  }
+  EXPECT_FALSE(Flagged(Inspect(WithHeader(Get("/"), "X-Original-Host", "shop.example"))));
+}
+
 // Every out-of-band interaction service of the shared list is a scanner callback in any request
 // header (the SSRF check uses the same list for values); the bare service name in prose or a
 // look-alike domain is not.

@@ -299,6 +299,21 @@ TEST(Sqli, AnOpeningSelectOfConstantsFollowedByProseIsASentence) {
   }
 }
 
+// XPath injection closes the string and the predicate and appends a location path; brackets
+// after quoted words in prose, Markdown links and JSON arrays do not continue with a path.
+TEST(Sqli, AnXPathPredicateBreakIsInjection) {
+  for (const char* v : {"'] | //user[name='admin", "admin' or '1'='1'] | //*['", "x']/parent::*",
+                        "\"] | /accounts/account[1"}) {
+    Verdict verdict = testing::InspectQueryValue(v);
+    EXPECT_TRUE(testing::HasCategory(verdict, Category::kSqli) && testing::Flagged(verdict))
+        << v << " -> " << verdict.explanation;
+  }
+  for (const char* v :
+       {"[\"a\"]/2", "see ['docs'](/x)", "['a'] / b", "[\"x\", \"y\"] / total", "the ['a'] list"}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(Sqli, OrderingOfConstantsIsArithmetic) {
   // Math in a form: no logical operator, only <, >, <=, >= between numbers.
   for (const char* v : {"1 < 2", "3 < 5 > 2", "1<2>3", "5 >= 3", "-1<0", "2 > 1"}) {
