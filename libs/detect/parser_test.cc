@@ -205,6 +205,25 @@ TEST_F(ParserTest, XmlProcessingInstructionsAndServerBlocksAreValues) {
   EXPECT_EQ(xml, (std::vector<std::string_view>{"<?php echo $a->b; ?>", "<% out.print(1); %>"}));
 }
 
+// Markup sent as text is judged whole (its tag and attribute names matter, as in a form
+// field), and server-side include directives, which are comments to XML, are values.
+TEST(XmlBodies, MarkupSentAsTextAndSsiDirectivesAreJudged) {
+  for (const char* type : {"text/plain", "text/html", ""}) {
+    for (const char* body :
+         {"<link rel=import href=http://evil.example/x.html>", "<!--#exec cmd=\"id\"-->",
+          "<!--#include virtual=\"/etc/passwd\"-->"}) {
+      Verdict v = testing::Inspect(testing::Post("/c", type, body));
+      EXPECT_TRUE(testing::Flagged(v)) << type << " " << body << " -> " << v.explanation;
+    }
+  }
+  Verdict ssi =
+      testing::Inspect(testing::Post("/c", "application/xml", "<r><!--#exec cmd=\"id\"--></r>"));
+  EXPECT_TRUE(testing::Flagged(ssi)) << ssi.explanation;
+  Verdict doc = testing::Inspect(testing::Post(
+      "/c", "text/html", "<p>Hello <a href=\"https://example.com/\">there</a></p><!-- note -->"));
+  EXPECT_FALSE(testing::Flagged(doc)) << doc.explanation;
+}
+
 TEST(XmlBodies, ServerCodeInAnXmlOrTextBodyIsBlocked) {
   for (const char* type : {"application/xml", "text/plain", ""}) {
     for (const char* body : {"<?php system($_GET['c']); ?>", "<%= 7*7 %>"}) {
