@@ -19,6 +19,44 @@ void Report(FindingSink& sink, const ValueView& v, Category c, float confidence,
   sink.Add(c, conf, rule, *v.field, v.text, pos, len);
 }
 
+namespace {
+
+// A spreadsheet formula: '=' then a function call over cell references ("=IF(A1>10,"big",
+// "small")", "=SUMIFS(C:C,A:A,">5")"). Its comparisons and calls read as an SQL expression
+// continuing the application's; the cell references (letters then digits, "$" anchors,
+// ":" ranges) and the absence of comments and statement ends say what it is.
+bool SpreadsheetFormula(std::string_view text) {
+  if (text.size() < 4 || text.size() > 512 || text[0] != '=') return false;
+  if (!IsAsciiAlpha(static_cast<unsigned char>(text[1]))) return false;
+  if (Find(text, "--") != std::string_view::npos || Find(text, "/*") != std::string_view::npos ||
+      Find(text, '#') != std::string_view::npos || Find(text, ';') != std::string_view::npos) {
+    return false;
+  }
+  for (std::size_t i = 1; i < text.size(); ++i) {
+    if (i > 0 && (IsAsciiAlnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '_')) {
+      continue;
+    }
+    std::size_t j = i;
+    if (j < text.size() && text[j] == '$') ++j;
+    const std::size_t letters = j;
+    while (j < text.size() && j - letters < 3 && IsAsciiAlpha(static_cast<unsigned char>(text[j])))
+      ++j;
+    if (j == letters) continue;
+    if (j < text.size() && text[j] == '$') ++j;
+    const std::size_t digits = j;
+    while (j < text.size() && IsAsciiDigit(static_cast<unsigned char>(text[j]))) ++j;
+    const bool cell =
+        j > digits && (j == text.size() || !IsAsciiAlnum(static_cast<unsigned char>(text[j])));
+    const bool column_range = j == digits && j < text.size() && text[j] == ':' &&
+                              j + 1 < text.size() &&
+                              IsAsciiAlpha(static_cast<unsigned char>(text[j + 1]));
+    if (cell || column_range) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   // A value without any character that SQL syntax needs around words cannot break out of
   // a literal or extend an expression ("1 union select 1" still has spaces). '_' lets a
@@ -78,6 +116,15 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         r.len = 3 + w;
         break;
       }
+    }
+  }
+  // A spreadsheet formula is weak evidence of an expression: only structure beyond one
+  // (a statement, a union, a dangerous function, a quote break) keeps its weight.
+  if (r.confidence > 0 && SpreadsheetFormula(v.text)) {
+    const std::string_view rule(r.rule);
+    if (rule == "sqli.expression" || rule == "sqli.conditional-probe" ||
+        rule == "sqli.boolean-condition") {
+      r.confidence *= 0.6f;
     }
   }
   // XPath injection: a quote closes the application's string, ']' its predicate, and the

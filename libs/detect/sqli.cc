@@ -1632,7 +1632,9 @@ class Parser {
            t.kw == Kw::kExecute || t.kw == Kw::kShutdown || t.kw == Kw::kDrop ||
            t.kw == Kw::kSelect || t.kw == Kw::kInsert || t.kw == Kw::kUpdate ||
            t.kw == Kw::kDelete)) {
-        const bool opening_select = t.kw == Kw::kSelect && p_ == 0;
+        // At the value's start, or right after the application's quoted literal.
+        const bool opening_select =
+            t.kw == Kw::kSelect && (p_ == 0 || (p_ == 1 && t_[0].type == Tok::kPrefix));
         bool strong = false;
         if (!ParseStatement(depth + 1, &strong)) return false;
         if (!strong) return false;  // without ';' only an unmistakable statement counts

@@ -314,6 +314,32 @@ TEST(Sqli, AnXPathPredicateBreakIsInjection) {
   }
 }
 
+// Spreadsheet formulas over cell references (a sheet editor's JSON) are no SQL expression;
+// the same shapes over constants, with a tautology, a quote break or a dangerous function
+// still are.
+TEST(Sqli, SpreadsheetFormulasOverCellsAreNotExpressions) {
+  for (const char* v : {"=IF(A1>10,\"big\",\"small\")", "=SUMIFS(C:C,A:A,\">5\")",
+                        "=VLOOKUP($C1,Sheet2!A:B,2,FALSE)", "=A1+B1"}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"=IF(1=1,1,0)", "=1 or 1=1", "=1' or '1'='1", "=if(A1=1,sleep(5),0)"}) {
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
+// A sentence that quotes SQL words ("select all", "delete") breaks the quote into a SELECT of
+// a string and then prose: no stacked statement.
+TEST(Sqli, QuotedSqlWordsInASentenceAreNoStatement) {
+  for (const char* v :
+       {"I think \"select all\" then \"delete\" is the fastest way to clear the list, right?",
+        "\"select all\" then \"delete\""}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"x' select 1 from users--", "x'; select 'a' and more"}) {
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(Sqli, OrderingOfConstantsIsArithmetic) {
   // Math in a form: no logical operator, only <, >, <=, >= between numbers.
   for (const char* v : {"1 < 2", "3 < 5 > 2", "1<2>3", "5 >= 3", "-1<0", "2 > 1"}) {

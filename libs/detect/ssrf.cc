@@ -763,8 +763,8 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   }
   // A UNC path as the whole value ("\\10.0.0.1\share\x.php"): Windows servers open it
   // over SMB, including remote code and handing the server's NTLM hash to that host. An
-  // address for a host, a script name or an include argument makes it one; a file-server
-  // path named in a form ("\\fileserver\docs\plan.docx") is not.
+  // address for a host or a script or library name makes it one; a file-server path in a
+  // document app's form ("\\fileserver\docs\plan.docx", also as "path=") is not.
   if (n >= 5 && n < 512 && lower[0] == '\\' && lower[1] == '\\') {
     const std::size_t he = Find(lower, '\\', 2);
     if (he != std::string_view::npos && he > 2 && he + 1 < n) {
@@ -777,7 +777,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
                                    ".ps1"sv, ".bat"sv, ".hta"sv, ".scf"sv, ".lnk"sv}) {
         script |= EndsWith(lower, ext);
       }
-      if (address || script || IsIncludeParameter(v.field->name)) {
+      if (address || script) {
         b.Up(0.7f, "rfi.unc-path", Category::kRfi, 0, std::min<std::size_t>(n, 64));
       }
     }

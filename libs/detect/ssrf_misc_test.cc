@@ -142,16 +142,17 @@ TEST(OutOfBandValue, CallbackDomainsOutsideUrlsAreSsrf) {
   }
 }
 
-// A UNC path with an address for a host, a script or library name, or in an include argument
-// makes a Windows server fetch over SMB; a file-server path in a form is an ordinary value.
+// A UNC path with an address for a host or a script or library name makes a Windows server
+// fetch code over SMB; a file-server path in a form is an ordinary value.
 TEST(UncPath, RemoteSharesThatIncludeCodeAreRfi) {
   for (const char* value :
        {"\\\\10.0.0.1\\share\\x.php", "\\\\evil.example\\s\\payload.dll", "\\\\192.0.2.7\\c$\\x"}) {
     Verdict v = InspectQueryValue(value);
     EXPECT_TRUE(HasCategory(v, Category::kRfi) && Flagged(v)) << value << " -> " << v.explanation;
   }
-  Verdict inc = testing::Inspect(testing::Get("/view?include=%5C%5Cfiles.example%5Cx%5Cy"));
-  EXPECT_TRUE(Flagged(inc)) << inc.explanation;
+  // A document app's share path, also in an argument named "path".
+  Verdict share = testing::Inspect(testing::Get("/files?path=%5C%5Cfileserver%5Cshare%5Cr.docx"));
+  EXPECT_FALSE(Flagged(share)) << share.explanation;
   for (const char* value : {"\\\\fileserver\\docs\\plan.docx", "\\\\", "\\\\nas\\", "\\\\1.2\\x"}) {
     Verdict v = InspectQueryValue(value);
     EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
