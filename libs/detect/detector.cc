@@ -129,22 +129,42 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   }
   // XPath injection: a quote closes the application's string, ']' its predicate, and the
   // value goes on with another location path ("'] | //user[name='admin",
-  // "x' or '1'='1'] | //*['"). Square brackets after quoted text in prose or JSON arrays are
-  // not followed by '|' or '/' and a path.
+  // "x' or '1'='1'] | //*['"). Brackets after closed literals (code, JSON arrays) and those
+  // not followed by '|' or '/' and a path are not.
   if (r.confidence < 0.75f) {
     const std::string_view l = v.lower;
     int seen = 0;
+    // Quotes before the bracket, counted as the scan moves on: an odd count of either kind
+    // means a string was left open, so this ']' comes after a break ("a['x']/b[1]" is a
+    // closed literal).
+    std::size_t counted = 0;
+    int singles = 0;
+    int doubles = 0;
     for (std::size_t b = Find(l, ']'); b != std::string_view::npos && seen < 8;
          b = Find(l, ']', b + 1), ++seen) {
-      const std::size_t from = b > 64 ? b - 64 : 0;
-      const std::string_view before = l.substr(from, b - from);
-      if (FindFirstOf(before, "'\"") == std::string_view::npos) continue;
+      for (; counted < b; ++counted) {
+        singles += l[counted] == '\'';
+        doubles += l[counted] == '"';
+      }
+      if (singles % 2 == 0 && doubles % 2 == 0) continue;
       std::size_t k = SkipSpaces(l, b + 1);
       if (k >= l.size() || (l[k] != '|' && l[k] != '/')) continue;
-      k = SkipSpaces(l, k + (l[k] == '|' ? 1 : 0));
-      if (k + 1 < l.size() && l[k] == '/' &&
-          (l[k + 1] == '/' || l[k + 1] == '*' ||
-           IsAsciiAlpha(static_cast<unsigned char>(l[k + 1])))) {
+      const bool pipe = l[k] == '|';
+      k = SkipSpaces(l, k + (pipe ? 1 : 0));
+      if (k + 1 >= l.size() || l[k] != '/') continue;
+      // "| //x", "| /a", "]//x", "]/*", "]/..", "]/@id", "]/name[", "]/parent::", "]/a/b";
+      // not a regular expression's flags ("/["']/g, ...").
+      const char c = l[k + 1];
+      bool path = c == '/' || c == '*' || c == '.' || c == '@';
+      if (!path && IsAsciiAlpha(static_cast<unsigned char>(c))) {
+        std::size_t e = k + 1;
+        while (e < l.size() &&
+               (IsAsciiAlnum(static_cast<unsigned char>(l[e])) || l[e] == '-' || l[e] == '_')) {
+          ++e;
+        }
+        path = pipe || (e < l.size() && (l[e] == '[' || l[e] == ':' || l[e] == '/' || l[e] == '('));
+      }
+      if (path) {
         r.confidence = 0.75f;
         r.rule = "sqli.xpath-break";
         r.pos = b;

@@ -309,7 +309,8 @@ TEST(Sqli, AnXPathPredicateBreakIsInjection) {
         << v << " -> " << verdict.explanation;
   }
   for (const char* v :
-       {"[\"a\"]/2", "see ['docs'](/x)", "['a'] / b", "[\"x\", \"y\"] / total", "the ['a'] list"}) {
+       {"[\"a\"]/2", "see ['docs'](/x)", "['a'] / b", "[\"x\", \"y\"] / total", "the ['a'] list",
+        "a['x']/b[1]", "row['total']/row['count']", "s.replace(/[\"']/g, \"\")"}) {
     EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
   }
 }
