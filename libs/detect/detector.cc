@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include "libs/detect/sqli.h"
 #include "libs/detect/text_util.h"
@@ -116,6 +117,43 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         r.len = 3 + w;
         break;
       }
+    }
+  }
+  // A keyword split by a comment glued to letters on both sides ("UNI/**/ON SEL/**/ECT"): the
+  // comment is no whitespace there, so it only works where a filter strips comments before
+  // the query is built, which is what the payload is written for. No text splits a word so.
+  if (r.confidence < 0.8f) {
+    const std::string_view l = v.lower;
+    int seen = 0;
+    for (std::size_t c = Find(l, "/*"); c != std::string_view::npos && seen < 16;
+         c = Find(l, "/*", c + 2), ++seen) {
+      const std::size_t close = Find(l, "*/", c + 2);
+      if (close == std::string_view::npos || close - c > 64) break;
+      std::size_t b = c;
+      while (b > 0 && c - b < 12 && IsAsciiAlpha(static_cast<unsigned char>(l[b - 1]))) --b;
+      std::size_t e = close + 2;
+      while (e < l.size() && e - close < 14 && IsAsciiAlpha(static_cast<unsigned char>(l[e]))) ++e;
+      if (b == c || e == close + 2) continue;
+      char joined[24];
+      const std::size_t left = c - b;
+      const std::size_t right = e - close - 2;
+      if (left + right > sizeof(joined)) continue;
+      std::memcpy(joined, l.data() + b, left);
+      std::memcpy(joined + left, l.data() + close + 2, right);
+      const std::string_view word(joined, left + right);
+      for (std::string_view k :
+           {"union"sv, "select"sv, "from"sv, "where"sv, "insert"sv, "update"sv, "delete"sv,
+            "drop"sv, "sleep"sv, "benchmark"sv, "concat"sv, "having"sv, "order"sv, "group"sv,
+            "information_schema"sv, "waitfor"sv, "exec"sv, "declare"sv}) {
+        if (word == k) {
+          r.confidence = 0.8f;
+          r.rule = "sqli.comment-split-keyword";
+          r.pos = b;
+          r.len = e - b;
+          break;
+        }
+      }
+      if (r.confidence >= 0.8f) break;
     }
   }
   // A spreadsheet formula is weak evidence of an expression: only structure beyond one

@@ -341,6 +341,21 @@ TEST(Sqli, QuotedSqlWordsInASentenceAreNoStatement) {
   }
 }
 
+// A keyword split by a comment glued to its letters ("UNI/**/ON") is written for filters that
+// strip comments; comments between words, in paths and in code are not.
+TEST(Sqli, AKeywordSplitByACommentIsAnEvasion) {
+  for (const char* v :
+       {"' UNI/**/ON SEL/**/ECT 1,2--", "1 un/*x*/ion all sel/**/ect 1", "sl/**/eep(5)"}) {
+    Verdict verdict = testing::InspectQueryValue(v);
+    EXPECT_TRUE(testing::HasCategory(verdict, Category::kSqli) && testing::Flagged(verdict))
+        << v << " -> " << verdict.explanation;
+  }
+  for (const char* v : {"/* comment */ select", "a/**/b", "foo/*bar*/baz", "see /* note */ there",
+                        "int x = 1; /* select */ y"}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(Sqli, OrderingOfConstantsIsArithmetic) {
   // Math in a form: no logical operator, only <, >, <=, >= between numbers.
   for (const char* v : {"1 < 2", "3 < 5 > 2", "1<2>3", "5 >= 3", "-1<0", "2 > 1"}) {
