@@ -1252,8 +1252,11 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
       return info;
     }
     int strength = NameStrength(typed_name);
-    // Globbed binary paths: /???/c?t, /bin/c*
-    if (strength == 0 && had_path && w[0] == '/' && scan.glob) {
+    // Globbed binary paths: /???/c?t, /bin/c*. The glob must be in the program's name: a
+    // route pattern ("/api/*/items") names no program, and a globbed directory before a known
+    // name ("/???/cat") is judged by that name.
+    if (strength == 0 && had_path && w[0] == '/' && scan.glob &&
+        FindFirstOf(typed, "?*[") != std::string_view::npos) {
       bool name_has_letter = false;
       for (char d : typed) name_has_letter |= IsAsciiAlpha(static_cast<unsigned char>(d));
       if (name_has_letter) strength = 2;

@@ -264,6 +264,19 @@ TEST(CommandParameter, ReconnaissanceAndCommandsWithArgumentsAreBlocked) {
   }
 }
 
+// A glob in an absolute path makes a program only in the program's name (/???/c?t); route
+// patterns with a glob in a directory ("/api/*/items") name no program.
+TEST(GlobbedPaths, OnlyAGlobbedProgramNameIsACommand) {
+  for (const char* value : {"/\?\?\?/c?t /etc/passwd", "/bin/c* /etc/hosts", "/usr/bin/[w]hoami"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(HasCategory(v, Category::kCmdi) && Flagged(v)) << value << " -> " << v.explanation;
+  }
+  for (const char* value : {"/api/*/items", "/routes/*/edit", "/docs/?/index"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 // A spreadsheet formula that launches a program through DDE, and TeX's shell escape, run
 // commands when the value is opened in Excel or rendered to PDF; ordinary formulas and TeX
 // markup pass.
