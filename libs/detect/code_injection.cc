@@ -1937,7 +1937,9 @@ std::size_t PickleGlobal(std::string_view s, std::size_t limit, std::size_t* end
   return std::string_view::npos;
 }
 
-__attribute__((noinline)) void ScanPythonPickle(const ValueView& v, Best* b) {
+// Out of line: its 1 KiB buffer and loops stay out of DetectCodeInjection's frame, which every
+// value passes through; pickles are rare.
+[[gnu::noinline]] void ScanPythonPickle(const ValueView& v, Best* b) {
   // Protocol 0-2 as text. Exploits open with the import; a value's first 256 bytes are read
   // (every multi-line form post comes through here).
   std::size_t end = 0;
