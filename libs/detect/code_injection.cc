@@ -1956,25 +1956,8 @@ std::size_t PickleGlobal(std::string_view s, std::size_t limit, std::size_t* end
     return;
   }
   char out[1024];
-  std::size_t o = 0;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < text.size() && o < sizeof(out); ++i) {
-    const char ch = text[i];
-    int d = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
-            : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
-            : ch >= '0' && ch <= '9' ? ch - '0' + 52
-            : ch == '+' || ch == '-' ? 62
-            : ch == '/' || ch == '_' ? 63
-                                     : -1;
-    if (d < 0) break;
-    acc = acc << 6 | static_cast<uint32_t>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
+  std::size_t consumed = 0;
+  const std::size_t o = DecodeBase64Run(text, out, sizeof(out), &consumed);
   const std::string_view decoded(out, o);
   if (PickleGlobal(decoded, decoded.size(), &end) != std::string_view::npos) {
     b->Up(0.9f, "code.python-pickle", 0, text.size());

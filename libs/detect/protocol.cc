@@ -496,29 +496,12 @@ namespace {
 bool UnsignedJwtAt(std::string_view s) {
   const std::size_t dot = Find(s.substr(0, 512), '.');
   if (dot == std::string_view::npos || dot < 8 || dot + 4 > s.size()) return false;
-  // base64url, padding optional.
+  // base64url, padding optional; any other byte before the '.' is no token.
   char out[384];
-  std::size_t o = 0;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < dot && o < sizeof(out); ++i) {
-    const char c = s[i];
-    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '-' || c == '+' ? 62
-            : c == '_' || c == '/' ? 63
-            : c == '='             ? -2
-                                   : -1;
-    if (v == -2) break;
-    if (v < 0) return false;
-    acc = acc << 6 | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = static_cast<char>(ToLowerAscii(static_cast<char>((acc >> bits) & 0xFF)));
-    }
-  }
+  std::size_t consumed = 0;
+  const std::size_t o = DecodeBase64Run(s.substr(0, dot), out, sizeof(out), &consumed);
+  if (consumed < dot && s[consumed] != '=') return false;
+  for (std::size_t k = 0; k < o; ++k) out[k] = ToLowerAscii(out[k]);
   const std::string_view header(out, o);
   const std::size_t alg = Find(header, "\"alg\"");
   if (alg == std::string_view::npos) return false;

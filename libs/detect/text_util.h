@@ -327,6 +327,35 @@ inline std::string_view TrimSpaces(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+// Decodes base64 from the start of `in`, standard or URL-safe alphabet ('+' or '-', '/' or
+// '_'), into `out` (at most `capacity` bytes), up to the first byte outside the alphabet
+// (padding included). Returns the bytes written; `*consumed` is the input read.
+inline std::size_t DecodeBase64Run(std::string_view in, char* out, std::size_t capacity,
+                                   std::size_t* consumed) {
+  std::size_t o = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  std::size_t i = 0;
+  for (; i < in.size() && o < capacity; ++i) {
+    const char c = in[i];
+    const int d = c >= 'A' && c <= 'Z'   ? c - 'A'
+                  : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                  : c >= '0' && c <= '9' ? c - '0' + 52
+                  : c == '+' || c == '-' ? 62
+                  : c == '/' || c == '_' ? 63
+                                         : -1;
+    if (d < 0) break;
+    acc = acc << 6 | static_cast<uint32_t>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  *consumed = i;
+  return o;
+}
+
 }  // namespace shieldx::detect
 
 #endif  // SHIELDX_LIBS_DETECT_TEXT_UTIL_H_

@@ -218,5 +218,24 @@ TEST(FindFirstOf, AgreesWithStringFindFirstOfOnRandomInputs) {
   EXPECT_EQ(FindFirstOf("abc\ndef", '\n'), 3u);
 }
 
+// DecodeBase64Run reads either alphabet up to the first byte outside it and stops at the
+// output's capacity; what it read is reported.
+TEST(Base64Run, DecodesEitherAlphabetUpToTheFirstOtherByte) {
+  char out[16];
+  std::size_t consumed = 0;
+  std::size_t n = DecodeBase64Run("aGVsbG8=rest", out, sizeof(out), &consumed);
+  EXPECT_EQ(std::string_view(out, n), "hello");
+  EXPECT_EQ(consumed, 7u);                                   // stopped at '='
+  n = DecodeBase64Run("-_-_", out, sizeof(out), &consumed);  // URL-safe
+  EXPECT_EQ(std::string_view(out, n), "\xfb\xff\xbf");
+  n = DecodeBase64Run("+/+/", out, sizeof(out), &consumed);  // standard, same bytes
+  EXPECT_EQ(std::string_view(out, n), "\xfb\xff\xbf");
+  n = DecodeBase64Run("aGVsbG8gd29ybGQ", out, 4, &consumed);
+  EXPECT_EQ(std::string_view(out, n), "hell");
+  EXPECT_LT(consumed, 15u);
+  EXPECT_EQ(DecodeBase64Run("", out, sizeof(out), &consumed), 0u);
+  EXPECT_EQ(consumed, 0u);
+}
+
 }  // namespace
 }  // namespace shieldx::detect
