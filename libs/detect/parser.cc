@@ -709,8 +709,12 @@ void ParseXmlBody(std::string_view s, Arena& arena, ParsedRequest* out) {
       std::size_t end = s.find(pi ? "?>" : "%>", pos + 2);
       std::size_t stop = end == std::string_view::npos ? n : end + 2;
       std::string_view block = s.substr(pos, stop - pos);
-      if (!pi || !(IStartsWith(block.substr(2), "xml ") || IStartsWith(block.substr(2), "xml?") ||
-                   IStartsWith(block.substr(2), "xml-stylesheet"))) {
+      const std::string_view target = block.substr(2);
+      const bool declaration =
+          IStartsWith(target, "xml") &&
+          (target.size() == 3 || target[3] == '?' || target[3] == ' ' || target[3] == '\t' ||
+           target[3] == '\r' || target[3] == '\n' || IStartsWith(target, "xml-stylesheet"));
+      if (!pi || !declaration) {
         AddField(out, Source::kXml, Part::kValue, element(), block);
       }
       pos = stop;

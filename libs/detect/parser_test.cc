@@ -236,6 +236,13 @@ TEST(XmlBodies, ServerCodeInAnXmlOrTextBodyIsBlocked) {
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?><?mso-application progid=\"Excel.Sheet\"?>"
       "<Workbook><Row>1</Row></Workbook>"));
   EXPECT_FALSE(testing::Flagged(ok)) << ok.explanation;
+  // The declaration with a line break or in capitals is still the declaration.
+  for (const char* body :
+       {"<?xml\nversion=\"1.0\"?><r>hello</r>", "<?XML version=\"1.0\"?><r>x</r>"}) {
+    Verdict v = testing::Inspect(testing::Post("/c", "application/xml", body));
+    EXPECT_FALSE(testing::Flagged(v)) << body << " -> " << v.explanation;
+    EXPECT_TRUE(v.findings.empty()) << body << " -> " << v.explanation;
+  }
 }
 
 TEST_F(ParserTest, MultipartFieldsFilenamesAndCharsets) {
