@@ -144,7 +144,7 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       for (std::string_view k :
            {"union"sv, "select"sv, "from"sv, "where"sv, "insert"sv, "update"sv, "delete"sv,
             "drop"sv, "sleep"sv, "benchmark"sv, "concat"sv, "having"sv, "order"sv, "group"sv,
-            "information_schema"sv, "waitfor"sv, "exec"sv, "declare"sv}) {
+            "waitfor"sv, "exec"sv, "declare"sv}) {
         if (word == k) {
           r.confidence = 0.8f;
           r.rule = "sqli.comment-split-keyword";
