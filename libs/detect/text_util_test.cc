@@ -77,6 +77,23 @@ TEST(BigramFilter, FindAgreesWithStringFindOnRandomInputs) {
   }
 }
 
+// FirstAll's answer for every needle of `set` (built from `needles`) is exactly
+// hay.find(needle).
+template <std::size_t N>
+::testing::AssertionResult FirstAllMatchesFind(const NeedleSet& set,
+                                               const std::string_view (&needles)[N],
+                                               std::string_view hay) {
+  std::size_t first[N];
+  set.FirstAll(hay, first);
+  for (std::size_t i = 0; i < N; ++i) {
+    if (first[i] != hay.find(needles[i])) {
+      return ::testing::AssertionFailure()
+             << "value=" << hay << " needle=" << needles[i] << " FirstAll=" << first[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // Property: NeedleSet::FirstAll gives, for every needle, exactly Find(hay, needle), with
 // and without a byte-pair filter installed.
 TEST(NeedleSet, FirstAllAgreesWithFindOnRandomInputs) {
@@ -92,12 +109,7 @@ TEST(NeedleSet, FirstAllAgreesWithFindOnRandomInputs) {
     f.Build(value);
     for (bool filtered : {false, true}) {
       ScopedBigramFilter scope(filtered ? &f : nullptr);
-      std::size_t first[std::size(kNeedles)];
-      kSet.FirstAll(value, first);
-      for (std::size_t i = 0; i < std::size(kNeedles); ++i) {
-        ASSERT_EQ(first[i], std::string_view(value).find(kNeedles[i]))
-            << "value=" << value << " needle=" << kNeedles[i];
-      }
+      ASSERT_TRUE(FirstAllMatchesFind(kSet, kNeedles, value));
     }
   }
 }
@@ -120,12 +132,7 @@ TEST(NeedleSet, FirstAllAgreesWithFindWhenTheFilterRulesNeedlesOut) {
     const std::string_view whole(value);
     const std::size_t from = whole.empty() ? 0 : rng() % whole.size();
     for (std::string_view hay : {whole, whole.substr(from), whole.substr(0, from)}) {
-      std::size_t first[std::size(kNeedles)];
-      kSet.FirstAll(hay, first);
-      for (std::size_t i = 0; i < std::size(kNeedles); ++i) {
-        ASSERT_EQ(first[i], hay.find(kNeedles[i]))
-            << "value=" << value << " needle=" << kNeedles[i];
-      }
+      ASSERT_TRUE(FirstAllMatchesFind(kSet, kNeedles, hay));
     }
   }
 }
@@ -148,12 +155,7 @@ TEST(NeedleSet, FirstAllAgreesWithFindWhenEveryNeedleSharesItsFirstByte) {
     f.Build(hay);
     for (bool filtered : {false, true}) {
       ScopedBigramFilter scope(filtered ? &f : nullptr);
-      std::size_t first[std::size(kNeedles)];
-      kSet.FirstAll(hay, first);
-      for (std::size_t i = 0; i < std::size(kNeedles); ++i) {
-        ASSERT_EQ(first[i], hay.find(kNeedles[i]))
-            << "value=" << value << " needle=" << kNeedles[i];
-      }
+      ASSERT_TRUE(FirstAllMatchesFind(kSet, kNeedles, hay));
     }
   }
 }
@@ -175,11 +177,7 @@ TEST(NeedleSet, FirstAllAgreesWithFindWhenMatchesAreSparse) {
     std::unique_ptr<char[]> exact(new char[value.size()]);
     std::memcpy(exact.get(), value.data(), value.size());
     std::string_view hay(exact.get(), value.size());
-    std::size_t first[std::size(kNeedles)];
-    kSet.FirstAll(hay, first);
-    for (std::size_t i = 0; i < std::size(kNeedles); ++i) {
-      ASSERT_EQ(first[i], hay.find(kNeedles[i])) << "value=" << value << " needle=" << kNeedles[i];
-    }
+    ASSERT_TRUE(FirstAllMatchesFind(kSet, kNeedles, hay));
     for (std::string_view set : {"\r\n", "(z", "abc", "q(c-"}) {
       for (std::size_t from : {std::size_t{0}, std::size_t{3}, value.size() / 2, value.size()}) {
         ASSERT_EQ(FindFirstOf(hay, set, from), hay.find_first_of(set, from))
