@@ -472,8 +472,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       if (lower.substr(p + 1, f.size()) == f) absolute_token = true;
     }
   }
-  if (path_shaped || ups > 0 || is_request_path || absolute_token ||
-      v.field->source == Source::kXml) {
+  if (path_shaped || ups > 0 || is_request_path || absolute_token) {
     // Every name's first occurrence in one pass (a 32 KiB script opening with "/*" is
     // path-shaped: one scan per name dominated the detector).
     static const NeedleSet kSensitiveSet(kSensitive);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "libs/detect/test_util.h"
 
@@ -76,6 +77,30 @@ TEST(AbsoluteToken, CountsUpToFourWhitespaceBytesAnywhere) {
       Verdict w = InspectQueryValue(five);
       EXPECT_FALSE(HasCategory(w, Category::kLfi)) << pad << " " << int(ws[0]) << " " << five;
     }
+  }
+}
+
+// An XML text node is judged like a JSON string or a form field: prose that names a system
+// file is allowed in all three, a bare path to one is blocked in all three.
+TEST(SensitiveFile, XmlTextIsJudgedLikeOtherBodyValues) {
+  auto in_bodies = [](const std::string& value) {
+    std::string xml = value;
+    for (std::size_t p = 0; (p = xml.find('&', p)) != std::string::npos; p += 5)
+      xml.replace(p, 1, "&amp;");
+    return std::vector<Verdict>{
+        testing::Inspect(testing::Post("/c", "application/xml",
+                                       "<?xml version=\"1.0\"?><r><c>" + xml + "</c></r>")),
+        testing::Inspect(testing::Post("/c", "application/json", "{\"c\":\"" + value + "\"}")),
+        testing::Inspect(testing::Post("/c", "application/x-www-form-urlencoded",
+                                       "c=" + testing::UrlEncode(value)))};
+  };
+  for (const char* prose :
+       {"post the output of `cat /etc/fstab` and we can look at it",
+        "you can add lines to /etc/resolvconf/resolv.conf.d/base, but they are overwritten"}) {
+    for (const Verdict& v : in_bodies(prose)) EXPECT_FALSE(Flagged(v)) << prose << v.explanation;
+  }
+  for (const char* attack : {"/etc/passwd", "../../../etc/shadow", "cat /etc/passwd"}) {
+    for (const Verdict& v : in_bodies(attack)) EXPECT_TRUE(Flagged(v)) << attack;
   }
 }
 
