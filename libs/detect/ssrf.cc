@@ -751,7 +751,9 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       }
     }
   }
-  if (urls > 0 && IsIncludeParameter(v.field->name)) {
+  // Argument names only: a path segment's field is called "path", and image proxies and
+  // archives carry an encoded URL as a segment ("/unsafe/300x200/https%3A%2F%2Fcdn...").
+  if (urls > 0 && v.field->source != Source::kPathSegment && IsIncludeParameter(v.field->name)) {
     std::size_t a = lower.find_first_not_of(" \t\"'");
     std::string_view rest = a == std::string_view::npos ? std::string_view() : lower.substr(a);
     for (std::string_view sch : {"http://"sv, "https://"sv, "ftp://"sv, "ftps://"sv}) {

@@ -127,6 +127,23 @@ TEST(SsrfFetchArgument, RedirectNamesOtherArgumentsAndProseAreAllowed) {
   EXPECT_FALSE(Flagged(j)) << j.explanation;
 }
 
+// A public URL in an include-style argument ("path", "dir", "include") is remote-file
+// inclusion; the same URL percent-encoded as a path segment is how image proxies and web
+// archives address their source ("/unsafe/300x200/https%3A%2F%2Fcdn.example.com%2Fa.png").
+TEST(IncludeParameter, ArgumentsOnlyNotPathSegments) {
+  for (const char* q : {"/x?path=http://evil.example/x", "/x?inc=https%3A%2F%2Fevil.example%2Fs",
+                        "/x?include_dir=ftp://evil.example/shell"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_TRUE(HasCategory(v, Category::kRfi) && Flagged(v)) << q << " -> " << v.explanation;
+  }
+  for (const char* q : {"/unsafe/fit-in/300x200/https%3A%2F%2Fcdn.example.com%2Fimg%2Fa.png",
+                        "/insecure/rs:fill:300:400/plain/http:%2F%2Fexample.com%2Fimages%2Fa.jpg",
+                        "/api/links/https%3A%2F%2Fwww.example.org%2F/preview"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_FALSE(Flagged(v)) << q << " -> " << v.explanation;
+  }
+}
+
 // An out-of-band interaction domain anywhere in a value is a blind-injection probe; the
 // service named without a host label, or a longer domain that only contains its name, is not.
 TEST(OutOfBandValue, CallbackDomainsOutsideUrlsAreSsrf) {
