@@ -289,6 +289,27 @@ std::optional<uint32_t> OverflowedNumericHost(std::string_view h) {
 
 HostVerdict JudgeAsciiHost(std::string_view host);
 
+// Digits and dots with fewer than eight digits and no octal part ("0", "10.5", "127.1"):
+// as a bare value before a '/', a score, grade or fraction ("0/5", "10.5/20"). Parsers
+// read such hosts as addresses ("0" is 0.0.0.0), but only URLs give them that meaning;
+// long decimals ("2130706433/admin") and octal parts ("0177.1/x") stay addresses.
+bool ShortNumber(std::string_view host) {
+  std::size_t digits = 0;
+  std::size_t part = 0;
+  bool octal = false;
+  for (std::size_t i = 0; i <= host.size(); ++i) {
+    if (i == host.size() || host[i] == '.') {
+      octal |= part >= 3 && host[i - part] == '0';
+      part = 0;
+      continue;
+    }
+    if (!IsAsciiDigit(static_cast<unsigned char>(host[i]))) return false;
+    ++digits;
+    ++part;
+  }
+  return digits > 0 && digits < 8 && !octal;
+}
+
 HostVerdict JudgeHost(std::string_view host) {
   bool ascii = true;
   for (char c : host) ascii &= static_cast<unsigned char>(c) < 0x80;
@@ -808,7 +829,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       if (hv.score > 0 && (has_path || has_port || hv.score >= 0.95f)) {
         b.Up(hv.score, hv.rule, Category::kSsrf, 0, e);
       }
-    } else if (has_path) {
+    } else if (has_path && !ShortNumber(host)) {
       HostVerdict hv = JudgeHost(host);
       if (hv.score >= 0.75f) b.Up(hv.score - 0.05f, hv.rule, Category::kSsrf, 0, e);
     }

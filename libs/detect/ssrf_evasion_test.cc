@@ -79,6 +79,19 @@ OwnedHttpRequest WithParam(const std::string& name, const std::string& value) {
   return Get("/index.php?" + UrlEncode(name) + "=" + UrlEncode(value));
 }
 
+// A bare number before a '/' is a score, grade or fraction ("0/5", "10.5/20"), not the
+// address a URL parser would make of it; long decimals and octal parts still are.
+TEST(BareHost, ShortNumbersBeforeASlashAreNotAddresses) {
+  for (const char* v : {"0/5", "0/", "0/abc", "10.5/20", "127.1/5", "3/4", "1234567/x"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v : {"2130706433/admin", "0177.1/x", "0x7f.1/x", "167772161/x"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_TRUE(Flagged(r) && HasCategory(r, Category::kSsrf)) << v << " -> " << r.explanation;
+  }
+}
+
 TEST(RemoteInclude, RemoteUrlInPathLikeParameterIsRfi) {
   for (const char* name : {"_CONF[path]", "mosConfig_absolute_path", "include_dir", "basedir"}) {
     Verdict v = InspectWith(DefaultInspector(), WithParam(name, "https://foo.bar"));
