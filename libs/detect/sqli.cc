@@ -1596,7 +1596,10 @@ class Parser {
         const std::size_t start = p_;
         Operand o;
         if (!ParseExpr(&o, depth + 1)) return false;
-        *strong = o.func && (o.compare || f_->dangerous_func) && !WordsInCall(start, p_);
+        // Only a function SQL knows: "hello;f(x=1" is punctuation, not a call to run.
+        const std::string_view name = Text(t_[start]);
+        const bool known = sql::IsSqlFunction(name) || sql::IsDangerousSqlFunction(name);
+        *strong = known && o.func && (o.compare || f_->dangerous_func) && !WordsInCall(start, p_);
         return o.func;
       }
       default:

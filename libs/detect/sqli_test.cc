@@ -433,6 +433,20 @@ TEST(Sqli, AParenthesisedRemarkAfterASemicolonIsNoCall) {
   }
 }
 
+// After ';', a call runs as a statement only when SQL knows the function: random tokens
+// (generated passwords, API keys) hold ";o(U=l" by chance.
+TEST(Sqli, ACallAsAStatementNamesAnSqlFunction) {
+  for (const char* text : {"P+%Ujb(8me;o(U=l", "hello;f(x=1", "x;a(b=c"}) {
+    Verdict v = testing::InspectAsForm(text);
+    EXPECT_FALSE(testing::Flagged(v)) << text << " -> " << v.explanation;
+  }
+  for (const char* attack : {"1;iif(1=1,1,0)", "1;benchmark(1000000,md5(1))",
+                             "1';elt(1=1,sleep(5))--", "x;sleep(5)=0"}) {
+    Verdict v = testing::InspectQueryValue(attack);
+    EXPECT_TRUE(testing::Flagged(v)) << attack << " -> " << v.explanation;
+  }
+}
+
 TEST(Sqli, AVersionedOrKeywordExecutableCommentIsMySqlOnlySyntax) {
   // Alone, after junk, or inside an ordinary comment that hides it from the lexer.
   for (const char* attack :
