@@ -1155,6 +1155,18 @@ struct CommandInfo {
   std::size_t name_start = 0;
 };
 
+// The directory of a globbed program path: where binaries live ("/bin", "/usr/local/sbin"),
+// or a directory globbed itself ("/???", "/u*/b?n").
+bool ProgramDirectory(std::string_view dir) {
+  if (dir.empty()) return false;
+  if (FindFirstOf(dir, "?*[") != std::string_view::npos) return true;
+  for (std::string_view d : {"/bin"sv, "/sbin"sv, "/usr/bin"sv, "/usr/sbin"sv, "/usr/local/bin"sv,
+                             "/usr/local/sbin"sv}) {
+    if (dir == d) return true;
+  }
+  return false;
+}
+
 // What CommandAt needs to know about a word in command position, read in one pass (in a
 // long value without spaces the word can be the whole rest of it).
 struct WordScan {
@@ -1255,8 +1267,11 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     // Globbed binary paths: /???/c?t, /bin/c*. The glob must be in the program's name: a
     // route pattern ("/api/*/items") names no program, and a globbed directory before a known
     // name ("/???/cat") is judged by that name.
+    // The name sits in a directory: a binary one or one globbed itself ("/???/c?t"). A
+    // single component is a relative URL with a query ("/account?tab").
     if (strength == 0 && had_path && w[0] == '/' && scan.glob &&
-        FindFirstOf(typed, "?*[") != std::string_view::npos) {
+        FindFirstOf(typed, "?*[") != std::string_view::npos &&
+        ProgramDirectory(s.substr(ws, scan.last_slash - ws))) {
       bool name_has_letter = false;
       for (char d : typed) name_has_letter |= IsAsciiAlpha(static_cast<unsigned char>(d));
       if (name_has_letter) strength = 2;

@@ -277,6 +277,20 @@ TEST(GlobbedPaths, OnlyAGlobbedProgramNameIsACommand) {
   }
 }
 
+// The globbed name sits in a binary directory or a globbed one; a relative URL whose query
+// mark reads as a glob ("/account?tab", "/products/list?") names no program.
+TEST(GlobbedPaths, TheProgramLivesInABinaryOrGlobbedDirectory) {
+  for (const char* value : {"/usr/bin/wh?ami", "/bin/ca? /etc/passwd", "/u*/b?n/wh?ami",
+                            "/sbin/ifconf?g", "/usr/local/bin/p?thon -V"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(HasCategory(v, Category::kCmdi) && Flagged(v)) << value << " -> " << v.explanation;
+  }
+  for (const char* value : {"/account?tab", "/products/list?", "/a/b?c", "/17?OSX-)5w>"}) {
+    Verdict v = InspectAsForm(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 // A spreadsheet formula that launches a program through DDE, and TeX's shell escape, run
 // commands when the value is opened in Excel or rendered to PDF; ordinary formulas and TeX
 // markup pass.
