@@ -237,6 +237,18 @@ bool CalledAt(std::string_view lower, std::size_t end) {
   return k < lower.size() && lower[k] == '(';
 }
 
+// The argument list opened at `open` ('(') closes within 512 bytes. A variable function
+// is a call only then: random tokens (generated passwords, keys) hold "$K(l#" by chance.
+bool CallCloses(std::string_view lower, std::size_t open) {
+  int depth = 0;
+  const std::size_t end = std::min(lower.size(), open + 512);
+  for (std::size_t k = open; k < end; ++k) {
+    if (lower[k] == '(') ++depth;
+    if (lower[k] == ')' && --depth == 0) return true;
+  }
+  return false;
+}
+
 // PHP functions that run commands, evaluate code or read/write arbitrary files.
 constexpr std::string_view kPhpExec[] = {
     "system",
@@ -681,8 +693,9 @@ void ScanPhpSkeleton(std::string_view lower, const HitSlice& first, Arena& arena
     if (i == s || IsAsciiDigit(static_cast<unsigned char>(sk[s]))) continue;
     if (i >= n || sk[i] != '(') continue;
     std::string_view name = sk.substr(s, i - s);
-    bool obfuscated = Find(name, '_') != std::string_view::npos || name.size() <= 2 ||
-                      FindFirstOf(name, "0123456789") != std::string_view::npos;
+    bool obfuscated = (Find(name, '_') != std::string_view::npos || name.size() <= 2 ||
+                       FindFirstOf(name, "0123456789") != std::string_view::npos) &&
+                      CallCloses(sk, i);
     b->Up(obfuscated ? 0.8f : 0.45f, "code.php-variable-function", p, 24);
   }
 }
@@ -1006,9 +1019,10 @@ void ScanPhp(std::string_view lower, const HitSlice& first, Best* b) {
     if (after < n && lower[after] == '(') {
       // $x(...) where the name looks obfuscated or indexes into a superglobal
       std::string_view name = lower.substr(s, i - s);
-      bool obfuscated = Find(name, '_') != std::string_view::npos || brackets > 0 ||
-                        name.size() <= 2 ||
-                        FindFirstOf(name, "0123456789") != std::string_view::npos;
+      bool obfuscated =
+          (Find(name, '_') != std::string_view::npos || brackets > 0 || name.size() <= 2 ||
+           FindFirstOf(name, "0123456789") != std::string_view::npos) &&
+          CallCloses(lower, after);
       if (obfuscated || after == k) {
         b->Up(obfuscated ? 0.8f : 0.45f, "code.php-variable-function", p, after - p + 8);
       }

@@ -119,6 +119,20 @@ TEST(ScriptInUpload, BinaryAndMarkupWithoutAServerPageAreAllowed) {
   }
 }
 
+// A variable with a short or mangled name called as a function is a webshell's call only
+// when the argument list closes; random tokens (generated passwords) hold "$K(l#" by chance.
+TEST(PhpVariableFunction, AnObfuscatedCallMustCloseItsArguments) {
+  for (const char* value : {"$x(1)", "$_($__)", "$a/*x*/()", "$f(\"ls\");", "$a[0]('id')"}) {
+    Verdict v = InspectAsForm(value);
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+        << value << " -> " << v.explanation;
+  }
+  for (const char* value : {"m^H=}$K(l#(88p:H", "=U1$z(H{nTH{G\\%.", "*CE]$iK6(;;4pM"}) {
+    Verdict v = InspectAsForm(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 TEST(PhpCallbackName, AFunctionNamedAsAParameterIsBlocked) {
   for (const char* name : {"call_user_func_array", "CALL_USER_FUNC", " shell_exec ",
                            "create_function", "forward_static_call_array"}) {
