@@ -1594,11 +1594,11 @@ class Parser {
         }
         --p_;
         const std::size_t start = p_;
+        const int known_before = f_->known_funcs;
         Operand o;
         if (!ParseExpr(&o, depth + 1)) return false;
-        // Only a function SQL knows: "hello;f(x=1" is punctuation, not a call to run.
-        const std::string_view name = Text(t_[start]);
-        const bool known = sql::IsSqlFunction(name) || sql::IsDangerousSqlFunction(name);
+        // Only a call to a function SQL knows: "hello;f(x=1" is punctuation, not a call.
+        const bool known = f_->known_funcs > known_before || f_->dangerous_func;
         *strong = known && o.func && (o.compare || f_->dangerous_func) && !WordsInCall(start, p_);
         return o.func;
       }
