@@ -995,7 +995,14 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false, bool long_o
          w[1] == '.')) {
       return true;
     }
-    if (w[0] == '>' || w[0] == '<' || StartsWith(w, "2>") || StartsWith(w, "1>")) return true;
+    // ">=18", "<=3.11" after a name are version constraints ("node>=18", "python<=3.11"),
+    // not a redirect into a file named "=18".
+    const bool version_bound = w.size() >= 3 && (w[0] == '>' || w[0] == '<') && w[1] == '=' &&
+                               IsAsciiDigit(static_cast<unsigned char>(w[2]));
+    if ((w[0] == '>' || w[0] == '<' || StartsWith(w, "2>") || StartsWith(w, "1>")) &&
+        !version_bound) {
+      return true;
+    }
     if (w[0] == '$' || w[0] == '~' || StartsWith(w, "./") || StartsWith(w, "../")) return true;
     if (w.size() >= 3 && IsAsciiAlpha(static_cast<unsigned char>(w[0])) && w[1] == ':' &&
         (w[2] == '\\' || w[2] == '/')) {
@@ -2156,7 +2163,9 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         bool program = EndsWith(tail, ".exe") || EndsWith(tail, ".bat") || EndsWith(tail, ".cmd") ||
                        EndsWith(tail, ".ps1") || EndsWith(tail, ".vbs") || EndsWith(tail, ".dll") ||
                        EndsWith(tail, ".hta") || EndsWith(tail, ".js");
-        if (a < s.size() && (s[a] == '\\' || s[a] == '/') && !program) w = 0.4f;
+        // Also the variable alone, as a setting's value ("%TEMP%").
+        const bool alone = p == 0 && a >= s.size();
+        if ((alone || (a < s.size() && (s[a] == '\\' || s[a] == '/'))) && !program) w = 0.4f;
       }
       best.Up(w, "cmdi.windows-variable", p, var.size() + 8);
     }

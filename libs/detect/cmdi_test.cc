@@ -197,11 +197,16 @@ INSTANTIATE_TEST_SUITE_P(
         "set JAVA_HOME=C:\\Program Files\\Java\\jdk-17 and echo %JAVA_HOME% to verify",
         // Per-user Windows locations in a path, as tickets and settings name them.
         "Logs are in C:\\ProgramData\\App\\logs and config in %APPDATA%\\App\\config.json",
-        "%USERPROFILE%\\Documents\\Visual Studio 2022\\Projects"));
+        "%USERPROFILE%\\Documents\\Visual Studio 2022\\Projects",
+        // A per-user location alone, as a setting's value.
+        "%TEMP%", "%USERPROFILE%",
+        // Version constraints: ">=" after a name is no redirect into a file named "=18".
+        "node>=18", "python>=3.8,<4", "python<=3.11", "react>=18 <19"));
 
 // The shell and a program reached through a variable stay an injection.
 TEST(WindowsVariable, ShellOrProgramThroughAVariableIsBlocked) {
-  for (const char* v : {"%temp%\\x.exe", "%comspec% /c dir", "& %APPDATA%\\evil.bat"}) {
+  for (const char* v : {"%temp%\\x.exe", "%comspec% /c dir", "& %APPDATA%\\evil.bat", "%COMSPEC%",
+                        "echo %TEMP%", "id>/tmp/x", "ls >/tmp/out"}) {
     Verdict r = InspectAsForm(v);
     EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
   }
