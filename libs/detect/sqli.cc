@@ -2185,6 +2185,39 @@ bool TypographicQuote(std::string_view text, std::size_t q) {
   return false;
 }
 
+// The value's first `q` delimits an HTML attribute value: it follows `<tag ... name=` with no
+// '>' between, and the value closes with `q` before '>', "/>" or the next attribute. Rich text
+// ("<a href=\"#top\">Top</a>") puts quotes and '#' where a quote break and a comment would
+// be; the other quote character is still judged ("<a href=\"' or 1=1--\">").
+bool AttributeQuote(std::string_view text, char q) {
+  const std::size_t open = Find(text, q);
+  if (open == std::string_view::npos || open < 4) return false;
+  std::size_t k = open;
+  while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t')) --k;
+  if (k == 0 || text[--k] != '=') return false;
+  while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t')) --k;
+  const std::size_t name_end = k;
+  while (k > 0 && (IsAsciiAlpha(static_cast<unsigned char>(text[k - 1])) || text[k - 1] == '-'))
+    --k;
+  if (k == name_end || k == 0 || (text[k - 1] != ' ' && text[k - 1] != '\t')) return false;
+  const std::size_t lt = text.rfind('<', k);
+  if (lt == std::string_view::npos || lt + 1 >= k ||
+      !IsAsciiAlpha(static_cast<unsigned char>(text[lt + 1])) ||
+      Find(text.substr(lt, k - lt), '>') != std::string_view::npos) {
+    return false;
+  }
+  const std::size_t close = Find(text, q, open + 1);
+  if (close == std::string_view::npos || close - open > 2048) return false;
+  // The tag goes on as markup: '>', "/>", the end, or the next attribute's "name=".
+  std::size_t a = close + 1;
+  while (a < text.size() && (text[a] == ' ' || text[a] == '\t' || text[a] == '\n')) ++a;
+  if (a >= text.size() || text[a] == '>' || text[a] == '/') return true;
+  const std::size_t name = a;
+  while (a < text.size() && (IsAsciiAlpha(static_cast<unsigned char>(text[a])) || text[a] == '-'))
+    ++a;
+  return a > name && a < text.size() && text[a] == '=';
+}
+
 }  // namespace
 
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
@@ -2210,6 +2243,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
   };
   for (char context : {'\'', '"', '`', '\0'}) {
     if (context != '\0' && Find(text, context) == std::string_view::npos) continue;
+    if ((context == '"' || context == '\'') && AttributeQuote(text, context)) continue;
     sql::Lex(text, context, limits::kMaxSqlTokens, tokens);
     Parser parser(text, *tokens);
     if (parser.size() == 0 && !(context && !tokens->empty() && parser.trailing_comment())) {

@@ -447,6 +447,24 @@ TEST(Sqli, ACallAsAStatementNamesAnSqlFunction) {
   }
 }
 
+// A quote that delimits an HTML attribute value in rich text ("<a href=\"#top\">") is no
+// quote break, and the '#' in it no comment; the other quote character and a tag that does
+// not go on as markup after the value are still judged.
+TEST(Sqli, AnAttributeValueInRichTextIsNoQuoteBreak) {
+  for (const char* text :
+       {"<a href=\"#\">link</a>", "<a href=\"#top\" class=\"toc\">Back to top</a>",
+        "<a href='#'>x</a>", "<p>See <a href=\"#notes\"/> below</p>"}) {
+    Verdict v = testing::InspectAsJson(text);
+    EXPECT_FALSE(testing::Flagged(v)) << text << " -> " << v.explanation;
+  }
+  for (const char* attack : {"<a href=\"' or 1=1--\">", "<a href=\"\" or 1=1-- \">",
+                             "<x a=\"\" union select 1,2-- \">", "admin\"#"}) {
+    Verdict v = testing::InspectQueryValue(attack);
+    EXPECT_TRUE(testing::HasCategory(v, Category::kSqli) && testing::Flagged(v))
+        << attack << " -> " << v.explanation;
+  }
+}
+
 TEST(Sqli, AVersionedOrKeywordExecutableCommentIsMySqlOnlySyntax) {
   // Alone, after junk, or inside an ordinary comment that hides it from the lexer.
   for (const char* attack :
