@@ -205,7 +205,8 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
   if (attr == "href" || attr == "src") {
     bool web = StartsWith(value, "https://") || StartsWith(value, "http://") ||
                (StartsWith(value, "/") && !StartsWith(value, "//")) || StartsWith(value, "#") ||
-               (attr == "href" && StartsWith(value, "mailto:"));
+               (attr == "href" && (StartsWith(value, "mailto:") || StartsWith(value, "tel:") ||
+                                   StartsWith(value, "sms:")));
     return web;
   }
   if (attr == "style") return IsPassiveInlineStyle(value);

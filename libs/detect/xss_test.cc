@@ -159,6 +159,7 @@ TEST(XssRichText, EditorMarkupIsAllowed) {
            "<pre><code class=\"language-js\">let a = 1;</code></pre>",
            "```html\n<div class=\"card\"><img src=\"/logo.png\" alt=\"logo\"></div>\n```",
            "<a href=\"mailto:o'neil@example.com\">mail me</a>",
+           "<p><a href=\"tel:+15551234567\">Call</a> or <a href=\"sms:+15551234567\">text</a></p>",
            "<h2 id=\"update\">Update</h2><p>We've moved the meeting &mdash; see you.</p>",
            "<p><img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADU"
            "lEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\"></p>",
