@@ -242,6 +242,56 @@ constexpr std::string_view kHiddenDirs[] = {
     ".well-known-not",
 };
 
+// Suffixes of backup copies, dumps, keys and configuration: requested by path, such a file
+// is read for what it leaks.
+constexpr std::string_view kBackupOrConfigSuffixes[] = {
+    ".bak",  ".old",    ".orig",    ".swp",      ".save",   ".sql",      ".sqlite", ".db",
+    ".mdb",  ".inc",    ".config",  ".conf",     ".cfg",    ".ini",      ".log",    ".env",
+    ".dist", ".backup", ".tmp",     ".tar.gz",   ".tgz",    ".zip",      ".7z",     ".rar",
+    ".key",  ".pem",    ".jks",     ".keystore", ".passwd", ".htpasswd", "~",       ".copy",
+    ".git",  ".rdb",    ".sqlite3", ".dump",     ".db3"};
+
+// A dot name a scanner asks for: at the web root ("/.aider/", "/.foo"), or a backup or
+// source suffix standing alone as the name ("/index.jsp/.bak", "/x/.java"). Elsewhere an
+// unknown dot name is a word ("/tags/.net", "/wiki/.NET").
+bool ProbedDotName(std::string_view path, std::size_t at, std::string_view comp) {
+  // At the root, also behind "." segments ("/./.env").
+  if (path.substr(0, at).find_first_not_of("/.") == std::string_view::npos) return true;
+  for (std::string_view ext : kBackupOrConfigSuffixes) {
+    if (comp == ext) return true;
+  }
+  for (std::string_view ext : {".java"sv, ".jsp"sv, ".php"sv, ".asp"sv, ".aspx"sv, ".class"sv}) {
+    if (comp == ext) return true;
+  }
+  return false;
+}
+
+// A code host's file view: "/owner/repo/blob/<ref>/..." (also tree, raw, blame, edit and
+// commits; GitLab's "/-/blob/"; Gitea's "/src/branch/<ref>/"), with the owner and repository
+// before the view and a ref after it, all ahead of `at`.
+bool RepositoryFileView(std::string_view path, std::size_t at) {
+  std::size_t segments = 0;  // complete segments before the current one
+  std::size_t s = path.empty() || path[0] != '/' ? 0 : 1;
+  while (s < at) {
+    std::size_t e = path.find('/', s);
+    if (e == std::string_view::npos || e > at) return false;
+    std::string_view seg = path.substr(s, e - s);
+    const bool view =
+        seg == "blob" || seg == "tree" || seg == "raw" || seg == "blame" || seg == "edit" ||
+        seg == "commits" ||
+        (seg == "src" && (path.substr(e, 8) == "/branch/" || path.substr(e, 8) == "/commit/"));
+    if (view && segments >= 2) {
+      std::size_t ref = e + 1;
+      if (seg == "src") ref = path.find('/', ref) + 1;  // past "branch/" or "commit/"
+      const std::size_t ref_end = path.find('/', ref);
+      return ref_end != std::string_view::npos && ref_end > ref && ref_end <= at;
+    }
+    ++segments;
+    s = e + 1;
+  }
+  return false;
+}
+
 // Sensitive targets spelled without their separators, as left after backslashes were
 // stripped; matched at the end of a value that opens with dots or a drive letter.
 constexpr std::string_view kSquashed[] = {
@@ -553,20 +603,20 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
           known = true;
         }
       }
-      b.Up(known ? 0.8f : 0.5f, "lfi.hidden-file", Category::kLfi, p, comp.size() + 1);
+      // Unknown dot names are words too ("/tags/.net", "/wiki/.NET"): they alone do not
+      // block. Inside a repository browser's file view the known ones are repository files
+      // ("/owner/repo/blob/main/.github/workflows/ci.yml"), not the server's.
+      const bool repository = is_request_path && RepositoryFileView(lower, p);
+      const float s = known ? (repository ? 0.4f : 0.8f)
+                            : (!repository && ProbedDotName(lower, p, comp) ? 0.5f : 0.4f);
+      b.Up(s, "lfi.hidden-file", Category::kLfi, p, comp.size() + 1);
     }
   }
   // Backup / config artefacts requested by path.
   if (is_request_path) {
     std::size_t slash = lower.find_last_of('/');
     std::string_view last = slash == std::string_view::npos ? lower : lower.substr(slash + 1);
-    for (std::string_view ext :
-         {".bak"sv,    ".old"sv,      ".orig"sv, ".swp"sv,    ".save"sv, ".sql"sv,    ".sqlite"sv,
-          ".db"sv,     ".mdb"sv,      ".inc"sv,  ".config"sv, ".conf"sv, ".cfg"sv,    ".ini"sv,
-          ".log"sv,    ".env"sv,      ".dist"sv, ".backup"sv, ".tmp"sv,  ".tar.gz"sv, ".tgz"sv,
-          ".zip"sv,    ".7z"sv,       ".rar"sv,  ".key"sv,    ".pem"sv,  ".jks"sv,    ".keystore"sv,
-          ".passwd"sv, ".htpasswd"sv, "~"sv,     ".copy"sv,   ".git"sv,  ".rdb"sv,    ".sqlite3"sv,
-          ".dump"sv,   ".db3"sv}) {
+    for (std::string_view ext : kBackupOrConfigSuffixes) {
       if (EndsWith(last, ext) && last.size() > ext.size()) {
         b.Up(0.6f, "lfi.backup-or-config-file", Category::kLfi, n - last.size(), last.size());
         break;

@@ -104,6 +104,25 @@ TEST(SensitiveFile, XmlTextIsJudgedLikeOtherBodyValues) {
   }
 }
 
+// Hidden files by path: known tool and secret names block anywhere, other dot names at the
+// web root or as a bare backup suffix; a dot name deeper in the path is a word ("/tags/.net"),
+// and a code host's file view shows repository files ("/o/r/blob/main/.github/...").
+TEST(HiddenFile, KnownNamesRootProbesAndRepositoryViews) {
+  for (const char* path : {"/.git/config", "/app/.git/HEAD", "/.env", "/static/.htaccess",
+                           "/.vscode/sftp.json", "/.lapidosa", "/./.aider/x", "/x/index.jsp/.bak",
+                           "/a/b/blob/.env", "/owner/blob/.git/config"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_TRUE(HasCategory(v, Category::kLfi) && Flagged(v)) << path << " -> " << v.explanation;
+  }
+  for (const char* path :
+       {"/tags/.net", "/wiki/.NET", "/api/items/.lapidosa/view",
+        "/owner/repo/blob/main/.github/workflows/ci.yml", "/owner/repo/tree/main/.vscode",
+        "/group/proj/-/blob/main/.gitlab-ci.yml", "/owner/repo/src/branch/main/.gitignore"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_FALSE(Flagged(v)) << path << " -> " << v.explanation;
+  }
+}
+
 // Relative paths to deployment descriptors and system secrets count at the start of the
 // value or of a component ('/', '\\', '='), never inside a word; every name on the list is
 // checked at each of those places.
