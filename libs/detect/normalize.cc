@@ -424,15 +424,18 @@ std::string_view FoldUnicode(std::string_view in, Arena& arena, uint32_t* flags)
   std::size_t o = 0;
   const std::size_t n = in.size();
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  bool in_text = false;  // previous byte non-ASCII and not an overlong form (CheckUtf8, parser.cc)
   for (std::size_t i = 0; i < n;) {
     unsigned char c = s[i];
     if (c == 0) {
       *flags |= kNormNulByte;
+      in_text = false;
       ++i;
       continue;
     }
     if (c < 0x80) {
       out[o++] = static_cast<char>(c);
+      in_text = false;
       ++i;
       continue;
     }
@@ -456,13 +459,18 @@ std::string_view FoldUnicode(std::string_view in, Arena& arena, uint32_t* flags)
     if (!ok) {
       *flags |= kNormInvalidUtf8;
       out[o++] = static_cast<char>(c);
+      in_text = true;
       ++i;
       continue;
     }
     bool overlong =
         (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    const bool resync = in_text;
+    in_text = !overlong;
     if (overlong) {
-      *flags |= kNormOverlongUtf8;
+      // Still decoded, so detectors see what a lenient decoder would; only not reported as
+      // an evasion inside text of another encoding.
+      if (!resync) *flags |= kNormOverlongUtf8;
       if (cp < 0x80) {
         if (cp != 0)
           out[o++] = static_cast<char>(cp);

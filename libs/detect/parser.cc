@@ -109,10 +109,14 @@ void AddField(ParsedRequest* out, Source source, Part part, std::string_view nam
   out->fields.push_back(Field{source, part, flags, name, value});
 }
 
-// Records UTF-8 problems of a decoded argument.
+// Records UTF-8 problems of a decoded argument. An overlong form counts after ASCII, at the
+// start or after another overlong form, where evasions put it ("..%c0%af"). Right after other
+// non-ASCII bytes it is text of another encoding read as UTF-8: GBK "世界" is CA C0 BD E7,
+// whose C0 BD reads as an overlong '=', and Japanese in GBK pairs C1 A4.
 void CheckUtf8(std::string_view s, ParsedRequest* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
+  bool in_text = false;  // the previous byte was non-ASCII and not an overlong form
   for (std::size_t i = 0; i < n;) {
     // Eight bytes at a time while they are ASCII and none is NUL (nothing to note there).
     while (i + 8 <= n) {
@@ -124,12 +128,14 @@ void CheckUtf8(std::string_view s, ParsedRequest* out) {
     unsigned char c = p[i];
     if (c < 0x80) {
       if (c == 0) out->anomalies |= kAnomalyNulInArgs;
+      in_text = false;
       ++i;
       continue;
     }
     std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
     if (len == 0 || i + len > n || c > 0xF4) {
       out->anomalies |= kAnomalyInvalidUtf8;
+      in_text = true;
       ++i;
       continue;
     }
@@ -137,13 +143,14 @@ void CheckUtf8(std::string_view s, ParsedRequest* out) {
     for (std::size_t k = 1; k < len; ++k) ok = ok && (p[i + k] & 0xC0) == 0x80;
     if (!ok) {
       out->anomalies |= kAnomalyInvalidUtf8;
+      in_text = true;
       ++i;
       continue;
     }
-    if (c == 0xC0 || c == 0xC1 || (c == 0xE0 && p[i + 1] < 0xA0) ||
-        (c == 0xF0 && p[i + 1] < 0x90)) {
-      out->anomalies |= kAnomalyOverlongUtf8;
-    }
+    const bool overlong =
+        c == 0xC0 || c == 0xC1 || (c == 0xE0 && p[i + 1] < 0xA0) || (c == 0xF0 && p[i + 1] < 0x90);
+    if (overlong && !in_text) out->anomalies |= kAnomalyOverlongUtf8;
+    in_text = !overlong;
     i += len;
   }
 }

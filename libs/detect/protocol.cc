@@ -95,10 +95,13 @@ constexpr AnomalyRule kAnomalyRules[] = {
 // (UTF-8, ASCII, the ISO-8859 and Windows code pages, the common CJK and Cyrillic sets).
 bool IsWebCharset(std::string_view cs) {
   for (std::string_view c :
-       {"utf-8",       "utf8",        "us-ascii", "ascii",      "latin1",         "latin-1",
-        "shift_jis",   "shift-jis",   "sjis",     "euc-jp",     "euc-kr",         "gb2312",
-        "gbk",         "gb18030",     "big5",     "big5-hkscs", "koi8-r",         "koi8-u",
-        "iso-2022-jp", "iso-2022-kr", "tis-620",  "x-sjis",     "ks_c_5601-1987", "macintosh"}) {
+       {"utf-8", "utf8", "us-ascii", "ascii", "latin1", "latin-1", "shift_jis", "shift-jis", "sjis",
+        "euc-jp", "euc-kr", "gb2312", "gbk", "gb18030", "big5", "big5-hkscs", "koi8-r", "koi8-u",
+        "iso-2022-jp", "iso-2022-kr", "tis-620", "x-sjis", "ks_c_5601-1987", "macintosh",
+        // Vendor names of the same national charsets (Windows, Java, ICU, older browsers).
+        "windows-874", "cp874", "tis620", "windows-31j", "ms932", "cp932", "cp936", "cp949",
+        "cp950", "x-gbk", "euc-cn", "x-euc-jp", "euc-tw", "big5hkscs", "x-mac-roman", "macroman",
+        "iso-2022-cn", "hz-gb-2312", "koi8-ru", "viscii"}) {
     if (cs == c) return true;
   }
   for (std::string_view prefix :

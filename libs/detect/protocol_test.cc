@@ -56,6 +56,18 @@ TEST(Charset, WebCharsetsAreAllowed) {
   }
 }
 
+// Vendor names of national charsets (Windows, Java) are web charsets too; EBCDIC code pages
+// with a similar number are not.
+TEST(Charset, VendorNamesOfNationalCharsetsAreAllowed) {
+  for (const char* cs :
+       {"windows-874", "cp874", "windows-31j", "cp932", "cp936", "cp949", "x-gbk", "euc-cn"}) {
+    std::string ct = std::string("application/x-www-form-urlencoded; charset=") + cs;
+    EXPECT_FALSE(Flagged(Inspect(Post("/f", ct, "a=b")))) << ct;
+  }
+  EXPECT_TRUE(
+      Flagged(Inspect(Post("/f", "application/x-www-form-urlencoded; charset=cp875", "a=b"))));
+}
+
 TEST(Charset, EbcdicAcceptCharsetIsBlocked) {
   OwnedHttpRequest r = Get("/");
   r.headers[2].second = "text/html;q=0.9;charset=CP1026,*/*;q=0.8";
@@ -72,6 +84,23 @@ bool HasRule(const Verdict& v, const std::string& rule) {
     if (f.rule == rule) return true;
   }
   return false;
+}
+
+// Text in a national encoding read as UTF-8 holds byte pairs that look like overlong forms
+// (GBK "世界" is CA C0 BD E7; Japanese in GBK pairs C1 A4): after other non-ASCII bytes they
+// are not an evasion. After ASCII, at the start or after another overlong form they are.
+TEST(OverlongUtf8, CountsOnlyWhereEvasionsPutIt) {
+  for (const char* q :
+       {"/s?wd=%C4%E3%BA%C3%A3%AC%CA%C0%BD%E7",                       // 你好，世界 in GBK
+        "/s?wd=%A4%B3%A4%F3%A4%CB%A4%C1%A4%CF%A1%A2%CA%C0%BD%E7"}) {  // こんにちは、世界
+    Verdict v = Inspect(Get(q));
+    EXPECT_FALSE(HasRule(v, "protocol.overlong-utf8")) << q;
+    EXPECT_FALSE(Flagged(v)) << q << " -> " << v.explanation;
+  }
+  for (const char* q :
+       {"/s?a=%c0%ae%c0%ae%c0%af", "/s?a=..%c0%af..%c0%afx", "/s?a=%e0%80%ae%e0%80%ae/x"}) {
+    EXPECT_TRUE(HasRule(Inspect(Get(q)), "protocol.overlong-utf8")) << q;
+  }
 }
 
 TEST(EncodedNul, InRefererIsBlockedButCookieTextIsNotAHeaderFinding) {
