@@ -251,6 +251,28 @@ constexpr std::string_view kBackupOrConfigSuffixes[] = {
     ".key",  ".pem",    ".jks",     ".keystore", ".passwd", ".htpasswd", "~",       ".copy",
     ".git",  ".rdb",    ".sqlite3", ".dump",     ".db3"};
 
+bool IsArchiveSuffix(std::string_view ext) {
+  return ext == ".zip" || ext == ".7z" || ext == ".rar" || ext == ".tar.gz" || ext == ".tgz";
+}
+
+// The name of an archive that copies a site or its data: a scanner's guess ("www", "backup",
+// "htdocs", "db"), or a name that says so ("site-backup-2024", "shop.sql", "db_dump").
+bool BackupArchiveStem(std::string_view stem) {
+  for (std::string_view w :
+       {"www"sv,    "wwwroot"sv,     "web"sv,     "website"sv, "site"sv,   "html"sv,
+        "htdocs"sv, "public_html"sv, "public"sv,  "root"sv,    "db"sv,     "database"sv,
+        "data"sv,   "dump"sv,        "old"sv,     "src"sv,     "source"sv, "code"sv,
+        "app"sv,    "admin"sv,       "archive"sv, "files"sv,   "upload"sv, "uploads"sv,
+        "temp"sv,   "tmp"sv,         "test"sv,    "new"sv,     "1"sv,      "123"sv}) {
+    if (stem == w) return true;
+  }
+  for (std::string_view w : {"backup"sv, "bak"sv, "dump"sv, ".sql"sv, "database"sv, "wwwroot"sv,
+                             "htdocs"sv, "public_html"sv}) {
+    if (Find(stem, w) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 // A dot name a scanner asks for: at the web root ("/.aider/", "/.foo"), or a backup or
 // source suffix standing alone as the name ("/index.jsp/.bak", "/x/.java"). Elsewhere an
 // unknown dot name is a word ("/tags/.net", "/wiki/.NET").
@@ -618,6 +640,10 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     std::string_view last = slash == std::string_view::npos ? lower : lower.substr(slash + 1);
     for (std::string_view ext : kBackupOrConfigSuffixes) {
       if (EndsWith(last, ext) && last.size() > ext.size()) {
+        // Archives are downloads ("/releases/app-1.2.zip", "/archive/v1.0.tar.gz") unless
+        // their name says they are a copy of the site or its data ("www.zip", "db.sql.zip").
+        if (IsArchiveSuffix(ext) && !BackupArchiveStem(last.substr(0, last.size() - ext.size())))
+          break;
         b.Up(0.6f, "lfi.backup-or-config-file", Category::kLfi, n - last.size(), last.size());
         break;
       }

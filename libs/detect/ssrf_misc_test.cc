@@ -61,6 +61,20 @@ TEST(BackupFiles, DatabaseDumpsRequestedByPathAreBlocked) {
   EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/docs/rdb-format.html"))));
 }
 
+// Archives requested by path are downloads unless their name says they copy the site or its
+// data.
+TEST(BackupFiles, ArchivesCountOnlyWhenNamedAsACopyOfTheSite) {
+  for (const char* path : {"/www.zip", "/backup.zip", "/site-backup-2024.tar.gz", "/db.sql.zip",
+                           "/htdocs.rar", "/shop_db_dump.tgz", "/wwwroot.7z"}) {
+    EXPECT_TRUE(Flagged(testing::Inspect(testing::Get(path)))) << path;
+  }
+  for (const char* path : {"/file.zip", "/downloads/app-v1.2.zip",
+                           "/owner/repo/archive/refs/tags/v1.0.tar.gz", "/static/fonts.7z"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_FALSE(Flagged(v)) << path << " -> " << v.explanation;
+  }
+}
+
 TEST(MiscAttack, InternalNamesAreSsrf) {
   EXPECT_TRUE(HasCategory(InspectQueryValue("host.docker.internal/x"), Category::kSsrf));
 }
