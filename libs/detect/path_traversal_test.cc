@@ -108,9 +108,10 @@ TEST(SensitiveFile, XmlTextIsJudgedLikeOtherBodyValues) {
 // web root or as a bare backup suffix; a dot name deeper in the path is a word ("/tags/.net"),
 // and a code host's file view shows repository files ("/o/r/blob/main/.github/...").
 TEST(HiddenFile, KnownNamesRootProbesAndRepositoryViews) {
-  for (const char* path : {"/.git/config", "/app/.git/HEAD", "/.env", "/static/.htaccess",
-                           "/.vscode/sftp.json", "/.lapidosa", "/./.aider/x", "/x/index.jsp/.bak",
-                           "/a/b/blob/.env", "/owner/blob/.git/config"}) {
+  for (const char* path :
+       {"/.git/config", "/app/.git/HEAD", "/.env", "/static/.htaccess", "/.vscode/sftp.json",
+        "/.lapidosa", "/./.aider/x", "/x/index.jsp/.bak", "/uploads/.shell.php",
+        "/wp-content/uploads/.x.phtml", "/a/b/blob/.env", "/owner/blob/.git/config"}) {
     Verdict v = testing::Inspect(testing::Get(path));
     EXPECT_TRUE(HasCategory(v, Category::kLfi) && Flagged(v)) << path << " -> " << v.explanation;
   }
