@@ -270,6 +270,11 @@ bool BackupArchiveStem(std::string_view stem) {
                              "htdocs"sv, "public_html"sv}) {
     if (Find(stem, w) != std::string_view::npos) return true;
   }
+  // Named after a site ("example.com.zip", "www.shop.cn.tar.gz"): scanners try the host name.
+  for (std::string_view tld : {".com"sv, ".net"sv, ".org"sv, ".cn"sv, ".io"sv, ".de"sv, ".uk"sv,
+                               ".ru"sv, ".jp"sv, ".info"sv, ".biz"sv}) {
+    if (EndsWith(stem, tld) && stem.size() > tld.size()) return true;
+  }
   return false;
 }
 

@@ -64,8 +64,9 @@ TEST(BackupFiles, DatabaseDumpsRequestedByPathAreBlocked) {
 // Archives requested by path are downloads unless their name says they copy the site or its
 // data.
 TEST(BackupFiles, ArchivesCountOnlyWhenNamedAsACopyOfTheSite) {
-  for (const char* path : {"/www.zip", "/backup.zip", "/site-backup-2024.tar.gz", "/db.sql.zip",
-                           "/htdocs.rar", "/shop_db_dump.tgz", "/wwwroot.7z"}) {
+  for (const char* path :
+       {"/www.zip", "/backup.zip", "/site-backup-2024.tar.gz", "/db.sql.zip", "/htdocs.rar",
+        "/shop_db_dump.tgz", "/wwwroot.7z", "/example.com.zip", "/www.shop.cn.tar.gz"}) {
     EXPECT_TRUE(Flagged(testing::Inspect(testing::Get(path)))) << path;
   }
   for (const char* path : {"/file.zip", "/downloads/app-v1.2.zip",
