@@ -1273,9 +1273,8 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
     int strength = NameStrength(typed_name);
     // Globbed binary paths: /???/c?t, /bin/c*. The glob must be in the program's name: a
     // route pattern ("/api/*/items") names no program, and a globbed directory before a known
-    // name ("/???/cat") is judged by that name.
-    // The name sits in a directory: a binary one or one globbed itself ("/???/c?t"). A
-    // single component is a relative URL with a query ("/account?tab").
+    // name ("/???/cat") is judged by that name. The name must sit in a binary or globbed
+    // directory: "/account?tab" is a relative URL with a query.
     if (strength == 0 && had_path && w[0] == '/' && scan.glob &&
         FindFirstOf(typed, "?*[") != std::string_view::npos &&
         ProgramDirectory(s.substr(ws, scan.last_slash - ws))) {
