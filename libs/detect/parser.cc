@@ -109,6 +109,43 @@ void AddField(ParsedRequest* out, Source source, Part part, std::string_view nam
   out->fields.push_back(Field{source, part, flags, name, value});
 }
 
+// A ';' in a multipart filename that does not end an HTML entity ("&amp;", "&#228;").
+bool BareSemicolon(std::string_view name) {
+  for (std::size_t p = name.find(';'); p != std::string_view::npos; p = name.find(';', p + 1)) {
+    std::size_t k = p;
+    while (k > 0 && p - k < 10 && (IsAsciiAlnum(static_cast<unsigned char>(name[k - 1])))) --k;
+    if (k > 0 && name[k - 1] == '#') --k;
+    if (!(k < p && k > 0 && name[k - 1] == '&')) return true;
+  }
+  return false;
+}
+
+// A single quote outside double quotes in a Content-Disposition value, other than the two
+// quotes of an RFC 5987 extended value ("name*=charset'lang'value").
+bool SingleQuoteDelimiter(std::string_view v) {
+  bool in_double = false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '"') {
+      in_double = !in_double;
+      continue;
+    }
+    if (v[i] != '\'' || in_double) continue;
+    const std::size_t eq = v.rfind('=', i);
+    if (eq == std::string_view::npos || eq == 0 || v[eq - 1] != '*') return true;
+    int quotes = 0;
+    for (std::size_t k = eq + 1; k < i; ++k) {
+      const char c = v[k];
+      if (c == '\'') {
+        ++quotes;
+      } else if (!IsAsciiAlnum(static_cast<unsigned char>(c)) && c != '-') {
+        return true;
+      }
+    }
+    if (quotes > 1) return true;
+  }
+  return false;
+}
+
 // Records UTF-8 problems of a decoded argument. An overlong form counts after ASCII, at the
 // start or after another overlong form, where evasions put it ("..%c0%af"). Right after other
 // non-ASCII bytes it is text of another encoding read as UTF-8: GBK "世界" is CA C0 BD E7,
@@ -890,11 +927,14 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
           std::size_t fs = IFind(hval, "filename*=");
           if (fs != std::string_view::npos) filename = hval.substr(fs + 10);
         }
-        // Quote tricks: an odd number of quotes, or a quote/semicolon inside the filename.
+        // Quote tricks: an odd number of quotes, a quote or a semicolon inside the filename
+        // (one that ends an HTML entity, "zzz&amp;zzz", is part of how some clients write
+        // the name), or a single quote used as a delimiter ("filename='x.php'"). An
+        // apostrophe inside a double-quoted name ("it's mine.png") is a character, and
+        // RFC 5987's "filename*=UTF-8''n%C3%A4me.pdf" is the standard extended form.
         std::size_t quotes = static_cast<std::size_t>(std::count(hval.begin(), hval.end(), '"'));
-        if (quotes % 2 == 1 || filename.find(';') != std::string_view::npos ||
-            filename.find('"') != std::string_view::npos ||
-            hval.find('\'') != std::string_view::npos) {
+        if (quotes % 2 == 1 || BareSemicolon(filename) ||
+            filename.find('"') != std::string_view::npos || SingleQuoteDelimiter(hval)) {
           out->anomalies |= kAnomalyMultipartBadFilename;
         }
       } else if (IEquals(hname, "content-type")) {

@@ -117,17 +117,25 @@ OwnedHttpRequest Multipart(const std::string& disposition) {
 }
 
 TEST(MultipartNames, SeparatorsAndEscapesInNamesAreBlocked) {
-  for (const char* d : {"name=\"fi;le\"", "name=\"a=b\"", "name=\"x\"; filename=\"1.j\\s\\p\"",
-                        "name=\"x\"; filename=\"a=.txt\""}) {
+  for (const char* d :
+       {"name=\"fi;le\"", "name=\"a=b\"", "name=\"x\"; filename=\"1.j\\s\\p\"",
+        "name=\"x\"; filename=\"a=.txt\"", "name=\"x\"; filename='shell.txt'",
+        "name=\"x\"; filename=\"a.txt;.jpg\"", "name=\"x\"; filename*=utf-8'en'x'y.txt"}) {
     Verdict v = Inspect(Multipart(d));
     EXPECT_TRUE(Flagged(v)) << d << " -> " << v.explanation;
   }
 }
 
 TEST(MultipartNames, EntitiesAndWindowsPathsAreAllowed) {
-  for (const char* d : {"name=\"caf&eacute;\"", "name=\"n&#228;me\"",
-                        "name=\"f\"; filename=\"C:\\Users\\ann\\cv.pdf\"",
-                        "name=\"user[tags][]\"; filename=\"photo 1.jpg\""}) {
+  for (const char* d :
+       {"name=\"caf&eacute;\"", "name=\"n&#228;me\"",
+        "name=\"f\"; filename=\"C:\\Users\\ann\\cv.pdf\"",
+        "name=\"user[tags][]\"; filename=\"photo 1.jpg\"",
+        // An apostrophe inside a double-quoted name, an entity-escaped '&', and
+        // RFC 5987 extended names (urllib3 before 2.0 sent non-ASCII names so).
+        "name=\"f\"; filename=\"it's mine.png\"", "name=\"f\"; filename=\"zzz&amp;zzz\"",
+        "name=\"f\"; filename*=UTF-8''%E4%B8%AD%E6%96%87.pdf",
+        "name=\"f\"; filename*=utf-8'en'n%C3%A4me.pdf"}) {
     Verdict v = Inspect(Multipart(d));
     EXPECT_FALSE(Flagged(v)) << d << " -> " << v.explanation;
   }
