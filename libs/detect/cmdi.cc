@@ -1342,6 +1342,8 @@ bool FlagThenSentence(std::string_view s, std::size_t i) {
     i = k;
   }
   if (flags == 0) return false;
+  // A CJK sentence about the command ("ls -la の結果が表示されません").
+  if (CjkPhraseAt(s, SkipSpaces(s, i), 3)) return true;
   int words = 0;
   while (words < 4) {
     std::size_t j = SkipSpaces(s, i);

@@ -232,6 +232,17 @@ TEST(Base64Blob, ItsAlphabetIsNoShellSyntax) {
   }
 }
 
+// A command with flags followed by a CJK sentence is a question about it; a separator and a
+// command after it still are an injection.
+TEST(CjkProse, ACommandNamedInACjkSentenceIsAllowed) {
+  Verdict v = InspectAsForm("ls -la の結果が表示されません");
+  EXPECT_FALSE(Flagged(v)) << v.explanation;
+  for (const char* value : {"ls -la /etc;id 中文", "x;ls -la の結果;id"}) {
+    Verdict r = InspectAsForm(value);
+    EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << value << " -> " << r.explanation;
+  }
+}
+
 // Two key lines do not make a document; an injection after them is still judged.
 TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
   Verdict v = InspectAsForm("a: b\n;cat /etc/passwd");

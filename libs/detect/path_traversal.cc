@@ -541,7 +541,9 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   // "none" and "at most four" are asked below, so counting stops at five.
   const std::size_t spaces = CountSpacesUpTo(lower, 5);
   const bool path_shaped = PathShaped(lower);
-  for (std::size_t p = spaces <= 4 && n <= 160 ? Find(lower, '/') : std::string_view::npos;
+  // CJK characters separate words as spaces do ("cat /etc/passwd 命令是什么意思" is a question).
+  const bool short_command = spaces <= 4 && n <= 160 && spaces + CjkCharsUpTo(lower, 5) <= 4;
+  for (std::size_t p = short_command ? Find(lower, '/') : std::string_view::npos;
        p != std::string_view::npos && !absolute_token; p = Find(lower, '/', p + 1)) {
     char before = p == 0 ? ' ' : lower[p - 1];
     if (!(before == ' ' || before == '=' || before == '"' || before == '\'' || before == '(' ||

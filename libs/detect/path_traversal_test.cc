@@ -124,6 +124,16 @@ TEST(HiddenFile, KnownNamesRootProbesAndRepositoryViews) {
   }
 }
 
+// CJK characters count as word breaks for the short-command test: a question about
+// "cat /etc/passwd" in Chinese is prose, the command alone or with one character is not.
+TEST(AbsoluteToken, CjkCharactersCountAsWordBreaks) {
+  Verdict q = InspectQueryValue("cat /etc/passwd 命令是什么意思");
+  EXPECT_FALSE(Flagged(q)) << q.explanation;
+  for (const char* v : {"cat /etc/passwd", "cat /etc/passwd 中"}) {
+    EXPECT_TRUE(HasCategory(InspectQueryValue(v), Category::kLfi)) << v;
+  }
+}
+
 // Relative paths to deployment descriptors and system secrets count at the start of the
 // value or of a component ('/', '\\', '='), never inside a word; every name on the list is
 // checked at each of those places.

@@ -22,6 +22,42 @@ inline bool IsSpaceChar(unsigned char c) {
 }
 inline char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
+// Bytes of the CJK or Hangul character (U+3040..U+9FFF, U+AC00..U+D7FF: kana, ideographs,
+// syllables) encoded in UTF-8 at `i`, or 0. Such text is written without spaces between
+// words, so the prose recognisers that count space-separated Latin words read it with this.
+inline std::size_t CjkCharAt(std::string_view s, std::size_t i) {
+  if (i + 2 >= s.size()) return 0;
+  const auto a = static_cast<unsigned char>(s[i]);
+  const auto b = static_cast<unsigned char>(s[i + 1]);
+  const auto c = static_cast<unsigned char>(s[i + 2]);
+  if ((b & 0xC0) != 0x80 || (c & 0xC0) != 0x80) return 0;
+  const bool kana_or_han = (a == 0xE3 && b >= 0x81) || (a >= 0xE4 && a <= 0xE9);
+  const bool hangul =
+      (a == 0xEA && b >= 0xB0) || (a >= 0xEB && a <= 0xEC) || (a == 0xED && b < 0x9F);
+  return kana_or_han || hangul ? 3 : 0;
+}
+
+// How many CJK characters `s` holds, counting stops at `limit`.
+inline std::size_t CjkCharsUpTo(std::string_view s, std::size_t limit) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i + 2 < s.size() && count < limit;) {
+    const std::size_t len = static_cast<unsigned char>(s[i]) >= 0xE3 ? CjkCharAt(s, i) : 0;
+    count += len > 0;
+    i += len > 0 ? len : 1;
+  }
+  return count;
+}
+
+// At least `min` CJK characters in a row at `i`: a phrase of a CJK sentence.
+inline bool CjkPhraseAt(std::string_view s, std::size_t i, int min = 2) {
+  for (int k = 0; k < min; ++k) {
+    const std::size_t len = CjkCharAt(s, i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 // Which byte pairs occur in one value (4096 hashed bits). The detectors look for hundreds of
 // keywords in the same value; a keyword with a pair the value does not have cannot occur,
 // so the scan for it is skipped. Built once per value by the inspector (Inspector::Defer)

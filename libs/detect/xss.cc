@@ -303,6 +303,12 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
 // about the tag. Looks at the first few words only.
 bool ProseFollows(std::string_view lower, std::size_t i) {
   const std::size_t n = lower.size();
+  // A CJK sentence goes on ("用 <script> 标签引入 ..."): no script body starts with a phrase.
+  {
+    std::size_t j = i;
+    while (j < n && (lower[j] == ' ' || lower[j] == '\t')) ++j;
+    if (CjkPhraseAt(lower, j)) return true;
+  }
   std::string_view prev;
   for (int words = 0; words < 6; ++words) {
     bool gap = false;
@@ -666,6 +672,9 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
           while (we < n && IsAsciiAlpha(static_cast<unsigned char>(lower[we]))) ++we;
           std::string_view word = lower.substr(w, we - w);
           prose_after = w > close + 1 && we > w && word != "in" && word != "instanceof";
+          // A CJK phrase right after the call ("alert('hello') 为什么不弹窗") is an identifier
+          // after the call too: the same syntax error, with or without a space.
+          prose_after = prose_after || CjkPhraseAt(lower, w);
         }
         std::string_view args = lower.substr(k + 1, close == std::string_view::npos
                                                         ? std::min<std::size_t>(n - k - 1, 64)

@@ -210,6 +210,22 @@ TEST(XssJsSink, CallFollowedByProseIsAllowed) {
   }
 }
 
+// CJK text is written without spaces between words; a CJK phrase after a bare tag or after a
+// call reads like the Latin words above. Code after them is still judged.
+TEST(XssCjkProse, TagAndCallNamedInACjkSentenceAreAllowed) {
+  for (const char* v :
+       {"用 <script> 标签引入 jquery.min.js 后报错", "JavaScript 里 alert('hello') 为什么不弹窗",
+        "alert('hello')为什么不弹窗"}) {
+    Verdict r = testing::InspectAsForm(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v : {"<script>alert(1)</script>中文", "<script>为什么=alert(1)</script>",
+                        "alert(1)//中文", "';alert(1)//中文中文", "<script> 标签=alert(1)"}) {
+    Verdict r = testing::InspectAsForm(v);
+    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 TEST(XssJsSink, CallFollowedByCodeOrALineBreakIsBlocked) {
   for (const char* v : {"alert(1)", "alert(1);x", "alert(1)//x", "alert(1)\nx y", "'-alert(1)-'",
                         "confirm(1) in x", "\";alert(document.cookie) </script>"}) {
