@@ -1162,13 +1162,16 @@ struct CommandInfo {
   std::size_t name_start = 0;
 };
 
-// The directory of a globbed program path: where binaries live ("/bin", "/usr/local/sbin"),
-// or a directory globbed itself ("/???", "/u*/b?n").
+// Where system binaries live.
+constexpr std::string_view kBinaryDirs[] = {"/bin",      "/sbin",          "/usr/bin",
+                                            "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"};
+
+// The directory of a globbed program path: a binary one or one globbed itself ("/???",
+// "/u*/b?n").
 bool ProgramDirectory(std::string_view dir) {
   if (dir.empty()) return false;
   if (FindFirstOf(dir, "?*[") != std::string_view::npos) return true;
-  for (std::string_view d : {"/bin"sv, "/sbin"sv, "/usr/bin"sv, "/usr/sbin"sv, "/usr/local/bin"sv,
-                             "/usr/local/sbin"sv}) {
+  for (std::string_view d : kBinaryDirs) {
     if (dir == d) return true;
   }
   return false;
@@ -1997,11 +2000,14 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       if (flag) best.Up(0.65f, "cmdi.command", 0, c.end);
     }
     // A bare executable path into a system binary directory: "/bin/ab", "/usr/sbin/x".
-    for (std::string_view dir : {"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/"}) {
+    for (std::string_view dir : kBinaryDirs) {
       std::string_view t = s.substr(first < n ? first : n);
-      if (!StartsWith(t, dir) || t.size() <= dir.size() || t.size() > dir.size() + 32) continue;
+      if (!StartsWith(t, dir) || t.size() <= dir.size() + 1 || t[dir.size()] != '/' ||
+          t.size() > dir.size() + 33) {
+        continue;
+      }
       bool name = true;
-      for (char d : t.substr(dir.size())) {
+      for (char d : t.substr(dir.size() + 1)) {
         name &= IsAsciiAlnum(static_cast<unsigned char>(d)) || d == '.' || d == '_' || d == '-';
       }
       if (name) best.Up(0.6f, "cmdi.binary-path", first, t.size());

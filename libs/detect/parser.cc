@@ -109,17 +109,6 @@ void AddField(ParsedRequest* out, Source source, Part part, std::string_view nam
   out->fields.push_back(Field{source, part, flags, name, value});
 }
 
-// A ';' in a multipart filename that does not end an HTML entity ("&amp;", "&#228;").
-bool BareSemicolon(std::string_view name) {
-  for (std::size_t p = name.find(';'); p != std::string_view::npos; p = name.find(';', p + 1)) {
-    std::size_t k = p;
-    while (k > 0 && p - k < 10 && (IsAsciiAlnum(static_cast<unsigned char>(name[k - 1])))) --k;
-    if (k > 0 && name[k - 1] == '#') --k;
-    if (!(k < p && k > 0 && name[k - 1] == '&')) return true;
-  }
-  return false;
-}
-
 // A single quote outside double quotes in a Content-Disposition value, other than the two
 // quotes of an RFC 5987 extended value ("name*=charset'lang'value").
 bool SingleQuoteDelimiter(std::string_view v) {
@@ -933,7 +922,7 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
         // apostrophe inside a double-quoted name ("it's mine.png") is a character, and
         // RFC 5987's "filename*=UTF-8''n%C3%A4me.pdf" is the standard extended form.
         std::size_t quotes = static_cast<std::size_t>(std::count(hval.begin(), hval.end(), '"'));
-        if (quotes % 2 == 1 || BareSemicolon(filename) ||
+        if (quotes % 2 == 1 || HasBareSemicolon(filename) ||
             filename.find('"') != std::string_view::npos || SingleQuoteDelimiter(hval)) {
           out->anomalies |= kAnomalyMultipartBadFilename;
         }

@@ -287,13 +287,11 @@ bool ProbedDotName(std::string_view path, std::size_t at, std::string_view comp)
   for (std::string_view ext : kBackupOrConfigSuffixes) {
     if (comp == ext) return true;
   }
-  for (std::string_view ext : {".java"sv, ".jsp"sv, ".php"sv, ".asp"sv, ".aspx"sv, ".class"sv}) {
-    if (comp == ext) return true;
-  }
-  // A hidden server script ("/uploads/.shell.php"): a dropped web shell.
+  if (comp == ".java" || comp == ".class") return true;
+  // A server script, alone (".jsp") or hidden ("/uploads/.shell.php": a dropped web shell).
   for (std::string_view ext : {".php"sv, ".phtml"sv, ".php5"sv, ".phar"sv, ".jsp"sv, ".jspx"sv,
                                ".asp"sv, ".aspx"sv, ".ashx"sv, ".cgi"sv, ".pl"sv}) {
-    if (comp.size() > ext.size() + 1 && EndsWith(comp, ext)) return true;
+    if (EndsWith(comp, ext)) return true;
   }
   return false;
 }

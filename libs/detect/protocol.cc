@@ -208,19 +208,8 @@ void CheckMultipartNames(const ParsedRequest& parsed, FindingSink& sink) {
     } else {
       continue;
     }
-    // Browsers write characters outside the form's charset as HTML entities ("&auml;"):
-    // those semicolons are not tricks.
-    bool semicolon = false;
-    for (std::size_t p = v.find(';'); p != std::string_view::npos && !semicolon;
-         p = v.find(';', p + 1)) {
-      std::size_t amp = v.rfind('&', p);
-      bool entity = amp != std::string_view::npos && p - amp >= 2 && p - amp <= 10;
-      for (std::size_t k = amp + 1; entity && k < p; ++k) {
-        entity = IsAsciiAlnum(static_cast<unsigned char>(v[k])) || (k == amp + 1 && v[k] == '#');
-      }
-      semicolon = !entity;
-    }
-    bool trick = semicolon || v.find('=') != std::string_view::npos;
+    // Semicolons that end HTML entities ("&auml;") are not tricks (HasBareSemicolon).
+    bool trick = HasBareSemicolon(v) || v.find('=') != std::string_view::npos;
     std::size_t bs = v.find('\\');
     if (bs != std::string_view::npos) {
       // "C:\Users\a.txt" (old browsers send the full path) is fine; "1.j\s\p" is not.

@@ -22,6 +22,21 @@ inline bool IsSpaceChar(unsigned char c) {
 }
 inline char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
+// A ';' that does not end an HTML entity ("&auml;", "&#228;"): browsers write characters
+// outside a form's charset as entities in multipart names, and those semicolons are no
+// parameter separators.
+inline bool HasBareSemicolon(std::string_view v) {
+  for (std::size_t p = v.find(';'); p != std::string_view::npos; p = v.find(';', p + 1)) {
+    const std::size_t amp = v.rfind('&', p);
+    bool entity = amp != std::string_view::npos && p - amp >= 2 && p - amp <= 10;
+    for (std::size_t k = amp + 1; entity && k < p; ++k) {
+      entity = IsAsciiAlnum(static_cast<unsigned char>(v[k])) || (k == amp + 1 && v[k] == '#');
+    }
+    if (!entity) return true;
+  }
+  return false;
+}
+
 // Bytes of the CJK or Hangul character (U+3040..U+9FFF, U+AC00..U+D7FF: kana, ideographs,
 // syllables) encoded in UTF-8 at `i`, or 0. Such text is written without spaces between
 // words, so the prose recognisers that count space-separated Latin words read it with this.
