@@ -608,6 +608,21 @@ std::string_view CollapseJs(std::string_view lower, Arena& arena, bool* evasive)
   return {out, o};
 }
 
+// Whether the object name at lower[p, p + len) is used as an object: a member read
+// (".getItem", "['token']"), an argument ("stringify(localStorage)", "f(a, localStorage)")
+// or a constructor ("new XMLHttpRequest").
+bool ObjectUse(std::string_view lower, std::size_t p, std::size_t len) {
+  std::size_t e = p + len;
+  while (e < lower.size() && (lower[e] == ' ' || lower[e] == '\t')) ++e;
+  const char next = e < lower.size() ? lower[e] : '\0';
+  if (next == '.' || next == '[') return true;
+  std::size_t b = p;
+  while (b > 0 && (lower[b - 1] == ' ' || lower[b - 1] == '\t')) --b;
+  if (b >= 3 && lower.substr(b - 3, 3) == "new" && b < p) return true;
+  const char prev = b > 0 ? lower[b - 1] : '\0';
+  return (prev == '(' || prev == ',') && (next == ')' || next == ',');
+}
+
 // Finds a call of a sink: name [spaces] ( or name`...` or name?.( or ['name'](.
 // `found`: where each of kJsNames first occurs in `lower`, when the caller has searched for
 // them already (null: searched here).
@@ -703,6 +718,16 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
     std::string_view prop = kJsNames[pi];
     std::size_t p = first[pi];
     if (p == std::string_view::npos) continue;
+    // A bare object name (localStorage, XMLHttpRequest) is script only where it is used as
+    // one; as a word or a data key ('{"cookieEnabled":1,"localStorage":1}' in a browser
+    // beacon, "localstorage limit" in a search) it reads nothing.
+    if (IsAsciiAlpha(static_cast<unsigned char>(prop[0])) &&
+        Find(prop, '.') == std::string_view::npos) {
+      while (p != std::string_view::npos && !ObjectUse(lower, p, prop.size())) {
+        p = Find(lower, prop, p + prop.size());
+      }
+      if (p == std::string_view::npos) continue;
+    }
     float s = (prop == "document.cookie" || prop == "document.domain" || prop == "document.write" ||
                prop == "string.fromcharcode")
                   ? 0.75f

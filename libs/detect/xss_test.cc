@@ -260,5 +260,31 @@ TEST(XssTagMention, BareTagFollowedByCodeIsBlocked) {
   }
 }
 
+bool HasRule(const Verdict& v, const std::string& rule) {
+  for (const Finding& f : v.findings) {
+    if (f.rule == rule) return true;
+  }
+  return false;
+}
+
+// Storage and request objects named as data (a browser beacon's feature keys, a search) are
+// not DOM access; used as objects they are.
+TEST(XssDomAccess, ObjectNamedAsDataIsNoAccess) {
+  for (const char* v :
+       {"{\"cookieEnabled\":1,\"userAgent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+        "AppleWebKit/537.36 (KHTML, like Gecko)\",\"sessionStorage\":1,\"localStorage\":1}",
+        "localstorage limit (per origin)", "XMLHttpRequest vs fetch()"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_FALSE(HasRule(r, "xss.dom-access")) << v << " -> " << r.explanation;
+  }
+  for (const char* v :
+       {"localStorage.getItem('t')", "localStorage['jwt']", "stringify(localStorage)",
+        "new XMLHttpRequest()", "f(a, sessionStorage)", "localStorage . token",
+        "{\"a\":1,\"localStorage\":1} localStorage.token"}) {
+    Verdict r = testing::InspectAsForm(v);
+    EXPECT_TRUE(HasRule(r, "xss.dom-access")) << v << " -> " << r.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
