@@ -310,6 +310,7 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
   DetectScanner(request, parsed, s.sink_);
   DetectSessionFixation(request, parsed, s.sink_);
   DetectUnsignedJwt(request, parsed, s.sink_);
+  DetectFloatDos(parsed, s.sink_);
 
   // Score.
   Verdict v;

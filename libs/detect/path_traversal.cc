@@ -481,6 +481,31 @@ std::size_t ManagementEndpoint(std::string_view path) {
   return std::string_view::npos;
 }
 
+// Vite's development server reads any file through "/@fs/<absolute path>" and serves its
+// virtual modules under "/@id/__x00__" (the NUL byte of a virtual id, escaped); the file-read
+// bypasses of 2025 (CVE-2025-30208, -31125, -31486) all go through "/@fs/". A production
+// site serves neither: the paths are either a development server left exposed or a probe for
+// one. "/@fs/" counts only before a system directory or a drive, so a profile named "fs"
+// ("/@fs/109312") stays a profile. Returns the offset in `path`, npos when there is none.
+std::size_t DevServerPath(std::string_view path) {
+  static constexpr std::string_view kRoots[] = {"etc/", "proc/", "root/",    "home/", "users/",
+                                                "var/", "tmp/",  "usr/",     "opt/",  "app/",
+                                                "srv/", "mnt/",  "windows/", "sys/",  "dev/"};
+  const std::size_t fs = Find(path, "/@fs/");
+  if (fs != std::string_view::npos) {
+    const std::string_view rest = path.substr(fs + 5);
+    for (std::string_view r : kRoots) {
+      if (rest.starts_with(r)) return fs;
+    }
+    // "/@fs/C:/...", "/@fs/c:\\..."
+    if (rest.size() >= 3 && IsAsciiAlpha(static_cast<unsigned char>(rest[0])) && rest[1] == ':' &&
+        (rest[2] == '/' || rest[2] == '\\')) {
+      return fs;
+    }
+  }
+  return Find(path, "/@id/__x00__");
+}
+
 void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = DecodeHexByteText(v.lower, *scratch.arena);
   const std::size_t n = lower.size();
@@ -529,6 +554,10 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
     const std::size_t m = ManagementEndpoint(lower);
     if (m != std::string_view::npos) {
       b.Up(0.7f, "lfi.management-endpoint", Category::kLfi, m, std::min<std::size_t>(n - m, 40));
+    }
+    const std::size_t d = DevServerPath(lower);
+    if (d != std::string_view::npos) {
+      b.Up(0.7f, "lfi.dev-server-path", Category::kLfi, d, std::min<std::size_t>(n - d, 40));
     }
   }
   // Sensitive files in path-shaped values (or after a traversal), or an absolute path token

@@ -170,5 +170,22 @@ TEST(ManagementEndpoint, SensitiveActuatorAndJolokiaPathsAreBlocked) {
   }
 }
 
+// Vite's development-server file and virtual-module paths (the 2025 file-read bypasses go
+// through "/@fs/"); a profile or post under "/@fs/" or "/@id/" is a page.
+TEST(DevServerPath, ViteFileAndVirtualModulePathsAreBlocked) {
+  for (const char* path :
+       {"/@fs/home/node/app/config.js?import&?inline=1.wasm?init", "/@fs/app/src/main.ts?raw??",
+        "/@fs/C:/Users/dev/app/.npmrc?import&raw??", "/@id/__x00__?import",
+        "/base/@fs/var/www/secrets.json?raw"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_TRUE(HasCategory(v, Category::kLfi) && Flagged(v)) << path << " -> " << v.explanation;
+  }
+  for (const char* path : {"/@fs/109312", "/@fs", "/@fs/posts/12", "/@id/123", "/users/@fs/etc",
+                           "/@fs/media/photo.jpg"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_FALSE(Flagged(v)) << path << " -> " << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect

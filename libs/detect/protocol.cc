@@ -542,6 +542,66 @@ void DetectUnsignedJwt(const HttpRequest& req, const ParsedRequest& parsed, Find
   }
 }
 
+namespace {
+
+// Whether `t` is a decimal number at the boundary of the smallest normal double,
+// 2.2250738585072011e-308 however it is written ("0.00022250738585072012e-304"). Converting
+// it looped forever in PHP's and Java's strtod (CVE-2010-4645, CVE-2010-4476): one argument
+// froze a worker. No form, meter or price is ever that number.
+bool DoubleBoundaryNumber(std::string_view t) {
+  std::size_t i = 0;
+  if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+  char digits[48];
+  std::size_t nd = 0;
+  long int_digits = 0;
+  bool dot = false;
+  for (; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '.' && !dot) {
+      dot = true;
+    } else if (IsAsciiDigit(static_cast<unsigned char>(c))) {
+      if (nd == sizeof(digits)) return false;
+      digits[nd++] = c;
+      if (!dot) ++int_digits;
+    } else {
+      break;
+    }
+  }
+  if (i + 1 >= t.size() || (t[i] != 'e' && t[i] != 'E')) return false;
+  ++i;
+  bool negative = false;
+  if (t[i] == '+' || t[i] == '-') negative = t[i++] == '-';
+  long exp = 0;
+  const std::size_t exp_start = i;
+  for (; i < t.size() && i - exp_start < 5 && IsAsciiDigit(static_cast<unsigned char>(t[i])); ++i) {
+    exp = exp * 10 + (t[i] - '0');
+  }
+  if (i == exp_start || i != t.size()) return false;
+  if (negative) exp = -exp;
+  std::size_t z = 0;
+  while (z < nd && digits[z] == '0') ++z;
+  const std::string_view significant(digits + z, nd - z);
+  // The decimal power of the first significant digit.
+  const long power = int_digits - 1 - static_cast<long>(z) + exp;
+  return power == -308 && significant.starts_with("222507385850720");
+}
+
+}  // namespace
+
+void DetectFloatDos(const ParsedRequest& parsed, FindingSink& sink) {
+  for (const Field& f : parsed.fields) {
+    std::string_view t = f.value;
+    if (t.size() < 20 || t.size() > 64) continue;
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r')) {
+      t.remove_suffix(1);
+    }
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    if (Find(t, "50738585072") == std::string_view::npos || !DoubleBoundaryNumber(t)) continue;
+    sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.float-dos", f.name, t);
+    return;
+  }
+}
+
 void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink) {
   // A session identifier set through the URL (or posted from another site): the victim ends
   // up in a session the attacker knows. Links from mail have no Referer at all.

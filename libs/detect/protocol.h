@@ -23,6 +23,8 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
 void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
 // Unsigned JSON Web Tokens ("alg":"none") anywhere a token travels.
 void DetectUnsignedJwt(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
+// The double-precision boundary number that hung PHP's and Java's number parsing.
+void DetectFloatDos(const ParsedRequest& parsed, FindingSink& sink);
 
 }  // namespace shieldx::detect
 

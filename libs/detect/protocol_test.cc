@@ -211,5 +211,28 @@ TEST(OutOfBandCallback, EveryListedServiceInAHeaderIsAScannerCallback) {
   }
 }
 
+// The double boundary number that hung PHP's and Java's strtod, however written and wherever
+// sent; its neighbours and ordinary decimals are numbers.
+TEST(FloatDos, TheStrtodBoundaryNumberIsBlockedInArgumentsAndJson) {
+  for (const char* q : {"/get?i=2.2250738585072011e-308", "/get?i=2.2250738585072012E-308",
+                        "/get?i=0.00022250738585072012e-304", "/get?i=22.250738585072012e-309",
+                        "/get?i=-2.2250738585072011e-308", "/get?i=2.2250738585072011e-308%20"}) {
+    Verdict v = Inspect(Get(q));
+    EXPECT_TRUE(HasCategory(v, Category::kProtocol) && Flagged(v)) << q << " -> " << v.explanation;
+  }
+  for (const char* body :
+       {R"({ "2.2250738585072011e-308":"foo" })", R"({"a":2.2250738585072011e-308})"}) {
+    Verdict v = Inspect(Post("/", "application/json", body));
+    EXPECT_TRUE(HasCategory(v, Category::kProtocol) && Flagged(v)) << body;
+  }
+  for (const char* q : {"/get?i=2.2250738585072011e-307", "/get?i=2.2250738585072011",
+                        "/get?i=12.2250738585072011e-308", "/get?i=2.2250738585072011e-308x",
+                        "/get?i=1.7976931348623157e308", "/get?i=2.2250738585e-308",
+                        "/get?i=1e-308", "/get?t=2.2250738585072011e-308%20and%20more%20text"}) {
+    Verdict v = Inspect(Get(q));
+    EXPECT_FALSE(Flagged(v)) << q << " -> " << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
