@@ -393,11 +393,25 @@ class Parser {
       // MySQL: IN BOOLEAN MODE / IN NATURAL LANGUAGE MODE after AGAINST: tolerate.
       if (!AtEnd() && Peek().kw == Kw::kMode) ++p_;
     } else if (op.type == Tok::kWord && op.kw == Kw::kBetween) {
-      if (!ParseUnary(&rhs, depth + 1)) return false;
+      // The bounds are arithmetic ("between 2-1 and 4-1"); the AND between them is no logic.
+      auto bound = [this, depth](Operand* o) {
+        if (!ParseUnary(o, depth + 1)) return false;
+        while (!AtEnd() && Peek().type == Tok::kOperator && Peek().op == sql::kOpArith) {
+          ++p_;
+          if (AtEnd()) return true;
+          Operand term;
+          if (!ParseUnary(&term, depth + 1)) return false;
+          o->literal = o->literal && term.literal;
+          o->func = o->func || term.func;
+          o->single = false;
+        }
+        return true;
+      };
+      if (!bound(&rhs)) return false;
       if (AtEnd()) return true;
       if (!AcceptKw(Kw::kAnd)) return false;
       Operand hi;
-      if (!ParseUnary(&hi, depth + 1)) return false;
+      if (!bound(&hi)) return false;
     } else {
       if (!ParseUnary(&rhs, depth + 1)) return false;
     }
@@ -1230,7 +1244,11 @@ class Parser {
     // that breaks a quote or opens with a number (prose has words before its "union (select").
     bool code_start = t_[0].type == Tok::kPrefix || t_[0].type == Tok::kNumber ||
                       (t_[0].type == Tok::kOperator && t_[0].op == sql::kOpArith);
-    if (parens > 0 && union_pos > 0 && code_start && !AtEnd() && Peek().type == Tok::kWord) {
+    // So is a bare column with the rest of the application's query commented out
+    // ("-1 union all select password--", "-1 union select 1blablabla#"): no sentence opens
+    // with a number and closes with an SQL comment.
+    if ((parens > 0 || trailing_comment_) && union_pos > 0 && code_start && !AtEnd() &&
+        Peek().type == Tok::kWord) {
       Tok before = t_[union_pos - 1].type;
       if (before == Tok::kNumber || before == Tok::kString || before == Tok::kVariable) {
         f_->union_head = true;

@@ -269,6 +269,34 @@ TEST(Sqli, UnionOfAParenthesisedSelectAfterALiteral) {
   }
 }
 
+// A bare column (or MySQL's digit-led name) after "<number> UNION SELECT" with the rest of
+// the query commented out; without the comment, or after words, it stays English.
+TEST(Sqli, UnionOfABareColumnAfterANumberWithTheRestCommentedOut) {
+  for (const char* v : {"-1 union select password--", "-1 union all select 1blablabla--",
+                        "1 union select name#", "-1 union select 1x,2x-- -"}) {
+    EXPECT_GE(Conf(v), 0.6f) << v;
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"2 union select members", "news union select items--",
+                        "-1 union select password", "our union select committee -- see list"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
+// BETWEEN's bounds are arithmetic expressions; the AND between them is no logical operator.
+TEST(Sqli, ArithmeticBetweenBoundsAfterABreakParse) {
+  for (const char* v :
+       {"0' between 2-1 and 4-1 or '1", "0' between 2-1 and 4-1 or 1 sounds like binary '1",
+        "x' and id between 1*2 and 3-1 -- "}) {
+    EXPECT_GE(Conf(v), 0.6f) << v;
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"price between 10-5 and 20", "ages between 18-25 and 30-40"}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(Sqli, SelectOfANounPhraseIsEnglish) {
   for (const char* v :
        {"Select the date from the calendar", "Select one from the list below",
