@@ -36,7 +36,16 @@ enum DetectorBit : uint32_t {
   kDetCrlf = 1 << 11,
   kDetMail = 1 << 12,
   kDetAll = (1 << 13) - 1,
+  // The detectors with rules that can match a value of ASCII letters and digits only.
+  kDetAlnumValues = kDetCmdi | kDetCode | kDetNosql,
 };
+
+bool AllAsciiAlnum(std::string_view s) {
+  for (char c : s) {
+    if (!IsAsciiAlnum(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
 
 uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
   if (f.flags & kFieldFileContent) return 0;  // InspectField checks it for scripts only
@@ -155,6 +164,14 @@ std::unique_ptr<Scratch> Inspector::NewScratch() const {
 
 void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const {
   uint32_t dets = DetectorsFor(*v.field, parsed);
+  // Letters and digits only (ids, counters, hashes, flags: most fields of a beacon): no
+  // quote, operator, tag, separator or expression can be in it, so only the detectors that
+  // judge bare words run (a command in a command parameter, Java and NoSQL names, serialized
+  // object prefixes; traversal for literal "0x2e"-style bytes). Their base64 decoding, if
+  // plausible, is a value of its own with its own detectors.
+  if ((dets & ~kDetAlnumValues) != 0 && AllAsciiAlnum(v.lower)) {
+    dets &= kDetAlnumValues | (Find(v.lower, "0x") != std::string_view::npos ? kDetPath : 0u);
+  }
   // A base64 path segment is an opaque parameter the application decodes, not a path
   // component: what it decodes to can be a file path.
   if ((v.norm_flags & kNormBase64) && v.field->source == Source::kPathSegment) dets |= kDetPath;

@@ -9,8 +9,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/detect/arena.h"
+#include "libs/detect/detector.h"
 #include "libs/detect/limits.h"
 #include "libs/detect/test_util.h"
+#include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
 namespace {
@@ -258,6 +261,77 @@ TEST(Inspector, ScratchIsReusableAcrossRequests) {
     EXPECT_EQ(in.Inspect(bad.view(), *scratch).action, Action::kBlock);
     EXPECT_EQ(in.Inspect(good.view(), *scratch).action, Action::kAllow);
   }
+}
+
+}  // namespace
+}  // namespace shieldx::detect
+
+namespace shieldx::detect {
+namespace {
+
+// The inspector runs only the command, code and NoSQL detectors (and traversal, for literal
+// "0x2e" bytes) on a value of ASCII letters and digits (kDetAlnumValues in inspector.cc). The
+// others must have no rule that such a value can match: names they look for, numbers and
+// hostnames, in every source they run on.
+TEST(AlnumValues, TheDetectorsTheInspectorSkipsFindNothingInLettersAndDigits) {
+  // Names the skipped detectors look for, numbers and hostnames; then words the detectors that
+  // do run judge (a command, a Java class, a NoSQL function, the serialized-object magic).
+  const std::string words =
+      "select union sleep benchmark waitfor delay or and xor null alert eval prompt document "
+      "window localStorage XMLHttpRequest script javascript vbscript onerror onload iframe svg "
+      "img constructor localhost metadata burpcollaborator oastfun 2130706433 0 4294967295 "
+      "3232235777 017700000001 jndi ldap rmi dns entity doctype system rcpt helo quit rset data "
+      "objectclass uid cn admin passwd shadow etc winini bootini htaccess WEBINF setcookie "
+      "location jsessionid ENTITY SYSTEM php phpinfo SELECT UNION ALERT "
+      "whoami processbuilder mapreduce aced0005";
+  std::vector<std::string> values;
+  for (std::size_t b = 0, e; b < words.size(); b = e + 1) {
+    e = std::min(words.find(' ', b), words.size());
+    values.push_back(words.substr(b, e - b));
+  }
+  std::mt19937 rng(20261129);
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (int i = 0; i < 2000; ++i) {
+    std::string s(1 + rng() % 64, 'a');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    values.push_back(s);
+  }
+  using DetectFn = void (*)(const ValueView&, DetectorScratch&, FindingSink&);
+  const DetectFn skipped[] = {
+      DetectSqli,  DetectXss, DetectSsrfRfi,         DetectSsti,    DetectJndi,
+      DetectLdapi, DetectXxe, DetectHeaderInjection, DetectMailSsi, DetectPathTraversal};
+  Arena arena(4096);
+  DetectorScratch scratch;
+  scratch.arena = &arena;
+  FindingSink sink;
+  for (Source source : {Source::kQuery, Source::kPathSegment, Source::kHeader, Source::kCookie,
+                        Source::kJson, Source::kBodyForm}) {
+    for (const char* name : {"q", "url", "cmd", "file", "template", "host", "User-Agent"}) {
+      for (const std::string& value : values) {
+        std::string lower = value;
+        for (char& c : lower) c = ToLowerAscii(c);
+        const Field field{source, Part::kValue, 0, name, value};
+        const ValueView v{&field, value, lower};
+        for (DetectFn detect : skipped) {
+          sink.Clear();
+          arena.Reset();
+          detect(v, scratch, sink);
+          EXPECT_TRUE(sink.findings().empty())
+              << value << " in " << name << ": " << sink.findings()[0].rule;
+        }
+      }
+    }
+  }
+}
+
+// The detectors that do run on such values still judge them.
+TEST(AlnumValues, BareWordRulesStillApply) {
+  EXPECT_TRUE(Flagged(testing::Inspect(testing::Get("/run?cmd=whoami"))));
+  EXPECT_TRUE(
+      Flagged(testing::Inspect(testing::Get("/f?file=0x2e0x2e0x2f0x2e0x2e0x2fetc0x2fpasswd"))));
+  EXPECT_TRUE(Flagged(testing::InspectQueryValue("rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA")));
+  EXPECT_TRUE(
+      Flagged(testing::InspectQueryValue("aced0005737200116a6176612e7574696c2e486173684d6170")));
 }
 
 }  // namespace
