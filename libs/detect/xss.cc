@@ -618,7 +618,10 @@ bool ObjectUse(std::string_view lower, std::size_t p, std::size_t len) {
   if (next == '.' || next == '[') return true;
   std::size_t b = p;
   while (b > 0 && (lower[b - 1] == ' ' || lower[b - 1] == '\t')) --b;
-  if (b >= 3 && lower.substr(b - 3, 3) == "new" && b < p) return true;
+  if (b >= 3 && b < p && lower.substr(b - 3, 3) == "new" &&
+      (b == 3 || !IsAsciiAlnum(static_cast<unsigned char>(lower[b - 4])))) {
+    return true;
+  }
   const char prev = b > 0 ? lower[b - 1] : '\0';
   return (prev == '(' || prev == ',') && (next == ')' || next == ',');
 }

@@ -273,7 +273,8 @@ TEST(XssDomAccess, ObjectNamedAsDataIsNoAccess) {
   for (const char* v :
        {"{\"cookieEnabled\":1,\"userAgent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
         "AppleWebKit/537.36 (KHTML, like Gecko)\",\"sessionStorage\":1,\"localStorage\":1}",
-        "localstorage limit (per origin)", "XMLHttpRequest vs fetch()"}) {
+        "localstorage limit (per origin)", "XMLHttpRequest vs fetch()",
+        "renew localStorage (quota)"}) {
     Verdict r = InspectQueryValue(v);
     EXPECT_FALSE(HasRule(r, "xss.dom-access")) << v << " -> " << r.explanation;
   }
