@@ -44,7 +44,7 @@ enum DetectorBit : uint32_t {
 // The clean-header cache key of `v` under detectors `dets` in `partition`: everything a
 // detector reads.
 void CleanHeaderKey(const ValueView& v, uint32_t dets, uint64_t partition, std::string* key) {
-  const uint32_t meta[3] = {dets, v.norm_flags, v.document ? 1u : 0u};
+  const uint32_t meta[4] = {dets, v.norm_flags, v.field->flags, v.document ? 1u : 0u};
   key->assign(reinterpret_cast<const char*>(&partition), sizeof(partition));
   key->append(reinterpret_cast<const char*>(meta), sizeof(meta));
   key->append(v.field->name);

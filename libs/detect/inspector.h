@@ -80,8 +80,8 @@ class Scratch {
   std::vector<PendingValue> pending_;
   // Header values that earlier requests on this thread sent and no detector found anything
   // in (the same User-Agent, Referer and client headers come again and again), keyed by
-  // name, canonical text and the detectors that ran; compared byte for byte on a hit.
-  // Direct-mapped; used only when the route disables no category.
+  // partition, name, raw and canonical value, flags and the detectors that ran; compared
+  // byte for byte on a hit. Direct-mapped; used only when the route disables no category.
   struct CleanHeader {
     uint64_t hash = 0;
     std::string key;  // empty: unused
