@@ -590,12 +590,8 @@ bool DoubleBoundaryNumber(std::string_view t) {
 
 void DetectFloatDos(const ParsedRequest& parsed, FindingSink& sink) {
   for (const Field& f : parsed.fields) {
-    std::string_view t = f.value;
-    if (t.size() < 20 || t.size() > 64) continue;
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r')) {
-      t.remove_suffix(1);
-    }
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    if (f.value.size() < 20 || f.value.size() > 64) continue;
+    const std::string_view t = TrimSpaces(f.value);
     if (Find(t, "50738585072") == std::string_view::npos || !DoubleBoundaryNumber(t)) continue;
     sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.float-dos", f.name, t);
     return;

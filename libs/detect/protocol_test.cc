@@ -14,6 +14,7 @@ namespace {
 using testing::Flagged;
 using testing::Get;
 using testing::HasCategory;
+using testing::HasRule;
 using testing::Inspect;
 using testing::Post;
 
@@ -77,13 +78,6 @@ TEST(Charset, EbcdicAcceptCharsetIsBlocked) {
 TEST(RequestRange, ObsoleteHeaderIsBlockedAndRangeIsNot) {
   EXPECT_TRUE(Flagged(Inspect(WithHeader(Get("/a.iso"), "Request-Range", "bytes=0-1"))));
   EXPECT_FALSE(Flagged(Inspect(WithHeader(Get("/a.iso"), "Range", "bytes=0-1023"))));
-}
-
-bool HasRule(const Verdict& v, const std::string& rule) {
-  for (const Finding& f : v.findings) {
-    if (f.rule == rule) return true;
-  }
-  return false;
 }
 
 // Text in a national encoding read as UTF-8 holds byte pairs that look like overlong forms

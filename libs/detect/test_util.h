@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -98,6 +99,13 @@ inline bool Flagged(const Verdict& v) { return v.action != Action::kAllow; }
 
 inline bool HasCategory(const Verdict& v, Category c) {
   return (v.categories >> static_cast<int>(c)) & 1u;
+}
+
+inline bool HasRule(const Verdict& v, std::string_view rule) {
+  for (const Finding& f : v.findings) {
+    if (f.rule == rule) return true;
+  }
+  return false;
 }
 
 }  // namespace shieldx::detect::testing

@@ -11,6 +11,7 @@ namespace {
 
 using testing::Flagged;
 using testing::HasCategory;
+using testing::HasRule;
 using testing::InspectQueryValue;
 
 class XssEvasion : public ::testing::TestWithParam<const char*> {};
@@ -258,13 +259,6 @@ TEST(XssTagMention, BareTagFollowedByCodeIsBlocked) {
     EXPECT_TRUE(Flagged(r)) << v;
     EXPECT_TRUE(HasCategory(r, Category::kXss)) << v;
   }
-}
-
-bool HasRule(const Verdict& v, const std::string& rule) {
-  for (const Finding& f : v.findings) {
-    if (f.rule == rule) return true;
-  }
-  return false;
 }
 
 // Storage and request objects named as data (a browser beacon's feature keys, a search) are
