@@ -253,6 +253,34 @@ std::string_view FirstNonSpace(std::string_view s) {
   return s.substr(i);
 }
 
+// A URL carried inside the decoded path, from its scheme to the end ("/proxy/http://10.0.0.1/x",
+// "/view/php://filter/resource=x"), or "": a segment that is a scheme name (letters, then
+// letters, digits, '+', '-' or '.', at most 16) followed by ":/". Only the first one.
+std::string_view EmbeddedUrl(std::string_view path) {
+  for (std::size_t colon = path.find(":/"); colon != std::string_view::npos;
+       colon = path.find(":/", colon + 2)) {
+    std::size_t b = colon;
+    while (b > 0 && colon - b < 16) {
+      unsigned char c = static_cast<unsigned char>(path[b - 1]);
+      if (!(IsAsciiAlnum(c) || c == '+' || c == '-' || c == '.')) break;
+      --b;
+    }
+    if (b == colon || b == 0 || path[b - 1] != '/') continue;
+    if (!IsAsciiAlpha(static_cast<unsigned char>(path[b]))) continue;
+    return path.substr(b);
+  }
+  return {};
+}
+
+// The path from the segment before its first "/*" to the end ("1/**/union/**/select/**/1"),
+// or "": a comment used as a space splits the payload into segments.
+std::string_view CommentedTail(std::string_view path) {
+  std::size_t c = path.find("/*");
+  if (c == std::string_view::npos || c == 0) return {};
+  std::size_t b = path.rfind('/', c - 1);
+  return path.substr(b == std::string_view::npos ? 0 : b + 1);
+}
+
 bool LooksLikeForm(std::string_view s) {
   // name=value[&name=value] with a token-ish first name.
   std::size_t eq = s.find('=');
@@ -1137,6 +1165,11 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
       }
       AddField(out, Source::kPathSegment, Part::kValue, "path", DecodeArg(seg, false, arena, out));
     }
+    // The segments cut an embedded URL at each '/': it is also a value of its own.
+    std::string_view url = EmbeddedUrl(out->path);
+    if (!url.empty()) AddField(out, Source::kPathSegment, Part::kValue, "path", url);
+    std::string_view tail = CommentedTail(out->path);
+    if (!tail.empty()) AddField(out, Source::kPathSegment, Part::kValue, "path", tail);
   }
   if (!out->raw_query.empty()) {
     ParseUrlEncoded(out->raw_query, Source::kQuery, arena, out);

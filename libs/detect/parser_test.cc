@@ -134,6 +134,40 @@ TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
   EXPECT_TRUE(found);
 }
 
+// A URL or a commented SQL payload in the path is cut by its own slashes; the parser adds it
+// once more as one value, from its scheme (or the segment before the first "/*") to the end.
+TEST_F(ParserTest, EmbeddedUrlAndCommentedTailAreValuesOfTheirOwn) {
+  auto segments = [this] {
+    std::vector<std::string> v;
+    for (const auto& f : parsed_.fields) {
+      if (f.source == Source::kPathSegment) v.emplace_back(f.value);
+    }
+    return v;
+  };
+  using ::testing::Contains;
+  using ::testing::ElementsAre;
+  Parse(testing::Get("/proxy/http://10.0.0.1:8080/admin?x=1"));
+  EXPECT_THAT(segments(), Contains("http://10.0.0.1:8080/admin"));
+  Parse(testing::Get("/view/php%3A%2F%2Ffilter/resource=index.php"));
+  EXPECT_THAT(segments(), Contains("php://filter/resource=index.php"));
+  Parse(testing::Get("/thumb/300x200/smart/https://cdn.example/a.jpg"));
+  EXPECT_THAT(segments(), Contains("https://cdn.example/a.jpg"));
+  Parse(testing::Get("/api/users/1/**/union/**/select/**/1"));
+  EXPECT_THAT(segments(), Contains("1/**/union/**/select/**/1"));
+  // No scheme at a segment start, a scheme that starts with a digit, a colon without a
+  // slash, or a comment mark at the start: the segments are all there is.
+  for (const char* path :
+       {"/a/b:c/d", "/a/user@http:/b", "/a/1http://b", "/a/averyveryverylongscheme://b",
+        "/time/12:30/x", "/a/b-c/d:e", "/*/x"}) {
+    Parse(testing::Get(path));
+    for (const std::string& seg : segments()) {
+      EXPECT_EQ(seg.find('/'), std::string::npos) << path;
+    }
+  }
+  Parse(testing::Get("/a/b"));
+  EXPECT_THAT(segments(), ElementsAre("a", "b"));
+}
+
 TEST_F(ParserTest, CookiesAndStructuredHeaders) {
   OwnedHttpRequest r = testing::Get("/");
   r.headers.emplace_back("Cookie", "sid=abc; theme=dark%20blue; \"quoted\"");

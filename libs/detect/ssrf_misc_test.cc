@@ -153,7 +153,27 @@ TEST(IncludeParameter, ArgumentsOnlyNotPathSegments) {
   }
   for (const char* q : {"/unsafe/fit-in/300x200/https%3A%2F%2Fcdn.example.com%2Fimg%2Fa.png",
                         "/insecure/rs:fill:300:400/plain/http:%2F%2Fexample.com%2Fimages%2Fa.jpg",
-                        "/api/links/https%3A%2F%2Fwww.example.org%2F/preview"}) {
+                        "/api/links/https%3A%2F%2Fwww.example.org%2F/preview",
+                        "/unsafe/fit-in/300x200/https://cdn.example.com/img/a.png",
+                        "/web/20200101000000/https://www.example.org/about",
+                        "/redirect/https://shop.example/cart?x=1"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_FALSE(Flagged(v)) << q << " -> " << v.explanation;
+  }
+}
+
+// A URL or a wrapper written into the path with its own slashes is read as one value, as it
+// is when its slashes are encoded: an internal address or a PHP wrapper there is blocked.
+TEST(PathEmbeddedUrl, InternalAddressesAndWrappersWithRawSlashesAreBlocked) {
+  for (const char* q : {"/fetch/http://2130706433/", "/proxy/gopher://127.0.0.1:6379/_FLUSHALL",
+                        "/img/http://[::ffff:a9fe:a9fe]/latest/meta-data/",
+                        "/preview/http://metadata.google.internal/computeMetadata/v1/",
+                        "/view/php://filter/convert.base64-encode/resource=index.php",
+                        "/files/expect://id", "/api/users/1/**/union/**/select/**/1,2"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_TRUE(Flagged(v)) << q << " -> " << v.explanation;
+  }
+  for (const char* q : {"/src/**/*.js", "/docs/guide/http:/example", "/a/b:c/d"}) {
     Verdict v = testing::Inspect(testing::Get(q));
     EXPECT_FALSE(Flagged(v)) << q << " -> " << v.explanation;
   }
