@@ -662,11 +662,13 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
     return true;
   };
 
+  const bool backslash_escapes = context != kQuoteBackslashLiteral;
+  if (!backslash_escapes) context = '\'';
   if (context == '\'' || context == '"' || context == '`') {
     // The application's literal: up to the first unescaped quote of that kind.
     std::size_t j = 0;
     while (j < n && s[j] != context) {
-      if (s[j] == '\\' && j + 1 < n) ++j;
+      if (backslash_escapes && s[j] == '\\' && j + 1 < n) ++j;
       ++j;
     }
     if (j >= n) return true;  // no break possible: nothing to analyse

@@ -181,7 +181,12 @@ struct Token {
   uint32_t len = 0;
 };
 
-// Tokenises `text` (ASCII-case-insensitive keywords). `context` is 0, '\'', '"' or '`'. At most
+// The single-quote context of standard SQL (PostgreSQL, SQL Server, Oracle, SQLite), where a
+// backslash is an ordinary character: "\'" ends the literal. '\'' is MySQL's, where it escapes.
+inline constexpr char kQuoteBackslashLiteral = '\x01';
+
+// Tokenises `text` (ASCII-case-insensitive keywords). `context` is 0, '\'', '"', '`' or
+// kQuoteBackslashLiteral. At most
 // `max_tokens` tokens; returns false when the input had more (the rest is not tokenised).
 bool Lex(std::string_view text, char context, std::size_t max_tokens, std::vector<Token>* out);
 

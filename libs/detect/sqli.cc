@@ -2259,10 +2259,18 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       best.len = text.size() - std::min(pos, text.size());
     }
   };
-  for (char context : {'\'', '"', '`', '\0'}) {
+  for (char lex_context : {'\'', sql::kQuoteBackslashLiteral, '"', '`', '\0'}) {
+    const char context = lex_context == sql::kQuoteBackslashLiteral ? '\'' : lex_context;
     if (context != '\0' && Find(text, context) == std::string_view::npos) continue;
+    if (lex_context == sql::kQuoteBackslashLiteral) {
+      // "\'; drop table users; --" is written for the databases where a backslash escapes
+      // nothing (or for an escaper that doubles it): read again only when the first quote
+      // follows a backslash, the one case where the two readings differ.
+      const std::size_t q = Find(text, '\'');
+      if (q == 0 || text[q - 1] != '\\') continue;
+    }
     if ((context == '"' || context == '\'') && AttributeQuote(text, context)) continue;
-    sql::Lex(text, context, limits::kMaxSqlTokens, tokens);
+    sql::Lex(text, lex_context, limits::kMaxSqlTokens, tokens);
     Parser parser(text, *tokens);
     if (parser.size() == 0 && !(context && !tokens->empty() && parser.trailing_comment())) {
       continue;

@@ -297,6 +297,22 @@ TEST(Sqli, ArithmeticBetweenBoundsAfterABreakParse) {
   }
 }
 
+// Outside MySQL a backslash escapes nothing: "\\'" ends the literal. Escaped apostrophes in
+// text and code stay text.
+TEST(Sqli, ABackslashBeforeTheBreakIsReadTheStandardWayToo) {
+  for (const char* v :
+       {"\\'; DROP TABLE users; --", "\\' or 1=1--", "admin@x.example\\' or 1=1 -- ",
+        "a\\' union select password from users--"}) {
+    EXPECT_GE(Conf(v), 0.6f) << v;
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v :
+       {"It\\'s a test", "O\\'Neil and O\\'Brien", "can\\'t login, user or password invalid",
+        "var s = \\'hello\\'; var t = 1;", "\\'quoted\\' or not"}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(Sqli, SelectOfANounPhraseIsEnglish) {
   for (const char* v :
        {"Select the date from the calendar", "Select one from the list below",
@@ -562,6 +578,11 @@ TEST(SqlLexer, QuoteContextStartsWithThePrefix) {
   EXPECT_EQ(toks[0].type, sql::Tok::kPrefix);
   EXPECT_EQ(toks[0].len, 5u);  // escaped quote stays in the literal
   EXPECT_EQ(toks[1].kw, sql::Kw::kOr);
+  ASSERT_TRUE(sql::Lex("ab\\'c' or 1", sql::kQuoteBackslashLiteral, 100, &toks));
+  ASSERT_GE(toks.size(), 2u);
+  EXPECT_EQ(toks[0].type, sql::Tok::kPrefix);
+  EXPECT_EQ(toks[0].len, 3u);  // the backslash is a character of the literal
+  EXPECT_EQ(toks[1].type, sql::Tok::kWord);
 }
 
 }  // namespace
