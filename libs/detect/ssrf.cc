@@ -402,6 +402,35 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
   return {};
 }
 
+// The port of a URL authority ("user@[::1]:6379" -> "6379"), "" when it names none.
+std::string_view PortOf(std::string_view authority) {
+  std::size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::size_t colon;
+  if (!authority.empty() && authority.front() == '[') {
+    std::size_t close = Find(authority, ']');
+    if (close == std::string_view::npos || close + 1 >= authority.size() ||
+        authority[close + 1] != ':') {
+      return {};
+    }
+    colon = close + 1;
+  } else {
+    colon = Find(authority, ':');
+    if (colon == std::string_view::npos || authority.rfind(':') != colon) return {};
+  }
+  return authority.substr(colon + 1);
+}
+
+// Well-known ports of services that do not speak HTTP: FTP, SSH, Telnet, SMTP, POP3, IMAP,
+// SMB, SQL Server, Oracle, MySQL, PostgreSQL, Redis, Memcached, MongoDB.
+bool IsNonHttpServicePort(std::string_view port) {
+  for (std::string_view p : {"21"sv, "22"sv, "23"sv, "25"sv, "110"sv, "143"sv, "445"sv, "1433"sv,
+                             "1521"sv, "3306"sv, "5432"sv, "6379"sv, "11211"sv, "27017"sv}) {
+    if (port == p) return true;
+  }
+  return false;
+}
+
 bool IsDangerousScheme(std::string_view s) {
   return s == "gopher" || s == "dict" || s == "jar" || s == "netdoc" || s == "tftp" ||
          s == "ldap" || s == "ldaps" || s == "ldapi" || s == "rmi" || s == "iiop" || s == "sftp" ||
@@ -699,6 +728,13 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
                                scheme == "amqp" || scheme == "amqps" || scheme == "sqlserver";
       if (userinfo && s2 < 0.9f && !connection_string) s2 += 0.05f;
       b.Up(s2, hv.rule, Category::kSsrf, s, e - s);
+      // A web URL to an internal host on the port of a service that speaks no HTTP
+      // ("http://127.0.0.1:6379/", "https://10.0.0.5:22/") is a cross-protocol probe: its
+      // request lines reach Redis, SSH or SMTP as commands. Configuration forms name such
+      // services with their own schemes (redis://, ssh://), not http.
+      if ((scheme == "http" || scheme == "https") && IsNonHttpServicePort(PortOf(authority))) {
+        b.Up(0.8f, "ssrf.internal-service-port", Category::kSsrf, s, e - s);
+      }
     }
     // Schemes that are also everyday remote addresses (git over ssh, file shares) count
     // only towards an internal host or a raw address; gopher/dict/jar... always.

@@ -162,6 +162,23 @@ TEST(IncludeParameter, ArgumentsOnlyNotPathSegments) {
   }
 }
 
+// A web URL to an internal host on a port of a service that speaks no HTTP is a cross-protocol
+// probe; the same host on a web port, the service's own scheme, or a public host is not.
+TEST(InternalServicePort, WebUrlsToNonHttpServicesAreBlocked) {
+  for (const char* value : {"http://127.0.0.1:6379/", "http://localhost:22/", "https://[::1]:3306/",
+                            "http://10.0.0.1:11211/stats", "http://user@127.0.0.1:25/",
+                            "see http://192.168.0.10:5432/ now"}) {
+    Verdict v = InspectAsForm(value);
+    EXPECT_TRUE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+  for (const char* value :
+       {"http://127.0.0.1:8889", "redis://127.0.0.1:6379/0", "http://127.0.0.1:63790/",
+        "http://example.com:22/", "postgres://app@localhost:5432/db", "http://[::1]/:22"}) {
+    Verdict v = InspectAsForm(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 // A URL or a wrapper written into the path with its own slashes is read as one value, as it
 // is when its slashes are encoded: an internal address or a PHP wrapper there is blocked.
 TEST(PathEmbeddedUrl, InternalAddressesAndWrappersWithRawSlashesAreBlocked) {
