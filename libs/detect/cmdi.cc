@@ -1088,6 +1088,11 @@ int NameStrength(const CommandName& typed) {
   if (name.empty()) return 0;
   auto it = Commands().find(name);
   if (it != Commands().end()) return it->second;
+  // "certutil.exe", "NET.EXE": a Windows program named with its extension is a program.
+  if (name.size() > 5 && EndsWith(name, ".exe") &&
+      Commands().find(name.substr(0, name.size() - 4)) != Commands().end()) {
+    return 2;
+  }
   std::size_t e = name.size();
   while (e > 0 && (IsAsciiDigit(static_cast<unsigned char>(name[e - 1])) || name[e - 1] == '.'))
     --e;

