@@ -136,6 +136,37 @@ TEST(Detectors, LongFormPostIsAllowed) {
   EXPECT_FALSE(Flagged(v)) << v.explanation;
 }
 
+// Mail injection needs the protocol's own shape: headers right after the field's first line
+// that name an address or a media type, a verb with one argument, an IMAP command with IMAP
+// arguments. A message typed into a text box (numbered steps, a pasted forward, "To: all
+// staff") has the same first words and is allowed.
+TEST(Detectors, MailInjectionNeedsTheProtocolsShape) {
+  for (const char* value :
+       {"x@example.com\r\nBcc: victim@example.com", "bob\nSubject: spam\nBcc: a@evil.example",
+        "x\r\nUSER alice\r\nPASS secret\r\nRETR 1", "x\r\nEHLO evil.example",
+        "x\r\na001 EXAMINE INBOX", "x\r\nd store 2 +FLAGS (\\Deleted)",
+        "x\r\na001 uid store 231:233", "x\r\nA1 list \"INBOX/\" \"*\"",
+        "x\r\nA282 SEARCH FLAGGED SINCE 1-Feb-1994"}) {
+    Verdict v = testing::InspectAsForm(value);
+    EXPECT_TRUE(HasCategory(v, Category::kMailInjection) && Flagged(v))
+        << value << " -> " << v.explanation;
+  }
+  for (const char* value :
+       {"Hello,\r\nUser accounts are locked after three tries.\r\nThanks",
+        "Hi team,\nPass the salt please.\nBob",
+        "-----Original Message-----\r\nFrom: John Smith <john@example.com>\r\nSent: Monday\r\n"
+        "To: Support <help@example.com>\r\nSubject: Invoice 42\r\n\r\nPlease check.",
+        "Meeting notes\nTo: all staff\nRe: parking",
+        "Dear Sir,\nSubject: refund request\nI would like a refund.",
+        "Hello,\nplease forward this.\nFrom: bob@example.com\nThanks",
+        "Things to buy:\n2 copy paper boxes\n3 apples",
+        "Steps\n1 select the file\n2 delete the old one\n3 rename it\n4 select all",
+        "Agenda\n1 list of attendees\n2 search for venue", "Notes\nA1 search results were empty"}) {
+    Verdict v = testing::InspectAsForm(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 TEST(Detectors, SmugglingHeadersAreBlocked) {
   OwnedHttpRequest r = testing::Post("/", "application/x-www-form-urlencoded", "a=1");
   r.headers.emplace_back("Transfer-Encoding", " chunked");

@@ -557,6 +557,74 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
   if (b.score > 0) Report(sink, v, Category::kProtocol, b.score, b.rule, b.pos, b.len);
 }
 
+// The words of a line, split at spaces (at most std::size(out)); returns how many.
+std::size_t SplitWords(std::string_view line, std::string_view (&out)[6]) {
+  std::size_t count = 0;
+  std::size_t i = 0;
+  while (i < line.size() && count < std::size(out)) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    std::size_t s = i;
+    while (i < line.size() && line[i] != ' ') ++i;
+    if (i > s) out[count++] = line.substr(s, i - s);
+  }
+  return count;
+}
+
+// An IMAP sequence set ("4791", "2:4", "1,3:*").
+bool ImapSequenceSet(std::string_view w) {
+  if (w.empty()) return false;
+  for (char c : w) {
+    if (!IsAsciiDigit(static_cast<unsigned char>(c)) && c != ':' && c != ',' && c != '*') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A line after an IMAP tag (lower case) that is a command with IMAP arguments: a sequence set,
+// a mailbox, quoted or parenthesised lists, flags, search keys. A numbered list ("1 select the
+// file", "2 copy paper boxes") has the same first words and English after them.
+// `numeric_tag`: the tag is digits only, as a list number is; then a command whose argument is
+// any word ("1 select all", "2 delete everything") needs IMAP syntax around it too.
+bool ImapCommandLine(std::string_view line, bool numeric_tag) {
+  std::string_view w[6];
+  const std::size_t count = SplitWords(line, w);
+  if (count == 0) return false;
+  const std::string_view cmd = w[0];
+  const std::size_t args = count - 1;
+  auto listy = [&] { return FindFirstOf(line, "\"(){}\\*%") != std::string_view::npos; };
+  if (cmd == "capability" || cmd == "noop" || cmd == "logout" || cmd == "starttls") {
+    return args == 0;
+  }
+  if (cmd == "fetch" || cmd == "store" || cmd == "copy") return args >= 2 && ImapSequenceSet(w[1]);
+  if (cmd == "uid") {
+    return args >= 2 &&
+           (w[1] == "fetch" || w[1] == "store" || w[1] == "copy" || w[1] == "search") &&
+           ImapSequenceSet(w[2]);
+  }
+  if (cmd == "select" || cmd == "examine" || cmd == "create" || cmd == "delete") {
+    return (args == 1 && (!numeric_tag || w[1] == "inbox")) || (args >= 1 && listy());
+  }
+  if (cmd == "rename" || cmd == "login") return args == 2 && (!numeric_tag || listy());
+  if (cmd == "authenticate") return args == 1 && !numeric_tag;
+  if (cmd == "list" || cmd == "lsub" || cmd == "append") return args >= 1 && listy();
+  if (cmd == "search") {
+    if (args == 0) return false;
+    for (std::string_view key :
+         {"all"sv,        "answered"sv,  "bcc"sv,       "before"sv, "body"sv,   "cc"sv,
+          "charset"sv,    "deleted"sv,   "flagged"sv,   "from"sv,   "header"sv, "keyword"sv,
+          "new"sv,        "not"sv,       "old"sv,       "on"sv,     "or"sv,     "recent"sv,
+          "seen"sv,       "since"sv,     "subject"sv,   "text"sv,   "to"sv,     "uid"sv,
+          "unanswered"sv, "undeleted"sv, "unflagged"sv, "unseen"sv}) {
+      if (w[1] == key)
+        return args >= 2 || key == "all" || key == "new" || key == "seen" || key == "unseen" ||
+               key == "flagged" || key == "recent";
+    }
+    return ImapSequenceSet(w[1]);
+  }
+  return false;
+}
+
 void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   (void)scratch;
   std::string_view lower = v.lower;
@@ -574,28 +642,50 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   }
   // SMTP / IMAP / POP3 commands after a line break.
   LineBreaks breaks(lower);
-  for (std::size_t p = breaks.Next(0); p != std::string_view::npos && p < n;
-       p = breaks.Next(p + 1)) {
+  // An injection puts its headers right after the value's first line (the address or name
+  // the field was for). A message pasted into a text box carries header lines as text: after
+  // a forwarding separator ("-----Original Message-----") or further down, after prose.
+  const std::size_t first_break = breaks.Next(0);
+  const std::string_view first_line = lower.substr(0, first_break);
+  const bool forwarded =
+      StartsWith(first_line.substr(first_line.find_first_not_of(" \t") == std::string_view::npos
+                                       ? first_line.size()
+                                       : first_line.find_first_not_of(" \t")),
+                 "--");
+  int line = 0;               // lines started so far after the first one
+  bool header_block = true;   // every line since the first is a header line
+  std::size_t last_rest = n;  // start of the line judged last (CR LF is two breaks)
+  for (std::size_t p = first_break; p != std::string_view::npos && p < n; p = breaks.Next(p + 1)) {
     std::size_t k = p;
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
     std::string_view rest = lower.substr(k);
+    const std::string_view rest_line = rest.substr(0, FindFirstOf(rest, "\r\n"));
+    if (k != last_rest) {
+      last_rest = k;
+      ++line;
+      // A header line: a name of letters and '-', then ':'.
+      std::size_t colon = Find(rest_line, ':');
+      bool header_like = colon != std::string_view::npos && colon > 0 && colon <= 32;
+      for (std::size_t i = 0; header_like && i < colon; ++i) {
+        header_like = IsAsciiAlpha(static_cast<unsigned char>(rest_line[i])) || rest_line[i] == '-';
+      }
+      header_block = header_block && header_like;
+    }
     // IMAP: a tag then a command. Clients' tags are short and numbered ("a001", "A1") or one
     // letter; "please select ..." or "sudo apt list" are words, not tags.
-    std::size_t sp = Find(rest, ' ');
-    std::string_view cmd = sp == std::string_view::npos ? rest : rest.substr(sp + 1);
+    std::size_t sp = Find(rest_line, ' ');
     bool tag = sp != std::string_view::npos && sp > 0 && sp <= 8;
     bool tag_digit = false;
+    bool tag_letter = false;
     for (std::size_t i = 0; tag && i < sp; ++i) {
-      unsigned char c = static_cast<unsigned char>(rest[i]);
+      unsigned char c = static_cast<unsigned char>(rest_line[i]);
       tag = IsAsciiAlnum(c);
       tag_digit = tag_digit || IsAsciiDigit(c);
+      tag_letter = tag_letter || IsAsciiAlpha(c);
     }
     tag = tag && (tag_digit || sp == 1);
-    for (std::string_view c :
-         {"capability"sv, "fetch "sv, "login "sv, "logout"sv, "select "sv, "examine "sv, "list "sv,
-          "lsub "sv, "store "sv, "copy "sv, "uid "sv, "append "sv, "delete "sv, "rename "sv,
-          "create "sv, "search "sv, "noop"sv, "starttls"sv, "authenticate"sv}) {
-      if (tag && StartsWith(cmd, c)) b.Up(0.85f, "mail.imap-command", p, 32);
+    if (tag && ImapCommandLine(rest_line.substr(sp + 1), /*numeric_tag=*/!tag_letter)) {
+      b.Up(0.85f, "mail.imap-command", p, 32);
     }
     for (std::string_view c :
          {"rcpt to:"sv, "mail from:"sv, "data\r"sv,    "data\n"sv,       "quit"sv,       "helo "sv,
@@ -609,16 +699,26 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
           rest[after] != '\n') {
         continue;
       }
-      // A verb's argument is a word ("USER alice"), not an assignment ("user = app").
+      // A verb's argument is one word to the end of the line ("USER alice", "EHLO x.example"),
+      // not an assignment ("user = app") or a sentence ("User accounts are locked").
       if (c.back() == ' ' && c != "auth login" &&
-          (after >= rest.size() || rest[after] == '=' || rest[after] == ':' ||
-           rest[after] == ' ')) {
+          (after >= rest.size() || rest[after] == '=' || rest[after] == ':' || rest[after] == ' ' ||
+           Find(rest_line.substr(after), ' ') != std::string_view::npos)) {
         continue;
       }
-      {
-        bool header = c.back() == ':' && c != "rcpt to:" && c != "mail from:";
-        b.Up(header ? 0.75f : 0.85f, header ? "mail.header-injection" : "mail.smtp-command", p, 32);
+      const bool header = c.back() == ':' && c != "rcpt to:" && c != "mail from:";
+      if (!header) {
+        b.Up(0.85f, "mail.smtp-command", p, 32);
+        continue;
       }
+      // An address header names an address; a Content-Type names a media type. "To: all
+      // staff" or "Subject: refund" in a note is text.
+      const std::string_view field_value = rest_line.substr(after);
+      bool strong = c == "content-type:" ? Find(field_value, '/') != std::string_view::npos
+                    : c == "subject:"    ? false
+                                         : Find(field_value, '@') != std::string_view::npos;
+      strong = strong && header_block && !forwarded;
+      b.Up(strong ? 0.75f : 0.3f, "mail.header-injection", p, 32);
     }
     if (rest.empty() && k > p) continue;
   }
