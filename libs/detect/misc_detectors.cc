@@ -712,13 +712,13 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
         continue;
       }
       // An address header names an address; a Content-Type names a media type. "To: all
-      // staff" or "Subject: refund" in a note is text.
+      // staff" or "Subject: refund" in a note is text, and no evidence at all: a line break
+      // before it is already the protocol detector's finding.
       const std::string_view field_value = rest_line.substr(after);
       bool strong = c == "content-type:" ? Find(field_value, '/') != std::string_view::npos
                     : c == "subject:"    ? false
                                          : Find(field_value, '@') != std::string_view::npos;
-      strong = strong && header_block && !forwarded;
-      b.Up(strong ? 0.75f : 0.3f, "mail.header-injection", p, 32);
+      if (strong && header_block && !forwarded) b.Up(0.75f, "mail.header-injection", p, 32);
     }
     if (rest.empty() && k > p) continue;
   }
