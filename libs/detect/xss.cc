@@ -196,7 +196,88 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
        // Sectioning and the rest of the inert phrasing and table elements.
        "section", "article", "header", "footer", "nav", "main", "aside", "address", "time",
        "center", "tt", "strike", "big", "var", "samp", "dfn", "wbr", "col", "colgroup", "tfoot"});
-  if (!text_tag) return false;
+  if (!text_tag) {
+    // A name no HTML parser gives a behaviour to (an XML sample "<item sku=\"A1\"/>", a
+    // template's own element) renders as an inert inline box; its ordinary attributes carry
+    // no URL, style or handler. HTML elements that do something are never inert here.
+    bool active = InList(tag, {"form",
+                               "input",
+                               "button",
+                               "textarea",
+                               "select",
+                               "option",
+                               "iframe",
+                               "frame",
+                               "frameset",
+                               "object",
+                               "embed",
+                               "applet",
+                               "meta",
+                               "base",
+                               "link",
+                               "script",
+                               "style",
+                               "svg",
+                               "math",
+                               "video",
+                               "audio",
+                               "source",
+                               "track",
+                               "body",
+                               "html",
+                               "head",
+                               "title",
+                               "marquee",
+                               "details",
+                               "dialog",
+                               "template",
+                               "isindex",
+                               "keygen",
+                               "area",
+                               "map",
+                               "portal",
+                               "animate",
+                               "set",
+                               "use",
+                               "image",
+                               "xml",
+                               "import",
+                               "bgsound",
+                               "layer",
+                               "ilayer",
+                               "xmp",
+                               "noscript",
+                               "plaintext",
+                               "listing",
+                               "noembed",
+                               "noframes",
+                               "picture",
+                               "slot",
+                               "label",
+                               "fieldset",
+                               "legend",
+                               "output",
+                               "datalist",
+                               "menu",
+                               "menuitem",
+                               "canvas",
+                               "param",
+                               "command",
+                               "handler",
+                               "listener",
+                               "foreignobject",
+                               "animatetransform",
+                               "animatemotion",
+                               "feimage",
+                               "script:",
+                               "vmlframe"});
+    bool name = !tag.empty() && IsAsciiAlpha(static_cast<unsigned char>(tag[0]));
+    for (char c : tag) {
+      name = name && (IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    }
+    return name && !active && !IsUrlAttr(attr) && !IsEventHandler(attr) && attr != "is" &&
+           !StartsWith(attr, "xmlns") && Find(attr, ':') == std::string_view::npos;
+  }
   // Editors paste pictures inline as raster data: URIs (an SVG image can carry script).
   if (tag == "img" && attr == "src" && StartsWith(value, "data:image/") &&
       !HasActiveDataUri(value)) {

