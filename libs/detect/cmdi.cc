@@ -999,8 +999,22 @@ bool TechnicalArgs(std::string_view args, bool allow_number = false, bool long_o
     // not a redirect into a file named "=18".
     const bool version_bound = w.size() >= 3 && (w[0] == '>' || w[0] == '<') && w[1] == '=' &&
                                IsAsciiDigit(static_cast<unsigned char>(w[2]));
+    // "<module>", "<file>": a name in angle brackets is a placeholder in documentation or a
+    // frame name in a traceback. As shell it would redirect into nothing (a syntax error).
+    bool placeholder = w.size() >= 3 && w[0] == '<';
+    if (placeholder) {
+      std::size_t close = Find(w, '>');
+      placeholder = close != std::string_view::npos && close >= 2 &&
+                    (close + 1 == w.size() ||
+                     (close + 2 == w.size() && (w[close + 1] == ',' || w[close + 1] == '.' ||
+                                                w[close + 1] == ';' || w[close + 1] == ':')));
+      for (std::size_t k = 1; placeholder && k < close; ++k) {
+        const unsigned char c = static_cast<unsigned char>(w[k]);
+        placeholder = IsAsciiAlnum(c) || c == '_' || c == '-';
+      }
+    }
     if ((w[0] == '>' || w[0] == '<' || StartsWith(w, "2>") || StartsWith(w, "1>")) &&
-        !version_bound) {
+        !version_bound && !placeholder) {
       return true;
     }
     if (w[0] == '$' || w[0] == '~' || StartsWith(w, "./") || StartsWith(w, "../")) return true;

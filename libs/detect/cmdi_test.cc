@@ -251,6 +251,20 @@ TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
   EXPECT_TRUE(HasCategory(w, Category::kCmdi) && Flagged(w)) << w.explanation;
 }
 
+// A name in angle brackets is a placeholder or a traceback's frame name, not a redirection
+// (as shell, "<module>" redirects into nothing); a real redirection still is one.
+TEST(Redirection, AnglePlaceholderIsNoRedirection) {
+  for (const char* v : {"Stack trace:\r\n  File \"app.py\", line 12, in <module>\r\n    import x",
+                        "usage: cp <src> <dst>", "x\nfile a <b>"}) {
+    Verdict r = testing::InspectAsForm(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v : {"x\nfile a < b", "x;cat </etc/passwd", "x;cat<x>y"}) {
+    Verdict r = testing::InspectAsForm(v);
+    EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 // The words of a URL or a path do not make a command line a sentence: a download with a long
 // URL stays a command, while prose with a URL and a separator stays prose. A known program
 // named with ".exe" is that program.
