@@ -390,7 +390,13 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
     uint32_t corroborating = 0;
     for (const Finding& f : s.sink_.findings()) {
       if (f.category == top->category || f.confidence < 0.3f) continue;
-      bool same_place = top->source == Source::kRequest || f.source == Source::kRequest ||
+      // A request-wide anomaly (too many fields, a long URI) is about the whole message: it
+      // backs a field's finding only when that finding is itself substantial, not a weak
+      // trait somewhere in a large beacon.
+      const bool request_wide = top->source == Source::kRequest || f.source == Source::kRequest;
+      const Finding& field_side = top->source == Source::kRequest ? f : *top;
+      bool same_place = (request_wide && (field_side.source == Source::kRequest ||
+                                          field_side.confidence >= 0.45f)) ||
                         (f.source == top->source && f.field == top->field);
       if (same_place) corroborating |= 1u << static_cast<int>(f.category);
     }
