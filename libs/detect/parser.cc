@@ -538,6 +538,83 @@ class JsonParser {
 
 }  // namespace
 
+namespace {
+
+// A GraphQL document ("query { user(id: \"1\") { name } }", "{ search(q: \"x\") { id } }",
+// "mutation M($v: In!) { ... }"): an operation keyword or a selection set with a call in it.
+bool LooksLikeGraphql(std::string_view v) {
+  for (std::string_view kw : {std::string_view("query"), std::string_view("mutation"),
+                              std::string_view("subscription"), std::string_view("fragment")}) {
+    if (v.size() > kw.size() && v.substr(0, kw.size()) == kw &&
+        (v[kw.size()] == ' ' || v[kw.size()] == '{' || v[kw.size()] == '(' ||
+         v[kw.size()] == '\n' || v[kw.size()] == '\t')) {
+      return v.find('{') != std::string_view::npos;
+    }
+  }
+  return v.front() == '{' && v.find('(') != std::string_view::npos &&
+         v.find(':') != std::string_view::npos;
+}
+
+// The string arguments of a GraphQL document, each a field named after its argument (or
+// "graphql"): an inline literal carries the same payloads a variable would. `"..."` with
+// JSON's escapes (\" \\ \/ kept as the character) and block strings `"""..."""`.
+void ParseGraphqlStrings(std::string_view doc, Source source, Arena& arena, ParsedRequest* out) {
+  std::string_view name = "graphql";
+  std::size_t i = 0;
+  const std::size_t n = doc.size();
+  while (i < n) {
+    const char c = doc[i];
+    if (c == '#') {  // a comment to the end of the line
+      std::size_t e = doc.find('\n', i);
+      i = e == std::string_view::npos ? n : e + 1;
+      continue;
+    }
+    if (IsAsciiAlpha(static_cast<unsigned char>(c)) || c == '_') {
+      std::size_t s = i;
+      while (i < n && (IsAsciiAlnum(static_cast<unsigned char>(doc[i])) || doc[i] == '_')) ++i;
+      std::size_t k = i;
+      while (k < n && (doc[k] == ' ' || doc[k] == '\t')) ++k;
+      if (k < n && doc[k] == ':') name = doc.substr(s, i - s);
+      continue;
+    }
+    if (c != '"') {
+      ++i;
+      continue;
+    }
+    if (doc.substr(i, 3) == "\"\"\"") {
+      std::size_t e = doc.find("\"\"\"", i + 3);
+      if (e == std::string_view::npos) e = n;
+      AddField(out, source, Part::kValue, name, doc.substr(i + 3, e - i - 3));
+      i = e + 3;
+      continue;
+    }
+    std::size_t e = i + 1;
+    bool escaped = false;
+    while (e < n && doc[e] != '"' && doc[e] != '\n') {
+      escaped |= doc[e] == '\\';
+      e += doc[e] == '\\' && e + 1 < n ? 2 : 1;
+    }
+    std::string_view raw = doc.substr(i + 1, std::min(e, n) - i - 1);
+    if (escaped) {
+      char* buf = arena.Allocate(raw.size());
+      std::size_t len = 0;
+      for (std::size_t k = 0; k < raw.size(); ++k) {
+        if (raw[k] == '\\' && k + 1 < raw.size() &&
+            (raw[k + 1] == '"' || raw[k + 1] == '\\' || raw[k + 1] == '/')) {
+          ++k;
+        }
+        buf[len++] = raw[k];
+      }
+      arena.ShrinkLast(buf, len);
+      raw = std::string_view(buf, len);
+    }
+    AddField(out, source, Part::kValue, name, raw);
+    i = e + 1;
+  }
+}
+
+}  // namespace
+
 void MaybeParseNested(std::size_t index, Arena& arena, ParsedRequest* out, int depth) {
   if (depth >= limits::kMaxNestedBodyDepth || index >= out->fields.size()) return;
   Field f = out->fields[index];
@@ -554,9 +631,14 @@ void MaybeParseNested(std::size_t index, Arena& arena, ParsedRequest* out, int d
     if ((out->anomalies & kAnomalyJsonMalformed) && !(anomalies & kAnomalyJsonMalformed)) {
       out->fields.resize(before);  // not JSON after all: inspect it as text
       out->anomalies = anomalies;
+      if (LooksLikeGraphql(v)) ParseGraphqlStrings(v, f.source, arena, out);
       return;
     }
     out->fields[index].flags |= kFieldContainer;
+    return;
+  }
+  if (LooksLikeGraphql(v)) {
+    ParseGraphqlStrings(v, f.source, arena, out);
     return;
   }
   if (IStartsWith(v, "http://") || IStartsWith(v, "https://")) {

@@ -168,6 +168,24 @@ TEST_F(ParserTest, EmbeddedUrlAndCommentedTailAreValuesOfTheirOwn) {
   EXPECT_THAT(segments(), ElementsAre("a", "b"));
 }
 
+// The string arguments of a GraphQL document are values of their own, named after their
+// argument; escapes are read, block strings kept whole, variables and numbers skipped.
+TEST_F(ParserTest, GraphqlStringArgumentsAreFields) {
+  Parse(testing::Post("/graphql", "application/json",
+                      R"({"query":"query { user(id: \"1 OR 1=1\", n: 3) { posts(q: \"a\\\"b\") )"
+                      R"({ id } } mutation { c(body: \"\"\"x; y\"\"\") { id } }"})"));
+  EXPECT_EQ(ValueOf(Source::kJson, "id"), "1 OR 1=1");
+  EXPECT_EQ(ValueOf(Source::kJson, "q"), "a\"b");
+  EXPECT_EQ(ValueOf(Source::kJson, "body"), "x; y");
+  EXPECT_EQ(ValueOf(Source::kJson, "n"), "<missing>");
+  // A JSON object is still JSON, and text that only mentions a query is not a document.
+  Parse(testing::Post("/api", "application/json", R"({"q":"{\"a\":\"(b: \\\"c\\\")\"}"})"));
+  EXPECT_EQ(ValueOf(Source::kJson, "a"), "(b: \"c\")");
+  EXPECT_EQ(ValueOf(Source::kJson, "b"), "<missing>");
+  Parse(testing::Get("/?q=query%20the%20database%20(fast%3A%20%22yes%22)"));
+  EXPECT_EQ(ValueOf(Source::kQuery, "fast"), "<missing>");
+}
+
 TEST_F(ParserTest, CookiesAndStructuredHeaders) {
   OwnedHttpRequest r = testing::Get("/");
   r.headers.emplace_back("Cookie", "sid=abc; theme=dark%20blue; \"quoted\"");

@@ -162,6 +162,25 @@ TEST(IncludeParameter, ArgumentsOnlyNotPathSegments) {
   }
 }
 
+// A payload written inline as a GraphQL string argument is judged as that argument's value;
+// an ordinary query with variables and a harmless inline string stays allowed.
+TEST(GraphqlInline, StringArgumentsAreInspected) {
+  for (const char* body :
+       {R"({"query":"query { user(id: \"1 OR 1=1\") { name } }"})",
+        R"({"query":"query { user(name: \"x\\\" OR 1=1 --\") { id } }"})",
+        R"({"query":"{ fetch(url: \"http://169.254.169.254/latest/meta-data/\") { body } }"})"}) {
+    Verdict v = testing::Inspect(testing::Post("/graphql", "application/json", body));
+    EXPECT_TRUE(Flagged(v)) << body << " -> " << v.explanation;
+  }
+  for (const char* body :
+       {R"({"query":"query GetUser($id: ID!) { user(id: $id) { name } }","variables":{"id":"42"}})",
+        R"({"query":"{ products(filter: {name: \"O Brien select\", price: 20}) { id } }"})",
+        R"({"query":"mutation { post(body: \"\"\"hello; it works\"\"\") { id } }"})"}) {
+    Verdict v = testing::Inspect(testing::Post("/graphql", "application/json", body));
+    EXPECT_FALSE(Flagged(v)) << body << " -> " << v.explanation;
+  }
+}
+
 // A web URL to an internal host on a port of a service that speaks no HTTP is a cross-protocol
 // probe; the same host on a web port, the service's own scheme, or a public host is not.
 TEST(InternalServicePort, WebUrlsToNonHttpServicesAreBlocked) {
