@@ -647,12 +647,9 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   // a forwarding separator ("-----Original Message-----") or further down, after prose.
   const std::size_t first_break = breaks.Next(0);
   const std::string_view first_line = lower.substr(0, first_break);
+  const std::size_t lead = first_line.find_first_not_of(" \t");
   const bool forwarded =
-      StartsWith(first_line.substr(first_line.find_first_not_of(" \t") == std::string_view::npos
-                                       ? first_line.size()
-                                       : first_line.find_first_not_of(" \t")),
-                 "--");
-  int line = 0;               // lines started so far after the first one
+      lead != std::string_view::npos && StartsWith(first_line.substr(lead), "--");
   bool header_block = true;   // every line since the first is a header line
   std::size_t last_rest = n;  // start of the line judged last (CR LF is two breaks)
   for (std::size_t p = first_break; p != std::string_view::npos && p < n; p = breaks.Next(p + 1)) {
@@ -662,7 +659,6 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     const std::string_view rest_line = rest.substr(0, FindFirstOf(rest, "\r\n"));
     if (k != last_rest) {
       last_rest = k;
-      ++line;
       // A header line: a name of letters and '-', then ':'.
       std::size_t colon = Find(rest_line, ':');
       bool header_like = colon != std::string_view::npos && colon > 0 && colon <= 32;

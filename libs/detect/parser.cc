@@ -536,10 +536,6 @@ class JsonParser {
   std::vector<std::size_t> saved_;
 };
 
-}  // namespace
-
-namespace {
-
 // A GraphQL document ("query { user(id: \"1\") { name } }", "{ search(q: \"x\") { id } }",
 // "mutation M($v: In!) { ... }"): an operation keyword or a selection set with a call in it.
 bool LooksLikeGraphql(std::string_view v) {

@@ -178,6 +178,21 @@ bool IsPassiveInlineStyle(std::string_view v) {
   return true;
 }
 
+// HTML (and SVG/MathML) elements that load, submit, run, restyle or change parsing: never
+// inert, whatever their attributes.
+// clang-format off
+constexpr std::string_view kActiveElements[] = {
+    "form", "input", "button", "textarea", "select", "option", "iframe", "frame", "frameset",
+    "object", "embed", "applet", "meta", "base", "link", "script", "style", "svg", "math",
+    "video", "audio", "source", "track", "body", "html", "head", "title", "marquee", "details",
+    "dialog", "template", "isindex", "keygen", "area", "map", "portal", "animate", "set", "use",
+    "image", "xml", "import", "bgsound", "layer", "ilayer", "xmp", "noscript", "plaintext",
+    "listing", "noembed", "noframes", "picture", "slot", "label", "fieldset", "legend",
+    "output", "datalist", "menu", "menuitem", "canvas", "param", "command", "handler",
+    "listener", "foreignobject", "animatetransform", "animatemotion", "feimage", "script:",
+    "vmlframe"};
+// clang-format on
+
 // What a rich-text editor (comment boxes, CMS forms, wiki and ticket editors) sends: a
 // formatting, link or image element whose attribute is quoted and inert, a link or image
 // to an http(s) or site-relative URL, layout and labelling attributes, passive inline CSS.
@@ -200,77 +215,8 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
     // A name no HTML parser gives a behaviour to (an XML sample "<item sku=\"A1\"/>", a
     // template's own element) renders as an inert inline box; its ordinary attributes carry
     // no URL, style or handler. HTML elements that do something are never inert here.
-    bool active = InList(tag, {"form",
-                               "input",
-                               "button",
-                               "textarea",
-                               "select",
-                               "option",
-                               "iframe",
-                               "frame",
-                               "frameset",
-                               "object",
-                               "embed",
-                               "applet",
-                               "meta",
-                               "base",
-                               "link",
-                               "script",
-                               "style",
-                               "svg",
-                               "math",
-                               "video",
-                               "audio",
-                               "source",
-                               "track",
-                               "body",
-                               "html",
-                               "head",
-                               "title",
-                               "marquee",
-                               "details",
-                               "dialog",
-                               "template",
-                               "isindex",
-                               "keygen",
-                               "area",
-                               "map",
-                               "portal",
-                               "animate",
-                               "set",
-                               "use",
-                               "image",
-                               "xml",
-                               "import",
-                               "bgsound",
-                               "layer",
-                               "ilayer",
-                               "xmp",
-                               "noscript",
-                               "plaintext",
-                               "listing",
-                               "noembed",
-                               "noframes",
-                               "picture",
-                               "slot",
-                               "label",
-                               "fieldset",
-                               "legend",
-                               "output",
-                               "datalist",
-                               "menu",
-                               "menuitem",
-                               "canvas",
-                               "param",
-                               "command",
-                               "handler",
-                               "listener",
-                               "foreignobject",
-                               "animatetransform",
-                               "animatemotion",
-                               "feimage",
-                               "script:",
-                               "vmlframe"});
+    const bool active = std::find(std::begin(kActiveElements), std::end(kActiveElements), tag) !=
+                        std::end(kActiveElements);
     bool name = !tag.empty() && IsAsciiAlpha(static_cast<unsigned char>(tag[0]));
     for (char c : tag) {
       name = name && (IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
