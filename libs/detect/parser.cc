@@ -547,8 +547,17 @@ bool LooksLikeGraphql(std::string_view v) {
       return v.find('{') != std::string_view::npos;
     }
   }
-  return v.front() == '{' && v.find('(') != std::string_view::npos &&
-         v.find(':') != std::string_view::npos;
+  // "{ user(id: 1) { name } }", "{ a: user(...) ... }": a selection set opens with a field
+  // name and its arguments, sub-selection or alias ("{ prompt for, ...}" is a comment).
+  if (v.front() != '{') return false;
+  std::size_t i = 1;
+  while (i < v.size() && (v[i] == ' ' || v[i] == '\n' || v[i] == '\t' || v[i] == '\r')) ++i;
+  const std::size_t name = i;
+  while (i < v.size() && (IsAsciiAlnum(static_cast<unsigned char>(v[i])) || v[i] == '_')) ++i;
+  if (i == name || IsAsciiDigit(static_cast<unsigned char>(v[name]))) return false;
+  while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
+  return i < v.size() && (v[i] == '(' || v[i] == '{' || v[i] == ':') &&
+         v.find('(') != std::string_view::npos;
 }
 
 // The string arguments of a GraphQL document, each a field named after its argument (or

@@ -184,6 +184,9 @@ TEST_F(ParserTest, GraphqlStringArgumentsAreFields) {
   EXPECT_EQ(ValueOf(Source::kJson, "b"), "<missing>");
   Parse(testing::Get("/?q=query%20the%20database%20(fast%3A%20%22yes%22)"));
   EXPECT_EQ(ValueOf(Source::kQuery, "fast"), "<missing>");
+  // A Pascal comment in braces opens no selection set.
+  Parse(testing::Get("/?q=%7B%20prompt%20for%20a%20file%20%7D%20Open(f%3A%20%22x%22)"));
+  EXPECT_EQ(ValueOf(Source::kQuery, "f"), "<missing>");
 }
 
 TEST_F(ParserTest, CookiesAndStructuredHeaders) {

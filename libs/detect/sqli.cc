@@ -1656,14 +1656,23 @@ class Parser {
         // At the value's start, or right after the application's quoted literal.
         const bool opening_select =
             t.kw == Kw::kSelect && (p_ == 0 || (p_ == 1 && t_[0].type == Tok::kPrefix));
+        const std::size_t at = p_;
         bool strong = false;
         if (!ParseStatement(depth + 1, &strong)) return false;
         if (!strong) return false;  // without ';' only an unmistakable statement counts
-        f_->stacked_strong = true;
         // A SELECT of constants without FROM or a call, opening the value: when the parse
         // stops after it, the value is a sentence ("select.2 mtk Added return types ...": a
         // man page and its changelog), and PartialScore gives the statement no weight.
-        if (opening_select && !SelectHasSource()) f_->bare_select_opening = true;
+        const bool sourceless = opening_select && !SelectHasSource();
+        if (sourceless) f_->bare_select_opening = true;
+        // As the whole value, a SELECT of plain names joined by arithmetic ("SELECT shop -
+        // new", "SELECT ショップ - 新作コレクション") selects nothing: it is a title.
+        bool names_only = sourceless && at == 0 && at + 1 < p_ && IsIdent(t_[at + 1]);
+        for (std::size_t k = at + 1; names_only && k < p_; ++k) {
+          names_only =
+              IsIdent(t_[k]) || (t_[k].type == Tok::kOperator && t_[k].op == sql::kOpArith);
+        }
+        if (!names_only) f_->stacked_strong = true;
         continue;
       }
       if (t.type == Tok::kSemicolon) {

@@ -330,6 +330,20 @@ TEST(Sqli, SelectOfANounPhraseIsEnglish) {
 // A man page name and its changelog ("select.2 mtk Added ...") opens with a SELECT of a
 // number under an alias and then reads as a sentence; a SELECT with FROM or a call before the
 // sentence, or the bare statement alone, is still SQL.
+// A whole value that is SELECT of plain names joined by arithmetic is a title ("SELECT shop -
+// new", a Japanese "select shop" in full-width letters); literals, a star, a call or a source
+// make it a statement.
+TEST(Sqli, ASelectOfPlainNamesAloneIsATitle) {
+  for (const char* v : {"SELECT shop - new", "ＳＥＬＥＣＴ　ショップ　－　新作コレクション２０２３",
+                        "select x - y"}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"select 1-1", "select *", "select a - b from t", "SeLect*/ 1,2,3,user(",
+                        "select 0x616263", "x' select a - b --"}) {
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(Sqli, AnOpeningSelectOfConstantsFollowedByProseIsASentence) {
   for (const char* v : {"select.2 mtk Added return types to prototypes for FD_SET(), FD_CLR().",
                         "select.2 Karel Kulhavy Note more clearly that fd_set arguments can be",
