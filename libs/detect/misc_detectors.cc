@@ -205,6 +205,21 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
   const std::size_t n = lower.size();
   Best b;
   bool is_name = v.field->part == Part::kName;
+  // Headless CMS and API filter syntax puts comparison operators under a filter key:
+  // "filters[title][$eq]=x" (Strapi), "where[age][$gte]=18", {"filters":{"views":{"$gt":1}}}.
+  // There they are the API's own query language; operators that run code or match patterns
+  // ($where, $function, $expr, $regex ...) still count.
+  bool api_filter = false;
+  {
+    const std::string_view name = v.field->name;
+    for (std::string_view k : {"filters"sv, "filter"sv, "where"sv}) {
+      if (name.size() > k.size() && (name[k.size()] == '[' || name[k.size()] == '.')) {
+        bool same = true;
+        for (std::size_t i = 0; same && i < k.size(); ++i) same = ToLowerAscii(name[i]) == k[i];
+        api_filter = api_filter || same;
+      }
+    }
+  }
   std::size_t first_op[std::size(kMongoOps)];
   if (FirstMongoOps(lower, first_op)) {
     for (std::size_t k = 0; k < std::size(kMongoOps); ++k) {
@@ -214,6 +229,11 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
         if (e < n && IsIdentChar(static_cast<unsigned char>(lower[e]))) continue;
         if (p > 0 && IsIdentChar(static_cast<unsigned char>(lower[p - 1]))) continue;
         bool js_op = op == "$where" || op == "$function" || op == "$accumulator" || op == "$eval";
+        if (api_filter && !js_op && op != "$expr" && op != "$regex" && op != "$jsonschema" &&
+            op != "$lookup" && op != "$merge" && op != "$out" && op != "$options" &&
+            op != "$text" && op != "$mod" && op != "$type") {
+          continue;
+        }
         char before = p > 0 ? lower[p - 1] : '\0';
         std::size_t after = SkipSpaces(lower, e);
         char next = after < n ? lower[after] : '\0';

@@ -286,6 +286,26 @@ TEST(LineBreakScan, HeaderInjectionAfterPaddingAndMixedBreaksIsFound) {
 // Mongo operators are found from the '$' signs that open them, server-side JavaScript in one
 // pass (or, on a long value, by the needles its byte pairs allow): a hit after a harmless
 // '$' or after long padding still counts.
+// Comparison operators under a filter key are an API's own query language (Strapi's
+// "filters[title][$eq]", "where[age][$gte]"); operators that run code or match patterns there,
+// and comparison operators anywhere else, are still injection.
+TEST(NosqlScan, ApiFilterSyntaxIsNotInjection) {
+  for (const char* q : {"/api/articles?filters[title][$eq]=hello&filters[views][$gt]=100",
+                        "/api/articles?filters[$or][0][title][$eq]=a&filters[$or][1][title][$eq]=b",
+                        "/api/x?where[age][$gte]=18", "/api/x?Filter[a][$in][0]=1"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_FALSE(Flagged(v)) << q << " -> " << v.explanation;
+  }
+  Verdict json = testing::Inspect(
+      testing::Post("/api/x", "application/json", R"({"filters":{"views":{"$gt":1}}})"));
+  EXPECT_FALSE(Flagged(json)) << json.explanation;
+  for (const char* q : {"/api/x?filters[title][$where]=sleep(1000)", "/api/x?filters[a][$regex]=.*",
+                        "/login?username[$ne]=x&password[$ne]=x", "/x?filterx[a][$ne]=1"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_TRUE(Flagged(v)) << q << " -> " << v.explanation;
+  }
+}
+
 TEST(NosqlScan, OperatorsAndServerJsAfterDecoysAreFound) {
   for (std::size_t pad : {0, 5, 200}) {
     std::string x(pad, 'x');
