@@ -381,18 +381,28 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
   // Corroboration: one point per further attack class seen in the same field as the
   // strongest finding (or request-wide). Weak signals scattered over the fields of a large
   // form (code, documents) are not one payload showing several attack traits.
+  // A size limit reached (more fields, a longer URI or header, deeper JSON than inspected)
+  // says how big the message is, not what it carries: it backs no finding and is backed by
+  // none (large telemetry posts reach the field limit every time).
+  auto size_limit = [](const Finding& f) {
+    return f.source == Source::kRequest &&
+           (f.rule == "protocol.too-many-fields" || f.rule == "protocol.uri-too-long" ||
+            f.rule == "protocol.header-too-long" || f.rule == "protocol.too-many-headers" ||
+            f.rule == "protocol.json-too-deep" || f.rule == "protocol.body-exceeds-inspection");
+  };
   const Finding* top = nullptr;
   for (const Finding& f : s.sink_.findings()) {
+    if (size_limit(f)) continue;
     if (top == nullptr || f.confidence > top->confidence) top = &f;
   }
   int extra = 0;
   if (top != nullptr) {
     uint32_t corroborating = 0;
     for (const Finding& f : s.sink_.findings()) {
-      if (f.category == top->category || f.confidence < 0.3f) continue;
-      // A request-wide anomaly (too many fields, a long URI) is about the whole message: it
-      // backs a field's finding only when that finding is itself substantial, not a weak
-      // trait somewhere in a large beacon.
+      if (f.category == top->category || f.confidence < 0.3f || size_limit(f)) continue;
+      // A request-wide finding (a protocol anomaly, a scanner trait) backs a field's finding
+      // only when that finding is itself substantial, not a weak trait somewhere in a large
+      // beacon.
       const bool request_wide = top->source == Source::kRequest || f.source == Source::kRequest;
       const Finding& field_side = top->source == Source::kRequest ? f : *top;
       bool same_place = (request_wide && (field_side.source == Source::kRequest ||

@@ -153,23 +153,28 @@ TEST(Inspector, WeakSignalsCorroborateOnlyInTheSameField) {
   EXPECT_TRUE(testing::HasCategory(apart, Category::kSqli));
 }
 
-// A request-wide anomaly (more fields than inspected) backs a substantial finding in a field,
-// not a weak trait somewhere in a large beacon.
+// A request-wide anomaly (a fragment sent to the server) backs a substantial finding in a
+// field, not a weak trait somewhere in a large beacon; a size limit reached (more fields than
+// inspected) backs nothing.
 TEST(Inspector, RequestWideAnomaliesBackOnlySubstantialFindings) {
   auto in = Make(R"({"custom_rules":[
       {"id":"weak","pattern":"zqxa","targets":["query"],"category":"xss","confidence":0.35},
       {"id":"firm","pattern":"zqxb","targets":["query"],"category":"xss","confidence":0.45}]})");
-  std::string many = "/?a0=1";
-  for (std::size_t i = 1; i <= limits::kMaxFields; ++i) many += "&a" + std::to_string(i) + "=1";
-  Verdict weak = InspectWith(*in, testing::Get("/?x=zqxa&" + many.substr(2)));
+  Verdict weak = InspectWith(*in, testing::Get("/?x=zqxa#top"));
+  ASSERT_TRUE(testing::HasRule(weak, "protocol.fragment-in-uri")) << weak.explanation;
   ASSERT_TRUE(testing::HasCategory(weak, Category::kXss)) << weak.explanation;
-  ASSERT_TRUE(testing::HasRule(weak, "protocol.too-many-fields")) << weak.explanation;
-  EXPECT_EQ(weak.score, 4) << weak.explanation;
-  EXPECT_FALSE(Flagged(weak));
-  Verdict firm = InspectWith(*in, testing::Get("/?x=zqxb&" + many.substr(2)));
-  ASSERT_TRUE(testing::HasRule(firm, "protocol.too-many-fields")) << firm.explanation;
+  EXPECT_EQ(weak.score, 3) << weak.explanation;
+  Verdict firm = InspectWith(*in, testing::Get("/?x=zqxb#top"));
   EXPECT_EQ(firm.score, 5) << firm.explanation;
   EXPECT_TRUE(Flagged(firm));
+
+  std::string many = "/?x=zqxb";
+  for (std::size_t i = 1; i <= limits::kMaxFields; ++i) many += "&a" + std::to_string(i) + "=1";
+  Verdict big = InspectWith(*in, testing::Get(many));
+  ASSERT_TRUE(testing::HasRule(big, "protocol.too-many-fields")) << big.explanation;
+  ASSERT_TRUE(testing::HasCategory(big, Category::kXss)) << big.explanation;
+  EXPECT_EQ(big.score, 4) << big.explanation;
+  EXPECT_FALSE(Flagged(big));
 }
 
 TEST(Inspector, CleanRequestIsAllowedWithScoreZero) {
