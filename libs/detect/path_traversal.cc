@@ -688,6 +688,25 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       }
     }
   }
+  // An editor's backup of a script with path info after it ("/index.php~/foo/bar/"): the
+  // server sends the backup's source; the path info only hides the '~' from suffix checks.
+  if (is_request_path) {
+    for (std::size_t t = Find(lower, "~/"); t != std::string_view::npos;
+         t = Find(lower, "~/", t + 2)) {
+      const std::size_t seg = lower.rfind('/', t);
+      const std::string_view name = lower.substr(seg == std::string_view::npos ? 0 : seg + 1,
+                                                 t - (seg == std::string_view::npos ? 0 : seg + 1));
+      const std::size_t dot = name.rfind('.');
+      if (dot == std::string_view::npos || dot == 0) continue;
+      const std::string_view ext = name.substr(dot);
+      for (std::string_view e :
+           {".php"sv, ".phtml"sv, ".asp"sv, ".aspx"sv, ".jsp"sv, ".cgi"sv, ".pl"sv, ".py"sv,
+            ".rb"sv, ".inc"sv, ".conf"sv, ".config"sv, ".ini"sv, ".env"sv}) {
+        if (ext == e)
+          b.Up(0.6f, "lfi.backup-or-config-file", Category::kLfi, t - name.size(), name.size() + 1);
+      }
+    }
+  }
   // file:// URLs to local files.
   if (StartsWith(lower, "file:") || Find(lower, "file://") != std::string_view::npos) {
     std::size_t p = Find(lower, "file:");

@@ -61,6 +61,18 @@ TEST(BackupFiles, DatabaseDumpsRequestedByPathAreBlocked) {
   EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/docs/rdb-format.html"))));
 }
 
+// An editor's backup of a script is a backup with path info after it too; a home directory
+// ("/~user/") or an ordinary name with '~' is not.
+TEST(BackupFiles, ScriptBackupWithPathInfoIsBlocked) {
+  for (const char* path : {"/index.php~/foo/bar/", "/app/settings.ini~/x", "/index.php~"}) {
+    EXPECT_TRUE(Flagged(testing::Inspect(testing::Get(path)))) << path;
+  }
+  for (const char* path : {"/docs/~user/page", "/a.b~/c", "/~/x", "/files/report~1.pdf"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_FALSE(Flagged(v)) << path << " -> " << v.explanation;
+  }
+}
+
 // Archives requested by path are downloads unless their name says they copy the site or its
 // data.
 TEST(BackupFiles, ArchivesCountOnlyWhenNamedAsACopyOfTheSite) {
