@@ -946,7 +946,22 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
       Kw kw = KeywordOf(s.substr(i + 1, k - i - 1));
       if (kw == Kw::kOr || kw == Kw::kAnd || kw == Kw::kUnion || kw == Kw::kSelect ||
           kw == Kw::kOrder || kw == Kw::kGroup || kw == Kw::kHaving || kw == Kw::kWhere ||
-          kw == Kw::kFrom || kw == Kw::kXor || kw == Kw::kLike || kw == Kw::kLimit) {
+          kw == Kw::kFrom || kw == Kw::kXor || kw == Kw::kLike || kw == Kw::kLimit ||
+          kw == Kw::kWaitfor || kw == Kw::kDelay || kw == Kw::kExec || kw == Kw::kExecute ||
+          kw == Kw::kDeclare || kw == Kw::kDrop || kw == Kw::kShutdown) {
+        ++i;
+        continue;
+      }
+    }
+    // "waitfor+delay+'0:0:5'", "exec+xp_cmdshell+'dir'": the same space before the string
+    // argument of a keyword or a T-SQL system procedure (neither is an operand of a
+    // concatenation).
+    if (c == '+' && i + 1 < n && (s[i + 1] == '\'' || s[i + 1] == '"') && !out->empty()) {
+      const Token& prev = out->back();
+      const char p0 = static_cast<char>(s[prev.pos] | 0x20);
+      const bool procedure = prev.type == Tok::kWord && prev.len > 3 && (p0 == 'x' || p0 == 's') &&
+                             (s[prev.pos + 1] | 0x20) == 'p' && s[prev.pos + 2] == '_';
+      if (prev.kw == Kw::kDelay || prev.kw == Kw::kTime || procedure) {
         ++i;
         continue;
       }

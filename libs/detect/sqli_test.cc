@@ -333,6 +333,19 @@ TEST(Sqli, SelectOfANounPhraseIsEnglish) {
 // A whole value that is SELECT of plain names joined by arithmetic is a title ("SELECT shop -
 // new", a Japanese "select shop" in full-width letters); literals, a star, a call or a source
 // make it a statement.
+// A '+' glued to a T-SQL batch keyword, or before the string argument of WAITFOR DELAY or a
+// system procedure, is a form-encoded space as it is before OR and UNION; string
+// concatenation keeps its operator.
+TEST(Sqli, PlusSpacesAroundBatchStatements) {
+  for (const char* v : {"\"+WAITFOR+DELAY+'", "1'+waitfor+delay+'0:0:5'--",
+                        "x';+exec+master..xp_cmdshell+'dir'--"}) {
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v : {"'a'+'b'", "price+'5'", "delay+'x'", "sp_x+'y'"}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(Sqli, ASelectOfPlainNamesAloneIsATitle) {
   for (const char* v : {"SELECT shop - new", "ＳＥＬＥＣＴ　ショップ　－　新作コレクション２０２３",
                         "select x - y"}) {
