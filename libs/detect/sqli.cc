@@ -2154,6 +2154,15 @@ bool RebalanceParens(const std::vector<Token>& raw, std::vector<Token>* out) {
 
 namespace {
 
+// Text before a quote that is a generated token, not a value an application quotes: no
+// spaces and a character no user name, e-mail, id or word carries ("fYy|^", "k3{9]q",
+// password managers' symbol sets). "admin", "x@example.com" and "42" are none of these.
+bool TokenPrefix(std::string_view prefix) {
+  if (prefix.size() < 3 || FindFirstOf(prefix, " \t\r\n") != std::string_view::npos) return false;
+  // Not a backslash: before the quote it is the escaping bypass itself ("foo\''or'1").
+  return FindFirstOf(prefix, "|^~{}[]") != std::string_view::npos;
+}
+
 // Text before a quote that reads as a sentence: four or more words of letters that are no
 // SQL keywords ("Also escape '#'", not "1 or name like '%'").
 bool ProsePrefix(std::string_view prefix) {
@@ -2322,7 +2331,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
         // and '?' parameters") quotes characters in prose; nothing but the bare break (no
         // statement, function, subquery or tautology) makes it weak evidence.
         if (std::string_view(rule) == "sqli.quote-break" &&
-            (ProsePrefix(prefix) || TypographicQuote(text, break_pos))) {
+            (ProsePrefix(prefix) || TypographicQuote(text, break_pos) || TokenPrefix(prefix))) {
           conf *= 0.6f;
         }
         consider(conf, rule, break_pos);

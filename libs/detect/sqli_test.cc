@@ -336,6 +336,19 @@ TEST(Sqli, SelectOfANounPhraseIsEnglish) {
 // A '+' glued to a T-SQL batch keyword, or before the string argument of WAITFOR DELAY or a
 // system procedure, is a form-encoded space as it is before OR and UNION; string
 // concatenation keeps its operator.
+// A bare quote break after a generated token (a password manager's symbol set) is weak
+// evidence; after a user name, an address or a backslash escape it is the classic probe.
+TEST(Sqli, AQuoteBreakAfterAGeneratedTokenIsWeak) {
+  for (const char* v : {"fYy|^\">#IR}8", "k3{9]q'--x"}) {
+    EXPECT_LT(Conf(v), 0.5f) << v;
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+  for (const char* v :
+       {"admin'--", "admin'#", "x@example.com'--", "foo\\''or'oof", "k3{9]q' or 1=1--"}) {
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 TEST(Sqli, PlusSpacesAroundBatchStatements) {
   for (const char* v : {"\"+WAITFOR+DELAY+'", "1'+waitfor+delay+'0:0:5'--",
                         "x';+exec+master..xp_cmdshell+'dir'--"}) {
