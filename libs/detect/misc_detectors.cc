@@ -205,23 +205,23 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
   const std::size_t n = lower.size();
   Best b;
   bool is_name = v.field->part == Part::kName;
-  // Headless CMS and API filter syntax puts comparison operators under a filter key:
-  // "filters[title][$eq]=x" (Strapi), "where[age][$gte]=18", {"filters":{"views":{"$gt":1}}}.
-  // There they are the API's own query language; operators that run code or match patterns
-  // ($where, $function, $expr, $regex ...) still count.
-  bool api_filter = false;
-  {
-    const std::string_view name = v.field->name;
-    for (std::string_view k : {"filters"sv, "filter"sv, "where"sv}) {
-      if (name.size() > k.size() && (name[k.size()] == '[' || name[k.size()] == '.')) {
-        bool same = true;
-        for (std::size_t i = 0; same && i < k.size(); ++i) same = ToLowerAscii(name[i]) == k[i];
-        api_filter = api_filter || same;
-      }
-    }
-  }
   std::size_t first_op[std::size(kMongoOps)];
   if (FirstMongoOps(lower, first_op)) {
+    // Headless CMS and API filter syntax puts comparison operators under a filter key:
+    // "filters[title][$eq]=x" (Strapi), "where[age][$gte]=18", {"filters":{"views":{"$gt":1}}}.
+    // There they are the API's own query language; operators that run code or match patterns
+    // ($where, $function, $expr, $regex ...) still count.
+    bool api_filter = false;
+    {
+      const std::string_view name = v.field->name;
+      for (std::string_view k : {"filters"sv, "filter"sv, "where"sv}) {
+        if (name.size() > k.size() && (name[k.size()] == '[' || name[k.size()] == '.')) {
+          bool same = true;
+          for (std::size_t i = 0; same && i < k.size(); ++i) same = ToLowerAscii(name[i]) == k[i];
+          api_filter = api_filter || same;
+        }
+      }
+    }
     for (std::size_t k = 0; k < std::size(kMongoOps); ++k) {
       const std::string_view op = kMongoOps[k];
       for (std::size_t p = first_op[k]; p != std::string_view::npos; p = Find(lower, op, p + 1)) {
