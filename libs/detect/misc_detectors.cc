@@ -208,10 +208,11 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
   std::size_t first_op[std::size(kMongoOps)];
   if (FirstMongoOps(lower, first_op)) {
     // Headless CMS and API filter syntax puts comparison operators under a filter key:
-    // "filters[title][$eq]=x" (Strapi), "where[age][$gte]=18", {"filters":{"views":{"$gt":1}}}.
+    // "filters[title][$eq]=x" (Strapi), "where[age][$gte]=18", {"filters":{"views":{"$gt":1}}},
+    // where={"age":{"$gte":18}} (Parse Server; marked by the parser).
     // There they are the API's own query language; operators that run code or match patterns
     // ($where, $function, $expr, $regex ...) still count.
-    bool api_filter = false;
+    bool api_filter = (v.field->flags & kFieldApiFilter) != 0;
     {
       const std::string_view name = v.field->name;
       for (std::string_view k : {"filters"sv, "filter"sv, "where"sv}) {

@@ -640,6 +640,13 @@ void MaybeParseNested(std::size_t index, Arena& arena, ParsedRequest* out, int d
       return;
     }
     out->fields[index].flags |= kFieldContainer;
+    // "where={"age":{"$gte":18}}": a filter document in one argument (Parse Server, Sails).
+    // Its nested names do not carry the argument's name, so its parts are marked.
+    if (IEquals(f.name, "where") || IEquals(f.name, "filter") || IEquals(f.name, "filters")) {
+      for (std::size_t k = before; k < out->fields.size(); ++k) {
+        out->fields[k].flags |= kFieldApiFilter;
+      }
+    }
     return;
   }
   if (LooksLikeGraphql(v)) {

@@ -80,6 +80,7 @@ enum FieldFlag : uint16_t {
   kFieldContainer = 1 << 5,    // JSON document or URL whose parts are fields of their own
   kFieldWholeArgs = 1 << 6,    // an entire query string / form body (markup split by '&')
   kFieldFileContent = 1 << 7,  // an uploaded file's bytes (not text): only checked for scripts
+  kFieldApiFilter = 1 << 8,    // part of a JSON document sent as a "filter"/"where" argument
 };
 
 struct Field {

@@ -311,6 +311,15 @@ TEST(NosqlScan, ApiFilterSyntaxIsNotInjection) {
   Verdict json = testing::Inspect(
       testing::Post("/api/x", "application/json", R"({"filters":{"views":{"$gt":1}}})"));
   EXPECT_FALSE(Flagged(json)) << json.explanation;
+  // A filter document in one argument (Parse Server): its parts carry the argument's mark.
+  Verdict doc = testing::Inspect(
+      testing::Get("/classes/Post?where=%7B%22age%22%3A%7B%22%24gte%22%3A18%7D%7D"));
+  EXPECT_FALSE(Flagged(doc)) << doc.explanation;
+  for (const char* q : {"/classes/Post?where=%7B%22%24where%22%3A%22sleep(1000)%22%7D",
+                        "/classes/Post?q=%7B%22age%22%3A%7B%22%24gte%22%3A18%7D%7D"}) {
+    Verdict v = testing::Inspect(testing::Get(q));
+    EXPECT_TRUE(Flagged(v)) << q << " -> " << v.explanation;
+  }
   for (const char* q : {"/api/x?filters[title][$where]=sleep(1000)", "/api/x?filters[a][$regex]=.*",
                         "/login?username[$ne]=x&password[$ne]=x", "/x?filterx[a][$ne]=1"}) {
     Verdict v = testing::Inspect(testing::Get(q));
