@@ -52,6 +52,23 @@ bool IsUrlAttr(std::string_view a) {
           "longdesc", "manifest", "icon",       "archive",    "classid",  "url",        "style"});
 }
 
+// "javascript:void(0)", "javascript: void 0;", "javascript:;" (the text after the colon, up
+// to the URL's end): the no-op links behind every page's menus and buttons. They run
+// nothing; "javascript:" alone stays a probe.
+bool NoOpScriptUrl(std::string_view after_colon) {
+  const std::size_t e = FindFirstOf(after_colon, "\"'>`");
+  const std::string_view u = after_colon.substr(0, e);
+  char buf[16];
+  std::size_t n = 0;
+  for (char c : u) {
+    if (c == ' ' || c == '\t') continue;
+    if (n == sizeof(buf)) return false;
+    buf[n++] = c;
+  }
+  const std::string_view t(buf, n);
+  return t == ";" || t == "void(0)" || t == "void(0);" || t == "void0" || t == "void0;";
+}
+
 // Strips characters browsers ignore inside a URL scheme ("java\tscript:").
 bool HasScriptScheme(std::string_view v, std::size_t* scheme_len) {
   char buf[16];
@@ -229,6 +246,11 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
       !HasActiveDataUri(value)) {
     return true;
   }
+  std::size_t scheme_len = 0;
+  if (attr == "href" && HasScriptScheme(value, &scheme_len) &&
+      NoOpScriptUrl(value.substr(std::min(value.size(), scheme_len + 1)))) {
+    return true;  // a menu or button placeholder link
+  }
   if (attr == "href" || attr == "src") {
     bool web = StartsWith(value, "https://") || StartsWith(value, "http://") ||
                (StartsWith(value, "/") && !StartsWith(value, "//")) || StartsWith(value, "#") ||
@@ -303,9 +325,11 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
       Up(r, 0.9f, "xss.event-handler", tag_start, span);
     } else if (IsUrlAttr(attr)) {
       std::size_t sl;
-      if (HasScriptScheme(value, &sl))
-        Up(r, 0.92f, "xss.script-url", tag_start, span);
-      else if (HasActiveDataUri(value))
+      if (HasScriptScheme(value, &sl)) {
+        if (!NoOpScriptUrl(value.substr(std::min(value.size(), sl + 1)))) {
+          Up(r, 0.92f, "xss.script-url", tag_start, span);
+        }
+      } else if (HasActiveDataUri(value))
         Up(r, 0.85f, "xss.data-uri", tag_start, span);
       if (attr == "style" && StyleIsActive(value)) Up(r, 0.85f, "xss.style", tag_start, span);
       if (attr == "src" || attr == "data" || attr == "href" || attr == "action" ||
@@ -1099,7 +1123,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
                    c == 'u' || c == 'x' || c == 't' || c == 'n' || c == 'r';
         bare = esc;
       }
-      if (at_url_start) {
+      if (at_url_start && !NoOpScriptUrl(lower.substr(p + 7))) {
         Up(&r, code ? 0.9f : (bare ? 0.55f : 0.3f), "xss.script-url", s, p + 7 - s + 24);
       }
     }

@@ -175,6 +175,24 @@ TEST(XssRichText, EditorMarkupIsAllowed) {
   }
 }
 
+// The no-op links behind menus and buttons ("javascript:void(0)", "javascript:;") run
+// nothing, as a value or in an editor's link; anything after the no-op, or a handler, counts.
+TEST(XssRichText, NoOpScriptLinksAreInert) {
+  for (const char* v :
+       {"javascript:void(0)", "javascript: void(0);", "javascript:;", "javascript:void 0",
+        "<a href=\"javascript:void(0)\">Menu</a>", "<a href=\"javascript:;\">x</a>"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v :
+       {"javascript:", "javascript:void(alert(1))", "javascript:void(0);alert(1)",
+        "javascript:void(0)\nalert(1)", "<a href=\"javascript:void(0);alert(1)\">x</a>",
+        "<a href=\"javascript:void(0)\" onclick=\"x()\">Menu</a>"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_TRUE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 // Elements no HTML parser gives a behaviour to (an XML sample in a ticket, a template's own
 // tags) are inert with ordinary attributes; a handler, a script URL, a style or an active
 // HTML element still counts.
