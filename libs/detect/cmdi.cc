@@ -2174,7 +2174,8 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         !spaced_list) {
       std::size_t ws = SkipSpaces(s, start);
       bool single_word = s.substr(ws, end - ws).find(' ') == std::string_view::npos;
-      if (single_word) score = std::max(score, 0.6f);
+      // A one-letter name ("w") ends a generated password as often as a probe ("…;W").
+      if (single_word && cmd.name_end - cmd.name_start >= 2) score = std::max(score, 0.6f);
     }
     if (prose()) score *= 0.55f;
     best.Up(score * sep_weight, rule, i, end - i);

@@ -251,6 +251,19 @@ TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
   EXPECT_TRUE(HasCategory(w, Category::kCmdi) && Flagged(w)) << w.explanation;
 }
 
+// A weak command word alone at the end after a separator is a probe ("x;ls", "x|cd"); a
+// one-letter one ends generated passwords as often ("k3…;W"), so it needs more around it.
+TEST(ShortCommand, OneLetterWordAtTheEndIsNotEnough) {
+  for (const char* v : {"x;w", "abc;W", "q8]p|w"}) {
+    Verdict r = testing::InspectAsForm(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v : {"x|cd", "x;ls", "x;w;id"}) {
+    Verdict r = testing::InspectAsForm(v);
+    EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 // A name in angle brackets is a placeholder or a traceback's frame name, not a redirection
 // (as shell, "<module>" redirects into nothing); a real redirection still is one.
 TEST(Redirection, AnglePlaceholderIsNoRedirection) {
