@@ -2,6 +2,7 @@
 // benign text with the same characters.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "libs/detect/test_util.h"
@@ -251,31 +252,33 @@ TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
   EXPECT_TRUE(HasCategory(w, Category::kCmdi) && Flagged(w)) << w.explanation;
 }
 
-// A weak command word alone at the end after a separator is a probe ("x;ls", "x|cd"); a
-// one-letter one ends generated passwords as often ("k3…;W"), so it needs more around it.
-TEST(ShortCommand, OneLetterWordAtTheEndIsNotEnough) {
-  for (const char* v : {"x;w", "abc;W", "q8]p|w"}) {
+// Each value posted as a form field is allowed, or blocked as command injection.
+void ExpectFormAllowed(std::initializer_list<const char*> values) {
+  for (const char* v : values) {
     Verdict r = testing::InspectAsForm(v);
     EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
   }
-  for (const char* v : {"x|cd", "x;ls", "x;w;id"}) {
+}
+void ExpectFormCmdi(std::initializer_list<const char*> values) {
+  for (const char* v : values) {
     Verdict r = testing::InspectAsForm(v);
     EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
   }
 }
 
+// A weak command word alone at the end after a separator is a probe ("x;ls", "x|cd"); a
+// one-letter one ends generated passwords as often ("k3…;W"), so it needs more around it.
+TEST(ShortCommand, OneLetterWordAtTheEndIsNotEnough) {
+  ExpectFormAllowed({"x;w", "abc;W", "q8]p|w"});
+  ExpectFormCmdi({"x|cd", "x;ls", "x;w;id"});
+}
+
 // A name in angle brackets is a placeholder or a traceback's frame name, not a redirection
 // (as shell, "<module>" redirects into nothing); a real redirection still is one.
 TEST(Redirection, AnglePlaceholderIsNoRedirection) {
-  for (const char* v : {"Stack trace:\r\n  File \"app.py\", line 12, in <module>\r\n    import x",
-                        "usage: cp <src> <dst>", "x\nfile a <b>"}) {
-    Verdict r = testing::InspectAsForm(v);
-    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
-  }
-  for (const char* v : {"x\nfile a < b", "x;cat </etc/passwd", "x;cat<x>y"}) {
-    Verdict r = testing::InspectAsForm(v);
-    EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
-  }
+  ExpectFormAllowed({"Stack trace:\r\n  File \"app.py\", line 12, in <module>\r\n    import x",
+                     "usage: cp <src> <dst>", "x\nfile a <b>"});
+  ExpectFormCmdi({"x\nfile a < b", "x;cat </etc/passwd", "x;cat<x>y"});
 }
 
 // The words of a URL or a path do not make a command line a sentence: a download with a long
