@@ -693,17 +693,18 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   if (is_request_path) {
     for (std::size_t t = Find(lower, "~/"); t != std::string_view::npos;
          t = Find(lower, "~/", t + 2)) {
-      const std::size_t seg = lower.rfind('/', t);
-      const std::string_view name = lower.substr(seg == std::string_view::npos ? 0 : seg + 1,
-                                                 t - (seg == std::string_view::npos ? 0 : seg + 1));
+      const std::size_t slash = lower.rfind('/', t);
+      const std::size_t start = slash == std::string_view::npos ? 0 : slash + 1;
+      const std::string_view name = lower.substr(start, t - start);
       const std::size_t dot = name.rfind('.');
       if (dot == std::string_view::npos || dot == 0) continue;
       const std::string_view ext = name.substr(dot);
       for (std::string_view e :
            {".php"sv, ".phtml"sv, ".asp"sv, ".aspx"sv, ".jsp"sv, ".cgi"sv, ".pl"sv, ".py"sv,
             ".rb"sv, ".inc"sv, ".conf"sv, ".config"sv, ".ini"sv, ".env"sv}) {
-        if (ext == e)
-          b.Up(0.6f, "lfi.backup-or-config-file", Category::kLfi, t - name.size(), name.size() + 1);
+        if (ext != e) continue;
+        b.Up(0.6f, "lfi.backup-or-config-file", Category::kLfi, start, name.size() + 1);
+        break;
       }
     }
   }

@@ -1,5 +1,6 @@
 #include "libs/detect/sqli.h"
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,28 @@ float Conf(const std::string& s) {
   std::vector<sql::Token> toks;
   Arena arena(4096);
   return AnalyzeSqli(Normalize(s, arena).text, &toks).confidence;
+}
+
+// Each value, sent as a query argument, is blocked; with `at_least`, the analyser also gives
+// it that confidence or more.
+void ExpectBlocked(std::initializer_list<const char*> values, float at_least = 0) {
+  for (const char* v : values) {
+    if (at_least > 0) {
+      EXPECT_GE(Conf(v), at_least) << v;
+    }
+    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
+// Each value, sent as a query argument, is allowed; with `below`, the analyser also gives it
+// less than that confidence.
+void ExpectAllowed(std::initializer_list<const char*> values, float below = 0) {
+  for (const char* v : values) {
+    if (below > 0) {
+      EXPECT_LT(Conf(v), below) << v;
+    }
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
 }
 
 class SqliAttack : public ::testing::TestWithParam<const char*> {};
@@ -272,45 +295,32 @@ TEST(Sqli, UnionOfAParenthesisedSelectAfterALiteral) {
 // A bare column (or MySQL's digit-led name) after "<number> UNION SELECT" with the rest of
 // the query commented out; without the comment, or after words, it stays English.
 TEST(Sqli, UnionOfABareColumnAfterANumberWithTheRestCommentedOut) {
-  for (const char* v : {"-1 union select password--", "-1 union all select 1blablabla--",
-                        "1 union select name#", "-1 union select 1x,2x-- -"}) {
-    EXPECT_GE(Conf(v), 0.6f) << v;
-    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
-  for (const char* v : {"2 union select members", "news union select items--",
-                        "-1 union select password", "our union select committee -- see list"}) {
-    EXPECT_LT(Conf(v), 0.5f) << v;
-    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
+  ExpectBlocked({"-1 union select password--", "-1 union all select 1blablabla--",
+                 "1 union select name#", "-1 union select 1x,2x-- -"},
+                /*at_least=*/0.6f);
+  ExpectAllowed({"2 union select members", "news union select items--", "-1 union select password",
+                 "our union select committee -- see list"},
+                /*below=*/0.5f);
 }
 
 // BETWEEN's bounds are arithmetic expressions; the AND between them is no logical operator.
 TEST(Sqli, ArithmeticBetweenBoundsAfterABreakParse) {
-  for (const char* v :
-       {"0' between 2-1 and 4-1 or '1", "0' between 2-1 and 4-1 or 1 sounds like binary '1",
-        "x' and id between 1*2 and 3-1 -- "}) {
-    EXPECT_GE(Conf(v), 0.6f) << v;
-    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
-  for (const char* v : {"price between 10-5 and 20", "ages between 18-25 and 30-40"}) {
-    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
+  ExpectBlocked(
+      {"0' between 2-1 and 4-1 or '1", "0' between 2-1 and 4-1 or 1 sounds like binary '1",
+       "x' and id between 1*2 and 3-1 -- "},
+      /*at_least=*/0.6f);
+  ExpectAllowed({"price between 10-5 and 20", "ages between 18-25 and 30-40"});
 }
 
 // Outside MySQL a backslash escapes nothing: "\\'" ends the literal. Escaped apostrophes in
 // text and code stay text.
 TEST(Sqli, ABackslashBeforeTheBreakIsReadTheStandardWayToo) {
-  for (const char* v :
-       {"\\'; DROP TABLE users; --", "\\' or 1=1--", "admin@x.example\\' or 1=1 -- ",
-        "a\\' union select password from users--"}) {
-    EXPECT_GE(Conf(v), 0.6f) << v;
-    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
-  for (const char* v :
-       {"It\\'s a test", "O\\'Neil and O\\'Brien", "can\\'t login, user or password invalid",
-        "var s = \\'hello\\'; var t = 1;", "\\'quoted\\' or not"}) {
-    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
+  ExpectBlocked({"\\'; DROP TABLE users; --", "\\' or 1=1--", "admin@x.example\\' or 1=1 -- ",
+                 "a\\' union select password from users--"},
+                /*at_least=*/0.6f);
+  ExpectAllowed({"It\\'s a test", "O\\'Neil and O\\'Brien",
+                 "can\\'t login, user or password invalid", "var s = \\'hello\\'; var t = 1;",
+                 "\\'quoted\\' or not"});
 }
 
 TEST(Sqli, SelectOfANounPhraseIsEnglish) {
@@ -327,49 +337,35 @@ TEST(Sqli, SelectOfANounPhraseIsEnglish) {
   }
 }
 
-// A man page name and its changelog ("select.2 mtk Added ...") opens with a SELECT of a
-// number under an alias and then reads as a sentence; a SELECT with FROM or a call before the
-// sentence, or the bare statement alone, is still SQL.
-// A whole value that is SELECT of plain names joined by arithmetic is a title ("SELECT shop -
-// new", a Japanese "select shop" in full-width letters); literals, a star, a call or a source
-// make it a statement.
-// A '+' glued to a T-SQL batch keyword, or before the string argument of WAITFOR DELAY or a
-// system procedure, is a form-encoded space as it is before OR and UNION; string
-// concatenation keeps its operator.
 // A bare quote break after a generated token (a password manager's symbol set) is weak
 // evidence; after a user name, an address or a backslash escape it is the classic probe.
 TEST(Sqli, AQuoteBreakAfterAGeneratedTokenIsWeak) {
-  for (const char* v : {"fYy|^\">#IR}8", "k3{9]q'--x"}) {
-    EXPECT_LT(Conf(v), 0.5f) << v;
-    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
-  for (const char* v :
-       {"admin'--", "admin'#", "x@example.com'--", "foo\\''or'oof", "k3{9]q' or 1=1--"}) {
-    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
+  ExpectAllowed({"fYy|^\">#IR}8", "k3{9]q'--x"}, /*below=*/0.5f);
+  ExpectBlocked({"admin'--", "admin'#", "x@example.com'--", "foo\\''or'oof", "k3{9]q' or 1=1--"});
 }
 
+// A '+' glued to a T-SQL batch keyword, or before the string argument of WAITFOR DELAY or a
+// system procedure, is a form-encoded space as it is before OR and UNION; string
+// concatenation keeps its operator.
 TEST(Sqli, PlusSpacesAroundBatchStatements) {
-  for (const char* v : {"\"+WAITFOR+DELAY+'", "1'+waitfor+delay+'0:0:5'--",
-                        "x';+exec+master..xp_cmdshell+'dir'--"}) {
-    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
-  for (const char* v : {"'a'+'b'", "price+'5'", "delay+'x'", "sp_x+'y'"}) {
-    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
+  ExpectBlocked(
+      {"\"+WAITFOR+DELAY+'", "1'+waitfor+delay+'0:0:5'--", "x';+exec+master..xp_cmdshell+'dir'--"});
+  ExpectAllowed({"'a'+'b'", "price+'5'", "delay+'x'", "sp_x+'y'"});
 }
 
+// A whole value that is SELECT of plain names joined by arithmetic is a title ("SELECT shop -
+// new", a Japanese "select shop" in full-width letters); literals, a star, a call or a source
+// make it a statement.
 TEST(Sqli, ASelectOfPlainNamesAloneIsATitle) {
-  for (const char* v : {"SELECT shop - new", "ＳＥＬＥＣＴ　ショップ　－　新作コレクション２０２３",
-                        "select x - y"}) {
-    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
-  for (const char* v : {"select 1-1", "select *", "select a - b from t", "SeLect*/ 1,2,3,user(",
-                        "select 0x616263", "x' select a - b --"}) {
-    EXPECT_TRUE(testing::Flagged(testing::InspectQueryValue(v))) << v;
-  }
+  ExpectAllowed({"SELECT shop - new", "ＳＥＬＥＣＴ　ショップ　－　新作コレクション２０２３",
+                 "select x - y"});
+  ExpectBlocked({"select 1-1", "select *", "select a - b from t", "SeLect*/ 1,2,3,user(",
+                 "select 0x616263", "x' select a - b --"});
 }
 
+// A man page name and its changelog ("select.2 mtk Added ...") opens with a SELECT of a
+// number under an alias and then reads as a sentence; a SELECT with FROM or a call before the
+// sentence, or the bare statement alone, is still SQL.
 TEST(Sqli, AnOpeningSelectOfConstantsFollowedByProseIsASentence) {
   for (const char* v : {"select.2 mtk Added return types to prototypes for FD_SET(), FD_CLR().",
                         "select.2 Karel Kulhavy Note more clearly that fd_set arguments can be",
