@@ -356,6 +356,27 @@ bool InArray(std::string_view w, const std::string_view* begin, const std::strin
   return std::find(begin, end, w) != end;
 }
 
+// PHP-only function names no English word or other language's function ends in. Glued
+// after letters or digits ("FOOgzinflate()") the call still reads as that function to a
+// keyword filter that looks for the name anywhere, and nothing but a probe writes it so;
+// "my_base64_decode" (a wrapper after an underscore) does not count.
+constexpr std::string_view kPhpGluable[] = {
+    "shell_exec",     "pcntl_exec",         "proc_open",         "create_function",
+    "base64_decode",  "gzinflate",          "gzdecode",          "gzuncompress",
+    "str_rot13",      "file_get_contents",  "file_put_contents", "highlight_file",
+    "show_source",    "move_uploaded_file", "fsockopen",         "call_user_func",
+    "posix_getpwuid", "get_defined_vars",   "zlib_decode",       "call_user_func_array"};
+
+bool GluedPhpName(std::string_view w) {
+  for (std::string_view name : kPhpGluable) {
+    if (w.size() > name.size() && w.ends_with(name) &&
+        IsAsciiAlnum(static_cast<unsigned char>(w[w.size() - name.size() - 1]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // PHP functions that execute commands or code: any call of one as a statement is an attack.
 constexpr std::string_view kPhpRunners[] = {
     "system", "exec",   "passthru",        "shell_exec", "popen",          "proc_open",
@@ -978,6 +999,8 @@ void ScanPhp(std::string_view lower, const HitSlice& first, Best* b) {
       float score = code_arg ? 0.85f : 0.45f;
       if (!adjacent && !code_arg) score = 0.3f;
       b->Up(score, "code.php-function", s, i - s + 16);
+    } else if (lower[i] == '(' && GluedPhpName(w)) {
+      b->Up(0.6f, "code.php-function", s, i - s + 16);
     } else if (InArray(w, std::begin(kPhpExec), std::end(kPhpExec))) {
       std::size_t open = Find(lower, '(', i);
       std::string_view args = lower.substr(open + 1, std::min<std::size_t>(n - open - 1, 64));
@@ -1393,6 +1416,8 @@ constexpr Pat kPats[] = {
     {"process.exit", 0.75f, "code.node-process"},
     {"global.process", 0.85f, "code.node-process"},
     {"require(", 0.55f, "code.node-require"},
+    {"require[", 0.7f, "code.node-require"},
+    {"module.exports", 0.7f, "code.node-module"},
     {"__proto__", 0.85f, "code.prototype-pollution"},
     {"constructor.prototype", 0.85f, "code.prototype-pollution"},
     {"constructor[", 0.6f, "code.prototype-pollution"},
@@ -1585,6 +1610,25 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
         helper |= StartsWith(mod, h) && mod.size() > h.size() && mod[h.size()] == lower[k];
       }
       if (helper) continue;
+    }
+    // require[...] is Node's loader reached without a call's name, only where an expression
+    // has it: not inside a longer name ("prerequire["). module.exports is code in any source
+    // file an editor saves; only as a statement of its own, the whole one-line value, written
+    // to or reached into ("module.exports=", "module.exports.run"), is it an injected probe.
+    if (p.text == "require[" && pos > 0 &&
+        (IsIdentChar(static_cast<unsigned char>(lower[pos - 1])) || lower[pos - 1] == '.')) {
+      continue;
+    }
+    if (p.text == "module.exports") {
+      if (pos != SkipSpaces(lower, 0) || Find(lower, '\n') != std::string_view::npos || n > 128) {
+        continue;
+      }
+      std::size_t k = SkipSpaces(lower, pos + p.text.size());
+      bool assigned = k < n && lower[k] == '=' && (k + 1 >= n || lower[k + 1] != '=');
+      bool member =
+          k + 1 < n && (lower[k] == '[' ||
+                        (lower[k] == '.' && IsIdentChar(static_cast<unsigned char>(lower[k + 1]))));
+      if (!assigned && !member) continue;
     }
     // "subprocess.py" / "open3.rb": a module's file name (a traceback frame), not a member.
     if (p.text.back() == '.') {

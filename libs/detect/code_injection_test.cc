@@ -133,6 +133,25 @@ TEST(PhpVariableFunction, AnObfuscatedCallMustCloseItsArguments) {
   }
 }
 
+// A PHP-only function name glued after letters or digits and called ("FOOgzinflate()") is a
+// probe for keyword filters that want a word boundary. A wrapper after an underscore
+// ("url_base64_decode"), a word ending in a short name ("ecosystem()", "cheval($x)") and the
+// name without a call are not.
+TEST(PhpGluedName, ACallOfADistinctiveNameAfterLettersIsBlocked) {
+  for (const char* value : {"FOOcall_user_func()", "xgzinflate($d)", "FOOGzInFlAtE()",
+                            "abc1fsockopen('h', 25)", "zzshell_exec(x)"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+        << value << " -> " << v.explanation;
+  }
+  for (const char* value :
+       {"url_base64_decode(data)", "my_shell_exec($cmd)", "ecosystem()", "cheval($foo)",
+        "FOOgzinflate", "FOOgzinflate is not a function", "x_call_user_func()"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 TEST(PhpCallbackName, AFunctionNamedAsAParameterIsBlocked) {
   for (const char* name : {"call_user_func_array", "CALL_USER_FUNC", " shell_exec ",
                            "create_function", "forward_static_call_array"}) {
@@ -214,6 +233,26 @@ INSTANTIATE_TEST_SUITE_P(Payloads, CodeStillBlocked,
                                            "javax.naming.InitialContext",
                                            "require('child_process')", "require('fs')",
                                            "require('node:net').connect(4444)"));
+
+// Node's module object written to or reached into as the whole value, and require indexed
+// with an expression (the loader reached without its name in a call). The same names in a
+// sentence, inside a longer name, compared, or in a saved source file are not a probe.
+TEST(NodeModuleNames, ExportsAndIndexedRequireAreBlocked) {
+  for (const char* value :
+       {"module.exports=", "module.exports = { run }", "module.exports.x = 1",
+        "module.exports['x']", "require[req.query.a", "(require[\"ma\"+\"in\"])"}) {
+    Verdict v = InspectAsForm(value);
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+        << value << " -> " << v.explanation;
+  }
+  for (const char* value :
+       {"set module.exports.", "the module.exports object is empty", "submodule.exports = 3",
+        "prerequire[x]", "module.exports == null", "fields[require][0]",
+        "const x = 1;\nmodule.exports = { x };\n", "x = 1; module.exports = { x }"}) {
+    Verdict v = InspectAsForm(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
 
 // The names are found in one pass over the value (first eight bytes compared as one word,
 // shorter tails byte by byte): wherever a name stands, at the first byte, ending at the last,
