@@ -52,7 +52,7 @@ class HitSlice {
   // The slice starting at index `offset` of this one.
   HitSlice Sub(std::size_t offset) const { return HitSlice(found_, first_, base_ + offset); }
   // The smallest found index in [from, end), or end.
-  std::size_t Next(std::size_t from, std::size_t end) const {
+  [[gnu::always_inline]] std::size_t Next(std::size_t from, std::size_t end) const {
     for (std::size_t j = base_ + from; j < base_ + end; j = (j | 63) + 1) {
       uint64_t w = found_[j >> 6] >> (j & 63);
       if (w != 0) return std::min(end, j - base_ + static_cast<std::size_t>(std::countr_zero(w)));
@@ -369,7 +369,7 @@ constexpr std::string_view kPhpGluable[] = {
 
 bool GluedPhpName(std::string_view w) {
   for (std::string_view name : kPhpGluable) {
-    if (w.size() > name.size() && w.ends_with(name) &&
+    if (w.size() > name.size() && w.back() == name.back() && w.ends_with(name) &&
         IsAsciiAlnum(static_cast<unsigned char>(w[w.size() - name.size() - 1]))) {
       return true;
     }
@@ -1417,7 +1417,6 @@ constexpr Pat kPats[] = {
     {"global.process", 0.85f, "code.node-process"},
     {"require(", 0.55f, "code.node-require"},
     {"require[", 0.7f, "code.node-require"},
-    {"module.exports", 0.7f, "code.node-module"},
     {"__proto__", 0.85f, "code.prototype-pollution"},
     {"constructor.prototype", 0.85f, "code.prototype-pollution"},
     {"constructor[", 0.6f, "code.prototype-pollution"},
@@ -1498,6 +1497,22 @@ constexpr auto kNprNeedles = [] {
   return a;
 }();
 
+// Node's export object written to or reached into as the whole one-line value
+// ("module.exports=", "module.exports.run"). It is code in any source file an editor saves;
+// only as a statement of its own is it an injected probe. Out of line: few values start so.
+[[gnu::noinline]] void ScanModuleExports(std::string_view lower, Best* b) {
+  const std::size_t n = lower.size();
+  const std::size_t k = SkipSpaces(lower, 0);
+  if (lower.substr(k, 14) != "module.exports" || Find(lower, '\n') != std::string_view::npos)
+    return;
+  const std::size_t e = SkipSpaces(lower, k + 14);
+  const bool assigned = e < n && lower[e] == '=' && (e + 1 >= n || lower[e + 1] != '=');
+  const bool member =
+      e + 1 < n && (lower[e] == '[' ||
+                    (lower[e] == '.' && IsIdentChar(static_cast<unsigned char>(lower[e + 1]))));
+  if (assigned || member) b->Up(0.7f, "code.node-module", k, n - k);
+}
+
 // `first`: where each of kNprNeedles first occurs in `lower`.
 void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) {
   const std::size_t n = lower.size();
@@ -1562,6 +1577,10 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
       b->Up(0.6f, "code.js-console-probe", k, rest.size());
     }
   }
+  if (n <= 128 && n >= 15 &&
+      (lower[0] == 'm' || IsSpaceChar(static_cast<unsigned char>(lower[0])))) {
+    ScanModuleExports(lower, b);
+  }
   // Perl "@{[ expr ]}": an anonymous array dereferenced inside a string runs expr when the
   // string is interpolated (string-eval templates, qq{} in CGI scripts).
   for (std::size_t p = first[kNprPerlArray]; p != std::string_view::npos;
@@ -1612,23 +1631,10 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
       if (helper) continue;
     }
     // require[...] is Node's loader reached without a call's name, only where an expression
-    // has it: not inside a longer name ("prerequire["). module.exports is code in any source
-    // file an editor saves; only as a statement of its own, the whole one-line value, written
-    // to or reached into ("module.exports=", "module.exports.run"), is it an injected probe.
+    // has it: not inside a longer name ("prerequire[").
     if (p.text == "require[" && pos > 0 &&
         (IsIdentChar(static_cast<unsigned char>(lower[pos - 1])) || lower[pos - 1] == '.')) {
       continue;
-    }
-    if (p.text == "module.exports") {
-      if (pos != SkipSpaces(lower, 0) || Find(lower, '\n') != std::string_view::npos || n > 128) {
-        continue;
-      }
-      std::size_t k = SkipSpaces(lower, pos + p.text.size());
-      bool assigned = k < n && lower[k] == '=' && (k + 1 >= n || lower[k + 1] != '=');
-      bool member =
-          k + 1 < n && (lower[k] == '[' ||
-                        (lower[k] == '.' && IsIdentChar(static_cast<unsigned char>(lower[k + 1]))));
-      if (!assigned && !member) continue;
     }
     // "subprocess.py" / "open3.rb": a module's file name (a traceback frame), not a member.
     if (p.text.back() == '.') {
@@ -2066,6 +2072,14 @@ enum Gate : std::size_t {
 };
 static_assert(std::size(kGateNeedles) == kGateData + 1);
 
+// A Java serialization stream's magic at the start, raw or as hex ("aced0005").
+bool JavaStreamMagicAt(std::string_view lower) {
+  if (lower.size() < 2) return false;
+  if (lower[0] == '\xac') return lower[1] == '\xed';
+  return lower[0] == 'a' && lower.size() >= 4 && lower[1] == 'c' && lower[2] == 'e' &&
+         lower[3] == 'd';
+}
+
 // Every fixed name list the scans of DetectCodeInjection look for in `lower`, end to end, so
 // one pass finds them all; each scan reads its slice.
 constexpr std::size_t kSliceGates = 0;
@@ -2157,7 +2171,7 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   ScanPrototypeKey(v, &b);
   if (has(kGateData)) ScanDataUriInclude(lower, &b);
   if (bytes.Has('.') || bytes.Has('@') || has(kGateTypeRef) || has(kGateSerialized) ||
-      lower.starts_with("aced"sv) || lower.starts_with("\xac\xed"sv) || has(kGateProcessBuilder)) {
+      JavaStreamMagicAt(lower) || has(kGateProcessBuilder)) {
     ScanJava(lower, hits.Slice(kSliceJava), &b);
   }
   ScanNodePythonRuby(lower, hits.Slice(kSliceNpr), &b);
@@ -2167,7 +2181,8 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
     const bool newline = lower.size() <= ByteSet::kShortBytes
                              ? bytes.Has('\n')
                              : Find(lower.substr(0, 256), '\n') != std::string_view::npos;
-    if (newline || (!head.empty() && head[0] == 'Y') || head.starts_with("gA"sv)) {
+    if (newline || (!head.empty() && head[0] == 'Y') ||
+        (head.size() >= 2 && head[0] == 'g' && head[1] == 'A')) {
       ScanPythonPickle(v, &b);
     }
   }
