@@ -472,6 +472,28 @@ bool LooksLikeSessionName(std::string_view name) {
   return false;
 }
 
+// Whether `name` (any case, first 64 bytes) holds a piece every name the two checks above
+// accept has: "ses", "sid", "cf", "tok" or "cake". Most argument names have none, and the
+// lowering and the list comparisons are then skipped.
+bool MaySessionName(std::string_view name) {
+  const std::size_t n = std::min<std::size_t>(name.size(), 64);
+  auto at = [&](std::size_t i) { return static_cast<char>(name[i] | 0x20); };
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    const char c = at(i);
+    if (c == 's' && i + 2 < n) {
+      if ((at(i + 1) == 'e' && at(i + 2) == 's') || (at(i + 1) == 'i' && at(i + 2) == 'd'))
+        return true;
+    } else if (c == 'c') {
+      if (at(i + 1) == 'f' ||
+          (i + 3 < n && at(i + 1) == 'a' && at(i + 2) == 'k' && at(i + 3) == 'e'))
+        return true;
+    } else if (c == 't' && i + 2 < n && at(i + 1) == 'o' && at(i + 2) == 'k') {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Host part of an absolute Referer ("" when it has none).
 std::string_view RefererHost(std::string_view referer) {
   std::size_t p = referer.find("://");
@@ -612,7 +634,7 @@ void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, 
   for (const Field& f : parsed.fields) {
     bool query = f.source == Source::kQuery;
     bool body = f.source == Source::kBodyForm || f.source == Source::kJson;
-    if (f.part != Part::kName || !(query || (body && offsite))) continue;
+    if (f.part != Part::kName || !(query || (body && offsite)) || !MaySessionName(f.name)) continue;
     char lowered[64];
     const std::string_view head = f.name.substr(0, sizeof(lowered));
     AsciiLowerInto(head, lowered);
