@@ -593,9 +593,16 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
       std::string_view f = kSensitive[k];
       std::size_t p = firsts[k];
       if (p == std::string_view::npos) continue;
-      // Must start a path component.
+      // Must start a path component. A dot name ("~/.profile", "..\\.env", "x=.bashrc") need
+      // not follow a separator, but it is not the tail of a longer name: "repo.git/info/refs"
+      // is a Git clone, "unified.profile" an OAuth scope. ".pem" is an extension.
       if (p > 0 && lower[p - 1] != '/' && lower[p - 1] != '\\' && f[0] != '.' && f[0] != '/')
         continue;
+      if (p > 0 && f[0] == '.' && f != ".pem" &&
+          (IsAsciiAlnum(static_cast<unsigned char>(lower[p - 1])) || lower[p - 1] == '_' ||
+           lower[p - 1] == '-')) {
+        continue;
+      }
       // procfs names end a component: "proc/stat" is not "/proc/statistics.html".
       if (StartsWith(f, "proc/") && f.back() != '/') {
         std::size_t e = p + f.size();

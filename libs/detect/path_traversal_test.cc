@@ -124,6 +124,23 @@ TEST(HiddenFile, KnownNamesRootProbesAndRepositoryViews) {
   }
 }
 
+// A dot-named secret ("~/.profile", ".netrc", ".git/") counts where a name starts: after a
+// separator, a quote or '=', not as the tail of a longer name. A Git clone over HTTP asks for
+// "/repo.git/info/refs" and an OAuth scope can be "unified.profile"; ".pem" is an extension.
+TEST(SensitiveFile, DotNamesCountWhereANameStarts) {
+  for (const char* path :
+       {"/org/repo.git/info/refs?service=git-upload-pack", "/org/repo.git/git-upload-pack",
+        "/downloads/unified.profile", "/api/v1/app.netrc", "/a/my-project.git/HEAD"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_FALSE(Flagged(v)) << path << " -> " << v.explanation;
+  }
+  for (const char* value : {"../../home/u/.bashrc", "..\\.env", "../.netrc", "~/.profile",
+                            "../../keys/server.pem", "/x/../.bash_history"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(HasCategory(v, Category::kLfi) && Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
 // CJK characters count as word breaks for the short-command test: a question about
 // "cat /etc/passwd" in Chinese is prose, the command alone or with one character is not.
 TEST(AbsoluteToken, CjkCharactersCountAsWordBreaks) {
