@@ -1321,7 +1321,18 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
       args = args.substr(a, b - a);
     }
     bool numeric_ok = name == "sleep" || name == "timeout" || name == "ping";
-    info.technical = TechnicalArgs(args, numeric_ok, !first_arg_only) || had_path ||
+    // A path makes the name a program when it leads somewhere a program is run from: the
+    // root, the current or home directory, a drive, or a bin directory. "nodejs/node" and
+    // "library/python" (a repository, a container image) name projects.
+    bool program_path = false;
+    if (had_path) {
+      const char c0 = w[0];
+      const std::string_view dir = s.substr(ws, scan.last_slash - ws);
+      program_path = c0 == '/' || c0 == '\\' || c0 == '.' || c0 == '~' ||
+                     (w.size() > 2 && w[1] == ':') || EndsWith(dir, "bin") ||
+                     EndsWith(dir, "system32");
+    }
+    info.technical = TechnicalArgs(args, numeric_ok, !first_arg_only) || program_path ||
                      (strength > 0 && HasDriveArg(args)) || (strength > 0 && info.wrapped) ||
                      (name == "cd" && SkipSpaces(args, 0) < args.size());
     info.end = arg_end;

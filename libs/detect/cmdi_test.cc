@@ -273,6 +273,15 @@ TEST(ShortCommand, OneLetterWordAtTheEndIsNotEnough) {
   ExpectFormCmdi({"x|cd", "x;ls", "x;w;id"});
 }
 
+// A program named by a path is a command when the path leads where programs run from (the
+// root, ".", "~", a drive, a bin directory); "owner/name" with a program's name at the end is
+// a repository, a container image or a package ("nodejs/node", "library/python").
+TEST(ProgramPath, ARelativeProjectPathIsNoProgram) {
+  ExpectFormAllowed({"nodejs/node", "library/python", "curl/curl", "@types/node", "tools/wget"});
+  ExpectFormCmdi(
+      {"/usr/bin/node", "./node", "bin/node", "~/bin/python", "usr/bin/id", "../../bin/sh"});
+}
+
 // A name in angle brackets is a placeholder or a traceback's frame name, not a redirection
 // (as shell, "<module>" redirects into nothing); a real redirection still is one.
 TEST(Redirection, AnglePlaceholderIsNoRedirection) {
