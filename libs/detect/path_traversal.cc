@@ -615,6 +615,9 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
           f == "secrets/") {
         if (ups == 0) continue;  // too common alone
       }
+      // A code host's file view shows a repository's files ("/o/r/-/raw/main/.env.example",
+      // "/o/r/blob/main/config/database.yml"), not the server's (as for hidden files below).
+      if (is_request_path && ups == 0 && RepositoryFileView(lower, p)) continue;
       float s = ups > 0 ? 0.95f : 0.85f;
       if (is_request_path && ups == 0) s = 0.75f;
       b.Up(s, "lfi.sensitive-file", Category::kLfi, p, f.size() + 8);

@@ -127,10 +127,13 @@ TEST(HiddenFile, KnownNamesRootProbesAndRepositoryViews) {
 // A dot-named secret ("~/.profile", ".netrc", ".git/") counts where a name starts: after a
 // separator, a quote or '=', not as the tail of a longer name. A Git clone over HTTP asks for
 // "/repo.git/info/refs" and an OAuth scope can be "unified.profile"; ".pem" is an extension.
+// A code host's file view (".../blob/<ref>/...") shows a repository's files, not the server's.
 TEST(SensitiveFile, DotNamesCountWhereANameStarts) {
   for (const char* path :
        {"/org/repo.git/info/refs?service=git-upload-pack", "/org/repo.git/git-upload-pack",
-        "/downloads/unified.profile", "/api/v1/app.netrc", "/a/my-project.git/HEAD"}) {
+        "/downloads/unified.profile", "/api/v1/app.netrc", "/a/my-project.git/HEAD",
+        // A code host's file views of a repository's own files.
+        "/org/repo/-/raw/main/.env.example", "/org/repo/blob/main/config/database.yml"}) {
     Verdict v = testing::Inspect(testing::Get(path));
     EXPECT_FALSE(Flagged(v)) << path << " -> " << v.explanation;
   }
