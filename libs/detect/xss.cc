@@ -677,6 +677,30 @@ bool ObjectUse(std::string_view lower, std::size_t p, std::size_t len) {
   return (prev == '(' || prev == ',') && (next == ')' || next == ',');
 }
 
+// Whether `args` (a call's argument text) opens with two plain words side by side ("eval at
+// <anonymous> (app.js:1:1)" in a V8 stack frame, "alert box here"): a syntax error in any
+// script, unless the first is an operator keyword ("typeof x", "new Image") or the second
+// one ("a in b"). Such a "call" is a trace line or text about code.
+bool JuxtaposedWords(std::string_view args) {
+  const std::size_t n = args.size();
+  std::size_t i = 0;
+  while (i < n && IsAsciiAlpha(static_cast<unsigned char>(args[i]))) ++i;
+  const std::string_view first = args.substr(0, i);
+  if (first.empty() || i >= n || (args[i] != ' ' && args[i] != '\t')) return false;
+  std::size_t j = i;
+  while (j < n && (args[j] == ' ' || args[j] == '\t')) ++j;
+  std::size_t k = j;
+  while (k < n && IsAsciiAlpha(static_cast<unsigned char>(args[k]))) ++k;
+  const std::string_view second = args.substr(j, k - j);
+  if (second.empty() || (k < n && (IsAsciiDigit(static_cast<unsigned char>(args[k])) ||
+                                   args[k] == '_' || args[k] == '$'))) {
+    return false;
+  }
+  return !InList(first, {"typeof", "void", "new", "await", "delete", "yield", "async", "function",
+                         "class", "return", "throw", "case", "do", "else"}) &&
+         !InList(second, {"in", "instanceof", "of"});
+}
+
 // Finds a call of a sink: name [spaces] ( or name`...` or name?.( or ['name'](.
 // `found`: where each of kJsNames first occurs in `lower`, when the caller has searched for
 // them already (null: searched here).
@@ -748,6 +772,8 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
         std::string_view args = lower.substr(k + 1, close == std::string_view::npos
                                                         ? std::min<std::size_t>(n - k - 1, 64)
                                                         : close - k - 1);
+        // "at eval (eval at <anonymous> (vendor.js:1:1), <anonymous>:1:1)": a stack frame.
+        prose_after = prose_after || JuxtaposedWords(args);
         // alert(1), alert('x'), alert(document.cookie), eval(atob(...))
         args_js =
             args.empty() || IsAsciiDigit(static_cast<unsigned char>(args[0])) || args[0] == '\'' ||

@@ -249,6 +249,23 @@ TEST(XssJsSink, CallFollowedByProseIsAllowed) {
   }
 }
 
+// Two plain words opening a call's arguments are a syntax error too: V8 stack frames in the
+// error reports that browser monitoring posts ("at eval (eval at <anonymous> (...))") are
+// traces. Operator keywords before or between words keep the call ("eval(typeof x)").
+TEST(XssJsSink, StackFrameWithEvalIsAllowed) {
+  for (const char* v :
+       {"at eval (eval at <anonymous> (vendor.js:1:1), <anonymous>:1:1)",
+        "TypeError: x\n    at eval (eval at render (https://cdn.example.com/a.js:1:1))"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v : {"x';eval(typeof x)//", "x';eval(new Function('x'))//",
+                        "<img src=x onerror=eval(name in window)>"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 // CJK text is written without spaces between words; a CJK phrase after a bare tag or after a
 // call reads like the Latin words above. Code after them is still judged.
 TEST(XssCjkProse, TagAndCallNamedInACjkSentenceAreAllowed) {
