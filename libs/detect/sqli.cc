@@ -22,6 +22,17 @@ bool EqualsLower(std::string_view w, std::string_view lower_word) {
   return true;
 }
 
+// File extensions of documents and images people name in text ("exec summary.pdf").
+bool IsDocumentExtension(std::string_view ext) {
+  static constexpr std::string_view kExts[] = {"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx",
+                                               "txt", "csv", "odt",  "rtf", "png",  "jpg", "jpeg",
+                                               "gif", "zip", "md",   "key", "pages"};
+  for (std::string_view e : kExts) {
+    if (ext.size() == e.size() && EqualsLower(ext, e)) return true;
+  }
+  return false;
+}
+
 // SQL Server extended and system procedures that attacks call (xp_cmdshell 'dir',
 // sp_executesql N'...'): T-SQL runs them with arguments and no parentheses.
 bool IsTsqlProcedure(std::string_view name) {
@@ -1464,7 +1475,9 @@ class Parser {
         NoteFunction(first, p_ - 1);
         // exec xp_cmdshell 'dir', exec master..sp_x, exec @sql, exec sp_executesql N'...'
         std::string_view name = Text(t_[first]);
-        bool procedure = x.type == Tok::kVariable || p_ - first > 1 ||
+        // "exec summary.pdf": a document's name ("Exec Summary.pdf"), not schema.procedure.
+        const bool file_name = p_ - first == 3 && IsDocumentExtension(Text(t_[p_ - 1]));
+        bool procedure = x.type == Tok::kVariable || (p_ - first > 1 && !file_name) ||
                          (name.size() > 3 && ((name[0] | 0x20) == 'x' || (name[0] | 0x20) == 's') &&
                           name[2] == '_');
         bool args = !AtEnd() && (Peek().type == Tok::kString || Peek().type == Tok::kVariable ||

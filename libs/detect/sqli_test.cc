@@ -527,6 +527,13 @@ TEST(Sqli, ACallAsAStatementNamesAnSqlFunction) {
   }
 }
 
+// EXEC with a two-part name ends a T-SQL statement only when the name can be a procedure's:
+// "exec summary.pdf" names a document. Procedures with a schema or server still count.
+TEST(Sqli, ExecOfADocumentNameIsNoProcedure) {
+  ExpectAllowed({"exec summary.pdf", "Exec Summary.docx", "exec board.pptx"});
+  ExpectBlocked({"exec master.xp_cmdshell 'dir'", "exec dbo.sp_x", "1;exec dbo.proc1"});
+}
+
 // A quote that delimits an HTML attribute value in rich text ("<a href=\"#top\">") is no
 // quote break, and the '#' in it no comment; the other quote character and a tag that does
 // not go on as markup after the value are still judged.
