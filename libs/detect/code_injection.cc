@@ -582,6 +582,17 @@ void ScanPhpStatementCalls(std::string_view lower, Best* b) {
     score = plural ? 0 : 0.7f;
   } else if (InArray(name, std::begin(kPhpGeneric), std::end(kPhpGeneric))) {
     score = empty || code_arg ? 0.55f : 0;
+    // "file (1).txt", "copy (2)", "header (3).png": the number a file manager or browser
+    // gives a duplicate name, with or without its extension after it.
+    bool number_only = !empty;
+    for (std::size_t k = a; k < args.size(); ++k) {
+      number_only &= IsAsciiDigit(static_cast<unsigned char>(args[k]));
+    }
+    std::size_t ext = close + 1 < n && lower[close + 1] == '.' ? close + 2 : n;
+    while (ext < n && IsAsciiAlnum(static_cast<unsigned char>(lower[ext]))) ++ext;
+    const bool extension_tail = close + 1 < n && lower[close + 1] == '.' && ext == n &&
+                                ext - close - 2 >= 1 && ext - close - 2 <= 5;
+    if (number_only && (open > i || extension_tail)) score = 0;
   }
   if (score > 0) b->Up(score, "code.php-function-call", s, close - s + 1);
   if (comment_gap && !plural) b->Up(0.6f, "code.php-comment-call", s, close - s + 1);

@@ -133,6 +133,22 @@ TEST(PhpVariableFunction, AnObfuscatedCallMustCloseItsArguments) {
   }
 }
 
+// A PHP name that is also an English word with a number in parentheses is the name a file
+// manager gives a duplicate ("file (1).txt", "copy (2)"); a call in statement position with
+// code in it, or the number glued to the name alone, still counts.
+TEST(PhpGenericName, DuplicateFileNamesAreNoCalls) {
+  for (const char* value :
+       {"file (1).txt", "file(1).txt", "file (2)", "copy (1).docx", "header (3).png"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+  for (const char* value : {"file(1)", "file('/etc/passwd')", "chr(65).chr(66)", "printf(1);"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+        << value << " -> " << v.explanation;
+  }
+}
+
 // A PHP-only function name glued after letters or digits and called ("FOOgzinflate()") is a
 // probe for keyword filters that want a word boundary. A wrapper after an underscore
 // ("url_base64_decode"), a word ending in a short name ("ecosystem()", "cheval($x)") and the
