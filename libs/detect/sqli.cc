@@ -196,6 +196,15 @@ class Parser {
   std::size_t size() const { return t_.size(); }
   const Token& tok(std::size_t i) const { return t_[i]; }
   bool trailing_comment() const { return trailing_comment_; }
+  // Whether the last parse stopped at two plain words side by side ("sleep(8) hours a
+  // night": after the alias "hours", "a night"). No SQL puts a third name after an
+  // expression and its alias: the text goes on as a sentence.
+  bool StoppedAtWords() const {
+    auto plain = [this](std::size_t i) {
+      return i < t_.size() && t_[i].type == Tok::kWord && t_[i].kw == Kw::kNone;
+    };
+    return p_ > 0 && plain(p_) && plain(p_ + 1);
+  }
 
   // Parses a continuation from token index `start`; `operand_first` parses one operand
   // before it (code context). Returns true when all input was accepted.
@@ -2363,7 +2372,11 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
         if (f.tail_tokens == 0) b = Break::kStart;
         consider(Score(f, b, parser.trailing_comment()), RuleFor(f, b), 0);
       } else {
-        consider(PartialScore(f, Break::kOperand), RuleFor(f, Break::kOperand), 0);
+        float partial = PartialScore(f, Break::kOperand);
+        // Not after an opening statement keyword ("select user() x is what the docs show"
+        // selects): there the words are an alias and a sentence glued to SQL.
+        if (first.kw == Kw::kNone && parser.StoppedAtWords()) partial = std::min(partial, 0.3f);
+        consider(partial, RuleFor(f, Break::kOperand), 0);
       }
       if ((first.type == Tok::kWord && first.kw != Kw::kNone) || first.type == Tok::kLParen) {
         Features g;

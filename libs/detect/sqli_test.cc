@@ -379,6 +379,16 @@ TEST(Sqli, AnOpeningSelectOfConstantsFollowedByProseIsASentence) {
   }
 }
 
+// A call whose expression stops at two plain words side by side ("sleep(8) hours a night":
+// an alias, then a third name) goes on as a sentence; a value opening with a statement
+// keyword, or a call with an operator or comment after it, is still SQL.
+TEST(Sqli, ACallFollowedByASentenceIsProse) {
+  ExpectAllowed({"sleep(8) hours a night", "version() returns the server version",
+                 "user() and database() are MySQL functions"});
+  ExpectBlocked(
+      {"sleep(5)", "1 and sleep(5)", "version()--", "select user() x is what the docs show"});
+}
+
 // XPath injection closes the string and the predicate and appends a location path; brackets
 // after quoted words in prose, Markdown links and JSON arrays do not continue with a path.
 TEST(Sqli, AnXPathPredicateBreakIsInjection) {
