@@ -69,6 +69,21 @@ bool NoOpScriptUrl(std::string_view after_colon) {
   return t == ";" || t == "void(0)" || t == "void(0);" || t == "void0" || t == "void0;";
 }
 
+// An event handler's quoted value that does nothing: "return false;", "return true",
+// "void(0)", ";" or nothing, as editors and templates leave on links and buttons.
+bool NoOpHandler(std::string_view value) {
+  char buf[16];
+  std::size_t n = 0;
+  for (char c : value) {
+    if (c == ' ' || c == '\t') continue;
+    if (n == sizeof(buf)) return false;
+    buf[n++] = c;
+  }
+  std::string_view t(buf, n);
+  if (!t.empty() && t.back() == ';') t.remove_suffix(1);
+  return t.empty() || t == "returnfalse" || t == "returntrue" || t == "void(0)" || t == "void0";
+}
+
 // Strips characters browsers ignore inside a URL scheme ("java\tscript:").
 bool HasScriptScheme(std::string_view v, std::size_t* scheme_len) {
   char buf[16];
@@ -260,6 +275,8 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
   }
   if (attr == "style") return IsPassiveInlineStyle(value);
   if (StartsWith(attr, "data-") || StartsWith(attr, "aria-")) return true;
+  // onclick="return false;" on a link or button: a handler that does nothing.
+  if (IsEventHandler(attr)) return NoOpHandler(value);
   return InList(attr, {"alt", "title", "class", "id", "width", "height", "target", "rel", "lang",
                        "dir", "colspan", "rowspan", "align", "valign", "border", "color", "face",
                        "size", "start", "cellpadding", "cellspacing", "hreflang", "loading",
@@ -303,9 +320,11 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
     j = SkipSpaces(lower, j + 1);
     std::string_view value;
     bool quoted = j < n && (lower[j] == '"' || lower[j] == '\'');
+    bool closed = !quoted;  // a quoted value has its closing quote
     if (j < n && (lower[j] == '"' || lower[j] == '\'' || lower[j] == '`')) {
       char q = lower[j];
       std::size_t end = Find(lower, q, j + 1);
+      closed = end != std::string_view::npos;
       if (end == std::string_view::npos) end = n;
       value = lower.substr(j + 1, end - j - 1);
       i = end < n ? end + 1 : n;
@@ -317,12 +336,14 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
     }
     std::size_t span = i - tag_start;
     // A complete tag with attributes is HTML injection even without script in it.
-    if (!autolink && !IsEditorMarkup(tag, attr, value, quoted) &&
+    if (!autolink && !IsEditorMarkup(tag, attr, value, quoted && closed) &&
         Find(lower, '>', i > 0 ? i - 1 : 0) != std::string_view::npos) {
       Up(r, 0.5f, "xss.html-injection", tag_start, span);
     }
     if (IsEventHandler(attr)) {
-      Up(r, 0.9f, "xss.event-handler", tag_start, span);
+      if (!quoted || !closed || !NoOpHandler(value)) {
+        Up(r, 0.9f, "xss.event-handler", tag_start, span);
+      }
     } else if (IsUrlAttr(attr)) {
       std::size_t sl;
       if (HasScriptScheme(value, &sl)) {
@@ -854,6 +875,13 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
                       Find(handler, '`') != std::string_view::npos ||
                       Find(handler, "javascript") != std::string_view::npos ||
                       Find(handler, '=') != std::string_view::npos;
+    // onclick="void(0)": a quoted handler that does nothing (see NoOpHandler).
+    if (handler_js && !handler.empty() && (handler[0] == '"' || handler[0] == '\'')) {
+      const std::size_t close = Find(handler, handler[0], 1);
+      if (close != std::string_view::npos && NoOpHandler(handler.substr(1, close - 1))) {
+        handler_js = false;
+      }
+    }
     // `"onzoom=` / `'onfocus=` ending the value: the break and the handler name with the
     // value still to come (a probe for the reflection point).
     // The same with whitespace instead of the quote when nothing but whitespace precedes the

@@ -193,6 +193,24 @@ TEST(XssRichText, NoOpScriptLinksAreInert) {
   }
 }
 
+// A quoted handler that does nothing ("return false;", "", "void(0)") on a
+// link or button is what editors and templates leave; a handler with code, an unquoted or
+// unclosed one, or a tag breaking out of an attribute still counts.
+TEST(XssRichText, NoOpHandlersAreInert) {
+  for (const char* v :
+       {"<p><a href=\"https://example.com\" onclick=\"return false;\">x</a></p>",
+        "<a href=\"#\" onclick=\"\">x</a>", "<a href=\"#top\" onclick=\"void(0)\">Top</a>"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v :
+       {"<a href=\"#\" onclick=\"return false;alert(1)\">x</a>", "<a href=# onclick=return>x</a>",
+        "<img src=x onerror=\"", "\"><a onclick=\"return false\">x</a>"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 // Elements no HTML parser gives a behaviour to (an XML sample in a ticket, a template's own
 // tags) are inert with ordinary attributes; a handler, a script URL, a style or an active
 // HTML element still counts.
