@@ -1726,6 +1726,27 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
   }
 }
 
+// A control statement over plain names ("if user %}", "for item in items %}"): what a
+// template editor saves. A constant condition ("if True %}49", the probe that shows whether
+// the server evaluates templates), import, include and set are not; the caller also keeps
+// statements with a call ("for x in range(3)").
+bool TemplateAuthoring(std::string_view stmt) {
+  std::size_t k;
+  if (StartsWith(stmt, "if ")) {
+    k = SkipSpaces(stmt, 3);
+    if (k >= stmt.size()) return false;
+    const char c = stmt[k];
+    if (IsAsciiDigit(static_cast<unsigned char>(c)) || c == '\'' || c == '"' || c == '(' ||
+        c == '!') {
+      return false;
+    }
+    const std::string_view word = stmt.substr(k, 5);
+    return !StartsWith(word, "true") && !StartsWith(word, "false") && !StartsWith(word, "none") &&
+           !StartsWith(word, "not ");
+  }
+  return StartsWith(stmt, "for ");
+}
+
 // Template delimiters around an expression.
 void ScanSsti(std::string_view lower, Best* b, bool* any) {
   const std::size_t n = lower.size();
@@ -1810,7 +1831,7 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
       else if (arith)
         s = 0.85f;
       else if (control)
-        s = 0.75f;
+        s = !call && TemplateAuthoring(stmt) ? 0.45f : 0.75f;
       else if (call && d.open != "${")
         s = 0.6f;
       else if (walk)

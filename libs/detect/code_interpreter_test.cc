@@ -110,6 +110,21 @@ TEST(TemplateInline, DoubleBracketsAreAnExpressionOnlyAroundOne) {
   }
 }
 
+// Control statements over plain names are what a template editor saves (an e-mail template
+// in an admin form); a constant condition that prints a marker is the probe for evaluation.
+TEST(TemplateControl, StatementsOverPlainNamesAreAuthoring) {
+  for (const char* text : {"{% if user %}Hi {{ user }}{% endif %}",
+                           "{% for item in items %}{{ item.name }}{% endfor %}"}) {
+    Verdict v = testing::InspectAsJson(text);
+    EXPECT_FALSE(Flagged(v)) << text << " -> " << v.explanation;
+  }
+  for (const char* probe : {"{% if True %}49{% endif %}", "{% if 1 %}x{% endif %}",
+                            "{% include 'header.html' %}", "{% set x = 1 %}"}) {
+    Verdict v = testing::InspectAsJson(probe);
+    EXPECT_TRUE(HasCategory(v, Category::kSsti) && Flagged(v)) << probe << " -> " << v.explanation;
+  }
+}
+
 TEST(TemplateControl, PercentSignsInProseAreAllowed) {
   for (const char* text : {"values <%10 if any, else >%90 %> done", "50% if paid early",
                            "<%= if it were only that simple"}) {
