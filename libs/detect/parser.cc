@@ -1078,7 +1078,8 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
       BodyKind k;
       ParseBodyByType(content, mt, Source::kMultipart, arena, out, &k);
     } else {
-      AddField(out, Source::kMultipart, Part::kValue, field_name, content);
+      AddField(out, Source::kMultipart, Part::kValue, field_name, content,
+               filename.empty() ? 0 : kFieldFileText);
     }
     pos = next;
   }
