@@ -1731,9 +1731,8 @@ void ScanNodePythonRuby(std::string_view lower, const HitSlice& first, Best* b) 
 // the server evaluates templates), import, include and set are not; the caller also keeps
 // statements with a call ("for x in range(3)").
 bool TemplateAuthoring(std::string_view stmt) {
-  std::size_t k;
   if (StartsWith(stmt, "if ")) {
-    k = SkipSpaces(stmt, 3);
+    const std::size_t k = SkipSpaces(stmt, 3);
     if (k >= stmt.size()) return false;
     const char c = stmt[k];
     if (IsAsciiDigit(static_cast<unsigned char>(c)) || c == '\'' || c == '"' || c == '(' ||

@@ -52,20 +52,27 @@ bool IsUrlAttr(std::string_view a) {
           "longdesc", "manifest", "icon",       "archive",    "classid",  "url",        "style"});
 }
 
-// "javascript:void(0)", "javascript: void 0;", "javascript:;" (the text after the colon, up
-// to the URL's end): the no-op links behind every page's menus and buttons. They run
-// nothing; "javascript:" alone stays a probe.
-bool NoOpScriptUrl(std::string_view after_colon) {
-  const std::size_t e = FindFirstOf(after_colon, "\"'>`");
-  const std::string_view u = after_colon.substr(0, e);
-  char buf[16];
+// `in` without its spaces and tabs, copied into `buf`; false when that does not fit.
+bool WithoutBlanks(std::string_view in, char (&buf)[16], std::string_view* out) {
   std::size_t n = 0;
-  for (char c : u) {
+  for (char c : in) {
     if (c == ' ' || c == '\t') continue;
     if (n == sizeof(buf)) return false;
     buf[n++] = c;
   }
-  const std::string_view t(buf, n);
+  *out = std::string_view(buf, n);
+  return true;
+}
+
+// "javascript:void(0)", "javascript: void 0;", "javascript:;" (the text after the colon, up
+// to the URL's end): the no-op links behind every page's menus and buttons. They run
+// nothing; "javascript:" alone stays a probe.
+bool NoOpScriptUrl(std::string_view after_colon) {
+  char buf[16];
+  std::string_view t;
+  if (!WithoutBlanks(after_colon.substr(0, FindFirstOf(after_colon, "\"'>`")), buf, &t)) {
+    return false;
+  }
   return t == ";" || t == "void(0)" || t == "void(0);" || t == "void0" || t == "void0;";
 }
 
@@ -73,13 +80,8 @@ bool NoOpScriptUrl(std::string_view after_colon) {
 // "void(0)", ";" or nothing, as editors and templates leave on links and buttons.
 bool NoOpHandler(std::string_view value) {
   char buf[16];
-  std::size_t n = 0;
-  for (char c : value) {
-    if (c == ' ' || c == '\t') continue;
-    if (n == sizeof(buf)) return false;
-    buf[n++] = c;
-  }
-  std::string_view t(buf, n);
+  std::string_view t;
+  if (!WithoutBlanks(value, buf, &t)) return false;
   if (!t.empty() && t.back() == ';') t.remove_suffix(1);
   return t.empty() || t == "returnfalse" || t == "returntrue" || t == "void(0)" || t == "void0";
 }
