@@ -394,6 +394,18 @@ bool ProseFollows(std::string_view lower, std::size_t i) {
     while (i < n && IsAsciiAlpha(static_cast<unsigned char>(lower[i]))) ++i;
     std::string_view w = lower.substr(a, i - a);
     if (w.empty() || (words > 0 && !gap)) return false;
+    // An English contraction ("doesn't", "isn't", "it's"): a name glued to a string in a
+    // script, a syntax error there too; the word goes on after it.
+    if (i + 2 < n && lower[i] == '\'' && IsAsciiAlpha(static_cast<unsigned char>(lower[i + 1]))) {
+      std::size_t k = i + 1;
+      while (k < n && k < i + 3 && IsAsciiAlpha(static_cast<unsigned char>(lower[k]))) ++k;
+      const std::string_view tail = lower.substr(i + 1, k - i - 1);
+      if ((k >= n || lower[k] == ' ') &&
+          (tail == "t" || tail == "s" || tail == "re" || tail == "ll" || tail == "ve" ||
+           tail == "d" || tail == "m")) {
+        i = k;
+      }
+    }
     // "escape <script> tags?", "(sanitize <script> tags)": the tag named as a tag.
     if (words == 0 && (w == "tag" || w == "tags" || w == "element" || w == "elements")) {
       const char c = i < n ? lower[i] : ' ';
@@ -726,6 +738,35 @@ bool JuxtaposedWords(std::string_view args) {
          !InList(second, {"in", "instanceof", "of"});
 }
 
+// Whether the name at lower[p, p + len) is named in a sentence ("is it safe to store a
+// token in localStorage or document.cookie?"): four words of letters before it, a space
+// right before it, and after it the end, a space or a sentence's punctuation. Code around
+// a property has an operator, a bracket or a quote next to it.
+bool NamedInSentence(std::string_view lower, std::size_t p, std::size_t len) {
+  if (p == 0 || lower[p - 1] != ' ') return false;
+  const std::size_t e = p + len;
+  if (e < lower.size() && lower[e] != ' ' && lower[e] != '?' && lower[e] != '.' &&
+      lower[e] != ',' && lower[e] != '!') {
+    return false;
+  }
+  int words = 0;
+  for (std::size_t i = p; i > 0 && words < 4;) {
+    --i;
+    const char c = lower[i];
+    if (IsAsciiAlpha(static_cast<unsigned char>(c))) {
+      std::size_t b = i;
+      while (b > 0 && IsAsciiAlpha(static_cast<unsigned char>(lower[b - 1]))) --b;
+      // A word ends at a space or sentence punctuation: "a=b" and "x.y" are no words.
+      const char after = lower[i + 1];
+      if (after == ' ' || after == ',' || after == '\'') ++words;
+      i = b;
+    } else if (c != ' ' && c != ',' && c != '\'') {
+      return false;  // code punctuation between the words and the name
+    }
+  }
+  return words >= 4;
+}
+
 // Finds a call of a sink: name [spaces] ( or name`...` or name?.( or ['name'](.
 // `found`: where each of kJsNames first occurs in `lower`, when the caller has searched for
 // them already (null: searched here).
@@ -837,6 +878,7 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
                prop == "string.fromcharcode")
                   ? 0.75f
                   : 0.45f;
+    if (NamedInSentence(lower, p, prop.size())) s = std::min(s, 0.3f);
     Up(r, s, "xss.dom-access", p, prop.size());
   }
 }

