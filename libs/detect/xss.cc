@@ -244,7 +244,20 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
        "del", "ins", "dl", "dt", "dd", "caption", "kbd", "blockquote",
        // Sectioning and the rest of the inert phrasing and table elements.
        "section", "article", "header", "footer", "nav", "main", "aside", "address", "time",
-       "center", "tt", "strike", "big", "var", "samp", "dfn", "wbr", "col", "colgroup", "tfoot"});
+       "center", "tt", "strike", "big", "var", "samp", "dfn", "wbr", "col", "colgroup", "tfoot",
+       // Media an editor embeds, and labels: they play or name, with web URLs.
+       "video", "audio", "source", "track", "picture", "label",
+       // Inline SVG icons: shapes and paints (no script, link, animation or foreign content).
+       "svg", "path", "g", "circle", "rect", "line", "polyline", "polygon", "ellipse", "defs",
+       "lineargradient", "radialgradient", "stop", "clippath"});
+  // A task list's checkbox ("<input type=\"checkbox\" checked disabled>"): only its type,
+  // and only a box, is editor markup; any other input is a form control.
+  if (tag == "input") {
+    return (attr == "type" && (value == "checkbox" || value == "radio")) || attr == "class" ||
+           StartsWith(attr, "data-");
+  }
+  // The SVG namespace itself, on the svg element.
+  if (attr == "xmlns") return tag == "svg" && value == "http://www.w3.org/2000/svg";
   if (!text_tag) {
     // A name no HTML parser gives a behaviour to (an XML sample "<item sku=\"A1\"/>", a
     // template's own element) renders as an inert inline box; its ordinary attributes carry
@@ -268,7 +281,7 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
       NoOpScriptUrl(value.substr(std::min(value.size(), scheme_len + 1)))) {
     return true;  // a menu or button placeholder link
   }
-  if (attr == "href" || attr == "src") {
+  if (attr == "href" || attr == "src" || attr == "poster") {
     bool web = StartsWith(value, "https://") || StartsWith(value, "http://") ||
                (StartsWith(value, "/") && !StartsWith(value, "//")) || StartsWith(value, "#") ||
                (attr == "href" && (StartsWith(value, "mailto:") || StartsWith(value, "tel:") ||
@@ -284,7 +297,12 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
                        "size", "start", "cellpadding", "cellspacing", "hreflang", "loading",
                        // Anchors, list numbering, table semantics, dates, roles.
                        "name", "type", "reversed", "value", "scope", "headers", "summary",
-                       "datetime", "role", "translate", "spellcheck", "nowrap", "bgcolor", "span"});
+                       "datetime", "role", "translate", "spellcheck", "nowrap", "bgcolor", "span",
+                       // Media, labels and SVG shapes.
+                       "preload", "kind", "srclang", "label", "for", "viewbox", "d", "fill",
+                       "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin", "fill-rule",
+                       "clip-rule", "cx", "cy", "r", "rx", "ry", "x", "y", "x1", "y1", "x2", "y2",
+                       "points", "transform", "opacity", "offset", "stop-color", "focusable"});
 }
 
 // Parses the attributes of a tag starting at `i` (after the name) in `lower`.

@@ -211,6 +211,30 @@ TEST(XssRichText, NoOpHandlersAreInert) {
   }
 }
 
+// What editors also save: media with web URLs, labels, a task list's checkbox, inline SVG
+// icons made of shapes. A handler, a script or data URL, an animation, a script, another
+// input type or a foreign SVG namespace still counts.
+TEST(XssRichText, MediaLabelsCheckboxesAndSvgIconsAreInert) {
+  for (const char* v :
+       {"<p>Watch:</p><video controls width=\"250\"><source src=\"/media/a.webm\" "
+        "type=\"video/webm\"></video>",
+        "<audio controls src=\"/media/roar.mp3\"></audio>", "<label for=\"x\">Name</label>",
+        "<input type=\"checkbox\" checked disabled> Task done",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 24 24\"><path fill=\"none\" "
+        "d=\"M12 2L2 7l10 5\"/></svg>"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v :
+       {"<video src=\"x\" onerror=\"alert(1)\"></video>", "<video poster=\"javascript:alert(1)\">",
+        "<svg><animate attributeName=\"href\" values=\"javascript:alert(1)\"/></svg>",
+        "<svg><script>alert(1)</script></svg>", "<input type=\"text\" value=\"x\">",
+        "<svg xmlns=\"http://evil.example\"><path d=\"M1\"/></svg>"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 // Elements no HTML parser gives a behaviour to (an XML sample in a ticket, a template's own
 // tags) are inert with ordinary attributes; a handler, a script URL, a style or an active
 // HTML element still counts.
