@@ -772,14 +772,10 @@ bool NamedInSentence(std::string_view lower, std::size_t p, std::size_t len) {
     --i;
     const char c = lower[i];
     if (IsAsciiAlpha(static_cast<unsigned char>(c))) {
-      std::size_t b = i;
-      while (b > 0 && IsAsciiAlpha(static_cast<unsigned char>(lower[b - 1]))) --b;
-      // A word ends at a space or sentence punctuation: "a=b" and "x.y" are no words.
-      const char after = lower[i + 1];
-      if (after == ' ' || after == ',' || after == '\'') ++words;
-      i = b;
+      while (i > 0 && IsAsciiAlpha(static_cast<unsigned char>(lower[i - 1]))) --i;
+      ++words;
     } else if (c != ' ' && c != ',' && c != '\'') {
-      return false;  // code punctuation between the words and the name
+      return false;  // code punctuation ("a=b", "x.y", "f(") among the words before the name
     }
   }
   return words >= 4;
