@@ -254,16 +254,10 @@ TEST(OpsDocument, ShortYamlPrefixDoesNotExcuseAnInjection) {
 
 // Each value posted as a form field is allowed, or blocked as command injection.
 void ExpectFormAllowed(std::initializer_list<const char*> values) {
-  for (const char* v : values) {
-    Verdict r = testing::InspectAsForm(v);
-    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
-  }
+  testing::ExpectAllAllowed(testing::InspectAsForm, values);
 }
 void ExpectFormCmdi(std::initializer_list<const char*> values) {
-  for (const char* v : values) {
-    Verdict r = testing::InspectAsForm(v);
-    EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
-  }
+  testing::ExpectAllBlockedAs(testing::InspectAsForm, Category::kCmdi, values);
 }
 
 // A weak command word alone at the end after a separator is a probe ("x;ls", "x|cd"); a

@@ -2,12 +2,14 @@
 #ifndef SHIELDX_LIBS_DETECT_TEST_UTIL_H_
 #define SHIELDX_LIBS_DETECT_TEST_UTIL_H_
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "gtest/gtest.h"
 #include "libs/detect/inspector.h"
 
 namespace shieldx::detect::testing {
@@ -106,6 +108,24 @@ inline bool HasRule(const Verdict& v, std::string_view rule) {
     if (f.rule == rule) return true;
   }
   return false;
+}
+
+// Each value, inspected the way `inspect` sends it (InspectAsForm, InspectAsJson, ...), is
+// allowed; or blocked with a finding of `category`.
+template <typename InspectFn>
+void ExpectAllAllowed(InspectFn inspect, std::initializer_list<const char*> values) {
+  for (const char* v : values) {
+    Verdict r = inspect(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+template <typename InspectFn>
+void ExpectAllBlockedAs(InspectFn inspect, Category category,
+                        std::initializer_list<const char*> values) {
+  for (const char* v : values) {
+    Verdict r = inspect(v);
+    EXPECT_TRUE(HasCategory(r, category) && Flagged(r)) << v << " -> " << r.explanation;
+  }
 }
 
 }  // namespace shieldx::detect::testing

@@ -193,46 +193,42 @@ TEST(XssRichText, NoOpScriptLinksAreInert) {
   }
 }
 
+// Each value posted as a JSON field is allowed, or blocked as XSS.
+void ExpectJsonAllowed(std::initializer_list<const char*> values) {
+  testing::ExpectAllAllowed(testing::InspectAsJson, values);
+}
+void ExpectJsonXss(std::initializer_list<const char*> values) {
+  testing::ExpectAllBlockedAs(testing::InspectAsJson, Category::kXss, values);
+}
+
 // A quoted handler that does nothing ("return false;", "", "void(0)") on a
 // link or button is what editors and templates leave; a handler with code, an unquoted or
 // unclosed one, or a tag breaking out of an attribute still counts.
 TEST(XssRichText, NoOpHandlersAreInert) {
-  for (const char* v :
-       {"<p><a href=\"https://example.com\" onclick=\"return false;\">x</a></p>",
-        "<a href=\"#\" onclick=\"\">x</a>", "<a href=\"#top\" onclick=\"void(0)\">Top</a>"}) {
-    Verdict r = testing::InspectAsJson(v);
-    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
-  }
-  for (const char* v :
-       {"<a href=\"#\" onclick=\"return false;alert(1)\">x</a>", "<a href=# onclick=return>x</a>",
-        "<img src=x onerror=\"", "\"><a onclick=\"return false\">x</a>"}) {
-    Verdict r = testing::InspectAsJson(v);
-    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
-  }
+  ExpectJsonAllowed({"<p><a href=\"https://example.com\" onclick=\"return false;\">x</a></p>",
+                     "<a href=\"#\" onclick=\"\">x</a>",
+                     "<a href=\"#top\" onclick=\"void(0)\">Top</a>"});
+  ExpectJsonXss({"<a href=\"#\" onclick=\"return false;alert(1)\">x</a>",
+                 "<a href=# onclick=return>x</a>", "<img src=x onerror=\"",
+                 "\"><a onclick=\"return false\">x</a>"});
 }
 
 // What editors also save: media with web URLs, labels, a task list's checkbox, inline SVG
 // icons made of shapes. A handler, a script or data URL, an animation, a script, another
 // input type or a foreign SVG namespace still counts.
 TEST(XssRichText, MediaLabelsCheckboxesAndSvgIconsAreInert) {
-  for (const char* v :
-       {"<p>Watch:</p><video controls width=\"250\"><source src=\"/media/a.webm\" "
-        "type=\"video/webm\"></video>",
-        "<audio controls src=\"/media/roar.mp3\"></audio>", "<label for=\"x\">Name</label>",
-        "<input type=\"checkbox\" checked disabled> Task done",
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 24 24\"><path fill=\"none\" "
-        "d=\"M12 2L2 7l10 5\"/></svg>"}) {
-    Verdict r = testing::InspectAsJson(v);
-    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
-  }
-  for (const char* v :
-       {"<video src=\"x\" onerror=\"alert(1)\"></video>", "<video poster=\"javascript:alert(1)\">",
-        "<svg><animate attributeName=\"href\" values=\"javascript:alert(1)\"/></svg>",
-        "<svg><script>alert(1)</script></svg>", "<input type=\"text\" value=\"x\">",
-        "<svg xmlns=\"http://evil.example\"><path d=\"M1\"/></svg>"}) {
-    Verdict r = testing::InspectAsJson(v);
-    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
-  }
+  ExpectJsonAllowed(
+      {"<p>Watch:</p><video controls width=\"250\"><source src=\"/media/a.webm\" "
+       "type=\"video/webm\"></video>",
+       "<audio controls src=\"/media/roar.mp3\"></audio>", "<label for=\"x\">Name</label>",
+       "<input type=\"checkbox\" checked disabled> Task done",
+       "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 24 24\"><path fill=\"none\" "
+       "d=\"M12 2L2 7l10 5\"/></svg>"});
+  ExpectJsonXss({"<video src=\"x\" onerror=\"alert(1)\"></video>",
+                 "<video poster=\"javascript:alert(1)\">",
+                 "<svg><animate attributeName=\"href\" values=\"javascript:alert(1)\"/></svg>",
+                 "<svg><script>alert(1)</script></svg>", "<input type=\"text\" value=\"x\">",
+                 "<svg xmlns=\"http://evil.example\"><path d=\"M1\"/></svg>"});
 }
 
 // Elements no HTML parser gives a behaviour to (an XML sample in a ticket, a template's own
@@ -368,17 +364,10 @@ TEST(XssTagMention, BareTagFollowedByCodeIsBlocked) {
 // a space or a sentence's punctuation after) are prose about the property; alone, or with an
 // operator, a bracket or a quote next to it, they are script.
 TEST(XssDomAccess, APropertyNamedInASentenceIsProse) {
-  for (const char* v : {"Is it safe to store JWT in localStorage or document.cookie?",
-                        "please never paste your document.cookie here"}) {
-    Verdict r = testing::InspectAsJson(v);
-    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
-  }
-  for (const char* v :
-       {"document.cookie", "x'+document.cookie+'", "we read document.cookie; then it",
-        "\"><img src=x onerror=alert(document.cookie)>"}) {
-    Verdict r = testing::InspectAsJson(v);
-    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
-  }
+  ExpectJsonAllowed({"Is it safe to store JWT in localStorage or document.cookie?",
+                     "please never paste your document.cookie here"});
+  ExpectJsonXss({"document.cookie", "x'+document.cookie+'", "we read document.cookie; then it",
+                 "\"><img src=x onerror=alert(document.cookie)>"});
 }
 
 // Storage and request objects named as data (a browser beacon's feature keys, a search) are
