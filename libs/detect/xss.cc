@@ -508,6 +508,13 @@ TagScan ScanTags(std::string_view lower) {
     if (complete && base >= 0.8f && SkipSpaces(lower, pos) == gt && ProseFollows(lower, gt + 1)) {
       base = 0.45f;
     }
+    // "List<String>", "Map<K, V>", "Vec<u8>": a type's parameters glued to its name. An
+    // element no parser gives a behaviour to, without attributes, right after a name is
+    // generic-type syntax, not markup anyone injects.
+    if (base <= 0.35f && start > 0 && IsIdentChar(static_cast<unsigned char>(lower[start - 1])) &&
+        (gt == std::string_view::npos || SkipSpaces(lower, pos) >= gt)) {
+      continue;
+    }
     Up(&r, base, rule, start, span);
     if (tag == "style" && gt != std::string_view::npos &&
         StyleIsActive(lower.substr(gt, std::min<std::size_t>(n - gt, 2048)))) {

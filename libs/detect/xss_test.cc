@@ -370,6 +370,14 @@ TEST(XssDomAccess, APropertyNamedInASentenceIsProse) {
                  "\"><img src=x onerror=alert(document.cookie)>"});
 }
 
+// Generic type parameters glued to a type's name ("java.util.List<String>", "Map<K, V>") are
+// no markup; a known element, attributes or a handler after a name still are.
+TEST(XssTagMention, GenericTypeParametersAreNoMarkup) {
+  ExpectJsonAllowed({"java.util.List<String>", "Map<String, Object>", "Vec<u8> buffer"});
+  ExpectJsonXss(
+      {"x<script>alert(1)</script>", "a<img src=x onerror=alert(1)>", "abc<svg/onload=alert(1)>"});
+}
+
 // Storage and request objects named as data (a browser beacon's feature keys, a search) are
 // not DOM access; used as objects they are.
 TEST(XssDomAccess, ObjectNamedAsDataIsNoAccess) {
