@@ -56,6 +56,19 @@ bool SpreadsheetFormula(std::string_view text) {
   return false;
 }
 
+// "delete from <name>" and nothing else (any case, spaces around): the label of a button
+// that removes an item from a list.
+bool DeleteFromLabel(std::string_view lower) {
+  lower = TrimSpaces(lower);
+  if (!StartsWith(lower, "delete from ")) return false;
+  std::string_view rest = TrimSpaces(lower.substr(12));
+  if (rest.empty() || rest.size() > 32) return false;
+  for (char c : rest) {
+    if (!IsAsciiAlpha(static_cast<unsigned char>(c)) && c != ' ') return false;
+  }
+  return rest.find(' ') == std::string_view::npos;
+}
+
 }  // namespace
 
 void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -74,6 +87,10 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   }
   if (!candidate) return;
   SqliResult r = AnalyzeSqli(v.text, &scratch.sql_tokens);
+  // "Delete from cart", "Delete from favorites": the whole value is a button's label. As SQL
+  // it is a statement that breaks out of nothing (no quote, separator or comment) and names
+  // one table with no condition; stacked after a break it is still judged in full.
+  if (r.confidence > 0.45f && DeleteFromLabel(v.lower)) r.confidence = 0.45f;
   // Names of DBMS system catalogs have no business in a parameter.
   for (std::string_view c : {"information_schema"sv, "sysobjects"sv, "syscolumns"sv, "pg_catalog"sv,
                              "pg_shadow"sv, "sqlite_master"sv, "msysobjects"sv, "all_tab_columns"sv,

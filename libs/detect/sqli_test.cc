@@ -389,6 +389,15 @@ TEST(Sqli, ACallFollowedByASentenceIsProse) {
       {"sleep(5)", "1 and sleep(5)", "version()--", "select user() x is what the docs show"});
 }
 
+// "Delete from cart" as the whole value is a button's label: a statement that breaks out of
+// nothing and names one table without a condition. After a quote or a separator, or with a
+// condition, it is judged in full.
+TEST(Sqli, ADeleteFromLabelIsNoStatement) {
+  ExpectAllowed({"Delete from cart", "delete from favorites", " Delete from Cart "});
+  ExpectBlocked({"delete from users where 1=1", "';delete from users--", "1;delete from users",
+                 "delete from my_table"});
+}
+
 // XPath injection closes the string and the predicate and appends a location path; brackets
 // after quoted words in prose, Markdown links and JSON arrays do not continue with a path.
 TEST(Sqli, AnXPathPredicateBreakIsInjection) {
