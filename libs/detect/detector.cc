@@ -61,12 +61,12 @@ bool SpreadsheetFormula(std::string_view text) {
 bool DeleteFromLabel(std::string_view lower) {
   lower = TrimSpaces(lower);
   if (!StartsWith(lower, "delete from ")) return false;
-  std::string_view rest = TrimSpaces(lower.substr(12));
+  const std::string_view rest = TrimSpaces(lower.substr(12));
   if (rest.empty() || rest.size() > 32) return false;
   for (char c : rest) {
-    if (!IsAsciiAlpha(static_cast<unsigned char>(c)) && c != ' ') return false;
+    if (!IsAsciiAlpha(static_cast<unsigned char>(c))) return false;
   }
-  return rest.find(' ') == std::string_view::npos;
+  return true;
 }
 
 }  // namespace

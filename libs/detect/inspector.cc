@@ -13,14 +13,6 @@
 namespace shieldx::detect {
 namespace {
 
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
-  }
-  return true;
-}
-
 // Detector selection per field.
 enum DetectorBit : uint32_t {
   kDetSqli = 1 << 0,

@@ -213,15 +213,10 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
     // There they are the API's own query language; operators that run code or match patterns
     // ($where, $function, $expr, $regex ...) still count.
     bool api_filter = (v.field->flags & kFieldApiFilter) != 0;
-    {
-      const std::string_view name = v.field->name;
-      for (std::string_view k : {"filters"sv, "filter"sv, "where"sv}) {
-        if (name.size() > k.size() && (name[k.size()] == '[' || name[k.size()] == '.')) {
-          bool same = true;
-          for (std::size_t i = 0; same && i < k.size(); ++i) same = ToLowerAscii(name[i]) == k[i];
-          api_filter = api_filter || same;
-        }
-      }
+    const std::string_view name = v.field->name;
+    for (std::string_view k : {"filters"sv, "filter"sv, "where"sv}) {
+      api_filter = api_filter || (name.size() > k.size() && IStartsWith(name, k) &&
+                                  (name[k.size()] == '[' || name[k.size()] == '.'));
     }
     for (std::size_t k = 0; k < std::size(kMongoOps); ++k) {
       const std::string_view op = kMongoOps[k];

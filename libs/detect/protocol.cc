@@ -15,14 +15,6 @@ using std::string_view_literals::operator""sv;
 
 namespace {
 
-bool IEq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
-  }
-  return true;
-}
-
 struct AnomalyRule {
   uint64_t bit;
   float confidence;
@@ -242,8 +234,8 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
     bool allowed = false;
     for (const std::string& m : policy.allowed_methods) allowed = allowed || m == req.method;
     if (!allowed) {
-      bool trace_like = IEq(req.method, "TRACE") || IEq(req.method, "TRACK") ||
-                        IEq(req.method, "CONNECT") || IEq(req.method, "DEBUG");
+      bool trace_like = IEquals(req.method, "TRACE") || IEquals(req.method, "TRACK") ||
+                        IEquals(req.method, "CONNECT") || IEquals(req.method, "DEBUG");
       sink.AddRequestLevel(Category::kProtocol, trace_like ? 0.7f : 0.6f,
                            "protocol.method-not-allowed", "method", req.method);
     }
@@ -267,16 +259,16 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
   CheckMultipartNames(parsed, sink);
   // Restricted request headers.
   for (const Header& h : req.headers) {
-    if (IEq(h.name, "connection")) CheckConnectionHeader(h.value, sink);
+    if (IEquals(h.name, "connection")) CheckConnectionHeader(h.value, sink);
     // Request-Range: obsolete (pre-RFC 2616) and only ever sent to abuse byte ranges.
-    if (IEq(h.name, "request-range")) {
+    if (IEquals(h.name, "request-range")) {
       sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.request-range", "Request-Range",
                            h.value.substr(0, 80));
     }
-    if (IEq(h.name, "content-type") || IEq(h.name, "accept")) {
+    if (IEquals(h.name, "content-type") || IEquals(h.name, "accept")) {
       std::string cs;
       int verdict = CharsetVerdict(h.value, &cs);
-      bool body_type = IEq(h.name, "content-type");
+      bool body_type = IEquals(h.name, "content-type");
       if (verdict == 2) {
         sink.AddRequestLevel(Category::kProtocol, 0.7f, "protocol.evasive-charset", h.name, cs);
       } else if (verdict == 1 && (body_type ? !parsed.body.empty() || !req.body.empty() : true)) {
@@ -284,21 +276,21 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
       }
     }
     // A percent-encoded NUL in a header (cookies carry encoded binary and are skipped).
-    if (!IEq(h.name, "cookie") && h.value.size() < 8192 &&
+    if (!IEquals(h.name, "cookie") && h.value.size() < 8192 &&
         (h.value.find("%00") != std::string_view::npos)) {
       sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.encoded-nul-in-header", h.name,
                            h.value.substr(0, 80));
     }
-    if (IEq(h.name, "proxy")) {
+    if (IEquals(h.name, "proxy")) {
       sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.httpoxy", "Proxy header", h.value);
-    } else if (IEq(h.name, "x-middleware-subrequest")) {
+    } else if (IEquals(h.name, "x-middleware-subrequest")) {
       sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.middleware-bypass",
                            "X-Middleware-Subrequest", h.value);
-    } else if (IEq(h.name, "x-http-method-override") || IEq(h.name, "x-http-method") ||
-               IEq(h.name, "x-method-override")) {
+    } else if (IEquals(h.name, "x-http-method-override") || IEquals(h.name, "x-http-method") ||
+               IEquals(h.name, "x-method-override")) {
       sink.AddRequestLevel(Category::kProtocol, 0.45f, "protocol.method-override", h.name, h.value);
-    } else if (IEq(h.name, "x-original-url") || IEq(h.name, "x-rewrite-url") ||
-               IEq(h.name, "x-override-url")) {
+    } else if (IEquals(h.name, "x-original-url") || IEquals(h.name, "x-rewrite-url") ||
+               IEquals(h.name, "x-override-url")) {
       // IIS URL Rewrite and frameworks that honour it (Symfony, Laminas) route by these
       // headers, which only a front proxy may set: from a client they reach a path the
       // request line hides from path-based access rules ("GET /" + "X-Original-URL: /admin").
@@ -390,7 +382,7 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
   std::size_t first[std::max(std::size(kTools), std::size(kOutOfBandDomains))];
   char buf[4096];
   for (const Header& h : req.headers) {
-    bool ua = IEq(h.name, "user-agent");
+    bool ua = IEquals(h.name, "user-agent");
     if (h.value.empty() || h.value.size() > sizeof(buf)) continue;
     AsciiLowerInto(h.value, buf);
     const std::string_view lower(buf, h.value.size());
@@ -548,7 +540,7 @@ void DetectUnsignedJwt(const HttpRequest& req, const ParsedRequest& parsed, Find
     return false;
   };
   for (const Header& h : req.headers) {
-    if (h.value.size() >= 16 && !IEq(h.name, "cookie") && scan(h.name, h.value)) return;
+    if (h.value.size() >= 16 && !IEquals(h.name, "cookie") && scan(h.name, h.value)) return;
   }
   // Arguments, cookies and JSON members carry a token as their whole value.
   for (const Field& f : parsed.fields) {
@@ -625,11 +617,11 @@ void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, 
   // up in a session the attacker knows. Links from mail have no Referer at all.
   std::string_view referer;
   for (const Header& h : req.headers) {
-    if (IEq(h.name, "referer")) referer = h.value;
+    if (IEquals(h.name, "referer")) referer = h.value;
   }
   std::string_view rhost = RefererHost(referer);
   std::string_view host = parsed.host.substr(0, parsed.host.find(':'));
-  bool offsite = !rhost.empty() && !IEq(rhost, host) && !EndsWith(rhost, host);
+  bool offsite = !rhost.empty() && !IEquals(rhost, host) && !EndsWith(rhost, host);
   bool same_site = !rhost.empty() && !offsite;
   for (const Field& f : parsed.fields) {
     bool query = f.source == Source::kQuery;

@@ -28,7 +28,7 @@ bool IsDocumentExtension(std::string_view ext) {
                                                "txt", "csv", "odt",  "rtf", "png",  "jpg", "jpeg",
                                                "gif", "zip", "md",   "key", "pages"};
   for (std::string_view e : kExts) {
-    if (ext.size() == e.size() && EqualsLower(ext, e)) return true;
+    if (EqualsLower(ext, e)) return true;
   }
   return false;
 }

@@ -213,18 +213,18 @@ bool IsPassiveInlineStyle(std::string_view v) {
 }
 
 // HTML (and SVG/MathML) elements that load, submit, run, restyle or change parsing: never
-// inert, whatever their attributes.
+// inert as an unknown element is. (Media, labels and SVG shapes are judged by their
+// attributes in IsEditorMarkup.)
 // clang-format off
 constexpr std::string_view kActiveElements[] = {
     "form", "input", "button", "textarea", "select", "option", "iframe", "frame", "frameset",
-    "object", "embed", "applet", "meta", "base", "link", "script", "style", "svg", "math",
-    "video", "audio", "source", "track", "body", "html", "head", "title", "marquee", "details",
-    "dialog", "template", "isindex", "keygen", "area", "map", "portal", "animate", "set", "use",
-    "image", "xml", "import", "bgsound", "layer", "ilayer", "xmp", "noscript", "plaintext",
-    "listing", "noembed", "noframes", "picture", "slot", "label", "fieldset", "legend",
-    "output", "datalist", "menu", "menuitem", "canvas", "param", "command", "handler",
-    "listener", "foreignobject", "animatetransform", "animatemotion", "feimage", "script:",
-    "vmlframe"};
+    "object", "embed", "applet", "meta", "base", "link", "script", "style", "math", "body",
+    "html", "head", "title", "marquee", "details", "dialog", "template", "isindex", "keygen",
+    "area", "map", "portal", "animate", "set", "use", "image", "xml", "import", "bgsound",
+    "layer", "ilayer", "xmp", "noscript", "plaintext", "listing", "noembed", "noframes", "slot",
+    "fieldset", "legend", "output", "datalist", "menu", "menuitem", "canvas", "param", "command",
+    "handler", "listener", "foreignobject", "animatetransform", "animatemotion", "feimage",
+    "script:", "vmlframe"};
 // clang-format on
 
 // What a rich-text editor (comment boxes, CMS forms, wiki and ticket editors) sends: a
@@ -739,30 +739,6 @@ bool ObjectUse(std::string_view lower, std::size_t p, std::size_t len) {
   return (prev == '(' || prev == ',') && (next == ')' || next == ',');
 }
 
-// Whether `args` (a call's argument text) opens with two plain words side by side ("eval at
-// <anonymous> (app.js:1:1)" in a V8 stack frame, "alert box here"): a syntax error in any
-// script, unless the first is an operator keyword ("typeof x", "new Image") or the second
-// one ("a in b"). Such a "call" is a trace line or text about code.
-bool JuxtaposedWords(std::string_view args) {
-  const std::size_t n = args.size();
-  std::size_t i = 0;
-  while (i < n && IsAsciiAlpha(static_cast<unsigned char>(args[i]))) ++i;
-  const std::string_view first = args.substr(0, i);
-  if (first.empty() || i >= n || (args[i] != ' ' && args[i] != '\t')) return false;
-  std::size_t j = i;
-  while (j < n && (args[j] == ' ' || args[j] == '\t')) ++j;
-  std::size_t k = j;
-  while (k < n && IsAsciiAlpha(static_cast<unsigned char>(args[k]))) ++k;
-  const std::string_view second = args.substr(j, k - j);
-  if (second.empty() || (k < n && (IsAsciiDigit(static_cast<unsigned char>(args[k])) ||
-                                   args[k] == '_' || args[k] == '$'))) {
-    return false;
-  }
-  return !InList(first, {"typeof", "void", "new", "await", "delete", "yield", "async", "function",
-                         "class", "return", "throw", "case", "do", "else"}) &&
-         !InList(second, {"in", "instanceof", "of"});
-}
-
 // Whether the name at lower[p, p + len) is named in a sentence ("is it safe to store a
 // token in localStorage or document.cookie?"): four words of letters before it, a space
 // right before it, and after it the end, a space or a sentence's punctuation. Code around
@@ -859,8 +835,9 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
         std::string_view args = lower.substr(k + 1, close == std::string_view::npos
                                                         ? std::min<std::size_t>(n - k - 1, 64)
                                                         : close - k - 1);
-        // "at eval (eval at <anonymous> (vendor.js:1:1), <anonymous>:1:1)": a stack frame.
-        prose_after = prose_after || JuxtaposedWords(args);
+        // Arguments that open with two plain words side by side are the same syntax error:
+        // "at eval (eval at <anonymous> (vendor.js:1:1), <anonymous>:1:1)", a stack frame.
+        prose_after = prose_after || ProseFollows(args, 0);
         // alert(1), alert('x'), alert(document.cookie), eval(atob(...))
         args_js =
             args.empty() || IsAsciiDigit(static_cast<unsigned char>(args[0])) || args[0] == '\'' ||
