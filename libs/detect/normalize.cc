@@ -601,12 +601,26 @@ std::string_view DecodePlausibleBase64(std::string_view in, Arena& arena) {
       out[o++] = static_cast<char>((acc >> bits) & 0xFF);
     }
   }
-  // Mostly printable text (ASCII or UTF-8 continuation/lead bytes), or it is binary.
+  // Mostly printable text (ASCII or whole UTF-8 sequences), or it is binary.
   std::size_t printable = 0;
-  for (std::size_t i = 0; i < o; ++i) {
+  for (std::size_t i = 0; i < o;) {
     unsigned char c = static_cast<unsigned char>(out[i]);
-    if ((c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r' || c >= 0xC2) {
+    if ((c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r') {
       ++printable;
+      ++i;
+      continue;
+    }
+    std::size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                      : c >= 0xE0 && c <= 0xEF ? 3
+                      : c >= 0xF0 && c <= 0xF4 ? 4
+                                               : 0;
+    std::size_t k = 1;
+    while (k < len && i + k < o && (static_cast<unsigned char>(out[i + k]) & 0xC0) == 0x80) ++k;
+    if (len != 0 && k == len) {
+      printable += len;
+      i += len;
+    } else {
+      ++i;
     }
   }
   if (o < 8 || printable * 100 < o * 95) {

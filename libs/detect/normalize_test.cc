@@ -206,11 +206,25 @@ TEST_F(NormalizeTest, PlausibleBase64DecodesText) {
   EXPECT_TRUE(DecodePlausibleBase64("DQpRVUlUDQ", arena_).empty());  // 7 bytes: too short
 }
 
+TEST_F(NormalizeTest, PlausibleBase64DecodesMultiByteText) {
+  // Three-byte UTF-8 letters (circled Latin, CJK) are text: every byte of a whole sequence
+  // counts as printable, not only its lead byte.
+  EXPECT_EQ(DecodePlausibleBase64(
+                "YGN1cmwgLUwgaHR0cDovL+KTlOKTp+KTkOKTnOKTn+KTm+KTlC7ik5Lik57ik5xg", arena_),
+            "`curl -L http://\u24d4\u24e7\u24d0\u24dc\u24df\u24db\u24d4.\u24d2\u24de\u24dc`");
+  EXPECT_EQ(DecodePlausibleBase64("5p2x5Lqs6YO9IOa4i+iwt+WMuiDnpZ7ljZcgMS0yLTM=", arena_),
+            "\u6771\u4eac\u90fd \u6e0b\u8c37\u533a \u795e\u5357 1-2-3");
+}
+
 TEST_F(NormalizeTest, Base64IsRejectedForWordsShortValuesAndBinary) {
   EXPECT_TRUE(DecodePlausibleBase64("administrator", arena_).empty());
   EXPECT_TRUE(DecodePlausibleBase64("YWJj", arena_).empty());
   // Random token that decodes to binary.
   EXPECT_TRUE(DecodePlausibleBase64("q83vASNFZ4mrze8BI0VniQ==", arena_).empty());
+  // High bytes that form no whole UTF-8 sequence: a lead byte followed by ASCII, and
+  // continuation bytes with no lead.
+  EXPECT_TRUE(DecodePlausibleBase64("4oBB4oBB4oBB4oBB4oBB4oBB4oBB4oBB", arena_).empty());
+  EXPECT_TRUE(DecodePlausibleBase64("gIGCg4SFhoeIiYqLjI2Oj5CRkpOUlZaX", arena_).empty());
 }
 
 TEST_F(NormalizeTest, PathNormalisationCountsEscapes) {
