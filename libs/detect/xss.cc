@@ -10,6 +10,7 @@
 
 #include "libs/detect/detector.h"
 #include "libs/detect/limits.h"
+#include "libs/detect/normalize.h"
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
@@ -448,6 +449,23 @@ bool ProseFollows(std::string_view lower, std::size_t i) {
   return false;
 }
 
+// The letters of "f o r m" starting at `p`, joined into `buf`: single letters each followed
+// by one blank, at most 16. `*span` is the length of the spelled text.
+std::string_view SpelledOutName(std::string_view lower, std::size_t p, char (&buf)[16],
+                                std::size_t* span) {
+  std::size_t k = 0;
+  std::size_t i = p;
+  const std::size_t n = lower.size();
+  while (i < n && k < sizeof(buf) && IsAsciiAlpha(static_cast<unsigned char>(lower[i])) &&
+         (i + 1 >= n || !IsAsciiAlnum(static_cast<unsigned char>(lower[i + 1])))) {
+    buf[k++] = lower[i];
+    *span = i + 1 - p;
+    if (i + 2 >= n || !IsSpaceChar(static_cast<unsigned char>(lower[i + 1]))) break;
+    i += 2;
+  }
+  return {buf, k};
+}
+
 TagScan ScanTags(std::string_view lower) {
   TagScan r;
   const std::size_t n = lower.size();
@@ -476,6 +494,16 @@ TagScan ScanTags(std::string_view lower) {
       ++pos;
     }
     std::string_view tag = lower.substr(ns, pos - ns);
+    // "<f o r m", "<d i a l o g": a name spelled out one letter at a time, a filter evasion
+    // nobody types otherwise (a browser sees element "f" with attributes o, r, m).
+    if (tag.size() == 1 && !closing) {
+      char buf[16];
+      std::size_t name_len = 0;
+      std::string_view spelled = SpelledOutName(lower, ns, buf, &name_len);
+      if (spelled.size() >= 3 && DangerousTagScore(spelled) >= 0.45f) {
+        Up(&r, 0.6f, "xss.spelled-out-tag", start, ns + name_len - start);
+      }
+    }
     // A tag name must end at whitespace, '/', '>' or the end of the value.
     if (pos < n && !(IsSpaceChar(static_cast<unsigned char>(lower[pos])) || lower[pos] == '/' ||
                      lower[pos] == '>' || lower[pos] == '\0')) {
@@ -1131,6 +1159,39 @@ void ScanTagBreak(std::string_view lower, TagScan* r) {
 // Places where no application puts markup: cookie values, argument and cookie names, and
 // request headers other than the URL-carrying Referer / Origin. A complete tag there is
 // written by an attacker hoping the value is echoed (logs viewers, admin panels, error pages).
+// Where `raw` names a global's member in escapes: self["\x24"], window['\u0061lert'], a name
+// hidden from filters; nothing else spells a property that way. The normaliser has decoded
+// the escapes in the value's text, so this reads the raw value.
+std::size_t EscapedGlobalMember(std::string_view raw) {
+  static constexpr std::string_view kGlobals[] = {"self",   "window",     "top",      "parent",
+                                                  "frames", "globalThis", "document", "this"};
+  std::size_t b = Find(raw, '[');
+  for (int tries = 0; b != std::string_view::npos && tries < 64;
+       b = Find(raw, '[', b + 1), ++tries) {
+    std::size_t e = b;
+    while (e > 0 && raw[e - 1] == ' ') --e;
+    std::size_t start = std::string_view::npos;
+    for (std::string_view g : kGlobals) {
+      if (e >= g.size() && raw.substr(e - g.size(), g.size()) == g &&
+          (e == g.size() || !IsIdentChar(static_cast<unsigned char>(raw[e - g.size() - 1])))) {
+        start = e - g.size();
+        break;
+      }
+    }
+    if (start == std::string_view::npos) continue;
+    std::size_t q = SkipSpaces(raw, b + 1);
+    if (q >= raw.size() || (raw[q] != '\'' && raw[q] != '"' && raw[q] != '`')) continue;
+    std::size_t end = Find(raw, raw[q], q + 1);
+    if (end == std::string_view::npos || end - q > 64) continue;
+    std::string_view name = raw.substr(q + 1, end - q - 1);
+    if (Find(name, "\\x") != std::string_view::npos ||
+        Find(name, "\\u") != std::string_view::npos) {
+      return start;
+    }
+  }
+  return std::string_view::npos;
+}
+
 bool IsMarkupFreePlace(const Field& f) {
   if (f.part == Part::kName) return f.source != Source::kJson && f.source != Source::kXml;
   if (f.source == Source::kCookie) return true;
@@ -1270,6 +1331,14 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   }
   if (bytes.Has('=')) ScanDomWrite(lower, &r);
   if (has(kUtf7)) Up(&r, 0.8f, "xss.utf7", key[kUtf7], 16);
+  if ((v.norm_flags & kNormJsEscape) && r.score < 0.6f && bytes.Has('[')) {
+    const std::string_view raw = v.field->value;
+    const std::size_t p = EscapedGlobalMember(raw);
+    if (p != std::string_view::npos) {
+      Report(sink, ValueView{v.field, raw, raw, v.norm_flags, v.weight, v.document}, Category::kXss,
+             0.6f, "xss.escaped-member", p, std::min<std::size_t>(raw.size() - p, 32));
+    }
+  }
   if (r.score > 0) Report(sink, v, Category::kXss, r.score, r.rule, r.pos, r.len);
 }
 

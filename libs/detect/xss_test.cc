@@ -51,7 +51,11 @@ INSTANTIATE_TEST_SUITE_P(
         // a new attribute started by whitespace in an unquoted attribute, value to come
         "  onload= ", " onwebkitplaybacktargetavailabilitychanged=",
         // IE's VML element behind an empty namespace prefix
-        "<:vmlframe src=", "<:vmlframe src=\"//evil.example/x.vml#xss\">"));
+        "<:vmlframe src=", "<:vmlframe src=\"//evil.example/x.vml#xss\">",
+        // an element's name spelled out one letter at a time
+        "<f o r m", "$<d i a l o g", "bar<s c r i p t>", "<I F R A M E src=x>",
+        // a global's member named in escapes
+        "self[\"\\x24\"]", "window['\\u0061lert']", "top [ '\\x6cocation' ]"));
 
 class XssLookAlike : public ::testing::TestWithParam<const char*> {};
 TEST_P(XssLookAlike, IsAllowed) {
@@ -74,7 +78,11 @@ INSTANTIATE_TEST_SUITE_P(
                       // whitespace then an on-word: ordinary words, or text before the name
                       " online= ", " only= 3", "set onload= in the config",
                       "x onload=", "  onthisisaverylongwordthathasmorethanfiftycharactersss= ",
-                      "a <: b and c >: d", "ratio 1<:2"));
+                      "a <: b and c >: d", "ratio 1<:2",
+                      // letters spaced out after '<' that spell no element, or too few
+                      "<a b c d", "a < b c d e", "< S A L E >", "x <i t> y", "<b>r e d</b>",
+                      // a global's member with a plain name, an escape elsewhere
+                      "window[\"foo\"]", "C:\\x64\\bin and self[\"key\"]", "myself[\"\\x24\"]"));
 
 // A complete tag where no application puts markup (cookies, argument names, most headers).
 Verdict WithHeader(const std::string& name, const std::string& value) {
