@@ -124,6 +124,28 @@ TEST(Detectors, CodeInJsonBodyFromAnEditorIsAllowed) {
   EXPECT_FALSE(Flagged(v)) << v.explanation;
 }
 
+// xsi:schemaLocation holds namespace and location pairs; a lone URL there is a fetch hint.
+TEST(Detectors, LoneSchemaLocationUrlInAnXmlBodyIsBlocked) {
+  const std::string xsi = "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" ";
+  Verdict attack = Inspect(testing::Post(
+      "/api/xml", "application/xml",
+      "<?xml version=\"1.0\"?><x " + xsi + "xsi:schemaLocation=\"http://attacker.example/\"/>"));
+  EXPECT_TRUE(Flagged(attack));
+  EXPECT_TRUE(HasCategory(attack, Category::kXxe)) << attack.explanation;
+  // A Maven POM: the namespace, then where its schema lives.
+  Verdict pom = Inspect(testing::Post(
+      "/api/xml", "application/xml",
+      "<?xml version=\"1.0\"?><project xmlns=\"http://maven.apache.org/POM/4.0.0\" " + xsi +
+          "xsi:schemaLocation=\"http://maven.apache.org/POM/4.0.0 "
+          "http://maven.apache.org/xsd/maven-4.0.0.xsd\"><version>1</version></project>"));
+  EXPECT_FALSE(Flagged(pom)) << pom.explanation;
+  Verdict relative =
+      Inspect(testing::Post("/api/xml", "application/xml",
+                            "<?xml version=\"1.0\"?><order " + xsi +
+                                "xsi:noNamespaceSchemaLocation=\"order.xsd\"><id>7</id></order>"));
+  EXPECT_FALSE(Flagged(relative)) << relative.explanation;
+}
+
 TEST(Detectors, LongFormPostIsAllowed) {
   std::string text;
   for (int i = 0; i < 40; ++i) {

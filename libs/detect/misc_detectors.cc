@@ -475,6 +475,23 @@ void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
       }
     }
   }
+  // xsi:schemaLocation holds namespace and location pairs; a lone URL in it is no schema
+  // reference a document needs, but a validating parser that honours hints fetches it.
+  for (std::size_t p = Find(lower, ":schemalocation"); p != std::string_view::npos;
+       p = Find(lower, ":schemalocation", p + 1)) {
+    std::size_t q = SkipSpaces(lower, p + 15);
+    if (q >= lower.size() || lower[q] != '=') continue;
+    q = SkipSpaces(lower, q + 1);
+    if (q >= lower.size() || (lower[q] != '"' && lower[q] != '\'')) continue;
+    const std::size_t end = Find(lower, lower[q], q + 1);
+    if (end == std::string_view::npos) continue;
+    const std::string_view hint = TrimSpaces(lower.substr(q + 1, end - q - 1));
+    if (FindFirstOf(hint, " \t\r\n") == std::string_view::npos &&
+        (StartsWith(hint, "http://") || StartsWith(hint, "https://") ||
+         StartsWith(hint, "ftp://") || StartsWith(hint, "file:"))) {
+      b.Up(0.6f, "xxe.schema-location", p, end + 1 - p);
+    }
+  }
   if (Find(lower, "<xsl:") != std::string_view::npos &&
       (Find(lower, "document(") != std::string_view::npos ||
        Find(lower, "system-property") != std::string_view::npos ||
