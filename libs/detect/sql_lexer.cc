@@ -888,6 +888,17 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
         if (!push(Tok::kWord, start, i)) return false;
         continue;
       }
+      // "35% cotton and 65% polyester": a percentage before a word is prose, a word itself;
+      // modulo takes an operand, not a glued '%' and a space.
+      if (i + 2 < n && s[i] == '%' && (s[i + 1] == ' ' || s[i + 1] == '\t')) {
+        std::size_t w = i + 1;
+        while (w < n && (s[w] == ' ' || s[w] == '\t')) ++w;
+        if (w < n && IsAlpha(static_cast<unsigned char>(s[w]))) {
+          if (!push(Tok::kWord, start, i + 1)) return false;
+          ++i;
+          continue;
+        }
+      }
       if (!push(Tok::kNumber, start, i)) return false;
       continue;
     }

@@ -398,6 +398,14 @@ TEST(Sqli, ADeleteFromLabelIsNoStatement) {
                  "delete from my_table"});
 }
 
+// A percentage before a word is prose ("35% cotton and 65% polyester", a product's
+// material); modulo and a logical operator with operands around them still are SQL.
+TEST(Sqli, PercentagesBeforeWordsAreProse) {
+  ExpectAllowed(
+      {"35% cotton and 65% polyester.", "80% ACRYLIC AND 20% WOOL", "50%  off or 2 for 1 deals"});
+  ExpectBlocked({"1 and 5% 2=1", "1 or 50% and 1=1", "1 and 7%2=1", "1 or 1=1 -- 35% off"});
+}
+
 // XPath injection closes the string and the predicate and appends a location path; brackets
 // after quoted words in prose, Markdown links and JSON arrays do not continue with a path.
 TEST(Sqli, AnXPathPredicateBreakIsInjection) {
