@@ -2276,6 +2276,31 @@ bool AttributeQuote(std::string_view text, char q) {
   return a > name && a < text.size() && text[a] == '=';
 }
 
+// The value's only two double quotes quote one word, and after it comes the end or a space and
+// a letter: '"like" button', 'browning "like"', '"or" operator in python' (a search for an
+// exact word, which search boxes write in double quotes). In the application's literal that
+// leaves `<its string> LIKE <its string>`: the text after the word stays inside its closing
+// quote, and a string opening with a letter is never true. Single quotes stay judged: MySQL
+// implicit-conversion probes write "A 'AND' B".
+bool QuotedWordSearch(std::string_view text) {
+  constexpr char q = '"';
+  const std::size_t open = Find(text, q);
+  if (open == std::string_view::npos) return false;
+  const std::size_t close = Find(text, q, open + 1);
+  if (close == std::string_view::npos || close - open < 2 || close - open > 16 ||
+      Find(text, q, close + 1) != std::string_view::npos) {
+    return false;
+  }
+  for (std::size_t i = open + 1; i < close; ++i) {
+    if (!IsAsciiAlpha(static_cast<unsigned char>(text[i]))) return false;
+  }
+  std::size_t a = close + 1;
+  if (a == text.size()) return true;
+  if (text[a] != ' ' && text[a] != '\t') return false;
+  while (a < text.size() && (text[a] == ' ' || text[a] == '\t')) ++a;
+  return a < text.size() && IsAsciiAlpha(static_cast<unsigned char>(text[a]));
+}
+
 }  // namespace
 
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
@@ -2310,6 +2335,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
       if (q == 0 || text[q - 1] != '\\') continue;
     }
     if ((context == '"' || context == '\'') && AttributeQuote(text, context)) continue;
+    if (context == '"' && QuotedWordSearch(text)) continue;
     sql::Lex(text, lex_context, limits::kMaxSqlTokens, tokens);
     Parser parser(text, *tokens);
     if (parser.size() == 0 && !(context && !tokens->empty() && parser.trailing_comment())) {

@@ -406,6 +406,15 @@ TEST(Sqli, PercentagesBeforeWordsAreProse) {
   ExpectBlocked({"1 and 5% 2=1", "1 or 50% and 1=1", "1 and 7%2=1", "1 or 1=1 -- 35% off"});
 }
 
+// An exact-word search in double quotes leaves "<string> LIKE <string>" in the application's
+// literal; a further quote, a digit after it or single quotes keep it judged.
+TEST(Sqli, AnExactWordSearchInDoubleQuotesIsText) {
+  ExpectAllowed({"\"like\" button", "browning \"LIKE\"", "\"or\" operator in python",
+                 "\"between\" two ferns", "\"IS\" STAMP"});
+  ExpectBlocked({"\"or\" x\" or 1=1 --", "\"or\" 1=1", "\"or\"=\"or\"", "\"or\"sleep(5)#",
+                 "A 'AND' B", "'or' 1=1"});
+}
+
 // XPath injection closes the string and the predicate and appends a location path; brackets
 // after quoted words in prose, Markdown links and JSON arrays do not continue with a path.
 TEST(Sqli, AnXPathPredicateBreakIsInjection) {
