@@ -814,12 +814,13 @@ class Parser {
         return true;
       case Kw::kCase: {
         out->literal = false;
-        out->func = true;
         if (!AtEnd() && !IsKw(Kw::kWhen)) {
           Operand o;
           if (!ParseExpr(&o, depth + 1)) return false;
         }
+        // "just in case", "in case (abc)": the word without a WHEN is no conditional.
         while (AcceptKw(Kw::kWhen)) {
+          out->func = true;
           Operand c, v;
           bool before = f_->const_compare;
           f_->const_compare = false;

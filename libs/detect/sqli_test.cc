@@ -406,6 +406,13 @@ TEST(Sqli, PercentagesBeforeWordsAreProse) {
   ExpectBlocked({"1 and 5% 2=1", "1 or 50% and 1=1", "1 and 7%2=1", "1 or 1=1 -- 35% off"});
 }
 
+// "just in case": CASE without a WHEN is the English word, no conditional.
+TEST(Sqli, CaseWithoutWhenIsAWord) {
+  ExpectAllowed({"just in case", "Just in case (abc)", "bring one in case"});
+  ExpectBlocked({"1 and case when 1=1 then sleep(5) end", "1 in (case when 1=1 then 1 end)",
+                 "case when 5=5 then 1 else null end"});
+}
+
 // An exact-word search in double quotes leaves "<string> LIKE <string>" in the application's
 // literal; a further quote, a digit after it or single quotes keep it judged.
 TEST(Sqli, AnExactWordSearchInDoubleQuotesIsText) {
