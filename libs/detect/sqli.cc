@@ -1779,7 +1779,9 @@ class Parser {
                               PeekAt(1)->type == Tok::kLParen && sql::IsSqlFunction(Text(Peek())));
               if (!ParseExprList(depth + 1, true)) return false;
               f_->clause = true;
-              if (numeric) f_->clause_strong = true;
+              // After one plain word ("price order by 2") it reads as a phrase; probes order
+              // after the application's number or a break.
+              if (numeric && !f_->operand_word) f_->clause_strong = true;
             }
             continue;
           }
@@ -1804,7 +1806,8 @@ class Parser {
             if (!ParseExprList(depth + 1)) return false;
             AcceptKw(Kw::kOffset) && ParseExprList(depth + 1);
             f_->clause = true;
-            f_->clause_strong = true;
+            // "speed limit 65", "credit limit 5000": a word and a limit is English.
+            if (!f_->operand_word) f_->clause_strong = true;
             continue;
           }
           case Kw::kProcedure: {

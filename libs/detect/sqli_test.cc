@@ -406,6 +406,14 @@ TEST(Sqli, PercentagesBeforeWordsAreProse) {
   ExpectBlocked({"1 and 5% 2=1", "1 or 50% and 1=1", "1 and 7%2=1", "1 or 1=1 -- 35% off"});
 }
 
+// A plain word before LIMIT or ORDER BY is a phrase ("speed limit 65"); after a number, a
+// parenthesis or a quote break the clause is still a probe.
+TEST(Sqli, AWordBeforeALimitIsAPhrase) {
+  ExpectAllowed({"speed limit 65", "credit limit 5000", "word limit 500", "price order by 2"});
+  ExpectBlocked(
+      {"1 limit 0,1", "1 order by 5", "char(10) limit 1", "1' order by 3--", "x' limit 1--"});
+}
+
 // "just in case": CASE without a WHEN is the English word, no conditional.
 TEST(Sqli, CaseWithoutWhenIsAWord) {
   ExpectAllowed({"just in case", "Just in case (abc)", "bring one in case"});
