@@ -792,6 +792,33 @@ bool NamedInSentence(std::string_view lower, std::size_t p, std::size_t len) {
   return words >= 4;
 }
 
+// A stack frame's location as the whole argument list: "Client.java:88", "app.js:10:5",
+// "https://cdn.example/app.js:1:2" (a file or URL, then one or two line numbers), "native
+// method", "unknown source". As JavaScript arguments each is a syntax error.
+bool FrameLocation(std::string_view args) {
+  if (args == "native method" || args == "unknown source") return true;
+  std::size_t e = args.size();
+  int numbers = 0;
+  while (numbers < 2) {
+    std::size_t d = e;
+    while (d > 0 && IsAsciiDigit(static_cast<unsigned char>(args[d - 1]))) --d;
+    if (d == e || d == 0 || args[d - 1] != ':') break;
+    e = d - 1;
+    ++numbers;
+  }
+  if (numbers == 0 || e == 0 || Find(args.substr(0, e), '.') == std::string_view::npos) {
+    return false;
+  }
+  for (std::size_t i = 0; i < e; ++i) {
+    const char c = args[i];
+    if (c == '\'' || c == '"' || c == '`' || c == '(' || c == ')' || c == ' ' || c == ',' ||
+        c == ';' || c == '=' || c == '+') {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Finds a call of a sink: name [spaces] ( or name`...` or name?.( or ['name'](.
 // `found`: where each of kJsNames first occurs in `lower`, when the caller has searched for
 // them already (null: searched here).
@@ -865,7 +892,7 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
                                                         : close - k - 1);
         // Arguments that open with two plain words side by side are the same syntax error:
         // "at eval (eval at <anonymous> (vendor.js:1:1), <anonymous>:1:1)", a stack frame.
-        prose_after = prose_after || ProseFollows(args, 0);
+        prose_after = prose_after || ProseFollows(args, 0) || FrameLocation(args);
         // alert(1), alert('x'), alert(document.cookie), eval(atob(...))
         args_js =
             args.empty() || IsAsciiDigit(static_cast<unsigned char>(args[0])) || args[0] == '\'' ||

