@@ -2451,6 +2451,16 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
           sql::IsDangerousSqlFunction(text.substr(t.pos, t.len))) {
         primary = true;
       }
+      // A call into a dangerous package with arguments: utl_http.request('http://...'),
+      // dbms_pipe.receive_message(...). Named with empty parentheses it is prose; a package
+      // name has an underscore ("nettle-benchmark.c (main)" is a file and a function).
+      if (t.type == Tok::kWord && i + 4 < parser.size() && parser.tok(i + 1).type == Tok::kDot &&
+          parser.tok(i + 2).type == Tok::kWord && parser.tok(i + 3).type == Tok::kLParen &&
+          parser.tok(i + 4).type != Tok::kRParen &&
+          Find(text.substr(t.pos, t.len), '_') != std::string_view::npos &&
+          sql::IsDangerousSqlFunction(text.substr(t.pos, t.len))) {
+        primary = true;
+      }
       if (t.type == Tok::kWord && i + 1 < parser.size() &&
           (parser.tok(i + 1).type == Tok::kString || parser.tok(i + 1).type == Tok::kOpenString) &&
           IsTsqlProcedure(text.substr(t.pos, t.len))) {

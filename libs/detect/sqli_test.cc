@@ -414,6 +414,16 @@ TEST(Sqli, AWordBeforeALimitIsAPhrase) {
       {"1 limit 0,1", "1 order by 5", "char(10) limit 1", "1' order by 3--", "x' limit 1--"});
 }
 
+// A dangerous package's call after a logical operator (Oracle out-of-band requests), found
+// as an anchor inside a value the grammar cannot read whole; named in prose with empty
+// parentheses it is not a call.
+TEST(Sqli, DangerousPackageCallIsAnAnchor) {
+  ExpectBlocked({"1 and select utl_http.request('http://x.example/')",
+                 "1 and select (utl_http.request('http://x.example/') || select x from with"});
+  ExpectAllowed({"the utl_http.request() function", "see utl_http.request docs",
+                 "* examples/nettle-benchmark.c (main): Benchmark sha512_224."});
+}
+
 // "just in case": CASE without a WHEN is the English word, no conditional.
 TEST(Sqli, CaseWithoutWhenIsAWord) {
   ExpectAllowed({"just in case", "Just in case (abc)", "bring one in case"});
