@@ -234,6 +234,20 @@ constexpr std::string_view kActiveElements[] = {
 // Such markup renders text, a link or a picture and runs nothing; the user wrote it on
 // purpose. A script needs a handler, a script URL, an active element or a broken-out
 // context, which the other rules judge.
+// A relative reference with no scheme: "page.html", "../", "docs/intro", "?page=2". It
+// resolves against the page, so it cannot name a script scheme or another host.
+bool RelativeReference(std::string_view value) {
+  if (value.empty() || value.size() > 256 || value[0] == '/' || value[0] == '\\') return false;
+  for (char c : value) {
+    if (c == '/' || c == '?' || c == '#') return true;
+    if (c == ':' || c == '\\' || c == '&' || c == '<' ||
+        IsSpaceChar(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) < 0x20) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_view value,
                     bool quoted) {
   if (!quoted || FindFirstOf(value, "<>\\") != std::string_view::npos) return false;
@@ -287,7 +301,7 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
                (StartsWith(value, "/") && !StartsWith(value, "//")) || StartsWith(value, "#") ||
                (attr == "href" && (StartsWith(value, "mailto:") || StartsWith(value, "tel:") ||
                                    StartsWith(value, "sms:")));
-    return web;
+    return web || RelativeReference(value);
   }
   if (attr == "style") return IsPassiveInlineStyle(value);
   if (StartsWith(attr, "data-") || StartsWith(attr, "aria-")) return true;

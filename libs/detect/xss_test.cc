@@ -183,6 +183,21 @@ TEST(XssRichText, EditorMarkupIsAllowed) {
   }
 }
 
+// A relative link or image ("page.html", "../", "docs/intro", "?page=2") resolves against
+// the page: as inert as a root-relative one. A scheme in it, or a handler, still counts.
+TEST(XssRichText, RelativeReferencesAreInert) {
+  for (const char* v :
+       {"BLAH <A HREF=\"FOO.HTML\">FOO</A>", "see <a href=\"docs/intro\">intro</a>",
+        "<a href=\"?page=2\">next</a>", "<p><img src=\"images/cat.png\" alt=\"cat\"></p>"}) {
+    EXPECT_FALSE(Flagged(InspectQueryValue(v))) << v;
+  }
+  for (const char* v :
+       {"<a href=\"vbscript:msgbox(1)\">x</a>", "<a href=\"x\" onclick=\"alert(1)\">x</a>",
+        "<a href=\"data:text/html,x\">x</a>", "<a href=\" javascript:alert(1)\">x</a>"}) {
+    EXPECT_TRUE(Flagged(InspectQueryValue(v))) << v;
+  }
+}
+
 // The no-op links behind menus and buttons ("javascript:void(0)", "javascript:;") run
 // nothing, as a value or in an editor's link; anything after the no-op, or a handler, counts.
 TEST(XssRichText, NoOpScriptLinksAreInert) {
