@@ -228,26 +228,30 @@ constexpr std::string_view kActiveElements[] = {
     "script:", "vmlframe"};
 // clang-format on
 
-// What a rich-text editor (comment boxes, CMS forms, wiki and ticket editors) sends: a
-// formatting, link or image element whose attribute is quoted and inert, a link or image
-// to an http(s) or site-relative URL, layout and labelling attributes, passive inline CSS.
-// Such markup renders text, a link or a picture and runs nothing; the user wrote it on
-// purpose. A script needs a handler, a script URL, an active element or a broken-out
-// context, which the other rules judge.
 // A relative reference with no scheme: "page.html", "../", "docs/intro", "?page=2". It
-// resolves against the page, so it cannot name a script scheme or another host.
+// resolves against the page, so it cannot name a script scheme or another host. A bare word
+// ("<img src=\"x\">") names no file: that is the shape of a reflection probe.
 bool RelativeReference(std::string_view value) {
   if (value.empty() || value.size() > 256 || value[0] == '/' || value[0] == '\\') return false;
+  bool file_or_path = false;
   for (char c : value) {
     if (c == '/' || c == '?' || c == '#') return true;
     if (c == ':' || c == '\\' || c == '&' || c == '<' ||
         IsSpaceChar(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) < 0x20) {
       return false;
     }
+    file_or_path = file_or_path || c == '.';
   }
-  return true;
+  return file_or_path;
 }
 
+// What a rich-text editor (comment boxes, CMS forms, wiki and ticket editors) sends: a
+// formatting, link or image element whose attribute is quoted and inert, a link or image
+// to an http(s), site-relative or relative URL, layout and labelling attributes, passive
+// inline CSS.
+// Such markup renders text, a link or a picture and runs nothing; the user wrote it on
+// purpose. A script needs a handler, a script URL, an active element or a broken-out
+// context, which the other rules judge.
 bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_view value,
                     bool quoted) {
   if (!quoted || FindFirstOf(value, "<>\\") != std::string_view::npos) return false;
@@ -1197,9 +1201,6 @@ void ScanTagBreak(std::string_view lower, TagScan* r) {
   }
 }
 
-// Places where no application puts markup: cookie values, argument and cookie names, and
-// request headers other than the URL-carrying Referer / Origin. A complete tag there is
-// written by an attacker hoping the value is echoed (logs viewers, admin panels, error pages).
 // Where `raw` names a global's member in escapes: self["\x24"], window['\u0061lert'], a name
 // hidden from filters; nothing else spells a property that way. The normaliser has decoded
 // the escapes in the value's text, so this reads the raw value.
@@ -1233,6 +1234,9 @@ std::size_t EscapedGlobalMember(std::string_view raw) {
   return std::string_view::npos;
 }
 
+// Places where no application puts markup: cookie values, argument and cookie names, and
+// request headers other than the URL-carrying Referer / Origin. A complete tag there is
+// written by an attacker hoping the value is echoed (logs viewers, admin panels, error pages).
 bool IsMarkupFreePlace(const Field& f) {
   if (f.part == Part::kName) return f.source != Source::kJson && f.source != Source::kXml;
   if (f.source == Source::kCookie) return true;
