@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "libs/detect/detector.h"
+#include "libs/detect/normalize.h"
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
@@ -308,6 +309,15 @@ bool ShortNumber(std::string_view host) {
     ++part;
   }
   return digits > 0 && digits < 8 && !octal;
+}
+
+// Whether `hay` holds `needle` (ASCII, lower case) in any ASCII case.
+bool ContainsIgnoringCase(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    if (IStartsWith(hay.substr(i), needle)) return true;
+  }
+  return false;
 }
 
 HostVerdict JudgeHost(std::string_view host) {
@@ -710,6 +720,12 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
         host = host.substr(0, colon_pos);
     }
     HostVerdict hv = JudgeHost(host);
+    // "http://ｌｏｃａｌｈｏｓｔ/": the normaliser folded look-alikes (full-width letters)
+    // into the host, which IDNA mapping does too; the raw value does not spell it in ASCII.
+    if (hv.score > 0 && hv.score < 0.92f && (v.norm_flags & kNormUnicodeFolded) &&
+        !ContainsIgnoringCase(v.field->value, host)) {
+      hv = {0.92f, "ssrf.obfuscated-internal"};
+    }
     if (hv.score > 0) {
       float s2 = hv.score;
       // The whole value of a fetch argument ("url=http://127.0.0.1/admin",

@@ -32,6 +32,8 @@ INSTANTIATE_TEST_SUITE_P(
         "http://7147006462/", "http://0x41414141A9FEA9FE/",
         // Look-alike Unicode folding to an internal host.
         "http://169。254。169。254/", "imap://①⑥⑨.②⑤④.①⑥⑨.②⑤④", "irc://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ",
+        // Full-width letters and digits, which the normaliser folds before the host is read.
+        "http://ｌｏｃａｌｈｏｓｔ/admin", "http://１２７.０.０.１/admin",
         // Everyday remote schemes towards internal or raw addresses.
         "ssh://0177.00.00.01", "smb://10.1.2.3/share",
         // Every host letter escaped with a backslash (or an escaped one).
@@ -54,6 +56,8 @@ INSTANTIATE_TEST_SUITE_P(
         "https://example.org/a?id=7147006462",
         // International domain names are judged as written.
         "https://münchen.example/karte", "http://例子.测试/", "東京。大阪。",
+        // A local URL written in ASCII next to typographic quotes the normaliser folds.
+        "It’s at http://localhost:3000/callback", "“see” http://LocalHost:3000/",
         // Git remotes and file shares by name.
         "ssh://git@git.example.com/team/repo.git", "sftp://files.example.com/upload",
         // Windows shares and escaped text after a scheme, jar: URLs quoted in a stack trace.
