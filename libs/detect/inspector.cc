@@ -76,7 +76,7 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
       if (IEquals(f.name, "referer") || IEquals(f.name, "origin")) {
         return kDetSqli | kDetXss | kDetCmdi | kDetCode | kDetJndi | kDetSsti;
       }
-      if (IEquals(f.name, "user-agent")) return kDetAll & ~(kDetXxe | kDetPath | kDetLdap);
+      if (IEquals(f.name, "user-agent")) return kDetAll & ~(kDetXxe | kDetLdap);
       return kDetAll & ~kDetXxe;
     case Source::kFileName:
       return kDetPath | kDetCmdi | kDetXss | kDetSqli | kDetCode;
