@@ -53,6 +53,23 @@ bool AllAsciiAlnum(std::string_view s) {
   return true;
 }
 
+// Whether a space-separated token of `v` starts like a file path: '/', '~', '.', '\\' or a
+// drive letter ("C:\\"). A User-Agent's product tokens start with a name.
+bool FilePathToken(std::string_view v) {
+  auto path_start = [v](std::size_t i) {
+    const char c = v[i];
+    return c == '/' || c == '~' || c == '.' || c == '\\' ||
+           (i + 2 < v.size() && IsAsciiAlpha(static_cast<unsigned char>(c)) && v[i + 1] == ':' &&
+            (v[i + 2] == '\\' || v[i + 2] == '/'));
+  };
+  if (v.empty()) return false;
+  if (path_start(0)) return true;
+  for (std::size_t i = Find(v, ' '); i != std::string_view::npos; i = Find(v, ' ', i + 1)) {
+    if (i + 1 < v.size() && path_start(i + 1)) return true;
+  }
+  return false;
+}
+
 uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
   if (f.flags & kFieldFileContent) return 0;  // InspectField checks it for scripts only
   // An uploaded text file (a log, notes, a CSV export) is stored or read, not put into a
@@ -76,7 +93,11 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
       if (IEquals(f.name, "referer") || IEquals(f.name, "origin")) {
         return kDetSqli | kDetXss | kDetCmdi | kDetCode | kDetJndi | kDetSsti;
       }
-      if (IEquals(f.name, "user-agent")) return kDetAll & ~(kDetXxe | kDetLdap);
+      if (IEquals(f.name, "user-agent")) {
+        // Product tokens ("Mozilla/5.0", "curl/8.4.0") are full of slashes; the path checks
+        // run only when a token reads as a file path ("cat /root/.ssh/id_rsa", "../x").
+        return kDetAll & ~(kDetXxe | kDetLdap | (FilePathToken(f.value) ? 0u : kDetPath));
+      }
       return kDetAll & ~kDetXxe;
     case Source::kFileName:
       return kDetPath | kDetCmdi | kDetXss | kDetSqli | kDetCode;
