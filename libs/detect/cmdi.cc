@@ -1298,8 +1298,6 @@ WordScan ScanWord(std::string_view s, std::size_t i) {
   return w;
 }
 
-// Looks at the command starting at `i` in `s`. The arguments (`end`, `technical`) of a word
-// that is no known command are only read when `unknown_args` asks for them.
 // "7.88.1", "v2.6": the arguments are one version number, two or three parts (an IPv4
 // address has four).
 bool VersionOnly(std::string_view args) {
@@ -1320,6 +1318,8 @@ bool VersionOnly(std::string_view args) {
   return parts >= 2 && parts <= 3;
 }
 
+// Looks at the command starting at `i` in `s`. The arguments (`end`, `technical`) of a word
+// that is no known command are only read when `unknown_args` asks for them.
 CommandInfo CommandAt(std::string_view s, std::size_t i, bool first_arg_only = false,
                       bool unknown_args = false) {
   const std::size_t n = s.size();

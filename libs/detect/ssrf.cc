@@ -723,6 +723,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     // "http://ｌｏｃａｌｈｏｓｔ/": the normaliser folded look-alikes (full-width letters)
     // into the host, which IDNA mapping does too; the raw value does not spell it in ASCII.
     if (hv.score > 0 && hv.score < 0.92f && (v.norm_flags & kNormUnicodeFolded) &&
+        std::string_view(hv.rule) != "ssrf.obfuscated-address" &&
         !ContainsIgnoringCase(v.field->value, host)) {
       hv = {0.92f, "ssrf.obfuscated-internal"};
     }
