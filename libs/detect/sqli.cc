@@ -1254,6 +1254,12 @@ class Parser {
     while (Accept(Tok::kLParen)) ++parens;
     if (AtEnd()) return true;
     if (!AcceptKw(Kw::kSelect)) return false;
+    // "'union select/": a '/' ending the value right after SELECT is a comment opener cut
+    // off ("/**/"), not an operand.
+    if (p_ + 1 == t_.size() && Peek().type == Tok::kOperator && Text(Peek()) == "/" &&
+        TrimSpaces(s_.substr(Peek().pos + 1)).empty()) {
+      ++p_;
+    }
     if (AtEnd()) {
       f_->union_bare = true;
       f_->union_only = union_pos == 0;

@@ -398,6 +398,13 @@ TEST(Sqli, ADeleteFromLabelIsNoStatement) {
                  "delete from my_table"});
 }
 
+// A '/' ending the value right after UNION SELECT is a comment opener cut off; after a
+// plain word the phrase stays English.
+TEST(Sqli, UnionSelectBeforeACutOffCommentIsTheProbe) {
+  ExpectBlocked({"'union select/", "'union select/\n", "1 union select/"});
+  ExpectAllowed({"credit union select/", "a/b union select/"});
+}
+
 // A percentage before a word is prose ("35% cotton and 65% polyester", a product's
 // material); modulo and a logical operator with operands around them still are SQL.
 TEST(Sqli, PercentagesBeforeWordsAreProse) {
