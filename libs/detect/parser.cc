@@ -16,14 +16,6 @@ void MaybeParseNested(std::size_t index, Arena& arena, ParsedRequest* out, int d
 
 namespace {
 
-std::size_t IFind(std::string_view hay, std::string_view needle, std::size_t from = 0) {
-  if (needle.empty() || hay.size() < needle.size()) return std::string_view::npos;
-  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
-    if (IEquals(hay.substr(i, needle.size()), needle)) return i;
-  }
-  return std::string_view::npos;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);

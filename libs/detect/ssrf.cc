@@ -311,15 +311,6 @@ bool ShortNumber(std::string_view host) {
   return digits > 0 && digits < 8 && !octal;
 }
 
-// Whether `hay` holds `needle` (ASCII, lower case) in any ASCII case.
-bool ContainsIgnoringCase(std::string_view hay, std::string_view needle) {
-  if (needle.empty()) return true;
-  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    if (IStartsWith(hay.substr(i), needle)) return true;
-  }
-  return false;
-}
-
 HostVerdict JudgeHost(std::string_view host) {
   bool ascii = true;
   for (char c : host) ascii &= static_cast<unsigned char>(c) < 0x80;
@@ -724,7 +715,7 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     // into the host, which IDNA mapping does too; the raw value does not spell it in ASCII.
     if (hv.score > 0 && hv.score < 0.92f && (v.norm_flags & kNormUnicodeFolded) &&
         std::string_view(hv.rule) != "ssrf.obfuscated-address" &&
-        !ContainsIgnoringCase(v.field->value, host)) {
+        IFind(v.field->value, host) == std::string_view::npos) {
       hv = {0.92f, "ssrf.obfuscated-internal"};
     }
     if (hv.score > 0) {

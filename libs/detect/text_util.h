@@ -372,6 +372,14 @@ inline bool IEquals(std::string_view a, std::string_view b) {
 inline bool IStartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && IEquals(s.substr(0, prefix.size()), prefix);
 }
+// ASCII case-insensitive find; npos for an empty needle.
+inline std::size_t IFind(std::string_view hay, std::string_view needle, std::size_t from = 0) {
+  if (needle.empty() || hay.size() < needle.size()) return std::string_view::npos;
+  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
+    if (IEquals(hay.substr(i, needle.size()), needle)) return i;
+  }
+  return std::string_view::npos;
+}
 inline bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
