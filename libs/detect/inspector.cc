@@ -213,17 +213,29 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
   // A header value this thread has seen clean, with the same detectors: the detectors are
   // functions of the value and its field alone, so they would find nothing again.
   int clean_slot = -1;
+  int clean_other = -1;
   uint64_t clean_hash = 0;
   if (s.clean_cache_ && v.field->source == Source::kHeader && v.field->part == Part::kValue &&
       v.weight == 1.0f && v.text.size() <= limits::kMaxCleanHeaderBytes) {
     CleanHeaderKey(v, dets, s.cache_partition_, &s.clean_key_);
     clean_hash = absl::HashOf(s.clean_key_);
-    clean_slot = static_cast<int>(clean_hash % limits::kCleanHeaderSlots);
-    const Scratch::CleanHeader& e = s.clean_headers_[clean_slot];
-    if (e.hash == clean_hash && e.key == s.clean_key_) {
-      ++s.clean_header_hits_;
-      return;
+    const int a = static_cast<int>(clean_hash % limits::kCleanHeaderSlots);
+    int b = static_cast<int>((clean_hash >> 32) % limits::kCleanHeaderSlots);
+    if (b == a) b = a ^ 1;
+    for (int i : {a, b}) {
+      Scratch::CleanHeader& e = s.clean_headers_[i];
+      if (e.hash == clean_hash && e.key == s.clean_key_) {
+        if (e.hits < limits::kCleanHeaderMaxHits) ++e.hits;
+        ++s.clean_header_hits_;
+        return;
+      }
     }
+    // The entry to fill if this value is found clean: an unused one, else the one hit less.
+    const Scratch::CleanHeader& ea = s.clean_headers_[a];
+    const Scratch::CleanHeader& eb = s.clean_headers_[b];
+    const bool take_a = ea.key.empty() || (!eb.key.empty() && ea.hits <= eb.hits);
+    clean_slot = take_a ? a : b;
+    clean_other = take_a ? b : a;
   }
   // Long values: one pass records which byte pairs occur, so keyword scans that cannot
   // match are skipped (Find in text_util.h; same results, less work). A request with more
@@ -235,7 +247,8 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
     s.filters_[s.filters_used_].Build(v.lower);
     filter = static_cast<int>(s.filters_used_++);
   }
-  s.pending_.push_back(Scratch::PendingValue{v, dets, slot, filter, clean_slot, clean_hash});
+  s.pending_.push_back(
+      Scratch::PendingValue{v, dets, slot, filter, clean_slot, clean_other, clean_hash});
 }
 
 void Inspector::RunDeferred(Scratch& s) const {
@@ -264,7 +277,11 @@ void Inspector::RunDeferred(Scratch& s) const {
     if (p.clean_slot < 0 || p.found) continue;
     Scratch::CleanHeader& e = s.clean_headers_[p.clean_slot];
     e.hash = p.clean_hash;
+    e.hits = 0;
     CleanHeaderKey(p.view, p.detectors, s.cache_partition_, &e.key);
+    // Ageing: an entry hit often long ago gives way after as many replacements beside it.
+    uint32_t& other_hits = s.clean_headers_[p.clean_other].hits;
+    if (other_hits > 0) --other_hits;
   }
 }
 

@@ -71,9 +71,10 @@ class Scratch {
   struct PendingValue {
     ValueView view;
     uint32_t detectors;
-    uint64_t slot;        // stage key (finding.h) = slot << 4 | detector
-    int filter;           // index into filters_, -1 for none
-    int clean_slot = -1;  // clean_headers_ entry to fill if no detector finds anything
+    uint64_t slot;         // stage key (finding.h) = slot << 4 | detector
+    int filter;            // index into filters_, -1 for none
+    int clean_slot = -1;   // clean_headers_ entry to fill if no detector finds anything
+    int clean_other = -1;  // the other entry of its pair
     uint64_t clean_hash = 0;
     bool found = false;  // some detector staged a finding for it
   };
@@ -81,10 +82,15 @@ class Scratch {
   // Header values that earlier requests on this thread sent and no detector found anything
   // in (the same User-Agent, Referer and client headers come again and again), keyed by
   // partition, name, raw and canonical value, flags and the detectors that ran; compared
-  // byte for byte on a hit. Direct-mapped; used only when the route disables no category.
+  // byte for byte on a hit. Two-way: a value may sit in either of two entries chosen by its
+  // hash, and a new value replaces the one of the two that was hit less, so a stream of
+  // one-off values (cookies, request ids) does not push out the User-Agent every request
+  // sends. Used only when the route disables no category.
   struct CleanHeader {
     uint64_t hash = 0;
-    std::string key;  // empty: unused
+    std::string key;    // empty: unused
+    uint32_t hits = 0;  // up to kCleanHeaderMaxHits; less one when its pair's other entry
+                        // is replaced
   };
   std::vector<CleanHeader> clean_headers_;
   std::string clean_key_;     // the key being looked up

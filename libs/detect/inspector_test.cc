@@ -459,6 +459,29 @@ TEST(CleanHeaderCache, AValueCleanOnlyBecauseARouteDisablesACategoryIsNotRemembe
   EXPECT_TRUE(Flagged(in->Inspect(shop.view(), *scratch)));
 }
 
+// A stream of values sent once (request ids, one-off cookies) does not push out the value
+// every request sends: the memory keeps the one of two entries that was hit more.
+TEST(CleanHeaderCache, OneOffValuesDoNotPushOutTheRepeatedOne) {
+  const Inspector& in = testing::DefaultInspector();
+  auto scratch = in.NewScratch();
+  int ua_hits = 0;
+  for (int i = 0; i < 300; ++i) {
+    OwnedHttpRequest r = testing::Get("/page?id=7");
+    r.headers = {{"Host", "shop.example"},
+                 {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0"}};
+    for (int k = 0; k < 24; ++k) {
+      r.headers.emplace_back("X-Trace-" + std::to_string(k),
+                             "req-" + std::to_string(i) + "-" + std::to_string(k));
+    }
+    const uint64_t before = scratch->clean_header_hits();
+    in.Inspect(r.view(), *scratch);
+    const uint64_t got = scratch->clean_header_hits() - before;
+    EXPECT_LE(got, 2u) << i;  // the User-Agent and the Host, never a one-off value
+    ua_hits += got > 0;
+  }
+  EXPECT_GE(ua_hits, 290);
+}
+
 // Remembered values are per partition (a tenant): one tenant's traffic does not make another
 // tenant's requests faster, so timing reveals nothing across tenants.
 TEST(CleanHeaderCache, RemembersPerPartition) {

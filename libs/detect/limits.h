@@ -5,6 +5,7 @@
 #define SHIELDX_LIBS_DETECT_LIMITS_H_
 
 #include <cstddef>
+#include <cstdint>
 
 #include "libs/base/limits.h"
 
@@ -59,6 +60,8 @@ inline constexpr std::size_t kMaxBigramFilters = 64;
 // Clean header values remembered per thread (inspector.h), and the longest one remembered.
 inline constexpr std::size_t kCleanHeaderSlots = 64;
 inline constexpr std::size_t kMaxCleanHeaderBytes = 512;
+// Hits counted per remembered value (the replacement order of the two-way memory).
+inline constexpr uint32_t kCleanHeaderMaxHits = 64;
 
 // Detectors.
 // SQL tokens analysed per value and context.
