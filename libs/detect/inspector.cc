@@ -96,9 +96,9 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
       if (IEquals(f.name, "user-agent")) {
         // Product tokens ("Mozilla/5.0", "curl/8.4.0") are full of slashes; the path checks
         // run only when a token reads as a file path ("cat /root/.ssh/id_rsa", "../x").
-        return kDetAll & ~(kDetXxe | kDetLdap | (FilePathToken(f.value) ? 0u : kDetPath));
+        return kDetAll & ~(kDetLdap | (FilePathToken(f.value) ? 0u : kDetPath));
       }
-      return kDetAll & ~kDetXxe;
+      return kDetAll;
     case Source::kFileName:
       return kDetPath | kDetCmdi | kDetXss | kDetSqli | kDetCode;
     case Source::kBodyRaw:

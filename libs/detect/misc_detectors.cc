@@ -428,12 +428,36 @@ void DetectXxe(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   const bool markup = Find(lower, '<') != std::string_view::npos &&
                       (Find(lower, "<!") != std::string_view::npos ||
                        Find(lower, "<xsl:") != std::string_view::npos);
-  if (!markup && Find(lower, "xinclude") == std::string_view::npos &&
+  const std::size_t bare_ent = Find(lower, "!entity");
+  if (!markup && bare_ent == std::string_view::npos &&
+      Find(lower, "xinclude") == std::string_view::npos &&
       Find(lower, ":include") == std::string_view::npos &&
       Find(lower, "schemalocation") == std::string_view::npos) {
     return;
   }
   Best b;
+  // "!ENTITY % name SYSTEM" with its '<' lost or stripped by a filter: the declaration's
+  // own grammar (keyword, optional '%', a name, then SYSTEM or PUBLIC, all keywords in
+  // capitals as XML requires) is no prose.
+  if (bare_ent != std::string_view::npos && v.text.substr(bare_ent, 7) == "!ENTITY") {
+    std::size_t q = bare_ent + 7;
+    const std::size_t n = lower.size();
+    std::size_t w = SkipSpaces(lower, q);
+    if (w > q && w < n && lower[w] == '%') {
+      q = w + 1;
+      w = SkipSpaces(lower, q);
+    }
+    std::size_t ne = w;
+    while (ne < n && (IsIdentChar(static_cast<unsigned char>(lower[ne])) || lower[ne] == '-' ||
+                      lower[ne] == '.')) {
+      ++ne;
+    }
+    const std::size_t k = SkipSpaces(lower, ne);
+    if (w > q && ne > w && k > ne &&
+        (v.text.substr(k, 6) == "SYSTEM" || v.text.substr(k, 6) == "PUBLIC")) {
+      b.Up(0.85f, "xxe.external-entity", bare_ent, k + 6 - bare_ent);
+    }
+  }
   std::size_t ent = Find(lower, "<!entity");
   std::size_t doc = Find(lower, "<!doctype");
   if (ent != std::string_view::npos) {

@@ -571,11 +571,10 @@ TagScan ScanTags(std::string_view lower) {
   return r;
 }
 
-// JavaScript sinks and sources that only an injected script has reason to name.
 // JavaScript sinks and sources that only an injected script has reason to name (the first
 // kNumSinks entries), then DOM properties an injected script reads or writes. One list so
 // that ScanJs finds all of them in one pass over the value.
-constexpr std::size_t kNumSinks = 26;
+constexpr std::size_t kNumSinks = 27;
 constexpr std::string_view kJsNames[] = {
     // Sinks and sources.
     "alert",
@@ -589,6 +588,7 @@ constexpr std::string_view kJsNames[] = {
     "fetch",
     "import",
     "atob",
+    "btoa",
     "fromcharcode",
     "showmodaldialog",
     "constructor",
@@ -639,7 +639,7 @@ constexpr std::size_t kNumJsNames = sizeof(kJsNames) / sizeof(kJsNames[0]);
 static_assert(kNumJsNames > kNumSinks);
 constexpr std::string_view kStrongSinks[] = {
     "alert",      "prompt",       "confirm",         "eval",   "settimeout", "setinterval",
-    "execscript", "fromcharcode", "showmodaldialog", "msgbox", "atob",
+    "execscript", "fromcharcode", "showmodaldialog", "msgbox", "atob",       "btoa",
 };
 
 bool IsJsBreakChar(char c) {
@@ -785,29 +785,63 @@ bool ObjectUse(std::string_view lower, std::size_t p, std::size_t len) {
   return (prev == '(' || prev == ',') && (next == ')' || next == ',');
 }
 
-// Whether the name at lower[p, p + len) is named in a sentence ("is it safe to store a
-// token in localStorage or document.cookie?"): four words of letters before it, a space
-// right before it, and after it the end, a space or a sentence's punctuation. Code around
-// a property has an operator, a bracket or a quote next to it.
+// JavaScript keywords that take an expression after them: a property after one of these is
+// still code ("void document.cookie", "typeof window.name").
+bool TakesExpression(std::string_view word) {
+  return InList(word, {"void", "typeof", "return", "new", "delete", "throw", "await", "yield", "in",
+                       "of", "case", "do", "else", "instanceof"});
+}
+
+// Whether the name at lower[p, p + len) is named in a sentence, not used in code: after it
+// the end, a space or a sentence's punctuation, and either four words of letters right
+// before it ("is it safe to store a token in localStorage or document.cookie?"), or nothing
+// but words before it and a plain word next to it on either side ("what is document.cookie",
+// "document.cookie not working in safari"). Two names side by side on one line are a syntax
+// error in any script context; code around a property has an operator, a bracket or a quote
+// next to it.
 bool NamedInSentence(std::string_view lower, std::size_t p, std::size_t len) {
-  if (p == 0 || lower[p - 1] != ' ') return false;
+  const std::size_t n = lower.size();
   const std::size_t e = p + len;
-  if (e < lower.size() && lower[e] != ' ' && lower[e] != '?' && lower[e] != '.' &&
-      lower[e] != ',' && lower[e] != '!') {
+  if (e < n && lower[e] != ' ' && lower[e] != '?' && lower[e] != '.' && lower[e] != ',' &&
+      lower[e] != '!') {
     return false;
   }
+  if (p > 0 && lower[p - 1] != ' ') return false;
   int words = 0;
-  for (std::size_t i = p; i > 0 && words < 4;) {
+  bool only_words = true;   // nothing but words before the name
+  std::string_view before;  // the word right before the name
+  for (std::size_t i = p; i > 0;) {
     --i;
     const char c = lower[i];
     if (IsAsciiAlpha(static_cast<unsigned char>(c))) {
+      const std::size_t end = i + 1;
       while (i > 0 && IsAsciiAlpha(static_cast<unsigned char>(lower[i - 1]))) --i;
-      ++words;
+      if (++words == 1 && end == p - 1) before = lower.substr(i, end - i);
+      if (words >= 4 && only_words) return true;
     } else if (c != ' ' && c != ',' && c != '\'') {
-      return false;  // code punctuation ("a=b", "x.y", "f(") among the words before the name
+      // Code punctuation ("a=b", "x.y", "f(") among the words before the name.
+      only_words = false;
+      if (words < 4) return false;
+      break;
     }
   }
-  return words >= 4;
+  if (!only_words) return words >= 4;
+  if (!before.empty()) return !TakesExpression(before);
+  // Nothing before the name: a plain word after it (and after any further members,
+  // "window.location.href not working"), past one space.
+  std::size_t m = e;
+  while (m + 1 < n && lower[m] == '.' && IsIdentChar(static_cast<unsigned char>(lower[m + 1]))) {
+    ++m;
+    while (m < n && IsIdentChar(static_cast<unsigned char>(lower[m]))) ++m;
+  }
+  std::size_t w = m + 1;
+  if (m >= n || lower[m] != ' ' || w >= n) return false;
+  std::size_t we = w;
+  while (we < n && IsAsciiAlpha(static_cast<unsigned char>(lower[we]))) ++we;
+  return we - w >= 2 &&
+         (we == n || lower[we] == ' ' || lower[we] == '?' || lower[we] == ',' ||
+          lower[we] == '.') &&
+         !TakesExpression(lower.substr(w, we - w));
 }
 
 // A stack frame's location as the whole argument list: "Client.java:88", "app.js:10:5",
@@ -945,10 +979,13 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
       }
       if (p == std::string_view::npos) continue;
     }
-    float s = (prop == "document.cookie" || prop == "document.domain" || prop == "document.write" ||
-               prop == "string.fromcharcode")
-                  ? 0.75f
-                  : 0.45f;
+    // The properties that read the user's session or rewrite or redirect the page score as
+    // script on their own; the rest only where a call or an assignment uses them.
+    float s =
+        (prop == "document.cookie" || prop == "document.domain" || prop == "document.write" ||
+         prop == "string.fromcharcode" || prop == "window.location" || prop == "document.location")
+            ? 0.75f
+            : 0.45f;
     if (NamedInSentence(lower, p, prop.size())) s = std::min(s, 0.3f);
     Up(r, s, "xss.dom-access", p, prop.size());
   }
@@ -964,6 +1001,24 @@ bool IsCommonOnWord(std::string_view w) {
 // runs script: `" onmouseover="alert(1)`, `' autofocus onfocus=alert(1) x='`.
 void ScanAttributeBreak(std::string_view lower, TagScan* r) {
   const std::size_t n = lower.size();
+  // `'formaction=` ending the value: the probe below with the attribute that sends a
+  // button's form to a URL of the injector's choosing (javascript: included).
+  {
+    std::size_t e = n;
+    while (e > 0 && IsSpaceChar(static_cast<unsigned char>(lower[e - 1]))) --e;
+    if (e > 0 && lower[e - 1] == '=') {
+      --e;
+      while (e > 0 && IsSpaceChar(static_cast<unsigned char>(lower[e - 1]))) --e;
+      constexpr std::string_view kName = "formaction";
+      if (e > kName.size() && lower.substr(e - kName.size(), kName.size()) == kName) {
+        std::size_t b = e - kName.size();
+        while (b > 0 && IsSpaceChar(static_cast<unsigned char>(lower[b - 1]))) --b;
+        if (b > 0 && (lower[b - 1] == '"' || lower[b - 1] == '\'' || lower[b - 1] == '`')) {
+          Up(r, 0.55f, "xss.attribute-break", b - 1, n - b + 1);
+        }
+      }
+    }
+  }
   std::size_t from = 0;
   while (true) {
     std::size_t p = Find(lower, "on", from);
@@ -1114,11 +1169,24 @@ void ScanSplitScheme(std::string_view lower, TagScan* r) {
   }
 }
 
-// IE-only active content: <?import implementation=...> loads an HTC behaviour; the
-// 7-bit US-ASCII trick: bytes 0xBC/0xBE become '<'/'>' when the high bit is stripped.
+// IE-only active content: <?import implementation=...> loads an HTC behaviour (also with
+// the separator before the attribute dropped, "<importimplementation=", as a filter that
+// strips spaces leaves it); the 7-bit US-ASCII trick: bytes 0xBC/0xBE become '<'/'>' when
+// the high bit is stripped.
 void ScanLegacyMarkup(std::string_view lower, TagScan* r) {
   std::size_t p = Find(lower, "<?import");
   if (p != std::string_view::npos) Up(r, 0.85f, "xss.html-tag", p, 16);
+  for (std::size_t i = Find(lower, "<import"); i != std::string_view::npos;
+       i = Find(lower, "<import", i + 7)) {
+    const std::size_t gt = Find(lower, '>', i);
+    const std::string_view tag = lower.substr(
+        i, std::min<std::size_t>(gt == std::string_view::npos ? lower.size() : gt, i + 96) - i);
+    const std::size_t a = Find(tag, "implementation");
+    if (a != std::string_view::npos) {
+      const std::size_t eq = SkipSpaces(tag, a + 14);
+      if (eq < tag.size() && tag[eq] == '=') Up(r, 0.85f, "xss.html-tag", i, eq + 1);
+    }
+  }
   for (std::size_t q = Find(lower, "script"); q != std::string_view::npos;
        q = Find(lower, "script", q + 6)) {
     std::size_t b = q;
@@ -1371,7 +1439,7 @@ void DetectXss(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) 
   if (bytes.Has('\t') || bytes.Has('\n') || bytes.Has('\r')) {
     ScanSplitScheme(lower, &r);
   }
-  if (has(kPi) || has(kScript)) {
+  if (has(kPi) || has(kScript) || (has(kOn) && bytes.Has('<'))) {
     ScanLegacyMarkup(lower, &r);
   }
   if (bytes.Has('=')) ScanDomWrite(lower, &r);

