@@ -85,7 +85,16 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       break;
     }
   }
-  if (!candidate) return;
+  if (!candidate) {
+    // A catalog named with a dot and nothing else ("mysql.user") has none of those
+    // characters: the whole value is compared, which costs nothing on other values.
+    const std::string_view t = TrimSpaces(v.lower);
+    if (t == "mysql.user" || t == "mysql.db" || t == "master..sysdatabases") {
+      Report(sink, v, Category::kSqli, 0.6f, "sqli.system-catalog",
+             static_cast<std::size_t>(t.data() - v.lower.data()), t.size());
+    }
+    return;
+  }
   SqliResult r = AnalyzeSqli(v.text, &scratch.sql_tokens);
   // "Delete from cart", "Delete from favorites": the whole value is a button's label. As SQL
   // it is a statement that breaks out of nothing (no quote, separator or comment) and names

@@ -696,5 +696,20 @@ TEST(SqlLexer, QuoteContextStartsWithThePrefix) {
   EXPECT_EQ(toks[1].type, sql::Tok::kWord);
 }
 
+// A system catalog's name as the whole value is a schema probe, with an underscore
+// (information_schema) or a dot (mysql.user) as its only punctuation. Other dotted names
+// are not catalogs.
+TEST(SqliCatalog, ACatalogNameAloneIsAProbe) {
+  for (const char* v : {"information_schema", "pg_catalog", "mysql.user", "MySQL.db",
+                        " master..sysdatabases", "union select 1 from mysql.user"}) {
+    const Verdict r = testing::InspectQueryValue(v);
+    EXPECT_TRUE(testing::Flagged(r)) << v;
+    EXPECT_TRUE(testing::HasCategory(r, Category::kSqli)) << v;
+  }
+  for (const char* v : {"mysql.users", "my.db", "mysql.dbx", "shop.example", "v1.2.3"}) {
+    EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
