@@ -2201,9 +2201,13 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   ScanCallbackName(lower, &b);
   ScanPrototypeKey(v, &b);
   if (has(kGateData)) ScanDataUriInclude(lower, &b);
+  // OGNL's "#_memberAccess[...]" and "#context[...]" need neither '.' nor '@'.
+  const HitSlice java = hits.Slice(kSliceJava);
   if (bytes.Has('.') || bytes.Has('@') || has(kGateTypeRef) || has(kGateSerialized) ||
-      JavaStreamMagicAt(lower) || has(kGateProcessBuilder)) {
-    ScanJava(lower, hits.Slice(kSliceJava), &b);
+      JavaStreamMagicAt(lower) || has(kGateProcessBuilder) ||
+      java[kJavaMemberAccess] != std::string_view::npos ||
+      java[kJavaContext] != std::string_view::npos) {
+    ScanJava(lower, java, &b);
   }
   ScanNodePythonRuby(lower, hits.Slice(kSliceNpr), &b);
   {

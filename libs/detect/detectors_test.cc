@@ -1,6 +1,9 @@
 // Path traversal / LFI, SSRF / RFI, XXE, SSTI, JNDI, NoSQL, LDAP, header injection, code
 // injection, protocol anomalies and scanners, end to end through the default profile.
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "libs/detect/test_util.h"
@@ -289,6 +292,41 @@ TEST(Detectors, BareExternalEntityDeclarationIsXxe) {
                         "!ENTITY SYSTEM", "the !ENTITY keyword"}) {
     Verdict v = Inspect(testing::Get("/?q=" + testing::UrlEncode(q)));
     EXPECT_FALSE(HasCategory(v, Category::kXxe)) << q << " -> " << v.explanation;
+  }
+}
+
+// Struts2 OGNL: "#_memberAccess[...]" and "#context[...]" need neither a dot nor an '@'
+// (S2-005-style parameters); in the Content-Type (S2-045), also after a valid media type,
+// and in Accept. Ordinary Content-Type and Accept values stay clean.
+TEST(Detectors, OgnlInParametersAndTypedHeadersIsCodeInjection) {
+  for (const char* q : {"(#_memberAccess['allowStaticMethodAccess']=true)",
+                        "#context['xwork.MethodAccessor.denyMethodExecution']=false"}) {
+    Verdict v = Inspect(testing::Get("/a.action?x=" + testing::UrlEncode(q)));
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v)) << q;
+  }
+  const std::string ognl =
+      "%{(#_memberAccess=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS)."
+      "(@java.lang.Runtime@getRuntime().exec('id'))}";
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"Content-Type", ognl},
+           {"Content-Type", "multipart/form-data; boundary=abc; x=" + ognl},
+           {"Accept", ognl}}) {
+    OwnedHttpRequest r = testing::Post("/a.action", "text/plain", "x");
+    r.headers.erase(std::remove_if(r.headers.begin(), r.headers.end(),
+                                   [](const auto& h) { return h.first == "Content-Type"; }),
+                    r.headers.end());
+    r.headers.emplace_back(name, value);
+    Verdict v = Inspect(r);
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+        << name << ": " << value << " -> " << v.explanation;
+  }
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+           {"Content-Type", "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW"},
+           {"Content-Type", "application/json; charset=utf-8"}}) {
+    OwnedHttpRequest r = testing::Get("/");
+    r.headers.emplace_back(name, value);
+    EXPECT_FALSE(Flagged(Inspect(r))) << name << ": " << value;
   }
 }
 

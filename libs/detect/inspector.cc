@@ -89,7 +89,16 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
     case Source::kPathSegment:
       return kDetAll & ~(kDetPath | kDetXxe | kDetCrlf);
     case Source::kHeader:
-      if (f.flags & kFieldStructured) return kDetJndi;
+      if (f.flags & kFieldStructured) {
+        // Content-Type and Accept have a grammar without braces, angle brackets or back
+        // quotes: a value with one carries something else, such as Struts2's OGNL
+        // expression in the Content-Type (S2-045), and gets the free-text detectors.
+        if ((IEquals(f.name, "content-type") || IEquals(f.name, "accept")) &&
+            FindFirstOf(f.value, "{<`") != std::string_view::npos) {
+          return kDetAll & ~kDetXxe;
+        }
+        return kDetJndi;
+      }
       if (IEquals(f.name, "referer") || IEquals(f.name, "origin")) {
         return kDetSqli | kDetXss | kDetCmdi | kDetCode | kDetJndi | kDetSsti;
       }
