@@ -2314,15 +2314,15 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   // Environment-variable substring tricks (%COMSPEC%, %PROGRAMFILES:~10,-5%).
   if (Find(s, '%') != std::string_view::npos) {
     for (std::string_view var : {"%comspec%", "%systemroot%", "%windir%", "%programfiles",
-                                 "%userprofile%", "%appdata%", "%temp%", ":~"}) {
+                                 "%userprofile%", "%appdata%", "%temp%", "%systemdrive%", ":~"}) {
       std::size_t p = Find(s, var);
       if (p == std::string_view::npos) continue;
       float w = var == ":~" ? 0.5f : 0.75f;
       // A per-user location in a path ("%APPDATA%\\App\\config.json") is where a ticket or a
       // setting says a file is; the shell (%COMSPEC%) and system directories stay strong,
       // and so does a path that reaches a program.
-      bool user_location =
-          var == "%userprofile%" || var == "%appdata%" || var == "%temp%" || var == "%programfiles";
+      bool user_location = var == "%userprofile%" || var == "%appdata%" || var == "%temp%" ||
+                           var == "%programfiles" || var == "%systemdrive%";
       if (user_location) {
         std::size_t e = Find(s, '%', p + 1);
         std::size_t a = e == std::string_view::npos ? s.size() : e + 1;
@@ -2337,6 +2337,19 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         // Also the variable alone, as a setting's value ("%TEMP%").
         const bool alone = p == 0 && a >= s.size();
         if ((alone || (a < s.size() && (s[a] == '\\' || s[a] == '/'))) && !program) w = 0.4f;
+        // The argument of a cmd.exe command right after a separator ("| type
+        // %SystemDrive%\\config.ini", "& dir %TEMP%"): cmd.exe reading it, not a location named.
+        std::size_t b = p;
+        while (b > 0 && s[b - 1] == ' ') --b;
+        const std::size_t word_end = b;
+        while (b > 0 && IsAsciiAlpha(static_cast<unsigned char>(s[b - 1]))) --b;
+        const std::size_t word_start = b;
+        while (b > 0 && s[b - 1] == ' ') --b;
+        const std::string_view word = s.substr(word_start, word_end - word_start);
+        if (word_end < p && (IsCmdBuiltin(word) || IsWindowsFileCommand(word)) && b > 0 &&
+            (s[b - 1] == '|' || s[b - 1] == '&' || s[b - 1] == ';')) {
+          w = 0.75f;
+        }
       }
       best.Up(w, "cmdi.windows-variable", p, var.size() + 8);
     }

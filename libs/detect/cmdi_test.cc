@@ -203,13 +203,20 @@ INSTANTIATE_TEST_SUITE_P(
         "%USERPROFILE%\\Documents\\Visual Studio 2022\\Projects",
         // A per-user location alone, as a setting's value.
         "%TEMP%", "%USERPROFILE%",
+        // The system drive as a path root, and a location after a command word with no
+        // separator before it.
+        "%SystemDrive%\\inetpub\\logs", "logs are in %SystemDrive%\\inetpub\\logs",
+        "copy to %APPDATA%\\App",
         // Version constraints: ">=" after a name is no redirect into a file named "=18".
         "node>=18", "python>=3.8,<4", "python<=3.11", "react>=18 <19"));
 
-// The shell and a program reached through a variable stay an injection.
+// The shell and a program reached through a variable stay an injection; so does a file
+// location read by a cmd.exe command right after a separator (CRS 942100).
 TEST(WindowsVariable, ShellOrProgramThroughAVariableIsBlocked) {
-  for (const char* v : {"%temp%\\x.exe", "%comspec% /c dir", "& %APPDATA%\\evil.bat", "%COMSPEC%",
-                        "echo %TEMP%", "id>/tmp/x", "ls >/tmp/out"}) {
+  for (const char* v :
+       {"%temp%\\x.exe", "%comspec% /c dir", "& %APPDATA%\\evil.bat", "%COMSPEC%", "echo %TEMP%",
+        "id>/tmp/x", "ls >/tmp/out", "\" | type %SystemDrive%\\config.ini | \"",
+        "x | type %appdata%\\x.txt", "a; copy %USERPROFILE%\\x.txt"}) {
     Verdict r = InspectAsForm(v);
     EXPECT_TRUE(HasCategory(r, Category::kCmdi) && Flagged(r)) << v << " -> " << r.explanation;
   }
