@@ -239,12 +239,8 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
         return;
       }
     }
-    // The entry to fill if this value is found clean: an unused one, else the one hit less.
-    const Scratch::CleanHeader& ea = s.clean_headers_[a];
-    const Scratch::CleanHeader& eb = s.clean_headers_[b];
-    const bool take_a = ea.key.empty() || (!eb.key.empty() && ea.hits <= eb.hits);
-    clean_slot = take_a ? a : b;
-    clean_other = take_a ? b : a;
+    clean_slot = a;
+    clean_other = b;
   }
   // Long values: one pass records which byte pairs occur, so keyword scans that cannot
   // match are skipped (Find in text_util.h; same results, less work). A request with more
@@ -284,12 +280,17 @@ void Inspector::RunDeferred(Scratch& s) const {
   }
   for (const Scratch::PendingValue& p : s.pending_) {
     if (p.clean_slot < 0 || p.found) continue;
-    Scratch::CleanHeader& e = s.clean_headers_[p.clean_slot];
+    // The entry to fill: an unused one of the pair, else the one hit less. Chosen here, not
+    // at lookup, so that two values of one request that share a pair take both entries.
+    Scratch::CleanHeader& ea = s.clean_headers_[p.clean_slot];
+    Scratch::CleanHeader& eb = s.clean_headers_[p.clean_other];
+    const bool take_a = ea.key.empty() || (!eb.key.empty() && ea.hits <= eb.hits);
+    Scratch::CleanHeader& e = take_a ? ea : eb;
     e.hash = p.clean_hash;
     e.hits = 0;
     CleanHeaderKey(p.view, p.detectors, s.cache_partition_, &e.key);
     // Ageing: an entry hit often long ago gives way after as many replacements beside it.
-    uint32_t& other_hits = s.clean_headers_[p.clean_other].hits;
+    uint32_t& other_hits = (take_a ? eb : ea).hits;
     if (other_hits > 0) --other_hits;
   }
 }

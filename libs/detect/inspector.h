@@ -73,8 +73,10 @@ class Scratch {
     uint32_t detectors;
     uint64_t slot;         // stage key (finding.h) = slot << 4 | detector
     int filter;            // index into filters_, -1 for none
-    int clean_slot = -1;   // clean_headers_ entry to fill if no detector finds anything
-    int clean_other = -1;  // the other entry of its pair
+    // The pair of clean_headers_ entries the value may be remembered in if no detector
+    // finds anything (-1: not remembered).
+    int clean_slot = -1;
+    int clean_other = -1;
     uint64_t clean_hash = 0;
     bool found = false;  // some detector staged a finding for it
   };
