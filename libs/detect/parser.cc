@@ -390,6 +390,8 @@ class JsonParser {
               i += 6;
             }
           }
+          // "\u0000": the NUL byte a percent-encoded argument would carry as %00.
+          if (cp == 0) out_->anomalies |= kAnomalyNulInArgs;
           o += EncodeUtf8(cp, buf + o);
           break;
         }
@@ -1134,7 +1136,9 @@ void ParseBodyByType(std::string_view body, std::string_view mt, Source form_sou
     return;
   }
   // Text or unknown: the whole body is one value; a form-looking body is also split.
-  // Binary (NUL bytes or mostly non-text bytes in the first KiB) is not text to inspect.
+  // Binary (mostly control bytes, NUL among them, or invalid UTF-8 in the first KiB) is not
+  // text to inspect. A NUL byte or two in text is no reason to skip it: one NUL placed in
+  // front of a payload would take the whole body out of inspection.
   bool binary = false;
   {
     std::size_t scan = std::min<std::size_t>(body.size(), 1024);
@@ -1142,13 +1146,9 @@ void ParseBodyByType(std::string_view body, std::string_view mt, Source form_sou
     const auto* p = reinterpret_cast<const unsigned char*>(body.data());
     for (std::size_t i = 0; i < scan; ++i) {
       unsigned char c = p[i];
-      if (c == 0) {
-        binary = true;
-        break;
-      }
       if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) ++odd;
     }
-    if (!binary && scan > 0) {
+    if (scan > 0) {
       // Invalid UTF-8 share.
       std::size_t bad = 0;
       for (std::size_t i = 0; i < scan;) {

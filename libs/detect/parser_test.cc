@@ -390,6 +390,29 @@ TEST_F(ParserTest, BinaryBodyIsNotText) {
   std::string body("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
   Parse(testing::Post("/img", "application/octet-stream", body));
   EXPECT_EQ(parsed_.body_kind, BodyKind::kBinary);
+  // Mostly control bytes, with or without NULs.
+  Parse(testing::Post("/b", "text/plain",
+                      std::string("\x01\x02\x03\x04"
+                                  "abcdef\x05\x06",
+                                  12)));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kBinary);
+}
+
+// One NUL byte in front of a text payload does not take the body out of inspection.
+TEST_F(ParserTest, ANulByteInTextDoesNotMakeItBinary) {
+  Parse(testing::Post("/c", "text/plain", std::string("\0<body onload=alert(1)>", 24)));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kText);
+  const Verdict v = testing::Inspect(
+      testing::Post("/c", "text/plain", std::string("\0<body onload=alert(1)>", 24)));
+  EXPECT_TRUE(testing::HasCategory(v, Category::kXss)) << v.explanation;
+}
+
+// A JSON string's \u0000 is the NUL byte a query argument carries as %00.
+TEST_F(ParserTest, JsonEscapedNulIsANulInAnArgument) {
+  Parse(testing::Post("/c", "application/json", R"({"c":"a\u0000b"})"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyNulInArgs);
+  Parse(testing::Post("/c", "application/json", R"({"c":"caf\u00e9 \u4e16"})"));
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyNulInArgs);
 }
 
 }  // namespace
