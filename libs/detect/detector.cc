@@ -87,7 +87,7 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   }
   if (!candidate) {
     // A catalog named with a dot and nothing else ("mysql.user") has none of those
-    // characters: the whole value is compared, which costs nothing on other values.
+    // characters: the whole value is compared (a few comparisons on other values).
     const std::string_view t = TrimSpaces(v.lower);
     if (t == "mysql.user" || t == "mysql.db" || t == "master..sysdatabases") {
       Report(sink, v, Category::kSqli, 0.6f, "sqli.system-catalog",

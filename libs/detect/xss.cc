@@ -808,7 +808,6 @@ bool NamedInSentence(std::string_view lower, std::size_t p, std::size_t len) {
   }
   if (p > 0 && lower[p - 1] != ' ') return false;
   int words = 0;
-  bool only_words = true;   // nothing but words before the name
   std::string_view before;  // the word right before the name
   for (std::size_t i = p; i > 0;) {
     --i;
@@ -817,15 +816,12 @@ bool NamedInSentence(std::string_view lower, std::size_t p, std::size_t len) {
       const std::size_t end = i + 1;
       while (i > 0 && IsAsciiAlpha(static_cast<unsigned char>(lower[i - 1]))) --i;
       if (++words == 1 && end == p - 1) before = lower.substr(i, end - i);
-      if (words >= 4 && only_words) return true;
+      if (words == 4) return true;
     } else if (c != ' ' && c != ',' && c != '\'') {
-      // Code punctuation ("a=b", "x.y", "f(") among the words before the name.
-      only_words = false;
-      if (words < 4) return false;
-      break;
+      return false;  // code punctuation ("a=b", "x.y", "f(") among the words before the name
     }
   }
-  if (!only_words) return words >= 4;
+  // Fewer than four words, and nothing else, before the name.
   if (!before.empty()) return !TakesExpression(before);
   // Nothing before the name: a plain word after it (and after any further members,
   // "window.location.href not working"), past one space.
