@@ -1,5 +1,7 @@
 #include "libs/detect/parser.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -1177,6 +1179,107 @@ void ParseBodyByType(std::string_view body, std::string_view mt, Source form_sou
 
 }  // namespace
 
+// Decompresses a zlib- or gzip-wrapped (`raw` false: windowBits detects which) or raw
+// deflate stream into the arena, to at most `cap` bytes. Returns the bytes produced; *corrupt
+// is set when the stream is not valid, *cut when output stopped at `cap`. A stream that
+// merely ends early (a body cut by a proxy) keeps what was decoded. The output buffer starts
+// at the size a gzip trailer states (bounded by `cap`) or eight times the input, and doubles
+// when full, so an ordinary body costs one allocation of about its own size.
+std::string_view Inflate(std::string_view in, bool raw, std::size_t cap, Arena& arena,
+                         bool* corrupt, bool* cut) {
+  *corrupt = *cut = false;
+  z_stream zs{};
+  if (inflateInit2(&zs, raw ? -MAX_WBITS : MAX_WBITS + 32) != Z_OK) {
+    *corrupt = true;
+    return {};
+  }
+  std::size_t want = std::max<std::size_t>(4096, in.size() * 8);
+  if (!raw && in.size() >= 18 && static_cast<unsigned char>(in[0]) == 0x1f &&
+      static_cast<unsigned char>(in[1]) == 0x8b) {
+    // ISIZE: the uncompressed size modulo 2^32, little-endian, in the last four bytes.
+    const auto* t = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
+    want = (std::size_t{t[0]} | std::size_t{t[1]} << 8 | std::size_t{t[2]} << 16 |
+            std::size_t{t[3]} << 24) +
+           1;
+  }
+  want = std::min(want, cap);
+  char* buf = arena.Allocate(want);
+  std::size_t produced = 0;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(buf);
+  zs.avail_out = static_cast<uInt>(want);
+  while (true) {
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    produced = want - zs.avail_out;
+    if (rc == Z_STREAM_END) break;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      *corrupt = true;
+      break;
+    }
+    if (zs.avail_out == 0) {
+      if (want == cap) {
+        *cut = true;
+        break;
+      }
+      const std::size_t grown = std::min(cap, want * 2);
+      char* bigger = arena.Allocate(grown);
+      std::memcpy(bigger, buf, produced);
+      buf = bigger;
+      want = grown;
+      zs.next_out = reinterpret_cast<Bytef*>(buf + produced);
+      zs.avail_out = static_cast<uInt>(want - produced);
+      continue;
+    }
+    if (zs.avail_in == 0 || rc == Z_BUF_ERROR) break;  // the input ended early
+  }
+  inflateEnd(&zs);
+  arena.ShrinkLast(buf, produced);
+  return {buf, produced};
+}
+
+// The body as the application reads it after its Content-Encoding: gzip, x-gzip and deflate
+// (zlib-wrapped, or raw as some clients send it) are decompressed, at most two of them in a
+// list ("gzip, gzip"), bounded by kMaxParsedBodyBytes and kMaxInflateRatio. Identity is the
+// body itself. Any other coding (br, zstd, compress) is flagged and the body left as it is.
+std::string_view DecodeContentEncoding(std::string_view coding, std::string_view body, Arena& arena,
+                                       ParsedRequest* out) {
+  std::string_view codings[2];
+  std::size_t count = 0;
+  while (!coding.empty()) {
+    const std::size_t comma = coding.find(',');
+    const std::string_view one = Trim(coding.substr(0, comma));
+    coding = comma == std::string_view::npos ? std::string_view() : coding.substr(comma + 1);
+    if (one.empty() || IEquals(one, "identity")) continue;
+    if (count == 2) {
+      out->anomalies |= kAnomalyUnknownContentEncoding;
+      return body;
+    }
+    codings[count++] = one;
+  }
+  // Codings are listed in the order they were applied: undo the last first.
+  for (std::size_t i = count; i-- > 0;) {
+    const std::string_view c = codings[i];
+    const bool gzip = IEquals(c, "gzip") || IEquals(c, "x-gzip");
+    if (!gzip && !IEquals(c, "deflate")) {
+      out->anomalies |= kAnomalyUnknownContentEncoding;
+      return body;
+    }
+    const std::size_t cap =
+        std::min(kMaxParsedBodyBytes, std::max<std::size_t>(4096, body.size() * kMaxInflateRatio));
+    bool corrupt = false, cut = false;
+    std::string_view plain = Inflate(body, false, cap, arena, &corrupt, &cut);
+    if (corrupt && !gzip) plain = Inflate(body, true, cap, arena, &corrupt, &cut);
+    if (corrupt) {
+      out->anomalies |= kAnomalyBadContentEncoding;
+      return body;
+    }
+    if (cut) out->anomalies |= kAnomalyBodyTruncated;
+    body = plain;
+  }
+  return body;
+}
+
 void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
   out->Clear();
   out->fields.reserve(64);
@@ -1262,6 +1365,7 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
   std::size_t te_count = 0;
   std::size_t host_count = 0;
   std::size_t ct_count = 0;
+  std::string_view content_encoding;
   for (const Header& h : req.headers) {
     if (++out->header_count > static_cast<int>(limits::kMaxHeaderCount)) {
       out->anomalies |= kAnomalyTooManyHeaders;
@@ -1297,6 +1401,8 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
       out->has_transfer_encoding = true;
       ++te_count;
       if (!IEquals(value, "chunked")) out->anomalies |= kAnomalyBadTe;
+    } else if (IEquals(h.name, "content-encoding")) {
+      if (content_encoding.empty()) content_encoding = value;
     } else if (IEquals(h.name, "content-type")) {
       ++ct_count;
       if (ct_count == 1) content_type = value;
@@ -1352,6 +1458,7 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
     }
   }
   if (body.empty()) return;
+  if (!content_encoding.empty()) body = DecodeContentEncoding(content_encoding, body, arena, out);
   bool is_multipart = mt.substr(0, 10) == "multipart/";
   if (!is_multipart && body.size() > kMaxParsedBodyBytes) {
     out->anomalies |= kAnomalyBodyTruncated;

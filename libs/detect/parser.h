@@ -66,9 +66,11 @@ enum Anomaly : uint64_t {
   kAnomalyBackslashInPath = 1ull << 42,
   kAnomalyUtf7 = 1ull << 43,  // UTF-7 charset declared anywhere
   kAnomalyDuplicateContentType = 1ull << 44,
-  kAnomalyRangeAbuse = 1ull << 45,       // many or overlapping byte ranges
-  kAnomalyBadContentType = 1ull << 46,   // Content-Type not a valid media type
-  kAnomalyCookieMalformed = 1ull << 47,  // quoted cookie tricks ($Version, unbalanced quotes)
+  kAnomalyRangeAbuse = 1ull << 45,          // many or overlapping byte ranges
+  kAnomalyBadContentType = 1ull << 46,      // Content-Type not a valid media type
+  kAnomalyCookieMalformed = 1ull << 47,     // quoted cookie tricks ($Version, unbalanced quotes)
+  kAnomalyBadContentEncoding = 1ull << 48,  // gzip/deflate body that does not decompress
+  kAnomalyUnknownContentEncoding = 1ull << 49,  // body in a coding the parser cannot decode
 };
 
 // Body kinds recognised by the parser.
@@ -98,6 +100,10 @@ struct ParsedRequest {
 // Maximum body bytes parsed into fields. Larger bodies are parsed up to this size and
 // flagged kAnomalyBodyTruncated; multipart file contents do not count against it.
 inline constexpr std::size_t kMaxParsedBodyBytes = 1024 * 1024;
+// A gzip or deflate body (Content-Encoding) is decompressed before it is parsed, to at most
+// kMaxParsedBodyBytes and at most this many times its compressed size (a small body that
+// claims to expand to a megabyte is cut there and flagged kAnomalyBodyTruncated).
+inline constexpr std::size_t kMaxInflateRatio = 100;
 
 void ParseRequest(const HttpRequest& request, Arena& arena, ParsedRequest* out);
 

@@ -1,6 +1,7 @@
 // libFuzzer target for the request parser, the normaliser and the detectors
 // (built with -DSHIELDX_FUZZ=ON and clang). Input layout: the first byte selects the body
-// content type, the rest is split at the first 0xFF into request-target and body.
+// content type (its value modulo 6) and a content coding (bits 6-7: none, gzip, deflate, or
+// both), the rest is split at the first 0xFF into request-target and body.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,6 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                {"Content-Type", kTypes[data[0] % (sizeof(kTypes) / sizeof(kTypes[0]))]},
                {"Cookie", in.substr(0, 64)},
                {"User-Agent", in.substr(0, 32)}};
+  static const char* kCodings[] = {nullptr, "gzip", "deflate", "deflate, gzip"};
+  if (const char* coding = kCodings[data[0] >> 6])
+    r.headers.push_back({"Content-Encoding", coding});
   inspector->Inspect(r.view(), *scratch);
   Arena arena(4096);
   Normalize(in, arena);
