@@ -71,8 +71,8 @@ class Scratch {
   struct PendingValue {
     ValueView view;
     uint32_t detectors;
-    uint64_t slot;         // stage key (finding.h) = slot << 4 | detector
-    int filter;            // index into filters_, -1 for none
+    uint64_t slot;  // stage key (finding.h) = slot << 4 | detector
+    int filter;     // index into filters_, -1 for none
     // The pair of clean_headers_ entries the value may be remembered in if no detector
     // finds anything (-1: not remembered).
     int clean_slot = -1;
