@@ -1935,10 +1935,10 @@ bool RedirectionIntoSystemPath(std::string_view lower) {
 // ("=cmd|' /C calc'!A0", "@SUM(1)*cmd|'/c powershell ...'!A1"): a value exported to CSV and
 // opened in Excel runs it. Returns where the program name starts, npos when there is none.
 std::size_t DdeFormula(std::string_view lower) {
+  auto formula_lead = [](char c) { return c == '=' || c == '+' || c == '-' || c == '@'; };
   const std::size_t start = SkipSpaces(lower, 0);
   if (start >= lower.size()) return std::string_view::npos;
-  const char lead = lower[start];
-  if (lead != '=' && lead != '+' && lead != '-' && lead != '@') return std::string_view::npos;
+  const bool value_formula = formula_lead(lower[start]);
   for (std::size_t bar = Find(lower, "|'"); bar != std::string_view::npos;
        bar = Find(lower, "|'", bar + 2)) {
     std::size_t b = bar;
@@ -1947,12 +1947,24 @@ std::size_t DdeFormula(std::string_view lower) {
       --b;
     }
     const std::string_view app = lower.substr(b, bar - b);
+    bool program_named = false;
     for (std::string_view program :
          {"cmd"sv, "cmd.exe"sv, "powershell"sv, "powershell.exe"sv, "pwsh"sv, "mshta"sv,
           "rundll32"sv, "regsvr32"sv, "certutil"sv, "wscript"sv, "cscript"sv, "msexcel"sv,
           "bitsadmin"sv, "msiexec"sv, "conhost"sv}) {
-      if (app == program && Find(lower, '!', bar) != std::string_view::npos) return b;
+      program_named = program_named || app == program;
     }
+    if (!program_named || Find(lower, '!', bar) == std::string_view::npos) continue;
+    if (value_formula) return b;
+    // A cell of a CSV or TSV document (an import upload): the formula opens the cell, after a
+    // line break, a comma, a semicolon or a tab and an optional quote.
+    std::size_t cell = b;
+    while (cell > 0 && lower[cell - 1] != '\n' && lower[cell - 1] != '\r' &&
+           lower[cell - 1] != ',' && lower[cell - 1] != ';' && lower[cell - 1] != '\t') {
+      --cell;
+    }
+    while (cell < b && (lower[cell] == ' ' || lower[cell] == '"')) ++cell;
+    if (cell > 0 && cell < b && formula_lead(lower[cell])) return b;
   }
   return std::string_view::npos;
 }

