@@ -2037,6 +2037,12 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       best.Up(0.7f, "cmdi.command-parameter", 0, c.end);
     }
   }
+  // Letters and digits only: every check below needs a separator, an operator, a sigil or a
+  // space (the plain-word return further down), so only the command parameter can count.
+  if (v.alnum) {
+    if (best.score > 0) Report(sink, v, Category::kCmdi, best.score, best.rule, best.pos, best.len);
+    return;
+  }
   if (const char* rule = ShellExpansionProbe(lower)) {
     Report(sink, v, Category::kCmdi, 0.7f, rule, 0, lower.size());
     return;

@@ -25,6 +25,9 @@ struct ValueView {
   // A multi-line document (code, config, long post) rather than a parameter: one weak
   // signal inside it is more likely incidental, so findings below 0.9 are damped.
   bool document = false;
+  // `lower` is letters and digits only (set by the inspector, which checks it anyway to
+  // choose the detectors): detectors skip the checks that need other characters.
+  bool alnum = false;
 };
 
 // Scratch a detector may use; owned by the calling thread.

@@ -211,7 +211,9 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
   // judge bare words run (a command in a command parameter, Java and NoSQL names, serialized
   // object prefixes; traversal for literal "0x2e"-style bytes). Their base64 decoding, if
   // plausible, is a value of its own with its own detectors.
+  bool alnum = false;
   if ((dets & ~kDetAlnumValues) != 0 && AllAsciiAlnum(v.lower)) {
+    alnum = true;
     dets &= kDetAlnumValues | (Find(v.lower, "0x") != std::string_view::npos ? kDetPath : 0u);
   }
   // A base64 path segment is an opaque parameter the application decodes, not a path
@@ -252,8 +254,10 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
     s.filters_[s.filters_used_].Build(v.lower);
     filter = static_cast<int>(s.filters_used_++);
   }
+  ValueView view = v;
+  view.alnum = alnum;
   s.pending_.push_back(
-      Scratch::PendingValue{v, dets, slot, filter, clean_slot, clean_other, clean_hash});
+      Scratch::PendingValue{view, dets, slot, filter, clean_slot, clean_other, clean_hash});
 }
 
 void Inspector::RunDeferred(Scratch& s) const {

@@ -371,6 +371,64 @@ TEST(AlnumValues, TheDetectorsTheInspectorSkipsFindNothingInLettersAndDigits) {
   }
 }
 
+// The command and NoSQL detectors take a short path on such values (ValueView::alnum). It must
+// report exactly what the full path reports: same rule, confidence, position and excerpt, for
+// command words in command parameters ("cmd=whoami"), "mapreduce", names and random tokens,
+// in every source and under names that change the judgement.
+TEST(AlnumValues, TheShortPathsReportWhatTheFullPathsReport) {
+  std::vector<std::string> values = {
+      "whoami",    "id",          "ipconfig", "ifconfig",
+      "uname",     "hostname",    "netstat",  "systeminfo",
+      "ls",        "dir",         "cat",      "mapreduce",
+      "MapReduce", "xmapreducex", "ping",     "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA",
+      "aced0005",  "sleep"};
+  std::mt19937 rng(20261130);
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (int i = 0; i < 1500; ++i) {
+    std::string s(1 + rng() % 48, 'a');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    values.push_back(s);
+  }
+  using DetectFn = void (*)(const ValueView&, DetectorScratch&, FindingSink&);
+  Arena arena(4096);
+  DetectorScratch scratch;
+  scratch.arena = &arena;
+  FindingSink full, fast;
+  int reported = 0;
+  for (Source source : {Source::kQuery, Source::kHeader, Source::kCookie, Source::kJson,
+                        Source::kBodyForm, Source::kMultipart}) {
+    for (const char* name : {"q", "cmd", "command", "exec", "a[cmd]", "filters[x]"}) {
+      for (Part part : {Part::kValue, Part::kName}) {
+        for (const std::string& value : values) {
+          std::string lower = value;
+          for (char& c : lower) c = ToLowerAscii(c);
+          const Field field{source, part, 0, name, value};
+          ValueView v{&field, value, lower};
+          for (DetectFn detect : {DetectCmdi, DetectNosqli}) {
+            full.Clear();
+            fast.Clear();
+            arena.Reset();
+            v.alnum = false;
+            detect(v, scratch, full);
+            v.alnum = true;
+            detect(v, scratch, fast);
+            ASSERT_EQ(full.findings().size(), fast.findings().size()) << value << " in " << name;
+            for (std::size_t i = 0; i < full.findings().size(); ++i) {
+              const Finding& a = full.findings()[i];
+              const Finding& b = fast.findings()[i];
+              EXPECT_EQ(a.rule, b.rule) << value;
+              EXPECT_EQ(a.confidence, b.confidence) << value;
+              EXPECT_EQ(a.excerpt, b.excerpt) << value;
+              ++reported;
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(reported, 20);  // the comparison saw findings, not only silence
+}
+
 // The detectors that do run on such values still judge them.
 TEST(AlnumValues, BareWordRulesStillApply) {
   EXPECT_TRUE(Flagged(testing::Inspect(testing::Get("/run?cmd=whoami"))));

@@ -203,6 +203,15 @@ void DetectNosqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sin
   (void)scratch;
   std::string_view lower = v.lower;
   const std::size_t n = lower.size();
+  // Letters and digits only: no operator ('$'), call or member access; of the server-side
+  // names below only "mapreduce" is a bare word.
+  if (v.alnum) {
+    const std::size_t p = Find(lower, "mapreduce");
+    if (p != std::string_view::npos) {
+      Report(sink, v, Category::kNosqli, 0.8f, "nosqli.server-js", p, 9 + 16);
+    }
+    return;
+  }
   Best b;
   bool is_name = v.field->part == Part::kName;
   std::size_t first_op[std::size(kMongoOps)];
