@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -316,6 +317,23 @@ TEST(Inspector, ScratchIsReusableAcrossRequests) {
 namespace shieldx::detect {
 namespace {
 
+// `count` random tokens of ASCII letters and digits, 1 to `max_len` long, appended to `values`.
+void AppendRandomAlnum(uint32_t seed, int count, std::size_t max_len,
+                       std::vector<std::string>* values) {
+  std::mt19937 rng(seed);
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (int i = 0; i < count; ++i) {
+    std::string s(1 + rng() % max_len, 'a');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    values->push_back(std::move(s));
+  }
+}
+
+std::string AsciiLowered(std::string s) {
+  for (char& c : s) c = ToLowerAscii(c);
+  return s;
+}
+
 // The inspector runs only the command, code and NoSQL detectors (and traversal, for literal
 // "0x2e" bytes) on a value of ASCII letters and digits (kDetAlnumValues in inspector.cc). The
 // others must have no rule that such a value can match: names they look for, numbers and
@@ -336,13 +354,7 @@ TEST(AlnumValues, TheDetectorsTheInspectorSkipsFindNothingInLettersAndDigits) {
     e = std::min(words.find(' ', b), words.size());
     values.push_back(words.substr(b, e - b));
   }
-  std::mt19937 rng(20261129);
-  const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  for (int i = 0; i < 2000; ++i) {
-    std::string s(1 + rng() % 64, 'a');
-    for (char& c : s) c = alphabet[rng() % alphabet.size()];
-    values.push_back(s);
-  }
+  AppendRandomAlnum(20261129, 2000, 64, &values);
   using DetectFn = void (*)(const ValueView&, DetectorScratch&, FindingSink&);
   const DetectFn skipped[] = {
       DetectSqli,  DetectXss, DetectSsrfRfi,         DetectSsti,    DetectJndi,
@@ -355,8 +367,7 @@ TEST(AlnumValues, TheDetectorsTheInspectorSkipsFindNothingInLettersAndDigits) {
                         Source::kJson, Source::kBodyForm}) {
     for (const char* name : {"q", "url", "cmd", "file", "template", "host", "User-Agent"}) {
       for (const std::string& value : values) {
-        std::string lower = value;
-        for (char& c : lower) c = ToLowerAscii(c);
+        const std::string lower = AsciiLowered(value);
         const Field field{source, Part::kValue, 0, name, value};
         const ValueView v{&field, value, lower};
         for (DetectFn detect : skipped) {
@@ -372,7 +383,7 @@ TEST(AlnumValues, TheDetectorsTheInspectorSkipsFindNothingInLettersAndDigits) {
 }
 
 // The command and NoSQL detectors take a short path on such values (ValueView::alnum). It must
-// report exactly what the full path reports: same rule, confidence, position and excerpt, for
+// report exactly what the full path reports: same rule, confidence and excerpt, for
 // command words in command parameters ("cmd=whoami"), "mapreduce", names and random tokens,
 // in every source and under names that change the judgement.
 TEST(AlnumValues, TheShortPathsReportWhatTheFullPathsReport) {
@@ -382,13 +393,7 @@ TEST(AlnumValues, TheShortPathsReportWhatTheFullPathsReport) {
       "ls",        "dir",         "cat",      "mapreduce",
       "MapReduce", "xmapreducex", "ping",     "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA",
       "aced0005",  "sleep"};
-  std::mt19937 rng(20261130);
-  const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  for (int i = 0; i < 1500; ++i) {
-    std::string s(1 + rng() % 48, 'a');
-    for (char& c : s) c = alphabet[rng() % alphabet.size()];
-    values.push_back(s);
-  }
+  AppendRandomAlnum(20261130, 1500, 48, &values);
   using DetectFn = void (*)(const ValueView&, DetectorScratch&, FindingSink&);
   Arena arena(4096);
   DetectorScratch scratch;
@@ -400,8 +405,7 @@ TEST(AlnumValues, TheShortPathsReportWhatTheFullPathsReport) {
     for (const char* name : {"q", "cmd", "command", "exec", "a[cmd]", "filters[x]"}) {
       for (Part part : {Part::kValue, Part::kName}) {
         for (const std::string& value : values) {
-          std::string lower = value;
-          for (char& c : lower) c = ToLowerAscii(c);
+          const std::string lower = AsciiLowered(value);
           const Field field{source, part, 0, name, value};
           ValueView v{&field, value, lower};
           for (DetectFn detect : {DetectCmdi, DetectNosqli}) {
