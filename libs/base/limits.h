@@ -24,7 +24,6 @@ inline constexpr std::size_t kMaxIdempotencyKeyBytes = 255;
 inline constexpr std::size_t kMaxHeaderCount = 128;
 inline constexpr std::size_t kMaxHeaderBytes = 16 * 1024;  // one header name+value
 inline constexpr std::size_t kMaxUriBytes = 16 * 1024;
-inline constexpr std::size_t kMaxArgs = 512;                       // query + body arguments
 inline constexpr std::size_t kMaxInspectedBodyBytes = 128 * 1024;  // bytes of body inspected
 
 // Retries of any operation (transactions, reconnects, RPC retries).

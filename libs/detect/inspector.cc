@@ -435,9 +435,10 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
   // none (large telemetry posts reach the field limit every time).
   auto size_limit = [](const Finding& f) {
     return f.source == Source::kRequest &&
-           (f.rule == "protocol.too-many-fields" || f.rule == "protocol.uri-too-long" ||
-            f.rule == "protocol.header-too-long" || f.rule == "protocol.too-many-headers" ||
-            f.rule == "protocol.json-too-deep" || f.rule == "protocol.body-exceeds-inspection");
+           (f.rule == "protocol.too-many-fields" || f.rule == "protocol.fields-not-inspected" ||
+            f.rule == "protocol.uri-too-long" || f.rule == "protocol.header-too-long" ||
+            f.rule == "protocol.too-many-headers" || f.rule == "protocol.json-too-deep" ||
+            f.rule == "protocol.body-exceeds-inspection");
   };
   const Finding* top = nullptr;
   for (const Finding& f : s.sink_.findings()) {

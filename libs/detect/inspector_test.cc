@@ -201,6 +201,70 @@ TEST(Inspector, RequestWideAnomaliesBackOnlySubstantialFindings) {
   EXPECT_FALSE(Flagged(big));
 }
 
+// Padding before a payload: more arguments, JSON members, cookies, multipart parts or path
+// segments than the field limit, then the attack. The fields past the limit that could carry
+// an attack are still inspected.
+TEST(Inspector, PaddingPastTheFieldLimitDoesNotHideAPayload) {
+  const std::string payload = "<script>alert(1)</script>";
+  const std::string encoded = testing::UrlEncode(payload);
+  std::vector<std::pair<std::string, OwnedHttpRequest>> cases;
+  std::string args;
+  for (int i = 0; i < 1500; ++i) args += "a" + std::to_string(i) + "=" + std::to_string(i) + "&";
+  cases.emplace_back("query", testing::Get("/s?" + args + "q=" + encoded));
+  cases.emplace_back(
+      "form", testing::Post("/s", "application/x-www-form-urlencoded", args + "q=" + encoded));
+  std::string json = "{";
+  for (int i = 0; i < 1500; ++i)
+    json += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  cases.emplace_back("json",
+                     testing::Post("/s", "application/json", json + "\"q\":\"" + payload + "\"}"));
+  std::string cookies;
+  for (int i = 0; i < 600; ++i) cookies += "c" + std::to_string(i) + "=1; ";
+  OwnedHttpRequest with_cookies = testing::Get("/s");
+  with_cookies.headers.emplace_back("Cookie", cookies + "q=" + encoded);
+  cases.emplace_back("cookie", with_cookies);
+  std::string parts;
+  for (int i = 0; i < 600; ++i) {
+    parts +=
+        "--XX\r\nContent-Disposition: form-data; name=\"a" + std::to_string(i) + "\"\r\n\r\n1\r\n";
+  }
+  parts +=
+      "--XX\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n" + payload + "\r\n--XX--\r\n";
+  cases.emplace_back("multipart", testing::Post("/s", "multipart/form-data; boundary=XX", parts));
+  std::string path;
+  for (int i = 0; i < 200; ++i) path += "/a";
+  cases.emplace_back("path", testing::Get(path + "/" + encoded));
+  for (const auto& [where, request] : cases) {
+    Verdict v = testing::Inspect(request);
+    EXPECT_TRUE(testing::HasCategory(v, Category::kXss)) << where << ": " << v.explanation;
+    EXPECT_TRUE(Flagged(v)) << where << ": " << v.explanation;
+  }
+}
+
+// A telemetry post of thousands of numbers, flags and short names passes the field limit
+// and is not blocked for it; one with more fields that could carry an attack than the
+// engine inspects is.
+TEST(Inspector, FieldsBeyondWhatIsInspectedBlockOnlyWhenTheyCouldCarryAnAttack) {
+  std::string events = "{\"events\":[";
+  for (int i = 0; i < 3000; ++i) {
+    events += std::string(i ? "," : "") + "{\"t\":" + std::to_string(1688378585939 + i) +
+              ",\"ok\":true,\"d\":" + std::to_string(i) + ".5,\"app\":\"rails\"}";
+  }
+  Verdict telemetry = testing::Inspect(testing::Post("/stats", "application/json", events + "]}"));
+  EXPECT_TRUE(testing::HasRule(telemetry, "protocol.too-many-fields")) << telemetry.explanation;
+  EXPECT_FALSE(testing::HasRule(telemetry, "protocol.fields-not-inspected"))
+      << telemetry.explanation;
+  EXPECT_FALSE(Flagged(telemetry)) << telemetry.explanation;
+
+  std::string quotes = "[";
+  for (std::size_t i = 0; i < limits::kMaxScreenedFields + 10; ++i) {
+    quotes += std::string(i ? "," : "") + "\"it's\"";
+  }
+  Verdict many = testing::Inspect(testing::Post("/s", "application/json", quotes + "]"));
+  EXPECT_TRUE(testing::HasRule(many, "protocol.fields-not-inspected")) << many.explanation;
+  EXPECT_TRUE(Flagged(many)) << many.explanation;
+}
+
 TEST(Inspector, CleanRequestIsAllowedWithScoreZero) {
   Verdict v = testing::Inspect(testing::Get("/products/42?color=red&size=m"));
   EXPECT_EQ(v.action, Action::kAllow);

@@ -11,7 +11,6 @@
 
 namespace shieldx::detect::limits {
 
-using shieldx::limits::kMaxArgs;
 using shieldx::limits::kMaxConfigFileBytes;
 using shieldx::limits::kMaxHeaderBytes;
 using shieldx::limits::kMaxHeaderCount;
@@ -19,14 +18,20 @@ using shieldx::limits::kMaxInspectedBodyBytes;
 using shieldx::limits::kMaxUriBytes;
 
 // Fields (values and names) extracted from one request: args + headers + cookies + path
-// segments + JSON/XML/multipart leaves. Beyond it the rest is not inspected and reported.
+// segments + JSON/XML/multipart leaves. All of the first kMaxFields are inspected. Past it
+// (reported, 0.4) a field is kept only when it could carry an attack: a value of letters and
+// digits too short for base64, or a number, cannot (parser.cc, PlainField). Up to
+// kMaxScreenedFields are kept in all; a request with more such fields, or more path
+// segments, cookies or multipart parts than the limits below, is reported as not inspected
+// (0.6, which blocks at the default threshold): padding must not hide a payload.
 inline constexpr std::size_t kMaxFields = 1024;
+inline constexpr std::size_t kMaxScreenedFields = 4096;
 // Path segments considered individually.
-inline constexpr std::size_t kMaxPathSegments = 64;
+inline constexpr std::size_t kMaxPathSegments = 256;
 // Cookies in one request.
-inline constexpr std::size_t kMaxCookies = 128;
+inline constexpr std::size_t kMaxCookies = 1024;
 // Multipart parts in one body.
-inline constexpr std::size_t kMaxMultipartParts = 64;
+inline constexpr std::size_t kMaxMultipartParts = 1024;
 // Headers inside one multipart part.
 inline constexpr std::size_t kMaxPartHeaders = 16;
 // JSON/XML nesting depth parsed; deeper content is inspected as raw text.

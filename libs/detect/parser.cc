@@ -80,11 +80,49 @@ bool ValidContentTypeParams(std::string_view ct) {
   return true;
 }
 
+// A value no detector can find an attack in, whatever its field: letters and digits too
+// few to be base64 (shorter than the shortest run the normaliser decodes), or a short
+// decimal number ("-12", "0.75", "1e-5"). The bare-word checks (a command name in a command
+// parameter) are the only ones such a value can meet; past kMaxFields they are given up.
+bool PlainField(std::string_view v) {
+  if (v.size() < limits::kMinBase64Bytes) {
+    bool alnum = true;
+    for (char c : v) alnum = alnum && IsAsciiAlnum(static_cast<unsigned char>(c));
+    if (alnum) return true;
+  }
+  // From 20 bytes a number may be the float-parsing DoS that DetectFloatDos looks for.
+  if (v.size() >= 20) return false;
+  std::size_t i = 0;
+  if (i < v.size() && (v[i] == '-' || v[i] == '+')) ++i;
+  const std::size_t digits = i;
+  while (i < v.size() && IsAsciiDigit(static_cast<unsigned char>(v[i]))) ++i;
+  if (i == digits) return false;
+  if (i < v.size() && v[i] == '.') {
+    ++i;
+    while (i < v.size() && IsAsciiDigit(static_cast<unsigned char>(v[i]))) ++i;
+  }
+  if (i < v.size() && (v[i] == 'e' || v[i] == 'E')) {
+    ++i;
+    if (i < v.size() && (v[i] == '-' || v[i] == '+')) ++i;
+    const std::size_t exp = i;
+    while (i < v.size() && IsAsciiDigit(static_cast<unsigned char>(v[i]))) ++i;
+    if (i == exp) return false;
+  }
+  return i == v.size();
+}
+
+// Every field goes through here. Past kMaxFields only fields that could carry an attack are
+// kept (large telemetry posts pass the limit with thousands of numbers and short names);
+// past kMaxScreenedFields none is, and the request is reported as not fully inspected.
 void AddField(ParsedRequest* out, Source source, Part part, std::string_view name,
               std::string_view value, uint16_t flags = 0) {
-  if (out->fields.size() >= limits::kMaxFields) {
+  if (out->fields.size() >= limits::kMaxFields) [[unlikely]] {
     out->anomalies |= kAnomalyFieldsOverflow;
-    return;
+    if ((flags & ~kFieldNumericJson) == 0 && PlainField(value)) return;
+    if (out->fields.size() >= limits::kMaxScreenedFields) {
+      out->anomalies |= kAnomalyFieldsNotInspected;
+      return;
+    }
   }
   out->fields.push_back(Field{source, part, flags, name, value});
 }
@@ -730,7 +768,6 @@ bool HasLineBreak(std::string_view s) { return FindFirstOf(s, "\r\n") != std::st
 void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
                      int depth) {
   std::size_t pos = 0;
-  std::size_t args = 0;
   while (pos <= text.size()) {
     std::size_t amp = text.find('&', pos);
     if (amp == std::string_view::npos) amp = text.size();
@@ -740,8 +777,8 @@ void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedR
       if (amp >= text.size()) break;
       continue;
     }
-    if (++args > limits::kMaxArgs) {
-      out->anomalies |= kAnomalyFieldsOverflow;
+    if (out->fields.size() >= limits::kMaxScreenedFields) {  // nothing more is kept
+      out->anomalies |= kAnomalyFieldsNotInspected;
       break;
     }
     std::size_t eq = pair.find('=');
@@ -977,7 +1014,7 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
     if (!part.empty() && part.back() == '\n') part.remove_suffix(1);
     if (!part.empty() && part.back() == '\r') part.remove_suffix(1);
     if (++parts > limits::kMaxMultipartParts) {
-      out->anomalies |= kAnomalyFieldsOverflow;
+      out->anomalies |= kAnomalyFieldsNotInspected;
       break;
     }
     // Part headers.
@@ -1083,7 +1120,7 @@ void ParseCookieHeader(std::string_view value, Arena& arena, ParsedRequest* out)
     pos = semi + 1;
     if (pair.empty()) continue;
     if (++count > limits::kMaxCookies) {
-      out->anomalies |= kAnomalyFieldsOverflow;
+      out->anomalies |= kAnomalyFieldsNotInspected;
       break;
     }
     std::size_t eq = pair.find('=');
@@ -1336,7 +1373,7 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
       pos = slash + 1;
       if (seg.empty()) continue;
       if (++segments > limits::kMaxPathSegments) {
-        out->anomalies |= kAnomalyFieldsOverflow;
+        out->anomalies |= kAnomalyFieldsNotInspected;
         break;
       }
       AddField(out, Source::kPathSegment, Part::kValue, "path", DecodeArg(seg, false, arena, out));

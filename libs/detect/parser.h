@@ -21,7 +21,7 @@ namespace shieldx::detect {
 
 // Protocol facts observed while parsing. Bit set (64 bits).
 enum Anomaly : uint64_t {
-  kAnomalyFieldsOverflow = 1ull << 0,  // more than kMaxFields fields
+  kAnomalyFieldsOverflow = 1ull << 0,  // more than kMaxFields fields (the rest screened)
   kAnomalyBodyTruncated = 1ull << 1,   // body longer than the parsed maximum
   kAnomalyUriTooLong = 1ull << 2,
   kAnomalyTooManyHeaders = 1ull << 3,
@@ -71,6 +71,9 @@ enum Anomaly : uint64_t {
   kAnomalyCookieMalformed = 1ull << 47,     // quoted cookie tricks ($Version, unbalanced quotes)
   kAnomalyBadContentEncoding = 1ull << 48,  // gzip/deflate body that does not decompress
   kAnomalyUnknownContentEncoding = 1ull << 49,  // body in a coding the parser cannot decode
+  // Fields that could carry an attack left out: past kMaxScreenedFields, or more path
+  // segments, cookies or multipart parts than parsed.
+  kAnomalyFieldsNotInspected = 1ull << 50,
 };
 
 // Body kinds recognised by the parser.

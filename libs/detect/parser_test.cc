@@ -371,12 +371,73 @@ TEST_F(ParserTest, RequestLineAnomalies) {
   EXPECT_EQ(parsed_.path, "/x");
 }
 
-TEST_F(ParserTest, TooManyArgumentsAreCutAtTheLimit) {
-  std::string uri = "/?";
-  for (std::size_t i = 0; i < limits::kMaxArgs + 10; ++i) uri += "a" + std::to_string(i) + "=1&";
-  Parse(testing::Get(uri));
+TEST_F(ParserTest, PastTheFieldLimitOnlyFieldsThatCouldCarryAnAttackAreKept) {
+  // 3,000 padding arguments of short names and numbers, then the payload and a long token.
+  std::string body;
+  for (std::size_t i = 0; i < 3000; ++i) body += "a" + std::to_string(i) + "=-1.5e3&";
+  body += "q=%3Cscript%3E&h=0123456789abcdef&d=1.5.3&s=a%20b&f=2.2250738585072011e-308";
+  body += "&w=12x&e=1e&x=-0.5E%2B12";
+  Parse(testing::Post("/", "application/x-www-form-urlencoded", body));
   EXPECT_TRUE(parsed_.anomalies & kAnomalyFieldsOverflow);
-  EXPECT_LE(parsed_.fields.size(), limits::kMaxFields);
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyFieldsNotInspected);
+  EXPECT_LT(parsed_.fields.size(), limits::kMaxFields + 20);
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "q"), "<script>");
+  // Letters and digits long enough to be base64, anything else not a number, and a number
+  // as long as the float-parsing DoS are kept.
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "h"), "0123456789abcdef");
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "d"), "1.5.3");
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "s"), "a b");
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "f"), "2.2250738585072011e-308");
+  // The padding past the limit is gone, and so are short words and numbers.
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "a2999"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "w"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "e"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "x"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "a5"), "-1.5e3");
+}
+
+TEST_F(ParserTest, MoreFieldsThatCouldCarryAnAttackThanTheScreenedLimitAreReported) {
+  // Each argument is a name ("a", plain) and a value that is not.
+  std::string body;
+  for (std::size_t i = 0; i < limits::kMaxScreenedFields - limits::kMaxFields; ++i) {
+    body += "a=%27x&";
+  }
+  Parse(testing::Post("/", "application/x-www-form-urlencoded", body));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyFieldsOverflow);
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyFieldsNotInspected);
+  for (std::size_t i = 0; i < limits::kMaxFields; ++i) body += "a=%27x&";
+  Parse(testing::Post("/", "application/x-www-form-urlencoded", body));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyFieldsNotInspected);
+  EXPECT_EQ(parsed_.fields.size(), limits::kMaxScreenedFields);
+}
+
+TEST_F(ParserTest, PartsCookiesAndSegmentsPastTheirLimitsAreReportedAsNotInspected) {
+  std::string path;
+  for (std::size_t i = 0; i < limits::kMaxPathSegments; ++i) path += "/a";
+  Parse(testing::Get(path));
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyFieldsNotInspected);
+  Parse(testing::Get(path + "/b"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyFieldsNotInspected);
+
+  std::string cookies = "c=1";
+  for (std::size_t i = 1; i < limits::kMaxCookies; ++i) cookies += "; c=1";
+  OwnedHttpRequest r = testing::Get("/");
+  r.headers.emplace_back("Cookie", cookies);
+  Parse(r);
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyFieldsNotInspected);
+  r.headers.back().second += "; q=1";
+  Parse(r);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyFieldsNotInspected);
+
+  std::string parts;
+  for (std::size_t i = 0; i < limits::kMaxMultipartParts; ++i) {
+    parts += "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n";
+  }
+  Parse(testing::Post("/", "multipart/form-data; boundary=XX", parts + "--XX--\r\n"));
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyFieldsNotInspected);
+  parts += "--XX\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n1\r\n";
+  Parse(testing::Post("/", "multipart/form-data; boundary=XX", parts + "--XX--\r\n"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyFieldsNotInspected);
 }
 
 TEST_F(ParserTest, JsonInsideAQueryValueIsSplitIntoFields) {
