@@ -46,11 +46,16 @@ void CleanHeaderKey(const ValueView& v, uint32_t dets, uint64_t partition, std::
   key->append(v.text);
 }
 
-bool AllAsciiAlnum(std::string_view s) {
-  for (char c : s) {
-    if (!IsAsciiAlnum(static_cast<unsigned char>(c))) return false;
+// Letters and digits only; with '_' or '-' as well; or anything else.
+enum class WordClass { kAlnum, kWord, kOther };
+WordClass WordClassOf(std::string_view s) {
+  WordClass c = WordClass::kAlnum;
+  for (char ch : s) {
+    if (IsAsciiAlnum(static_cast<unsigned char>(ch))) continue;
+    if (ch != '_' && ch != '-') return WordClass::kOther;
+    c = WordClass::kWord;
   }
-  return true;
+  return c;
 }
 
 // Whether a space-separated token of `v` starts like a file path: '/', '~', '.', '\\' or a
@@ -211,10 +216,16 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
   // judge bare words run (a command in a command parameter, Java and NoSQL names, serialized
   // object prefixes; traversal for literal "0x2e"-style bytes). Their base64 decoding, if
   // plausible, is a value of its own with its own detectors.
+  // With '_' and '-' as well (base64url tokens, UUIDs, dates, slugs, snake_case names), the
+  // SQL detector runs too: "information_schema" and "1--" are SQL.
   bool alnum = false;
-  if ((dets & ~kDetAlnumValues) != 0 && AllAsciiAlnum(v.lower)) {
-    alnum = true;
-    dets &= kDetAlnumValues | (Find(v.lower, "0x") != std::string_view::npos ? kDetPath : 0u);
+  if ((dets & ~kDetAlnumValues) != 0) {
+    const WordClass word = WordClassOf(v.lower);
+    if (word != WordClass::kOther) {
+      alnum = word == WordClass::kAlnum;
+      dets &= kDetAlnumValues | (alnum ? 0u : kDetSqli) |
+              (Find(v.lower, "0x") != std::string_view::npos ? kDetPath : 0u);
+    }
   }
   // A base64 path segment is an opaque parameter the application decodes, not a path
   // component: what it decodes to can be a file path.

@@ -398,31 +398,21 @@ std::string AsciiLowered(std::string s) {
   return s;
 }
 
-// The inspector runs only the command, code and NoSQL detectors (and traversal, for literal
-// "0x2e" bytes) on a value of ASCII letters and digits (kDetAlnumValues in inspector.cc). The
-// others must have no rule that such a value can match: names they look for, numbers and
-// hostnames, in every source they run on.
-TEST(AlnumValues, TheDetectorsTheInspectorSkipsFindNothingInLettersAndDigits) {
-  // Names the skipped detectors look for, numbers and hostnames; then words the detectors that
-  // do run judge (a command, a Java class, a NoSQL function, the serialized-object magic).
-  const std::string words =
-      "select union sleep benchmark waitfor delay or and xor null alert eval prompt document "
-      "window localStorage XMLHttpRequest script javascript vbscript onerror onload iframe svg "
-      "img constructor localhost metadata burpcollaborator oastfun 2130706433 0 4294967295 "
-      "3232235777 017700000001 jndi ldap rmi dns entity doctype system rcpt helo quit rset data "
-      "objectclass uid cn admin passwd shadow etc winini bootini htaccess WEBINF setcookie "
-      "location jsessionid ENTITY SYSTEM php phpinfo SELECT UNION ALERT "
-      "whoami processbuilder mapreduce aced0005";
+using DetectFn = void (*)(const ValueView&, DetectorScratch&, FindingSink&);
+
+// The values of a space-separated list.
+std::vector<std::string> SplitWords(std::string_view words) {
   std::vector<std::string> values;
   for (std::size_t b = 0, e; b < words.size(); b = e + 1) {
     e = std::min(words.find(' ', b), words.size());
-    values.push_back(words.substr(b, e - b));
+    values.emplace_back(words.substr(b, e - b));
   }
-  AppendRandomAlnum(20261129, 2000, 64, &values);
-  using DetectFn = void (*)(const ValueView&, DetectorScratch&, FindingSink&);
-  const DetectFn skipped[] = {
-      DetectSqli,  DetectXss, DetectSsrfRfi,         DetectSsti,    DetectJndi,
-      DetectLdapi, DetectXxe, DetectHeaderInjection, DetectMailSsi, DetectPathTraversal};
+  return values;
+}
+
+// Runs each of `skipped` on each value, in every source and under names that change the
+// judgement, and expects no finding.
+void ExpectNoFinding(const std::vector<std::string>& values, const std::vector<DetectFn>& skipped) {
   Arena arena(4096);
   DetectorScratch scratch;
   scratch.arena = &arena;
@@ -446,6 +436,52 @@ TEST(AlnumValues, TheDetectorsTheInspectorSkipsFindNothingInLettersAndDigits) {
   }
 }
 
+// The inspector runs only the command, code and NoSQL detectors (and traversal, for literal
+// "0x2e" bytes) on a value of ASCII letters and digits (kDetAlnumValues in inspector.cc). The
+// others must have no rule that such a value can match: names they look for, numbers and
+// hostnames, in every source they run on.
+TEST(AlnumValues, TheDetectorsTheInspectorSkipsFindNothingInLettersAndDigits) {
+  // Names the skipped detectors look for, numbers and hostnames; then words the detectors that
+  // do run judge (a command, a Java class, a NoSQL function, the serialized-object magic).
+  std::vector<std::string> values = SplitWords(
+      "select union sleep benchmark waitfor delay or and xor null alert eval prompt document "
+      "window localStorage XMLHttpRequest script javascript vbscript onerror onload iframe svg "
+      "img constructor localhost metadata burpcollaborator oastfun 2130706433 0 4294967295 "
+      "3232235777 017700000001 jndi ldap rmi dns entity doctype system rcpt helo quit rset data "
+      "objectclass uid cn admin passwd shadow etc winini bootini htaccess WEBINF setcookie "
+      "location jsessionid ENTITY SYSTEM php phpinfo SELECT UNION ALERT "
+      "whoami processbuilder mapreduce aced0005");
+  AppendRandomAlnum(20261129, 2000, 64, &values);
+  ExpectNoFinding(
+      values, {DetectSqli, DetectXss, DetectSsrfRfi, DetectSsti, DetectJndi, DetectLdapi, DetectXxe,
+               DetectHeaderInjection, DetectMailSsi, DetectPathTraversal});
+}
+
+// A value of letters, digits, '_' and '-' (base64url tokens, UUIDs, dates, slugs, snake_case
+// names) gets the SQL detector as well ("information_schema", "1--" are SQL); the rest of
+// the skipped detectors must find nothing in such a value either.
+TEST(AlnumValues, TheDetectorsTheInspectorSkipsFindNothingInWordCharacters) {
+  std::vector<std::string> values = SplitWords(
+      "information_schema pg_catalog pg_sleep load_file xp_cmdshell call_user_func shell_exec "
+      "file_get_contents __proto__ constructor-prototype _memberaccess document-cookie "
+      "javascript-alert on-error onerror_ x-forwarded-for 127-0-0-1 169-254-169-254 "
+      "etc-passwd WEB-INF web_inf boot-ini win-ini proc-self-environ ..- -- 1-- or-1 "
+      "550e8400-e29b-41d4-a716-446655440000 2023-07-03 zh-CN en_US utm_source "
+      "ig8euxZM2rNcNbdlhoNvNC8BqJIzNbfqXBvEqxTEto8BTrNvN0GvT90W5JZMkX_YN0MvXg8gNEV4NC8xNEV4N "
+      "jndi-ldap rmi_ dns-log entity-system rcpt-to set-cookie x-xss-protection "
+      "objectclass_ uid-admin cn_admin phpinfo_ php-cgi webshell_php index-php shell-php "
+      "0x2e-0x2e 0x2f_0x2f");
+  std::mt19937 rng(20261130);
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+  for (int i = 0; i < 2000; ++i) {
+    std::string v(1 + rng() % 64, 'a');
+    for (char& c : v) c = alphabet[rng() % alphabet.size()];
+    values.push_back(std::move(v));
+  }
+  ExpectNoFinding(values, {DetectXss, DetectSsrfRfi, DetectSsti, DetectJndi, DetectLdapi, DetectXxe,
+                           DetectHeaderInjection, DetectMailSsi, DetectPathTraversal});
+}
+
 // The command and NoSQL detectors take a short path on such values (ValueView::alnum). It must
 // report exactly what the full path reports: same rule, confidence and excerpt, for
 // command words in command parameters ("cmd=whoami"), "mapreduce", names and random tokens,
@@ -458,7 +494,6 @@ TEST(AlnumValues, TheShortPathsReportWhatTheFullPathsReport) {
       "MapReduce", "xmapreducex", "ping",     "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA",
       "aced0005",  "sleep"};
   AppendRandomAlnum(20261130, 1500, 48, &values);
-  using DetectFn = void (*)(const ValueView&, DetectorScratch&, FindingSink&);
   Arena arena(4096);
   DetectorScratch scratch;
   scratch.arena = &arena;
@@ -505,6 +540,13 @@ TEST(AlnumValues, BareWordRulesStillApply) {
   EXPECT_TRUE(Flagged(testing::InspectQueryValue("rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA")));
   EXPECT_TRUE(
       Flagged(testing::InspectQueryValue("aced0005737200116a6176612e7574696c2e486173684d6170")));
+  // Word characters ('_', '-') keep the SQL detector: a catalog name, a trailing comment, a
+  // PHP callback name.
+  EXPECT_TRUE(
+      testing::HasRule(testing::InspectQueryValue("information_schema"), "sqli.system-catalog"));
+  EXPECT_TRUE(Flagged(testing::InspectQueryValue("417652--")));
+  EXPECT_TRUE(testing::HasRule(testing::InspectQueryValue("call_user_func_array"),
+                               "code.php-callback-name"));
 }
 
 }  // namespace
