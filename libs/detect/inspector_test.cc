@@ -241,6 +241,24 @@ TEST(Inspector, PaddingPastTheFieldLimitDoesNotHideAPayload) {
   }
 }
 
+// A payload in the second document of a JSON Lines body, or in a single-quoted string that a
+// lenient parser reads, is found; the same shapes without a payload are not flagged.
+TEST(Inspector, JsonLinesAndSingleQuotedJsonAreInspected) {
+  const std::string sqli = "' union select password from users--";
+  Verdict lines = testing::Inspect(
+      testing::Post("/bulk", "application/json", "{\"a\":1}\n{\"q\":\"" + sqli + "\"}\n"));
+  EXPECT_TRUE(testing::HasCategory(lines, Category::kSqli)) << lines.explanation;
+  EXPECT_TRUE(Flagged(lines)) << lines.explanation;
+  Verdict quoted =
+      testing::Inspect(testing::Post("/api", "application/json", "{'q':'\\" + sqli + "'}"));
+  EXPECT_TRUE(testing::HasCategory(quoted, Category::kSqli)) << quoted.explanation;
+  EXPECT_TRUE(Flagged(quoted)) << quoted.explanation;
+  EXPECT_FALSE(Flagged(testing::Inspect(
+      testing::Post("/bulk", "application/json", "{\"a\":1}\n{\"b\":\"it's fine\"}\n"))));
+  EXPECT_FALSE(Flagged(testing::Inspect(
+      testing::Post("/api", "application/json", "{'name':'O\\'Brien','city':'Dublin'}"))));
+}
+
 // A telemetry post of thousands of numbers, flags and short names passes the field limit
 // and is not blocked for it; one with more fields that could carry an attack than the
 // engine inspects is.

@@ -319,15 +319,35 @@ class JsonParser {
       : s_(text), source_(source), arena_(arena), out_(out), nesting_(nesting) {}
 
   void Parse() {
+    const std::size_t before = out_->fields.size();
     SkipWs();
-    if (!Value(0)) {
+    bool ok = Value(0);
+    if (!ok && Find(s_, '\'') != std::string_view::npos) {
+      // Not JSON; but lenient parsers (JSON5, Jackson's ALLOW_SINGLE_QUOTES, Python literals)
+      // take single-quoted strings, and read "{'q':'\\' or 1=1--'}" as q = "' or 1=1--". Read it
+      // again that way: as text the quotes around the payload hide it.
       out_->anomalies |= kAnomalyJsonMalformed;
-      // Keep whatever is left visible to detectors.
-      if (pos_ < s_.size()) AddField(out_, source_, Part::kValue, "(json-rest)", s_.substr(pos_));
-      return;
+      out_->fields.resize(before);
+      pos_ = 0;
+      path_len_ = 0;
+      saved_.clear();
+      lenient_ = true;
+      SkipWs();
+      ok = Value(0);
     }
-    SkipWs();
-    if (pos_ != s_.size()) out_->anomalies |= kAnomalyJsonMalformed;
+    // Documents one after another (JSON Lines, concatenated JSON: a bulk API reads them all)
+    // are read in turn; not strict JSON, so marked malformed.
+    while (ok) {
+      SkipWs();
+      if (pos_ == s_.size()) return;
+      out_->anomalies |= kAnomalyJsonMalformed;
+      path_len_ = 0;
+      saved_.clear();
+      ok = Value(0);
+    }
+    out_->anomalies |= kAnomalyJsonMalformed;
+    // Keep whatever is left visible to detectors.
+    if (pos_ < s_.size()) AddField(out_, source_, Part::kValue, "(json-rest)", s_.substr(pos_));
   }
 
  private:
@@ -353,11 +373,12 @@ class JsonParser {
   }
 
   bool String(std::string_view* out) {
-    // pos_ at opening quote.
+    // pos_ at opening quote ('"', or '\'' when lenient).
+    const char quote = s_[pos_];
     ++pos_;
     std::size_t start = pos_;
     bool escaped = false;
-    while (pos_ < s_.size() && s_[pos_] != '"') {
+    while (pos_ < s_.size() && s_[pos_] != quote) {
       if (s_[pos_] == '\\') {
         escaped = true;
         ++pos_;
@@ -454,7 +475,7 @@ class JsonParser {
     char c = s_[pos_];
     if (c == '{') return Object(depth);
     if (c == '[') return Array(depth);
-    if (c == '"') {
+    if (c == '"' || (lenient_ && c == '\'')) {
       std::string_view v;
       if (!String(&v)) return false;
       AddField(out_, source_, Part::kValue, PathName(), v);
@@ -476,6 +497,7 @@ class JsonParser {
       for (char ch : lit) {
         if (!((ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' ||
               ch == 'E')) {
+          pos_ = start;  // the rest, from here, is kept as text
           return false;
         }
       }
@@ -493,7 +515,7 @@ class JsonParser {
     }
     while (pos_ < s_.size()) {
       SkipWs();
-      if (pos_ >= s_.size() || s_[pos_] != '"') return false;
+      if (pos_ >= s_.size() || !(s_[pos_] == '"' || (lenient_ && s_[pos_] == '\''))) return false;
       std::string_view key;
       if (!String(&key)) return false;
       PushPath(key, false);
@@ -553,6 +575,7 @@ class JsonParser {
   std::size_t pos_ = 0;
   char path_[limits::kMaxFieldNameBytes];
   std::size_t path_len_ = 0;
+  bool lenient_ = false;  // single-quoted strings and names
   std::vector<std::size_t> saved_;
 };
 
@@ -1155,8 +1178,8 @@ void ParseBodyByType(std::string_view body, std::string_view mt, Source form_sou
                   arena, out);
     if (!IsJsonType(mt) && (out->anomalies & kAnomalyJsonMalformed) &&
         !(before_anoms & kAnomalyJsonMalformed)) {
-      // Sniffed wrongly: treat as text.
-      out->anomalies &= ~kAnomalyJsonMalformed;
+      // Sniffed wrongly: treat as text (with none of the facts the JSON reading noted).
+      out->anomalies = before_anoms;
       out->fields.resize(before);
       *kind = BodyKind::kText;
       AddField(out, Source::kBodyRaw, Part::kValue, {}, body, kFieldWholeBody);

@@ -440,6 +440,47 @@ TEST_F(ParserTest, PartsCookiesAndSegmentsPastTheirLimitsAreReportedAsNotInspect
   EXPECT_TRUE(parsed_.anomalies & kAnomalyFieldsNotInspected);
 }
 
+// JSON Lines and concatenated documents under a JSON type: a bulk API reads every document,
+// so each is split into fields; what follows the last one that parses stays visible as text.
+TEST_F(ParserTest, JsonDocumentsOneAfterAnotherAreAllRead) {
+  Parse(testing::Post("/bulk", "application/json",
+                      "{\"a\":1}\n{\"q\":\"union select\"}\n[\"x\"]{\"r\":2} tail'"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyJsonMalformed);
+  EXPECT_EQ(ValueOf(Source::kJson, "a"), "1");
+  EXPECT_EQ(ValueOf(Source::kJson, "q"), "union select");
+  EXPECT_EQ(ValueOf(Source::kJson, "[0]"), "x");
+  EXPECT_EQ(ValueOf(Source::kJson, "r"), "2");
+  EXPECT_EQ(ValueOf(Source::kJson, "(json-rest)"), "tail'");
+  // One document: strict JSON, nothing noted.
+  Parse(testing::Post("/one", "application/json", "{\"a\":1}\n"));
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyJsonMalformed);
+}
+
+// Lenient parsers take single-quoted strings and names; read that way, the payload is the
+// value, not text wrapped in quotes.
+TEST_F(ParserTest, SingleQuotedJsonIsReadAsLenientParsersReadIt) {
+  Parse(testing::Post("/api", "application/json",
+                      R"({'q':'\' or 1=1--', "n":'O\'Brien', 'k': [1, 'two']})"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyJsonMalformed);
+  EXPECT_EQ(ValueOf(Source::kJson, "q"), "' or 1=1--");
+  EXPECT_EQ(ValueOf(Source::kJson, "n"), "O'Brien");
+  EXPECT_EQ(ValueOf(Source::kJson, "k[1]"), "two");
+  EXPECT_EQ(ValueOf(Source::kJson, "q", Part::kName), "q");
+}
+
+// A text body that only looks like JSON at first (a Sentry envelope: JSON Lines posted as
+// text/plain) is inspected as one text value, and what the JSON reading noted is dropped.
+TEST_F(ParserTest, SniffedJsonLinesStayTextWithoutTheJsonReadingsFacts) {
+  std::string lines = "{\"event_id\":\"a\"}\n{\"items\":[";
+  for (int i = 0; i < 1500; ++i) lines += std::string(i ? "," : "") + "\"it's\"";
+  lines += "]}";
+  Parse(testing::Post("/envelope", "text/plain;charset=UTF-8", lines));
+  EXPECT_EQ(parsed_.body_kind, BodyKind::kText);
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyJsonMalformed);
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyFieldsOverflow);
+  EXPECT_EQ(Count(Source::kBodyRaw, ""), 1);
+}
+
 TEST_F(ParserTest, JsonInsideAQueryValueIsSplitIntoFields) {
   Parse(testing::Get("/log?payload=" + testing::UrlEncode(R"({"q":"union select","n":1})")));
   EXPECT_EQ(ValueOf(Source::kQuery, "q"), "union select");
