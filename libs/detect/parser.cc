@@ -314,15 +314,22 @@ bool LooksLikeForm(std::string_view s) {
 
 class JsonParser {
  public:
+  // `declared`: a body whose Content-Type says JSON. Only there are documents in sequence and
+  // single-quoted strings read; a value or sniffed body that is not strict JSON is text.
   JsonParser(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
-             int nesting = 0)
-      : s_(text), source_(source), arena_(arena), out_(out), nesting_(nesting) {}
+             int nesting = 0, bool declared = false)
+      : s_(text),
+        source_(source),
+        arena_(arena),
+        out_(out),
+        nesting_(nesting),
+        declared_(declared) {}
 
   void Parse() {
     const std::size_t before = out_->fields.size();
     SkipWs();
     bool ok = Value(0);
-    if (!ok && Find(s_, '\'') != std::string_view::npos) {
+    if (!ok && declared_ && Find(s_, '\'') != std::string_view::npos) {
       // Not JSON; but lenient parsers (JSON5, Jackson's ALLOW_SINGLE_QUOTES, Python literals)
       // take single-quoted strings, and read "{'q':'\\' or 1=1--'}" as q = "' or 1=1--". Read it
       // again that way: as text the quotes around the payload hide it.
@@ -341,6 +348,7 @@ class JsonParser {
       SkipWs();
       if (pos_ == s_.size()) return;
       out_->anomalies |= kAnomalyJsonMalformed;
+      if (!declared_) return;
       path_len_ = 0;
       saved_.clear();
       ok = Value(0);
@@ -575,6 +583,7 @@ class JsonParser {
   std::size_t pos_ = 0;
   char path_[limits::kMaxFieldNameBytes];
   std::size_t path_len_ = 0;
+  bool declared_;
   bool lenient_ = false;  // single-quoted strings and names
   std::vector<std::size_t> saved_;
 };
@@ -827,8 +836,9 @@ void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedR
   }
 }
 
-void ParseJsonBody(std::string_view text, Source source, Arena& arena, ParsedRequest* out) {
-  JsonParser(text, source, arena, out).Parse();
+void ParseJsonBody(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
+                   bool declared) {
+  JsonParser(text, source, arena, out, 0, declared).Parse();
 }
 
 namespace {
@@ -1175,7 +1185,7 @@ void ParseBodyByType(std::string_view body, std::string_view mt, Source form_sou
     std::size_t before = out->fields.size();
     uint64_t before_anoms = out->anomalies;
     ParseJsonBody(body, form_source == Source::kMultipart ? Source::kMultipart : Source::kJson,
-                  arena, out);
+                  arena, out, IsJsonType(mt));
     if (!IsJsonType(mt) && (out->anomalies & kAnomalyJsonMalformed) &&
         !(before_anoms & kAnomalyJsonMalformed)) {
       // Sniffed wrongly: treat as text (with none of the facts the JSON reading noted).

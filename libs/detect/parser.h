@@ -114,7 +114,10 @@ void ParseRequest(const HttpRequest& request, Arena& arena, ParsedRequest* out);
 // `depth` counts containers already entered (JSON in a query value, URL in a JSON string).
 void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
                      int depth = 0);
-void ParseJsonBody(std::string_view text, Source source, Arena& arena, ParsedRequest* out);
+// `declared`: the Content-Type says JSON, so JSON Lines and single-quoted strings are read
+// (a sniffed body that is not strict JSON is inspected as text instead).
+void ParseJsonBody(std::string_view text, Source source, Arena& arena, ParsedRequest* out,
+                   bool declared = true);
 void ParseXmlBody(std::string_view text, Arena& arena, ParsedRequest* out);
 void ParseMultipartBody(std::string_view text, std::string_view boundary, Arena& arena,
                         ParsedRequest* out, int depth);
