@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/detect/arena.h"
@@ -257,6 +258,49 @@ TEST(Inspector, JsonLinesAndSingleQuotedJsonAreInspected) {
       testing::Post("/bulk", "application/json", "{\"a\":1}\n{\"b\":\"it's fine\"}\n"))));
   EXPECT_FALSE(Flagged(testing::Inspect(
       testing::Post("/api", "application/json", "{'name':'O\\'Brien','city':'Dublin'}"))));
+}
+
+// A payload inside a JSON Web Token's header or claims (a "kid" the server looks up, a "jku"
+// it fetches, a claim it copies into a query) is found; an identity provider's ordinary
+// token is not flagged.
+TEST(Inspector, JsonWebTokenHeadersAndClaimsAreInspected) {
+  auto jwt = [](const std::string& header, const std::string& claims) {
+    return absl::WebSafeBase64Escape(header) + "." + absl::WebSafeBase64Escape(claims) +
+           ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+  };
+  auto bearer = [](const std::string& token) {
+    OwnedHttpRequest r = testing::Get("/me");
+    r.headers.emplace_back("Authorization", "Bearer " + token);
+    return r;
+  };
+  Verdict kid = testing::Inspect(
+      bearer(jwt(R"({"alg":"HS256","kid":"x' UNION SELECT 'secret'-- "})", R"({"sub":"1"})")));
+  EXPECT_TRUE(testing::HasCategory(kid, Category::kSqli)) << kid.explanation;
+  EXPECT_TRUE(Flagged(kid)) << kid.explanation;
+  Verdict path = testing::Inspect(
+      bearer(jwt(R"({"alg":"HS256","kid":"../../../../../../dev/null"})", R"({"sub":"1"})")));
+  EXPECT_TRUE(Flagged(path)) << path.explanation;
+  Verdict jku = testing::Inspect(bearer(jwt(
+      R"({"alg":"RS256","jku":"http://169.254.169.254/latest/meta-data/"})", R"({"sub":"1"})")));
+  EXPECT_TRUE(testing::HasCategory(jku, Category::kSsrf)) << jku.explanation;
+  EXPECT_TRUE(Flagged(jku)) << jku.explanation;
+  // The key URL is fetched by the server: a loopback one is SSRF, as in a fetch argument.
+  Verdict x5u = testing::Inspect(
+      bearer(jwt(R"({"alg":"RS256","x5u":"http://127.0.0.1:8080/cert.pem"})", R"({"sub":"1"})")));
+  EXPECT_TRUE(Flagged(x5u)) << x5u.explanation;
+  Verdict claim = testing::Inspect(testing::Get(
+      "/me?token=" + jwt(R"({"alg":"HS256"})", R"({"name":"<script>alert(1)</script>"})")));
+  EXPECT_TRUE(testing::HasCategory(claim, Category::kXss)) << claim.explanation;
+  EXPECT_TRUE(Flagged(claim)) << claim.explanation;
+
+  Verdict ordinary = testing::Inspect(bearer(
+      jwt(R"({"alg":"RS256","kid":"6f7254101f56e41cf35c9926de84a2d552b4c6f1","typ":"JWT"})",
+          R"({"iss":"https://accounts.example.com","azp":"1234.apps.example.com",)"
+          R"("sub":"110169484474386276334","email":"john.o'brien@example.com",)"
+          R"("name":"John O'Brien","scope":"openid profile email offline_access",)"
+          R"("realm_access":{"roles":["default-roles-master","uma_authorization"]},)"
+          R"("nonce":"n-0S6_WzA2Mj","at_hash":"HK6E_P6Dh8Y93mRNtsDB1Q","iat":1516239022})")));
+  EXPECT_EQ(ordinary.score, 0) << ordinary.explanation;
 }
 
 // A telemetry post of thousands of numbers, flags and short names passes the field limit

@@ -41,6 +41,10 @@ inline constexpr std::size_t kMaxXmlDepth = 32;
 inline constexpr std::size_t kMaxFieldNameBytes = 256;
 // Nested container parsing (JSON in a multipart part, form in a JSON string ...).
 inline constexpr int kMaxNestedBodyDepth = 2;
+// JSON Web Tokens per request whose header and claims are read as fields, and the largest
+// decoded part read.
+inline constexpr std::size_t kMaxJwtTokens = 4;
+inline constexpr std::size_t kMaxJwtPartBytes = 8 * 1024;
 
 // Normalisation.
 // Percent-decoding passes (double/triple encoding); a value still changing after that is

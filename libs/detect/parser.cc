@@ -672,6 +672,89 @@ void ParseGraphqlStrings(std::string_view doc, Source source, Arena& arena, Pars
 
 }  // namespace
 
+namespace {
+
+bool IsBase64UrlChar(char c) {
+  return IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+}
+
+// Reads one JSON part of a token (its header or claims), base64url at the start of `text`
+// and ending at a '.', into fields named "<carrier>.jwt-<part>.<path>". Returns the bytes
+// read, or 0 when it is not a JSON object.
+std::size_t AddJwtPart(std::string_view text, const Field& carrier, std::string_view part,
+                       Arena& arena, ParsedRequest* out) {
+  std::size_t n = 0;
+  while (n < text.size() && IsBase64UrlChar(text[n])) ++n;
+  if (n < 4 || n >= text.size() || text[n] != '.' || n > limits::kMaxJwtPartBytes * 4 / 3) {
+    return 0;
+  }
+  char* buf = arena.Allocate(n * 3 / 4 + 3);
+  std::size_t consumed = 0;
+  const std::size_t len = DecodeBase64Run(text.substr(0, n), buf, n * 3 / 4 + 3, &consumed);
+  const std::string_view json(buf, len);
+  if (consumed != n || json.size() < 2 || json.front() != '{' || json.back() != '}') return 0;
+  const std::size_t before = out->fields.size();
+  const uint64_t anomalies = out->anomalies;
+  JsonParser(json, carrier.source, arena, out, 1).Parse();
+  if ((out->anomalies & kAnomalyJsonMalformed) && !(anomalies & kAnomalyJsonMalformed)) {
+    out->fields.resize(before);
+    out->anomalies = anomalies;
+    return 0;
+  }
+  // A token comes with every request of a session: only its members that could carry an
+  // attack are kept (PlainField: names like "iss" and "exp", numbers and flags are not).
+  std::size_t kept = before;
+  for (std::size_t k = before; k < out->fields.size(); ++k) {
+    if (out->fields[k].flags == 0 || out->fields[k].flags == kFieldNumericJson) {
+      if (PlainField(out->fields[k].value)) continue;
+    }
+    out->fields[kept++] = out->fields[k];
+  }
+  out->fields.resize(kept);
+  for (std::size_t k = before; k < out->fields.size(); ++k) {
+    Field& f = out->fields[k];
+    char* name = arena.Allocate(limits::kMaxFieldNameBytes);
+    std::size_t size = 0;
+    for (std::string_view piece : {carrier.name, part, std::string_view("."), f.name}) {
+      const std::size_t take = std::min(piece.size(), limits::kMaxFieldNameBytes - size);
+      std::memcpy(name + size, piece.data(), take);
+      size += take;
+    }
+    arena.ShrinkLast(name, size);
+    f.name = std::string_view(name, size);
+  }
+  return n;
+}
+
+// JSON Web Tokens (base64url header.claims.signature) in a header, cookie, argument or JSON
+// member: the application decodes them and may use what they say before or without checking
+// the signature, a "kid" looked up in a database or as a file path, a "jku" or "x5u" fetched,
+// claims copied into queries. Their header's and claims' members become fields of their own.
+void AddJwtFields(Arena& arena, ParsedRequest* out) {
+  const std::size_t fields = out->fields.size();
+  std::size_t tokens = 0;
+  for (std::size_t i = 0; i < fields && tokens < limits::kMaxJwtTokens; ++i) {
+    const Field carrier = out->fields[i];  // a copy: the vector grows below
+    const std::string_view v = carrier.value;
+    if (carrier.part != Part::kValue || v.size() < 24 || (carrier.flags & kFieldContainer)) {
+      continue;
+    }
+    for (std::size_t p = Find(v, "eyJ");
+         p != std::string_view::npos && tokens < limits::kMaxJwtTokens; p = Find(v, "eyJ", p + 3)) {
+      if (p > 0 && (IsBase64UrlChar(v[p - 1]) || v[p - 1] == '.')) continue;
+      const std::size_t header = AddJwtPart(v.substr(p), carrier, ".jwt-header", arena, out);
+      if (header == 0) continue;
+      const std::string_view claims = v.substr(p + header + 1);
+      if (!claims.starts_with("eyJ")) continue;
+      AddJwtPart(claims, carrier, ".jwt-claims", arena, out);
+      ++tokens;
+      p += header;
+    }
+  }
+}
+
+}  // namespace
+
 void MaybeParseNested(std::size_t index, Arena& arena, ParsedRequest* out, int depth) {
   if (depth >= limits::kMaxNestedBodyDepth || index >= out->fields.size()) return;
   Field f = out->fields[index];
@@ -1350,7 +1433,9 @@ std::string_view DecodeContentEncoding(std::string_view coding, std::string_view
   return body;
 }
 
-void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
+namespace {
+
+void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
   out->Clear();
   out->fields.reserve(64);
 
@@ -1541,6 +1626,13 @@ void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
     return;
   }
   ParseBodyByType(body, mt, Source::kBodyForm, arena, out, &out->body_kind);
+}
+
+}  // namespace
+
+void ParseRequest(const HttpRequest& req, Arena& arena, ParsedRequest* out) {
+  ParseRequestParts(req, arena, out);
+  AddJwtFields(arena, out);
 }
 
 }  // namespace shieldx::detect

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/detect/limits.h"
@@ -479,6 +480,55 @@ TEST_F(ParserTest, SniffedJsonLinesStayTextWithoutTheJsonReadingsFacts) {
   EXPECT_FALSE(parsed_.anomalies & kAnomalyJsonMalformed);
   EXPECT_FALSE(parsed_.anomalies & kAnomalyFieldsOverflow);
   EXPECT_EQ(Count(Source::kBodyRaw, ""), 1);
+}
+
+std::string Jwt(const std::string& header, const std::string& claims) {
+  return absl::WebSafeBase64Escape(header) + "." + absl::WebSafeBase64Escape(claims) +
+         ".c2lnbmF0dXJl";
+}
+
+// A token's header and claims are JSON the application decodes: their members are fields
+// named after the carrier, wherever the token is (a header, a cookie, an argument). As a
+// token comes with every request of a session, members that cannot carry an attack (short
+// words, numbers: PlainField) are left out.
+TEST_F(ParserTest, JsonWebTokenMembersAreFields) {
+  OwnedHttpRequest r = testing::Get(
+      "/me?t=" + Jwt(R"({"alg":"HS256"})", R"({"sub":"user-17@x","roles":["a","b c"]})"));
+  r.headers.emplace_back("Authorization",
+                         "Bearer " + Jwt(R"({"alg":"RS256","kid":"k' or 1=1"})", R"({"n":1})"));
+  r.headers.emplace_back("Cookie", "s=" + Jwt(R"({"alg":"HS256","jku":"http://x/"})", "{}"));
+  Parse(r);
+  EXPECT_EQ(ValueOf(Source::kQuery, "t.jwt-claims.sub"), "user-17@x");
+  EXPECT_EQ(ValueOf(Source::kQuery, "t.jwt-claims.roles[1]"), "b c");
+  EXPECT_EQ(ValueOf(Source::kHeader, "Authorization.jwt-header.kid"), "k' or 1=1");
+  EXPECT_EQ(ValueOf(Source::kCookie, "s.jwt-header.jku"), "http://x/");
+  EXPECT_EQ(ValueOf(Source::kQuery, "t.jwt-header.alg"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kQuery, "t.jwt-claims.roles[0]"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kHeader, "Authorization.jwt-claims.n"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kQuery, "t.jwt-claims.sub", Part::kName), "<missing>");
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyJsonMalformed);
+}
+
+// Text that only starts like a token is not read as one: a word after other base64, a
+// header that is not a JSON object, a part that does not end at a '.'; and at most
+// kMaxJwtTokens tokens are read per request.
+TEST_F(ParserTest, OnlyWellFormedTokensAreReadAndOnlySoMany) {
+  const std::string header =
+      absl::WebSafeBase64Escape(std::string(R"({"alg":"HS256","kid":"x y"})"));
+  const std::string not_json = absl::WebSafeBase64Escape(std::string(R"({"alg":"HS 256")"));
+  std::string uri = "/?a=x" + header + ".eyJ9.sig&b=" + not_json + ".eyJ9.sig&c=" + header;
+  for (std::size_t i = 0; i < limits::kMaxJwtTokens + 2; ++i) {
+    uri += "&t" + std::to_string(i) + "=" + Jwt(R"({"alg":"HS256"})", R"({"i":"v w"})");
+  }
+  Parse(testing::Get(uri));
+  std::size_t claims = 0;
+  for (const Field& f : parsed_.fields) {
+    EXPECT_FALSE(f.name.starts_with("a.") || f.name.starts_with("b.") || f.name.starts_with("c."))
+        << f.name;
+    claims += f.part == Part::kValue && f.name.ends_with(".jwt-claims.i");
+  }
+  EXPECT_EQ(claims, limits::kMaxJwtTokens);
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyJsonMalformed);
 }
 
 TEST_F(ParserTest, JsonInsideAQueryValueIsSplitIntoFields) {

@@ -563,6 +563,9 @@ bool IsIncludeParameter(std::string_view name) {
 // "next", "callback", "success_url") are left out: native and development OAuth flows
 // legitimately send the browser back to a loopback address (RFC 8252).
 bool IsFetchParameter(Source source, std::string_view name) {
+  // A JSON Web Token's key URLs (parser.cc names a token's header members so): the server
+  // fetches the signing key from them, in whatever header or cookie the token came.
+  if (name.ends_with(".jwt-header.jku") || name.ends_with(".jwt-header.x5u")) return true;
   if (source != Source::kQuery && source != Source::kBodyForm && source != Source::kJson &&
       source != Source::kMultipart && source != Source::kXml) {
     return false;
