@@ -95,13 +95,13 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
       return kDetAll & ~(kDetPath | kDetXxe | kDetCrlf);
     case Source::kHeader:
       if (f.flags & kFieldStructured) {
-        // Content-Type and Accept have a grammar without braces, angle brackets or back
-        // quotes: a value with one carries something else, such as Struts2's OGNL
-        // expression in the Content-Type (S2-045), and gets the free-text detectors.
-        if ((IEquals(f.name, "content-type") || IEquals(f.name, "accept")) &&
-            FindFirstOf(f.value, "{<`") != std::string_view::npos) {
-          return kDetAll & ~kDetXxe;
-        }
+        // None of these headers' grammars has a single quote, brace, angle bracket, back
+        // quote, backslash, pipe or dollar sign (Sec-CH-UA's made-up brands use parentheses,
+        // ';', '=' and '?', so those do not count): a value with one carries something else,
+        // such as Struts2's OGNL expression in the Content-Type (S2-045) or a quote break in
+        // an Accept-Language or Origin an application stores, and gets the free-text
+        // detectors.
+        if (FindFirstOf(f.value, "'{}<>`\\|$") != std::string_view::npos) return kDetAll & ~kDetXxe;
         return kDetJndi;
       }
       if (IEquals(f.name, "referer") || IEquals(f.name, "origin")) {

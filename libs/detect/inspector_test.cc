@@ -303,6 +303,38 @@ TEST(Inspector, JsonWebTokenHeadersAndClaimsAreInspected) {
   EXPECT_EQ(ordinary.score, 0) << ordinary.explanation;
 }
 
+// Fixed-grammar headers get only the lookup check, unless a value has a character none of
+// their grammars has: then it carries something else (a quote break in an Accept-Language or
+// Origin an application stores) and gets the free-text detectors. Browsers' own values,
+// Sec-CH-UA's made-up brands with parentheses among them, stay clean.
+TEST(Inspector, FixedGrammarHeadersWithForeignCharactersGetTheFreeTextDetectors) {
+  auto with = [](const char* name, const char* value) {
+    OwnedHttpRequest r = testing::Get("/me");
+    r.headers.emplace_back(name, value);
+    return testing::Inspect(r);
+  };
+  for (const auto& [name, value] : std::vector<std::pair<const char*, const char*>>{
+           {"Accept-Language", "en-US' AND 1=1--"},
+           {"Origin", "https://evil.example' or '1'='1"},
+           {"If-None-Match", "\"abc' or sleep(5)--\""},
+           {"Cache-Control", "no-cache'; exec xp_cmdshell 'dir'--"},
+           {"Origin", "https://a.example<script>alert(1)</script>"}}) {
+    Verdict v = with(name, value);
+    EXPECT_TRUE(Flagged(v)) << name << ": " << value << "\n" << v.explanation;
+  }
+  for (const auto& [name, value] : std::vector<std::pair<const char*, const char*>>{
+           {"Sec-CH-UA", "\"Not)A;Brand\";v=\"24\", \"Chromium\";v=\"116\""},
+           {"Sec-CH-UA", "\"Not A(Brand\";v=\"99\", \"Google Chrome\";v=\"121\""},
+           {"Authorization",
+            "Digest username=\"Mufasa\", realm=\"http-auth@example.org\", uri=\"/dir/\", "
+            "nonce=\"7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v\", qop=auth"},
+           {"If-None-Match", "W/\"5e-1f2a3b4c\""},
+           {"Accept-Language", "zh-CN,zh;q=0.9,en-US;q=0.8,en;q=0.7"}}) {
+    Verdict v = with(name, value);
+    EXPECT_EQ(v.score, 0) << name << ": " << value << "\n" << v.explanation;
+  }
+}
+
 // A telemetry post of thousands of numbers, flags and short names passes the field limit
 // and is not blocked for it; one with more fields that could carry an attack than the
 // engine inspects is.
