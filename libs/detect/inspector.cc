@@ -117,7 +117,12 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
       return kDetPath | kDetCmdi | kDetXss | kDetSqli | kDetCode;
     case Source::kBodyRaw:
       if (parsed.body_kind == BodyKind::kXml) return kDetXxe;
-      if (parsed.body_kind == BodyKind::kJson || parsed.body_kind == BodyKind::kBinary) return 0;
+      if (parsed.body_kind == BodyKind::kJson) return 0;
+      if (parsed.body_kind == BodyKind::kBinary) {
+        // A Java serialization stream as the body (AC ED 00 05): what RMI and JMX invokers
+        // and other deserialising endpoints read. Only the code detector judges it.
+        return f.value.starts_with(std::string_view("\xac\xed\x00\x05", 4)) ? kDetCode : 0u;
+      }
       return kDetAll;
     case Source::kXml:
       return kDetAll;

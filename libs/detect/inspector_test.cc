@@ -243,6 +243,23 @@ TEST(Inspector, PaddingPastTheFieldLimitDoesNotHideAPayload) {
 }
 
 // A payload in the second document of a JSON Lines body, or in a single-quoted string that a
+// A Java serialization stream posted as a binary body (a JMX or RMI invoker's input) is
+// judged; other binary bodies still get no detector.
+TEST(Inspector, AJavaSerializationStreamAsTheBodyIsFound) {
+  const std::string stream(
+      "\xac\xed\x00\x05sr\x00\x32sun.reflect.annotation.AnnotationInvocationHandler"
+      "\x55\xca\xf5\x0f\x15\xcb\x7e\xa5\x02\x00\x02L\x00\x0cmemberValues",
+      84);
+  for (const char* type : {"application/x-java-serialized-object", "application/octet-stream"}) {
+    Verdict v = testing::Inspect(testing::Post("/invoker/JMXInvokerServlet", type, stream));
+    EXPECT_TRUE(testing::HasRule(v, "code.java-serialized")) << type << "\n" << v.explanation;
+    EXPECT_TRUE(Flagged(v)) << type << "\n" << v.explanation;
+  }
+  std::string png("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 16);
+  for (int i = 0; i < 40; ++i) png += std::string("\x00\xac\xed\x00\x05", 5);
+  Verdict image = testing::Inspect(testing::Post("/upload", "image/png", png));
+  EXPECT_EQ(image.score, 0) << image.explanation;
+}
 // lenient parser reads, is found; the same shapes without a payload are not flagged.
 TEST(Inspector, JsonLinesAndSingleQuotedJsonAreInspected) {
   const std::string sqli = "' union select password from users--";
