@@ -243,6 +243,21 @@ TEST(Inspector, PaddingPastTheFieldLimitDoesNotHideAPayload) {
 }
 
 // A payload in the second document of a JSON Lines body, or in a single-quoted string that a
+// An XML style sheet processing instruction names a URL the XSLT processor fetches and runs:
+// an internal one is SSRF; the application's own style sheet is nothing.
+TEST(Inspector, AnXmlStyleSheetHrefIsAFetchedUrl) {
+  Verdict meta =
+      testing::Inspect(testing::Post("/x", "application/xml",
+                                     "<?xml version=\"1.0\"?><?xml-stylesheet type=\"text/xsl\" "
+                                     "href=\"http://169.254.169.254/x.xsl\"?><a>1</a>"));
+  EXPECT_TRUE(testing::HasCategory(meta, Category::kSsrf)) << meta.explanation;
+  EXPECT_TRUE(Flagged(meta)) << meta.explanation;
+  Verdict own = testing::Inspect(testing::Post(
+      "/x", "application/xml",
+      "<?xml-stylesheet type=\"text/xsl\" href=\"/styles/report.xsl\"?><r><n>1</n></r>"));
+  EXPECT_EQ(own.score, 0) << own.explanation;
+}
+
 // A Java serialization stream posted as a binary body (a JMX or RMI invoker's input) is
 // judged; other binary bodies still get no detector.
 TEST(Inspector, AJavaSerializationStreamAsTheBodyIsFound) {

@@ -1006,6 +1006,17 @@ void ParseXmlBody(std::string_view s, Arena& arena, ParsedRequest* out) {
            target[3] == '\r' || target[3] == '\n' || IStartsWith(target, "xml-stylesheet"));
       if (!pi || !declaration) {
         AddField(out, Source::kXml, Part::kValue, element(), block);
+      } else if (IStartsWith(target, "xml-stylesheet")) {
+        // Its href is a style sheet the XSLT processor fetches (and runs): a URL argument.
+        const std::size_t h = IFind(target, "href=");
+        if (h != std::string_view::npos && h + 6 < target.size() &&
+            (target[h + 5] == '"' || target[h + 5] == '\'')) {
+          const std::size_t close = target.find(target[h + 5], h + 6);
+          if (close != std::string_view::npos) {
+            AddField(out, Source::kXml, Part::kValue, "xml-stylesheet@href",
+                     target.substr(h + 6, close - h - 6));
+          }
+        }
       }
       pos = stop;
       continue;

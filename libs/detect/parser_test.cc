@@ -266,8 +266,13 @@ TEST_F(ParserTest, XmlProcessingInstructionsAndServerBlocksAreValues) {
                       "<r><?php echo $a->b; ?><% out.print(1); %></r>"));
   EXPECT_EQ(parsed_.body_kind, BodyKind::kXml);
   EXPECT_EQ(ValueOf(Source::kXml, "r"), "<?php echo $a->b; ?>");
-  EXPECT_EQ(XmlValues(),
-            (std::vector<std::string_view>{"<?php echo $a->b; ?>", "<% out.print(1); %>"}));
+  // A style sheet's href is a URL the XSLT processor fetches: a value of its own.
+  EXPECT_EQ(ValueOf(Source::kXml, "xml-stylesheet@href"), "s.xsl");
+  EXPECT_EQ(XmlValues(), (std::vector<std::string_view>{"s.xsl", "<?php echo $a->b; ?>",
+                                                        "<% out.print(1); %>"}));
+  Parse(testing::Post("/x", "application/xml",
+                      "<?xml-stylesheet type='text/xsl' href='http://127.0.0.1/a.xsl'?><r/>"));
+  EXPECT_EQ(ValueOf(Source::kXml, "xml-stylesheet@href"), "http://127.0.0.1/a.xsl");
 }
 
 // The declaration with a line break or in capitals after "<?xml" is still the declaration:
