@@ -1591,6 +1591,9 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
   if (host_count == 0) out->anomalies |= kAnomalyMissingHost;
   if (host_count > 1) out->anomalies |= kAnomalyMultipleHost;
   if (te_count > 1) out->anomalies |= kAnomalyMultipleTe;
+  // HTTP/1.0 has no transfer codings: a receiver must treat such framing as faulty (RFC 9112
+  // 6.1), and one that reads the chunks anyway disagrees with one that does not.
+  if (te_count > 0 && req.version == "HTTP/1.0") out->anomalies |= kAnomalyBadTe;
   if (te_count > 0 && out->content_length_count > 0) out->anomalies |= kAnomalyClAndTe;
   if (ct_count > 1) out->anomalies |= kAnomalyDuplicateContentType;
 

@@ -33,7 +33,7 @@ enum Anomaly : uint64_t {
   kAnomalyConflictingCl = 1ull << 9,     // Content-Length values differ
   kAnomalyBadCl = 1ull << 10,            // Content-Length not a decimal number
   kAnomalyClMismatch = 1ull << 11,       // Content-Length != body length (no TE)
-  kAnomalyBadTe = 1ull << 12,            // Transfer-Encoding other than exactly "chunked"
+  kAnomalyBadTe = 1ull << 12,            // Transfer-Encoding not exactly "chunked", or in HTTP/1.0
   kAnomalyMultipleTe = 1ull << 13,
   kAnomalyMissingHost = 1ull << 14,
   kAnomalyMultipleHost = 1ull << 15,
