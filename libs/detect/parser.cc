@@ -1131,13 +1131,23 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
     AddField(out, Source::kBodyRaw, Part::kValue, {}, body, kFieldWholeBody);
     return;
   }
-  if (FirstNonSpace(body.substr(0, pos)).size() > 0) out->anomalies |= kAnomalyMultipartMalformed;
+  // Text before the first delimiter or after the last (RFC 2046's preamble and epilogue) is
+  // not a part and no browser sends any; a parser that finds the boundary elsewhere would
+  // read it, so it is inspected as a value.
+  if (FirstNonSpace(body.substr(0, pos)).size() > 0) {
+    out->anomalies |= kAnomalyMultipartMalformed;
+    AddField(out, Source::kBodyRaw, Part::kValue, "(multipart preamble)", body.substr(0, pos));
+  }
   std::size_t parts = 0;
   bool closed = false;
   while (pos != std::string_view::npos) {
     pos += delim.size();
     if (body.substr(pos, 2) == "--") {
       closed = true;
+      const std::string_view epilogue = body.substr(pos + 2);
+      if (FirstNonSpace(epilogue).size() > 0) {
+        AddField(out, Source::kBodyRaw, Part::kValue, "(multipart epilogue)", epilogue);
+      }
       break;
     }
     // Skip to the end of the delimiter line.

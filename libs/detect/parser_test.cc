@@ -348,6 +348,21 @@ TEST_F(ParserTest, MultipartFieldsFilenamesAndCharsets) {
   EXPECT_FALSE(parsed_.anomalies & kAnomalyMultipartMalformed);
 }
 
+// Text before the first delimiter or after the closing one is no part, but a parser that
+// finds the boundary elsewhere would read it: it is a value. The usual line breaks are not.
+TEST_F(ParserTest, MultipartPreambleAndEpilogueAreValues) {
+  const std::string part = "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n";
+  Parse(testing::Post("/up", "multipart/form-data; boundary=XX",
+                      "before\r\n" + part + "--XX--\r\nafter"));
+  EXPECT_EQ(ValueOf(Source::kBodyRaw, "(multipart preamble)"), "before\r\n");
+  EXPECT_EQ(ValueOf(Source::kBodyRaw, "(multipart epilogue)"), "\r\nafter");
+  EXPECT_EQ(ValueOf(Source::kMultipart, "a"), "1");
+  Parse(testing::Post("/up", "multipart/form-data; boundary=XX", "\r\n" + part + "--XX--\r\n"));
+  EXPECT_EQ(Count(Source::kBodyRaw, "(multipart preamble)"), 0);
+  EXPECT_EQ(Count(Source::kBodyRaw, "(multipart epilogue)"), 0);
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyMultipartMalformed);
+}
+
 TEST_F(ParserTest, MultipartWithoutBoundaryIsReported) {
   Parse(testing::Post("/up", "multipart/form-data", "--x\r\n\r\n"));
   EXPECT_TRUE(parsed_.anomalies & kAnomalyMultipartNoBoundary);
