@@ -20,7 +20,8 @@ using shieldx::limits::kMaxUriBytes;
 // Fields (values and names) extracted from one request: args + headers + cookies + path
 // segments + JSON/XML/multipart leaves. All of the first kMaxFields are inspected. Past it
 // (reported, 0.4) a field is kept only when it could carry an attack: a value of letters and
-// digits too short for base64, or a number, cannot (parser.cc, PlainField). Up to
+// digits too short for base64, or a number under 20 bytes, cannot (parser.cc, PlainField).
+// JSON Web Tokens' members are screened the same way wherever they are. Up to
 // kMaxScreenedFields are kept in all; a request with more such fields, or more path
 // segments, cookies or multipart parts than the limits below, is reported as not inspected
 // (0.6, which blocks at the default threshold): padding must not hide a payload.
