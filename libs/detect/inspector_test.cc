@@ -242,7 +242,6 @@ TEST(Inspector, PaddingPastTheFieldLimitDoesNotHideAPayload) {
   }
 }
 
-// A payload in the second document of a JSON Lines body, or in a single-quoted string that a
 // An XML style sheet processing instruction names a URL the XSLT processor fetches and runs:
 // an internal one is SSRF; the application's own style sheet is nothing.
 TEST(Inspector, AnXmlStyleSheetHrefIsAFetchedUrl) {
@@ -275,6 +274,8 @@ TEST(Inspector, AJavaSerializationStreamAsTheBodyIsFound) {
   Verdict image = testing::Inspect(testing::Post("/upload", "image/png", png));
   EXPECT_EQ(image.score, 0) << image.explanation;
 }
+
+// A payload in the second document of a JSON Lines body, or in a single-quoted string that a
 // lenient parser reads, is found; the same shapes without a payload are not flagged.
 TEST(Inspector, JsonLinesAndSingleQuotedJsonAreInspected) {
   const std::string sqli = "' union select password from users--";
