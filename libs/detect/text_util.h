@@ -4,6 +4,7 @@
 #define SHIELDX_LIBS_DETECT_TEXT_UTIL_H_
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -400,6 +401,20 @@ inline std::string_view TrimSpaces(std::string_view s) {
 // Decodes base64 from the start of `in`, standard or URL-safe alphabet ('+' or '-', '/' or
 // '_'), into `out` (at most `capacity` bytes), up to the first byte outside the alphabet
 // (padding included). Returns the bytes written; `*consumed` is the input read.
+// The six-bit value of each byte in either base64 alphabet, or -1.
+inline constexpr auto kBase64Digits = [] {
+  std::array<int8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = c >= 'A' && c <= 'Z'   ? static_cast<int8_t>(c - 'A')
+           : c >= 'a' && c <= 'z' ? static_cast<int8_t>(c - 'a' + 26)
+           : c >= '0' && c <= '9' ? static_cast<int8_t>(c - '0' + 52)
+           : c == '+' || c == '-' ? int8_t{62}
+           : c == '/' || c == '_' ? int8_t{63}
+                                  : int8_t{-1};
+  }
+  return t;
+}();
+
 inline std::size_t DecodeBase64Run(std::string_view in, char* out, std::size_t capacity,
                                    std::size_t* consumed) {
   std::size_t o = 0;
@@ -407,13 +422,7 @@ inline std::size_t DecodeBase64Run(std::string_view in, char* out, std::size_t c
   int bits = 0;
   std::size_t i = 0;
   for (; i < in.size() && o < capacity; ++i) {
-    const char c = in[i];
-    const int d = c >= 'A' && c <= 'Z'   ? c - 'A'
-                  : c >= 'a' && c <= 'z' ? c - 'a' + 26
-                  : c >= '0' && c <= '9' ? c - '0' + 52
-                  : c == '+' || c == '-' ? 62
-                  : c == '/' || c == '_' ? 63
-                                         : -1;
+    const int d = kBase64Digits[static_cast<unsigned char>(in[i])];
     if (d < 0) break;
     acc = acc << 6 | static_cast<uint32_t>(d);
     bits += 6;
