@@ -398,9 +398,6 @@ inline std::string_view TrimSpaces(std::string_view s) {
   return s.substr(b, e - b);
 }
 
-// Decodes base64 from the start of `in`, standard or URL-safe alphabet ('+' or '-', '/' or
-// '_'), into `out` (at most `capacity` bytes), up to the first byte outside the alphabet
-// (padding included). Returns the bytes written; `*consumed` is the input read.
 // The six-bit value of each byte in either base64 alphabet, or -1.
 inline constexpr auto kBase64Digits = [] {
   std::array<int8_t, 256> t{};
@@ -415,6 +412,9 @@ inline constexpr auto kBase64Digits = [] {
   return t;
 }();
 
+// Decodes base64 from the start of `in`, standard or URL-safe alphabet ('+' or '-', '/' or
+// '_'), into `out` (at most `capacity` bytes), up to the first byte outside the alphabet
+// (padding included). Returns the bytes written; `*consumed` is the input read.
 inline std::size_t DecodeBase64Run(std::string_view in, char* out, std::size_t capacity,
                                    std::size_t* consumed) {
   std::size_t o = 0;
