@@ -111,6 +111,12 @@ bool PlainField(std::string_view v) {
   return i == v.size();
 }
 
+// A field that can be left out when fields are screened: a plain value with no flag that
+// gives it a role of its own (a container, a whole body) beyond being a JSON number.
+bool Screenable(uint16_t flags, std::string_view value) {
+  return (flags & ~kFieldNumericJson) == 0 && PlainField(value);
+}
+
 // Every field goes through here. Past kMaxFields only fields that could carry an attack are
 // kept (large telemetry posts pass the limit with thousands of numbers and short names);
 // past kMaxScreenedFields none is, and the request is reported as not fully inspected.
@@ -118,7 +124,7 @@ void AddField(ParsedRequest* out, Source source, Part part, std::string_view nam
               std::string_view value, uint16_t flags = 0) {
   if (out->fields.size() >= limits::kMaxFields) [[unlikely]] {
     out->anomalies |= kAnomalyFieldsOverflow;
-    if ((flags & ~kFieldNumericJson) == 0 && PlainField(value)) return;
+    if (Screenable(flags, value)) return;
     if (out->fields.size() >= limits::kMaxScreenedFields) {
       out->anomalies |= kAnomalyFieldsNotInspected;
       return;
@@ -705,10 +711,8 @@ std::size_t AddJwtPart(std::string_view text, const Field& carrier, std::string_
   // attack are kept (PlainField: names like "iss" and "exp", numbers and flags are not).
   std::size_t kept = before;
   for (std::size_t k = before; k < out->fields.size(); ++k) {
-    if (out->fields[k].flags == 0 || out->fields[k].flags == kFieldNumericJson) {
-      if (PlainField(out->fields[k].value)) continue;
-    }
-    out->fields[kept++] = out->fields[k];
+    if (!Screenable(out->fields[k].flags, out->fields[k].value))
+      out->fields[kept++] = out->fields[k];
   }
   out->fields.resize(kept);
   for (std::size_t k = before; k < out->fields.size(); ++k) {
