@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """False-positive scan across placements: the same benign value must get the same verdict
-wherever a client puts it. Each value is sent in eleven places (query argument, path
-segment, custom header, User-Agent, cookie, JSON field, XML element, form field, multipart
-part, GraphQL variable, text/plain body) through build/bin/shieldx-inspect, and the blocked
-requests are counted per placement and by the first finding's rule.
+wherever a client puts it. Each value is sent in twelve places (query argument, path
+segment, a path segment's matrix parameter, custom header, User-Agent, cookie, JSON field,
+XML element, form field, multipart part, GraphQL variable, text/plain body) through
+build/bin/shieldx-inspect, and the blocked requests are counted per placement and by the
+first finding's rule.
 
 Two value sets:
   dataset   benign argument values of the development sets in ../shared/datasets/requests
@@ -33,7 +34,7 @@ import urllib.parse
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(os.path.dirname(REPO), "shared", "datasets", "requests")
 BENIGN_FILES = ("http-params-dataset", "csic2010-subset", "blazehttp-white-dev")
-PLACEMENTS = ("query", "path", "header", "ua", "cookie", "json", "xml", "form", "multipart",
+PLACEMENTS = ("query", "path", "matrix", "header", "ua", "cookie", "json", "xml", "form", "multipart",
               "graphql", "text")
 
 
@@ -100,6 +101,7 @@ def requests_for(value):
     return {
         "query": ("GET", "/search?q=" + enc, base, ""),
         "path": ("GET", "/api/items/" + enc + "/view", base, ""),
+        "matrix": ("GET", "/api/items;comment=" + enc + "/view", base, ""),
         "header": ("GET", "/", base + [["X-Custom-Data", value]], ""),
         "ua": ("GET", "/", [["Host", "shop.example"], ["User-Agent", value], ["Accept", "*/*"]], ""),
         "cookie": ("GET", "/", base + [["Cookie", "session=abc123; pref=" + enc]], ""),

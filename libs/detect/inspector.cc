@@ -92,6 +92,9 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
     case Source::kPath:
       return kDetPath | kDetCrlf;
     case Source::kPathSegment:
+      // A matrix parameter is an argument like a query one: a file name in it is not part
+      // of the path the path checks read.
+      if (f.flags & kFieldPathParam) return kDetAll;
       return kDetAll & ~(kDetPath | kDetXxe | kDetCrlf);
     case Source::kHeader:
       if (f.flags & kFieldStructured) {

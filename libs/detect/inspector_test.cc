@@ -139,6 +139,26 @@ TEST(Inspector, Base64PathSegmentIsCheckedAsAFilePath) {
   EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/share/aGVsbG8gd29ybGQgZnJvbSBhbm4"))));
 }
 
+// A matrix parameter is an argument the application reads (Spring's @MatrixVariable,
+// JAX-RS's @MatrixParam): a payload in it is judged on its own, not as the tail of
+// "segment;name=", and with the checks a query argument gets.
+TEST(Inspector, MatrixParametersAreJudgedLikeQueryArguments) {
+  for (const char* uri :
+       {"/api;q=1%20order%20by%201%20--%20/items", "/api;q=-1%20or%201=1%20or%201=1/items",
+        "/api;q=%20(%20BINARY%20(%20@a%20OR%20(%20'b'))%20)%20%20--/items",
+        // A file name the path checks read only in an argument (a whole path's
+        // "c:windowswin.ini/items" is no file name).
+        "/api;q=c:windowswin.ini/items", "/r;next=%3Cscript%3Ealert(1)%3C/script%3E"}) {
+    Verdict v = testing::Inspect(testing::Get(uri));
+    EXPECT_TRUE(Flagged(v)) << uri << ": " << v.explanation;
+  }
+  for (const char* uri : {"/cars;color=red;year=2012/list", "/products;sort=price,desc;page=2",
+                          "/img;w=300;h=200/cat.jpg", "/data:;base64,="}) {
+    Verdict v = testing::Inspect(testing::Get(uri));
+    EXPECT_EQ(v.score, 0) << uri << ": " << v.explanation;
+  }
+}
+
 // An uploaded text file (a log, notes) is judged for markup, server-side code, templates and
 // logger lookups only: logs record SQL errors, shell lines and the attacks they saw. The same
 // text as a form field, with no file name, is judged by every detector.

@@ -305,6 +305,33 @@ std::string_view CommentedTail(std::string_view path) {
   return path.substr(b == std::string_view::npos ? 0 : b + 1);
 }
 
+// The matrix parameters of a raw path segment, the text after its first ';'
+// ("/cars;color=red;year=2012", "/login;jsessionid=..."): Spring's @MatrixVariable, JAX-RS's
+// @MatrixParam and servlet containers' session ids read them as arguments. Each "name=value"
+// becomes a name and a value field of the segment, a bare piece a value. The whole segment
+// is a field as well; on its own the piece is what the application sees (a payload after
+// "api;q=" reads differently from the payload alone).
+void AddMatrixParams(std::string_view params, Arena& arena, ParsedRequest* out) {
+  std::size_t pos = 0;
+  while (pos < params.size()) {
+    std::size_t semi = params.find(';', pos);
+    if (semi == std::string_view::npos) semi = params.size();
+    const std::string_view piece = params.substr(pos, semi - pos);
+    pos = semi + 1;
+    if (piece.empty()) continue;
+    const std::size_t eq = piece.find('=');
+    if (eq == std::string_view::npos) {
+      AddField(out, Source::kPathSegment, Part::kValue, {}, DecodeArg(piece, false, arena, out),
+               kFieldPathParam);
+      continue;
+    }
+    const std::string_view name = DecodeArg(piece.substr(0, eq), false, arena, out);
+    AddField(out, Source::kPathSegment, Part::kName, name, name, kFieldPathParam);
+    AddField(out, Source::kPathSegment, Part::kValue, name,
+             DecodeArg(piece.substr(eq + 1), false, arena, out), kFieldPathParam);
+  }
+}
+
 bool LooksLikeForm(std::string_view s) {
   // name=value[&name=value] with a token-ish first name.
   std::size_t eq = s.find('=');
@@ -1530,6 +1557,8 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
         break;
       }
       AddField(out, Source::kPathSegment, Part::kValue, "path", DecodeArg(seg, false, arena, out));
+      const std::size_t semi = seg.find(';');
+      if (semi != std::string_view::npos) AddMatrixParams(seg.substr(semi + 1), arena, out);
     }
     // The segments cut an embedded URL at each '/': it is also a value of its own.
     std::string_view url = EmbeddedUrl(out->path);

@@ -130,6 +130,33 @@ TEST_F(ParserTest, ContentTypeParametersMustBeNameEqualsValue) {
   }
 }
 
+// A path segment's matrix parameters (";name=value", split at raw ';' only) are name and
+// value fields of the segment, marked as such; the whole segment stays a field too.
+TEST_F(ParserTest, MatrixParametersOfAPathSegmentAreFields) {
+  Parse(testing::Get("/cars;color=red%20car;year=2012;;flag/list;jsessionid=ABC?id=1"));
+  EXPECT_EQ(ValueOf(Source::kPathSegment, "color"), "red car");
+  EXPECT_EQ(ValueOf(Source::kPathSegment, "year"), "2012");
+  EXPECT_EQ(ValueOf(Source::kPathSegment, "jsessionid"), "ABC");
+  EXPECT_EQ(ValueOf(Source::kPathSegment, "jsessionid", Part::kName), "jsessionid");
+  EXPECT_EQ(ValueOf(Source::kPathSegment, ""), "flag");
+  EXPECT_EQ(ValueOf(Source::kPathSegment, "path"), "cars;color=red car;year=2012;;flag");
+  EXPECT_EQ(ValueOf(Source::kQuery, "id"), "1");
+  int params = 0;
+  for (const Field& f : parsed_.fields) {
+    const bool param = f.source == Source::kPathSegment && f.name != "path";
+    EXPECT_EQ((f.flags & kFieldPathParam) != 0, param) << f.name << "=" << f.value;
+    params += param;
+  }
+  EXPECT_EQ(params, 7);  // three names, three values, one bare piece
+  // An encoded ';' is part of the segment, not a separator; '+' stays a plus in a path.
+  Parse(testing::Get("/a%3Bq=1/b;k=x+y"));
+  EXPECT_EQ(ValueOf(Source::kPathSegment, "q"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kPathSegment, "k"), "x+y");
+  // A segment of only ';' pieces ("..;", Tomcat's dot-segment trick) adds nothing.
+  Parse(testing::Get("/app/..;/manager"));
+  for (const Field& f : parsed_.fields) EXPECT_FALSE(f.flags & kFieldPathParam) << f.value;
+}
+
 TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
   Parse(testing::Get("/files/..%2F..%2Fetc%2Fpasswd"));
   bool found = false;

@@ -631,7 +631,9 @@ void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, 
   bool offsite = !rhost.empty() && !IEquals(rhost, host) && !EndsWith(rhost, host);
   bool same_site = !rhost.empty() && !offsite;
   for (const Field& f : parsed.fields) {
-    bool query = f.source == Source::kQuery;
+    // A path segment's matrix parameter ("/login;jsessionid=...") is where servlet
+    // containers read the session id from a URL.
+    bool query = f.source == Source::kQuery || f.source == Source::kPathSegment;
     bool body = f.source == Source::kBodyForm || f.source == Source::kJson;
     if (f.part != Part::kName || !(query || (body && offsite)) || !MaySessionName(f.name)) continue;
     char lowered[64];

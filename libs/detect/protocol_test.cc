@@ -141,11 +141,18 @@ TEST(SessionFixation, FrameworkSessionIdInUrlFromAnotherSiteOrMailIsBlocked) {
   EXPECT_TRUE(HasCategory(Inspect(offsite), Category::kSessionFixation));
   EXPECT_TRUE(Flagged(Inspect(offsite)));
   EXPECT_TRUE(Flagged(Inspect(Get("/login?connect.sid=s%3Aabc"))));  // no Referer: a mailed link
+  // Servlet containers read the id from the path's matrix parameter, not the query.
+  OwnedHttpRequest matrix =
+      WithHeader(Get("/shop/login;jsessionid=ABC123"), "Referer", "https://evil.example/x");
+  EXPECT_TRUE(HasCategory(Inspect(matrix), Category::kSessionFixation));
+  EXPECT_TRUE(Flagged(Inspect(matrix)));
 }
 
 TEST(SessionFixation, SameSiteLinksAndProviderRedirectsAreAllowed) {
   EXPECT_FALSE(Flagged(
       Inspect(WithHeader(Get("/cart?jsessionid=abc123"), "Referer", "https://shop.example/list"))));
+  EXPECT_FALSE(Flagged(
+      Inspect(WithHeader(Get("/cart;jsessionid=abc123"), "Referer", "https://shop.example/list"))));
   // Stripe Checkout returns with ?session_id=cs_... from checkout.stripe.com.
   EXPECT_FALSE(Flagged(Inspect(WithHeader(Get("/success?session_id=cs_test_a1b2c3"), "Referer",
                                           "https://checkout.stripe.com/"))));

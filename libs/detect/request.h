@@ -82,6 +82,7 @@ enum FieldFlag : uint16_t {
   kFieldFileContent = 1 << 7,  // an uploaded file's bytes (not text): only checked for scripts
   kFieldApiFilter = 1 << 8,    // part of a JSON document sent as a "filter"/"where" argument
   kFieldFileText = 1 << 9,     // an uploaded text file's contents (a log, notes, a CSV)
+  kFieldPathParam = 1 << 10,   // a path segment's matrix parameter (";name=value")
 };
 
 struct Field {
