@@ -159,6 +159,42 @@ TEST(Inspector, MatrixParametersAreJudgedLikeQueryArguments) {
   }
 }
 
+// "a=x;q=<payload>" carries the payload as its own argument to back ends that split at ';'.
+TEST(Inspector, SemicolonSeparatedQueryArgumentsAreJudgedOnTheirOwn) {
+  for (const char* uri :
+       {"/s?lang=en;q=-1%20or%201=system_user--", "/s?lang=en;q=(HOPE)%20AND%208=3",
+        "/s?lang=en;q=1%20order%20by%201%20--%20"}) {
+    Verdict v = testing::Inspect(testing::Get(uri));
+    EXPECT_TRUE(Flagged(v)) << uri << ": " << v.explanation;
+  }
+  for (const char* uri : {"/s?style=color:red;width=100", "/s?sort=name;dir=asc&page=2"}) {
+    Verdict v = testing::Inspect(testing::Get(uri));
+    EXPECT_EQ(v.score, 0) << uri << ": " << v.explanation;
+  }
+}
+
+// The user name and password of Basic credentials are looked up like a login form's.
+TEST(Inspector, BasicCredentialsAreJudgedLikeALoginForm) {
+  auto basic = [](const std::string& plain) {
+    return testing::Inspect(testing::WithHeader(testing::Get("/api/me"), "Authorization",
+                                                "Basic " + absl::Base64Escape(plain)));
+  };
+  for (const std::string& plain :
+       {std::string("admin' or '1'='1' --:x"), std::string("ann:' or '1'='1"),
+        std::string("*)(uid=*))(|(uid=*:x"), std::string("ann:<script>alert(1)</script>")}) {
+    Verdict v = basic(plain);
+    EXPECT_TRUE(Flagged(v)) << plain << ": " << v.explanation;
+  }
+  // Generated passwords with tag-like "<l>" pass as in a form's password field (a header's
+  // markup-out-of-place rule does not apply to credentials).
+  for (const std::string& plain :
+       {std::string("ann:S3cure!Pass"), std::string("ann:BT{p5+-/NnX;@.<l>=1W"),
+        std::string("svc-backup:q~q2rU0q;B=hHo^<N%7AkJ>8")}) {
+    Verdict v = basic(plain);
+    EXPECT_FALSE(Flagged(v)) << plain << ": " << v.explanation;
+  }
+}
+
 // An uploaded text file (a log, notes) is judged for markup, server-side code, templates and
 // logger lookups only: logs record SQL errors, shell lines and the attacks they saw. The same
 // text as a form field, with no file name, is judged by every detector.

@@ -305,13 +305,26 @@ std::string_view CommentedTail(std::string_view path) {
   return path.substr(b == std::string_view::npos ? 0 : b + 1);
 }
 
-// The matrix parameters of a raw path segment, the text after its first ';'
-// ("/cars;color=red;year=2012", "/login;jsessionid=..."): Spring's @MatrixVariable, JAX-RS's
-// @MatrixParam and servlet containers' session ids read them as arguments. Each "name=value"
-// becomes a name and a value field of the segment, a bare piece a value. The whole segment
-// is a field as well; on its own the piece is what the application sees (a payload after
-// "api;q=" reads differently from the payload alone).
-void AddMatrixParams(std::string_view params, Arena& arena, ParsedRequest* out) {
+// Whether a raw piece before '=' reads as an argument name: letters, digits, '_', '.', '-',
+// brackets and percent escapes, at most 64 bytes.
+bool ArgNameToken(std::string_view raw) {
+  if (raw.empty() || raw.size() > 64) return false;
+  for (char c : raw) {
+    if (!IsAsciiAlnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-' &&
+        c != '[' && c != ']' && c != '%') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The "name=value" pieces of `params`, split at raw ';', each added as a name and a value
+// field of `source` (`plus`: '+' is a space). A piece whose name is no argument name is
+// skipped; a piece without '=' is added as a value when `bare` is set. Returns the pieces
+// added.
+std::size_t AddSemicolonPieces(std::string_view params, Source source, bool plus, bool bare,
+                               uint16_t flags, Arena& arena, ParsedRequest* out) {
+  std::size_t added = 0;
   std::size_t pos = 0;
   while (pos < params.size()) {
     std::size_t semi = params.find(';', pos);
@@ -321,15 +334,74 @@ void AddMatrixParams(std::string_view params, Arena& arena, ParsedRequest* out) 
     if (piece.empty()) continue;
     const std::size_t eq = piece.find('=');
     if (eq == std::string_view::npos) {
-      AddField(out, Source::kPathSegment, Part::kValue, {}, DecodeArg(piece, false, arena, out),
-               kFieldPathParam);
+      if (!bare) continue;
+      AddField(out, source, Part::kValue, {}, DecodeArg(piece, plus, arena, out), flags);
+      ++added;
       continue;
     }
-    const std::string_view name = DecodeArg(piece.substr(0, eq), false, arena, out);
-    AddField(out, Source::kPathSegment, Part::kName, name, name, kFieldPathParam);
-    AddField(out, Source::kPathSegment, Part::kValue, name,
-             DecodeArg(piece.substr(eq + 1), false, arena, out), kFieldPathParam);
+    if (!ArgNameToken(piece.substr(0, eq))) continue;
+    const std::string_view name = DecodeArg(piece.substr(0, eq), plus, arena, out);
+    AddField(out, source, Part::kName, name, name, flags);
+    AddField(out, source, Part::kValue, name, DecodeArg(piece.substr(eq + 1), plus, arena, out),
+             flags);
+    ++added;
   }
+  return added;
+}
+
+// The matrix parameters of a raw path segment, the text after its first ';'
+// ("/cars;color=red;year=2012", "/login;jsessionid=..."): Spring's @MatrixVariable, JAX-RS's
+// @MatrixParam and servlet containers' session ids read them as arguments. The whole
+// segment is a field as well; on its own the piece is what the application sees (a payload
+// after "api;q=" reads differently from the payload alone).
+void AddMatrixParams(std::string_view params, Arena& arena, ParsedRequest* out) {
+  AddSemicolonPieces(params, Source::kPathSegment, false, true, kFieldPathParam, arena, out);
+}
+
+// A query argument's value split at ';' as the back ends that also separate arguments with
+// it read it (Rack before 3, Perl's CGI.pm, Go before 1.17, Python before 3.9.2):
+// "a=x;q=<payload>" is a = "x" and q = "<payload>" to them. Only pieces whose name reads as
+// an argument name are taken.
+void AddSemicolonArgs(std::string_view name, std::string_view raw_value, Arena& arena,
+                      ParsedRequest* out) {
+  const std::size_t semi = raw_value.find(';');
+  if (semi == std::string_view::npos) return;
+  if (AddSemicolonPieces(raw_value.substr(semi + 1), Source::kQuery, true, false, 0, arena, out) ==
+      0) {
+    return;
+  }
+  AddField(out, Source::kQuery, Part::kValue, name,
+           DecodeArg(raw_value.substr(0, semi), true, arena, out));
+}
+
+// The user name and password of HTTP Basic credentials ("Basic " and the base64 of
+// "user:password"), as fields of the header: applications look them up in a database or a
+// directory, so a quote break or a filter in either is an injection. Nothing is added when
+// the token is not base64, has no ':' or decodes to bytes that are mostly not text (an API
+// key sent as "Basic" is not credentials).
+void AddBasicCredentials(std::string_view header, std::string_view value, Arena& arena,
+                         ParsedRequest* out) {
+  const std::string_view token = Trim(value.substr(6));
+  std::size_t end = token.size();
+  for (int pad = 0; pad < 2 && end > 0 && token[end - 1] == '='; ++pad) --end;
+  if (end == 0) return;
+  char* buf = arena.Allocate(end);
+  std::size_t consumed = 0;
+  const std::size_t n = DecodeBase64Run(token.substr(0, end), buf, end, &consumed);
+  if (consumed != end || n == 0) return;
+  const std::string_view plain(buf, n);
+  const std::size_t colon = plain.find(':');
+  if (colon == std::string_view::npos) return;
+  std::size_t controls = 0;
+  for (unsigned char c : plain) controls += c < 0x20 || c == 0x7f;
+  if (controls * 4 > n) return;
+  const bool proxy = IEquals(header, "proxy-authorization");
+  AddField(out, Source::kHeader, Part::kValue,
+           proxy ? "proxy-authorization.basic-user" : "authorization.basic-user",
+           plain.substr(0, colon));
+  AddField(out, Source::kHeader, Part::kValue,
+           proxy ? "proxy-authorization.basic-password" : "authorization.basic-password",
+           plain.substr(colon + 1));
 }
 
 bool LooksLikeForm(std::string_view s) {
@@ -956,6 +1028,7 @@ void ParseUrlEncoded(std::string_view text, Source source, Arena& arena, ParsedR
     if (!out->fields.empty() && out->fields.back().value.data() == value.data()) {
       MaybeParseNested(out->fields.size() - 1, arena, out, depth);
     }
+    if (source == Source::kQuery) AddSemicolonArgs(name, pair.substr(eq + 1), arena, out);
     if (amp >= text.size()) break;
   }
 }
@@ -1640,6 +1713,10 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
     }
     uint16_t flags = IsStructuredHeader(h.name) ? kFieldStructured : 0;
     AddField(out, Source::kHeader, Part::kValue, h.name, value, flags);
+    if (value.size() > 6 && IStartsWith(value, "basic ") &&
+        (IEquals(h.name, "authorization") || IEquals(h.name, "proxy-authorization"))) {
+      AddBasicCredentials(h.name, value, arena, out);
+    }
   }
   if (host_count == 0) out->anomalies |= kAnomalyMissingHost;
   if (host_count > 1) out->anomalies |= kAnomalyMultipleHost;

@@ -157,6 +157,50 @@ TEST_F(ParserTest, MatrixParametersOfAPathSegmentAreFields) {
   for (const Field& f : parsed_.fields) EXPECT_FALSE(f.flags & kFieldPathParam) << f.value;
 }
 
+// Back ends that also separate query arguments with ';' read "a=x;q=v" as a = "x" and
+// q = "v": those arguments are fields too, besides the value as written. Only pieces named
+// like arguments are taken; an encoded ';' separates nothing.
+TEST_F(ParserTest, SemicolonSeparatedQueryArgumentsAreFieldsToo) {
+  Parse(testing::Get("/s?a=x;q=%27abc;f(x)=1;b%5B%5D=2+3;bare&c=1%3Bd=2"));
+  EXPECT_EQ(ValueOf(Source::kQuery, "a"), "x;q='abc;f(x)=1;b[]=2 3;bare");
+  EXPECT_EQ(ValueOf(Source::kQuery, "q"), "'abc");
+  EXPECT_EQ(ValueOf(Source::kQuery, "q", Part::kName), "q");
+  EXPECT_EQ(ValueOf(Source::kQuery, "b[]"), "2 3");
+  EXPECT_EQ(Count(Source::kQuery, "a"), 2);  // as written, and the piece before the ';'
+  EXPECT_EQ(Count(Source::kQuery, "f(x)"), 0);
+  EXPECT_EQ(ValueOf(Source::kQuery, "c"), "1;d=2");
+  EXPECT_EQ(Count(Source::kQuery, "d"), 0);
+  Parse(testing::Get("/s?a=x;y;z"));
+  EXPECT_EQ(Count(Source::kQuery, "a"), 1);
+  // A form body is split at '&' only.
+  Parse(testing::Post("/f", "application/x-www-form-urlencoded", "a=x;q=1"));
+  EXPECT_EQ(Count(Source::kBodyForm, "q"), 0);
+}
+
+// HTTP Basic credentials are decoded into a user name and a password field of the header.
+TEST_F(ParserTest, BasicCredentialsAreFieldsOfTheirHeader) {
+  auto basic = [this](std::string_view header, const std::string& plain) {
+    Parse(testing::WithHeader(testing::Get("/"), std::string(header),
+                              "Basic " + absl::Base64Escape(plain)));
+  };
+  basic("Authorization", "ann:p@ss:word");
+  EXPECT_EQ(ValueOf(Source::kHeader, "authorization.basic-user"), "ann");
+  EXPECT_EQ(ValueOf(Source::kHeader, "authorization.basic-password"), "p@ss:word");
+  basic("Proxy-Authorization", "bob:");
+  EXPECT_EQ(ValueOf(Source::kHeader, "proxy-authorization.basic-user"), "bob");
+  EXPECT_EQ(ValueOf(Source::kHeader, "proxy-authorization.basic-password"), "");
+  // No ':' (an API key sent as Basic), mostly binary bytes, or not base64: nothing added.
+  for (const std::string& plain :
+       {std::string("sk_live_0123456789"), std::string("\x01\x02\x03:\x04\x05", 6)}) {
+    basic("Authorization", plain);
+    EXPECT_EQ(ValueOf(Source::kHeader, "authorization.basic-user"), "<missing>");
+  }
+  Parse(testing::WithHeader(testing::Get("/"), "Authorization", "Basic not*base64"));
+  EXPECT_EQ(ValueOf(Source::kHeader, "authorization.basic-user"), "<missing>");
+  Parse(testing::WithHeader(testing::Get("/"), "X-Auth", "Basic " + absl::Base64Escape("a:b")));
+  EXPECT_EQ(ValueOf(Source::kHeader, "authorization.basic-user"), "<missing>");
+}
+
 TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
   Parse(testing::Get("/files/..%2F..%2Fetc%2Fpasswd"));
   bool found = false;

@@ -18,10 +18,7 @@ using testing::HasRule;
 using testing::Inspect;
 using testing::Post;
 
-OwnedHttpRequest WithHeader(OwnedHttpRequest r, std::string name, std::string value) {
-  r.headers.emplace_back(std::move(name), std::move(value));
-  return r;
-}
+using testing::WithHeader;
 
 TEST(ConnectionHeader, ContradictoryOrHopByHopRemovalIsBlocked) {
   for (const char* v :

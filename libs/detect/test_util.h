@@ -33,6 +33,11 @@ inline OwnedHttpRequest Post(std::string uri, std::string content_type, std::str
   return r;
 }
 
+inline OwnedHttpRequest WithHeader(OwnedHttpRequest r, std::string name, std::string value) {
+  r.headers.emplace_back(std::move(name), std::move(value));
+  return r;
+}
+
 // Percent-encodes everything but unreserved characters.
 inline std::string UrlEncode(const std::string& s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
