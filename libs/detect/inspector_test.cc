@@ -195,6 +195,40 @@ TEST(Inspector, BasicCredentialsAreJudgedLikeALoginForm) {
   }
 }
 
+// A payload inside JSON carried by a cookie or a custom header, inside a base64 JSON state
+// value, or in an extended multipart file name, is judged as the application reads it.
+TEST(Inspector, PayloadsInNestedJsonAndExtendedFileNamesAreFound) {
+  auto cookie = [](const std::string& v) {
+    return testing::WithHeader(testing::Get("/"), "Cookie", "sid=1; prefs=" + v);
+  };
+  const std::string sqli = "{\"q\":\"-1 or 1=system_user--\"}";
+  const std::string cmd = "{\"q\":\"a;id\"}";
+  for (const OwnedHttpRequest& r :
+       {cookie(testing::UrlEncode(sqli)), cookie(absl::Base64Escape(cmd)),
+        testing::WithHeader(testing::Get("/"), "X-Client-Data", sqli),
+        testing::Get("/cb?state=" + testing::UrlEncode(absl::Base64Escape(cmd))),
+        testing::Post("/up", "multipart/form-data; boundary=BB",
+                      "--BB\r\nContent-Disposition: form-data; name=\"f\"; "
+                      "filename*=UTF-8''iif(7475%3D7475%2C1%2C1%2F0)\r\n\r\nhi\r\n--BB--\r\n")}) {
+    Verdict v = testing::Inspect(r);
+    EXPECT_TRUE(Flagged(v)) << r.uri << " " << r.body << ": " << v.explanation;
+  }
+  // A consent cookie, a Laravel XSRF token (base64 JSON of base64 values) and a state value.
+  for (const OwnedHttpRequest& r :
+       {cookie(testing::UrlEncode("{\"necessary\":true,\"analytics\":false,\"ts\":1700000000}")),
+        testing::WithHeader(
+            testing::Get("/"), "X-XSRF-TOKEN",
+            absl::Base64Escape(
+                "{\"iv\":\"KL95ZfS0KmU54mSshV5M5A==\",\"value\":"
+                "\"q83vASNFZ4mrze8BI0VniQ/+abc==\",\"mac\":\"0f1e2d3c\",\"tag\":\"\"}")),
+        testing::Get("/cb?state=" +
+                     testing::UrlEncode(absl::Base64Escape(
+                         "{\"next\":\"/account/orders?page=2\",\"nonce\":\"a1b2\"}")))}) {
+    Verdict v = testing::Inspect(r);
+    EXPECT_FALSE(Flagged(v)) << r.uri << ": " << v.explanation;
+  }
+}
+
 // An uploaded text file (a log, notes) is judged for markup, server-side code, templates and
 // logger lookups only: logs record SQL errors, shell lines and the attacks they saw. The same
 // text as a form field, with no file name, is judged by every detector.

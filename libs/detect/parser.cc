@@ -784,13 +784,22 @@ bool IsBase64UrlChar(char c) {
 }
 
 // Reads one JSON part of a token (its header or claims), base64url at the start of `text`
-// and ending at a '.', into fields named "<carrier>.jwt-<part>.<path>". Returns the bytes
-// read, or 0 when it is not a JSON object.
+// and ending at a '.', into fields named "<carrier><part>.<path>". With `whole`, `text` is
+// instead one base64 JSON object to its end (either alphabet, padding allowed). Returns the
+// bytes read, or 0 when it is not a JSON object.
 std::size_t AddJwtPart(std::string_view text, const Field& carrier, std::string_view part,
-                       Arena& arena, ParsedRequest* out) {
+                       Arena& arena, ParsedRequest* out, bool whole = false) {
   std::size_t n = 0;
-  while (n < text.size() && IsBase64UrlChar(text[n])) ++n;
-  if (n < 4 || n >= text.size() || text[n] != '.' || n > limits::kMaxJwtPartBytes * 4 / 3) {
+  while (n < text.size() &&
+         (IsBase64UrlChar(text[n]) || (whole && (text[n] == '+' || text[n] == '/')))) {
+    ++n;
+  }
+  if (n < 4 || n > limits::kMaxJwtPartBytes * 4 / 3) return 0;
+  if (whole) {
+    std::size_t end = n;
+    while (end < text.size() && end - n < 2 && text[end] == '=') ++end;
+    if (end != text.size()) return 0;
+  } else if (n >= text.size() || text[n] != '.') {
     return 0;
   }
   char* buf = arena.Allocate(n * 3 / 4 + 3);
@@ -848,9 +857,14 @@ void AddJwtFields(Arena& arena, ParsedRequest* out) {
   for (std::size_t i = 0; i < fields && tokens < limits::kMaxJwtTokens; ++i) {
     const Field carrier = out->fields[i];  // a copy: the vector grows below
     const std::string_view v = carrier.value;
-    if (carrier.part != Part::kValue || v.size() < 24 || (carrier.flags & kFieldContainer)) {
+    if (carrier.part != Part::kValue || (carrier.flags & kFieldContainer)) continue;
+    // A whole value that is a base64 JSON object (an OAuth "state", a preferences cookie):
+    // the application decodes and reads it like a token's claims.
+    if (v.starts_with("eyJ") && AddJwtPart(v, carrier, ".base64-json", arena, out, true) > 0) {
+      ++tokens;
       continue;
     }
+    if (v.size() < 24) continue;
     for (std::size_t p = FindJsonObjectBase64(v, 0);
          p != std::string_view::npos && tokens < limits::kMaxJwtTokens;
          p = FindJsonObjectBase64(v, p + 3)) {
@@ -912,6 +926,20 @@ void MaybeParseNested(std::size_t index, Arena& arena, ParsedRequest* out, int d
     out->fields[index].flags |= kFieldContainer;
   }
 }
+
+namespace {
+
+// A cookie's or a header's value that is a JSON document (a preferences cookie, a client
+// context header): the application parses it, so its members are fields too. Nothing is
+// done unless `value` is the value of the field added last (it may have been screened out).
+void MaybeParseNestedJson(std::string_view value, Arena& arena, ParsedRequest* out) {
+  const std::string_view v = FirstNonSpace(value);
+  if (v.empty() || (v.front() != '{' && v.front() != '[')) return;
+  if (out->fields.empty() || out->fields.back().value.data() != value.data()) return;
+  MaybeParseNested(out->fields.size() - 1, arena, out, 0);
+}
+
+}  // namespace
 
 void ParsedRequest::Clear() {
   fields.clear();
@@ -1269,7 +1297,8 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
       break;
     }
     // Part headers.
-    std::string_view name, filename, ctype;
+    std::string_view name, filename, ext_filename, ctype;
+    bool filename_from_ext = false;
     bool has_disposition = false;
     std::size_t hp = 0;
     std::size_t header_lines = 0;
@@ -1304,9 +1333,21 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
         has_disposition = true;
         name = HeaderParam(hval, "name");
         filename = HeaderParam(hval, "filename");
-        if (filename.empty()) {
-          std::size_t fs = IFind(hval, "filename*=");
-          if (fs != std::string_view::npos) filename = hval.substr(fs + 10);
+        // RFC 5987's extended form, "filename*=charset'language'percent-encoded", which
+        // applications prefer (RFC 6266): its name as decoded is a field as well.
+        const std::size_t fs = IFind(hval, "filename*=");
+        if (fs != std::string_view::npos) {
+          std::string_view ext = hval.substr(fs + 10);
+          if (filename.empty()) {
+            filename = ext;  // as written, for the quote checks below
+            filename_from_ext = true;
+          }
+          ext = Trim(ext.substr(0, ext.find(';')));
+          const std::size_t q1 = ext.find('\'');
+          const std::size_t q2 = q1 == std::string_view::npos ? q1 : ext.find('\'', q1 + 1);
+          if (q2 != std::string_view::npos && q2 + 1 < ext.size()) {
+            ext_filename = DecodeArg(ext.substr(q2 + 1), false, arena, out);
+          }
         }
         // Quote tricks: an odd number of quotes, a quote or a semicolon inside the filename
         // (one that ends an HTML entity, "zzz&amp;zzz", is part of how some clients write
@@ -1334,8 +1375,11 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
       out->anomalies |= kAnomalyMultipartCharset;
       if (IFind(content, "utf-7") != std::string_view::npos) out->anomalies |= kAnomalyUtf7;
     }
-    if (!filename.empty()) {
+    if (!filename.empty() && !(filename_from_ext && !ext_filename.empty())) {
       AddField(out, Source::kFileName, Part::kValue, field_name, filename);
+    }
+    if (!ext_filename.empty()) {
+      AddField(out, Source::kFileName, Part::kValue, field_name, ext_filename);
     }
     std::string_view mt = MediaType(ctype, arena);
     bool textual = mt.empty() || mt.substr(0, 5) == "text/" || IsJsonType(mt) || IsXmlType(mt) ||
@@ -1382,6 +1426,7 @@ void ParseCookieHeader(std::string_view value, Arena& arena, ParsedRequest* out)
     std::string_view decoded = DecodeArg(v, false, arena, out);
     if (!name.empty()) AddField(out, Source::kCookie, Part::kName, name, name);
     AddField(out, Source::kCookie, Part::kValue, name, decoded);
+    MaybeParseNestedJson(decoded, arena, out);
   }
 }
 
@@ -1713,6 +1758,7 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
     }
     uint16_t flags = IsStructuredHeader(h.name) ? kFieldStructured : 0;
     AddField(out, Source::kHeader, Part::kValue, h.name, value, flags);
+    if (flags == 0) MaybeParseNestedJson(value, arena, out);
     if (value.size() > 6 && IStartsWith(value, "basic ") &&
         (IEquals(h.name, "authorization") || IEquals(h.name, "proxy-authorization"))) {
       AddBasicCredentials(h.name, value, arena, out);

@@ -201,6 +201,57 @@ TEST_F(ParserTest, BasicCredentialsAreFieldsOfTheirHeader) {
   EXPECT_EQ(ValueOf(Source::kHeader, "authorization.basic-user"), "<missing>");
 }
 
+// JSON in a cookie or a free-form header, and a value that is a base64 JSON object, is read
+// into fields as the application reads it; a fixed-grammar header is not.
+TEST_F(ParserTest, JsonInCookiesHeadersAndBase64ValuesIsReadIntoFields) {
+  Parse(
+      testing::WithHeader(testing::Get("/"), "Cookie",
+                          "sid=1; prefs=%7B%22theme%22%3A%22dark%22%2C%22q%22%3A%5B%22v%22%5D%7D"));
+  EXPECT_EQ(ValueOf(Source::kCookie, "theme"), "dark");
+  EXPECT_EQ(ValueOf(Source::kCookie, "q[0]"), "v");
+  Parse(testing::WithHeader(
+      testing::WithHeader(testing::Get("/"), "X-Client-Data", " {\"ab\":{\"q\":\"v\"}}"),
+      "Cache-Control", "{\"cc\":\"v\"}"));
+  EXPECT_EQ(ValueOf(Source::kHeader, "ab.q"), "v");
+  EXPECT_EQ(ValueOf(Source::kHeader, "cc"), "<missing>");
+  const std::string state = absl::Base64Escape("{\"next\":\"/cart\",\"q\":\"it's\"}");
+  Parse(testing::Get("/cb?state=" + testing::UrlEncode(state)));
+  EXPECT_EQ(ValueOf(Source::kQuery, "state.base64-json.q"), "it's");
+  EXPECT_EQ(ValueOf(Source::kQuery, "state.base64-json.next"), "/cart");
+  Parse(testing::WithHeader(testing::Get("/"), "Cookie",
+                            "s=" + absl::WebSafeBase64Escape("{\"u\":\"a<b\"}")));
+  EXPECT_EQ(ValueOf(Source::kCookie, "s.base64-json.u"), "a<b");
+  // Not a JSON object once decoded, or more than one base64 run: nothing added.
+  for (const std::string& v :
+       {absl::Base64Escape("{\"u\":1"), std::string("eyJhIjoiYiJ9.eyJhIjoiYiJ9x"),
+        "eyJ" + std::string(40, 'A')}) {
+    Parse(testing::Get("/cb?state=" + testing::UrlEncode(v)));
+    for (const Field& f : parsed_.fields)
+      EXPECT_EQ(f.name.find("base64-json"), std::string_view::npos) << v;
+  }
+}
+
+// A multipart file name in RFC 5987's extended form is read decoded, after its charset and
+// language.
+TEST_F(ParserTest, ExtendedMultipartFileNamesAreDecoded) {
+  auto upload = [this](const std::string& disposition) {
+    Parse(testing::Post("/up", "multipart/form-data; boundary=BB",
+                        "--BB\r\nContent-Disposition: form-data; name=\"f\"; " + disposition +
+                            "\r\nContent-Type: text/plain\r\n\r\nhello\r\n--BB--\r\n"));
+    std::vector<std::string> names;
+    for (const Field& f : parsed_.fields) {
+      if (f.source == Source::kFileName) names.emplace_back(f.value);
+    }
+    return names;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(upload("filename*=UTF-8''%27%20or%201%3D1--.pdf"), ElementsAre("' or 1=1--.pdf"));
+  EXPECT_THAT(upload("filename*=utf-8'en'n%C3%A4me.pdf; size=3"), ElementsAre("n\xC3\xA4me.pdf"));
+  EXPECT_THAT(upload("filename=\"a.pdf\"; filename*=UTF-8''b%2Ephp"),
+              ElementsAre("a.pdf", "b.php"));
+  EXPECT_THAT(upload("filename*=noquotes.pdf"), ElementsAre("noquotes.pdf"));
+}
+
 TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
   Parse(testing::Get("/files/..%2F..%2Fetc%2Fpasswd"));
   bool found = false;
@@ -627,7 +678,8 @@ TEST_F(ParserTest, OnlyWellFormedTokensAreReadAndOnlySoMany) {
   const std::string header =
       absl::WebSafeBase64Escape(std::string(R"({"alg":"HS256","kid":"x y"})"));
   const std::string not_json = absl::WebSafeBase64Escape(std::string(R"({"alg":"HS 256")"));
-  std::string uri = "/?a=x" + header + ".eyJ9.sig&b=" + not_json + ".eyJ9.sig&c=" + header;
+  // (A header alone would be a whole base64 JSON value: "c" ends it with a '~'.)
+  std::string uri = "/?a=x" + header + ".eyJ9.sig&b=" + not_json + ".eyJ9.sig&c=" + header + "~";
   for (std::size_t i = 0; i < limits::kMaxJwtTokens + 2; ++i) {
     uri += "&t" + std::to_string(i) + "=" + Jwt(R"({"alg":"HS256"})", R"({"i":"v w"})");
   }
