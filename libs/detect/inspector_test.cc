@@ -229,6 +229,26 @@ TEST(Inspector, PayloadsInNestedJsonAndExtendedFileNamesAreFound) {
   }
 }
 
+// A payload before a format extension ("/items/<id>.json") or after the first address of
+// an X-Forwarded-For chain is judged on its own.
+TEST(Inspector, PayloadsBeforeAFormatExtensionOrInAForwardedChainAreFound) {
+  for (const OwnedHttpRequest& r :
+       {testing::Get("/api/items/iif(7475%3D7475%2C1%2C1%2F0).json"),
+        testing::Get("/api/items/1)%20where%208616%3D8616%20and%202006%3D2006.xml"),
+        testing::WithHeader(testing::Get("/"), "X-Forwarded-For",
+                            "10.0.0.1, 87 and 1=db_name()--")}) {
+    Verdict v = testing::Inspect(r);
+    EXPECT_TRUE(Flagged(v)) << r.uri << ": " << v.explanation;
+  }
+  for (const OwnedHttpRequest& r : {testing::Get("/docs/Annual%20Report%20(2024).pdf"),
+                                    testing::Get("/u/ann%40example.com.json"),
+                                    testing::WithHeader(testing::Get("/"), "X-Forwarded-For",
+                                                        "203.0.113.7, unknown, 10.0.0.2")}) {
+    Verdict v = testing::Inspect(r);
+    EXPECT_EQ(v.score, 0) << r.uri << ": " << v.explanation;
+  }
+}
+
 // An uploaded text file (a log, notes) is judged for markup, server-side code, templates and
 // logger lookups only: logs record SQL errors, shell lines and the attacks they saw. The same
 // text as a form field, with no file name, is judged by every detector.

@@ -374,6 +374,25 @@ void AddSemicolonArgs(std::string_view name, std::string_view raw_value, Arena& 
            DecodeArg(raw_value.substr(0, semi), true, arena, out));
 }
 
+// The elements of an X-Forwarded-For chain that are not addresses ("10.0.0.1, <text>"):
+// applications take the first or the last as the client's address and store or log it.
+void AddForwardedForElements(std::string_view name, std::string_view value, ParsedRequest* out) {
+  if (value.find(',') == std::string_view::npos) return;
+  std::size_t pos = 0;
+  while (pos <= value.size()) {
+    std::size_t comma = value.find(',', pos);
+    if (comma == std::string_view::npos) comma = value.size();
+    const std::string_view element = Trim(value.substr(pos, comma - pos));
+    pos = comma + 1;
+    bool address = true;
+    for (char c : element) {
+      address = address && (IsAsciiHexDigit(static_cast<unsigned char>(c)) || c == '.' ||
+                            c == ':' || c == '[' || c == ']');
+    }
+    if (!address) AddField(out, Source::kHeader, Part::kValue, name, element);
+  }
+}
+
 // The user name and password of HTTP Basic credentials ("Basic " and the base64 of
 // "user:password"), as fields of the header: applications look them up in a database or a
 // directory, so a quote break or a filter in either is an injection. Nothing is added when
@@ -1663,6 +1682,7 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
   {
     std::size_t pos = 0;
     std::size_t segments = 0;
+    std::string_view last_segment;
     std::string_view rp = out->raw_path;
     while (pos < rp.size()) {
       std::size_t slash = rp.find('/', pos);
@@ -1675,8 +1695,32 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
         break;
       }
       AddField(out, Source::kPathSegment, Part::kValue, "path", DecodeArg(seg, false, arena, out));
+      last_segment = seg;
       const std::size_t semi = seg.find(';');
       if (semi != std::string_view::npos) AddMatrixParams(seg.substr(semi + 1), arena, out);
+    }
+    // The last segment's name without its extension ("/users/<id>.json"): routers that
+    // take the extension as the response format (Rails, Spring's suffix patterns) hand the
+    // application the part before it. A name of letters, digits, '_', '-' and '.' (a file
+    // name: "app.min.js") reads the same either way.
+    if (!last_segment.empty() && segments <= limits::kMaxPathSegments) {
+      const std::size_t dot = last_segment.rfind('.');
+      if (dot != std::string_view::npos && dot > 0 && last_segment.size() - dot <= 6 &&
+          last_segment.size() - dot >= 2) {
+        bool ext = true;
+        for (std::size_t k = dot + 1; k < last_segment.size(); ++k) {
+          ext = ext && IsAsciiAlnum(static_cast<unsigned char>(last_segment[k]));
+        }
+        bool plain_name = true;
+        for (std::size_t k = 0; k < dot && plain_name; ++k) {
+          const unsigned char c = static_cast<unsigned char>(last_segment[k]);
+          plain_name = IsAsciiAlnum(c) || c == '_' || c == '-' || c == '.';
+        }
+        if (ext && !plain_name) {
+          AddField(out, Source::kPathSegment, Part::kValue, "path",
+                   DecodeArg(last_segment.substr(0, dot), false, arena, out));
+        }
+      }
     }
     // The segments cut an embedded URL at each '/': it is also a value of its own.
     std::string_view url = EmbeddedUrl(out->path);
@@ -1759,6 +1803,7 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
     uint16_t flags = IsStructuredHeader(h.name) ? kFieldStructured : 0;
     AddField(out, Source::kHeader, Part::kValue, h.name, value, flags);
     if (flags == 0) MaybeParseNestedJson(value, arena, out);
+    if (IEquals(h.name, "x-forwarded-for")) AddForwardedForElements(h.name, value, out);
     if (value.size() > 6 && IStartsWith(value, "basic ") &&
         (IEquals(h.name, "authorization") || IEquals(h.name, "proxy-authorization"))) {
       AddBasicCredentials(h.name, value, arena, out);

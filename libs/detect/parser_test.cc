@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -250,6 +252,40 @@ TEST_F(ParserTest, ExtendedMultipartFileNamesAreDecoded) {
   EXPECT_THAT(upload("filename=\"a.pdf\"; filename*=UTF-8''b%2Ephp"),
               ElementsAre("a.pdf", "b.php"));
   EXPECT_THAT(upload("filename*=noquotes.pdf"), ElementsAre("noquotes.pdf"));
+}
+
+// The last segment without a format extension, and an X-Forwarded-For chain's elements
+// that are not addresses, are values of their own.
+TEST_F(ParserTest, SegmentStemsAndForwardedForElementsAreValues) {
+  auto segments = [this] {
+    std::vector<std::string> v;
+    for (const Field& f : parsed_.fields) {
+      if (f.source == Source::kPathSegment) v.emplace_back(f.value);
+    }
+    return v;
+  };
+  using ::testing::ElementsAre;
+  Parse(testing::Get("/users/1%20or%201=1.json?x=1"));
+  EXPECT_THAT(segments(), ElementsAre("users", "1 or 1=1.json", "1 or 1=1"));
+  for (const char* uri : {"/static/app.min.js", "/a/report-2024_q1.pdf", "/a/b.c/d",
+                          "/a/x%20y.toolong", "/a/.htaccess", "/a/x%20y.j-s"}) {
+    Parse(testing::Get(uri));
+    const std::vector<std::string> v = segments();
+    EXPECT_EQ(std::count(v.begin(), v.end(), v.back()), 1) << uri;
+    EXPECT_TRUE(std::string_view(uri).ends_with(v.back()) ||
+                v.back().find(' ') != std::string::npos)
+        << uri;
+    EXPECT_EQ(v.size(), static_cast<std::size_t>(std::count(uri, uri + std::strlen(uri), '/')))
+        << uri;
+  }
+  Parse(testing::WithHeader(testing::Get("/"), "X-Forwarded-For",
+                            "10.0.0.1, [2001:db8::1], 1' or '1'='1 ,192.168.1.1"));
+  std::vector<std::string> xff;
+  for (const Field& f : parsed_.fields) {
+    if (f.name == "X-Forwarded-For") xff.emplace_back(f.value);
+  }
+  EXPECT_THAT(xff,
+              ElementsAre("10.0.0.1, [2001:db8::1], 1' or '1'='1 ,192.168.1.1", "1' or '1'='1"));
 }
 
 TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
