@@ -2162,10 +2162,11 @@ void ScanCallbackName(std::string_view lower, Best* b) {
 // A JSON key "prototype" inside a "constructor" object ({"constructor":{"prototype":{...}}}):
 // a deep merge of the document walks obj.constructor.prototype and writes to every object's
 // prototype, the same pollution as a "__proto__" key. Only the key path shows it: each key is
-// inspected as its own value.
+// inspected as its own value. The document may be a body or JSON carried in an argument, a
+// cookie or a header.
 void ScanPrototypeKey(const ValueView& v, Best* b) {
   const Field& f = *v.field;
-  if (f.part != Part::kName || f.source != Source::kJson || v.lower != "prototype") return;
+  if (f.part != Part::kName || v.lower != "prototype") return;
   constexpr std::string_view kPath = "constructor.prototype";
   if (!f.name.ends_with(kPath)) return;
   const std::size_t at = f.name.size() - kPath.size();

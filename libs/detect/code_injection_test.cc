@@ -328,6 +328,15 @@ TEST(PrototypePollution, ConstructorPrototypeKeysInJsonAreBlocked) {
     Verdict v = Inspect(testing::Post("/api/profile", "application/json", body));
     EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
         << body << " -> " << v.explanation;
+    // The same document carried in an argument or a cookie, and qs-style dotted names.
+    for (const OwnedHttpRequest& r :
+         {testing::Get("/api?filter=" + testing::UrlEncode(body)),
+          testing::WithHeader(testing::Get("/"), "Cookie", "prefs=" + testing::UrlEncode(body)),
+          testing::Get("/api?constructor.prototype.isAdmin=1")}) {
+      Verdict carried = Inspect(r);
+      EXPECT_TRUE(HasCategory(carried, Category::kCodeInjection) && Flagged(carried))
+          << r.uri << " -> " << carried.explanation;
+    }
   }
   for (const char* body : {"{\"prototype\":{\"name\":\"v2\"},\"constructor\":\"Acme builders\"}",
                            "{\"constructor\":{\"name\":\"Bob\"},\"prototype\":true}",
