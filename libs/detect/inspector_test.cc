@@ -229,21 +229,25 @@ TEST(Inspector, PayloadsInNestedJsonAndExtendedFileNamesAreFound) {
   }
 }
 
-// A payload before a format extension ("/items/<id>.json") or after the first address of
-// an X-Forwarded-For chain is judged on its own.
+// A payload before a format extension ("/items/<id>.json"), after the first address of an
+// X-Forwarded-For chain or in a Forwarded parameter is judged on its own.
 TEST(Inspector, PayloadsBeforeAFormatExtensionOrInAForwardedChainAreFound) {
   for (const OwnedHttpRequest& r :
        {testing::Get("/api/items/iif(7475%3D7475%2C1%2C1%2F0).json"),
         testing::Get("/api/items/1)%20where%208616%3D8616%20and%202006%3D2006.xml"),
-        testing::WithHeader(testing::Get("/"), "X-Forwarded-For",
-                            "10.0.0.1, 87 and 1=db_name()--")}) {
+        testing::WithHeader(testing::Get("/"), "X-Forwarded-For", "10.0.0.1, 87 and 1=db_name()--"),
+        testing::WithHeader(testing::Get("/"), "Forwarded",
+                            "for=192.0.2.60;host=\"3 and mid(version(),1,1)=5--\";proto=https")}) {
     Verdict v = testing::Inspect(r);
     EXPECT_TRUE(Flagged(v)) << r.uri << ": " << v.explanation;
   }
-  for (const OwnedHttpRequest& r : {testing::Get("/docs/Annual%20Report%20(2024).pdf"),
-                                    testing::Get("/u/ann%40example.com.json"),
-                                    testing::WithHeader(testing::Get("/"), "X-Forwarded-For",
-                                                        "203.0.113.7, unknown, 10.0.0.2")}) {
+  for (const OwnedHttpRequest& r :
+       {testing::Get("/docs/Annual%20Report%20(2024).pdf"),
+        testing::Get("/u/ann%40example.com.json"),
+        testing::WithHeader(testing::Get("/"), "X-Forwarded-For", "203.0.113.7, unknown, 10.0.0.2"),
+        testing::WithHeader(
+            testing::Get("/"), "Forwarded",
+            "for=\"[2001:db8:cafe::17]:4711\";proto=https;host=shop.example, for=_gazonk")}) {
     Verdict v = testing::Inspect(r);
     EXPECT_EQ(v.score, 0) << r.uri << ": " << v.explanation;
   }

@@ -374,22 +374,52 @@ void AddSemicolonArgs(std::string_view name, std::string_view raw_value, Arena& 
            DecodeArg(raw_value.substr(0, semi), true, arena, out));
 }
 
-// The elements of an X-Forwarded-For chain that are not addresses ("10.0.0.1, <text>"):
-// applications take the first or the last as the client's address and store or log it.
-void AddForwardedForElements(std::string_view name, std::string_view value, ParsedRequest* out) {
-  if (value.find(',') == std::string_view::npos) return;
+// The elements of a forwarding header that are more than an address or a host name: an
+// X-Forwarded-For chain ("10.0.0.1, <text>"), whose first or last element applications take
+// as the client's address and store or log, and, with `params`, the parameter values of
+// RFC 7239's Forwarded ("for=...;host=...;proto=..., for=..."), whose host and proto build
+// the application's own URLs.
+void AddForwardedElements(std::string_view name, std::string_view value, bool params,
+                          ParsedRequest* out) {
+  if (!params && value.find(',') == std::string_view::npos) return;  // one address
+  const std::string_view separators = params ? ",;" : ",";
   std::size_t pos = 0;
   while (pos <= value.size()) {
-    std::size_t comma = value.find(',', pos);
-    if (comma == std::string_view::npos) comma = value.size();
-    const std::string_view element = Trim(value.substr(pos, comma - pos));
-    pos = comma + 1;
-    bool address = true;
-    for (char c : element) {
-      address = address && (IsAsciiHexDigit(static_cast<unsigned char>(c)) || c == '.' ||
-                            c == ':' || c == '[' || c == ']');
+    // The next separator outside a quoted string (a Forwarded value may quote ',' and ';').
+    std::size_t end = pos;
+    for (bool quoted = false; end < value.size(); ++end) {
+      const char c = value[end];
+      if (c == '"') {
+        quoted = !quoted;
+      } else if (c == '\\' && quoted) {
+        ++end;
+      } else if (!quoted && separators.find(c) != std::string_view::npos) {
+        break;
+      }
     }
-    if (!address) AddField(out, Source::kHeader, Part::kValue, name, element);
+    end = std::min(end, value.size());
+    std::string_view element = Trim(value.substr(pos, end - pos));
+    pos = end + 1;
+    if (params) {
+      const std::size_t eq = element.find('=');
+      if (eq == std::string_view::npos) continue;
+      element = Trim(element.substr(eq + 1));
+      if (element.size() >= 2 && element.front() == '"' && element.back() == '"') {
+        element = element.substr(1, element.size() - 2);
+      }
+    }
+    // An address, a host name or a short token ("unknown", "_hidden", "https"); a longer
+    // run of letters and digits can be base64.
+    bool plain = true;
+    bool dotted = false;
+    for (char c : element) {
+      plain = plain && (IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                        c == '_' || c == ':' || c == '[' || c == ']');
+      dotted = dotted || c == '.' || c == ':';
+    }
+    if (!plain || (!dotted && element.size() >= 11)) {
+      AddField(out, Source::kHeader, Part::kValue, name, element);
+    }
   }
 }
 
@@ -1803,7 +1833,8 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
     uint16_t flags = IsStructuredHeader(h.name) ? kFieldStructured : 0;
     AddField(out, Source::kHeader, Part::kValue, h.name, value, flags);
     if (flags == 0) MaybeParseNestedJson(value, arena, out);
-    if (IEquals(h.name, "x-forwarded-for")) AddForwardedForElements(h.name, value, out);
+    if (IEquals(h.name, "x-forwarded-for")) AddForwardedElements(h.name, value, false, out);
+    if (IEquals(h.name, "forwarded")) AddForwardedElements(h.name, value, true, out);
     if (value.size() > 6 && IStartsWith(value, "basic ") &&
         (IEquals(h.name, "authorization") || IEquals(h.name, "proxy-authorization"))) {
       AddBasicCredentials(h.name, value, arena, out);

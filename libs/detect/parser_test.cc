@@ -254,8 +254,9 @@ TEST_F(ParserTest, ExtendedMultipartFileNamesAreDecoded) {
   EXPECT_THAT(upload("filename*=noquotes.pdf"), ElementsAre("noquotes.pdf"));
 }
 
-// The last segment without a format extension, and an X-Forwarded-For chain's elements
-// that are not addresses, are values of their own.
+// The last segment without a format extension, an X-Forwarded-For chain's elements that
+// are not addresses, and Forwarded parameters that are not addresses or host names, are
+// values of their own.
 TEST_F(ParserTest, SegmentStemsAndForwardedForElementsAreValues) {
   auto segments = [this] {
     std::vector<std::string> v;
@@ -286,6 +287,14 @@ TEST_F(ParserTest, SegmentStemsAndForwardedForElementsAreValues) {
   }
   EXPECT_THAT(xff,
               ElementsAre("10.0.0.1, [2001:db8::1], 1' or '1'='1 ,192.168.1.1", "1' or '1'='1"));
+  Parse(testing::WithHeader(testing::Get("/"), "Forwarded",
+                            "for=192.0.2.60;proto=http;by=\"[2001:db8::17]:47011\", "
+                            "for=_hidden;host=\"shop.example\", for=unknown;host=\"a, b;c\""));
+  std::vector<std::string> fwd;
+  for (const Field& f : parsed_.fields) {
+    if (f.name == "Forwarded") fwd.emplace_back(f.value);
+  }
+  EXPECT_THAT(fwd, ElementsAre(::testing::StartsWith("for=192.0.2.60;"), "a, b;c"));
 }
 
 TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
