@@ -1144,7 +1144,10 @@ void ParseXmlBody(std::string_view s, Arena& arena, ParsedRequest* out) {
                                 trimmed.back() == '\r' || trimmed.back() == '\t')) {
       trimmed.remove_suffix(1);
     }
-    if (!trimmed.empty()) AddField(out, Source::kXml, Part::kValue, element(), trimmed);
+    if (!trimmed.empty()) {
+      AddField(out, Source::kXml, Part::kValue, element(), trimmed);
+      MaybeParseNestedJson(trimmed, arena, out);  // JSON carried in an element
+    }
     if (lt == std::string_view::npos) break;
     pos = lt;
     std::string_view rest = s.substr(pos);
@@ -1161,7 +1164,9 @@ void ParseXmlBody(std::string_view s, Arena& arena, ParsedRequest* out) {
     if (rest.substr(0, 9) == "<![CDATA[") {
       std::size_t end = s.find("]]>", pos + 9);
       std::size_t stop = end == std::string_view::npos ? n : end;
-      AddField(out, Source::kXml, Part::kValue, element(), s.substr(pos + 9, stop - pos - 9));
+      const std::string_view cdata = s.substr(pos + 9, stop - pos - 9);
+      AddField(out, Source::kXml, Part::kValue, element(), cdata);
+      MaybeParseNestedJson(cdata, arena, out);
       pos = end == std::string_view::npos ? n : end + 3;
       continue;
     }
@@ -1731,8 +1736,8 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
     }
     // The last segment's name without its extension ("/users/<id>.json"): routers that
     // take the extension as the response format (Rails, Spring's suffix patterns) hand the
-    // application the part before it. A name of letters, digits, '_', '-' and '.' (a file
-    // name: "app.min.js") reads the same either way.
+    // application the part before it. A short or dotted name of letters, digits, '_', '-'
+    // and '.' (a file name: "app.min.js") reads the same either way.
     if (!last_segment.empty() && segments <= limits::kMaxPathSegments) {
       const std::size_t dot = last_segment.rfind('.');
       if (dot != std::string_view::npos && dot > 0 && last_segment.size() - dot <= 6 &&
@@ -1742,10 +1747,14 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
           ext = ext && IsAsciiAlnum(static_cast<unsigned char>(last_segment[k]));
         }
         bool plain_name = true;
+        bool dotted = false;
         for (std::size_t k = 0; k < dot && plain_name; ++k) {
           const unsigned char c = static_cast<unsigned char>(last_segment[k]);
           plain_name = IsAsciiAlnum(c) || c == '_' || c == '-' || c == '.';
+          dotted = dotted || c == '.';
         }
+        // A long undotted run can be base64 ("/r/<base64url>.json").
+        if (plain_name && !dotted && dot >= 16) plain_name = false;
         if (ext && !plain_name) {
           AddField(out, Source::kPathSegment, Part::kValue, "path",
                    DecodeArg(last_segment.substr(0, dot), false, arena, out));

@@ -216,6 +216,11 @@ TEST_F(ParserTest, JsonInCookiesHeadersAndBase64ValuesIsReadIntoFields) {
       "Cache-Control", "{\"cc\":\"v\"}"));
   EXPECT_EQ(ValueOf(Source::kHeader, "ab.q"), "v");
   EXPECT_EQ(ValueOf(Source::kHeader, "cc"), "<missing>");
+  // In an XML element's text or CDATA.
+  Parse(testing::Post("/x", "application/xml",
+                      "<r><d> {\"q\":\"v\"} </d><e><![CDATA[[{\"w\":\"u\"}]]]></e></r>"));
+  EXPECT_EQ(ValueOf(Source::kXml, "q"), "v");
+  EXPECT_EQ(ValueOf(Source::kXml, "[0].w"), "u");
   const std::string state = absl::Base64Escape("{\"next\":\"/cart\",\"q\":\"it's\"}");
   Parse(testing::Get("/cb?state=" + testing::UrlEncode(state)));
   EXPECT_EQ(ValueOf(Source::kQuery, "state.base64-json.q"), "it's");
@@ -268,6 +273,9 @@ TEST_F(ParserTest, SegmentStemsAndForwardedForElementsAreValues) {
   using ::testing::ElementsAre;
   Parse(testing::Get("/users/1%20or%201=1.json?x=1"));
   EXPECT_THAT(segments(), ElementsAre("users", "1 or 1=1.json", "1 or 1=1"));
+  Parse(testing::Get("/r/PHN2Zy9vbmxvYWQ9YWxlcnQoMSk.json"));  // a long undotted run
+  EXPECT_THAT(segments(),
+              ElementsAre("r", "PHN2Zy9vbmxvYWQ9YWxlcnQoMSk.json", "PHN2Zy9vbmxvYWQ9YWxlcnQoMSk"));
   for (const char* uri : {"/static/app.min.js", "/a/report-2024_q1.pdf", "/a/b.c/d",
                           "/a/x%20y.toolong", "/a/.htaccess", "/a/x%20y.j-s"}) {
     Parse(testing::Get(uri));
