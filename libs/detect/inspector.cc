@@ -1,6 +1,7 @@
 #include "libs/detect/inspector.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 
@@ -132,6 +133,22 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
     default:
       return kDetAll;
   }
+}
+
+// Whether `s` holds only base64 (either alphabet, padding, line breaks) and so hex digits.
+bool OnlyBase64Characters(std::string_view s) {
+  static constexpr auto kTable = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      t[c] = IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=' ||
+             c == '-' || c == '_' || c == '\r' || c == '\n';
+    }
+    return t;
+  }();
+  for (unsigned char c : s) {
+    if (!kTable[c]) return false;
+  }
+  return true;
 }
 
 // Upload file names that are server-side scripts.
@@ -329,15 +346,11 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
     }
     return;
   }
-  std::string_view value = field.value;
-  // Long values: attackers pad in front, so inspect the head and the tail.
-  std::string_view tail;
-  if (value.size() > limits::kMaxInspectedValueBytes) {
-    tail = value.substr(value.size() - limits::kMaxInspectedValueBytes / 2);
-    value = value.substr(0, limits::kMaxInspectedValueBytes / 2);
-  }
-  for (std::string_view part : {value, tail}) {
-    if (part.empty()) continue;
+  // A long value is inspected in windows of half the inspected size: the head, the tail and
+  // the windows between them, which overlap by kValueWindowOverlap bytes so that a payload
+  // across a boundary is whole in one of them. A middle window of only base64 or hex
+  // characters (an inline image's body) is skipped: nothing in it reads as syntax.
+  auto inspect_part = [&](std::string_view part) {
     Normalized n = Normalize(part, s.arena_);
     // A document: over 256 bytes and at least eight line breaks (counted only that far).
     bool document = false;
@@ -374,6 +387,22 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
         Defer(dv, parsed, s);
       }
     }
+  };
+  const std::string_view whole = field.value;
+  if (whole.size() <= limits::kMaxInspectedValueBytes) {
+    inspect_part(whole);
+  } else {
+    const std::size_t window = limits::kMaxInspectedValueBytes / 2;
+    const std::size_t tail_start = whole.size() - window;
+    const std::size_t middle_end = tail_start + limits::kValueWindowOverlap;
+    inspect_part(whole.substr(0, window));
+    for (std::size_t end = window; end < middle_end;) {
+      const std::size_t start = end - limits::kValueWindowOverlap;
+      end = std::min(start + window, middle_end);
+      const std::string_view part = whole.substr(start, end - start);
+      if (!OnlyBase64Characters(part)) inspect_part(part);
+    }
+    inspect_part(whole.substr(tail_start));
   }
   if (field.source == Source::kFileName && IsScriptUploadName(field.value)) {
     s.sink_.SetStageKey(s.next_slot_++ << 4);

@@ -319,6 +319,37 @@ TEST(Inspector, RequestWideAnomaliesBackOnlySubstantialFindings) {
 // Padding before a payload: more arguments, JSON members, cookies, multipart parts or path
 // segments than the field limit, then the attack. The fields past the limit that could carry
 // an attack are still inspected.
+// A value longer than the inspected size is read in overlapping windows: a payload padded
+// on both sides is found wherever it sits, across every window boundary; an inline image's
+// base64 body alone stays clean.
+TEST(Inspector, APayloadInTheMiddleOfALongValueIsFound) {
+  const std::string payload = "<script>alert(1)</script>";
+  const std::size_t window = limits::kMaxInspectedValueBytes / 2;
+  const std::size_t size = 5 * window + 123;
+  std::vector<std::size_t> offsets;
+  for (std::size_t edge = window; edge < size; edge += window - limits::kValueWindowOverlap) {
+    for (std::size_t d : {std::size_t{0}, payload.size() / 2, limits::kValueWindowOverlap / 2,
+                          limits::kValueWindowOverlap}) {
+      if (edge > d && edge - d + payload.size() < size) offsets.push_back(edge - d);
+    }
+  }
+  offsets.push_back(size / 2);
+  offsets.push_back(size - window - 7);  // just before the tail window
+  for (std::size_t at : offsets) {
+    std::string text(size, 'a');
+    for (std::size_t i = 7; i < size; i += 8) text[i] = ' ';
+    text.replace(at, payload.size(), payload);
+    Verdict v = testing::Inspect(testing::Post("/api/docs", "text/plain", text));
+    EXPECT_TRUE(testing::HasCategory(v, Category::kXss) && Flagged(v)) << "payload at " << at;
+  }
+  std::string image = "data:image/png;base64,";
+  for (std::size_t i = 0; image.size() < 6 * window; ++i)
+    image += "iVBORw0KGgoAAAANSUhEUgAA"[i % 24];
+  Verdict clean = testing::Inspect(
+      testing::Post("/api/avatar", "application/json", "{\"avatar\":\"" + image + "\"}"));
+  EXPECT_EQ(clean.score, 0) << clean.explanation;
+}
+
 TEST(Inspector, PaddingPastTheFieldLimitDoesNotHideAPayload) {
   const std::string payload = "<script>alert(1)</script>";
   const std::string encoded = testing::UrlEncode(payload);

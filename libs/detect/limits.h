@@ -53,8 +53,10 @@ inline constexpr std::size_t kMaxJwtPartBytes = 8 * 1024;
 inline constexpr int kMaxUrlDecodePasses = 3;
 // HTML-entity / JS-escape decoding passes.
 inline constexpr int kMaxEntityDecodePasses = 2;
-// Bytes of one value that the normaliser and detectors look at.
+// Bytes of one value that the normaliser and detectors look at at once. A longer value is
+// inspected in windows of half this size (inspector.cc), overlapping by this many bytes.
 inline constexpr std::size_t kMaxInspectedValueBytes = 64 * 1024;
+inline constexpr std::size_t kValueWindowOverlap = 1024;
 // Base64 is tried only on values of this size range (smaller is never meaningful, larger is
 // an upload, not an argument). 11 unpadded characters carry 8 bytes, the least a decoded
 // value must have (DecodePlausibleBase64): "\r\nQUIT\r\n" is 8.

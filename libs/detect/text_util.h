@@ -14,10 +14,10 @@
 
 namespace shieldx::detect {
 
-inline bool IsAsciiAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-inline bool IsAsciiDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-inline bool IsAsciiAlnum(unsigned char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c); }
-inline bool IsAsciiHexDigit(unsigned char c) {
+inline constexpr bool IsAsciiAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline constexpr bool IsAsciiDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+inline constexpr bool IsAsciiAlnum(unsigned char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c); }
+inline constexpr bool IsAsciiHexDigit(unsigned char c) {
   return IsAsciiDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 inline bool IsIdentChar(unsigned char c) { return IsAsciiAlnum(c) || c == '_' || c == '$'; }
