@@ -2313,15 +2313,25 @@ bool QuotedWordSearch(std::string_view text) {
 
 }  // namespace
 
-SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
+namespace {
+
+// Tokens a continuation window starts before the end of the previous one.
+constexpr std::size_t kSqlWindowOverlapTokens = 64;
+
+// AnalyzeSqli over `text`. With `window`, `text` is the rest of a value whose start has been
+// read: only the unquoted reading applies and the whole-value probes do not. `*cut` is set
+// to where the next window starts when the unquoted reading ran out of tokens, else 0.
+SqliResult AnalyzeSqliPart(std::string_view text, std::vector<sql::Token>* tokens, bool window,
+                           std::size_t* cut) {
   SqliResult best;
+  *cut = 0;
   std::vector<Token> rebalanced;  // allocated only for unbalanced whole statements
-  if (IsSyntaxProbe(text)) {
+  if (!window && IsSyntaxProbe(text)) {
     best.confidence = 0.6f;
     best.rule = "sqli.syntax-probe";
     best.len = text.size();
   }
-  if (IsFunctionProbe(text)) {
+  if (!window && IsFunctionProbe(text)) {
     best.confidence = 0.5f;
     best.rule = "sqli.function-probe";
     best.len = text.size();
@@ -2336,6 +2346,7 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
   };
   for (char lex_context : {'\'', sql::kQuoteBackslashLiteral, '"', '`', '\0'}) {
     const char context = lex_context == sql::kQuoteBackslashLiteral ? '\'' : lex_context;
+    if (window && context != '\0') continue;
     if (context != '\0' && Find(text, context) == std::string_view::npos) continue;
     if (lex_context == sql::kQuoteBackslashLiteral) {
       // "\'; drop table users; --" is written for the databases where a backslash escapes
@@ -2346,7 +2357,10 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
     }
     if ((context == '"' || context == '\'') && AttributeQuote(text, context)) continue;
     if (context == '"' && QuotedWordSearch(text)) continue;
-    sql::Lex(text, lex_context, limits::kMaxSqlTokens, tokens);
+    const bool complete = sql::Lex(text, lex_context, limits::kMaxSqlTokens, tokens);
+    if (!complete && context == '\0' && tokens->size() > kSqlWindowOverlapTokens) {
+      *cut = (*tokens)[tokens->size() - kSqlWindowOverlapTokens].pos;
+    }
     Parser parser(text, *tokens);
     if (parser.size() == 0 && !(context && !tokens->empty() && parser.trailing_comment())) {
       continue;
@@ -2526,6 +2540,24 @@ SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
         best.confidence = 0.75f;
         break;
       }
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
+  std::size_t cut = 0;
+  SqliResult best = AnalyzeSqliPart(text, tokens, false, &cut);
+  // A value of more tokens than are kept (a payload after thousands of "1,"): the rest is
+  // read in windows, each from a token boundary kSqlWindowOverlapTokens before the end of
+  // the one before, as a statement of its own.
+  for (std::size_t base = cut; cut > 0; base += cut) {
+    SqliResult r = AnalyzeSqliPart(text.substr(base), tokens, true, &cut);
+    if (r.confidence > best.confidence) {
+      best = r;
+      best.pos += base;
     }
   }
   return best;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "libs/detect/limits.h"
 #include "libs/detect/normalize.h"
 #include "libs/detect/test_util.h"
 
@@ -205,6 +206,33 @@ TEST(Sqli, TokenLimitBoundsWork) {
   std::vector<sql::Token> toks;
   AnalyzeSqli(big, &toks);
   EXPECT_LE(toks.size(), 2048u);
+}
+
+// Past the token limit the rest of a value is read in windows: a payload after thousands of
+// tokens is found in a later window; a long list or long text is still nothing.
+TEST(Sqli, APayloadPastTheTokenLimitIsFound) {
+  std::vector<sql::Token> toks;
+  for (std::size_t pad : {std::size_t{1100}, std::size_t{3000}, std::size_t{9000}}) {
+    std::string padding;
+    for (std::size_t i = 0; i < pad; ++i) padding += "1,";
+    for (const std::string& payload :
+         {std::string("1 union select password from users--"), std::string("1; drop table users--"),
+          std::string("1 and sleep(5)-- ")}) {
+      const std::string value = padding + payload + (pad == 9000 ? padding : std::string());
+      SqliResult r = AnalyzeSqli(value, &toks);
+      EXPECT_GE(r.confidence, 0.8f) << pad << " " << payload;
+      EXPECT_GT(r.pos, 0u) << pad << " " << payload;  // reported from a later window
+      EXPECT_LE(toks.size(), limits::kMaxSqlTokens);
+    }
+  }
+  std::string list;
+  std::string prose;
+  for (int i = 0; i < 6000; ++i) {
+    list += std::to_string(i) + ",";
+    prose += i % 11 == 0 ? "select the items from the list, and union them. " : "word ";
+  }
+  EXPECT_LT(Conf(list), 0.5f);
+  EXPECT_LT(Conf(prose), 0.5f);
 }
 
 TEST(Sqli, UnionColumnCountingSurvivesMangledKeywords) {
