@@ -195,6 +195,8 @@ class Parser {
 
   std::size_t size() const { return t_.size(); }
   const Token& tok(std::size_t i) const { return t_[i]; }
+  // The token index the last parse stopped at.
+  std::size_t stop() const { return p_; }
   bool trailing_comment() const { return trailing_comment_; }
   // Whether the last parse stopped at two plain words side by side ("sleep(8) hours a
   // night": after the alias "hours", "a night"). No SQL puts a third name after an
@@ -2317,6 +2319,9 @@ namespace {
 
 // Tokens a continuation window starts before the end of the previous one.
 constexpr std::size_t kSqlWindowOverlapTokens = 64;
+// Tokens the parses from anchors in the middle may read together, per token of the value,
+// once kMaxSqlParseStarts attempts are made.
+constexpr std::size_t kSqlParseTokenBudget = 4;
 
 // AnalyzeSqli over `text`. With `window`, `text` is the rest of a value whose start has been
 // read: only the unquoted reading applies and the whole-value probes do not. `*cut` is set
@@ -2456,8 +2461,15 @@ SqliResult AnalyzeSqliPart(std::string_view text, std::vector<sql::Token>* token
         }
       }
     }
-    // Anchors in the middle: UNION, ';', '(' SELECT, dangerous function calls.
-    for (std::size_t i = 1; i < parser.size() && attempts < limits::kMaxSqlParseStarts; ++i) {
+    // Anchors in the middle: UNION, ';', '(' SELECT, dangerous function calls. Past
+    // kMaxSqlParseStarts attempts, parsing goes on while the attempts have read fewer than
+    // kSqlParseTokenBudget tokens per token: decoy anchors ("x;x;x;...", "union union ...")
+    // each fail within a token or two and cannot use up the attempts before the payload.
+    std::size_t spent = 0;
+    const std::size_t budget = kSqlParseTokenBudget * parser.size();
+    auto charge = [&](std::size_t i) { spent += parser.stop() > i ? parser.stop() - i : 1; };
+    for (std::size_t i = 1;
+         i < parser.size() && (attempts < limits::kMaxSqlParseStarts || spent < budget); ++i) {
       const Token& t = parser.tok(i);
       bool anchor = false;
       bool primary = false;
@@ -2516,6 +2528,7 @@ SqliResult AnalyzeSqliPart(std::string_view text, std::vector<sql::Token>* token
           if (parser.ParseBareSelect(i, &f) && f.select_from) {
             consider(0.8f, "sqli.subquery", l.pos);
           }
+          charge(i);
           continue;
         }
       }
@@ -2523,6 +2536,7 @@ SqliResult AnalyzeSqliPart(std::string_view text, std::vector<sql::Token>* token
       ++attempts;
       Features f;
       bool ok = primary ? parser.ParseAnchorPrimary(i, &f) : parser.ParseFrom(i, false, &f);
+      charge(i);
       if (ok || f.union_select || f.union_head) {
         float conf = Score(f, Break::kAnchor, false);
         if (!ok) conf -= 0.1f;

@@ -235,6 +235,19 @@ TEST(Sqli, APayloadPastTheTokenLimitIsFound) {
   EXPECT_LT(Conf(prose), 0.5f);
 }
 
+// Decoy anchors that each fail at once ("x;" or "union " forty times) do not use up the
+// parse attempts before the payload.
+TEST(Sqli, DecoyAnchorsDoNotHideAPayload) {
+  for (const char* decoy : {"x;", "union ", "sleep() ", "a; "}) {
+    std::string padding;
+    for (int i = 0; i < 60; ++i) padding += decoy;
+    for (const char* payload :
+         {"1 union select password from users--", "1 and benchmark(10000000,md5(1))--"}) {
+      EXPECT_GE(Conf(padding + payload), 0.6f) << decoy << " " << payload;
+    }
+  }
+}
+
 TEST(Sqli, UnionColumnCountingSurvivesMangledKeywords) {
   // The run 1,2,3 after UNION counts the application's columns.
   for (const char* v : {"-6374 union 1,2,3,4,5-- ", "-747 select union 1,2,3,4,5,6/*",
