@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
   libpqxx-dev libhiredis-dev prometheus-cpp-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
+  libbrotli-dev
   libvectorscan-dev libre2-dev libmaxminddb-dev
   # benchmark anchors and load generator only (never linked into the product)
   libmodsecurity-dev modsecurity-crs libnginx-mod-http-modsecurity wrk

@@ -1,5 +1,6 @@
 #include "libs/detect/parser.h"
 
+#include <brotli/decode.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -1625,10 +1626,54 @@ std::string_view Inflate(std::string_view in, bool raw, std::size_t cap, Arena& 
   return {buf, produced};
 }
 
+// Decompresses a Brotli stream into the arena, to at most `cap` bytes, with Inflate's
+// contract (*corrupt, *cut; a stream that ends early keeps what was decoded).
+std::string_view Unbrotli(std::string_view in, std::size_t cap, Arena& arena, bool* corrupt,
+                          bool* cut) {
+  *corrupt = *cut = false;
+  BrotliDecoderState* st = BrotliDecoderCreateInstance(nullptr, nullptr, nullptr);
+  if (st == nullptr) {
+    *corrupt = true;
+    return {};
+  }
+  std::size_t want = std::min(cap, std::max<std::size_t>(4096, in.size() * 8));
+  char* buf = arena.Allocate(want);
+  std::size_t produced = 0;
+  std::size_t avail_in = in.size();
+  const auto* next_in = reinterpret_cast<const uint8_t*>(in.data());
+  while (true) {
+    std::size_t avail_out = want - produced;
+    auto* next_out = reinterpret_cast<uint8_t*>(buf + produced);
+    const BrotliDecoderResult rc =
+        BrotliDecoderDecompressStream(st, &avail_in, &next_in, &avail_out, &next_out, nullptr);
+    produced = want - avail_out;
+    if (rc == BROTLI_DECODER_RESULT_SUCCESS) break;
+    if (rc == BROTLI_DECODER_RESULT_ERROR) {
+      *corrupt = true;
+      break;
+    }
+    if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) break;  // the input ended early
+    // BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT
+    if (want == cap) {
+      *cut = true;
+      break;
+    }
+    const std::size_t grown = std::min(cap, want * 2);
+    char* bigger = arena.Allocate(grown);
+    std::memcpy(bigger, buf, produced);
+    buf = bigger;
+    want = grown;
+  }
+  BrotliDecoderDestroyInstance(st);
+  arena.ShrinkLast(buf, produced);
+  return {buf, produced};
+}
+
 // The body as the application reads it after its Content-Encoding: gzip, x-gzip and deflate
-// (zlib-wrapped, or raw as some clients send it) are decompressed, at most two of them in a
-// list ("gzip, gzip"), bounded by kMaxParsedBodyBytes and kMaxInflateRatio. Identity is the
-// body itself. Any other coding (br, zstd, compress) is flagged and the body left as it is.
+// (zlib-wrapped, or raw as some clients send it) and br (ASP.NET Core's request
+// decompression reads it) are decompressed, at most two of them in a list ("gzip, gzip"),
+// bounded by kMaxParsedBodyBytes and kMaxInflateRatio. Identity is the body itself. Any other
+// coding (zstd, compress) is flagged and the body left as it is.
 std::string_view DecodeContentEncoding(std::string_view coding, std::string_view body, Arena& arena,
                                        ParsedRequest* out) {
   std::string_view codings[2];
@@ -1648,15 +1693,21 @@ std::string_view DecodeContentEncoding(std::string_view coding, std::string_view
   for (std::size_t i = count; i-- > 0;) {
     const std::string_view c = codings[i];
     const bool gzip = IEquals(c, "gzip") || IEquals(c, "x-gzip");
-    if (!gzip && !IEquals(c, "deflate")) {
+    const bool br = IEquals(c, "br");
+    if (!gzip && !br && !IEquals(c, "deflate")) {
       out->anomalies |= kAnomalyUnknownContentEncoding;
       return body;
     }
     const std::size_t cap =
         std::min(kMaxParsedBodyBytes, std::max<std::size_t>(4096, body.size() * kMaxInflateRatio));
     bool corrupt = false, cut = false;
-    std::string_view plain = Inflate(body, false, cap, arena, &corrupt, &cut);
-    if (corrupt && !gzip) plain = Inflate(body, true, cap, arena, &corrupt, &cut);
+    std::string_view plain;
+    if (br) {
+      plain = Unbrotli(body, cap, arena, &corrupt, &cut);
+    } else {
+      plain = Inflate(body, false, cap, arena, &corrupt, &cut);
+      if (corrupt && !gzip) plain = Inflate(body, true, cap, arena, &corrupt, &cut);
+    }
     if (corrupt) {
       out->anomalies |= kAnomalyBadContentEncoding;
       return body;

@@ -1,7 +1,9 @@
 // libFuzzer target for the request parser, the normaliser and the detectors
 // (built with -DSHIELDX_FUZZ=ON and clang). Input layout: the first byte selects the body
-// content type (its value modulo 6) and a content coding (bits 6-7: none, gzip, deflate, or
-// both), the rest is split at the first 0xFF into request-target and body.
+// content type (its value modulo 6) and a content coding (bits 6-7: none, gzip, br, or
+// deflate then gzip), the rest is split at the first 0xFF into request-target and body. The
+// start of the rest is also sent as a cookie, a User-Agent, Basic credentials, forwarding
+// headers and a free-form header.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,8 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   r.headers = {{"Host", "fuzz"},
                {"Content-Type", kTypes[data[0] % (sizeof(kTypes) / sizeof(kTypes[0]))]},
                {"Cookie", in.substr(0, 64)},
-               {"User-Agent", in.substr(0, 32)}};
-  static const char* kCodings[] = {nullptr, "gzip", "deflate", "deflate, gzip"};
+               {"User-Agent", in.substr(0, 32)},
+               {"Authorization", "Basic " + in.substr(0, 48)},
+               {"Forwarded", in.substr(0, 64)},
+               {"X-Forwarded-For", "192.0.2.1, " + in.substr(0, 32)},
+               {"X-Client-Data", in.substr(0, 96)}};
+  static const char* kCodings[] = {nullptr, "gzip", "br", "deflate, gzip"};
   if (const char* coding = kCodings[data[0] >> 6])
     r.headers.push_back({"Content-Encoding", coding});
   inspector->Inspect(r.view(), *scratch);

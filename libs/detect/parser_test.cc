@@ -1,5 +1,6 @@
 #include "libs/detect/parser.h"
 
+#include <brotli/encode.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -793,6 +794,17 @@ std::string Compress(std::string_view in, int window_bits) {
   return out;
 }
 
+// `in` compressed with Brotli.
+std::string Brotli(std::string_view in) {
+  std::string out(BrotliEncoderMaxCompressedSize(in.size()) + 64, '\0');
+  std::size_t size = out.size();
+  EXPECT_TRUE(BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, in.size(),
+                                    reinterpret_cast<const uint8_t*>(in.data()), &size,
+                                    reinterpret_cast<uint8_t*>(out.data())));
+  out.resize(size);
+  return out;
+}
+
 OwnedHttpRequest Encoded(std::string_view coding, std::string body,
                          std::string content_type = "application/json") {
   OwnedHttpRequest r = testing::Post("/api", std::move(content_type), std::move(body));
@@ -801,7 +813,7 @@ OwnedHttpRequest Encoded(std::string_view coding, std::string body,
 }
 
 // A compressed body is parsed as the application reads it, whichever of the codings clients
-// send: gzip, x-gzip, zlib-wrapped and raw deflate, and two of them in a list.
+// send: gzip, x-gzip, zlib-wrapped and raw deflate, Brotli, and two of them in a list.
 TEST_F(ParserTest, CompressedBodiesAreDecodedBeforeParsing) {
   const std::string json = R"({"q":"1' union select password from users--"})";
   for (const auto& [coding, body] : std::vector<std::pair<std::string, std::string>>{
@@ -811,7 +823,10 @@ TEST_F(ParserTest, CompressedBodiesAreDecodedBeforeParsing) {
            {"deflate", Compress(json, -15)},
            {"GZIP", Compress(json, 31)},
            {"gzip, gzip", Compress(Compress(json, 31), 31)},
-           {"identity, gzip", Compress(json, 31)}}) {
+           {"identity, gzip", Compress(json, 31)},
+           {"br", Brotli(json)},
+           {"BR", Brotli(json)},
+           {"gzip, br", Brotli(Compress(json, 31))}}) {
     Parse(Encoded(coding, body));
     EXPECT_EQ(ValueOf(Source::kJson, "q"), "1' union select password from users--") << coding;
     EXPECT_FALSE(parsed_.anomalies & (kAnomalyBadContentEncoding | kAnomalyUnknownContentEncoding))
@@ -834,29 +849,39 @@ TEST_F(ParserTest, UndecodableBodiesAreFlaggedAndStillInspected) {
   Parse(Encoded("gzip", "cmd=cat /etc/passwd", "application/x-www-form-urlencoded"));
   EXPECT_TRUE(parsed_.anomalies & kAnomalyBadContentEncoding);
   EXPECT_EQ(ValueOf(Source::kBodyForm, "cmd"), "cat /etc/passwd");
-  Parse(Encoded("br", std::string("\x0b\x02\x80hello", 8)));
+  Parse(Encoded("zstd", std::string("\x28\xb5\x2f\xfd hello", 10)));
   EXPECT_TRUE(parsed_.anomalies & kAnomalyUnknownContentEncoding);
+  Parse(Encoded("br", "cmd=cat /etc/passwd", "application/x-www-form-urlencoded"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyBadContentEncoding);
+  EXPECT_EQ(ValueOf(Source::kBodyForm, "cmd"), "cat /etc/passwd");
   Parse(Encoded("gzip, deflate, gzip", "x"));
   EXPECT_TRUE(parsed_.anomalies & kAnomalyUnknownContentEncoding);
   std::string text = R"({"a":"first value","b":")";
   for (int i = 0; i < 3000; ++i) text += "item" + std::to_string(i) + " ";
   text += R"("})";
-  const std::string whole = Compress(text, 31);
-  Parse(Encoded("gzip", whole.substr(0, whole.size() / 2)));
-  EXPECT_FALSE(parsed_.anomalies & (kAnomalyBadContentEncoding | kAnomalyBodyTruncated));
-  EXPECT_TRUE(parsed_.body.starts_with(R"({"a":"first value")"));
+  for (const auto& [coding, whole] : std::vector<std::pair<std::string, std::string>>{
+           {"gzip", Compress(text, 31)}, {"br", Brotli(text)}}) {
+    Parse(Encoded(coding, whole.substr(0, whole.size() / 2)));
+    EXPECT_FALSE(parsed_.anomalies & (kAnomalyBadContentEncoding | kAnomalyBodyTruncated))
+        << coding;
+    EXPECT_TRUE(parsed_.body.starts_with(R"({"a":"first value")")) << coding;
+  }
 }
 
 // Decompression is bounded: by kMaxParsedBodyBytes, and by kMaxInflateRatio times the
 // compressed size, whichever is less; output beyond is cut and flagged.
 TEST_F(ParserTest, DecompressionIsBounded) {
-  const std::string zeros = Compress(std::string(8 * 1024 * 1024, '0'), 31);
-  Parse(Encoded("gzip", zeros, "text/plain"));
-  EXPECT_TRUE(parsed_.anomalies & kAnomalyBodyTruncated);
-  EXPECT_EQ(
-      parsed_.body.size(),
-      std::min(kMaxParsedBodyBytes, std::max<std::size_t>(4096, zeros.size() * kMaxInflateRatio)));
-  EXPECT_LT(parsed_.body.size(), kMaxParsedBodyBytes);  // the ratio bound is the smaller one
+  for (const auto& [coding, zeros] : std::vector<std::pair<std::string, std::string>>{
+           {"gzip", Compress(std::string(8 * 1024 * 1024, '0'), 31)},
+           {"br", Brotli(std::string(8 * 1024 * 1024, '0'))}}) {
+    Parse(Encoded(coding, zeros, "text/plain"));
+    EXPECT_TRUE(parsed_.anomalies & kAnomalyBodyTruncated) << coding;
+    EXPECT_EQ(
+        parsed_.body.size(),
+        std::min(kMaxParsedBodyBytes, std::max<std::size_t>(4096, zeros.size() * kMaxInflateRatio)))
+        << coding;
+    EXPECT_LE(parsed_.body.size(), kMaxParsedBodyBytes) << coding;
+  }
   const std::string text = Compress(std::string(3 * 1024 * 1024, 'a') + " b", 31);
   Parse(Encoded("gzip", text, "text/plain"));
   EXPECT_TRUE(parsed_.anomalies & kAnomalyBodyTruncated);
