@@ -80,7 +80,7 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     if (c == '\'' || c == '"' || c == ' ' || c == '(' || c == ')' || c == ';' || c == '=' ||
         c == '-' || c == '#' || c == '/' || c == '|' || c == '&' || c == '<' || c == '>' ||
         c == '`' || c == '\t' || c == '\n' || c == '\r' || c == '+' || c == '*' || c == '@' ||
-        c == '%' || c == '!' || c == ',' || c == '\v' || c == '\f' || c == '_') {
+        c == '%' || c == '!' || c == ',' || c == '_' || (c > 0 && c < 0x20)) {
       candidate = true;
       break;
     }

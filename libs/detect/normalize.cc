@@ -458,6 +458,14 @@ std::string_view FoldUnicode(std::string_view in, Arena& arena, uint32_t* flags)
     }
     if (!ok) {
       *flags |= kNormInvalidUtf8;
+      // A Latin-1 no-break space between ASCII text ("1%A0union%A0select"): a space to
+      // MySQL, and what U+00A0 folds to below.
+      if (c == 0xA0 && !in_text) {
+        out[o++] = ' ';
+        *flags |= kNormUnicodeFolded;
+        ++i;
+        continue;
+      }
       out[o++] = static_cast<char>(c);
       in_text = true;
       ++i;

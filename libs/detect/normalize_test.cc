@@ -171,6 +171,23 @@ TEST_F(NormalizeTest, FullWidthLookAlikesAndZeroWidthFold) {
   EXPECT_NE(flags & kNormZeroWidth, 0u);
 }
 
+// A Latin-1 no-break space (a lone 0xA0) between ASCII text folds to a space, as U+00A0
+// does; inside Latin-1 or UTF-8 text ("caf\xe9\xa0", "voil\xc3\xa0") the byte is left alone.
+TEST_F(NormalizeTest, LatinOneNoBreakSpaceBetweenAsciiFoldsToASpace) {
+  uint32_t flags = 0;
+  EXPECT_EQ(FoldUnicode("1\xa0union\xa0select", arena_, &flags), "1 union select");
+  EXPECT_NE(flags & kNormUnicodeFolded, 0u);
+  EXPECT_EQ(FoldUnicode("\xa0x", arena_, &flags), " x");
+  for (std::string_view text :
+       {std::string_view("caf\xe9\xa0noir"), std::string_view("voil\xc3\xa0 ok")}) {
+    EXPECT_EQ(FoldUnicode(text, arena_, &flags), text);
+  }
+  EXPECT_EQ(FoldUnicode("a\xc2\xa0"
+                        "b",
+                        arena_, &flags),
+            "a b");  // U+00A0 itself
+}
+
 TEST_F(NormalizeTest, OverlongUtf8FoldsToAscii) {
   uint32_t flags = 0;
   EXPECT_EQ(FoldUnicode("\xc0\xae\xc0\xae\xc0\xaf"

@@ -20,9 +20,8 @@ constexpr std::array<uint8_t, 256> kClass = [] {
   std::array<uint8_t, 256> t{};
   for (int i = 0; i < 256; ++i) {
     const auto c = static_cast<unsigned char>(i);
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0xA0) {
-      t[i] |= kClassSpace;
-    }
+    // SQL Server reads every control byte from 0x01 as white space ("union%01select").
+    if (c == ' ' || (c >= 0x01 && c < 0x20) || c == 0xA0) t[i] |= kClassSpace;
     if (IsAlpha(c) || IsDigit(c) || c == '_' || c == '$' || c >= 0x80) t[i] |= kClassWord;
   }
   return t;

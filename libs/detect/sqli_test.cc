@@ -235,6 +235,18 @@ TEST(Sqli, APayloadPastTheTokenLimitIsFound) {
   EXPECT_LT(Conf(prose), 0.5f);
 }
 
+// SQL Server reads every control byte as white space, MySQL a Latin-1 no-break space.
+TEST(Sqli, ControlBytesAndNoBreakSpacesSeparateKeywords) {
+  for (char sep : {'\x01', '\x08', '\x0e', '\x1f', '\t'}) {
+    std::string v = "1 union select password from users--";
+    for (char& c : v) c = c == ' ' ? sep : c;
+    EXPECT_GE(Conf(v), 0.8f) << static_cast<int>(sep);
+  }
+  EXPECT_GE(Conf("1'\xa0or\xa0"
+                 "1=1--"),
+            0.8f);  // Normalize folds the lone 0xA0 first
+}
+
 // Decoy anchors that each fail at once ("x;" or "union " forty times) do not use up the
 // parse attempts before the payload.
 TEST(Sqli, DecoyAnchorsDoNotHideAPayload) {
