@@ -474,9 +474,11 @@ bool FirstSchemes(std::string_view lower, std::size_t* first) {
   return any;
 }
 
-// "http:127.0.0.1", "https:/0xa9fea9fe", "http:[::1]": a special scheme without "//".
-// WHATWG URL parsers (browsers, Node, many HTTP clients) still read the rest as the host;
-// nobody writes a real link that way, so an internal host here is an evasion.
+// "http:127.0.0.1", "https:/0xa9fea9fe", "http:[::1]", "http:/\\/169.254.169.254",
+// "http:///127.0.0.1": a special scheme followed by anything but "//". WHATWG URL
+// parsers (browsers, Node, many HTTP clients) skip any run of '/' and '\\' there and read the
+// rest as the host; nobody writes a real link that way, so an internal host here is an
+// evasion.
 void SlashlessSchemes(std::string_view lower, Best* b) {
   const std::size_t n = lower.size();
   std::size_t first[std::size(kSlashlessSchemes)];
@@ -485,9 +487,12 @@ void SlashlessSchemes(std::string_view lower, Best* b) {
     const std::string_view sch = kSlashlessSchemes[k];
     for (std::size_t p = first[k]; p != std::string_view::npos; p = Find(lower, sch, p + 1)) {
       if (p > 0 && IsAsciiAlnum(static_cast<unsigned char>(lower[p - 1]))) continue;
-      std::size_t a = p + sch.size();
-      if (a + 1 < n && lower[a] == '/' && lower[a + 1] == '/') continue;  // a normal URL
-      if (a < n && (lower[a] == '/' || lower[a] == '\\')) ++a;
+      const std::size_t slashes = p + sch.size();
+      std::size_t a = slashes;
+      while (a < n && (lower[a] == '/' || lower[a] == '\\')) ++a;
+      // A normal URL, also as JSON escapes it ("http:\\/\\/host", PHP's json_encode).
+      const std::string_view run = lower.substr(slashes, a - slashes);
+      if (run == "//" || run == "\\/\\/") continue;
       std::size_t e = SkipTo(lower, a, kAuthorityEnd);
       std::string_view host = lower.substr(a, e - a);
       std::size_t at = host.rfind('@');

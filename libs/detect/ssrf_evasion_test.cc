@@ -28,6 +28,9 @@ INSTANTIATE_TEST_SUITE_P(
         // Special schemes without "//".
         "http:127.0.0.1", "http:2852039166", "https:/0xA9FEA9FE", "http:[::ffff:a9fe:a9fe]",
         "http:0251.0376.0251.0376", "ws:10.0.0.5:8080/admin",
+        // Any other run of '/' and '\\' after the scheme.
+        "http:/\\/169.254.169.254/", "http:\\\\localhost:6379/", "http:///10.0.0.5/admin",
+        "https:\\/\\/\\/localhost:8080/",
         // Numbers wider than IPv4 whose low 32 bits are internal.
         "http://7147006462/", "http://0x41414141A9FEA9FE/",
         // Look-alike Unicode folding to an internal host.
@@ -53,6 +56,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // Prose with a scheme word, public slashless hosts, phone-number-like and 0.x hosts.
         "see http: the protocol", "http:example.com", "call 2852039166 today", "http:0xABCDEF",
+        // Extra slashes towards a public host, and a JSON-escaped internal URL in text.
+        "http:///example.com/", "https:\\\\cdn.example.com\\x.js",
+        "{\"next\":\"http:\\/\\/127.0.0.1:3000\\/cb\"} as json_encode writes it",
         "https://example.org/a?id=7147006462",
         // International domain names are judged as written.
         "https://münchen.example/karte", "http://例子.测试/", "東京。大阪。",
