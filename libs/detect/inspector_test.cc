@@ -185,6 +185,10 @@ TEST(Inspector, BasicCredentialsAreJudgedLikeALoginForm) {
     Verdict v = basic(plain);
     EXPECT_TRUE(Flagged(v)) << plain << ": " << v.explanation;
   }
+  // A header only named like the decoded fields is still a header: markup is out of place.
+  Verdict named = testing::Inspect(
+      testing::WithHeader(testing::Get("/"), "X.basic-password", "<p>hello</p> <b>x</b>"));
+  EXPECT_TRUE(testing::HasRule(named, "xss.markup-out-of-place")) << named.explanation;
   // Generated passwords with tag-like "<l>" pass as in a form's password field (a header's
   // markup-out-of-place rule does not apply to credentials).
   for (const std::string& plain :

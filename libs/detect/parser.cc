@@ -4,6 +4,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
 
 #include "libs/detect/limits.h"
@@ -448,10 +450,10 @@ void AddBasicCredentials(std::string_view header, std::string_view value, Arena&
   const bool proxy = IEquals(header, "proxy-authorization");
   AddField(out, Source::kHeader, Part::kValue,
            proxy ? "proxy-authorization.basic-user" : "authorization.basic-user",
-           plain.substr(0, colon));
+           plain.substr(0, colon), kFieldCredential);
   AddField(out, Source::kHeader, Part::kValue,
            proxy ? "proxy-authorization.basic-password" : "authorization.basic-password",
-           plain.substr(colon + 1));
+           plain.substr(colon + 1), kFieldCredential);
 }
 
 bool LooksLikeForm(std::string_view s) {
@@ -1626,12 +1628,42 @@ std::string_view Inflate(std::string_view in, bool raw, std::size_t cap, Arena& 
   return {buf, produced};
 }
 
+// The Brotli decoder's own memory (its ring buffer is sized by the window the stream asks
+// for, up to 16 MiB) comes from a budget: a stream that needs more than kMaxBrotliDecoderBytes
+// fails to decode (and is flagged) instead of taking the memory. Each block carries its size.
+struct BrotliBudget {
+  std::size_t used = 0;
+};
+constexpr std::size_t kMaxBrotliDecoderBytes = 6 * 1024 * 1024;
+constexpr std::size_t kBrotliBlockHeader = alignof(std::max_align_t);
+
+void* BrotliBudgetAlloc(void* opaque, std::size_t size) {
+  auto* budget = static_cast<BrotliBudget*>(opaque);
+  if (size > kMaxBrotliDecoderBytes - budget->used) return nullptr;
+  auto* block = static_cast<char*>(std::malloc(size + kBrotliBlockHeader));
+  if (block == nullptr) return nullptr;
+  std::memcpy(block, &size, sizeof(size));
+  budget->used += size;
+  return block + kBrotliBlockHeader;
+}
+
+void BrotliBudgetFree(void* opaque, void* address) {
+  if (address == nullptr) return;
+  char* block = static_cast<char*>(address) - kBrotliBlockHeader;
+  std::size_t size = 0;
+  std::memcpy(&size, block, sizeof(size));
+  static_cast<BrotliBudget*>(opaque)->used -= size;
+  std::free(block);
+}
+
 // Decompresses a Brotli stream into the arena, to at most `cap` bytes, with Inflate's
 // contract (*corrupt, *cut; a stream that ends early keeps what was decoded).
 std::string_view Unbrotli(std::string_view in, std::size_t cap, Arena& arena, bool* corrupt,
                           bool* cut) {
   *corrupt = *cut = false;
-  BrotliDecoderState* st = BrotliDecoderCreateInstance(nullptr, nullptr, nullptr);
+  BrotliBudget budget;
+  BrotliDecoderState* st =
+      BrotliDecoderCreateInstance(BrotliBudgetAlloc, BrotliBudgetFree, &budget);
   if (st == nullptr) {
     *corrupt = true;
     return {};

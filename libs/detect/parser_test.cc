@@ -189,6 +189,10 @@ TEST_F(ParserTest, BasicCredentialsAreFieldsOfTheirHeader) {
   basic("Authorization", "ann:p@ss:word");
   EXPECT_EQ(ValueOf(Source::kHeader, "authorization.basic-user"), "ann");
   EXPECT_EQ(ValueOf(Source::kHeader, "authorization.basic-password"), "p@ss:word");
+  for (const Field& f : parsed_.fields) {
+    EXPECT_EQ((f.flags & kFieldCredential) != 0, f.name.starts_with("authorization.basic-"))
+        << f.name;
+  }
   basic("Proxy-Authorization", "bob:");
   EXPECT_EQ(ValueOf(Source::kHeader, "proxy-authorization.basic-user"), "bob");
   EXPECT_EQ(ValueOf(Source::kHeader, "proxy-authorization.basic-password"), "");
@@ -794,11 +798,11 @@ std::string Compress(std::string_view in, int window_bits) {
   return out;
 }
 
-// `in` compressed with Brotli.
-std::string Brotli(std::string_view in) {
+// `in` compressed with Brotli, with a window of 2^`window_bits` bytes.
+std::string Brotli(std::string_view in, int window_bits = BROTLI_DEFAULT_WINDOW) {
   std::string out(BrotliEncoderMaxCompressedSize(in.size()) + 64, '\0');
   std::size_t size = out.size();
-  EXPECT_TRUE(BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, in.size(),
+  EXPECT_TRUE(BrotliEncoderCompress(5, window_bits, BROTLI_MODE_GENERIC, in.size(),
                                     reinterpret_cast<const uint8_t*>(in.data()), &size,
                                     reinterpret_cast<uint8_t*>(out.data())));
   out.resize(size);
@@ -886,6 +890,22 @@ TEST_F(ParserTest, DecompressionIsBounded) {
   Parse(Encoded("gzip", text, "text/plain"));
   EXPECT_TRUE(parsed_.anomalies & kAnomalyBodyTruncated);
   EXPECT_LE(parsed_.body.size(), kMaxParsedBodyBytes);
+}
+
+// The Brotli decoder's memory is bounded too: a stream whose last block needs a ring buffer
+// of its 16 MiB window (8 MiB of output) is not decoded and is flagged; the same data with
+// the default 4 MiB window decodes up to the output bound.
+TEST_F(ParserTest, BrotliDecoderMemoryIsBounded) {
+  std::string block;
+  for (int i = 0; i < 65536; ++i) block.push_back(static_cast<char>('a' + (i * 7919 % 26)));
+  std::string big;
+  while (big.size() < 8 * 1024 * 1024) big += block;
+  Parse(Encoded("br", Brotli(big, 24), "text/plain"));
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyBadContentEncoding);
+  Parse(Encoded("br", Brotli(big, 22), "text/plain"));
+  EXPECT_FALSE(parsed_.anomalies & kAnomalyBadContentEncoding);
+  EXPECT_TRUE(parsed_.anomalies & kAnomalyBodyTruncated);
+  EXPECT_GE(parsed_.body.size(), 4096u);
 }
 
 // A JSON string's \u0000 is the NUL byte a query argument carries as %00.

@@ -83,6 +83,7 @@ enum FieldFlag : uint16_t {
   kFieldApiFilter = 1 << 8,    // part of a JSON document sent as a "filter"/"where" argument
   kFieldFileText = 1 << 9,     // an uploaded text file's contents (a log, notes, a CSV)
   kFieldPathParam = 1 << 10,   // a path segment's matrix parameter (";name=value")
+  kFieldCredential = 1 << 11,  // a user name or password decoded from Basic credentials
 };
 
 struct Field {

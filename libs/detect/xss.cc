@@ -1307,7 +1307,7 @@ bool IsMarkupFreePlace(const Field& f) {
   if (f.source != Source::kHeader) return false;
   // Basic credentials decoded from an Authorization header are a form's user name and
   // password in another wrapping (a generated password can hold "<l>").
-  if (f.name.ends_with(".basic-user") || f.name.ends_with(".basic-password")) return false;
+  if (f.flags & kFieldCredential) return false;
   auto is = [&f](std::string_view n) {
     if (f.name.size() != n.size()) return false;
     for (std::size_t i = 0; i < n.size(); ++i) {
