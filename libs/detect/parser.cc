@@ -1569,6 +1569,22 @@ void ParseBodyByType(std::string_view body, std::string_view mt, Source form_sou
 
 }  // namespace
 
+// Doubles a decompression's output buffer (`*buf`, `*want` bytes, `produced` of them used)
+// up to `cap`. Returns false, with *cut set, when it is `cap` already.
+bool GrowOutput(std::size_t cap, std::size_t produced, Arena& arena, char** buf, std::size_t* want,
+                bool* cut) {
+  if (*want == cap) {
+    *cut = true;
+    return false;
+  }
+  const std::size_t grown = std::min(cap, *want * 2);
+  char* bigger = arena.Allocate(grown);
+  std::memcpy(bigger, *buf, produced);
+  *buf = bigger;
+  *want = grown;
+  return true;
+}
+
 // Decompresses a zlib- or gzip-wrapped (`raw` false: windowBits detects which) or raw
 // deflate stream into the arena, to at most `cap` bytes. Returns the bytes produced; *corrupt
 // is set when the stream is not valid, *cut when output stopped at `cap`. A stream that
@@ -1608,15 +1624,7 @@ std::string_view Inflate(std::string_view in, bool raw, std::size_t cap, Arena& 
       break;
     }
     if (zs.avail_out == 0) {
-      if (want == cap) {
-        *cut = true;
-        break;
-      }
-      const std::size_t grown = std::min(cap, want * 2);
-      char* bigger = arena.Allocate(grown);
-      std::memcpy(bigger, buf, produced);
-      buf = bigger;
-      want = grown;
+      if (!GrowOutput(cap, produced, arena, &buf, &want, cut)) break;
       zs.next_out = reinterpret_cast<Bytef*>(buf + produced);
       zs.avail_out = static_cast<uInt>(want - produced);
       continue;
@@ -1686,15 +1694,7 @@ std::string_view Unbrotli(std::string_view in, std::size_t cap, Arena& arena, bo
     }
     if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) break;  // the input ended early
     // BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT
-    if (want == cap) {
-      *cut = true;
-      break;
-    }
-    const std::size_t grown = std::min(cap, want * 2);
-    char* bigger = arena.Allocate(grown);
-    std::memcpy(bigger, buf, produced);
-    buf = bigger;
-    want = grown;
+    if (!GrowOutput(cap, produced, arena, &buf, &want, cut)) break;
   }
   BrotliDecoderDestroyInstance(st);
   arena.ShrinkLast(buf, produced);

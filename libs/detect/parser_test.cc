@@ -43,6 +43,14 @@ class ParserTest : public ::testing::Test {
     }
     return xml;
   }
+  // The values of the fields from this source, in order.
+  std::vector<std::string> ValuesOf(Source s) const {
+    std::vector<std::string> v;
+    for (const Field& f : parsed_.fields) {
+      if (f.source == s) v.emplace_back(f.value);
+    }
+    return v;
+  }
   int Count(Source s, std::string_view name) {
     int n = 0;
     for (const auto& f : parsed_.fields)
@@ -250,11 +258,7 @@ TEST_F(ParserTest, ExtendedMultipartFileNamesAreDecoded) {
     Parse(testing::Post("/up", "multipart/form-data; boundary=BB",
                         "--BB\r\nContent-Disposition: form-data; name=\"f\"; " + disposition +
                             "\r\nContent-Type: text/plain\r\n\r\nhello\r\n--BB--\r\n"));
-    std::vector<std::string> names;
-    for (const Field& f : parsed_.fields) {
-      if (f.source == Source::kFileName) names.emplace_back(f.value);
-    }
-    return names;
+    return ValuesOf(Source::kFileName);
   };
   using ::testing::ElementsAre;
   EXPECT_THAT(upload("filename*=UTF-8''%27%20or%201%3D1--.pdf"), ElementsAre("' or 1=1--.pdf"));
@@ -268,13 +272,7 @@ TEST_F(ParserTest, ExtendedMultipartFileNamesAreDecoded) {
 // are not addresses, and Forwarded parameters that are not addresses or host names, are
 // values of their own.
 TEST_F(ParserTest, SegmentStemsAndForwardedForElementsAreValues) {
-  auto segments = [this] {
-    std::vector<std::string> v;
-    for (const Field& f : parsed_.fields) {
-      if (f.source == Source::kPathSegment) v.emplace_back(f.value);
-    }
-    return v;
-  };
+  auto segments = [this] { return ValuesOf(Source::kPathSegment); };
   using ::testing::ElementsAre;
   Parse(testing::Get("/users/1%20or%201=1.json?x=1"));
   EXPECT_THAT(segments(), ElementsAre("users", "1 or 1=1.json", "1 or 1=1"));
@@ -322,13 +320,7 @@ TEST_F(ParserTest, EncodedSlashStaysInsideOneSegment) {
 // A URL or a commented SQL payload in the path is cut by its own slashes; the parser adds it
 // once more as one value, from its scheme (or the segment before the first "/*") to the end.
 TEST_F(ParserTest, EmbeddedUrlAndCommentedTailAreValuesOfTheirOwn) {
-  auto segments = [this] {
-    std::vector<std::string> v;
-    for (const auto& f : parsed_.fields) {
-      if (f.source == Source::kPathSegment) v.emplace_back(f.value);
-    }
-    return v;
-  };
+  auto segments = [this] { return ValuesOf(Source::kPathSegment); };
   using ::testing::Contains;
   using ::testing::ElementsAre;
   Parse(testing::Get("/proxy/http://10.0.0.1:8080/admin?x=1"));
