@@ -835,6 +835,21 @@ bool IsBase64UrlChar(char c) {
   return IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
 }
 
+// Whether `v` looks like base64 of random bytes: 16 or more characters of the base64
+// alphabet (either one, with padding) with upper and lower case letters and digits
+// ("/path/to/file" and "a=b" are text).
+bool Base64Blob(std::string_view v) {
+  if (v.size() < 16) return false;
+  bool upper = false, lower = false, digit = false;
+  for (char c : v) {
+    if (!IsBase64UrlChar(c) && c != '+' && c != '/' && c != '=') return false;
+    upper = upper || (c >= 'A' && c <= 'Z');
+    lower = lower || (c >= 'a' && c <= 'z');
+    digit = digit || IsAsciiDigit(static_cast<unsigned char>(c));
+  }
+  return upper && lower && digit;
+}
+
 // Reads one JSON part of a token (its header or claims), base64url at the start of `text`
 // and ending at a '.', into fields named "<carrier><part>.<path>". With `whole`, `text` is
 // instead one base64 JSON object to its end (either alphabet, padding allowed). Returns the
@@ -868,11 +883,18 @@ std::size_t AddJwtPart(std::string_view text, const Field& carrier, std::string_
     return 0;
   }
   // A token comes with every request of a session: only its members that could carry an
-  // attack are kept (PlainField: names like "iss" and "exp", numbers and flags are not).
+  // attack are kept (PlainField: names like "iss" and "exp", numbers and flags are not). In
+  // a whole base64 JSON value, members that are base64 of binary are opaque too (an
+  // encrypted cookie's "iv", "value" and "mac": Laravel's XSRF token); base64 of text is
+  // kept, for what it decodes to.
   std::size_t kept = before;
   for (std::size_t k = before; k < out->fields.size(); ++k) {
-    if (!Screenable(out->fields[k].flags, out->fields[k].value))
-      out->fields[kept++] = out->fields[k];
+    const Field& f = out->fields[k];
+    if (Screenable(f.flags, f.value) ||
+        (whole && Base64Blob(f.value) && DecodePlausibleBase64(f.value, arena).empty())) {
+      continue;
+    }
+    out->fields[kept++] = f;
   }
   out->fields.resize(kept);
   for (std::size_t k = before; k < out->fields.size(); ++k) {

@@ -241,6 +241,17 @@ TEST_F(ParserTest, JsonInCookiesHeadersAndBase64ValuesIsReadIntoFields) {
   Parse(testing::WithHeader(testing::Get("/"), "Cookie",
                             "s=" + absl::WebSafeBase64Escape("{\"u\":\"a<b\"}")));
   EXPECT_EQ(ValueOf(Source::kCookie, "s.base64-json.u"), "a<b");
+  // Members that are base64 of binary (an encrypted cookie's iv and value) are left out;
+  // base64 of text and text of base64 characters are kept.
+  const std::string laravel = absl::Base64Escape(
+      "{\"iv\":\"KL95ZfS0KmU54mSshV5M5A==\",\"value\":\"q83vASNFZ4mrze8BI0VniQ+/x9Z2\","
+      "\"text\":\"" +
+      absl::Base64Escape("' or 1=1--") + "\",\"dir\":\"extension_dir=/path/to/x\"}");
+  Parse(testing::Get("/cb?t=" + testing::UrlEncode(laravel)));
+  EXPECT_EQ(ValueOf(Source::kQuery, "t.base64-json.iv"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kQuery, "t.base64-json.value"), "<missing>");
+  EXPECT_EQ(ValueOf(Source::kQuery, "t.base64-json.text"), absl::Base64Escape("' or 1=1--"));
+  EXPECT_EQ(ValueOf(Source::kQuery, "t.base64-json.dir"), "extension_dir=/path/to/x");
   // Not a JSON object once decoded, or more than one base64 run: nothing added.
   for (const std::string& v :
        {absl::Base64Escape("{\"u\":1"), std::string("eyJhIjoiYiJ9.eyJhIjoiYiJ9x"),
