@@ -14,7 +14,9 @@
 
 namespace shieldx::detect {
 
-inline constexpr bool IsAsciiAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline constexpr bool IsAsciiAlpha(unsigned char c) {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
 inline constexpr bool IsAsciiDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 inline constexpr bool IsAsciiAlnum(unsigned char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c); }
 inline constexpr bool IsAsciiHexDigit(unsigned char c) {
