@@ -448,7 +448,8 @@ bool IsFrameworkSessionName(std::string_view name) {
       "koa.sess",        "koa:sess",
       "sails.sid",       "play_session",
       "_flask_session",  "express.sid",
-      "jservsession",
+      "jservsession",    "jwsession",
+      "phpsession",
   };
 
   for (std::string_view s : kSessionNames) {

@@ -138,6 +138,15 @@ TEST(SessionFixation, FrameworkSessionIdInUrlFromAnotherSiteOrMailIsBlocked) {
   EXPECT_TRUE(HasCategory(Inspect(offsite), Category::kSessionFixation));
   EXPECT_TRUE(Flagged(Inspect(offsite)));
   EXPECT_TRUE(Flagged(Inspect(Get("/login?connect.sid=s%3Aabc"))));  // no Referer: a mailed link
+  // Older frameworks' names (WebLogic's jwsession, PHP's phpsession), also posted as JSON
+  // from another site.
+  for (const OwnedHttpRequest& r :
+       {WithHeader(Get("/login?jwsession=abc123"), "Referer", "https://evil.example/"),
+        WithHeader(Post("/", "application/json", "{ \"phpsession\":\"foo\" }"), "Referer",
+                   "http://attacker.example/")}) {
+    EXPECT_TRUE(HasCategory(Inspect(r), Category::kSessionFixation)) << r.uri << r.body;
+    EXPECT_TRUE(Flagged(Inspect(r))) << r.uri << r.body;
+  }
   // Servlet containers read the id from the path's matrix parameter, not the query.
   OwnedHttpRequest matrix =
       WithHeader(Get("/shop/login;jsessionid=ABC123"), "Referer", "https://evil.example/x");
