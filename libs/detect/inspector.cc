@@ -1,7 +1,6 @@
 #include "libs/detect/inspector.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstring>
 
@@ -137,16 +136,8 @@ uint32_t DetectorsFor(const Field& f, const ParsedRequest& parsed) {
 
 // Whether `s` holds only base64 (either alphabet, padding, line breaks) and so hex digits.
 bool OnlyBase64Characters(std::string_view s) {
-  static constexpr auto kTable = [] {
-    std::array<bool, 256> t{};
-    for (int c = 0; c < 256; ++c) {
-      t[c] = IsAsciiAlnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=' ||
-             c == '-' || c == '_' || c == '\r' || c == '\n';
-    }
-    return t;
-  }();
   for (unsigned char c : s) {
-    if (!kTable[c]) return false;
+    if (!IsBase64Char(c) && c != '=' && c != '\r' && c != '\n') return false;
   }
   return true;
 }

@@ -420,7 +420,7 @@ void AddForwardedElements(std::string_view name, std::string_view value, bool pa
                         c == '_' || c == ':' || c == '[' || c == ']');
       dotted = dotted || c == '.' || c == ':';
     }
-    if (!plain || (!dotted && element.size() >= 11)) {
+    if (!plain || (!dotted && element.size() >= limits::kMinBase64Bytes)) {
       AddField(out, Source::kHeader, Part::kValue, name, element);
     }
   }
@@ -842,7 +842,7 @@ bool Base64Blob(std::string_view v) {
   if (v.size() < 16) return false;
   bool upper = false, lower = false, digit = false;
   for (char c : v) {
-    if (!IsBase64UrlChar(c) && c != '+' && c != '/' && c != '=') return false;
+    if (!IsBase64Char(static_cast<unsigned char>(c)) && c != '=') return false;
     upper = upper || (c >= 'A' && c <= 'Z');
     lower = lower || (c >= 'a' && c <= 'z');
     digit = digit || IsAsciiDigit(static_cast<unsigned char>(c));
@@ -858,7 +858,7 @@ std::size_t AddJwtPart(std::string_view text, const Field& carrier, std::string_
                        Arena& arena, ParsedRequest* out, bool whole = false) {
   std::size_t n = 0;
   while (n < text.size() &&
-         (IsBase64UrlChar(text[n]) || (whole && (text[n] == '+' || text[n] == '/')))) {
+         (whole ? IsBase64Char(static_cast<unsigned char>(text[n])) : IsBase64UrlChar(text[n]))) {
     ++n;
   }
   if (n < 4 || n > limits::kMaxJwtPartBytes * 4 / 3) return 0;

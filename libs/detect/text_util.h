@@ -417,6 +417,9 @@ inline constexpr auto kBase64Digits = [] {
   return t;
 }();
 
+// Whether `c` is a digit of either base64 alphabet (not padding).
+inline bool IsBase64Char(unsigned char c) { return kBase64Digits[c] >= 0; }
+
 // Decodes base64 from the start of `in`, standard or URL-safe alphabet ('+' or '-', '/' or
 // '_'), into `out` (at most `capacity` bytes), up to the first byte outside the alphabet
 // (padding included). Returns the bytes written; `*consumed` is the input read.
