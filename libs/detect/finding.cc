@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "libs/detect/exclusion.h"
 #include "libs/detect/limits.h"
 
 namespace shieldx::detect {
@@ -74,6 +75,22 @@ void FindingSink::Clear() {
   std::fill(std::begin(max_conf_), std::end(max_conf_), 0.0f);
 }
 
+void FindingSink::set_exclusions(const std::vector<const Exclusion*>* list) {
+  exclusions_ = list != nullptr && !list->empty() ? list : nullptr;
+  excluded_counts_.assign(exclusions_ != nullptr ? exclusions_->size() : 0, 0);
+}
+
+bool FindingSink::Excluded(Category category, std::string_view rule, Source source,
+                           std::string_view field_name) {
+  for (std::size_t i = 0; i < exclusions_->size(); ++i) {
+    if ((*exclusions_)[i]->Matches(category, rule, source, field_name)) {
+      ++excluded_counts_[i];
+      return true;
+    }
+  }
+  return false;
+}
+
 void FindingSink::AddFinding(Finding f) {
   // Add's cheap exit: a weaker duplicate of an existing category finding in a full sink.
   if (findings_.size() >= limits::kMaxFindings &&
@@ -115,6 +132,7 @@ void FindingSink::Insert(Finding f) {
 void FindingSink::Add(Category category, float confidence, std::string_view rule,
                       const Field& field, std::string_view text, std::size_t pos, std::size_t len) {
   if (disabled(category)) return;
+  if (exclusions_ != nullptr && Excluded(category, rule, field.source, field.name)) return;
   int ci = static_cast<int>(category);
   // Cheap exit: a weaker duplicate of an existing category finding in a full sink.
   if (!staging_ && findings_.size() >= limits::kMaxFindings && confidence <= max_conf_[ci]) {
@@ -141,6 +159,7 @@ void FindingSink::Add(Category category, float confidence, std::string_view rule
 void FindingSink::AddRequestLevel(Category category, float confidence, std::string_view rule,
                                   std::string_view what, std::string_view excerpt) {
   if (disabled(category)) return;
+  if (exclusions_ != nullptr && Excluded(category, rule, Source::kRequest, what)) return;
   Finding f{category,
             confidence,
             std::string(rule),

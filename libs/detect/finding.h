@@ -11,6 +11,8 @@
 
 namespace shieldx::detect {
 
+struct Exclusion;  // exclusion.h
+
 // Attack classes. Stable names (CategoryName) appear in verdicts, configs and metrics.
 enum class Category : uint8_t {
   kSqli,
@@ -78,10 +80,19 @@ class FindingSink {
   // Categories whose detectors are disabled by the profile are dropped at Add time.
   void set_disabled_mask(uint32_t mask) { disabled_mask_ = mask; }
   bool disabled(Category c) const { return (disabled_mask_ >> static_cast<int>(c)) & 1u; }
+  // Exclusions in force for this request (exclusion.h); a finding one of them matches is
+  // dropped at Add time and counted against the first that matches. `list` must outlive the
+  // request; nullptr or an empty list: none.
+  void set_exclusions(const std::vector<const Exclusion*>* list);
+  // Findings dropped per exclusion of that list (same order), since set_exclusions.
+  const std::vector<uint32_t>& excluded_counts() const { return excluded_counts_; }
 
  private:
   void Insert(Finding f);
   void AddFinding(Finding f);  // Add's cheap exit for a full sink, then Insert
+  // Whether an exclusion in force drops the finding (and counts it).
+  bool Excluded(Category category, std::string_view rule, Source source,
+                std::string_view field_name);
   struct Staged {
     uint64_t key;
     Finding finding;
@@ -92,6 +103,8 @@ class FindingSink {
   uint64_t stage_key_ = 0;
   float max_conf_[kCategoryCount] = {};
   uint32_t disabled_mask_ = 0;
+  const std::vector<const Exclusion*>* exclusions_ = nullptr;
+  std::vector<uint32_t> excluded_counts_;
 };
 
 // Renders bytes for display: printable ASCII kept, everything else \xNN, at most `max_bytes`

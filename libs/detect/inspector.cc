@@ -6,6 +6,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "libs/detect/limits.h"
 #include "libs/detect/normalize.h"
 #include "libs/detect/text_util.h"
@@ -403,6 +404,12 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
 }
 
 Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
+  static const std::vector<Exclusion> kNone;
+  return Inspect(request, s, kNone);
+}
+
+Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s,
+                           const std::vector<Exclusion>& route_exclusions) const {
   s.arena_.Reset();
   s.sink_.Clear();
   ParseRequest(request, s.arena_, &s.parsed_);
@@ -425,8 +432,15 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
   uint32_t disabled = route && route->disabled_categories ? *route->disabled_categories
                                                           : profile_.disabled_categories;
   s.sink_.set_disabled_mask(disabled);
-  // A finding dropped for a disabled category would make a value look clean.
-  s.clean_cache_ = disabled == 0;
+  s.exclusions_.clear();
+  for (const Exclusion& e : profile_.exclusions) {
+    if (StartsWith(parsed.path, e.path_prefix)) s.exclusions_.push_back(&e);
+  }
+  for (const Exclusion& e : route_exclusions) s.exclusions_.push_back(&e);
+  s.sink_.set_exclusions(&s.exclusions_);
+  // A finding dropped for a disabled category or by an exclusion would make a value look
+  // clean.
+  s.clean_cache_ = disabled == 0 && s.exclusions_.empty();
 
   // Values are queued field by field, then each detector runs over all of them: one
   // detector's code stays in the instruction cache across the request's values. Findings are
@@ -508,6 +522,12 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
   } else if (challenge_threshold > 0 && v.score >= challenge_threshold) {
     v.action = Action::kChallenge;
   }
+  for (std::size_t i = 0; i < s.exclusions_.size(); ++i) {
+    const uint32_t n = s.sink_.excluded_counts()[i];
+    if (n == 0) continue;
+    v.excluded_findings += n;
+    v.excluded_by.push_back(s.exclusions_[i]->id);
+  }
   v.findings = s.sink_.findings();
   std::sort(v.findings.begin(), v.findings.end(),
             [](const Finding& a, const Finding& b) { return a.confidence > b.confidence; });
@@ -522,6 +542,11 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s) const {
         SensitivityName(sensitivity));
   } else {
     v.explanation = "allow: no findings";
+  }
+  if (v.excluded_findings > 0) {
+    absl::StrAppend(&v.explanation, "; ", v.excluded_findings,
+                    v.excluded_findings == 1 ? " finding" : " findings", " excluded by ",
+                    absl::StrJoin(v.excluded_by, ", "));
   }
   return v;
 }

@@ -42,6 +42,10 @@ struct Verdict {
   std::vector<Finding> findings;  // strongest first, bounded by limits::kMaxFindings
   std::string explanation;        // one line a human can act on
   std::string route;              // matched route prefix ("" = profile default)
+  // Exclusions that dropped findings from this request (their ids, in the order they are in
+  // force: the profile's, then the caller's) and how many findings they dropped in all.
+  std::vector<std::string> excluded_by;
+  uint32_t excluded_findings = 0;
 };
 
 class Inspector;
@@ -102,6 +106,7 @@ class Scratch {
   std::vector<BigramFilter> filters_;
   std::size_t filters_used_ = 0;
   uint64_t next_slot_ = 0;
+  std::vector<const Exclusion*> exclusions_;  // in force for the current request
   std::unique_ptr<SignatureScratch> signatures_;
   std::vector<unsigned> matches_;
 };
@@ -113,6 +118,10 @@ class Inspector {
 
   std::unique_ptr<Scratch> NewScratch() const;
   Verdict Inspect(const HttpRequest& request, Scratch& scratch) const;
+  // The same, with further exclusions in force after the profile's (the orchestrator passes
+  // the matched route's). `route_exclusions` is read during the call only.
+  Verdict Inspect(const HttpRequest& request, Scratch& scratch,
+                  const std::vector<Exclusion>& route_exclusions) const;
 
   const Profile& profile() const { return profile_; }
 

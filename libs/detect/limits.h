@@ -89,6 +89,12 @@ inline constexpr std::size_t kMaxExcerptBytes = 80;
 inline constexpr std::size_t kMaxCustomRules = 10000;
 inline constexpr std::size_t kMaxRulePatternBytes = 4096;
 
+// Exclusions (exclusion.h): per profile or route, and selectors of each kind per exclusion.
+inline constexpr std::size_t kMaxExclusions = 256;
+inline constexpr std::size_t kMaxExclusionSelectors = 64;
+inline constexpr std::size_t kMaxExclusionIdBytes = 64;
+inline constexpr std::size_t kMaxRuleSelectorBytes = 128;
+
 // Arena block size; a request usually fits in the first block.
 inline constexpr std::size_t kArenaBlockBytes = 256 * 1024;
 

@@ -175,6 +175,16 @@ std::string VerdictJson(std::string_view id, const Verdict& v, int64_t latency_u
     out += '}';
   }
   out += ']';
+  if (v.excluded_findings > 0) {  // only when an exclusion fired: the default output is unchanged
+    out += ",\"excluded\":{\"findings\":";
+    out += std::to_string(v.excluded_findings);
+    out += ",\"by\":[";
+    for (std::size_t i = 0; i < v.excluded_by.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonString(v.excluded_by[i], &out);
+    }
+    out += "]}";
+  }
   if (with_explanation) {
     out += ",\"explanation\":";
     AppendJsonString(v.explanation, &out);

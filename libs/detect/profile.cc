@@ -45,6 +45,58 @@ absl::StatusOr<uint32_t> ParseCategories(const json& v, const std::string& key) 
   return mask;
 }
 
+// A JSON array of strings, for an exclusion's lists.
+absl::Status StringList(const json& v, const std::string& where, std::vector<std::string>* out) {
+  if (!v.is_array()) return absl::InvalidArgumentError(where + ": expected an array of strings");
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "[", i, "]: expected a string"));
+    }
+    out->push_back(v[i].get<std::string>());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Exclusion>> ParseExclusions(const json& v, const std::string& where) {
+  if (!v.is_array()) return absl::InvalidArgumentError(where + ": expected an array");
+  if (v.size() > limits::kMaxExclusions) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": ", v.size(), " exclusions exceed ", limits::kMaxExclusions));
+  }
+  std::vector<Exclusion> out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const json& e = v[i];
+    const std::string at = absl::StrCat(where, "[", i, "]");
+    if (!e.is_object()) return absl::InvalidArgumentError(at + ": expected an object");
+    std::string id, path_prefix;
+    std::vector<std::string> fields, categories, rules;
+    for (auto it = e.begin(); it != e.end(); ++it) {
+      const std::string& k = it.key();
+      if (k == "id" || k == "path_prefix") {
+        if (!it.value().is_string())
+          return absl::InvalidArgumentError(at + "." + k + ": expected a string");
+        (k == "id" ? id : path_prefix) = it.value().get<std::string>();
+      } else if (k == "fields" || k == "categories" || k == "rules") {
+        absl::Status st = StringList(it.value(), at + "." + k,
+                                     k == "fields"       ? &fields
+                                     : k == "categories" ? &categories
+                                                         : &rules);
+        if (!st.ok()) return st;
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(at, ": unknown key \"", k, "\""));
+      }
+    }
+    auto ex = MakeExclusion(id, path_prefix, fields, categories, rules);
+    if (!ex.ok()) return absl::InvalidArgumentError(absl::StrCat(at, ".", ex.status().message()));
+    for (const Exclusion& other : out) {
+      if (other.id == ex->id)
+        return absl::InvalidArgumentError(absl::StrCat(at, ".id: duplicate \"", ex->id, "\""));
+    }
+    out.push_back(std::move(*ex));
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* SensitivityName(Sensitivity s) {
@@ -232,6 +284,10 @@ absl::StatusOr<Profile> Profile::FromJson(std::string_view text) {
         }
         p.custom_rules.push_back(std::move(cr));
       }
+    } else if (key == "exclusions") {
+      auto ex = ParseExclusions(v, "profile.exclusions");
+      if (!ex.ok()) return ex.status();
+      p.exclusions = std::move(*ex);
     } else {
       return absl::InvalidArgumentError(absl::StrCat("profile: unknown key \"", key, "\""));
     }

@@ -23,8 +23,13 @@
 //               "challenge_threshold": 3, "disabled_categories": []}],
 //   "custom_rules": [{"id": "no-wp-admin", "pattern": "wp-admin", "caseless": true,
 //                     "targets": ["path", "query"], "category": "custom", "confidence": 0.9,
-//                     "confirm": "RE2 regex (optional)"}]
+//                     "confirm": "RE2 regex (optional)"}],
+//   "exclusions": [{"id": "cms-html", "path_prefix": "/admin/pages/",
+//                   "fields": ["json:content"], "categories": ["xss"], "rules": []}]
 // }
+// Exclusions (exclusion.h) drop matching findings before scoring; every exclusion whose
+// path_prefix ("" = all) starts the request's path is in force, together with those the
+// caller passes to Inspect (the orchestrator's per-route ones).
 #ifndef SHIELDX_LIBS_DETECT_PROFILE_H_
 #define SHIELDX_LIBS_DETECT_PROFILE_H_
 
@@ -35,6 +40,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/detect/exclusion.h"
 #include "libs/detect/finding.h"
 #include "libs/detect/request.h"
 
@@ -74,6 +80,7 @@ struct Profile {
   bool inspect_base64 = true;
   std::vector<RouteProfile> routes;  // first matching prefix wins
   std::vector<CustomRule> custom_rules;
+  std::vector<Exclusion> exclusions;
 
   // What a new tenant gets.
   static Profile Default();
