@@ -73,7 +73,9 @@ struct Decision {
   std::string member_id;    // pool member behind `upstream`
   std::string rule_set_id;  // rule set that decided ("" when none)
   int64_t rule_set_version = 0;
-  std::vector<std::string> tags;          // non-terminal tags of matched rules, pipeline flags
+  // Non-terminal tags of matched rules, pipeline flags, and "exclusion:<id>" for each route
+  // detection exclusion that dropped findings (at most kMaxExclusionTags of those).
+  std::vector<std::string> tags;
   double auth_risk = -1;                  // contauth session risk used, -1 when unknown
   std::vector<detect::Finding> findings;  // strongest first, at most kMaxDecisionFindings
   int64_t latency_ns = 0;                 // time spent in Decide
@@ -81,6 +83,8 @@ struct Decision {
 
 // Findings copied into a Decision.
 inline constexpr std::size_t kMaxDecisionFindings = 32;
+// "exclusion:<id>" tags added to a Decision.
+inline constexpr std::size_t kMaxExclusionTags = 8;
 
 // What happened upstream after a forwarding decision, reported by front ends that see the
 // response (the SPOE agent on `on-http-response`, Envoy, the gRPC Evaluate caller). Feeds the

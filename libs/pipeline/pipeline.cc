@@ -345,7 +345,13 @@ void Pipeline::Detect(Work& w) {
   detect::Scratch& scratch = ScratchFor(*inspectors_[i], inspector_ids_[i]);
   // Clean header values are remembered per tenant (detect::Scratch::SetCachePartition).
   scratch.SetCachePartition(w.tenant != nullptr ? absl::HashOf(w.tenant->tenant_id) : 0);
-  w.verdict = inspectors_[i]->Inspect(limited, scratch);
+  w.verdict = inspectors_[i]->Inspect(limited, scratch, route.exclusions);
+  // Exclusions that dropped findings are named, like rule tags, in the decision and its event
+  // (the first kMaxExclusionTags of them).
+  const std::size_t named = std::min(w.verdict.excluded_by.size(), kMaxExclusionTags);
+  for (std::size_t k = 0; k < named; ++k) {
+    w.d.tags.push_back(absl::StrCat("exclusion:", w.verdict.excluded_by[k]));
+  }
   w.d.score = w.verdict.score;
   w.input.waf_score = w.verdict.score;
   w.input.waf_categories = w.verdict.categories;

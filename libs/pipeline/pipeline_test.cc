@@ -117,6 +117,29 @@ TEST_F(PipelineTest, SqlInjectionIsBlockedWith403AndCounted) {
                                    "tenant_id=\"acme\"} 1"));
 }
 
+// A route's detection exclusions reach the engine with every request on that route: the
+// excluded field's finding no longer blocks and the decision names the exclusion; the same
+// payload in another field, or on another route, is still blocked.
+TEST_F(PipelineTest, RouteDetectionExclusionsDropOnlyTheirFieldsFindings) {
+  TenantConfig c = BasicTenant();
+  v1::DetectionExclusion* ex = c.routes[0].add_detection_exclusions();
+  ex->set_id("search-sql");
+  ex->add_fields("query:q");
+  ex->add_categories("sqli");
+  Load(c);
+  Decision excluded = Decide(Req("/products?q=1%27%20OR%201%3D1--"));
+  EXPECT_EQ(excluded.action, Action::kAllow) << excluded.explanation;
+  EXPECT_THAT(excluded.tags, Contains("exclusion:search-sql"));
+  EXPECT_THAT(excluded.categories, ::testing::Not(Contains("sqli")));
+  Decision other_field = Decide(Req("/products?id=1%27%20OR%201%3D1--"));
+  EXPECT_EQ(other_field.action, Action::kBlock) << other_field.explanation;
+  EXPECT_THAT(other_field.tags, ::testing::Not(Contains("exclusion:search-sql")));
+  // Without the exclusion the excluded request is blocked (the test would pass vacuously
+  // otherwise).
+  Load(BasicTenant(), 2);
+  EXPECT_EQ(Decide(Req("/products?q=1%27%20OR%201%3D1--")).action, Action::kBlock);
+}
+
 TEST_F(PipelineTest, UnknownHostGets421AndNoTenant) {
   Load(BasicTenant());
   Decision d = Decide(Req("/", "GET", "other.example"));
@@ -439,6 +462,15 @@ TEST(SnapshotCompile, ErrorsNameTheObjectAndField) {
   t = CompileTenant(c, ctx);
   ASSERT_FALSE(t.ok());
   EXPECT_THAT(std::string(t.status().message()), HasSubstr("rate_limits.key_expression"));
+
+  c = BasicTenant();
+  v1::DetectionExclusion* ex = c.routes[0].add_detection_exclusions();
+  ex->set_id("x");
+  ex->add_categories("sqlinjection");
+  t = CompileTenant(c, ctx);
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()),
+              HasSubstr("route root: detection_exclusions[0]: categories[0]: unknown category"));
 }
 
 TEST(SnapshotAssemble, AHostnameClaimedByTwoTenantsIsReported) {

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/detect/finding.h"
+#include "libs/detect/limits.h"
 #include "libs/pipeline/request_view.h"
 
 namespace shieldx::pipeline {
@@ -310,6 +311,9 @@ absl::StatusOr<std::shared_ptr<const CompiledTenant>> CompileTenant(const Tenant
       }
       if (r.max_inspected_body_bytes() > 0) cr->max_body_bytes = r.max_inspected_body_bytes();
       cr->contauth = r.contauth();
+      auto exclusions = CompileDetectionExclusions(r.detection_exclusions());
+      if (!exclusions.ok()) return Invalid(object, std::string(exclusions.status().message()));
+      cr->exclusions = std::move(*exclusions);
       // Rate limits: the key expressions compile as one policy of key-only rules.
       std::string key_source;
       for (int i = 0; i < r.rate_limits_size(); ++i) {
@@ -421,6 +425,37 @@ Snapshot::SiteRef Snapshot::ResolveHost(std::string_view host) const {
     dot = host.find('.', dot + 1);
   }
   return SiteRef{};
+}
+
+absl::StatusOr<std::vector<detect::Exclusion>> CompileDetectionExclusions(
+    const google::protobuf::RepeatedPtrField<v1::DetectionExclusion>& list) {
+  if (static_cast<std::size_t>(list.size()) > detect::limits::kMaxExclusions) {
+    return absl::InvalidArgumentError(absl::StrCat("detection_exclusions: ", list.size(),
+                                                   " given (at most ",
+                                                   detect::limits::kMaxExclusions, ")"));
+  }
+  std::vector<detect::Exclusion> out;
+  out.reserve(list.size());
+  for (int i = 0; i < list.size(); ++i) {
+    const v1::DetectionExclusion& e = list[i];
+    auto strings = [](const google::protobuf::RepeatedPtrField<std::string>& r) {
+      return std::vector<std::string>(r.begin(), r.end());
+    };
+    auto ex = detect::MakeExclusion(e.id(), "", strings(e.fields()), strings(e.categories()),
+                                    strings(e.rules()));
+    if (!ex.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("detection_exclusions[", i, "]: ", ex.status().message()));
+    }
+    for (const detect::Exclusion& other : out) {
+      if (other.id == ex->id) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("detection_exclusions[", i, "]: id: \"", ex->id, "\" is used twice"));
+      }
+    }
+    out.push_back(std::move(*ex));
+  }
+  return out;
 }
 
 }  // namespace shieldx::pipeline

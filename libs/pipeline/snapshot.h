@@ -78,6 +78,7 @@ struct CompiledRoute {
   std::vector<int> rate_counter_sources;
   v1::ContAuthPolicy contauth;
   std::size_t max_body_bytes = 128 * 1024;
+  std::vector<detect::Exclusion> exclusions;  // passed to the engine with every request
 
   bool Matches(std::string_view host, std::string_view method, std::string_view path) const;
 };
@@ -171,6 +172,12 @@ class Snapshot {
 
 // Maps the proto sensitivity to the engine's.
 detect::Sensitivity ToDetectSensitivity(v1::Sensitivity s);
+
+// Compiles a route's detection exclusions (the orchestrator's configuration validation calls
+// it too, so both accept the same). At most detect::limits::kMaxExclusions; ids unique.
+// Errors name the entry and its part: "detection_exclusions[1]: fields[0]: unknown source".
+absl::StatusOr<std::vector<detect::Exclusion>> CompileDetectionExclusions(
+    const google::protobuf::RepeatedPtrField<v1::DetectionExclusion>& list);
 
 }  // namespace shieldx::pipeline
 

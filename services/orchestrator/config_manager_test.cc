@@ -95,6 +95,30 @@ TEST_F(ConfigManagerTest, ValidationErrorsNameTheField) {
   r = Route("api", "site_missing");
   EXPECT_THAT(m_.CreateRoute("acme", r).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("site_id: no site")));
+  r = Route("api", site.value.site_id());
+  v1::DetectionExclusion* ex = r.add_detection_exclusions();
+  ex->set_id("search");
+  ex->add_fields("query:q");
+  ex->add_fields("querry:q");
+  ex->add_categories("sqli");
+  EXPECT_THAT(m_.CreateRoute("acme", r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("route \"api\": detection_exclusions[0]: fields[1]: unknown "
+                                 "source \"querry\"")));
+  ex->mutable_fields()->RemoveLast();
+  *r.add_detection_exclusions() = *ex;  // the same id twice
+  EXPECT_THAT(m_.CreateRoute("acme", r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("detection_exclusions[1]: id: \"search\" is used twice")));
+  r.mutable_detection_exclusions()->RemoveLast();
+  ex->clear_categories();
+  EXPECT_THAT(m_.CreateRoute("acme", r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("detection_exclusions[0]: categories / rules")));
+  ex->add_rules("sqli.*");
+  ASSERT_OK_AND_ASSIGN(auto created, m_.CreateRoute("acme", r));
+  ASSERT_EQ(created.value.detection_exclusions_size(), 1);
+  EXPECT_EQ(created.value.detection_exclusions(0).rules(0), "sqli.*");
   EXPECT_THAT(m_.CreateSite("acme", Site("bad", "exa mple", "")).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hostnames[0]")));
   EXPECT_THAT(m_.CreatePool("bad tenant!", Pool("x")).status(),

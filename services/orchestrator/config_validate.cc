@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/base/status_macros.h"
+#include "libs/pipeline/snapshot.h"
 #include "libs/policy/ip.h"
 #include "re2/re2.h"
 
@@ -198,6 +199,10 @@ absl::Status ValidateRoute(const v1::Route& route) {
   if (route.max_inspected_body_bytes() > kMaxInspectedBodyBytes) {
     return Bad(object, "max_inspected_body_bytes",
                absl::StrCat(route.max_inspected_body_bytes(), " exceeds ", kMaxInspectedBodyBytes));
+  }
+  auto exclusions = pipeline::CompileDetectionExclusions(route.detection_exclusions());
+  if (!exclusions.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(object, ": ", exclusions.status().message()));
   }
   return absl::OkStatus();
 }

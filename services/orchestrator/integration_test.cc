@@ -254,6 +254,32 @@ TEST_F(OrchestratorIntegration, PollingDistributesChangesWithoutPubSub) {
   EXPECT_TRUE(WaitFor([&] { return a.Decide("/").action == Action::kAllow; }, absl::Seconds(3)));
 }
 
+// A route's detection exclusion goes through PostgreSQL (the route's proto as JSON) to the
+// replica's snapshot and the engine: the excluded field's SQL no longer blocks, the decision
+// names the exclusion, and the same SQL in another field is still blocked.
+TEST_F(OrchestratorIntegration, ARouteDetectionExclusionReachesTheReplicaThroughPostgres) {
+  const std::string dsn = NewDatabase();
+  auto writer_pg = PgPool(dsn);
+  PostgresConfigStore store(writer_pg.get());
+  ConfigManager m(&store, Clock::Real(), nullptr);
+  Replica a(PgPool(dsn), RedisOpts(), absl::Milliseconds(100), false);
+  const std::string route = SeedBasics(m);
+  const std::string sql_in_q = "/search?q=1%27%20OR%201%3D1--";
+  ASSERT_TRUE(
+      WaitFor([&] { return a.Decide(sql_in_q).action == Action::kBlock; }, absl::Seconds(3)));
+  v1::Route patch;
+  v1::DetectionExclusion* ex = patch.add_detection_exclusions();
+  ex->set_id("search-box");
+  ex->add_fields("query:q");
+  ex->add_categories("sqli");
+  ASSERT_OK(m.UpdateRoute("acme", route, patch, {"detection_exclusions"}).status());
+  ASSERT_TRUE(
+      WaitFor([&] { return a.Decide(sql_in_q).action == Action::kAllow; }, absl::Seconds(3)));
+  pipeline::Decision d = a.Decide(sql_in_q);
+  EXPECT_THAT(d.tags, ::testing::Contains("exclusion:search-box"));
+  EXPECT_EQ(a.Decide("/search?id=1%27%20OR%201%3D1--").action, Action::kBlock);
+}
+
 TEST_F(OrchestratorIntegration, ABrokenStoredConfigNeverReplacesTheWorkingOne) {
   const std::string dsn = NewDatabase();
   auto writer_pg = PgPool(dsn);
