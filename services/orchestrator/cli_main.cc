@@ -187,9 +187,11 @@ int Evaluate(Cli& cli, std::map<std::string, std::string>& f) {
     return Fail("Evaluate", s);
   }
   const auto& d = resp.decision();
-  std::printf("action=%s status=%u upstream=%s score=%d rule=%s explanation=%s\n",
+  std::string tags;
+  for (const std::string& t : d.tags()) absl::StrAppend(&tags, tags.empty() ? "" : ",", t);
+  std::printf("action=%s status=%u upstream=%s score=%d rule=%s tags=%s explanation=%s\n",
               shieldx::common::v1::Action_Name(d.action()).c_str(), d.status_code(),
-              d.upstream().address().c_str(), d.score(), d.rule_id().c_str(),
+              d.upstream().address().c_str(), d.score(), d.rule_id().c_str(), tags.c_str(),
               d.explanation().c_str());
   return 0;
 }
