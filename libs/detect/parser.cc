@@ -1484,8 +1484,21 @@ void ParseCookieHeader(std::string_view value, Arena& arena, ParsedRequest* out)
   std::size_t count = 0;
   std::size_t quotes = static_cast<std::size_t>(std::count(value.begin(), value.end(), '"'));
   if (quotes % 2 == 1) out->anomalies |= kAnomalyCookieMalformed;
-  if (value.find("$Version") != std::string_view::npos && quotes > 0) {
+  if (quotes > 0 && IFind(value, "$version") != std::string_view::npos) {
     out->anomalies |= kAnomalyCookieMalformed;
+    // RFC 6265 has no "$Version" and no ';' inside a value, quoted or not; RFC 2109 parsers
+    // (Tomcat's and Jetty's legacy modes, Python's http.cookies) honour both, so a quoted
+    // value spanning ';' is one cookie to them and several to everything in front of them.
+    for (std::size_t q = value.find("=\""); q != std::string_view::npos;
+         q = value.find("=\"", q + 2)) {
+      const std::size_t close = value.find('"', q + 2);
+      if (close == std::string_view::npos) break;
+      if (value.substr(q + 2, close - q - 2).find(';') != std::string_view::npos) {
+        out->anomalies |= kAnomalyCookieSmuggling;
+        break;
+      }
+      q = close - 1;
+    }
   }
   while (pos < value.size()) {
     std::size_t semi = value.find(';', pos);

@@ -74,6 +74,9 @@ enum Anomaly : uint64_t {
   // Fields that could carry an attack left out: past kMaxScreenedFields, or more path
   // segments, cookies or multipart parts than parsed.
   kAnomalyFieldsNotInspected = 1ull << 50,
+  // "$Version" with a quoted value spanning ';': asks a legacy (RFC 2109) cookie parser to
+  // read one cookie where every other reader sees several (cookie smuggling).
+  kAnomalyCookieSmuggling = 1ull << 51,
 };
 
 // Body kinds recognised by the parser.

@@ -75,6 +75,8 @@ constexpr AnomalyRule kAnomalyRules[] = {
      "Content-Type is not type/subtype"},
     {kAnomalyRangeAbuse, 0.55f, "protocol.range-abuse", "many byte ranges"},
     {kAnomalyCookieMalformed, 0.45f, "protocol.cookie-quoting-trick", "quoted cookie tricks"},
+    {kAnomalyCookieSmuggling, 0.6f, "protocol.cookie-smuggling",
+     "$Version with a quoted cookie value spanning ';'"},
     {kAnomalyFieldsOverflow, 0.4f, "protocol.too-many-fields",
      "more fields than inspected in full (the rest screened)"},
     {kAnomalyFieldsNotInspected, 0.6f, "protocol.fields-not-inspected",

@@ -107,6 +107,25 @@ OwnedHttpRequest Multipart(const std::string& disposition) {
   return Post("/upload", "multipart/form-data; boundary=XyZ", body);
 }
 
+// "$Version" plus a quoted value spanning ';' makes an RFC 2109 parser (Tomcat's or Jetty's
+// legacy mode, Python's http.cookies) read one cookie where the proxy and this engine read
+// several: the shape exists only to smuggle. A legacy client's own "$Version" cookie, and
+// quoted values without ';', stay below blocking.
+TEST(CookieSmuggling, VersionWithAQuotedValueSpanningSemicolonsIsBlocked) {
+  for (const char* c : {"$Version=1; session=\"deadbeef; PHPSESSID=secret; dummy=qaz\"",
+                        "$version=1; a=\"x; b=y\"; c=1", "a=1; $Version=\"1\"; s=\"p;q\""}) {
+    Verdict v = Inspect(WithHeader(Get("/"), "Cookie", c));
+    EXPECT_TRUE(Flagged(v)) << c;
+    EXPECT_TRUE(HasRule(v, "protocol.cookie-smuggling")) << c;
+  }
+  for (const char* c : {"$Version=\"1\"; sid=\"abc\"; $Path=\"/\"", "a=1; b=\"x y\"; c=3",
+                        "sid=\"a;b\"", "$Version=1; sid=abc"}) {
+    Verdict v = Inspect(WithHeader(Get("/"), "Cookie", c));
+    EXPECT_FALSE(Flagged(v)) << c << ": " << v.explanation;
+    EXPECT_FALSE(HasRule(v, "protocol.cookie-smuggling")) << c;
+  }
+}
+
 TEST(MultipartNames, SeparatorsAndEscapesInNamesAreBlocked) {
   for (const char* d :
        {"name=\"fi;le\"", "name=\"a=b\"", "name=\"x\"; filename=\"1.j\\s\\p\"",
