@@ -1479,6 +1479,31 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
   if (!closed) out->anomalies |= kAnomalyMultipartMalformed;
 }
 
+namespace {
+// The backslash escapes of a quoted cookie value as RFC 2109 readers take them: "\ooo"
+// (three octal digits, at most \377) is that byte, "\c" is c.
+std::string_view UnslashCookieValue(std::string_view v, Arena& arena) {
+  char* out = arena.Allocate(v.size());
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '\\' || i + 1 == v.size()) {
+      out[o++] = v[i];
+      continue;
+    }
+    auto octal = [](char c) { return c >= '0' && c <= '7'; };
+    if (i + 3 < v.size() && v[i + 1] >= '0' && v[i + 1] <= '3' && octal(v[i + 2]) &&
+        octal(v[i + 3])) {
+      out[o++] = static_cast<char>((v[i + 1] - '0') * 64 + (v[i + 2] - '0') * 8 + (v[i + 3] - '0'));
+      i += 3;
+    } else {
+      out[o++] = v[++i];
+    }
+  }
+  arena.ShrinkLast(out, o);
+  return {out, o};
+}
+}  // namespace
+
 void ParseCookieHeader(std::string_view value, Arena& arena, ParsedRequest* out) {
   std::size_t pos = 0;
   std::size_t count = 0;
@@ -1514,11 +1539,19 @@ void ParseCookieHeader(std::string_view value, Arena& arena, ParsedRequest* out)
     std::string_view name =
         eq == std::string_view::npos ? std::string_view() : Trim(pair.substr(0, eq));
     std::string_view v = eq == std::string_view::npos ? pair : Trim(pair.substr(eq + 1));
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    const bool quoted = v.size() >= 2 && v.front() == '"' && v.back() == '"';
+    if (quoted) v = v.substr(1, v.size() - 2);
     std::string_view decoded = DecodeArg(v, false, arena, out);
     if (!name.empty()) AddField(out, Source::kCookie, Part::kName, name, name);
     AddField(out, Source::kCookie, Part::kValue, name, decoded);
     MaybeParseNestedJson(decoded, arena, out);
+    // Python's http.cookies and Werkzeug unquote a quoted value's backslash escapes, octal
+    // ones included ("\074script\076" is "<script>" to a Flask application): that reading
+    // is a value of its own.
+    if (quoted && v.find('\\') != std::string_view::npos) {
+      std::string_view unslashed = UnslashCookieValue(v, arena);
+      AddField(out, Source::kCookie, Part::kValue, name, DecodeArg(unslashed, false, arena, out));
+    }
   }
 }
 

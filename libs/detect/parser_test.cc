@@ -393,6 +393,28 @@ TEST_F(ParserTest, CookiesAndStructuredHeaders) {
   }
 }
 
+// A quoted cookie value's backslash escapes are read as Python's http.cookies and Werkzeug
+// read them (octal "\\074" is '<', "\\c" is c): that reading is a second value of the
+// cookie; values without a backslash, or not quoted, get none.
+TEST_F(ParserTest, QuotedCookieEscapesAreASecondReading) {
+  OwnedHttpRequest r = testing::Get("/");
+  r.headers.emplace_back(
+      "Cookie", R"(a="\074b\076 \"q\" \\ \400 \07"; plain="x\074"z; c="no escapes"; d=\074)");
+  Parse(r);
+  std::vector<std::string> a;
+  for (const Field& f : parsed_.fields) {
+    if (f.source == Source::kCookie && f.name == "a" && f.part == Part::kValue)
+      a.emplace_back(f.value);
+  }
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0], R"(\074b\076 \"q\" \\ \400 \07)");
+  // \400 is past \377: '4' then "00"; a trailing \07 lacks its third digit.
+  EXPECT_EQ(a[1], R"(<b> "q" \ 400 07)");
+  EXPECT_EQ(Count(Source::kCookie, "plain"), 1);
+  EXPECT_EQ(Count(Source::kCookie, "c"), 1);
+  EXPECT_EQ(Count(Source::kCookie, "d"), 1);
+}
+
 TEST_F(ParserTest, FormBodyWithPlusAndPercent) {
   Parse(testing::Post("/login", "application/x-www-form-urlencoded", "user=a+b&pass=%27x"));
   EXPECT_EQ(parsed_.body_kind, BodyKind::kForm);

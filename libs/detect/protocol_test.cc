@@ -126,6 +126,15 @@ TEST(CookieSmuggling, VersionWithAQuotedValueSpanningSemicolonsIsBlocked) {
   }
 }
 
+// Octal escapes in a quoted cookie value are markup and SQL to a Python application.
+TEST(CookieSmuggling, OctalEscapesInAQuotedValueAreReadAsTheApplicationReadsThem) {
+  for (const char* c :
+       {R"(session="\074script\076alert(1)\074/script\076")", R"(id="\047 or \0471\047=\0471")"}) {
+    EXPECT_TRUE(Flagged(Inspect(WithHeader(Get("/"), "Cookie", c)))) << c;
+  }
+  EXPECT_FALSE(Flagged(Inspect(WithHeader(Get("/"), "Cookie", R"(pref="caf\303\251 \"x\"")"))));
+}
+
 TEST(MultipartNames, SeparatorsAndEscapesInNamesAreBlocked) {
   for (const char* d :
        {"name=\"fi;le\"", "name=\"a=b\"", "name=\"x\"; filename=\"1.j\\s\\p\"",
