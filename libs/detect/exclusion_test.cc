@@ -12,7 +12,9 @@
 namespace shieldx::detect {
 namespace {
 
+using testing::Flagged;
 using testing::Get;
+using testing::HasCategory;
 using testing::InspectWith;
 using testing::Post;
 using testing::UrlEncode;
@@ -23,12 +25,6 @@ std::unique_ptr<Inspector> Make(const std::string& profile_json) {
   auto in = Inspector::Create(std::move(*p));
   EXPECT_TRUE(in.ok()) << in.status();
   return std::move(*in);
-}
-
-bool Flagged(const Verdict& v) { return v.action != Action::kAllow; }
-
-bool HasCategory(const Verdict& v, Category c) {
-  return (v.categories >> static_cast<int>(c)) & 1u;
 }
 
 const std::string kSqli = "1' or '1'='1";

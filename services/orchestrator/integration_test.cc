@@ -207,7 +207,22 @@ bool WaitFor(Pred pred, absl::Duration timeout) {
   return pred();
 }
 
-class OrchestratorIntegration : public Shared {};
+class OrchestratorIntegration : public Shared {
+ protected:
+  // A fresh database, its configuration writer (no announcements) and one replica polling it
+  // every 100 ms.
+  struct PollingStack {
+    explicit PollingStack(const std::string& dsn)
+        : writer_pg(PgPool(dsn)),
+          store(writer_pg.get()),
+          m(&store, Clock::Real(), nullptr),
+          a(PgPool(dsn), RedisOpts(), absl::Milliseconds(100), false) {}
+    std::unique_ptr<pg::PgPool> writer_pg;
+    PostgresConfigStore store;
+    ConfigManager m;
+    Replica a;
+  };
+};
 
 TEST_F(OrchestratorIntegration, ConfigChangeReachesTwoReplicasWithinOneSecond) {
   const std::string dsn = NewDatabase();
@@ -258,11 +273,9 @@ TEST_F(OrchestratorIntegration, PollingDistributesChangesWithoutPubSub) {
 // replica's snapshot and the engine: the excluded field's SQL no longer blocks, the decision
 // names the exclusion, and the same SQL in another field is still blocked.
 TEST_F(OrchestratorIntegration, ARouteDetectionExclusionReachesTheReplicaThroughPostgres) {
-  const std::string dsn = NewDatabase();
-  auto writer_pg = PgPool(dsn);
-  PostgresConfigStore store(writer_pg.get());
-  ConfigManager m(&store, Clock::Real(), nullptr);
-  Replica a(PgPool(dsn), RedisOpts(), absl::Milliseconds(100), false);
+  PollingStack st(NewDatabase());
+  ConfigManager& m = st.m;
+  Replica& a = st.a;
   const std::string route = SeedBasics(m);
   const std::string sql_in_q = "/search?q=1%27%20OR%201%3D1--";
   ASSERT_TRUE(
@@ -282,10 +295,10 @@ TEST_F(OrchestratorIntegration, ARouteDetectionExclusionReachesTheReplicaThrough
 
 TEST_F(OrchestratorIntegration, ABrokenStoredConfigNeverReplacesTheWorkingOne) {
   const std::string dsn = NewDatabase();
-  auto writer_pg = PgPool(dsn);
-  PostgresConfigStore store(writer_pg.get());
-  ConfigManager m(&store, Clock::Real(), nullptr);
-  Replica a(PgPool(dsn), RedisOpts(), absl::Milliseconds(100), false);
+  PollingStack st(dsn);
+  ConfigManager& m = st.m;
+  Replica& a = st.a;
+  PostgresConfigStore& store = st.store;
   const std::string route = SeedBasics(m);
   const std::string rs = ActivateRules(
       m, route, R"(rule "admin" { when http.path starts_with "/admin" then block(403) })");
