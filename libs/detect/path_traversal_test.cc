@@ -190,6 +190,27 @@ TEST(ManagementEndpoint, SensitiveActuatorAndJolokiaPathsAreBlocked) {
   }
 }
 
+// An extension-only or empty path parameter slips a path past a suffix or prefix filter
+// ("/app/rest/users;.jsp" was TeamCity's authentication bypass, "/;/admin" Shiro's); a
+// parameter with a name (";jsessionid=", ";v=2") and a ';' in text are no such trick.
+TEST(PathParameterBypass, ExtensionOnlyAndEmptyParametersAreBlocked) {
+  for (const char* path : {"/app/rest/users;.jsp", "/admin;.css", "/api/v1/admin;.js?x=1",
+                           "/;/admin", "/admin/;/users", "/secure/report;.png/", "/x/y_z;.JSP"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_TRUE(Flagged(v) && HasCategory(v, Category::kPathTraversal))
+        << path << " -> " << v.explanation;
+  }
+  EXPECT_TRUE(Flagged(InspectQueryValue("/app/rest/users;.jsp"))) << "a path-shaped argument";
+  for (const char* path :
+       {"/a;b=c/d", "/file;v=2.js", "/admin/users;a.js", "/docs/a;.longext", "/x;.", "/search"}) {
+    Verdict v = testing::Inspect(testing::Get(path));
+    EXPECT_FALSE(HasCategory(v, Category::kPathTraversal)) << path << " -> " << v.explanation;
+  }
+  for (const char* value : {"see users;.jsp files", "a;.b", "1;.5", "text; .jsp"}) {
+    EXPECT_FALSE(Flagged(InspectQueryValue(value))) << value;
+  }
+}
+
 // Vite's development-server file and virtual-module paths (the 2025 file-read bypasses go
 // through "/@fs/"); a profile or post under "/@fs/" or "/@id/" is a page.
 TEST(DevServerPath, ViteFileAndVirtualModulePathsAreBlocked) {

@@ -157,7 +157,24 @@ int CharsetVerdict(std::string_view value, std::string* worst) {
 
 // Connection header tokens: contradictory or repeated options, or hop-by-hop removal of a
 // header the application relies on (X-Forwarded-For, Authorization ...).
-void CheckConnectionHeader(std::string_view value, FindingSink& sink) {
+// Whether a Connection option names a header that carries identity or authentication: the
+// next hop strips what the option names, so a proxy's own X-Forwarded-For, an auth gateway's
+// X-Remote-User or the client's X-F5-Auth-Token never reaches the check that needs it.
+bool IdentityHeaderName(std::string_view t) {
+  for (std::string_view h :
+       {"x-forwarded-for", "x-real-ip", "x-forwarded-host", "x-forwarded-proto", "authorization",
+        "cookie", "host", "content-length", "transfer-encoding", "x-api-key", "forwarded"}) {
+    if (t == h) return true;
+  }
+  if (t == "user-agent") return false;
+  for (std::string_view part : {"auth", "token", "user", "client-ip", "real-ip", "forwarded",
+                                "session", "signature", "api-key", "identity", "oidc", "jwt"}) {
+    if (t.find(part) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+void CheckConnectionHeader(std::string_view value, const HttpRequest& req, FindingSink& sink) {
   std::string lower(value.substr(0, 512));
   for (char& c : lower) c = ToLowerAscii(c);
   std::vector<std::string> tokens;
@@ -177,10 +194,16 @@ void CheckConnectionHeader(std::string_view value, FindingSink& sink) {
     close |= t == "close";
     keep_alive |= t == "keep-alive";
     for (std::size_t m = 0; m < k; ++m) duplicate |= tokens[m] == t;
-    for (std::string_view h :
-         {"x-forwarded-for", "x-real-ip", "x-forwarded-host", "x-forwarded-proto", "authorization",
-          "cookie", "host", "content-length", "transfer-encoding", "x-api-key", "forwarded"}) {
-      sensitive |= t == h;
+    sensitive |= IdentityHeaderName(t);
+    // A custom header this request carries that the option says to strip: the front end
+    // sees it, the application does not (X-F5-Auth-Token was F5's authentication bypass).
+    if (!sensitive && t.size() > 2 && t[0] == 'x' && t[1] == '-') {
+      for (const Header& h : req.headers) {
+        if (IEquals(h.name, t)) {
+          sensitive = true;
+          break;
+        }
+      }
     }
   }
   if (sensitive) {
@@ -268,7 +291,7 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
   CheckMultipartNames(parsed, sink);
   // Restricted request headers.
   for (const Header& h : req.headers) {
-    if (IEquals(h.name, "connection")) CheckConnectionHeader(h.value, sink);
+    if (IEquals(h.name, "connection")) CheckConnectionHeader(h.value, req, sink);
     // Request-Range: obsolete (pre-RFC 2616) and only ever sent to abuse byte ranges.
     if (IEquals(h.name, "request-range")) {
       sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.request-range", "Request-Range",

@@ -30,9 +30,26 @@ TEST(ConnectionHeader, ContradictoryOrHopByHopRemovalIsBlocked) {
 }
 
 TEST(ConnectionHeader, OrdinaryOptionsAreAllowed) {
-  for (const char* v : {"keep-alive", "close", "Upgrade", "keep-alive, Upgrade", "TE"}) {
+  for (const char* v : {"keep-alive", "close", "Upgrade", "keep-alive, Upgrade", "TE", "user-agent",
+                        "X-Not-Sent", "HTTP2-Settings"}) {
     EXPECT_FALSE(Flagged(Inspect(WithHeader(Get("/"), "Connection", v)))) << v;
   }
+}
+
+// Stripping an identity or authentication header at the next hop: any header named like one
+// (a proxy or auth gateway adds it), or a custom header the request itself carries (F5's
+// X-F5-Auth-Token bypass).
+TEST(ConnectionHeader, StrippingIdentityOrCarriedCustomHeadersIsBlocked) {
+  for (const char* v : {"keep-alive, X-Remote-User", "X-Auth-Request-Email", "x-client-ip",
+                        "close, X-Session-Token", "X-Amzn-Oidc-Data"}) {
+    Verdict verdict = Inspect(WithHeader(Get("/"), "Connection", v));
+    EXPECT_TRUE(Flagged(verdict)) << v;
+    EXPECT_TRUE(HasRule(verdict, "protocol.hop-by-hop-abuse")) << v;
+  }
+  OwnedHttpRequest r = WithHeader(Get("/mgmt/tm/util/bash"), "Connection", "keep-alive, X-F5-Tok");
+  EXPECT_FALSE(Flagged(Inspect(r))) << "the named header is not sent";
+  r = WithHeader(std::move(r), "X-F5-Tok", "a");
+  EXPECT_TRUE(HasRule(Inspect(r), "protocol.hop-by-hop-abuse")) << "the named header is sent";
 }
 
 TEST(Charset, EbcdicAndUnknownCharsetsOnAFormBodyAreBlocked) {
