@@ -1480,6 +1480,37 @@ void ParseMultipartBody(std::string_view body, std::string_view boundary, Arena&
 }
 
 namespace {
+// The anomalies of a raw path's spelling (parser.h: kAnomalyPath*).
+uint64_t PathSpellingAnomalies(std::string_view raw) {
+  uint64_t a = 0;
+  auto alnum_code = [](int v) {
+    return (v >= '0' && v <= '9') || (v >= 'A' && v <= 'Z') || (v >= 'a' && v <= 'z');
+  };
+  for (std::size_t p = raw.find('%'); p != std::string_view::npos; p = raw.find('%', p + 1)) {
+    if (p + 2 >= raw.size() || HexVal(raw[p + 1]) < 0 || HexVal(raw[p + 2]) < 0) continue;
+    const int v = HexVal(raw[p + 1]) * 16 + HexVal(raw[p + 2]);
+    if (alnum_code(v)) a |= kAnomalyPathEncodedAlnum;
+    if (v == '%' && p + 4 < raw.size() && HexVal(raw[p + 3]) >= 0 && HexVal(raw[p + 4]) >= 0) {
+      const int w = HexVal(raw[p + 3]) * 16 + HexVal(raw[p + 4]);
+      if (alnum_code(w) || w == '.') a |= kAnomalyPathDoubleEncoded;
+    }
+  }
+  // '.' segments, raw or encoded ("." or "%2e" between slashes or at the end).
+  for (std::size_t p = raw.find('/'); p != std::string_view::npos; p = raw.find('/', p + 1)) {
+    std::size_t q = p + 1;
+    if (q < raw.size() && raw[q] == '.') {
+      ++q;
+    } else if (q + 2 < raw.size() && raw[q] == '%' && raw[q + 1] == '2' &&
+               (raw[q + 2] == 'e' || raw[q + 2] == 'E')) {
+      q += 3;
+    } else {
+      continue;
+    }
+    if (q == raw.size() || raw[q] == '/' || raw[q] == ';') a |= kAnomalyPathDotSegment;
+  }
+  return a;
+}
+
 // The backslash escapes of a quoted cookie value as RFC 2109 readers take them: "\ooo"
 // (three octal digits, at most \377) is that byte, "\c" is c.
 std::string_view UnslashCookieValue(std::string_view v, Arena& arena) {
@@ -1858,6 +1889,7 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
   out->raw_path = target.substr(0, q);
   out->raw_query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   if (out->raw_path.find('\\') != std::string_view::npos) out->anomalies |= kAnomalyBackslashInPath;
+  out->anomalies |= PathSpellingAnomalies(out->raw_path);
 
   out->path = DecodeArg(out->raw_path, false, arena, out);
   if (out->path.find('\r') != std::string_view::npos ||

@@ -77,6 +77,13 @@ enum Anomaly : uint64_t {
   // "$Version" with a quoted value spanning ';': asks a legacy (RFC 2109) cookie parser to
   // read one cookie where every other reader sees several (cookie smuggling).
   kAnomalyCookieSmuggling = 1ull << 51,
+  // Path spellings no client produces and routers and filters normalise differently (the
+  // usual authentication-filter bypasses): a letter or digit percent-encoded ("/%61dmin"),
+  // a '.' segment ("/./admin", "/%2e/admin"), and percent-encoding applied twice to a letter,
+  // digit or dot ("/%2577ebui").
+  kAnomalyPathEncodedAlnum = 1ull << 52,
+  kAnomalyPathDotSegment = 1ull << 53,
+  kAnomalyPathDoubleEncoded = 1ull << 54,
 };
 
 // Body kinds recognised by the parser.

@@ -152,6 +152,39 @@ TEST(CookieSmuggling, OctalEscapesInAQuotedValueAreReadAsTheApplicationReadsThem
   EXPECT_FALSE(Flagged(Inspect(WithHeader(Get("/"), "Cookie", R"(pref="caf\303\251 \"x\"")"))));
 }
 
+// Path spellings that only serve to make a filter and the router see different paths:
+// an encoded letter or digit ("/%61dmin"), a '.' segment ("/./RestAPI" was ManageEngine's
+// bypass), a letter encoded twice ("/%2577ebui_wsma_HTTP" was Cisco IOS XE's).
+TEST(PathSpelling, EncodedLettersDotSegmentsAndDoubleEncodingAreBlocked) {
+  struct Case {
+    const char* path;
+    const char* rule;
+  };
+  for (const Case& c : {Case{"/%61dmin/users", "protocol.path-encoded-alnum"},
+                        Case{"/api/v%31/x", "protocol.path-encoded-alnum"},
+                        Case{"/%2577ebui_wsma_HTTP", "protocol.path-double-encoded"},
+                        Case{"/x/%252e%252e/y", "protocol.path-double-encoded"},
+                        Case{"/./RestAPI/LogonCustomization", "protocol.path-dot-segment"},
+                        Case{"/admin/.", "protocol.path-dot-segment"},
+                        Case{"/%2E/admin", "protocol.path-dot-segment"},
+                        Case{"/a/.;/admin", "protocol.path-dot-segment"}}) {
+    Verdict v = Inspect(Get(c.path));
+    EXPECT_TRUE(Flagged(v)) << c.path << ": " << v.explanation;
+    EXPECT_TRUE(HasRule(v, c.rule)) << c.path << ": " << v.explanation;
+  }
+  for (const char* path : {"/files/My%20Report.pdf", "/users/john%40example.com", "/a%2Fb",
+                           "/wiki/Caf%C3%A9", "/sale/50%25", "/x/.well-known/openid", "/.env.x/y",
+                           "/a/..b/c", "/v1.2/items", "/x%2Dy", "/%7Euser/page"}) {
+    Verdict v = Inspect(Get(path));
+    EXPECT_FALSE(HasRule(v, "protocol.path-encoded-alnum") ||
+                 HasRule(v, "protocol.path-dot-segment") ||
+                 HasRule(v, "protocol.path-double-encoded"))
+        << path << ": " << v.explanation;
+  }
+  // Arguments are not paths: "%2541" is what a search for "%41" sends.
+  EXPECT_FALSE(Flagged(Inspect(Get("/search?q=%2541"))));
+}
+
 TEST(MultipartNames, SeparatorsAndEscapesInNamesAreBlocked) {
   for (const char* d :
        {"name=\"fi;le\"", "name=\"a=b\"", "name=\"x\"; filename=\"1.j\\s\\p\"",

@@ -22,6 +22,13 @@ inline constexpr bool IsAsciiAlnum(unsigned char c) { return IsAsciiAlpha(c) || 
 inline constexpr bool IsAsciiHexDigit(unsigned char c) {
   return IsAsciiDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
+// The value of a hexadecimal digit, -1 for any other byte.
+inline constexpr int HexVal(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 inline bool IsIdentChar(unsigned char c) { return IsAsciiAlnum(c) || c == '_' || c == '$'; }
 inline bool IsSpaceChar(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
