@@ -2175,6 +2175,36 @@ void ScanPrototypeKey(const ValueView& v, Best* b) {
   }
 }
 
+// Drupal's render arrays: form keys starting with '#' are properties, and "#post_render",
+// "#lazy_builder" or "#pre_render" name callables (Drupalgeddon 2). A form only ever
+// submits element names, so an argument key "[#letter" is one.
+void ScanRenderArrayKey(const ValueView& v, Best* b) {
+  const Field& f = *v.field;
+  if (f.part != Part::kName) return;
+  for (std::size_t p = f.name.find("[#"); p != std::string_view::npos;
+       p = f.name.find("[#", p + 2)) {
+    if (p + 2 < f.name.size() && IsAsciiAlpha(static_cast<unsigned char>(f.name[p + 2]))) {
+      b->Up(0.8f, "code.render-array-injection", 0, v.lower.size());
+      return;
+    }
+  }
+}
+
+// Groovy runs a string, or a list of strings, as a command with .execute() ("'id'.execute()",
+// "['sh','-c','id'].execute()"): Jenkins' script console and OFBiz's groovyProgram took it as
+// code. No other language gives a string literal an execute() method ("jobs[i].execute()"
+// is an ordinary call).
+void ScanGroovyExecute(std::string_view lower, Best* b) {
+  auto quote = [](char c) { return c == '\'' || c == '"'; };
+  for (std::size_t p = Find(lower, ".execute("); p != std::string_view::npos;
+       p = Find(lower, ".execute(", p + 9)) {
+    if ((p > 0 && quote(lower[p - 1])) || (p > 1 && lower[p - 1] == ']' && quote(lower[p - 2]))) {
+      b->Up(0.85f, "code.groovy-execute", p > 16 ? p - 16 : 0, 32);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -2201,6 +2231,8 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   ScanUploadName(v, &b);
   ScanCallbackName(lower, &b);
   ScanPrototypeKey(v, &b);
+  ScanRenderArrayKey(v, &b);
+  if (bytes.Has('(')) ScanGroovyExecute(lower, &b);
   if (has(kGateData)) ScanDataUriInclude(lower, &b);
   // OGNL's "#_memberAccess[...]" and "#context[...]" need neither '.' nor '@'.
   const HitSlice java = hits.Slice(kSliceJava);

@@ -379,5 +379,39 @@ TEST(PythonPickle, PicklesThatImportARunnerAreBlocked) {
   }
 }
 
+// Groovy's String.execute() and List.execute() run a command (Jenkins' script console,
+// OFBiz's groovyProgram); a method named execute on anything else is an ordinary call.
+TEST(GroovyExecute, AStringOrListLiteralExecutedIsBlocked) {
+  for (const char* value : {"'id'.execute().text", "throw new Exception('id'.execute().text);",
+                            "println \"uname -a\".execute().text", "['sh','-c','id'].execute()"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(HasCategory(v, Category::kCodeInjection) && Flagged(v))
+        << value << " -> " << v.explanation;
+  }
+  for (const char* value :
+       {"cursor.execute(\"SELECT 1\")", "jobs[i].execute(ctx)", "stmt.execute()",
+        "Please execute('the plan') today", "task.execute(); done"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_FALSE(testing::HasRule(v, "code.groovy-execute")) << value << " -> " << v.explanation;
+  }
+}
+
+// Drupal render-array properties as form keys ("mail[#post_render][]=exec", Drupalgeddon 2);
+// '#' elsewhere in a key, and in values, is no such thing.
+TEST(RenderArrayKey, HashPropertiesInArgumentKeysAreBlocked) {
+  OwnedHttpRequest r =
+      testing::Post("/user/register?element_parents=account/mail/%23value&ajax_form=1",
+                    "application/x-www-form-urlencoded",
+                    "form_id=user_register_form&mail[%23post_render][]=exec&mail[%23markup]=id");
+  Verdict v = Inspect(r);
+  EXPECT_TRUE(testing::HasRule(v, "code.render-array-injection") && Flagged(v)) << v.explanation;
+  v = Inspect(testing::Get("/x?a[%23lazy_builder][0]=system"));
+  EXPECT_TRUE(testing::HasRule(v, "code.render-array-injection")) << v.explanation;
+  for (const char* uri : {"/x?tag=%23blue", "/x?color[%23]=1", "/x?a[1%23]=2", "/x?q=a[%23b]"}) {
+    v = Inspect(testing::Get(uri));
+    EXPECT_FALSE(testing::HasRule(v, "code.render-array-injection")) << uri << v.explanation;
+  }
+}
+
 }  // namespace
 }  // namespace shieldx::detect
