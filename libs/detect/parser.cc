@@ -1495,6 +1495,20 @@ uint64_t PathSpellingAnomalies(std::string_view raw) {
       if (alnum_code(w) || w == '.') a |= kAnomalyPathDoubleEncoded;
     }
   }
+  // An encoded '?' whose segment then ends in an extension: "/admin.php%3F.js".
+  for (std::size_t p = raw.find('%'); p != std::string_view::npos; p = raw.find('%', p + 1)) {
+    if (p + 2 >= raw.size() || raw[p + 1] != '3' || (raw[p + 2] | 0x20) != 'f') continue;
+    std::size_t end = raw.find('/', p);
+    if (end == std::string_view::npos) end = raw.size();
+    const std::string_view rest = raw.substr(p + 3, end - p - 3);
+    const std::size_t dot = rest.rfind('.');
+    if (dot == std::string_view::npos || rest.size() - dot < 2 || rest.size() - dot > 6) continue;
+    bool ext = true;
+    for (std::size_t k = dot + 1; k < rest.size(); ++k) {
+      ext = ext && IsAsciiAlnum(static_cast<unsigned char>(rest[k]));
+    }
+    if (ext) a |= kAnomalyPathEncodedQuery;
+  }
   // '.' segments, raw or encoded ("." or "%2e" between slashes or at the end).
   for (std::size_t p = raw.find('/'); p != std::string_view::npos; p = raw.find('/', p + 1)) {
     std::size_t q = p + 1;
@@ -1509,6 +1523,19 @@ uint64_t PathSpellingAnomalies(std::string_view raw) {
     if (q == raw.size() || raw[q] == '/' || raw[q] == ';') a |= kAnomalyPathDotSegment;
   }
   return a;
+}
+
+// "@host/..." or "@host:port/..." opening a query.
+bool QueryOpensWithAuthority(std::string_view q) {
+  if (q.size() < 3 || q[0] != '@') return false;
+  std::size_t i = 1;
+  bool dot = false;
+  while (i < q.size() && (IsAsciiAlnum(static_cast<unsigned char>(q[i])) || q[i] == '-' ||
+                          q[i] == '.' || q[i] == ':' || q[i] == '[' || q[i] == ']')) {
+    dot = dot || q[i] == '.' || q[i] == ':';
+    ++i;
+  }
+  return i > 1 && i < q.size() && q[i] == '/' && dot;
 }
 
 // The backslash escapes of a quoted cookie value as RFC 2109 readers take them: "\ooo"
@@ -1890,6 +1917,7 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
   out->raw_query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   if (out->raw_path.find('\\') != std::string_view::npos) out->anomalies |= kAnomalyBackslashInPath;
   out->anomalies |= PathSpellingAnomalies(out->raw_path);
+  if (QueryOpensWithAuthority(out->raw_query)) out->anomalies |= kAnomalyQueryAuthority;
 
   out->path = DecodeArg(out->raw_path, false, arena, out);
   if (out->path.find('\r') != std::string_view::npos ||

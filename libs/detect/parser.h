@@ -84,6 +84,13 @@ enum Anomaly : uint64_t {
   kAnomalyPathEncodedAlnum = 1ull << 52,
   kAnomalyPathDotSegment = 1ull << 53,
   kAnomalyPathDoubleEncoded = 1ull << 54,
+  // "?@host/...": a query that opens with an authority. Backends that glue the path and query
+  // into a URL ("https://backend" + path + "?" + query) fetch from that host (ProxyShell's
+  // "/autodiscover/autodiscover.json?@x/mapi/...").
+  kAnomalyQueryAuthority = 1ull << 55,
+  // An encoded '?' ending in an extension ("/admin.php%3F.js"): a rewrite rule or suffix
+  // filter sees ".js", the handler the part before it (Apache mod_rewrite, CVE-2024-38474).
+  kAnomalyPathEncodedQuery = 1ull << 56,
 };
 
 // Body kinds recognised by the parser.

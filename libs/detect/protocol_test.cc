@@ -185,6 +185,26 @@ TEST(PathSpelling, EncodedLettersDotSegmentsAndDoubleEncodingAreBlocked) {
   EXPECT_FALSE(Flagged(Inspect(Get("/search?q=%2541"))));
 }
 
+// A query opening with "@host/" turns a backend's "https://backend" + path + "?" + query into
+// a fetch from that host (ProxyShell); an encoded '?' before an extension splits what a
+// rewrite rule and the handler see (mod_rewrite).
+TEST(PathSpelling, QueryAuthorityAndEncodedQuestionMarkSuffixAreBlocked) {
+  for (const char* uri : {"/autodiscover/autodiscover.json?@evil.example/owa/&Email=x",
+                          "/x?@10.0.0.5:8080/admin", "/admin.php%3F.js", "/secret%3fx.css/"}) {
+    Verdict v = Inspect(Get(uri));
+    EXPECT_TRUE(Flagged(v)) << uri << ": " << v.explanation;
+    EXPECT_TRUE(HasRule(v, "protocol.query-authority") || HasRule(v, "protocol.path-encoded-query"))
+        << uri << ": " << v.explanation;
+  }
+  for (const char* uri : {"/profile?@john/posts", "/x?a=@evil.example/", "/q?@", "/faq/why%3F",
+                          "/files/what%3F%20now", "/a?b=c%3F.js"}) {
+    Verdict v = Inspect(Get(uri));
+    EXPECT_FALSE(HasRule(v, "protocol.query-authority") ||
+                 HasRule(v, "protocol.path-encoded-query"))
+        << uri << ": " << v.explanation;
+  }
+}
+
 TEST(MultipartNames, SeparatorsAndEscapesInNamesAreBlocked) {
   for (const char* d :
        {"name=\"fi;le\"", "name=\"a=b\"", "name=\"x\"; filename=\"1.j\\s\\p\"",
