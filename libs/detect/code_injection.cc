@@ -2205,6 +2205,42 @@ void ScanGroovyExecute(std::string_view lower, Best* b) {
   }
 }
 
+// A JDBC URL with a driver property that runs code or reads files when the application
+// connects: H2's INIT= (RUNSCRIPT, CREATE ALIAS / TRIGGER) and TRACE_LEVEL_SYSTEM_OUT,
+// MySQL Connector/J's autoDeserialize, interceptors and local-infile, PostgreSQL's
+// socketFactory and sslfactory class names, logger files. Data-source forms (Metabase, Superset,
+// Druid, DolphinScheduler, Spring's H2 console) passed such URLs to DriverManager.
+void ScanJdbcUrl(std::string_view lower, Best* b) {
+  static constexpr std::string_view kProperties[] = {"init=",
+                                                     "autodeserialize",
+                                                     "interceptors=",
+                                                     "allowloadlocalinfile",
+                                                     "socketfactory",
+                                                     "sslfactory",
+                                                     "allowurlinlocalinfile",
+                                                     "authenticationpluginclassname",
+                                                     "loggerfile",
+                                                     "trace_level_system_out"};
+  for (std::size_t p = Find(lower, "jdbc:"); p != std::string_view::npos;
+       p = Find(lower, "jdbc:", p + 5)) {
+    // The URL itself: up to white space, a quote or markup (a document that explains
+    // driver properties in prose around a URL is not one).
+    std::size_t e = p + 5;
+    while (e < lower.size() && e - p < 2048 && !IsSpaceChar(static_cast<unsigned char>(lower[e])) &&
+           lower[e] != '\'' && lower[e] != '"' && lower[e] != '<' && lower[e] != '>') {
+      ++e;
+    }
+    const std::string_view url = lower.substr(p, e - p);
+    for (std::string_view k : kProperties) {
+      const std::size_t at = Find(url, k);
+      if (at != std::string_view::npos) {
+        b->Up(0.85f, "code.jdbc-url-injection", p, at + k.size());
+        return;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -2233,6 +2269,7 @@ void DetectCodeInjection(const ValueView& v, DetectorScratch& scratch, FindingSi
   ScanPrototypeKey(v, &b);
   ScanRenderArrayKey(v, &b);
   if (bytes.Has('(')) ScanGroovyExecute(lower, &b);
+  if (bytes.Has(':')) ScanJdbcUrl(lower, &b);
   if (has(kGateData)) ScanDataUriInclude(lower, &b);
   // OGNL's "#_memberAccess[...]" and "#context[...]" need neither '.' nor '@'.
   const HitSlice java = hits.Slice(kSliceJava);

