@@ -665,4 +665,25 @@ std::string_view NormalizePath(std::string_view in, Arena& arena, int* escapes) 
   return {out, o};
 }
 
+std::size_t PathParameterBypass(std::string_view path) {
+  const std::size_t n = path.size();
+  for (std::size_t p = path.find(';'); p != std::string_view::npos; p = path.find(';', p + 1)) {
+    // The segment the parameter belongs to: empty ("/;/") or ending in a name character.
+    const bool empty_segment = p > 0 && path[p - 1] == '/';
+    const bool named_segment = p > 0 && (IsAsciiAlnum(static_cast<unsigned char>(path[p - 1])) ||
+                                         path[p - 1] == '_' || path[p - 1] == '-');
+    std::size_t e = p + 1;
+    if (empty_segment && (e == n || path[e] == '/' || path[e] == '?')) return p;
+    if (!named_segment || e >= n || path[e] != '.') continue;
+    ++e;
+    std::size_t letters = 0;
+    while (e < n && IsAsciiAlnum(static_cast<unsigned char>(path[e])) && letters < 6) {
+      ++e;
+      ++letters;
+    }
+    if (letters >= 1 && letters <= 5 && (e == n || path[e] == '/' || path[e] == '?')) return p;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace shieldx::detect

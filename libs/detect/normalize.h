@@ -74,6 +74,11 @@ std::string_view DecodePlausibleBase64(std::string_view in, Arena& arena);
 // resolved. `escapes` receives how many ".." went above the starting directory.
 std::string_view NormalizePath(std::string_view in, Arena& arena, int* escapes);
 
+// The position of a ';' that opens an empty or extension-only path parameter ending its
+// segment ("/users;.jsp", "/users;.css/", "/;/admin", "/x/;"), npos when none: servlet
+// containers drop such a parameter before routing, a filter in front does not.
+std::size_t PathParameterBypass(std::string_view path);
+
 // Appends the UTF-8 encoding of `cp` to `out`; returns bytes written (1..4).
 int EncodeUtf8(uint32_t cp, char* out);
 

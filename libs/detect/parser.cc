@@ -1495,19 +1495,21 @@ uint64_t PathSpellingAnomalies(std::string_view raw) {
       if (alnum_code(w) || w == '.') a |= kAnomalyPathDoubleEncoded;
     }
   }
-  // An encoded '?' whose segment then ends in an extension: "/admin.php%3F.js".
+  // An encoded '?' followed by a short name's extension ending the segment: "/admin.php%3F.js",
+  // "/x%3Fa.css" (not a sentence with a question mark in a slug).
   for (std::size_t p = raw.find('%'); p != std::string_view::npos; p = raw.find('%', p + 1)) {
     if (p + 2 >= raw.size() || raw[p + 1] != '3' || (raw[p + 2] | 0x20) != 'f') continue;
-    std::size_t end = raw.find('/', p);
-    if (end == std::string_view::npos) end = raw.size();
-    const std::string_view rest = raw.substr(p + 3, end - p - 3);
-    const std::size_t dot = rest.rfind('.');
-    if (dot == std::string_view::npos || rest.size() - dot < 2 || rest.size() - dot > 6) continue;
-    bool ext = true;
-    for (std::size_t k = dot + 1; k < rest.size(); ++k) {
-      ext = ext && IsAsciiAlnum(static_cast<unsigned char>(rest[k]));
+    std::size_t i = p + 3;
+    while (i < raw.size() && i - p - 3 <= 32 &&
+           (IsAsciiAlnum(static_cast<unsigned char>(raw[i])) || raw[i] == '_' || raw[i] == '-')) {
+      ++i;
     }
-    if (ext) a |= kAnomalyPathEncodedQuery;
+    if (i >= raw.size() || raw[i] != '.') continue;
+    std::size_t e = i + 1;
+    while (e < raw.size() && IsAsciiAlnum(static_cast<unsigned char>(raw[e]))) ++e;
+    if (e - i - 1 >= 1 && e - i - 1 <= 5 && (e == raw.size() || raw[e] == '/')) {
+      a |= kAnomalyPathEncodedQuery;
+    }
   }
   // '.' segments, raw or encoded ("." or "%2e" between slashes or at the end).
   for (std::size_t p = raw.find('/'); p != std::string_view::npos; p = raw.find('/', p + 1)) {
@@ -1918,6 +1920,10 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
   if (out->raw_path.find('\\') != std::string_view::npos) out->anomalies |= kAnomalyBackslashInPath;
   out->anomalies |= PathSpellingAnomalies(out->raw_path);
   if (QueryOpensWithAuthority(out->raw_query)) out->anomalies |= kAnomalyQueryAuthority;
+  if (out->raw_path.find(';') != std::string_view::npos &&
+      PathParameterBypass(out->raw_path) != std::string_view::npos) {
+    out->anomalies |= kAnomalyPathParameterBypass;
+  }
 
   out->path = DecodeArg(out->raw_path, false, arena, out);
   if (out->path.find('\r') != std::string_view::npos ||

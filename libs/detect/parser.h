@@ -91,6 +91,9 @@ enum Anomaly : uint64_t {
   // An encoded '?' ending in an extension ("/admin.php%3F.js"): a rewrite rule or suffix
   // filter sees ".js", the handler the part before it (Apache mod_rewrite, CVE-2024-38474).
   kAnomalyPathEncodedQuery = 1ull << 56,
+  // An empty or extension-only path parameter in the raw path ("/users;.jsp", "/;/admin"):
+  // normalize.h PathParameterBypass.
+  kAnomalyPathParameterBypass = 1ull << 57,
 };
 
 // Body kinds recognised by the parser.

@@ -506,33 +506,6 @@ std::size_t DevServerPath(std::string_view path) {
   return Find(path, "/@id/__x00__");
 }
 
-namespace {
-
-// The position of a ';' that opens an empty or extension-only path parameter, ending its
-// path segment: "/users;.jsp", "/users;.css/", "/;/admin", "/x/;". npos when none.
-std::size_t PathParameterBypass(std::string_view path) {
-  const std::size_t n = path.size();
-  for (std::size_t p = path.find(';'); p != std::string_view::npos; p = path.find(';', p + 1)) {
-    // The segment the parameter belongs to: empty ("/;/") or ending in a name character.
-    const bool empty_segment = p > 0 && path[p - 1] == '/';
-    const bool named_segment = p > 0 && (IsAsciiAlnum(static_cast<unsigned char>(path[p - 1])) ||
-                                         path[p - 1] == '_' || path[p - 1] == '-');
-    std::size_t e = p + 1;
-    if (empty_segment && (e == n || path[e] == '/' || path[e] == '?')) return p;
-    if (!named_segment || e >= n || path[e] != '.') continue;
-    ++e;
-    std::size_t letters = 0;
-    while (e < n && IsAsciiAlnum(static_cast<unsigned char>(path[e])) && letters < 6) {
-      ++e;
-      ++letters;
-    }
-    if (letters >= 1 && letters <= 5 && (e == n || path[e] == '/' || path[e] == '?')) return p;
-  }
-  return std::string_view::npos;
-}
-
-}  // namespace
-
 void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
   std::string_view lower = DecodeHexByteText(v.lower, *scratch.arena);
   const std::size_t n = lower.size();
@@ -580,10 +553,10 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   // A path parameter that is only an extension ("/app/rest/users;.jsp", "/admin;.css") or
   // nothing ("/;/admin"): servlet containers drop it before routing, while a filter in front
   // that matches on suffix or prefix ("*.jsp is public", "/admin/* needs a login") sees a
-  // different path. No application names a parameter ".jsp". Path-shaped values only (the
-  // request path, or a value starting with '/').
-  if ((is_request_path || (n > 0 && lower[0] == '/')) &&
-      Find(lower, ';') != std::string_view::npos) {
+  // different path. No application names a parameter ".jsp". In a path-shaped argument here
+  // (TeamCity's "?jsp=/app/rest/users;.jsp"); in the request path the parser judges the raw
+  // spelling (an encoded "%3B" is no parameter).
+  if (!is_request_path && n > 0 && lower[0] == '/' && Find(lower, ';') != std::string_view::npos) {
     const std::size_t p = PathParameterBypass(lower);
     if (p != std::string_view::npos) {
       b.Up(0.6f, "traversal.path-parameter-bypass", Category::kPathTraversal, p,

@@ -197,14 +197,19 @@ TEST(PathParameterBypass, ExtensionOnlyAndEmptyParametersAreBlocked) {
   for (const char* path : {"/app/rest/users;.jsp", "/admin;.css", "/api/v1/admin;.js?x=1",
                            "/;/admin", "/admin/;/users", "/secure/report;.png/", "/x/y_z;.JSP"}) {
     Verdict v = testing::Inspect(testing::Get(path));
-    EXPECT_TRUE(Flagged(v) && HasCategory(v, Category::kPathTraversal))
+    EXPECT_TRUE(Flagged(v) && testing::HasRule(v, "protocol.path-parameter-bypass"))
         << path << " -> " << v.explanation;
   }
-  EXPECT_TRUE(Flagged(InspectQueryValue("/app/rest/users;.jsp"))) << "a path-shaped argument";
+  Verdict arg = InspectQueryValue("/app/rest/users;.jsp");
+  EXPECT_TRUE(Flagged(arg) && HasCategory(arg, Category::kPathTraversal)) << "a path argument";
+  // An encoded ';' is a character of the segment, not a parameter.
+  EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/api/items/%3B/view"))));
+  EXPECT_FALSE(Flagged(testing::Inspect(testing::Get("/api/users%3B.jsp"))));
   for (const char* path :
        {"/a;b=c/d", "/file;v=2.js", "/admin/users;a.js", "/docs/a;.longext", "/x;.", "/search"}) {
     Verdict v = testing::Inspect(testing::Get(path));
-    EXPECT_FALSE(HasCategory(v, Category::kPathTraversal)) << path << " -> " << v.explanation;
+    EXPECT_FALSE(testing::HasRule(v, "protocol.path-parameter-bypass"))
+        << path << " -> " << v.explanation;
   }
   for (const char* value : {"see users;.jsp files", "a;.b", "1;.5", "text; .jsp"}) {
     EXPECT_FALSE(Flagged(InspectQueryValue(value))) << value;

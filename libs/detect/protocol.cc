@@ -81,6 +81,8 @@ constexpr AnomalyRule kAnomalyRules[] = {
     {kAnomalyPathDoubleEncoded, 0.6f, "protocol.path-double-encoded",
      "letter, digit or dot percent-encoded twice in the path"},
     {kAnomalyQueryAuthority, 0.6f, "protocol.query-authority", "query opening with @host/"},
+    {kAnomalyPathParameterBypass, 0.6f, "protocol.path-parameter-bypass",
+     "empty or extension-only path parameter"},
     {kAnomalyPathEncodedQuery, 0.6f, "protocol.path-encoded-query",
      "encoded '?' followed by an extension in the path"},
     {kAnomalyCookieSmuggling, 0.6f, "protocol.cookie-smuggling",
