@@ -470,6 +470,7 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s,
   DetectSessionFixation(request, parsed, s.sink_);
   DetectUnsignedJwt(request, parsed, s.sink_);
   DetectFloatDos(parsed, s.sink_);
+  DetectRequestHost(request, parsed, s.sink_);
 
   // Score.
   Verdict v;

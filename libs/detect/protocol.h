@@ -25,6 +25,9 @@ void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, 
 void DetectUnsignedJwt(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
 // The double-precision boundary number that hung PHP's and Java's number parsing.
 void DetectFloatDos(const ParsedRequest& parsed, FindingSink& sink);
+// A metadata, link-local or disguised internal address as the Host or the absolute-form
+// request-target's host (ssrf.cc): routing-based SSRF.
+void DetectRequestHost(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
 
 }  // namespace shieldx::detect
 

@@ -12,6 +12,7 @@
 
 #include "libs/detect/detector.h"
 #include "libs/detect/normalize.h"
+#include "libs/detect/protocol.h"
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
@@ -403,6 +404,23 @@ HostVerdict JudgeAsciiHost(std::string_view host) {
   return {};
 }
 
+// The host of a URL authority: without user information and port ("user@[::1]:6379" ->
+// "[::1]", "a@b.example:80" -> "b.example").
+std::string_view HostOfAuthority(std::string_view authority) {
+  const std::size_t at = authority.rfind('@');
+  std::string_view host = at != std::string_view::npos ? authority.substr(at + 1) : authority;
+  if (!host.empty() && host.front() == '[') {
+    const std::size_t close = Find(host, ']');
+    if (close != std::string_view::npos) host = host.substr(0, close + 1);
+  } else {
+    const std::size_t colon_pos = host.rfind(':');
+    if (colon_pos != std::string_view::npos && Find(host, ':') == colon_pos) {
+      host = host.substr(0, colon_pos);
+    }
+  }
+  return host;
+}
+
 // The port of a URL authority ("user@[::1]:6379" -> "6379"), "" when it names none.
 std::string_view PortOf(std::string_view authority) {
   std::size_t at = authority.rfind('@');
@@ -707,17 +725,8 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
         }
       }
     }
-    std::size_t at = authority.rfind('@');
-    bool userinfo = at != std::string_view::npos;
-    std::string_view host = userinfo ? authority.substr(at + 1) : authority;
-    if (!host.empty() && host.front() == '[') {
-      std::size_t close = Find(host, ']');
-      if (close != std::string_view::npos) host = host.substr(0, close + 1);
-    } else {
-      std::size_t colon_pos = host.rfind(':');
-      if (colon_pos != std::string_view::npos && Find(host, ':') == colon_pos)
-        host = host.substr(0, colon_pos);
-    }
+    const bool userinfo = authority.rfind('@') != std::string_view::npos;
+    std::string_view host = HostOfAuthority(authority);
     HostVerdict hv = JudgeHost(host);
     // "http://ｌｏｃａｌｈｏｓｔ/": the normaliser folded look-alikes (full-width letters)
     // into the host, which IDNA mapping does too; the raw value does not spell it in ASCII.
@@ -944,6 +953,32 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     }
   }
   if (b.score > 0) Report(sink, v, b.cat, b.score, b.rule, b.pos, b.len);
+}
+
+// The host a request is addressed to: its Host header, and the authority of an absolute-form
+// request-target. A cloud metadata, link-local or disguised internal address there asks a
+// proxy that routes by host (or forwards absolute URLs) to fetch from inside: routing-based
+// SSRF. Loopback and private addresses are left alone (health checks and internal clients
+// address servers by IP).
+void DetectRequestHost(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink) {
+  auto judge = [&sink](std::string_view authority, std::string_view what) {
+    if (authority.empty() || authority.size() > kMaxHost) return;
+    std::string lower(authority);
+    for (char& c : lower) c = ToLowerAscii(c);
+    const HostVerdict hv = JudgeHost(HostOfAuthority(lower));
+    if (hv.score >= 0.85f) {
+      sink.AddRequestLevel(Category::kSsrf, hv.score, "ssrf.request-host", what,
+                           authority.substr(0, 80));
+    }
+  };
+  judge(parsed.host, "Host");
+  std::string_view uri = req.uri;
+  if (IStartsWith(uri, "http://") || IStartsWith(uri, "https://")) {
+    const std::size_t start = uri.find("//") + 2;
+    const std::size_t end = uri.find_first_of("/?#", start);
+    judge(uri.substr(start, end == std::string_view::npos ? uri.size() - start : end - start),
+          "request-target");
+  }
 }
 
 }  // namespace shieldx::detect

@@ -363,5 +363,30 @@ TEST(HostNames, EveryListedInternalOrCallbackDomainIsSsrf) {
   }
 }
 
+// The Host header or an absolute-form request-target naming a metadata, link-local or
+// disguised internal address asks a host-routing proxy to fetch from inside; an IP Host of
+// a private, loopback or public address is how health checks and internal clients talk.
+TEST(RequestHost, MetadataAndLinkLocalHostsAreRoutingSsrf) {
+  for (const char* host : {"169.254.169.254", "[fe80::f1:1:fe01:1]:80", "metadata.google.internal",
+                           "0xa9fea9fe", "169.254.169.254:80"}) {
+    OwnedHttpRequest r = testing::Get("/latest/meta-data/");
+    r.headers[0].second = host;
+    Verdict v = testing::Inspect(r);
+    EXPECT_TRUE(testing::Flagged(v) && testing::HasRule(v, "ssrf.request-host"))
+        << host << " -> " << v.explanation;
+  }
+  Verdict abs = testing::Inspect(testing::Get("http://169.254.169.254/latest/meta-data/"));
+  EXPECT_TRUE(testing::HasRule(abs, "ssrf.request-host")) << abs.explanation;
+  for (const char* host : {"10.0.0.5:8080", "127.0.0.1", "localhost", "118.89.204.198",
+                           "shop.example", "[::1]:8443"}) {
+    OwnedHttpRequest r = testing::Get("/health");
+    r.headers[0].second = host;
+    Verdict v = testing::Inspect(r);
+    EXPECT_FALSE(testing::HasRule(v, "ssrf.request-host")) << host << " -> " << v.explanation;
+  }
+  EXPECT_FALSE(testing::HasRule(testing::Inspect(testing::Get("http://shop.example/x")),
+                                "ssrf.request-host"));
+}
+
 }  // namespace
 }  // namespace shieldx::detect
