@@ -204,6 +204,8 @@ void CheckConnectionHeader(std::string_view value, const HttpRequest& req, Findi
     close |= t == "close";
     keep_alive |= t == "keep-alive";
     for (std::size_t m = 0; m < k; ++m) duplicate |= tokens[m] == t;
+    // The options every client sends name no header to strip.
+    if (t == "close" || t == "keep-alive" || t == "upgrade" || t == "te") continue;
     sensitive |= IdentityHeaderName(t);
     // A custom header this request carries that the option says to strip: the front end
     // sees it, the application does not (X-F5-Auth-Token was F5's authentication bypass).

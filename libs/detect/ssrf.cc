@@ -963,17 +963,29 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
 void DetectRequestHost(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink) {
   auto judge = [&sink](std::string_view authority, std::string_view what) {
     if (authority.empty() || authority.size() > kMaxHost) return;
-    std::string lower(authority);
-    for (char& c : lower) c = ToLowerAscii(c);
-    const HostVerdict hv = JudgeHost(HostOfAuthority(lower));
+    // Most requests name an ASCII DNS host: only the metadata names ("metadata.google.internal",
+    // "instance-data") can matter there. Addresses, look-alike characters and those names are
+    // judged.
+    const std::string_view raw_host = HostOfAuthority(authority);
+    if (raw_host.empty()) return;
+    const char c0 = ToLowerAscii(raw_host[0]);
+    bool judged =
+        IsAsciiDigit(static_cast<unsigned char>(c0)) || c0 == '[' || c0 == 'm' || c0 == 'i';
+    for (std::size_t i = 0; !judged && i < raw_host.size(); ++i) {
+      judged = static_cast<unsigned char>(raw_host[i]) >= 0x80;
+    }
+    if (!judged) return;
+    char buf[kMaxHost];
+    for (std::size_t i = 0; i < raw_host.size(); ++i) buf[i] = ToLowerAscii(raw_host[i]);
+    const HostVerdict hv = JudgeHost(std::string_view(buf, raw_host.size()));
     if (hv.score >= 0.85f) {
       sink.AddRequestLevel(Category::kSsrf, hv.score, "ssrf.request-host", what,
                            authority.substr(0, 80));
     }
   };
   judge(parsed.host, "Host");
-  std::string_view uri = req.uri;
-  if (IStartsWith(uri, "http://") || IStartsWith(uri, "https://")) {
+  if (parsed.anomalies & kAnomalyAbsoluteUri) {
+    const std::string_view uri = req.uri;
     const std::size_t start = uri.find("//") + 2;
     const std::size_t end = uri.find_first_of("/?#", start);
     judge(uri.substr(start, end == std::string_view::npos ? uri.size() - start : end - start),
