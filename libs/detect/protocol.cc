@@ -165,8 +165,6 @@ int CharsetVerdict(std::string_view value, std::string* worst) {
   return verdict;
 }
 
-// Connection header tokens: contradictory or repeated options, or hop-by-hop removal of a
-// header the application relies on (X-Forwarded-For, Authorization ...).
 // Whether a Connection option names a header that carries identity or authentication: the
 // next hop strips what the option names, so a proxy's own X-Forwarded-For, an auth gateway's
 // X-Remote-User or the client's X-F5-Auth-Token never reaches the check that needs it.
@@ -184,6 +182,8 @@ bool IdentityHeaderName(std::string_view t) {
   return false;
 }
 
+// Connection header tokens: contradictory or repeated options, or hop-by-hop removal of a
+// header the application relies on (X-Forwarded-For, Authorization, a custom auth header).
 void CheckConnectionHeader(std::string_view value, const HttpRequest& req, FindingSink& sink) {
   std::string lower(value.substr(0, 512));
   for (char& c : lower) c = ToLowerAscii(c);

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -119,7 +120,7 @@ TEST_F(PipelineTest, SqlInjectionIsBlockedWith403AndCounted) {
 
 // A route's detection exclusions reach the engine with every request on that route: the
 // excluded field's finding no longer blocks and the decision names the exclusion; the same
-// payload in another field, or on another route, is still blocked.
+// payload in another field is still blocked.
 TEST_F(PipelineTest, RouteDetectionExclusionsDropOnlyTheirFieldsFindings) {
   TenantConfig c = BasicTenant();
   v1::DetectionExclusion* ex = c.routes[0].add_detection_exclusions();
@@ -138,6 +139,26 @@ TEST_F(PipelineTest, RouteDetectionExclusionsDropOnlyTheirFieldsFindings) {
   // otherwise).
   Load(BasicTenant(), 2);
   EXPECT_EQ(Decide(Req("/products?q=1%27%20OR%201%3D1--")).action, Action::kBlock);
+}
+
+// Ten exclusions that all drop a finding name only the first kMaxExclusionTags of them.
+TEST_F(PipelineTest, ExclusionTagsAreBounded) {
+  TenantConfig c = BasicTenant();
+  std::string uri = "/products?";
+  for (int i = 0; i < 10; ++i) {
+    v1::DetectionExclusion* ex = c.routes[0].add_detection_exclusions();
+    ex->set_id(absl::StrCat("e", i));
+    ex->add_fields(absl::StrCat("query:a", i));
+    ex->add_categories("sqli");
+    absl::StrAppend(&uri, i ? "&" : "", "a", i, "=1%27%20OR%201%3D1--");
+  }
+  Load(c);
+  Decision d = Decide(Req(uri));
+  EXPECT_EQ(d.action, Action::kAllow) << d.explanation;
+  int named = 0;
+  for (const std::string& t : d.tags) named += absl::StartsWith(t, "exclusion:");
+  EXPECT_EQ(named, static_cast<int>(kMaxExclusionTags));
+  EXPECT_THAT(d.tags, Contains("exclusion:e0"));
 }
 
 TEST_F(PipelineTest, UnknownHostGets421AndNoTenant) {
