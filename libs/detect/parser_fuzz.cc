@@ -2,8 +2,9 @@
 // (built with -DSHIELDX_FUZZ=ON and clang). Input layout: the first byte selects the body
 // content type (its value modulo 6) and a content coding (bits 6-7: none, gzip, br, or
 // deflate then gzip), the rest is split at the first 0xFF into request-target and body. The
-// start of the rest is also sent as a cookie, a User-Agent, Basic credentials, forwarding
-// headers and a free-form header.
+// start of the rest is also sent as a cookie (and as a legacy "$Version" cookie with a quoted
+// value), a User-Agent, Basic credentials, forwarding headers, a free-form header, a Connection
+// option and the Host; bit 5 of the first byte sends the request-target in absolute form.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -26,9 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::size_t split = in.find('\xff');
   OwnedHttpRequest r;
   r.method = "POST";
-  r.uri = "/" + in.substr(0, split);
+  r.uri = ((data[0] & 0x20) ? "http://" : "/") + in.substr(0, split);
   r.body = split == std::string::npos ? std::string() : in.substr(split + 1);
-  r.headers = {{"Host", "fuzz"},
+  r.headers = {{"Host", in.substr(0, 40)},
+               {"Cookie", "$Version=1; q=\"" + in.substr(0, 48) + "\""},
+               {"Connection", in.substr(0, 24)},
                {"Content-Type", kTypes[data[0] % (sizeof(kTypes) / sizeof(kTypes[0]))]},
                {"Cookie", in.substr(0, 64)},
                {"User-Agent", in.substr(0, 32)},
