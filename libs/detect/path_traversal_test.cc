@@ -216,6 +216,21 @@ TEST(PathParameterBypass, ExtensionOnlyAndEmptyParametersAreBlocked) {
   }
 }
 
+// NTFS stream names open a file's data past extension handlers ("index.php::$DATA" served
+// PHP source from IIS); "$data" in text is a variable.
+TEST(NtfsStream, StreamNamesAfterAFileAreBlocked) {
+  for (const char* value :
+       {"index.php::$DATA", "web.config::$data", "x/../y:$i30:$INDEX_ALLOCATION"}) {
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(Flagged(v) && testing::HasRule(v, "lfi.ntfs-stream")) << value << v.explanation;
+  }
+  Verdict p = testing::Inspect(testing::Get("/admin/login.aspx::$DATA"));
+  EXPECT_TRUE(testing::HasRule(p, "lfi.ntfs-stream")) << p.explanation;
+  for (const char* value : {"$data = load()", "::$data", "x::data", "use $data::$fields"}) {
+    EXPECT_FALSE(testing::HasRule(InspectQueryValue(value), "lfi.ntfs-stream")) << value;
+  }
+}
+
 // Vite's development-server file and virtual-module paths (the 2025 file-read bypasses go
 // through "/@fs/"); a profile or post under "/@fs/" or "/@id/" is a page.
 TEST(DevServerPath, ViteFileAndVirtualModulePathsAreBlocked) {
