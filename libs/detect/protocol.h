@@ -26,7 +26,8 @@ void DetectUnsignedJwt(const HttpRequest& req, const ParsedRequest& parsed, Find
 // The double-precision boundary number that hung PHP's and Java's number parsing.
 void DetectFloatDos(const ParsedRequest& parsed, FindingSink& sink);
 // A metadata, link-local or disguised internal address as the Host or the absolute-form
-// request-target's host (ssrf.cc): routing-based SSRF.
+// request-target's host (ssrf.cc): routing-based SSRF. Also user information in the Host, and
+// an absolute-form target naming another host than the Host header.
 void DetectRequestHost(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
 
 }  // namespace shieldx::detect

@@ -984,12 +984,26 @@ void DetectRequestHost(const HttpRequest& req, const ParsedRequest& parsed, Find
     }
   };
   judge(parsed.host, "Host");
+  // User information in the Host ("evil.example@app.example") is no host syntax; frameworks
+  // that build absolute links from the Host read different hosts out of it.
+  if (parsed.host.find('@') != std::string_view::npos) {
+    sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.invalid-host", "Host",
+                         parsed.host.substr(0, 80));
+  }
   if (parsed.anomalies & kAnomalyAbsoluteUri) {
     const std::string_view uri = req.uri;
     const std::size_t start = uri.find("//") + 2;
     const std::size_t end = uri.find_first_of("/?#", start);
-    judge(uri.substr(start, end == std::string_view::npos ? uri.size() - start : end - start),
-          "request-target");
+    const std::string_view authority =
+        uri.substr(start, end == std::string_view::npos ? uri.size() - start : end - start);
+    judge(authority, "request-target");
+    // An absolute-form target naming another host than the Host header: the server routes by
+    // one and the application builds links (password resets) or caches by the other.
+    if (!parsed.host.empty() &&
+        !IEquals(HostOfAuthority(authority), HostOfAuthority(parsed.host))) {
+      sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.host-mismatch", "request-target",
+                           authority.substr(0, 80));
+    }
   }
 }
 

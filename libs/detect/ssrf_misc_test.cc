@@ -388,5 +388,22 @@ TEST(RequestHost, MetadataAndLinkLocalHostsAreRoutingSsrf) {
                                 "ssrf.request-host"));
 }
 
+// An absolute-form target naming another host than the Host header, and user information in
+// the Host, make routing and link-building read different hosts (Host header attacks).
+TEST(RequestHost, AbsoluteTargetForAnotherHostAndUserinfoInHostAreBlocked) {
+  Verdict other =
+      testing::Inspect(testing::Get("http://evil.example/reset"));  // Host: shop.example
+  EXPECT_TRUE(testing::Flagged(other) && testing::HasRule(other, "protocol.host-mismatch"))
+      << other.explanation;
+  for (const char* uri : {"http://shop.example/reset", "http://SHOP.example:80/x", "/reset"}) {
+    Verdict v = testing::Inspect(testing::Get(uri));
+    EXPECT_FALSE(testing::HasRule(v, "protocol.host-mismatch")) << uri << v.explanation;
+  }
+  OwnedHttpRequest at = testing::Get("/reset");
+  at.headers[0].second = "evil.example@shop.example";
+  Verdict v = testing::Inspect(at);
+  EXPECT_TRUE(testing::Flagged(v) && testing::HasRule(v, "protocol.invalid-host")) << v.explanation;
+}
+
 }  // namespace
 }  // namespace shieldx::detect
