@@ -566,11 +566,13 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   // An NTFS stream name after a file name ("index.php::$DATA",
   // "web.config:$i30:$INDEX_ALLOCATION"): IIS and Windows file APIs open the file's data under
   // another name, past extension handlers, so the source is served or the check on the name misses.
-  if (const std::size_t ads = Find(lower, "::$data"); ads != std::string_view::npos && ads > 0) {
-    b.Up(0.7f, "lfi.ntfs-stream", Category::kLfi, ads, 7);
-  } else if (const std::size_t idx = Find(lower, ":$index_allocation");
-             idx != std::string_view::npos && idx > 0) {
-    b.Up(0.7f, "lfi.ntfs-stream", Category::kLfi, idx, 18);
+  if (Find(lower, ":$") != std::string_view::npos) {
+    if (const std::size_t ads = Find(lower, "::$data"); ads != std::string_view::npos && ads > 0) {
+      b.Up(0.7f, "lfi.ntfs-stream", Category::kLfi, ads, 7);
+    } else if (const std::size_t idx = Find(lower, ":$index_allocation");
+               idx != std::string_view::npos && idx > 0) {
+      b.Up(0.7f, "lfi.ntfs-stream", Category::kLfi, idx, 18);
+    }
   }
   if (is_request_path) {
     const std::size_t m = ManagementEndpoint(lower);
