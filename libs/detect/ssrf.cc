@@ -955,11 +955,11 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
   if (b.score > 0) Report(sink, v, b.cat, b.score, b.rule, b.pos, b.len);
 }
 
-// The host a request is addressed to: its Host header, and the authority of an absolute-form
-// request-target. A cloud metadata, link-local or disguised internal address there asks a
-// proxy that routes by host (or forwards absolute URLs) to fetch from inside: routing-based
-// SSRF. Loopback and private addresses are left alone (health checks and internal clients
-// address servers by IP).
+// The host a request is addressed to: its Host header, the host-override headers
+// (X-Forwarded-Host and kin), and the authority of an absolute-form request-target. A cloud
+// metadata, link-local or disguised internal address there asks a proxy that routes by host (or
+// forwards absolute URLs) to fetch from inside: routing-based SSRF. Loopback and private addresses
+// are left alone (health checks and internal clients address servers by IP).
 void DetectRequestHost(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink) {
   auto judge = [&sink](std::string_view authority, std::string_view what) {
     if (authority.empty() || authority.size() > kMaxHost) return;
@@ -984,6 +984,17 @@ void DetectRequestHost(const HttpRequest& req, const ParsedRequest& parsed, Find
     }
   };
   judge(parsed.host, "Host");
+  // Headers that name the host in the Host header's place for frameworks and proxies behind a
+  // front end (link building, routing); their first element.
+  for (const Header& h : req.headers) {
+    if (h.name.size() < 6 || ToLowerAscii(h.name[0]) != 'x' || h.name[1] != '-') continue;
+    if (IEquals(h.name, "x-forwarded-host") || IEquals(h.name, "x-host") ||
+        IEquals(h.name, "x-original-host") || IEquals(h.name, "x-forwarded-server") ||
+        IEquals(h.name, "x-http-host-override")) {
+      const std::string_view first = h.value.substr(0, h.value.find(','));
+      judge(TrimSpaces(first), h.name);
+    }
+  }
   // User information in the Host ("evil.example@app.example") is no host syntax; frameworks
   // that build absolute links from the Host read different hosts out of it.
   if (parsed.host.find('@') != std::string_view::npos) {

@@ -375,6 +375,18 @@ TEST(RequestHost, MetadataAndLinkLocalHostsAreRoutingSsrf) {
     EXPECT_TRUE(testing::Flagged(v) && testing::HasRule(v, "ssrf.request-host"))
         << host << " -> " << v.explanation;
   }
+  for (const char* header :
+       {"X-Forwarded-Host", "X-Host", "X-Original-Host", "X-Forwarded-Server"}) {
+    for (const char* value :
+         {"[fe80::1]", "metadata.google.internal", "0xa9fea9fe, proxy.example"}) {
+      Verdict v = testing::Inspect(testing::WithHeader(testing::Get("/reset"), header, value));
+      EXPECT_TRUE(testing::Flagged(v) && testing::HasRule(v, "ssrf.request-host"))
+          << header << ": " << value << " -> " << v.explanation;
+    }
+  }
+  EXPECT_FALSE(testing::HasRule(
+      testing::Inspect(testing::WithHeader(testing::Get("/"), "X-Forwarded-Host", "shop.example")),
+      "ssrf.request-host"));
   Verdict abs = testing::Inspect(testing::Get("http://169.254.169.254/latest/meta-data/"));
   EXPECT_TRUE(testing::HasRule(abs, "ssrf.request-host")) << abs.explanation;
   for (const char* host : {"10.0.0.5:8080", "127.0.0.1", "localhost", "118.89.204.198",
