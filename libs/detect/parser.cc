@@ -586,10 +586,7 @@ class JsonParser {
           uint32_t cp = 0;
           bool ok = i + 4 < raw.size();
           for (int k = 1; ok && k <= 4; ++k) {
-            char h = raw[i + k];
-            int v = (h >= '0' && h <= '9')                     ? h - '0'
-                    : ((h | 0x20) >= 'a' && (h | 0x20) <= 'f') ? (h | 0x20) - 'a' + 10
-                                                               : -1;
+            const int v = HexVal(static_cast<unsigned char>(raw[i + k]));
             if (v < 0) ok = false;
             cp = cp * 16 + static_cast<uint32_t>(v);
           }
@@ -604,10 +601,7 @@ class JsonParser {
             uint32_t lo = 0;
             bool ok2 = true;
             for (int k = 3; ok2 && k <= 6; ++k) {
-              char h = raw[i + k];
-              int v = (h >= '0' && h <= '9')                     ? h - '0'
-                      : ((h | 0x20) >= 'a' && (h | 0x20) <= 'f') ? (h | 0x20) - 'a' + 10
-                                                                 : -1;
+              const int v = HexVal(static_cast<unsigned char>(raw[i + k]));
               if (v < 0) ok2 = false;
               lo = lo * 16 + static_cast<uint32_t>(v);
             }
@@ -1494,21 +1488,20 @@ uint64_t PathSpellingAnomalies(std::string_view raw) {
       const int w = HexVal(raw[p + 3]) * 16 + HexVal(raw[p + 4]);
       if (alnum_code(w) || w == '.') a |= kAnomalyPathDoubleEncoded;
     }
-  }
-  // An encoded '?' followed by a short name's extension ending the segment: "/admin.php%3F.js",
-  // "/x%3Fa.css" (not a sentence with a question mark in a slug).
-  for (std::size_t p = raw.find('%'); p != std::string_view::npos; p = raw.find('%', p + 1)) {
-    if (p + 2 >= raw.size() || raw[p + 1] != '3' || (raw[p + 2] | 0x20) != 'f') continue;
-    std::size_t i = p + 3;
-    while (i < raw.size() && i - p - 3 <= 32 &&
-           (IsAsciiAlnum(static_cast<unsigned char>(raw[i])) || raw[i] == '_' || raw[i] == '-')) {
-      ++i;
-    }
-    if (i >= raw.size() || raw[i] != '.') continue;
-    std::size_t e = i + 1;
-    while (e < raw.size() && IsAsciiAlnum(static_cast<unsigned char>(raw[e]))) ++e;
-    if (e - i - 1 >= 1 && e - i - 1 <= 5 && (e == raw.size() || raw[e] == '/')) {
-      a |= kAnomalyPathEncodedQuery;
+    // An encoded '?' followed by a short name's extension ending the segment:
+    // "/admin.php%3F.js", "/x%3Fa.css" (not a sentence with a question mark in a slug).
+    if (v == '?') {
+      std::size_t i = p + 3;
+      while (i < raw.size() && i - p - 3 <= 32 &&
+             (IsAsciiAlnum(static_cast<unsigned char>(raw[i])) || raw[i] == '_' || raw[i] == '-')) {
+        ++i;
+      }
+      if (i >= raw.size() || raw[i] != '.') continue;
+      std::size_t e = i + 1;
+      while (e < raw.size() && IsAsciiAlnum(static_cast<unsigned char>(raw[e]))) ++e;
+      if (e - i - 1 >= 1 && e - i - 1 <= 5 && (e == raw.size() || raw[e] == '/')) {
+        a |= kAnomalyPathEncodedQuery;
+      }
     }
   }
   // '.' segments, raw or encoded ("." or "%2e" between slashes or at the end).
@@ -1920,8 +1913,7 @@ void ParseRequestParts(const HttpRequest& req, Arena& arena, ParsedRequest* out)
   if (out->raw_path.find('\\') != std::string_view::npos) out->anomalies |= kAnomalyBackslashInPath;
   out->anomalies |= PathSpellingAnomalies(out->raw_path);
   if (QueryOpensWithAuthority(out->raw_query)) out->anomalies |= kAnomalyQueryAuthority;
-  if (out->raw_path.find(';') != std::string_view::npos &&
-      PathParameterBypass(out->raw_path) != std::string_view::npos) {
+  if (PathParameterBypass(out->raw_path) != std::string_view::npos) {
     out->anomalies |= kAnomalyPathParameterBypass;
   }
 

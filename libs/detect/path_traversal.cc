@@ -556,7 +556,7 @@ void DetectPathTraversal(const ValueView& v, DetectorScratch& scratch, FindingSi
   // different path. No application names a parameter ".jsp". In a path-shaped argument here
   // (TeamCity's "?jsp=/app/rest/users;.jsp"); in the request path the parser judges the raw
   // spelling (an encoded "%3B" is no parameter).
-  if (!is_request_path && n > 0 && lower[0] == '/' && Find(lower, ';') != std::string_view::npos) {
+  if (!is_request_path && n > 0 && lower[0] == '/') {
     const std::size_t p = PathParameterBypass(lower);
     if (p != std::string_view::npos) {
       b.Up(0.6f, "traversal.path-parameter-bypass", Category::kPathTraversal, p,

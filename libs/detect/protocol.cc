@@ -169,9 +169,9 @@ int CharsetVerdict(std::string_view value, std::string* worst) {
 // next hop strips what the option names, so a proxy's own X-Forwarded-For, an auth gateway's
 // X-Remote-User or the client's X-F5-Auth-Token never reaches the check that needs it.
 bool IdentityHeaderName(std::string_view t) {
-  for (std::string_view h :
-       {"x-forwarded-for", "x-real-ip", "x-forwarded-host", "x-forwarded-proto", "authorization",
-        "cookie", "host", "content-length", "transfer-encoding", "x-api-key", "forwarded"}) {
+  // The framing and routing headers by name; the identity ones (X-Forwarded-For, X-Real-IP,
+  // Authorization, X-Api-Key ...) by the words below.
+  for (std::string_view h : {"cookie", "host", "content-length", "transfer-encoding"}) {
     if (t == h) return true;
   }
   if (t == "user-agent") return false;

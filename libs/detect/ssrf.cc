@@ -84,10 +84,7 @@ std::optional<uint32_t> ParseIpv4(std::string_view h, bool* obfuscated) {
     if (p.size() > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
       *obfuscated = true;
       for (std::size_t k = 2; k < p.size(); ++k) {
-        char c = p[k];
-        int d = IsAsciiDigit(static_cast<unsigned char>(c)) ? c - '0'
-                : ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')  ? (c | 0x20) - 'a' + 10
-                                                            : -1;
+        const int d = HexVal(static_cast<unsigned char>(p[k]));
         if (d < 0 || v > 0xFFFFFFFFull) return std::nullopt;
         v = v * 16 + static_cast<uint64_t>(d);
       }

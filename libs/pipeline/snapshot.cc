@@ -434,13 +434,13 @@ absl::StatusOr<std::vector<detect::Exclusion>> CompileDetectionExclusions(
                                                    " given (at most ",
                                                    detect::limits::kMaxExclusions, ")"));
   }
+  auto strings = [](const google::protobuf::RepeatedPtrField<std::string>& r) {
+    return std::vector<std::string>(r.begin(), r.end());
+  };
   std::vector<detect::Exclusion> out;
   out.reserve(list.size());
   for (int i = 0; i < list.size(); ++i) {
     const v1::DetectionExclusion& e = list[i];
-    auto strings = [](const google::protobuf::RepeatedPtrField<std::string>& r) {
-      return std::vector<std::string>(r.begin(), r.end());
-    };
     auto ex = detect::MakeExclusion(e.id(), "", strings(e.fields()), strings(e.categories()),
                                     strings(e.rules()));
     if (!ex.ok()) {
