@@ -1209,7 +1209,8 @@ constexpr std::string_view kJavaPackages[] = {"java.",
                                               "com.sun.",
                                               "sun.",
                                               "jdk.",
-                                              "org.apache.commons.",
+                                              "org.apache.commons",
+                                              "org.omg.corba",
                                               "org.apache.xalan",
                                               "org.codehaus.groovy",
                                               "org.springframework.",
@@ -1279,12 +1280,21 @@ void ScanJava(std::string_view lower, const HitSlice& first, Best* b) {
         continue;
       }
       std::size_t e = p + pkg.size();
+      // A whole package name (no trailing '.') must end there: "org.apache.commonsx" is
+      // another name, "org.apache.commons:commons-text:1.10" a build coordinate. Named alone,
+      // a gadget library's root is a probe for it.
+      const bool whole = pkg.back() != '.';
+      if (whole && e < n &&
+          (IsIdentChar(static_cast<unsigned char>(lower[e])) || lower[e] == ':' ||
+           lower[e] == '-')) {
+        continue;
+      }
       while (e < n && (IsIdentChar(static_cast<unsigned char>(lower[e])) || lower[e] == '.')) ++e;
       // A period that ends a sentence ("classes like java.io. Classes in ...") is no part of
       // the name.
       while (e > p + pkg.size() && lower[e - 1] == '.' && (e == n || lower[e] == ' ')) --e;
       std::string_view chain = lower.substr(p, e - p);
-      if (chain.size() <= pkg.size()) continue;
+      if (chain.size() < pkg.size() || (chain.size() == pkg.size() && !whole)) continue;
       int dots = static_cast<int>(std::count(chain.begin(), chain.end(), '.'));
       std::string_view last = chain.substr(chain.find_last_of('.') + 1);
       bool dangerous = InArray(last, std::begin(kJavaDangerous), std::end(kJavaDangerous));

@@ -293,6 +293,25 @@ TEST(CodeInjectionNames, AreFoundWhereverTheyStand) {
   }
 }
 
+// The root package of a deserialization gadget library, named alone, probes for it (a class
+// under it was already judged); longer names and build coordinates are other names.
+TEST(JavaGadgetPackage, ALibraryRootNamedAloneIsBlocked) {
+  for (const char* v : {"org.apache.commons", "org.omg.CORBA", "see org.apache.commons.",
+                        "[\"org.omg.corba\",{}]", "org.apache.commons.collections"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_TRUE(HasCategory(r, Category::kCodeInjection) && Flagged(r))
+        << v << " -> " << r.explanation;
+  }
+  EXPECT_TRUE(Flagged(
+      Inspect(testing::Post("/api", "application/json", R"({"org.apache.commons": "test"})"))));
+  for (const char* v :
+       {"org.apache.commonsx", "org.apache.common", "org.omg",
+        "org.apache.commons:commons-text:1.10.0", "org.apache.commons-io", "xorg.apache.commons"}) {
+    Verdict r = InspectQueryValue(v);
+    EXPECT_FALSE(Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
 // SSTI's entry test reads short values in one pass and long ones by searches: expressions
 // at either end of a value of either kind are still found.
 TEST(TemplateExpressions, AreFoundInShortAndLongValues) {

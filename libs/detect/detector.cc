@@ -69,6 +69,34 @@ bool DeleteFromLabel(std::string_view lower) {
   return true;
 }
 
+// MySQL's empty-exponent number glued to a call or a name ("1.e(ascii(...", "1.e.tables",
+// "union select 1.e.user"): MySQL reads "1.e" as a number and parses on as if it were not
+// there, so it hides the call or name from filters. Only before an identifier of three or
+// more characters: outline numbers are followed by a letter or a roman numeral ("see 1.e(ii)",
+// "1.e.g."). Returns the position of the number or npos.
+std::size_t EmptyExponentGlue(std::string_view lower) {
+  for (std::size_t p = Find(lower, ".e"); p != std::string_view::npos;
+       p = Find(lower, ".e", p + 2)) {
+    if (p == 0 || !IsAsciiDigit(static_cast<unsigned char>(lower[p - 1]))) continue;
+    std::size_t d = p;
+    while (d > 0 && IsAsciiDigit(static_cast<unsigned char>(lower[d - 1]))) --d;
+    if (d > 0 && (IsAsciiAlnum(static_cast<unsigned char>(lower[d - 1])) || lower[d - 1] == '.' ||
+                  lower[d - 1] == '_')) {
+      continue;  // a version or an identifier ("v1.e.x", "2.1.e.tables")
+    }
+    if (p + 2 >= lower.size() || (lower[p + 2] != '(' && lower[p + 2] != '.')) continue;
+    std::size_t e = p + 3;
+    bool roman = true;
+    while (e < lower.size() &&
+           (IsAsciiAlnum(static_cast<unsigned char>(lower[e])) || lower[e] == '_')) {
+      roman &= std::string_view("ivxlcdm").find(lower[e]) != std::string_view::npos;
+      ++e;
+    }
+    if (e - (p + 3) >= 3 && !roman) return d;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
@@ -86,12 +114,14 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     }
   }
   if (!candidate) {
-    // A catalog named with a dot and nothing else ("mysql.user") has none of those
-    // characters: the whole value is compared (a few comparisons on other values).
-    const std::string_view t = TrimSpaces(v.lower);
-    if (t == "mysql.user" || t == "mysql.db" || t == "master..sysdatabases") {
-      Report(sink, v, Category::kSqli, 0.6f, "sqli.system-catalog",
-             static_cast<std::size_t>(t.data() - v.lower.data()), t.size());
+    // A catalog named alone ("mysql.user", SQL Server's "msdb", Access's "MSysObjects") has
+    // none of those characters: the whole value is compared (a few length comparisons on
+    // other values).
+    if (IsSqlCatalogName(v.lower)) {
+      Report(sink, v, Category::kSqli, 0.6f, "sqli.system-catalog", 0, v.lower.size());
+    }
+    if (std::size_t p = EmptyExponentGlue(v.lower); p != std::string_view::npos) {
+      Report(sink, v, Category::kSqli, 0.6f, "sqli.empty-exponent", p, v.lower.size() - p);
     }
     return;
   }
@@ -101,9 +131,12 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   // one table with no condition; stacked after a break it is still judged in full.
   if (r.confidence > 0.45f && DeleteFromLabel(v.lower)) r.confidence = 0.45f;
   // Names of DBMS system catalogs have no business in a parameter.
-  for (std::string_view c : {"information_schema"sv, "sysobjects"sv, "syscolumns"sv, "pg_catalog"sv,
-                             "pg_shadow"sv, "sqlite_master"sv, "msysobjects"sv, "all_tab_columns"sv,
-                             "sys.sql_logins"sv, "mysql.user"sv, "master..sysdatabases"sv}) {
+  for (std::string_view c :
+       {"information_schema"sv, "sysobjects"sv, "syscolumns"sv, "pg_catalog"sv, "pg_shadow"sv,
+        "sqlite_master"sv, "msysobjects"sv, "msysaccessobjects"sv, "msysqueries"sv,
+        "msysrelationships"sv, "msysaces"sv, "all_tab_columns"sv, "sys.sql_logins"sv,
+        "mysql.user"sv, "master..sysdatabases"sv, "tempdb.."sv, "tempdb.dbo."sv, "msdb.."sv,
+        "msdb.dbo."sv}) {
     std::size_t p = Find(v.lower, c);
     if (p == std::string_view::npos) continue;
     bool left = p == 0 || !(std::isalnum(static_cast<unsigned char>(v.lower[p - 1])) ||
@@ -143,6 +176,14 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
         r.len = 3 + w;
         break;
       }
+    }
+  }
+  if (r.confidence < 0.6f) {
+    if (std::size_t p = EmptyExponentGlue(v.lower); p != std::string_view::npos) {
+      r.confidence = 0.6f;
+      r.rule = "sqli.empty-exponent";
+      r.pos = p;
+      r.len = v.lower.size() - p;
     }
   }
   // A keyword split by a comment glued to letters on both sides ("UNI/**/ON SEL/**/ECT"): the

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "libs/detect/limits.h"
 #include "libs/detect/normalize.h"
+#include "libs/detect/sqli.h"
 #include "libs/detect/text_util.h"
 
 namespace shieldx::detect {
@@ -240,7 +241,7 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
     const WordClass word = WordClassOf(v.lower);
     if (word != WordClass::kOther) {
       alnum = word == WordClass::kAlnum;
-      dets &= kDetAlnumValues | (alnum ? 0u : kDetSqli) |
+      dets &= kDetAlnumValues | (alnum && !IsSqlCatalogName(v.lower) ? 0u : kDetSqli) |
               (Find(v.lower, "0x") != std::string_view::npos ? kDetPath : 0u);
     }
   }

@@ -2561,6 +2561,18 @@ SqliResult AnalyzeSqliPart(std::string_view text, std::vector<sql::Token>* token
 
 }  // namespace
 
+bool IsSqlCatalogName(std::string_view lower) {
+  using std::string_view_literals::operator""sv;
+  if (lower.size() < 4 || lower.size() > 20) return false;
+  for (std::string_view c :
+       {"mysql.user"sv, "mysql.db"sv, "master..sysdatabases"sv, "tempdb"sv, "msdb"sv,
+        "sysobjects"sv, "syscolumns"sv, "msysobjects"sv, "msysaccessobjects"sv, "msysqueries"sv,
+        "msysrelationships"sv, "msysaces"sv}) {
+    if (lower == c) return true;
+  }
+  return false;
+}
+
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens) {
   std::size_t cut = 0;
   SqliResult best = AnalyzeSqliPart(text, tokens, false, &cut);

@@ -34,6 +34,10 @@ struct SqliResult {
 // Analyses one (normalised) value. `tokens` is scratch space.
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens);
 
+// Whether the whole of `lower` names a DBMS system catalog or database that no application
+// value is ("mysql.user", SQL Server's "msdb", Access's "msysobjects"): a probe for it.
+bool IsSqlCatalogName(std::string_view lower);
+
 }  // namespace shieldx::detect
 
 #endif  // SHIELDX_LIBS_DETECT_SQLI_H_

@@ -754,13 +754,34 @@ TEST(SqlLexer, QuoteContextStartsWithThePrefix) {
 // are not catalogs.
 TEST(SqliCatalog, ACatalogNameAloneIsAProbe) {
   for (const char* v : {"information_schema", "pg_catalog", "mysql.user", "MySQL.db",
-                        " master..sysdatabases", "union select 1 from mysql.user"}) {
+                        " master..sysdatabases", "union select 1 from mysql.user",
+                        // letters only: SQL Server's system databases, Access's system tables
+                        "tempdb", "MSDB", "sysobjects", "MSysAccessObjects", "msysqueries",
+                        "x=1 from msdb..sysjobs", "select 1 from tempdb.dbo.t"}) {
     const Verdict r = testing::InspectQueryValue(v);
     EXPECT_TRUE(testing::Flagged(r)) << v;
     EXPECT_TRUE(testing::HasCategory(r, Category::kSqli)) << v;
   }
-  for (const char* v : {"mysql.users", "my.db", "mysql.dbx", "shop.example", "v1.2.3"}) {
+  for (const char* v :
+       {"mysql.users", "my.db", "mysql.dbx", "shop.example", "v1.2.3", "msys2", "msys", "tempdbx",
+        "msdb.example.org", "tempdb2", "sort_in_tempdb", "msysgit"}) {
     EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
+  }
+}
+
+// MySQL's "1.e" glued to a call or a name hides it from filters; the marker is the evasion.
+// Outline numbers and versions look alike.
+TEST(SqliEmptyExponent, GluedToACallOrANameIsBlocked) {
+  for (const char* v : {"1.e(ascii)", "1.e.tables", "0.e(user())", "x 1.E.user_name"}) {
+    const Verdict r = testing::InspectQueryValue(v);
+    EXPECT_TRUE(testing::Flagged(r)) << v << " -> " << r.explanation;
+    EXPECT_TRUE(testing::HasCategory(r, Category::kSqli)) << v;
+  }
+  for (const char* v :
+       {"see 1.e(ii)", "1.e.g. this", "v1.e.tables", "2.1.e.tables", "1.e)", "items 1.e, 2.a",
+        "1.e(a)", "step 1.e.", "1.ex(ascii)", "a1.e.tables", "1.e(iii) and 1.e.iv"}) {
+    const Verdict r = testing::InspectQueryValue(v);
+    EXPECT_FALSE(testing::Flagged(r)) << v << " -> " << r.explanation;
   }
 }
 
