@@ -73,10 +73,9 @@ bool DeleteFromLabel(std::string_view lower) {
 // "union select 1.e.user"): MySQL reads "1.e" as a number and parses on as if it were not
 // there, so it hides the call or name from filters. Only before an identifier of three or
 // more characters: outline numbers are followed by a letter or a roman numeral ("see 1.e(ii)",
-// "1.e.g."). Returns the position of the number or npos.
-std::size_t EmptyExponentGlue(std::string_view lower) {
-  for (std::size_t p = Find(lower, ".e"); p != std::string_view::npos;
-       p = Find(lower, ".e", p + 2)) {
+// "1.e.g."). `from`: the first ".e" in `lower`. Returns the position of the number or npos.
+std::size_t EmptyExponentGlue(std::string_view lower, std::size_t from) {
+  for (std::size_t p = from; p != std::string_view::npos; p = Find(lower, ".e", p + 2)) {
     if (p == 0 || !IsAsciiDigit(static_cast<unsigned char>(lower[p - 1]))) continue;
     std::size_t d = p;
     while (d > 0 && IsAsciiDigit(static_cast<unsigned char>(lower[d - 1]))) --d;
@@ -96,6 +95,36 @@ std::size_t EmptyExponentGlue(std::string_view lower) {
   }
   return std::string_view::npos;
 }
+
+// What DetectSqli looks for in a value beyond its grammar, found in one pass: system catalog
+// names, then the marks of MySQL's executable comments, comments, and "1.e" numbers.
+constexpr std::string_view kSqlMarks[] = {"information_schema",
+                                          "sysobjects",
+                                          "syscolumns",
+                                          "pg_catalog",
+                                          "pg_shadow",
+                                          "sqlite_master",
+                                          "msysobjects",
+                                          "msysaccessobjects",
+                                          "msysqueries",
+                                          "msysrelationships",
+                                          "msysaces",
+                                          "all_tab_columns",
+                                          "sys.sql_logins",
+                                          "mysql.user",
+                                          "master..sysdatabases",
+                                          "tempdb..",
+                                          "tempdb.dbo.",
+                                          "msdb..",
+                                          "msdb.dbo.",
+                                          "/*!",
+                                          "/*",
+                                          ".e"};
+constexpr std::size_t kNumCatalogMarks = std::size(kSqlMarks) - 3;
+constexpr std::size_t kMarkExecutableComment = kNumCatalogMarks;
+constexpr std::size_t kMarkComment = kNumCatalogMarks + 1;
+constexpr std::size_t kMarkDotE = kNumCatalogMarks + 2;
+const NeedleSet kSqlMarkSet(kSqlMarks);
 
 }  // namespace
 
@@ -120,7 +149,8 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     if (IsSqlCatalogName(v.lower)) {
       Report(sink, v, Category::kSqli, 0.6f, "sqli.system-catalog", 0, v.lower.size());
     }
-    if (std::size_t p = EmptyExponentGlue(v.lower); p != std::string_view::npos) {
+    if (std::size_t p = EmptyExponentGlue(v.lower, Find(v.lower, ".e"));
+        p != std::string_view::npos) {
       Report(sink, v, Category::kSqli, 0.6f, "sqli.empty-exponent", p, v.lower.size() - p);
     }
     return;
@@ -130,14 +160,12 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   // it is a statement that breaks out of nothing (no quote, separator or comment) and names
   // one table with no condition; stacked after a break it is still judged in full.
   if (r.confidence > 0.45f && DeleteFromLabel(v.lower)) r.confidence = 0.45f;
+  // One pass finds where each of the marks below first occurs.
+  std::size_t first[std::size(kSqlMarks)];
+  kSqlMarkSet.FirstAll(v.lower, first);
   // Names of DBMS system catalogs have no business in a parameter.
-  for (std::string_view c :
-       {"information_schema"sv, "sysobjects"sv, "syscolumns"sv, "pg_catalog"sv, "pg_shadow"sv,
-        "sqlite_master"sv, "msysobjects"sv, "msysaccessobjects"sv, "msysqueries"sv,
-        "msysrelationships"sv, "msysaces"sv, "all_tab_columns"sv, "sys.sql_logins"sv,
-        "mysql.user"sv, "master..sysdatabases"sv, "tempdb.."sv, "tempdb.dbo."sv, "msdb.."sv,
-        "msdb.dbo."sv}) {
-    std::size_t p = Find(v.lower, c);
+  for (std::size_t i = 0; i < kNumCatalogMarks; ++i) {
+    const std::size_t p = first[i];
     if (p == std::string_view::npos) continue;
     bool left = p == 0 || !(std::isalnum(static_cast<unsigned char>(v.lower[p - 1])) ||
                             v.lower[p - 1] == '_');
@@ -145,14 +173,14 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       r.confidence = 0.6f;
       r.rule = "sqli.system-catalog";
       r.pos = p;
-      r.len = c.size();
+      r.len = kSqlMarks[i].size();
     }
   }
   // A MySQL executable comment with a version ("/*!50000select") or a keyword right after
   // the mark ("/*!union*/") is MySQL-only syntax, an evasion even inside another comment
   // ("/* x/*!50000from*/"). Minifiers' kept comments ("/*! jQuery v3.7 */") have a space.
   if (r.confidence < 0.75f) {
-    for (std::size_t p = Find(v.lower, "/*!"); p != std::string_view::npos;
+    for (std::size_t p = first[kMarkExecutableComment]; p != std::string_view::npos;
          p = Find(v.lower, "/*!", p + 3)) {
       std::string_view rest = v.lower.substr(p + 3, 16);
       std::size_t d = 0;
@@ -179,7 +207,7 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     }
   }
   if (r.confidence < 0.6f) {
-    if (std::size_t p = EmptyExponentGlue(v.lower); p != std::string_view::npos) {
+    if (std::size_t p = EmptyExponentGlue(v.lower, first[kMarkDotE]); p != std::string_view::npos) {
       r.confidence = 0.6f;
       r.rule = "sqli.empty-exponent";
       r.pos = p;
@@ -192,7 +220,7 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   if (r.confidence < 0.8f) {
     const std::string_view l = v.lower;
     int seen = 0;
-    for (std::size_t c = Find(l, "/*"); c != std::string_view::npos && seen < 16;
+    for (std::size_t c = first[kMarkComment]; c != std::string_view::npos && seen < 16;
          c = Find(l, "/*", c + 2), ++seen) {
       const std::size_t close = Find(l, "*/", c + 2);
       if (close == std::string_view::npos || close - c > 64) break;
