@@ -2008,8 +2008,10 @@ bool IsCommandParameter(const Field& f) {
     return false;
   }
   std::string_view name = f.name;
-  const std::size_t cut = name.find_last_of(".]");
-  if (cut != std::string_view::npos && cut + 1 < name.size()) name.remove_prefix(cut + 1);
+  // The last part of a nested name ("opts.cmd", "a[0].cmd").
+  std::size_t cut = name.size();
+  while (cut > 0 && name[cut - 1] != '.' && name[cut - 1] != ']') --cut;
+  if (cut > 0 && cut < name.size()) name.remove_prefix(cut);
   if (name.size() < 3 || name.size() > 11) return false;
   char buf[12];
   for (std::size_t i = 0; i < name.size(); ++i) buf[i] = ToLowerAscii(name[i]);

@@ -15,6 +15,25 @@ using testing::HasCategory;
 using testing::HasRule;
 using testing::InspectQueryValue;
 
+// A bare command is an attack in a parameter named for commands, by the last part of its
+// name ("opts.cmd", "a[0].command"); elsewhere "id" or "whoami" is a word.
+TEST(CommandParameter, ABareCommandInACommandNamedParameterIsBlocked) {
+  for (const char* key : {"cmd", "command", "exec", "CmdLine"}) {
+    for (const std::string& body : {"{\"" + std::string(key) + "\":\"whoami\"}",
+                                    "{\"opts\":{\"" + std::string(key) + "\":\"whoami\"}}",
+                                    "{\"a\":[{\"" + std::string(key) + "\":\"whoami\"}]}"}) {
+      Verdict v = testing::Inspect(testing::Post("/api", "application/json", body));
+      EXPECT_TRUE(HasRule(v, "cmdi.command-parameter")) << body << " -> " << v.explanation;
+    }
+  }
+  for (const char* body :
+       {R"({"note":"whoami"})", R"({"opts":{"precmd":"whoami"}})", R"({"cmd.":"whoami"})",
+        R"({"cmd":{"x":"whoami"}})", R"({"commandments":"whoami"})"}) {
+    Verdict v = testing::Inspect(testing::Post("/api", "application/json", body));
+    EXPECT_FALSE(HasRule(v, "cmdi.command-parameter")) << body << " -> " << v.explanation;
+  }
+}
+
 class ShellEvasion : public ::testing::TestWithParam<const char*> {};
 TEST_P(ShellEvasion, IsBlocked) {
   Verdict v = InspectQueryValue(GetParam());

@@ -754,7 +754,7 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
           "ehlo "sv,    "vrfy "sv,      "expn "sv,     "rset"sv,         "auth login"sv, "user "sv,
           "pass "sv,    "retr "sv,      "dele "sv,     "bcc:"sv,         "cc:"sv,        "to:"sv,
           "subject:"sv, "from:"sv,      "reply-to:"sv, "content-type:"sv}) {
-      if (!StartsWith(rest, c)) continue;
+      if (rest.empty() || rest[0] != c[0] || !StartsWith(rest, c)) continue;
       std::size_t after = c.size();
       // Bare verbs are whole lines ("QUIT\r\n"), not the first word of a sentence.
       if ((c == "quit" || c == "rset") && after < rest.size() && rest[after] != '\r' &&

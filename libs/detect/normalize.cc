@@ -19,8 +19,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 struct NamedEntity {
-  const char* name;
-  const char* text;
+  std::string_view name;  // string_view: no strlen per comparison
+  std::string_view text;
   bool without_semicolon;  // browsers accept the legacy form without ';'
 };
 
@@ -172,9 +172,8 @@ std::string_view DecodeHtmlEntities(std::string_view in, Arena& arena, uint32_t*
     if (!name.empty()) {
       for (const NamedEntity& e : kEntities) {
         if (EqualsIgnoreCase(name, e.name) && (semi || e.without_semicolon)) {
-          std::size_t len = std::strlen(e.text);
-          std::memcpy(out + o, e.text, len);
-          o += len;
+          std::memcpy(out + o, e.text.data(), e.text.size());
+          o += e.text.size();
           i = k - (semi ? 0 : 1);
           done = true;
           changed = true;

@@ -1072,13 +1072,17 @@ bool IsStructuredHeader(std::string_view name) {
 // Markup written with character references ("&#60;", "&lt;") is split by '&' into several
 // arguments; the whole argument string is kept as one more field for the markup detectors.
 void AddWholeArgs(std::string_view raw, Source source, Arena& arena, ParsedRequest* out) {
-  if (raw.find('&') == std::string_view::npos) return;
-  if (raw.find("&#") == std::string_view::npos && raw.find("%26%23") == std::string_view::npos &&
-      raw.find("&%23") == std::string_view::npos && raw.find("&lt") == std::string_view::npos &&
-      raw.find("&colon") == std::string_view::npos && raw.find("&lpar") == std::string_view::npos &&
-      raw.find("&quot") == std::string_view::npos) {
-    return;
+  std::size_t amp = raw.find('&');
+  if (amp == std::string_view::npos) return;
+  // An entity's start split by the '&' separator: "&#", "&%23", "&lt", "&colon", "&lpar",
+  // "&quot" (one walk over the '&'s), or "%26%23".
+  bool split = false;
+  for (; amp != std::string_view::npos && !split; amp = raw.find('&', amp + 1)) {
+    const std::string_view rest = raw.substr(amp + 1, 5);
+    split = StartsWith(rest, "#") || StartsWith(rest, "%23") || StartsWith(rest, "lt") ||
+            StartsWith(rest, "colon") || StartsWith(rest, "lpar") || StartsWith(rest, "quot");
   }
+  if (!split && raw.find("%26%23") == std::string_view::npos) return;
   uint32_t flags = 0;
   std::string_view v = PercentDecode(raw, true, true, arena, &flags);
   AddField(out, source, Part::kValue, "(all arguments)", v, kFieldWholeArgs);

@@ -73,6 +73,22 @@ TEST_F(ParserTest, QueryArgumentsAreDecodedWithRepeatedAndArrayKeys) {
   EXPECT_EQ(ValueOf(Source::kPathSegment, "path"), "p");
 }
 
+// Markup whose character references the '&' separator split ("alert&#40;1&#41;") is also
+// read as the whole query string, decoded; a query of plain arguments is not.
+TEST_F(ParserTest, EntitiesSplitBySeparatorsAddTheWholeQuery) {
+  for (const char* q : {"a=x&#40;1", "a=1&%23x27;", "a=&lt;b&gt;", "a=javascript&colon;x",
+                        "a=alert&lpar;1", "a=&quot;x", "b=1&a=x%26%2340;1", "b=1&c=2&a=&lt;b"}) {
+    Parse(testing::Get(std::string("/p?") + q));
+    EXPECT_EQ(Count(Source::kQuery, "(all arguments)"), 1) << q;
+  }
+  for (const char* q : {"a=1&b=2", "a=1&lang=en", "a=1&&b", "a=x&", "a=%26b", "q=&"}) {
+    Parse(testing::Get(std::string("/p?") + q));
+    EXPECT_EQ(Count(Source::kQuery, "(all arguments)"), 0) << q;
+  }
+  Parse(testing::Get("/p?a=x&#40;1"));
+  EXPECT_EQ(ValueOf(Source::kQuery, "(all arguments)"), "a=x&#40;1");
+}
+
 // The UTF-8 check skips eight plain ASCII bytes at a time: a NUL, an invalid or an overlong
 // sequence is reported wherever it falls in the argument, and plain text reports nothing.
 TEST_F(ParserTest, ArgumentEncodingAnomaliesAreFoundAtAnyOffset) {
