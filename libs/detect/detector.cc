@@ -129,20 +129,10 @@ const NeedleSet kSqlMarkSet(kSqlMarks);
 }  // namespace
 
 void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink) {
-  // A value without any character that SQL syntax needs around words cannot break out of
-  // a literal or extend an expression ("1 union select 1" still has spaces). '_' lets a
-  // bare system catalog name (information_schema, pg_catalog) reach the catalog check.
-  bool candidate = false;
-  for (char c : v.text) {
-    if (c == '\'' || c == '"' || c == ' ' || c == '(' || c == ')' || c == ';' || c == '=' ||
-        c == '-' || c == '#' || c == '/' || c == '|' || c == '&' || c == '<' || c == '>' ||
-        c == '`' || c == '\t' || c == '\n' || c == '\r' || c == '+' || c == '*' || c == '@' ||
-        c == '%' || c == '!' || c == ',' || c == '_' || (c > 0 && c < 0x20)) {
-      candidate = true;
-      break;
-    }
-  }
-  if (!candidate) {
+  // Values that cannot hold more than names and arithmetic (sqli.h) skip the grammar; the
+  // catalog names and "1.e" marks are looked for in every value.
+  const SqlShape shape = SqlShapeOf(v.text, v.lower);
+  if (shape == SqlShape::kNone) {
     // A catalog named alone ("mysql.user", SQL Server's "msdb", Access's "MSysObjects") has
     // none of those characters: the whole value is compared (a few length comparisons on
     // other values).
@@ -155,7 +145,8 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
     }
     return;
   }
-  SqliResult r = AnalyzeSqli(v.text, &scratch.sql_tokens);
+  SqliResult r =
+      shape == SqlShape::kGrammar ? AnalyzeSqli(v.text, &scratch.sql_tokens) : SqliResult{};
   // "Delete from cart", "Delete from favorites": the whole value is a button's label. As SQL
   // it is a statement that breaks out of nothing (no quote, separator or comment) and names
   // one table with no condition; stacked after a break it is still judged in full.

@@ -1,6 +1,7 @@
 #include "libs/detect/sqli.h"
 
 #include <algorithm>
+#include <array>
 #include <span>
 
 #include "libs/detect/limits.h"
@@ -2560,6 +2561,43 @@ SqliResult AnalyzeSqliPart(std::string_view text, std::vector<sql::Token>* token
 }
 
 }  // namespace
+
+namespace {
+
+// What a byte can do in SQL around words: nothing (0), separate words without joining them
+// into more than arithmetic (kSeparator), or break out of a literal, join an expression or
+// start a comment, call or statement (kStructural).
+constexpr int kSeparator = 1;
+constexpr int kStructural = 2;
+constexpr auto kSqlByteKind = [] {
+  std::array<uint8_t, 256> k{};
+  for (unsigned char c : std::string_view("'\" ();=#|&<>`+*@%!")) k[c] = kStructural;
+  for (int c = 1; c < 0x20; ++c) k[c] = kStructural;
+  for (unsigned char c : std::string_view("-/,_")) k[c] = kSeparator;
+  return k;
+}();
+
+}  // namespace
+
+SqlShape SqlShapeOf(std::string_view text, std::string_view lower) {
+  int kind = 0;
+  for (char c : text) {
+    kind = std::max<int>(kind, kSqlByteKind[static_cast<unsigned char>(c)]);
+    if (kind == kStructural) return SqlShape::kGrammar;
+  }
+  if (kind == 0) return SqlShape::kNone;
+  if (Find(lower, "--") != std::string_view::npos) return SqlShape::kGrammar;
+  // The first word, after any separators.
+  std::size_t b = 0;
+  while (b < lower.size() && !IsAsciiAlnum(static_cast<unsigned char>(lower[b]))) ++b;
+  std::size_t e = b;
+  while (e < lower.size() &&
+         (IsAsciiAlnum(static_cast<unsigned char>(lower[e])) || lower[e] == '_')) {
+    ++e;
+  }
+  if (e > b && sql::KeywordOf(lower.substr(b, e - b)) != Kw::kNone) return SqlShape::kGrammar;
+  return SqlShape::kNamesOnly;
+}
 
 bool IsSqlCatalogName(std::string_view lower) {
   using std::string_view_literals::operator""sv;

@@ -34,6 +34,17 @@ struct SqliResult {
 // Analyses one (normalised) value. `tokens` is scratch space.
 SqliResult AnalyzeSqli(std::string_view text, std::vector<sql::Token>* tokens);
 
+// How much SQL a value can hold, by its bytes (`lower`: `text` in lower case):
+//  - kNone: no byte SQL needs around words (quote, space, parenthesis, operator, comment
+//    mark, '-', '/', ',', '_'): a bare word or number;
+//  - kNamesOnly: of those only '-', '/', ',' and '_' (slugs, dates, UUIDs, paths, lists), no
+//    "--" comment, and not a keyword first ("select-1" is a statement, "where-0" a clause):
+//    words joined into names and arithmetic ("2-1"), never a keyword operator, call,
+//    subquery or union;
+//  - kGrammar: anything else; AnalyzeSqli decides.
+enum class SqlShape { kNone, kNamesOnly, kGrammar };
+SqlShape SqlShapeOf(std::string_view text, std::string_view lower);
+
 // Whether the whole of `lower` names a DBMS system catalog or database that no application
 // value is ("mysql.user", SQL Server's "msdb", Access's "msysobjects"): a probe for it.
 bool IsSqlCatalogName(std::string_view lower);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "libs/detect/limits.h"
 #include "libs/detect/normalize.h"
@@ -782,6 +783,66 @@ TEST(SqliEmptyExponent, GluedToACallOrANameIsBlocked) {
         "1.e(a)", "step 1.e.", "1.ex(ascii)", "a1.e.tables", "1.e(iii) and 1.e.iv"}) {
     const Verdict r = testing::InspectQueryValue(v);
     EXPECT_FALSE(testing::Flagged(r)) << v << " -> " << r.explanation;
+  }
+}
+
+// DetectSqli does not run the grammar on values of SqlShape::kNamesOnly: their only
+// SQL-relevant bytes are '-', '/', ',' and '_', with no "--" and no keyword first. The
+// premise, checked here: however SQL words, numbers and names are joined so, the grammar
+// finds no more than weak arithmetic.
+TEST(SqliSeparatorsOnly, WordsJoinedBySeparatorsAreNeverInjection) {
+  // SQL words, names and numbers, space-separated.
+  const std::vector<std::string> words = absl::StrSplit(
+      "union select or and 1 0 9 sleep benchmark information_schema x 0x41 char user version "
+      "waitfor delay exec xp_cmdshell null from where order by having limit drop table users "
+      "true false not like is in case when then else end if xor div mod rlike regexp pg_sleep "
+      "concat extractvalue updatexml load_file outfile into declare set shutdown 1e1 e values "
+      "with call handler do grant alter create rename replace merge backup kill load lock show "
+      "describe desc explain use begin commit rollback execute sp_executesql openrowset "
+      "dbms_pipe insert update delete truncate all distinct top offset procedure analyse 0b1 "
+      "pg_catalog mysql.user",
+      ' ');
+  const std::string seps = "-/,_";
+  std::vector<sql::Token> toks;
+  uint64_t state = 20261130;
+  auto next = [&state](uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  float worst = 0;
+  std::string worst_value;
+  int names_only = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string v;
+    const int parts = 1 + static_cast<int>(next(7));
+    if (next(4) == 0) v += seps[next(seps.size())];
+    for (int k = 0; k < parts; ++k) {
+      if (k > 0) {
+        v += seps[next(seps.size())];
+        if (next(5) == 0) v += seps[next(seps.size())];
+      }
+      v += words[next(words.size())];
+    }
+    if (SqlShapeOf(v, v) != SqlShape::kNamesOnly) continue;  // the grammar runs on it
+    ++names_only;
+    const float c = AnalyzeSqli(v, &toks).confidence;
+    if (c > worst) {
+      worst = c;
+      worst_value = v;
+    }
+  }
+  EXPECT_LT(worst, 0.45f) << worst_value;
+  EXPECT_GT(names_only, 50000);  // the generator reaches the shape
+  // And the shapes themselves.
+  for (const char* v : {"abc", "12345", "mysql.user", "x.y:z"}) {
+    EXPECT_EQ(SqlShapeOf(v, v), SqlShape::kNone) << v;
+  }
+  for (const char* v : {"2024-01-02", "a/b/c", "1,2,3", "is_pizza", "x-select-1", "-1"}) {
+    EXPECT_EQ(SqlShapeOf(v, v), SqlShape::kNamesOnly) << v;
+  }
+  for (const char* v : {"select-1", "-select-1", "where-0/0x41", "1--", "a b", "x'", "a=b", "f(1)",
+                        "a;b", "1+1", "a\tb", "@@version", "a|b"}) {
+    EXPECT_EQ(SqlShapeOf(v, v), SqlShape::kGrammar) << v;
   }
 }
 
