@@ -1280,11 +1280,11 @@ void ScanJava(std::string_view lower, const HitSlice& first, Best* b) {
         continue;
       }
       std::size_t e = p + pkg.size();
-      // A whole package name (no trailing '.') must end there: "org.apache.commonsx" is
-      // another name, "org.apache.commons:commons-text:1.10" a build coordinate. Named alone,
-      // a gadget library's root is a probe for it.
-      const bool whole = pkg.back() != '.';
-      if (whole && e < n &&
+      // A gadget library's root package, named alone, is a probe for it; it must end there:
+      // "org.apache.commonsx" is another name, "org.apache.commons:commons-text:1.10" a build
+      // coordinate. (The other names without a trailing '.' match only with more after them.)
+      const bool root = pkg == "org.apache.commons" || pkg == "org.omg.corba";
+      if (root && e < n &&
           (IsIdentChar(static_cast<unsigned char>(lower[e])) || lower[e] == ':' ||
            lower[e] == '-')) {
         continue;
@@ -1294,7 +1294,7 @@ void ScanJava(std::string_view lower, const HitSlice& first, Best* b) {
       // the name.
       while (e > p + pkg.size() && lower[e - 1] == '.' && (e == n || lower[e] == ' ')) --e;
       std::string_view chain = lower.substr(p, e - p);
-      if (chain.size() < pkg.size() || (chain.size() == pkg.size() && !whole)) continue;
+      if (chain.size() < pkg.size() || (chain.size() == pkg.size() && !root)) continue;
       int dots = static_cast<int>(std::count(chain.begin(), chain.end(), '.'));
       std::string_view last = chain.substr(chain.find_last_of('.') + 1);
       bool dangerous = InArray(last, std::begin(kJavaDangerous), std::end(kJavaDangerous));
