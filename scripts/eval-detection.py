@@ -3,7 +3,14 @@
 false-positive rates per dataset, per source and per category, with 95 % Wilson intervals.
 
 Usage: scripts/eval-detection.py [--inspect BIN] [--data DIR] [--threads N] [--config FILE]
-                                 [--misses FILE] [--markdown]
+                                 [--misses FILE] [--markdown] [--check]
+
+--check also tests the figures against the issue's targets (>= 99 % detection on the attack
+parts of gotestwaf, HttpParamsDataset and the libinjection sets; <= 0.1 % false positives on
+blazehttp-white-dev, HttpParamsDataset benign values and CSIC normal requests) and a floor for
+the CRS paranoia-1 attack tests (>= 95 % of them together), prints
+"detect-figures: N passed, M failed" and exits 1 when one is missed. A dataset that is
+absent is not checked. scripts/tests/detect-figures.sh runs it in `make test`.
 
 The data directory defaults to ../shared/datasets/requests relative to the repository root.
 When it is absent the script says so and exits 0 (the data is not part of the repository).
@@ -49,11 +56,14 @@ def main():
     ap.add_argument("--config", default=None)
     ap.add_argument("--misses", default=None, help="write missed attacks / flagged benign ids here")
     ap.add_argument("--markdown", action="store_true", help="print markdown tables")
+    ap.add_argument("--check", action="store_true", help="test the figures against the targets")
     args = ap.parse_args()
 
     data = os.path.abspath(args.data)
     if not os.path.isdir(data):
         print(f"eval-detection: dataset directory {data} not found; skipping (nothing to evaluate)")
+        if args.check:
+            print("detect-figures: 0 passed, 0 failed")
         return 0
     files = sorted(f for f in os.listdir(data) if f.endswith(".ndjson") or f.endswith(".ndjson.gz"))
     if not files:
@@ -168,6 +178,9 @@ def main():
     print(text)
     print(f"\n{total_requests} requests in {total_time:.1f} s "
           f"({total_requests / max(total_time, 1e-9):.0f} req/s, {args.threads} threads, incl. JSON I/O)")
+    status = 0
+    if args.check:
+        status = check_targets(rows, rate)
     if args.misses:
         with open(args.misses, "w") as fh:
             for r in rows:
@@ -176,7 +189,40 @@ def main():
                 if missed or flagged:
                     fh.write(json.dumps({"kind": "miss" if missed else "fp", "id": r[5], "source": r[1],
                                          "category": r[2], "verdict": r[6]}) + "\n")
-    return 0
+    return status
+
+
+def check_targets(rows, rate):
+    """The issue's detection and false-positive targets, and the CRS PL1 floor; 1 if one fails."""
+    def sel(dataset, source_prefix=None):
+        return [r for r in rows
+                if r[0] == dataset and (source_prefix is None or r[1].startswith(source_prefix))]
+    checks = [  # (name, rows, label, bound, at least?)
+        ("gotestwaf attacks detected", sel("gotestwaf"), "attack", 0.99, True),
+        ("HttpParamsDataset attacks detected", sel("http-params-dataset"), "attack", 0.99, True),
+        ("libinjection SQLi detected", sel("libinjection-data", "libinjection-data/sqli"), "attack",
+         0.99, True),
+        ("libinjection XSS detected", sel("libinjection-data", "libinjection-data/xss"), "attack",
+         0.99, True),
+        ("CRS paranoia-1 attack tests detected", sel("crs-regression", "crs-regression/attack-pl1"),
+         "attack", 0.95, True),
+        ("blazehttp-white-dev false positives", sel("blazehttp-white-dev"), "benign", 0.001, False),
+        ("HttpParamsDataset false positives", sel("http-params-dataset"), "benign", 0.001, False),
+        ("CSIC 2010 normal false positives", sel("csic2010-subset"), "benign", 0.001, False),
+    ]
+    passed = failed = 0
+    for name, subset, label, bound, at_least in checks:
+        k, n = rate(subset, label)
+        if n == 0:
+            continue  # dataset absent
+        value = k / n
+        ok = value >= bound if at_least else value <= bound
+        passed += ok
+        failed += not ok
+        print(f"check: {name}: {100 * value:.2f} % ({k}/{n}), "
+              f"{'at least' if at_least else 'at most'} {100 * bound:g} %: {'ok' if ok else 'FAILED'}")
+    print(f"detect-figures: {passed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
