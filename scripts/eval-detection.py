@@ -38,7 +38,8 @@ def wilson(k, n, z=1.959964):
     d = 1 + z * z / n
     c = p + z * z / (2 * n)
     m = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return ((c - m) / d, (c + m) / d)
+    # Clamped: at k = 0 or k = n rounding can put a bound a hair outside [0, 1] ("-0.00").
+    return (max(0.0, (c - m) / d), min(1.0, (c + m) / d))
 
 
 def fmt(k, n):
