@@ -2198,6 +2198,19 @@ bool TokenPrefix(std::string_view prefix) {
   return FindFirstOf(prefix, "|^~{}[]") != std::string_view::npos;
 }
 
+// The break is a double quote followed by '#' and a digit ("7\" #2 circular needle",
+// "\"#2 mom\""): an inch mark or a quoted phrase, then a number sign, in a product search; not
+// a MySQL comment truncating the query ("admin\"#", "x\" #"). A single quote is left alone:
+// "'#" has no such reading. `raw`: the lexer's tokens (comments kept), the first one the
+// text before the quote.
+bool NumberSignAfterBreak(std::string_view text, const std::vector<Token>& raw) {
+  if (raw.size() < 2 || raw[0].type != Tok::kPrefix || raw[1].type != Tok::kComment) return false;
+  const std::size_t q = raw[0].pos + raw[0].len;
+  const std::size_t p = raw[1].pos;
+  return q < text.size() && text[q] == '"' && p + 1 < text.size() && text[p] == '#' &&
+         IsAsciiDigit(static_cast<unsigned char>(text[p + 1]));
+}
+
 // Text before a quote that reads as a sentence: four or more words of letters that are no
 // SQL keywords ("Also escape '#'", not "1 or name like '%'").
 bool ProsePrefix(std::string_view prefix) {
@@ -2409,7 +2422,8 @@ SqliResult AnalyzeSqliPart(std::string_view text, std::vector<sql::Token>* token
         // and '?' parameters") quotes characters in prose; nothing but the bare break (no
         // statement, function, subquery or tautology) makes it weak evidence.
         if (std::string_view(rule) == "sqli.quote-break" &&
-            (ProsePrefix(prefix) || TypographicQuote(text, break_pos) || TokenPrefix(prefix))) {
+            (ProsePrefix(prefix) || TypographicQuote(text, break_pos) || TokenPrefix(prefix) ||
+             NumberSignAfterBreak(text, *tokens))) {
           conf *= 0.6f;
         }
         consider(conf, rule, break_pos);

@@ -398,6 +398,15 @@ TEST(Sqli, AQuoteBreakAfterAGeneratedTokenIsWeak) {
   ExpectBlocked({"admin'--", "admin'#", "x@example.com'--", "foo\\''or'oof", "k3{9]q' or 1=1--"});
 }
 
+// A double quote then '#' and a digit is an inch mark or a quoted phrase and a number sign in
+// a product search; a bare '#' after a quote, or '#<digit>' after a single quote, truncates.
+TEST(Sqli, ANumberSignAfterADoubleQuoteIsWeak) {
+  ExpectAllowed({"7\" #2 circular needle", "\"#2 mom\"", "1/4\" #8 screws", "\"#2"},
+                /*below=*/0.5f);
+  ExpectBlocked(
+      {"admin\"#", "admin\" #", "admin'#2", "admin' #1", "x\" or 1=1 #2", "x\" union select 1 #2"});
+}
+
 // A '+' glued to a T-SQL batch keyword, or before the string argument of WAITFOR DELAY or a
 // system procedure, is a form-encoded space as it is before OR and UNION; string
 // concatenation keeps its operator.
