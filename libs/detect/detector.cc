@@ -97,26 +97,24 @@ std::size_t EmptyExponentGlue(std::string_view lower, std::size_t from) {
 }
 
 // What DetectSqli looks for in a value beyond its grammar, found in one pass: system catalog
-// names, then the marks of MySQL's executable comments, comments, and "1.e" numbers.
+// names (families by their common start: Access's "msys" tables, SQL Server's "tempdb." and
+// "msdb." database prefixes; CatalogNameAt reads the rest), then the marks of MySQL's
+// executable comments, comments, and "1.e" numbers.
 constexpr std::string_view kSqlMarks[] = {"information_schema",
                                           "sysobjects",
                                           "syscolumns",
                                           "pg_catalog",
                                           "pg_shadow",
+                                          "pg_toast",
                                           "sqlite_master",
-                                          "msysobjects",
-                                          "msysaccessobjects",
-                                          "msysqueries",
-                                          "msysrelationships",
-                                          "msysaces",
+                                          "sqlite_temp_master",
+                                          "msys",
                                           "all_tab_columns",
                                           "sys.sql_logins",
                                           "mysql.user",
                                           "master..sysdatabases",
-                                          "tempdb..",
-                                          "tempdb.dbo.",
-                                          "msdb..",
-                                          "msdb.dbo.",
+                                          "tempdb.",
+                                          "msdb.",
                                           "/*!",
                                           "/*",
                                           ".e"};
@@ -125,6 +123,24 @@ constexpr std::size_t kMarkExecutableComment = kNumCatalogMarks;
 constexpr std::size_t kMarkComment = kNumCatalogMarks + 1;
 constexpr std::size_t kMarkDotE = kNumCatalogMarks + 2;
 const NeedleSet kSqlMarkSet(kSqlMarks);
+
+// The length of the catalog name that catalog mark `mark` starts at `p` in `lower`, or 0.
+std::size_t CatalogNameAt(std::string_view lower, std::size_t p, std::string_view mark) {
+  const std::string_view rest = lower.substr(p + mark.size());
+  if (mark == "msys") {  // Access's system tables
+    for (std::string_view t : {"objects"sv, "accessobjects"sv, "accessstorage"sv, "accessxml"sv,
+                               "queries"sv, "relationships"sv, "aces"sv, "modules"sv}) {
+      if (StartsWith(rest, t)) return mark.size() + t.size();
+    }
+    return 0;
+  }
+  if (mark == "tempdb." || mark == "msdb.") {  // "msdb..sysjobs", "tempdb.dbo.x"
+    if (StartsWith(rest, ".")) return mark.size() + 1;
+    if (StartsWith(rest, "dbo.")) return mark.size() + 4;
+    return 0;
+  }
+  return mark.size();
+}
 
 }  // namespace
 
@@ -135,8 +151,13 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   if (shape == SqlShape::kNone) {
     // A catalog named alone ("mysql.user", SQL Server's "msdb", Access's "MSysObjects") has
     // none of those characters: the whole value is compared (a few length comparisons on
-    // other values).
-    if (IsSqlCatalogName(v.lower)) {
+    // other values); so has an object of a system database ("msdb..sysjobs").
+    const std::string_view l = v.lower;
+    auto database_object = [l](std::string_view db) {
+      return StartsWith(l, db) && CatalogNameAt(l, 0, db) > 0;
+    };
+    if (IsSqlCatalogName(l) || (!l.empty() && (l[0] == 'm' || l[0] == 't') &&
+                                (database_object("msdb.") || database_object("tempdb.")))) {
       Report(sink, v, Category::kSqli, 0.6f, "sqli.system-catalog", 0, v.lower.size());
     }
     if (std::size_t p = EmptyExponentGlue(v.lower, Find(v.lower, ".e"));
@@ -155,16 +176,28 @@ void DetectSqli(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   std::size_t first[std::size(kSqlMarks)];
   kSqlMarkSet.FirstAll(v.lower, first);
   // Names of DBMS system catalogs have no business in a parameter.
-  for (std::size_t i = 0; i < kNumCatalogMarks; ++i) {
-    const std::size_t p = first[i];
-    if (p == std::string_view::npos) continue;
-    bool left = p == 0 || !(std::isalnum(static_cast<unsigned char>(v.lower[p - 1])) ||
-                            v.lower[p - 1] == '_');
-    if (left && r.confidence < 0.6f) {
+  for (std::size_t i = 0; i < kNumCatalogMarks && r.confidence < 0.6f; ++i) {
+    const std::string_view mark = kSqlMarks[i];
+    int tries = 0;
+    for (std::size_t p = first[i]; p != std::string_view::npos && tries < 8;
+         p = Find(v.lower, mark, p + 1), ++tries) {
+      const std::size_t len = CatalogNameAt(v.lower, p, mark);
+      if (len == 0) continue;
+      bool left = p == 0 || !(std::isalnum(static_cast<unsigned char>(v.lower[p - 1])) ||
+                              v.lower[p - 1] == '_');
+      // A letter after a name makes another word ("pg_toaster"); digits, '_' and '.' go on
+      // naming inside the catalog ("pg_toast_2619", "msysmodules2",
+      // "information_schema.tables"). A name that ends in '.' ("msdb..") is followed by the
+      // object it names.
+      const std::size_t end = p + len;
+      bool right = v.lower[end - 1] == '.' || end >= v.lower.size() ||
+                   !IsAsciiAlpha(static_cast<unsigned char>(v.lower[end]));
+      if (!left || !right) continue;
       r.confidence = 0.6f;
       r.rule = "sqli.system-catalog";
       r.pos = p;
-      r.len = kSqlMarks[i].size();
+      r.len = len;
+      break;
     }
   }
   // A MySQL executable comment with a version ("/*!50000select") or a keyword right after

@@ -2613,14 +2613,47 @@ SqlShape SqlShapeOf(std::string_view text, std::string_view lower) {
   return SqlShape::kNamesOnly;
 }
 
+namespace {
+
+// Whole values IsSqlCatalogName recognises (a static table: a braced list in the function
+// was built on the stack at every call).
+constexpr std::string_view kCatalogValues[] = {"mysql.user",
+                                               "mysql.db",
+                                               "master..sysdatabases",
+                                               "tempdb",
+                                               "msdb",
+                                               "sysobjects",
+                                               "syscolumns",
+                                               "msysobjects",
+                                               "msysaccessobjects",
+                                               "msysqueries",
+                                               "msysrelationships",
+                                               "msysaces",
+                                               "msysaccessstorage",
+                                               "msysaccessxml",
+                                               "msysmodules",
+                                               "msysmodules2",
+                                               "pg_toast",
+                                               "sqlite_temp_master",
+                                               "sysaux"};
+
+// Bit n set: some name above is n bytes long.
+constexpr uint32_t kCatalogValueLengths = [] {
+  uint32_t m = 0;
+  for (std::string_view name : kCatalogValues) m |= uint32_t{1} << name.size();
+  return m;
+}();
+
+}  // namespace
+
 bool IsSqlCatalogName(std::string_view lower) {
-  using std::string_view_literals::operator""sv;
-  if (lower.size() < 4 || lower.size() > 20) return false;
-  for (std::string_view c :
-       {"mysql.user"sv, "mysql.db"sv, "master..sysdatabases"sv, "tempdb"sv, "msdb"sv,
-        "sysobjects"sv, "syscolumns"sv, "msysobjects"sv, "msysaccessobjects"sv, "msysqueries"sv,
-        "msysrelationships"sv, "msysaces"sv}) {
-    if (lower == c) return true;
+  // Called on every value of letters and digits: the names' lengths and first letters reject
+  // most before any comparison.
+  if (lower.size() > 31 || !((kCatalogValueLengths >> lower.size()) & 1)) return false;
+  const char c = lower[0];
+  if (c != 'm' && c != 't' && c != 's' && c != 'p') return false;
+  for (std::string_view name : kCatalogValues) {
+    if (lower == name) return true;
   }
   return false;
 }

@@ -763,18 +763,23 @@ TEST(SqlLexer, QuoteContextStartsWithThePrefix) {
 // (information_schema) or a dot (mysql.user) as its only punctuation. Other dotted names
 // are not catalogs.
 TEST(SqliCatalog, ACatalogNameAloneIsAProbe) {
-  for (const char* v : {"information_schema", "pg_catalog", "mysql.user", "MySQL.db",
-                        " master..sysdatabases", "union select 1 from mysql.user",
-                        // letters only: SQL Server's system databases, Access's system tables
-                        "tempdb", "MSDB", "sysobjects", "MSysAccessObjects", "msysqueries",
-                        "x=1 from msdb..sysjobs", "select 1 from tempdb.dbo.t"}) {
+  for (const char* v :
+       {"information_schema", "pg_catalog", "mysql.user", "MySQL.db", " master..sysdatabases",
+        "union select 1 from mysql.user",
+        // letters only: SQL Server's system databases, Access's system tables
+        "tempdb", "MSDB", "sysobjects", "MSysAccessObjects", "msysqueries",
+        "x=1 from msdb..sysjobs", "select 1 from tempdb.dbo.t",
+        // Access, PostgreSQL, SQLite and Oracle names added later
+        "MSysAccessStorage", "msysmodules2", "pg_toast", "sqlite_temp_master", "sysaux",
+        "x from pg_toast.pg_toast_2619", "msdb..sysjobs", "tempdb.dbo.t"}) {
     const Verdict r = testing::InspectQueryValue(v);
     EXPECT_TRUE(testing::Flagged(r)) << v;
     EXPECT_TRUE(testing::HasCategory(r, Category::kSqli)) << v;
   }
   for (const char* v :
        {"mysql.users", "my.db", "mysql.dbx", "shop.example", "v1.2.3", "msys2", "msys", "tempdbx",
-        "msdb.example.org", "tempdb2", "sort_in_tempdb", "msysgit"}) {
+        "msdb.example.org", "tempdb2", "sort_in_tempdb", "msysgit", "pg_toaster",
+        "x from pg_toaster", "sysauxiliary", "my_pg_toast", "tempdb.example", "msdb.x", ""}) {
     EXPECT_FALSE(testing::Flagged(testing::InspectQueryValue(v))) << v;
   }
 }
