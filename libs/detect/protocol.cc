@@ -171,12 +171,13 @@ int CharsetVerdict(std::string_view value, std::string* worst) {
 bool IdentityHeaderName(std::string_view t) {
   // The framing and routing headers by name; the identity ones (X-Forwarded-For, X-Real-IP,
   // Authorization, X-Api-Key ...) by the words below.
-  for (std::string_view h : {"cookie", "host", "content-length", "transfer-encoding"}) {
+  for (std::string_view h : {"cookie"sv, "host"sv, "content-length"sv, "transfer-encoding"sv}) {
     if (t == h) return true;
   }
   if (t == "user-agent") return false;
-  for (std::string_view part : {"auth", "token", "user", "client-ip", "real-ip", "forwarded",
-                                "session", "signature", "api-key", "identity", "oidc", "jwt"}) {
+  for (std::string_view part :
+       {"auth"sv, "token"sv, "user"sv, "client-ip"sv, "real-ip"sv, "forwarded"sv, "session"sv,
+        "signature"sv, "api-key"sv, "identity"sv, "oidc"sv, "jwt"sv}) {
     if (t.find(part) != std::string_view::npos) return true;
   }
   return false;
@@ -185,25 +186,35 @@ bool IdentityHeaderName(std::string_view t) {
 // Connection header tokens: contradictory or repeated options, or hop-by-hop removal of a
 // header the application relies on (X-Forwarded-For, Authorization, a custom auth header).
 void CheckConnectionHeader(std::string_view value, const HttpRequest& req, FindingSink& sink) {
-  std::string lower(value.substr(0, 512));
-  for (char& c : lower) c = ToLowerAscii(c);
-  std::vector<std::string> tokens;
+  // Lower-cased into a stack buffer and split into views: no allocation for the header almost
+  // every request carries. 512 bytes hold at most 256 options.
+  constexpr std::size_t kMaxBytes = 512;
+  char buf[kMaxBytes];
+  const std::string_view raw = value.substr(0, kMaxBytes);
+  AsciiLowerInto(raw, buf);
+  const std::string_view lower(buf, raw.size());
+  struct Span {  // trivial: the array is not zeroed at every call
+    uint16_t pos, len;
+  } tokens[kMaxBytes / 2];
+  std::size_t count = 0;
   std::size_t i = 0;
   while (i < lower.size()) {
     std::size_t e = lower.find(',', i);
-    if (e == std::string::npos) e = lower.size();
+    if (e == std::string_view::npos) e = lower.size();
     std::size_t a = SkipSpaces(lower, i);
     std::size_t b = e;
     while (b > a && IsSpaceChar(static_cast<unsigned char>(lower[b - 1]))) --b;
-    if (b > a) tokens.push_back(lower.substr(a, b - a));
+    if (b > a) tokens[count++] = {static_cast<uint16_t>(a), static_cast<uint16_t>(b - a)};
     i = e + 1;
   }
   bool close = false, keep_alive = false, duplicate = false, sensitive = false;
-  for (std::size_t k = 0; k < tokens.size(); ++k) {
-    const std::string& t = tokens[k];
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::string_view t = lower.substr(tokens[k].pos, tokens[k].len);
     close |= t == "close";
     keep_alive |= t == "keep-alive";
-    for (std::size_t m = 0; m < k; ++m) duplicate |= tokens[m] == t;
+    for (std::size_t m = 0; m < k; ++m) {
+      duplicate |= lower.substr(tokens[m].pos, tokens[m].len) == t;
+    }
     // The options every client sends name no header to strip.
     if (t == "close" || t == "keep-alive" || t == "upgrade" || t == "te") continue;
     sensitive |= IdentityHeaderName(t);

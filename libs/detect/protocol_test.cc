@@ -52,6 +52,19 @@ TEST(ConnectionHeader, StrippingIdentityOrCarriedCustomHeadersIsBlocked) {
   EXPECT_TRUE(HasRule(Inspect(r), "protocol.hop-by-hop-abuse")) << "the named header is sent";
 }
 
+// The options are read from the first 512 bytes, the most one-letter options there can be
+// (256); a repeat among them is found at either end, and a longer header changes nothing.
+TEST(ConnectionHeader, TheMostOptionsThatFitAreRead) {
+  std::string many;
+  for (int i = 0; i < 256; ++i) many += i == 0 ? "a" : ",b";  // 511 bytes, 256 options
+  EXPECT_TRUE(HasRule(Inspect(WithHeader(Get("/"), "Connection", many)),
+                      "protocol.duplicate-connection-option"));
+  std::string distinct = "close";
+  for (int i = 0; distinct.size() < 600; ++i) distinct += ",o" + std::to_string(i);
+  EXPECT_FALSE(HasRule(Inspect(WithHeader(Get("/"), "Connection", distinct)),
+                       "protocol.duplicate-connection-option"));
+}
+
 TEST(Charset, EbcdicAndUnknownCharsetsOnAFormBodyAreBlocked) {
   for (const char* ct : {"application/x-www-form-urlencoded; charset=ibm037",
                          "application/x-www-form-urlencoded;charset=garbage",
