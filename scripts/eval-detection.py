@@ -8,7 +8,8 @@ Usage: scripts/eval-detection.py [--inspect BIN] [--data DIR] [--threads N] [--c
 --check also tests the figures against the issue's targets (>= 99 % detection on the attack
 parts of gotestwaf, HttpParamsDataset and the libinjection sets; <= 0.1 % false positives on
 blazehttp-white-dev, HttpParamsDataset benign values and CSIC normal requests) and a floor for
-the CRS paranoia-1 attack tests (>= 95 % of them together), prints
+the CRS paranoia-1 tests (>= 95 % of the attack tests together, and of the attack and
+protocol tests together), prints
 "detect-figures: N passed, M failed" and exits 1 when one is missed. A dataset that is
 absent is not checked. scripts/tests/detect-figures.sh runs it in `make test`.
 
@@ -207,6 +208,9 @@ def check_targets(rows, rate):
          0.99, True),
         ("CRS paranoia-1 attack tests detected", sel("crs-regression", "crs-regression/attack-pl1"),
          "attack", 0.95, True),
+        ("CRS paranoia-1 tests detected (attack and protocol)",
+         sel("crs-regression", "crs-regression/attack-pl1")
+         + sel("crs-regression", "crs-regression/protocol-pl1"), "attack", 0.95, True),
         ("blazehttp-white-dev false positives", sel("blazehttp-white-dev"), "benign", 0.001, False),
         ("HttpParamsDataset false positives", sel("http-params-dataset"), "benign", 0.001, False),
         ("CSIC 2010 normal false positives", sel("csic2010-subset"), "benign", 0.001, False),

@@ -241,6 +241,63 @@ void CheckConnectionHeader(std::string_view value, const HttpRequest& req, Findi
   }
 }
 
+// WebDAV (RFC 4918) headers whose grammar is broken: If opens with a list "(" or a resource
+// tag "<"; Lock-Token is one Coded-URL "<...>". A WebDAV client writes them correctly; a bare
+// word or an unclosed tag is a probe for how the server parses lock conditions.
+bool MalformedWebdavHeader(std::string_view name, std::string_view value) {
+  value = TrimSpaces(value);
+  if (IEquals(name, "if")) return value.empty() || (value[0] != '(' && value[0] != '<');
+  if (IEquals(name, "lock-token")) {
+    return value.size() < 3 || value.front() != '<' || value.back() != '>';
+  }
+  return false;
+}
+
+// A request's Content-Range (resumable uploads) is "unit first-last/length", "unit */length"
+// or "unit */*" (RFC 9110 14.4; length may be "*" while the upload's size is unknown).
+bool ValidContentRange(std::string_view v) {
+  v = TrimSpaces(v);
+  std::size_t i = 0;
+  while (i < v.size() &&
+         (IsAsciiAlnum(static_cast<unsigned char>(v[i])) || v[i] == '-' || v[i] == '_')) {
+    ++i;
+  }
+  if (i == 0 || i >= v.size() || v[i] != ' ') return false;
+  std::string_view rest = TrimSpaces(v.substr(i));
+  auto digits = [](std::string_view d) {
+    if (d.empty() || d.size() > 20) return false;
+    for (char c : d) {
+      if (!IsAsciiDigit(static_cast<unsigned char>(c))) return false;
+    }
+    return true;
+  };
+  const std::size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return false;
+  const std::string_view range = rest.substr(0, slash);
+  const std::string_view length = rest.substr(slash + 1);
+  if (!(length == "*" || digits(length))) return false;
+  if (range == "*") return true;
+  const std::size_t dash = range.find('-');
+  return dash != std::string_view::npos && digits(range.substr(0, dash)) &&
+         digits(range.substr(dash + 1));
+}
+
+// Accept-Encoding names codings of a few letters ("gzip", "pack200-gzip", "aes128gcm"); a
+// list longer than any client sends, or a "coding" of dozens of characters, is a probe of the
+// server's list parsing (the CVE-era Accept-Encoding overflows), not a preference.
+bool AbusiveAcceptEncoding(std::string_view v) {
+  if (v.size() > 256) return true;
+  std::size_t run = 0;
+  for (char c : v) {
+    if (c == ',' || c == ';' || c == ' ' || c == '\t') {
+      run = 0;
+    } else if (++run > 32) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Multipart field names and file names with characters that parsers split differently
 // (';', '=', backslash escapes): the classic way to hide a field from a WAF.
 void CheckMultipartNames(const ParsedRequest& parsed, FindingSink& sink) {
@@ -313,8 +370,28 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
   }
   CheckMultipartNames(parsed, sink);
   // Restricted request headers.
+  std::string_view content_encoding;
+  bool declares_body = parsed.has_transfer_encoding || !req.body.empty();
   for (const Header& h : req.headers) {
     if (IEquals(h.name, "connection")) CheckConnectionHeader(h.value, req, sink);
+    if (IEquals(h.name, "content-length")) {
+      declares_body |= TrimSpaces(h.value) != "0";
+    } else if (IEquals(h.name, "content-encoding")) {
+      content_encoding = h.value;
+    } else if (IEquals(h.name, "content-range")) {
+      if (!ValidContentRange(h.value)) {
+        sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.invalid-content-range",
+                             "Content-Range", h.value.substr(0, 80));
+      }
+    } else if (IEquals(h.name, "accept-encoding")) {
+      if (AbusiveAcceptEncoding(h.value)) {
+        sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.accept-encoding-abuse",
+                             "Accept-Encoding", h.value.substr(0, 80));
+      }
+    } else if (MalformedWebdavHeader(h.name, h.value)) {
+      sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.malformed-webdav-header", h.name,
+                           h.value.substr(0, 80));
+    }
     // Request-Range: obsolete (pre-RFC 2616) and only ever sent to abuse byte ranges.
     if (IEquals(h.name, "request-range")) {
       sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.request-range", "Request-Range",
@@ -352,6 +429,13 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
       sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.url-override-header", h.name,
                            h.value.substr(0, 80));
     }
+  }
+  // A body coding declared on a request that has no body: no client compresses nothing, so
+  // the header is there to see how the server (or a filter in front of it) reacts.
+  if (!content_encoding.empty() && !declares_body &&
+      !IEquals(TrimSpaces(content_encoding), "identity")) {
+    sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.content-encoding-without-body",
+                         "Content-Encoding", content_encoding.substr(0, 80));
   }
 }
 

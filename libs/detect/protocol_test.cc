@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "libs/detect/detector.h"
 #include "libs/detect/test_util.h"
@@ -302,6 +303,81 @@ TEST(UnsignedJwt, AlgNoneTokensAreBlockedInHeadersCookiesArgumentsAndJson) {
     Verdict v = Inspect(WithHeader(Get("/api/me"), "Authorization", "Bearer " + token));
     EXPECT_FALSE(Flagged(v)) << token << " -> " << v.explanation;
   }
+}
+
+// WebDAV lock headers out of their grammar are probes; well-formed ones are what a WebDAV
+// client sends with its PUT, LOCK or UNLOCK.
+TEST(WebdavHeaders, MalformedIfAndLockTokenAreBlockedWellFormedAreNot) {
+  for (auto [name, value] : {std::pair{"If", "test"},
+                             {"If", ""},
+                             {"Lock-Token", "test"},
+                             {"lock-token", "<opaquelocktoken"},
+                             {"Lock-Token", "<>"}}) {
+    Verdict v = Inspect(WithHeader(Get("/"), name, value));
+    EXPECT_TRUE(HasRule(v, "protocol.malformed-webdav-header") && Flagged(v))
+        << name << ": " << value;
+  }
+  for (auto [name, value] : {std::pair{"If", "(<urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2>)"},
+                             {"If", " <http://dav.example/doc> ([\"I am an ETag\"])"},
+                             {"Lock-Token", "<urn:uuid:a515cfa4-5da4-22e1-f5bf-00a0451e6bf7>"},
+                             {"If-Match", "test"},
+                             {"If-None-Match", "*"}}) {
+    Verdict v = Inspect(WithHeader(Get("/"), name, value));
+    EXPECT_FALSE(Flagged(v)) << name << ": " << value << " -> " << v.explanation;
+  }
+}
+
+// A request's Content-Range belongs to a resumable upload and has a fixed form.
+TEST(ContentRange, MalformedIsBlockedUploadFormsAreNot) {
+  for (const char* value : {"test", "bytes", "bytes 0-1023", "bytes a-b/10", "bytes 0-1/x",
+                            "bytes=0-1023/4096", "0-1023/4096"}) {
+    Verdict v = Inspect(WithHeader(Get("/"), "Content-Range", value));
+    EXPECT_TRUE(HasRule(v, "protocol.invalid-content-range") && Flagged(v)) << value;
+  }
+  for (const char* value : {"bytes 0-524287/2000000", "bytes 524288-1048575/*", "bytes */2000000",
+                            "bytes */*", " bytes 0-0/1 "}) {
+    Verdict v = Inspect(
+        WithHeader(Post("/upload", "application/octet-stream", "abcd"), "Content-Range", value));
+    EXPECT_FALSE(HasRule(v, "protocol.invalid-content-range")) << value;
+  }
+}
+
+// A long or absurd Accept-Encoding probes the server's list parsing; every list browsers and
+// HTTP libraries send, with weights and every registered coding, is a preference.
+TEST(AcceptEncoding, OverlongCodingsOrListsAreBlockedRealListsAreNot) {
+  for (const std::string& value :
+       {std::string(40, 'A') + ",gzip", "gzip, " + std::string(300, ' ') + "br",
+        "AAAAAAAAAAAAAAAAAAAAAAAA," + std::string(60, 'A') + "&AA&**A"}) {
+    Verdict v = Inspect(WithHeader(Get("/"), "Accept-Encoding", value));
+    EXPECT_TRUE(HasRule(v, "protocol.accept-encoding-abuse") && Flagged(v)) << value;
+  }
+  for (const char* value :
+       {"gzip, deflate, br, zstd", "", "gzip;q=1.0, identity; q=0.5, *;q=0",
+        "aes128gcm, br, compress, deflate, exi, identity, pack200-gzip, x-compress, x-gzip, zstd, "
+        "gzip;q=1.0"}) {
+    Verdict v = Inspect(WithHeader(Get("/"), "Accept-Encoding", value));
+    EXPECT_FALSE(Flagged(v)) << value << " -> " << v.explanation;
+  }
+}
+
+// Content-Encoding names how a body is compressed: on a request without one it is a probe.
+// Compressed uploads, and "identity", are not.
+TEST(ContentEncoding, DeclaredWithoutABodyIsBlocked) {
+  Verdict bare = Inspect(WithHeader(Get("/"), "Content-Encoding", "deflate"));
+  EXPECT_TRUE(HasRule(bare, "protocol.content-encoding-without-body") && Flagged(bare));
+  Verdict zero =
+      Inspect(WithHeader(WithHeader(Get("/"), "Content-Length", "0"), "Content-Encoding", "gzip"));
+  EXPECT_TRUE(HasRule(zero, "protocol.content-encoding-without-body"));
+  EXPECT_FALSE(HasRule(Inspect(WithHeader(Get("/"), "Content-Encoding", "identity")),
+                       "protocol.content-encoding-without-body"));
+  // The body is elsewhere (an auth_request subrequest carries the headers only): the declared
+  // length says there is one.
+  Verdict headers_only = Inspect(
+      WithHeader(WithHeader(Get("/"), "Content-Length", "120"), "Content-Encoding", "gzip"));
+  EXPECT_FALSE(HasRule(headers_only, "protocol.content-encoding-without-body"));
+  Verdict upload =
+      Inspect(WithHeader(Post("/logs", "text/plain", "abc"), "Content-Encoding", "br"));
+  EXPECT_FALSE(HasRule(upload, "protocol.content-encoding-without-body"));
 }
 
 // A client sending the rewrite headers IIS and some frameworks route by reaches a path the
