@@ -106,13 +106,14 @@ constexpr AnomalyRule kAnomalyRules[] = {
 // (UTF-8, ASCII, the ISO-8859 and Windows code pages, the common CJK and Cyrillic sets).
 bool IsWebCharset(std::string_view cs) {
   for (std::string_view c :
-       {"utf-8", "utf8", "us-ascii", "ascii", "latin1", "latin-1", "shift_jis", "shift-jis", "sjis",
-        "euc-jp", "euc-kr", "gb2312", "gbk", "gb18030", "big5", "big5-hkscs", "koi8-r", "koi8-u",
-        "iso-2022-jp", "iso-2022-kr", "tis-620", "x-sjis", "ks_c_5601-1987", "macintosh",
+       {"utf-8"sv, "utf8"sv, "us-ascii"sv, "ascii"sv, "latin1"sv, "latin-1"sv, "shift_jis"sv,
+        "shift-jis"sv, "sjis"sv, "euc-jp"sv, "euc-kr"sv, "gb2312"sv, "gbk"sv, "gb18030"sv, "big5"sv,
+        "big5-hkscs"sv, "koi8-r"sv, "koi8-u"sv, "iso-2022-jp"sv, "iso-2022-kr"sv, "tis-620"sv,
+        "x-sjis"sv, "ks_c_5601-1987"sv, "macintosh"sv,
         // Vendor names of the same national charsets (Windows, Java, ICU, older browsers).
-        "windows-874", "cp874", "tis620", "windows-31j", "ms932", "cp932", "cp936", "cp949",
-        "cp950", "x-gbk", "euc-cn", "x-euc-jp", "euc-tw", "big5hkscs", "x-mac-roman", "macroman",
-        "iso-2022-cn", "hz-gb-2312", "koi8-ru", "viscii"}) {
+        "windows-874"sv, "cp874"sv, "tis620"sv, "windows-31j"sv, "ms932"sv, "cp932"sv, "cp936"sv,
+        "cp949"sv, "cp950"sv, "x-gbk"sv, "euc-cn"sv, "x-euc-jp"sv, "euc-tw"sv, "big5hkscs"sv,
+        "x-mac-roman"sv, "macroman"sv, "iso-2022-cn"sv, "hz-gb-2312"sv, "koi8-ru"sv, "viscii"sv}) {
     if (cs == c) return true;
   }
   for (std::string_view prefix :
@@ -139,27 +140,35 @@ bool IsEvasiveCharset(std::string_view cs) {
 }
 
 // Every charset= parameter in a header value (lowercased, quotes removed). Returns the
-// worst verdict: 2 evasive, 1 unknown, 0 fine.
+// worst verdict: 2 evasive, 1 unknown, 0 fine. Runs on the Accept and Content-Type of nearly
+// every request: it visits the '='s only, and lower-cases a charset name on the stack.
 int CharsetVerdict(std::string_view value, std::string* worst) {
-  std::string lower(value.substr(0, 1024));
-  for (char& c : lower) c = ToLowerAscii(c);
+  value = value.substr(0, 1024);
   int verdict = 0;
-  for (std::size_t p = lower.find("charset"); p != std::string::npos;
-       p = lower.find("charset", p + 7)) {
-    std::size_t k = SkipSpaces(lower, p + 7);
-    if (k >= lower.size() || lower[k] != '=') continue;
-    k = SkipSpaces(lower, k + 1);
-    if (k < lower.size() && (lower[k] == '"' || lower[k] == '\'')) ++k;
+  for (std::size_t eq = value.find('='); eq != std::string_view::npos;
+       eq = value.find('=', eq + 1)) {
+    std::size_t b = eq;
+    while (b > 0 && IsSpaceChar(static_cast<unsigned char>(value[b - 1]))) --b;
+    if (b < 7 || !IEquals(value.substr(b - 7, 7), "charset")) continue;
+    std::size_t k = SkipSpaces(value, eq + 1);
+    if (k < value.size() && (value[k] == '"' || value[k] == '\'')) ++k;
     std::size_t e = k;
-    while (e < lower.size() && lower[e] != '"' && lower[e] != '\'' && lower[e] != ';' &&
-           lower[e] != ',' && !IsSpaceChar(static_cast<unsigned char>(lower[e]))) {
+    while (e < value.size() && value[e] != '"' && value[e] != '\'' && value[e] != ';' &&
+           value[e] != ',' && !IsSpaceChar(static_cast<unsigned char>(value[e]))) {
       ++e;
     }
-    std::string cs = lower.substr(k, e - k);
-    int v = IsEvasiveCharset(cs) ? 2 : IsWebCharset(cs) ? 0 : 1;
+    // No charset name is near 64 bytes: a longer one is unknown (or evasive by its prefix).
+    constexpr std::size_t kLongestName = 64;
+    char buf[kLongestName];
+    const std::string_view raw = value.substr(k, e - k);
+    const std::string_view head = raw.substr(0, kLongestName);
+    AsciiLowerInto(head, buf);
+    const std::string_view cs(buf, head.size());
+    const int v = IsEvasiveCharset(cs) ? 2 : raw.size() <= kLongestName && IsWebCharset(cs) ? 0 : 1;
     if (v > verdict) {
       verdict = v;
-      *worst = cs;
+      worst->resize(raw.size());
+      AsciiLowerInto(raw, worst->data());
     }
   }
   return verdict;
@@ -241,16 +250,86 @@ void CheckConnectionHeader(std::string_view value, const HttpRequest& req, Findi
   }
 }
 
+// The request headers DetectProtocol judges by name. Each name is classified once, by its
+// length first (most names then differ from the candidates at their first letter), instead
+// of compared with every name in turn.
+enum class RequestHeader {
+  kOther,
+  kAccept,
+  kAcceptEncoding,
+  kConnection,
+  kContentEncoding,
+  kContentLength,
+  kContentRange,
+  kContentType,
+  kCookie,
+  kIf,
+  kLockToken,
+  kMethodOverride,        // X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override
+  kMiddlewareSubrequest,  // X-Middleware-Subrequest
+  kProxy,
+  kRequestRange,
+  kUrlOverride,  // X-Original-URL, X-Rewrite-URL, X-Override-URL
+};
+
+RequestHeader ClassifyRequestHeader(std::string_view n) {
+  switch (n.size()) {
+    case 2:
+      if (IEquals(n, "if")) return RequestHeader::kIf;
+      break;
+    case 5:
+      if (IEquals(n, "proxy")) return RequestHeader::kProxy;
+      break;
+    case 6:
+      if (IEquals(n, "accept")) return RequestHeader::kAccept;
+      if (IEquals(n, "cookie")) return RequestHeader::kCookie;
+      break;
+    case 10:
+      if (IEquals(n, "connection")) return RequestHeader::kConnection;
+      if (IEquals(n, "lock-token")) return RequestHeader::kLockToken;
+      break;
+    case 12:
+      if (IEquals(n, "content-type")) return RequestHeader::kContentType;
+      break;
+    case 13:
+      if (IEquals(n, "content-range")) return RequestHeader::kContentRange;
+      if (IEquals(n, "request-range")) return RequestHeader::kRequestRange;
+      if (IEquals(n, "x-http-method")) return RequestHeader::kMethodOverride;
+      if (IEquals(n, "x-rewrite-url")) return RequestHeader::kUrlOverride;
+      break;
+    case 14:
+      if (IEquals(n, "content-length")) return RequestHeader::kContentLength;
+      if (IEquals(n, "x-original-url") || IEquals(n, "x-override-url"))
+        return RequestHeader::kUrlOverride;
+      break;
+    case 15:
+      if (IEquals(n, "accept-encoding")) return RequestHeader::kAcceptEncoding;
+      break;
+    case 16:
+      if (IEquals(n, "content-encoding")) return RequestHeader::kContentEncoding;
+      break;
+    case 17:
+      if (IEquals(n, "x-method-override")) return RequestHeader::kMethodOverride;
+      break;
+    case 22:
+      if (IEquals(n, "x-http-method-override")) return RequestHeader::kMethodOverride;
+      break;
+    case 23:
+      if (IEquals(n, "x-middleware-subrequest")) return RequestHeader::kMiddlewareSubrequest;
+      break;
+    default:
+      break;
+  }
+  return RequestHeader::kOther;
+}
+
 // WebDAV (RFC 4918) headers whose grammar is broken: If opens with a list "(" or a resource
 // tag "<"; Lock-Token is one Coded-URL "<...>". A WebDAV client writes them correctly; a bare
 // word or an unclosed tag is a probe for how the server parses lock conditions.
-bool MalformedWebdavHeader(std::string_view name, std::string_view value) {
+bool MalformedWebdavHeader(RequestHeader kind, std::string_view value) {
   value = TrimSpaces(value);
-  if (IEquals(name, "if")) return value.empty() || (value[0] != '(' && value[0] != '<');
-  if (IEquals(name, "lock-token")) {
-    return value.size() < 3 || value.front() != '<' || value.back() != '>';
-  }
-  return false;
+  if (kind == RequestHeader::kIf) return value.empty() || (value[0] != '(' && value[0] != '<');
+  return value.size() < 3 || value.front() != '<' || value.back() != '>';
 }
 
 // A request's Content-Range (resumable uploads) is "unit first-last/length", "unit */length"
@@ -286,14 +365,25 @@ bool ValidContentRange(std::string_view v) {
 // list longer than any client sends, or a "coding" of dozens of characters, is a probe of the
 // server's list parsing (the CVE-era Accept-Encoding overflows), not a preference.
 bool AbusiveAcceptEncoding(std::string_view v) {
+  constexpr std::size_t kLongestCoding = 32;
   if (v.size() > 256) return true;
-  std::size_t run = 0;
-  for (char c : v) {
-    if (c == ',' || c == ';' || c == ' ' || c == '\t') {
-      run = 0;
-    } else if (++run > 32) {
-      return true;
+  if (v.size() <= kLongestCoding) return false;
+  // A list item is a coding with its weight ("gzip;q=1.0"); only a long item is looked into.
+  for (std::size_t i = 0; i < v.size();) {
+    std::size_t e = v.find(',', i);
+    if (e == std::string_view::npos) e = v.size();
+    if (e - i > kLongestCoding) {
+      std::size_t run = 0;
+      for (std::size_t k = i; k < e; ++k) {
+        const char c = v[k];
+        if (c == ';' || c == ' ' || c == '\t') {
+          run = 0;
+        } else if (++run > kLongestCoding) {
+          return true;
+        }
+      }
     }
+    i = e + 1;
   }
   return false;
 }
@@ -369,65 +459,85 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
     sink.AddRequestLevel(Category::kProtocol, 0.3f, "protocol.empty-user-agent", "User-Agent", {});
   }
   CheckMultipartNames(parsed, sink);
-  // Restricted request headers.
+  // Restricted request headers, each name classified once.
   std::string_view content_encoding;
   bool declares_body = parsed.has_transfer_encoding || !req.body.empty();
   for (const Header& h : req.headers) {
-    if (IEquals(h.name, "connection")) CheckConnectionHeader(h.value, req, sink);
-    if (IEquals(h.name, "content-length")) {
-      declares_body |= TrimSpaces(h.value) != "0";
-    } else if (IEquals(h.name, "content-encoding")) {
-      content_encoding = h.value;
-    } else if (IEquals(h.name, "content-range")) {
-      if (!ValidContentRange(h.value)) {
-        sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.invalid-content-range",
-                             "Content-Range", h.value.substr(0, 80));
-      }
-    } else if (IEquals(h.name, "accept-encoding")) {
-      if (AbusiveAcceptEncoding(h.value)) {
-        sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.accept-encoding-abuse",
-                             "Accept-Encoding", h.value.substr(0, 80));
-      }
-    } else if (MalformedWebdavHeader(h.name, h.value)) {
-      sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.malformed-webdav-header", h.name,
-                           h.value.substr(0, 80));
-    }
-    // Request-Range: obsolete (pre-RFC 2616) and only ever sent to abuse byte ranges.
-    if (IEquals(h.name, "request-range")) {
-      sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.request-range", "Request-Range",
-                           h.value.substr(0, 80));
-    }
-    if (IEquals(h.name, "content-type") || IEquals(h.name, "accept")) {
-      std::string cs;
-      int verdict = CharsetVerdict(h.value, &cs);
-      bool body_type = IEquals(h.name, "content-type");
-      if (verdict == 2) {
-        sink.AddRequestLevel(Category::kProtocol, 0.7f, "protocol.evasive-charset", h.name, cs);
-      } else if (verdict == 1 && (body_type ? !parsed.body.empty() || !req.body.empty() : true)) {
-        sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.unknown-charset", h.name, cs);
-      }
-    }
+    const RequestHeader kind = ClassifyRequestHeader(h.name);
     // A percent-encoded NUL in a header (cookies carry encoded binary and are skipped).
-    if (!IEquals(h.name, "cookie") && h.value.size() < 8192 &&
-        (h.value.find("%00") != std::string_view::npos)) {
+    if (kind != RequestHeader::kCookie && h.value.size() < 8192 &&
+        h.value.find("%00") != std::string_view::npos) {
       sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.encoded-nul-in-header", h.name,
                            h.value.substr(0, 80));
     }
-    if (IEquals(h.name, "proxy")) {
-      sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.httpoxy", "Proxy header", h.value);
-    } else if (IEquals(h.name, "x-middleware-subrequest")) {
-      sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.middleware-bypass",
-                           "X-Middleware-Subrequest", h.value);
-    } else if (IEquals(h.name, "x-http-method-override") || IEquals(h.name, "x-http-method") ||
-               IEquals(h.name, "x-method-override")) {
-      sink.AddRequestLevel(Category::kProtocol, 0.45f, "protocol.method-override", h.name, h.value);
-    } else if (IEquals(h.name, "x-original-url") || IEquals(h.name, "x-rewrite-url") ||
-               IEquals(h.name, "x-override-url")) {
-      // IIS URL Rewrite and frameworks that honour it (Symfony, Laminas) route by these
-      // headers, which only a front proxy may set: from a client they reach a path the
-      // request line hides from path-based access rules ("GET /" + "X-Original-URL: /admin").
-      sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.url-override-header", h.name,
-                           h.value.substr(0, 80));
+    switch (kind) {
+      case RequestHeader::kOther:
+      case RequestHeader::kCookie:
+        break;
+      case RequestHeader::kConnection:
+        CheckConnectionHeader(h.value, req, sink);
+        break;
+      case RequestHeader::kContentLength:
+        declares_body |= TrimSpaces(h.value) != "0";
+        break;
+      case RequestHeader::kContentEncoding:
+        content_encoding = h.value;
+        break;
+      case RequestHeader::kContentRange:
+        if (!ValidContentRange(h.value)) {
+          sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.invalid-content-range",
+                               "Content-Range", h.value.substr(0, 80));
+        }
+        break;
+      case RequestHeader::kAcceptEncoding:
+        if (AbusiveAcceptEncoding(h.value)) {
+          sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.accept-encoding-abuse",
+                               "Accept-Encoding", h.value.substr(0, 80));
+        }
+        break;
+      case RequestHeader::kIf:
+      case RequestHeader::kLockToken:
+        if (MalformedWebdavHeader(kind, h.value)) {
+          sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.malformed-webdav-header",
+                               h.name, h.value.substr(0, 80));
+        }
+        break;
+      case RequestHeader::kRequestRange:
+        // Obsolete (pre-RFC 2616) and only ever sent to abuse byte ranges.
+        sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.request-range", "Request-Range",
+                             h.value.substr(0, 80));
+        break;
+      case RequestHeader::kContentType:
+      case RequestHeader::kAccept: {
+        std::string cs;
+        const int verdict = CharsetVerdict(h.value, &cs);
+        const bool body_type = kind == RequestHeader::kContentType;
+        if (verdict == 2) {
+          sink.AddRequestLevel(Category::kProtocol, 0.7f, "protocol.evasive-charset", h.name, cs);
+        } else if (verdict == 1 && (body_type ? !parsed.body.empty() || !req.body.empty() : true)) {
+          sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.unknown-charset", h.name, cs);
+        }
+        break;
+      }
+      case RequestHeader::kProxy:
+        sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.httpoxy", "Proxy header",
+                             h.value);
+        break;
+      case RequestHeader::kMiddlewareSubrequest:
+        sink.AddRequestLevel(Category::kProtocol, 0.8f, "protocol.middleware-bypass",
+                             "X-Middleware-Subrequest", h.value);
+        break;
+      case RequestHeader::kMethodOverride:
+        sink.AddRequestLevel(Category::kProtocol, 0.45f, "protocol.method-override", h.name,
+                             h.value);
+        break;
+      case RequestHeader::kUrlOverride:
+        // IIS URL Rewrite and frameworks that honour it (Symfony, Laminas) route by these
+        // headers, which only a front proxy may set: from a client they reach a path the
+        // request line hides from path-based access rules ("GET /" + "X-Original-URL: /admin").
+        sink.AddRequestLevel(Category::kProtocol, 0.6f, "protocol.url-override-header", h.name,
+                             h.value.substr(0, 80));
+        break;
     }
   }
   // A body coding declared on a request that has no body: no client compresses nothing, so
