@@ -2,6 +2,7 @@
 // headers, multipart name tricks) and session fixation through the URL.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -67,11 +68,20 @@ TEST(ConnectionHeader, TheMostOptionsThatFitAreRead) {
 }
 
 TEST(Charset, EbcdicAndUnknownCharsetsOnAFormBodyAreBlocked) {
-  for (const char* ct : {"application/x-www-form-urlencoded; charset=ibm037",
-                         "application/x-www-form-urlencoded;charset=garbage",
-                         "application/x-www-form-urlencoded; charset=\"utf-88\""}) {
+  for (const std::string& ct : std::initializer_list<std::string>{
+           "application/x-www-form-urlencoded; charset=ibm037",
+           "application/x-www-form-urlencoded;charset=garbage",
+           "application/x-www-form-urlencoded; charset=\"utf-88\"",
+           // Any case, spaces around '=', the second parameter of several.
+           "application/x-www-form-urlencoded; CharSet = 'IBM037'",
+           "application/x-www-form-urlencoded; q=1; charset=utf-8; charset=cp037",
+           "application/x-www-form-urlencoded; charset=" + std::string(70, 'u')}) {
     EXPECT_TRUE(Flagged(Inspect(Post("/f", ct, "a=b")))) << ct;
   }
+  // A parameter that merely ends in "charset" is still the charset parameter to the parsers
+  // that search for it; one named otherwise is not.
+  EXPECT_FALSE(
+      Flagged(Inspect(Post("/f", "application/x-www-form-urlencoded; chars=ibm037", "a=b"))));
 }
 
 TEST(Charset, WebCharsetsAreAllowed) {
