@@ -535,19 +535,33 @@ constexpr std::string_view kCatalogs[] = {
     "schemata",
 };
 
-template <std::size_t N>
-absl::flat_hash_set<std::string_view>* MakeSet(const std::string_view (&items)[N]) {
-  auto* s = new absl::flat_hash_set<std::string_view>();
-  for (std::string_view v : items) s->insert(v);
-  return s;
-}
+// A set of lower-case names, asked about every word of a value: the names' lengths and
+// first letters answer most words (column names, numbers, prose) without hashing.
+class NameSet {
+ public:
+  template <std::size_t N>
+  explicit NameSet(const std::string_view (&items)[N]) {
+    for (std::string_view v : items) {
+      set_.insert(v);
+      if (v.size() < 64) lengths_ |= uint64_t{1} << v.size();
+      first_.set(static_cast<unsigned char>(v.front()));
+    }
+  }
+  bool Contains(std::string_view name) const {
+    if (name.empty() || name.size() >= 64 || !((lengths_ >> name.size()) & 1)) return false;
+    const auto c = static_cast<unsigned char>(name.front());
+    if (!first_.test(c >= 'A' && c <= 'Z' ? c + 32 : c)) return false;
+    char buf[40];
+    std::string_view lower;
+    if (!LowerInto(name, buf, sizeof(buf), &lower)) return false;
+    return set_.contains(lower);
+  }
 
-bool InSet(const absl::flat_hash_set<std::string_view>& set, std::string_view name) {
-  char buf[40];
-  std::string_view lower;
-  if (!LowerInto(name, buf, sizeof(buf), &lower)) return false;
-  return set.contains(lower);
-}
+ private:
+  absl::flat_hash_set<std::string_view> set_;
+  uint64_t lengths_ = 0;  // bit n: some name is n bytes long
+  std::bitset<256> first_;
+};
 
 }  // namespace
 
@@ -596,18 +610,18 @@ Kw KeywordOf(std::string_view word) {
 }
 
 bool IsSqlFunction(std::string_view name) {
-  static const auto* set = MakeSet(kFunctions);
-  return InSet(*set, name);
+  static const auto* set = new NameSet(kFunctions);
+  return set->Contains(name);
 }
 
 bool IsDangerousSqlFunction(std::string_view name) {
-  static const auto* set = MakeSet(kDangerousFunctions);
-  return InSet(*set, name);
+  static const auto* set = new NameSet(kDangerousFunctions);
+  return set->Contains(name);
 }
 
 bool IsSystemCatalog(std::string_view name) {
-  static const auto* set = MakeSet(kCatalogs);
-  return InSet(*set, name);
+  static const auto* set = new NameSet(kCatalogs);
+  return set->Contains(name);
 }
 
 namespace {

@@ -893,10 +893,9 @@ void DetectSsrfRfi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
     }
     // "url=localhost/", "src=127.0.0.1:8080": an internal host without a scheme, as the whole
     // value of a fetch argument (fetchers default to http).
-    if ((has_path || has_port) && b.score < 0.6f &&
+    if ((has_path || has_port) && b.score < 0.6f && JudgeHost(host).score > 0 &&
         IsFetchParameter(v.field->source, v.field->name)) {
-      HostVerdict hv = JudgeHost(host);
-      if (hv.score > 0) b.Up(0.6f, "ssrf.internal-fetch-argument", Category::kSsrf, 0, e);
+      b.Up(0.6f, "ssrf.internal-fetch-argument", Category::kSsrf, 0, e);
     }
   }
   // Apache mod_proxy "unix:<socket>|http://host/" (CVE-2021-40438): the socket path is
