@@ -35,10 +35,13 @@ enum DetectorBit : uint32_t {
   kDetAlnumValues = kDetCmdi | kDetCode | kDetNosql,
 };
 
-// The clean-header cache key of `v` under detectors `dets` in `partition`: everything a
-// detector reads.
+// The clean-value cache key of `v` under detectors `dets` in `partition`: everything a
+// detector reads (the field's place, name, flags and raw value, the canonical value and its
+// normalisation flags).
 void CleanHeaderKey(const ValueView& v, uint32_t dets, uint64_t partition, std::string* key) {
-  const uint32_t meta[4] = {dets, v.norm_flags, v.field->flags, v.document ? 1u : 0u};
+  const uint32_t meta[5] = {
+      dets, v.norm_flags, v.field->flags, v.document ? 1u : 0u,
+      static_cast<uint32_t>(v.field->source) << 8 | static_cast<uint32_t>(v.field->part)};
   key->assign(reinterpret_cast<const char*>(&partition), sizeof(partition));
   key->append(reinterpret_cast<const char*>(meta), sizeof(meta));
   key->append(v.field->name);
@@ -206,7 +209,7 @@ const char* ActionName(Action a) {
 }
 
 Scratch::Scratch() : arena_(limits::kArenaBlockBytes) {
-  clean_headers_.resize(limits::kCleanHeaderSlots);
+  clean_headers_.resize(limits::kCleanHeaderSlots + limits::kCleanFieldSlots);
   detector_.arena = &arena_;
   detector_.sql_tokens.reserve(256);
 }
@@ -250,23 +253,28 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
   if ((v.norm_flags & kNormBase64) && v.field->source == Source::kPathSegment) dets |= kDetPath;
   const uint64_t slot = s.next_slot_++;
   if (dets == 0) return;
-  // A header value this thread has seen clean, with the same detectors: the detectors are
-  // functions of the value and its field alone, so they would find nothing again.
+  // A value this thread has seen clean, in the same field, with the same detectors: the
+  // detectors are functions of the value and its field alone, so they would find nothing
+  // again.
   int clean_slot = -1;
   int clean_other = -1;
   uint64_t clean_hash = 0;
-  if (s.clean_cache_ && v.field->source == Source::kHeader && v.field->part == Part::kValue &&
-      v.weight == 1.0f && v.text.size() <= limits::kMaxCleanHeaderBytes) {
+  if (s.clean_cache_ && v.weight == 1.0f && v.text.size() <= limits::kMaxCleanHeaderBytes &&
+      v.field->value.size() <= limits::kMaxCleanHeaderBytes) {
     CleanHeaderKey(v, dets, s.cache_partition_, &s.clean_key_);
     clean_hash = absl::HashOf(s.clean_key_);
-    const int a = static_cast<int>(clean_hash % limits::kCleanHeaderSlots);
-    int b = static_cast<int>((clean_hash >> 32) % limits::kCleanHeaderSlots);
+    // Header values in the first kCleanHeaderSlots entries, other fields in the rest.
+    const bool header = v.field->source == Source::kHeader;
+    const std::size_t base = header ? 0 : limits::kCleanHeaderSlots;
+    const std::size_t count = header ? limits::kCleanHeaderSlots : limits::kCleanFieldSlots;
+    const int a = static_cast<int>(base + clean_hash % count);
+    int b = static_cast<int>(base + (clean_hash >> 32) % count);
     if (b == a) b = a ^ 1;
     for (int i : {a, b}) {
       Scratch::CleanHeader& e = s.clean_headers_[i];
       if (e.hash == clean_hash && e.key == s.clean_key_) {
         if (e.hits < limits::kCleanHeaderMaxHits) ++e.hits;
-        ++s.clean_header_hits_;
+        ++(header ? s.clean_header_hits_ : s.clean_field_hits_);
         return;
       }
     }

@@ -56,13 +56,14 @@ class Scratch {
   Scratch();
   ~Scratch();
 
-  // Header values found clean are remembered per Scratch to skip the detectors when the same
-  // value comes again (inspector.cc). Requests with different partitions (tenants, in the
-  // orchestrator) share none of them, so one tenant's traffic cannot change how long another
+  // Values found clean are remembered per Scratch to skip the detectors when the same value
+  // comes again in the same field (inspector.cc). Requests with different partitions (tenants, in
+  // the orchestrator) share none of them, so one tenant's traffic cannot change how long another
   // tenant's request takes. Default 0.
   void SetCachePartition(uint64_t partition) { cache_partition_ = partition; }
-  // Header values answered from that memory so far.
+  // Header values, and other fields' values, answered from that memory so far.
   uint64_t clean_header_hits() const { return clean_header_hits_; }
+  uint64_t clean_field_hits() const { return clean_field_hits_; }
 
  private:
   friend class Inspector;
@@ -103,6 +104,7 @@ class Scratch {
   bool clean_cache_ = false;  // this request may use clean_headers_
   uint64_t cache_partition_ = 0;
   uint64_t clean_header_hits_ = 0;
+  uint64_t clean_field_hits_ = 0;
   std::vector<BigramFilter> filters_;
   std::size_t filters_used_ = 0;
   uint64_t next_slot_ = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
@@ -924,6 +926,87 @@ TEST(CleanHeaderCache, OneOffValuesDoNotPushOutTheRepeatedOne) {
     ua_hits += got > 0;
   }
   EXPECT_GE(ua_hits, 290);
+}
+
+// Arguments, cookies and body fields are remembered too, keyed by their place and name as
+// well as the value: the same value is judged again where its field changes the verdict (a
+// command parameter, a header, a JSON field), and a value with a finding is never remembered.
+TEST(CleanFieldCache, SameValueElsewhereIsJudgedAgain) {
+  const Inspector& in = testing::DefaultInspector();
+  auto scratch = in.NewScratch();
+  OwnedHttpRequest plain = testing::Get("/search?q=id&page=2");
+  EXPECT_FALSE(Flagged(in.Inspect(plain.view(), *scratch)));
+  const uint64_t before = scratch->clean_field_hits();
+  EXPECT_FALSE(Flagged(in.Inspect(plain.view(), *scratch)));
+  EXPECT_GE(scratch->clean_field_hits() - before, 2u);  // q=id and page=2
+  // "id" in a command parameter is the reconnaissance command.
+  EXPECT_TRUE(Flagged(in.Inspect(testing::Get("/run?cmd=id").view(), *scratch)));
+  // Markup in a header is judged more strictly than in an argument of the same name.
+  OwnedHttpRequest arg = testing::Get("/x?x-note=pkg%20install%20%3Cfilename%3E");
+  EXPECT_FALSE(Flagged(in.Inspect(arg.view(), *scratch)));
+  EXPECT_FALSE(Flagged(in.Inspect(arg.view(), *scratch)));
+  OwnedHttpRequest header = testing::Get("/x");
+  header.headers.emplace_back("x-note", "pkg install <filename>");
+  EXPECT_TRUE(Flagged(in.Inspect(header.view(), *scratch)));
+  // An attack is blocked every time it comes.
+  OwnedHttpRequest attack = testing::Get("/item?id=1%27%20or%20%271%27%3D%271");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Flagged(in.Inspect(attack.view(), *scratch))) << i;
+}
+
+// The field memory does not change a verdict: requests whose arguments, cookies and JSON
+// fields repeat, mixed with attacks in the same names, give on one Scratch exactly what a
+// fresh Scratch gives.
+TEST(CleanFieldCache, RepeatedAndInterleavedFieldsGiveTheFreshVerdict) {
+  const std::vector<std::string> values = {"7",
+                                           "shoes",
+                                           "https://shop.example/cart?step=2",
+                                           "2024-05-01",
+                                           "a|b:c",
+                                           "x' or '1'='1",
+                                           "<img src=x onerror=alert(1)>",
+                                           "../../etc/passwd",
+                                           "; cat /etc/passwd",
+                                           "{{7*7}}",
+                                           "plain note, with words"};
+  auto esc = [](const std::string& v) {
+    std::string o;
+    for (unsigned char c : v) {
+      char b[4];
+      std::snprintf(b, sizeof(b), "%%%02X", c);
+      o += std::isalnum(c) ? std::string(1, static_cast<char>(c)) : std::string(b);
+    }
+    return o;
+  };
+  std::vector<OwnedHttpRequest> reqs;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    for (std::size_t j = 0; j < values.size(); j += 3) {
+      OwnedHttpRequest get = testing::Get("/p?q=" + esc(values[i]) + "&next=" + esc(values[j]));
+      get.headers.emplace_back("Cookie", "pref=" + esc(values[j]));
+      reqs.push_back(get);
+      std::string json = "{\"q\":\"";
+      for (char c : values[i]) {
+        if (c == '"' || c == '\\') json += '\\';
+        json += c;
+      }
+      json += "\"}";
+      reqs.push_back(testing::Post("/api", "application/json", json));
+    }
+  }
+  const Inspector& in = testing::DefaultInspector();
+  std::vector<std::string> fresh;
+  for (const OwnedHttpRequest& r : reqs) fresh.push_back(VerdictKey(InspectWith(in, r)));
+  auto scratch = in.NewScratch();
+  std::mt19937 rng(11);
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::size_t> order(reqs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    for (std::size_t i : order) {
+      EXPECT_EQ(VerdictKey(in.Inspect(reqs[i].view(), *scratch)), fresh[i])
+          << "round " << round << " request " << i;
+    }
+  }
+  EXPECT_GT(scratch->clean_field_hits(), 0u);
 }
 
 // Remembered values are per partition (a tenant): one tenant's traffic does not make another

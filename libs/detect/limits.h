@@ -70,8 +70,12 @@ inline constexpr std::size_t kBigramFilterMinBytes = 48;
 // inspected without one (same results, more work).
 inline constexpr std::size_t kMaxBigramFilters = 64;
 
-// Clean header values remembered per thread (inspector.h), and the longest one remembered.
+// Clean values remembered per thread (inspector.h): header values, and the other fields
+// (arguments, cookies, JSON and form fields) in a larger memory of their own, so that a
+// request's many one-off arguments do not push out the headers every request sends. The
+// longest value remembered.
 inline constexpr std::size_t kCleanHeaderSlots = 64;
+inline constexpr std::size_t kCleanFieldSlots = 1024;
 inline constexpr std::size_t kMaxCleanHeaderBytes = 512;
 // Hits counted per remembered value (the replacement order of the two-way memory).
 inline constexpr uint32_t kCleanHeaderMaxHits = 64;
