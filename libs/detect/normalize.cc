@@ -1,5 +1,7 @@
 #include "libs/detect/normalize.h"
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "libs/detect/limits.h"
@@ -546,17 +548,38 @@ Normalized Normalize(std::string_view value, Arena& arena) {
 
 namespace {
 
-inline int B64Val(unsigned char c, bool url) {
-  if (!url && c == ' ') c = '+';
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (!url && c == '+') return 62;
-  if (!url && c == '/') return 63;
-  if (url && c == '-') return 62;
-  if (url && c == '_') return 63;
-  return -1;
+// What each byte is to the base64 test: a letter of either case, a digit, a symbol of the
+// standard alphabet ('+', '/', and ' ': a '+' lost to form decoding) or of the URL-safe one
+// ('-', '_'); 0 for a byte of neither.
+constexpr uint8_t kB64Upper = 1, kB64Lower = 2, kB64Digit = 4, kB64Std = 8, kB64Url = 16;
+constexpr std::array<uint8_t, 256> kB64Class = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kB64Upper;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kB64Lower;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kB64Digit;
+  t['+'] = t['/'] = t[' '] = kB64Std;
+  t['-'] = t['_'] = kB64Url;
+  return t;
+}();
+
+// Six-bit values of the standard (' ' read as '+') and the URL-safe alphabet; 0xFF: none.
+constexpr std::array<uint8_t, 256> B64Values(bool url) {
+  std::array<uint8_t, 256> t{};
+  for (auto& v : t) v = 0xFF;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = static_cast<uint8_t>(c - 'A');
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 26);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0' + 52);
+  if (url) {
+    t['-'] = 62;
+    t['_'] = 63;
+  } else {
+    t['+'] = t[' '] = 62;
+    t['/'] = 63;
+  }
+  return t;
 }
+constexpr std::array<uint8_t, 256> kB64StdValues = B64Values(false);
+constexpr std::array<uint8_t, 256> kB64UrlValues = B64Values(true);
 
 }  // namespace
 
@@ -566,31 +589,24 @@ std::string_view DecodePlausibleBase64(std::string_view in, Arena& arena) {
   }
   if (in.size() < limits::kMinBase64Bytes || in.size() > limits::kMaxBase64Bytes) return {};
   if (in.size() % 4 == 1) return {};
-  bool upper = false, lower = false, digit = false, std_sym = false, url_sym = false;
+  unsigned seen = 0;
   for (unsigned char c : in) {
-    if (c >= 'A' && c <= 'Z')
-      upper = true;
-    else if (c >= 'a' && c <= 'z')
-      lower = true;
-    else if (c >= '0' && c <= '9')
-      digit = true;
-    else if (c == '+' || c == '/' || c == ' ')  // ' ': a '+' lost to form decoding
-      std_sym = true;
-    else if (c == '-' || c == '_')
-      url_sym = true;
-    else
-      return {};
+    const unsigned k = kB64Class[c];
+    if (k == 0) return {};
+    seen |= k;
   }
-  if (std_sym && url_sym) return {};
+  const bool upper = seen & kB64Upper, lower = seen & kB64Lower, digit = seen & kB64Digit;
+  const bool url = seen & kB64Url;
+  if (url && (seen & kB64Std)) return {};
   if (!(upper && lower) && !(digit && (upper || lower))) return {};
-  bool url = url_sym;
+  const std::array<uint8_t, 256>& values = url ? kB64UrlValues : kB64StdValues;
   char* out = arena.Allocate(in.size() * 3 / 4 + 3);
   std::size_t o = 0;
   uint32_t acc = 0;
   int bits = 0;
   for (unsigned char c : in) {
-    int v = B64Val(c, url);
-    if (v < 0) {
+    const unsigned v = values[c];
+    if (v == 0xFF) {
       arena.ShrinkLast(out, 0);
       return {};
     }
