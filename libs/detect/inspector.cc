@@ -37,19 +37,61 @@ enum DetectorBit : uint32_t {
 
 // The clean-value cache key of `v` under detectors `dets` in `partition`: everything a
 // detector reads (the field's place, name, flags and raw value, the canonical value and its
-// normalisation flags).
-void CleanHeaderKey(const ValueView& v, uint32_t dets, uint64_t partition, std::string* key) {
-  const uint32_t meta[5] = {
-      dets, v.norm_flags, v.field->flags, v.document ? 1u : 0u,
-      static_cast<uint32_t>(v.field->source) << 8 | static_cast<uint32_t>(v.field->part)};
-  key->assign(reinterpret_cast<const char*>(&partition), sizeof(partition));
-  key->append(reinterpret_cast<const char*>(meta), sizeof(meta));
-  key->append(v.field->name);
-  key->push_back('\0');
-  key->append(v.field->value);
-  key->push_back('\0');
-  key->append(v.text);
-}
+// normalisation flags). Looked up by its parts, without copying them (HashOf, Equals); the
+// bytes are written out only for a value that is remembered (Store).
+struct CleanKey {
+  CleanKey(const ValueView& v, uint32_t dets, uint64_t partition)
+      : partition(partition),
+        meta{dets,
+             v.norm_flags,
+             v.field->flags,
+             v.document ? 1u : 0u,
+             static_cast<uint32_t>(v.field->source) << 8 | static_cast<uint32_t>(v.field->part),
+             static_cast<uint32_t>(v.field->name.size()),
+             static_cast<uint32_t>(v.field->value.size())},
+        name(v.field->name),
+        value(v.field->value),
+        text(v.text) {
+    // Most values are their own canonical form: hashed and kept once.
+    if (text == value) {
+      text = {};
+      meta[3] |= 2u;
+    }
+  }
+  uint64_t Hash() const {
+    return absl::HashOf(partition, meta[0], meta[1], meta[2], meta[3], meta[4], name, value, text);
+  }
+  static constexpr std::size_t kHead = sizeof(uint64_t) + 7 * sizeof(uint32_t);
+  bool Equals(const std::string& stored) const {
+    if (stored.size() != kHead + name.size() + value.size() + text.size()) return false;
+    char head[kHead];
+    WriteHead(head);
+    const char* p = stored.data();
+    return std::memcmp(p, head, kHead) == 0 &&
+           std::memcmp(p + kHead, name.data(), name.size()) == 0 &&
+           std::memcmp(p + kHead + name.size(), value.data(), value.size()) == 0 &&
+           std::memcmp(p + kHead + name.size() + value.size(), text.data(), text.size()) == 0;
+  }
+  void Store(std::string* key) const {
+    char head[kHead];
+    WriteHead(head);
+    key->assign(head, kHead);
+    key->append(name);
+    key->append(value);
+    key->append(text);
+  }
+
+ private:
+  void WriteHead(char* out) const {
+    std::memcpy(out, &partition, sizeof(partition));
+    std::memcpy(out + sizeof(partition), meta, sizeof(meta));
+  }
+  uint64_t partition;
+  // Detectors, normalisation and field flags, document (bit 0) and canonical form = raw value
+  // (bit 1), place, two sizes.
+  uint32_t meta[7];
+  std::string_view name, value, text;
+};
 
 // Letters and digits only; with '_' or '-' as well; or anything else.
 enum class WordClass { kAlnum, kWord, kOther };
@@ -261,8 +303,8 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
   uint64_t clean_hash = 0;
   if (s.clean_cache_ && v.weight == 1.0f && v.text.size() <= limits::kMaxCleanHeaderBytes &&
       v.field->value.size() <= limits::kMaxCleanHeaderBytes) {
-    CleanHeaderKey(v, dets, s.cache_partition_, &s.clean_key_);
-    clean_hash = absl::HashOf(s.clean_key_);
+    const CleanKey key(v, dets, s.cache_partition_);
+    clean_hash = key.Hash();
     // Header values in the first kCleanHeaderSlots entries, other fields in the rest.
     const bool header = v.field->source == Source::kHeader;
     const std::size_t base = header ? 0 : limits::kCleanHeaderSlots;
@@ -272,7 +314,7 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
     if (b == a) b = a ^ 1;
     for (int i : {a, b}) {
       Scratch::CleanHeader& e = s.clean_headers_[i];
-      if (e.hash == clean_hash && e.key == s.clean_key_) {
+      if (e.hash == clean_hash && key.Equals(e.key)) {
         if (e.hits < limits::kCleanHeaderMaxHits) ++e.hits;
         ++(header ? s.clean_header_hits_ : s.clean_field_hits_);
         return;
@@ -329,7 +371,7 @@ void Inspector::RunDeferred(Scratch& s) const {
     Scratch::CleanHeader& e = take_a ? ea : eb;
     e.hash = p.clean_hash;
     e.hits = 0;
-    CleanHeaderKey(p.view, p.detectors, s.cache_partition_, &e.key);
+    CleanKey(p.view, p.detectors, s.cache_partition_).Store(&e.key);
     // Ageing: an entry hit often long ago gives way after as many replacements beside it.
     uint32_t& other_hits = (take_a ? eb : ea).hits;
     if (other_hits > 0) --other_hits;

@@ -100,7 +100,6 @@ class Scratch {
                         // is replaced
   };
   std::vector<CleanHeader> clean_headers_;
-  std::string clean_key_;     // the key being looked up
   bool clean_cache_ = false;  // this request may use clean_headers_
   uint64_t cache_partition_ = 0;
   uint64_t clean_header_hits_ = 0;
