@@ -10,6 +10,7 @@
 // its own.
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <cstdint>
 #include <cstring>
 
@@ -439,6 +440,34 @@ const absl::flat_hash_map<std::string_view, int>& Commands() {
       {"dsquery", 2},
   };
   return *m;
+}
+
+// Which first and last bytes the names of Commands() have at each length: most words after a
+// separator (numbers, ids, tokens of a beacon) are answered without hashing.
+struct CommandShapes {
+  static constexpr std::size_t kMaxLen = 64;
+  std::bitset<256> first[kMaxLen + 1];
+  std::bitset<256> last[kMaxLen + 1];
+  CommandShapes() {
+    for (const auto& [name, unused] : Commands()) {
+      if (name.empty() || name.size() > kMaxLen) continue;
+      first[name.size()].set(static_cast<unsigned char>(name.front()));
+      last[name.size()].set(static_cast<unsigned char>(name.back()));
+    }
+  }
+};
+
+// Commands().find(name): the strength of a known command, null for any other word.
+const int* FindCommand(std::string_view name) {
+  static const auto* shapes = new CommandShapes();
+  if (name.empty()) return nullptr;
+  if (name.size() <= CommandShapes::kMaxLen &&
+      (!shapes->first[name.size()].test(static_cast<unsigned char>(name.front())) ||
+       !shapes->last[name.size()].test(static_cast<unsigned char>(name.back())))) {
+    return nullptr;
+  }
+  const auto it = Commands().find(name);
+  return it == Commands().end() ? nullptr : &it->second;
 }
 
 bool IsShellSeparatorStart(char c) {
@@ -1152,8 +1181,8 @@ int LongNameStrength(std::string_view raw) {
   if (v == raw.size() || !IsAsciiDigit(static_cast<unsigned char>(raw[v]))) return 0;
   CommandName base(raw.substr(0, k));
   if (base.too_long() || base.text().size() < 2) return 0;
-  auto it = Commands().find(base.text());
-  return it != Commands().end() && it->second == 2 ? 2 : 0;
+  const int* strength = FindCommand(base.text());
+  return strength != nullptr && *strength == 2 ? 2 : 0;
 }
 
 // Strength of a command name as typed: quotes removed ('curl'), version suffixes
@@ -1162,25 +1191,24 @@ int NameStrength(const CommandName& typed) {
   if (typed.too_long()) return LongNameStrength(typed.raw());
   std::string_view name = typed.text();
   if (name.empty()) return 0;
-  auto it = Commands().find(name);
-  if (it != Commands().end()) return it->second;
+  if (const int* strength = FindCommand(name)) return *strength;
   // "certutil.exe", "NET.EXE": a Windows program named with its extension is a program.
   if (name.size() > 5 && EndsWith(name, ".exe") &&
-      Commands().find(name.substr(0, name.size() - 4)) != Commands().end()) {
+      FindCommand(name.substr(0, name.size() - 4)) != nullptr) {
     return 2;
   }
   std::size_t e = name.size();
   while (e > 0 && (IsAsciiDigit(static_cast<unsigned char>(name[e - 1])) || name[e - 1] == '.'))
     --e;
   if (e >= 2 && e < name.size() && IsAsciiDigit(static_cast<unsigned char>(name[e]))) {
-    auto base = Commands().find(name.substr(0, e));
-    if (base != Commands().end() && base->second == 2) return 2;
+    const int* base = FindCommand(name.substr(0, e));
+    if (base != nullptr && *base == 2) return 2;
   }
   std::size_t dash = Find(name, '-');
   if (dash != std::string_view::npos && dash >= 2 && name.size() - dash >= 4 &&
       std::count(name.begin(), name.end(), '-') <= 2 && name.size() - dash <= 16) {
-    auto base = Commands().find(name.substr(0, dash));
-    if (base != Commands().end() && base->second == 2) return 2;
+    const int* base = FindCommand(name.substr(0, dash));
+    if (base != nullptr && *base == 2) return 2;
   }
   return 0;
 }
@@ -1583,7 +1611,7 @@ bool CmdIfAt(std::string_view s, std::size_t i, std::size_t* end) {
     std::string_view cmd = NextWordSameLine(s, op_end, &e);
     if (cmd.empty()) return false;
     if (cmd[0] == '(') cmd.remove_prefix(1);  // IF DEFINED x (SET ...) / IF EXIST f (
-    bool known = cmd.empty() || IsCmdBuiltin(cmd) || cmd[0] == '@' || Commands().contains(cmd);
+    bool known = cmd.empty() || IsCmdBuiltin(cmd) || cmd[0] == '@' || FindCommand(cmd) != nullptr;
     // "if defined by ..." is English: DEFINED needs a real command after it.
     if (kw == "defined" && !known) return false;
     if (kw == "exist" && !known && op_end - op < 3) return false;
