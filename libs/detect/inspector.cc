@@ -94,17 +94,30 @@ struct CleanKey {
     h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
     return h ^ (h >> 29);
   }
+  // Eight bytes a step; the last up to eight bytes as one word read from the end (overlapping
+  // the step before), or for a short string its first, middle and last bytes: fixed-size loads
+  // only. Equal strings hash equal, which is all the memory needs (Equals decides).
   static uint64_t MixBytes(uint64_t h, std::string_view s) {
     const char* p = s.data();
-    std::size_t n = s.size();
-    for (; n >= 8; p += 8, n -= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      h = Mix(h, w);
-    }
+    const std::size_t n = s.size();
     uint64_t w = 0;
-    if (n > 0) std::memcpy(&w, p, n);
-    return Mix(h, w ^ (uint64_t{s.size()} << 56));
+    if (n >= 8) {
+      std::size_t i = 0;
+      for (; i + 8 < n; i += 8) {
+        std::memcpy(&w, p + i, 8);
+        h = Mix(h, w);
+      }
+      std::memcpy(&w, p + n - 8, 8);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, p, 4);
+      std::memcpy(&b, p + n - 4, 4);
+      w = uint64_t{a} << 32 | b;
+    } else if (n > 0) {
+      w = static_cast<unsigned char>(p[0]) << 16 | static_cast<unsigned char>(p[n / 2]) << 8 |
+          static_cast<unsigned char>(p[n - 1]);
+    }
+    return Mix(h, w ^ (uint64_t{n} << 56));
   }
   void WriteHead(char* out) const {
     std::memcpy(out, &partition, sizeof(partition));
