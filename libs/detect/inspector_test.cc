@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cctype>
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -841,6 +842,27 @@ std::string VerdictKey(const Verdict& v) {
   return k;
 }
 
+// Each request inspected on a fresh Scratch, then all of them four times in shuffled orders on
+// one Scratch: every verdict the same. Returns the shared Scratch (its memory's counters).
+std::unique_ptr<Scratch> ExpectFreshVerdictsOnOneScratch(const std::vector<OwnedHttpRequest>& reqs,
+                                                         unsigned seed) {
+  const Inspector& in = testing::DefaultInspector();
+  std::vector<std::string> fresh;
+  for (const OwnedHttpRequest& r : reqs) fresh.push_back(VerdictKey(InspectWith(in, r)));
+  auto scratch = in.NewScratch();
+  std::mt19937 rng(seed);
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::size_t> order(reqs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    for (std::size_t i : order) {
+      EXPECT_EQ(VerdictKey(in.Inspect(reqs[i].view(), *scratch)), fresh[i])
+          << "round " << round << " request " << i;
+    }
+  }
+  return scratch;
+}
+
 OwnedHttpRequest WithHeaders(const std::string& ua, const std::string& referer,
                              const std::string& custom) {
   OwnedHttpRequest r = testing::Get("/page?id=7");
@@ -875,20 +897,7 @@ TEST(CleanHeaderCache, RepeatedAndInterleavedHeadersGiveTheFreshVerdict) {
       reqs.push_back(WithHeaders(values[i], values[j], values[(i + j) % values.size()]));
     }
   }
-  const Inspector& in = testing::DefaultInspector();
-  std::vector<std::string> fresh;
-  for (const OwnedHttpRequest& r : reqs) fresh.push_back(VerdictKey(InspectWith(in, r)));
-  auto scratch = in.NewScratch();
-  std::mt19937 rng(7);
-  for (int round = 0; round < 4; ++round) {
-    std::vector<std::size_t> order(reqs.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::shuffle(order.begin(), order.end(), rng);
-    for (std::size_t i : order) {
-      EXPECT_EQ(VerdictKey(in.Inspect(reqs[i].view(), *scratch)), fresh[i])
-          << "round " << round << " request " << i;
-    }
-  }
+  ExpectFreshVerdictsOnOneScratch(reqs, 7);
 }
 
 // A route that disables a category drops that category's findings, so a value can look clean
@@ -992,21 +1001,7 @@ TEST(CleanFieldCache, RepeatedAndInterleavedFieldsGiveTheFreshVerdict) {
       reqs.push_back(testing::Post("/api", "application/json", json));
     }
   }
-  const Inspector& in = testing::DefaultInspector();
-  std::vector<std::string> fresh;
-  for (const OwnedHttpRequest& r : reqs) fresh.push_back(VerdictKey(InspectWith(in, r)));
-  auto scratch = in.NewScratch();
-  std::mt19937 rng(11);
-  for (int round = 0; round < 4; ++round) {
-    std::vector<std::size_t> order(reqs.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::shuffle(order.begin(), order.end(), rng);
-    for (std::size_t i : order) {
-      EXPECT_EQ(VerdictKey(in.Inspect(reqs[i].view(), *scratch)), fresh[i])
-          << "round " << round << " request " << i;
-    }
-  }
-  EXPECT_GT(scratch->clean_field_hits(), 0u);
+  EXPECT_GT(ExpectFreshVerdictsOnOneScratch(reqs, 11)->clean_field_hits(), 0u);
 }
 
 // Remembered values are per partition (a tenant): one tenant's traffic does not make another
