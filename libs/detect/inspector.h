@@ -86,13 +86,17 @@ class Scratch {
     bool found = false;  // some detector staged a finding for it
   };
   std::vector<PendingValue> pending_;
-  // Header values that earlier requests on this thread sent and no detector found anything
-  // in (the same User-Agent, Referer and client headers come again and again), keyed by
-  // partition, name, raw and canonical value, flags and the detectors that ran; compared
-  // byte for byte on a hit. Two-way: a value may sit in either of two entries chosen by its
-  // hash, and a new value replaces the one of the two that was hit less, so a stream of
-  // one-off values (cookies, request ids) does not push out the User-Agent every request
-  // sends. Used only when the route disables no category.
+  // Values that earlier requests on this thread sent and no detector found anything in (the
+  // same User-Agent, Referer and client headers, the same arguments and form fields come
+  // again and again), keyed by partition, the field's place, name and flags, raw and
+  // canonical value, normalisation flags and the detectors that ran (CleanKey in
+  // inspector.cc); compared byte for byte on a hit. Header values use the first
+  // kCleanHeaderSlots entries, other fields the next kCleanFieldSlots. Two-way: a value may
+  // sit in either of two entries chosen by its hash, and a new value replaces the one of the
+  // two that was hit less, so a stream of one-off values (cookies, request ids) does not push
+  // out the User-Agent every request sends. Names, raw and canonical values of at most
+  // kMaxCleanHeaderBytes each: at most about 1.7 MB of keys per Scratch. Used only when the
+  // route disables no category.
   struct CleanHeader {
     uint64_t hash = 0;
     std::string key;    // empty: unused
