@@ -338,9 +338,9 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
   int clean_slot = -1;
   int clean_other = -1;
   uint64_t clean_hash = 0;
-  if (s.clean_cache_ && v.weight == 1.0f && v.text.size() <= limits::kMaxCleanHeaderBytes &&
-      v.field->value.size() <= limits::kMaxCleanHeaderBytes &&
-      v.field->name.size() <= limits::kMaxCleanHeaderBytes) {
+  if (s.clean_cache_ && v.weight == 1.0f &&
+      std::max({v.text.size(), v.field->value.size(), v.field->name.size()}) <=
+          limits::kMaxCleanHeaderBytes) {
     const CleanKey key(v, dets, s.cache_partition_);
     clean_hash = key.Hash();
     // Header values in the first kCleanHeaderSlots entries, other fields in the rest.
