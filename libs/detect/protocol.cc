@@ -540,9 +540,12 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
         break;
     }
   }
-  // A body coding declared on a request that has no body: no client compresses nothing, so
-  // the header is there to see how the server (or a filter in front of it) reacts.
+  // A body coding declared on a GET or HEAD that has no body: no client compresses nothing,
+  // so the header is there to see how the server (or a filter in front of it) reacts. Only
+  // these methods: a forward-auth subrequest (nginx auth_request) carries a POST's headers
+  // without its body or its Content-Length, and a compressed upload must pass.
   if (!content_encoding.empty() && !declares_body &&
+      (IEquals(req.method, "GET") || IEquals(req.method, "HEAD")) &&
       !IEquals(TrimSpaces(content_encoding), "identity")) {
     sink.AddRequestLevel(Category::kProtocol, 0.5f, "protocol.content-encoding-without-body",
                          "Content-Encoding", content_encoding.substr(0, 80));

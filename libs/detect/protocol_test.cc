@@ -370,8 +370,9 @@ TEST(AcceptEncoding, OverlongCodingsOrListsAreBlockedRealListsAreNot) {
   }
 }
 
-// Content-Encoding names how a body is compressed: on a request without one it is a probe.
-// Compressed uploads, and "identity", are not.
+// Content-Encoding names how a body is compressed: on a GET or HEAD without a body it is a
+// probe. Compressed uploads, and "identity", are not, nor a POST whose headers come without
+// its body and length (nginx auth_request sends exactly that).
 TEST(ContentEncoding, DeclaredWithoutABodyIsBlocked) {
   Verdict bare = Inspect(WithHeader(Get("/"), "Content-Encoding", "deflate"));
   EXPECT_TRUE(HasRule(bare, "protocol.content-encoding-without-body") && Flagged(bare));
@@ -388,6 +389,15 @@ TEST(ContentEncoding, DeclaredWithoutABodyIsBlocked) {
   Verdict upload =
       Inspect(WithHeader(Post("/logs", "text/plain", "abc"), "Content-Encoding", "br"));
   EXPECT_FALSE(HasRule(upload, "protocol.content-encoding-without-body"));
+  OwnedHttpRequest subrequest = WithHeader(Get("/logs"), "Content-Encoding", "gzip");
+  subrequest.method = "POST";
+  subrequest.headers.emplace_back("Content-Type", "application/json");
+  Verdict forwarded = Inspect(subrequest);
+  EXPECT_FALSE(HasRule(forwarded, "protocol.content-encoding-without-body"));
+  EXPECT_FALSE(Flagged(forwarded)) << forwarded.explanation;
+  OwnedHttpRequest head = WithHeader(Get("/"), "Content-Encoding", "gzip");
+  head.method = "HEAD";
+  EXPECT_TRUE(HasRule(Inspect(head), "protocol.content-encoding-without-body"));
 }
 
 // A client sending the rewrite headers IIS and some frameworks route by reaches a path the
