@@ -543,10 +543,10 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s,
   s.sink_.FlushStaged();
   // Upload-name headers (X-Filename and friends).
   for (const Header& h : request.headers) {
-    std::string name(h.name);
-    for (char& c : name) c = ToLowerAscii(c);
-    if (name == "x-filename" || name == "x_filename" || name == "x.filename" ||
-        name == "x-file-name" || name == "x-upload-filename") {
+    // IEquals compares sizes first: no copy or lower-casing of every header name.
+    const std::string_view name = h.name;
+    if (IEquals(name, "x-filename") || IEquals(name, "x_filename") || IEquals(name, "x.filename") ||
+        IEquals(name, "x-file-name") || IEquals(name, "x-upload-filename")) {
       if (IsScriptUploadName(h.value)) {
         Field f{Source::kHeader, Part::kValue, 0, h.name, h.value};
         s.sink_.Add(Category::kCodeInjection, 0.8f, "code.script-upload", f, h.value, 0,

@@ -4,10 +4,13 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
+#include "libs/base/check.h"
 #include "libs/detect/limits.h"
 #include "libs/detect/normalize.h"
 #include "libs/detect/text_util.h"
@@ -1063,7 +1066,21 @@ bool IsStructuredHeader(std::string_view name) {
       "cookie",
   };
   if (IStartsWith(name, "sec-")) return true;
-  for (std::string_view s : kStructured) {
+  // Asked for every header of every request: the names grouped by length, so a header is
+  // compared with the few names of its own length only.
+  constexpr std::size_t kLongest = 32;
+  struct ByLength {
+    std::array<std::vector<std::string_view>, kLongest + 1> names;
+    ByLength() {
+      for (std::string_view s : kStructured) {
+        SHIELDX_CHECK(s.size() <= kLongest);
+        names[s.size()].push_back(s);
+      }
+    }
+  };
+  static const ByLength* by_length = new ByLength();
+  if (name.size() > kLongest) return false;
+  for (std::string_view s : by_length->names[name.size()]) {
     if (IEquals(name, s)) return true;
   }
   return false;
