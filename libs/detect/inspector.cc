@@ -58,12 +58,10 @@ struct CleanKey {
       meta[3] |= 2u;
     }
   }
-  // Not keyed, so that the memory behaves the same in every process (benchmarks compare
-  // builds): keys made to collide only have their values inspected again, at the cost of a
-  // value the memory never saw.
+  // MixBytes (text_util.h): unkeyed, the same in every process.
   uint64_t Hash() const {
     uint64_t h = partition ^ 0x243f6a8885a308d3ULL;
-    for (uint32_t m : meta) h = Mix(h, m);
+    for (uint32_t m : meta) h = MixWord(h, m);
     h = MixBytes(h, name);
     h = MixBytes(h, value);
     return MixBytes(h, text);
@@ -90,35 +88,6 @@ struct CleanKey {
   }
 
  private:
-  static uint64_t Mix(uint64_t h, uint64_t w) {
-    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
-  }
-  // Eight bytes a step; the last up to eight bytes as one word read from the end (overlapping
-  // the step before), or for a short string its first, middle and last bytes: fixed-size loads
-  // only. Equal strings hash equal, which is all the memory needs (Equals decides).
-  static uint64_t MixBytes(uint64_t h, std::string_view s) {
-    const char* p = s.data();
-    const std::size_t n = s.size();
-    uint64_t w = 0;
-    if (n >= 8) {
-      std::size_t i = 0;
-      for (; i + 8 < n; i += 8) {
-        std::memcpy(&w, p + i, 8);
-        h = Mix(h, w);
-      }
-      std::memcpy(&w, p + n - 8, 8);
-    } else if (n >= 4) {
-      uint32_t a, b;
-      std::memcpy(&a, p, 4);
-      std::memcpy(&b, p + n - 4, 4);
-      w = uint64_t{a} << 32 | b;
-    } else if (n > 0) {
-      w = static_cast<unsigned char>(p[0]) << 16 | static_cast<unsigned char>(p[n / 2]) << 8 |
-          static_cast<unsigned char>(p[n - 1]);
-    }
-    return Mix(h, w ^ (uint64_t{n} << 56));
-  }
   void WriteHead(char* out) const {
     std::memcpy(out, &partition, sizeof(partition));
     std::memcpy(out + sizeof(partition), meta, sizeof(meta));
@@ -555,7 +524,7 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s,
     }
   }
   DetectProtocol(request, parsed, protocol_policy_, s.sink_);
-  DetectScanner(request, parsed, s.sink_);
+  DetectScanner(request, parsed, s.sink_, &s.scanner_memo_, s.cache_partition_);
   DetectSessionFixation(request, parsed, s.sink_);
   DetectUnsignedJwt(request, parsed, s.sink_);
   DetectFloatDos(parsed, s.sink_);

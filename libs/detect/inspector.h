@@ -64,6 +64,8 @@ class Scratch {
   // Header values, and other fields' values, answered from that memory so far.
   uint64_t clean_header_hits() const { return clean_header_hits_; }
   uint64_t clean_field_hits() const { return clean_field_hits_; }
+  // Header values the scanner check answered from its memory (protocol.h).
+  uint64_t scanner_memo_hits() const { return scanner_memo_.hits(); }
 
  private:
   friend class Inspector;
@@ -108,6 +110,7 @@ class Scratch {
   uint64_t cache_partition_ = 0;
   uint64_t clean_header_hits_ = 0;
   uint64_t clean_field_hits_ = 0;
+  ScannerMemo scanner_memo_;  // header values DetectScanner found nothing in (protocol.h)
   std::vector<BigramFilter> filters_;
   std::size_t filters_used_ = 0;
   uint64_t next_slot_ = 0;

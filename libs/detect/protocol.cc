@@ -552,7 +552,33 @@ void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
   }
 }
 
-void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink) {
+uint64_t ScannerMemo::Hash(uint64_t partition, bool user_agent, std::string_view value) {
+  return MixBytes(MixWord(partition ^ 0x13198a2e03707344ULL, user_agent ? 1 : 0), value);
+}
+
+bool ScannerMemo::Clean(uint64_t partition, bool user_agent, std::string_view value) const {
+  if (value.size() > kMaxValueBytes) return false;
+  const uint64_t h = Hash(partition, user_agent, value);
+  const Entry& e = entries_[h % kEntries];
+  const bool hit = e.used && e.hash == h && e.partition == partition &&
+                   e.user_agent == user_agent && e.value == value;
+  hits_ += hit;
+  return hit;
+}
+
+void ScannerMemo::RememberClean(uint64_t partition, bool user_agent, std::string_view value) {
+  if (value.size() > kMaxValueBytes) return;
+  const uint64_t h = Hash(partition, user_agent, value);
+  Entry& e = entries_[h % kEntries];
+  e.hash = h;
+  e.partition = partition;
+  e.user_agent = user_agent;
+  e.used = true;
+  e.value.assign(value);
+}
+
+void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink,
+                   ScannerMemo* memo, uint64_t partition) {
   // Tools that identify themselves (or whose probes carry their name).
   static constexpr std::string_view kTools[] = {
       "sqlmap",
@@ -634,10 +660,12 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
   std::size_t first[std::max(std::size(kTools), std::size(kOutOfBandDomains))];
   char buf[4096];
   for (const Header& h : req.headers) {
-    bool ua = IEquals(h.name, "user-agent");
+    const bool ua = IEquals(h.name, "user-agent");
     if (h.value.empty() || h.value.size() > sizeof(buf)) continue;
+    if (memo != nullptr && memo->Clean(partition, ua, h.value)) continue;
     AsciiLowerInto(h.value, buf);
     const std::string_view lower(buf, h.value.size());
+    bool found = false;
     if (ua) {
       kToolSet.FirstAll(lower, first);
       for (std::size_t i = 0; i < std::size(kTools); ++i) {
@@ -656,19 +684,23 @@ void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingS
         if (t == "httpx" && p >= 7 && lower.substr(p - 7, 7) == "python-") continue;
         sink.AddRequestLevel(Category::kScanner, 0.85f, "scanner.user-agent", "User-Agent",
                              h.value.substr(0, 80));
+        found = true;
         break;
       }
     }
     // Every callback domain starts with '.'.
-    if (Find(lower, '.') == std::string::npos) continue;
-    kOobSet.FirstAll(lower, first);
-    for (std::size_t i = 0; i < std::size(kOutOfBandDomains); ++i) {
-      if (first[i] != std::string::npos) {
-        sink.AddRequestLevel(Category::kScanner, 0.85f, "scanner.oob-callback", h.name,
-                             h.value.substr(0, 80));
-        break;
+    if (Find(lower, '.') != std::string::npos) {
+      kOobSet.FirstAll(lower, first);
+      for (std::size_t i = 0; i < std::size(kOutOfBandDomains); ++i) {
+        if (first[i] != std::string::npos) {
+          sink.AddRequestLevel(Category::kScanner, 0.85f, "scanner.oob-callback", h.name,
+                               h.value.substr(0, 80));
+          found = true;
+          break;
+        }
       }
     }
+    if (!found && memo != nullptr) memo->RememberClean(partition, ua, h.value);
   }
   (void)parsed;
 }

@@ -3,7 +3,9 @@
 #ifndef SHIELDX_LIBS_DETECT_PROTOCOL_H_
 #define SHIELDX_LIBS_DETECT_PROTOCOL_H_
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "libs/detect/finding.h"
@@ -19,7 +21,36 @@ struct ProtocolPolicy {
 
 void DetectProtocol(const HttpRequest& req, const ParsedRequest& parsed,
                     const ProtocolPolicy& policy, FindingSink& sink);
-void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
+// Header values DetectScanner found nothing in, remembered per Scratch: the same User-Agent,
+// Accept and Referer come with every request of a client. Direct-mapped by MixBytes over the
+// partition (a tenant), whether the header is the User-Agent, and the value; compared in full
+// on a hit. It records what the scan found, not what the sink kept, so exclusions do not
+// change it.
+class ScannerMemo {
+ public:
+  static constexpr std::size_t kEntries = 64;
+  static constexpr std::size_t kMaxValueBytes = 512;
+  bool Clean(uint64_t partition, bool user_agent, std::string_view value) const;
+  void RememberClean(uint64_t partition, bool user_agent, std::string_view value);
+  uint64_t hits() const { return hits_; }
+
+ private:
+  struct Entry {
+    uint64_t hash = 0;
+    uint64_t partition = 0;
+    bool user_agent = false;
+    bool used = false;
+    std::string value;
+  };
+  static uint64_t Hash(uint64_t partition, bool user_agent, std::string_view value);
+  Entry entries_[kEntries];
+  mutable uint64_t hits_ = 0;
+};
+
+// Attack tools naming themselves in the User-Agent, and out-of-band callback domains in any
+// header. `memo` (optional) skips header values found clean before in `partition`.
+void DetectScanner(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink,
+                   ScannerMemo* memo = nullptr, uint64_t partition = 0);
 void DetectSessionFixation(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);
 // Unsigned JSON Web Tokens ("alg":"none") anywhere a token travels.
 void DetectUnsignedJwt(const HttpRequest& req, const ParsedRequest& parsed, FindingSink& sink);

@@ -197,6 +197,39 @@ inline std::size_t FindFirstOf(std::string_view hay, char c, std::size_t from = 
   return hay.find(c, from);
 }
 
+// A fixed, unkeyed 64-bit hash for the per-Scratch memories of clean values (inspector.cc,
+// protocol.cc): the same in every process, so their behaviour (and instruction counts)
+// repeat across runs and builds; keys made to collide only cost a fresh inspection. Eight
+// bytes a step; the last up to eight bytes as one word read from the end (overlapping the
+// step before), or for a short string its first, middle and last bytes: fixed-size loads
+// only. Equal inputs hash equal, which is all a memory needs (it compares on a hit).
+inline uint64_t MixWord(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
+}
+inline uint64_t MixBytes(uint64_t h, std::string_view s) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  uint64_t w = 0;
+  if (n >= 8) {
+    std::size_t i = 0;
+    for (; i + 8 < n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      h = MixWord(h, w);
+    }
+    std::memcpy(&w, p + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    w = uint64_t{a} << 32 | b;
+  } else if (n > 0) {
+    w = static_cast<unsigned char>(p[0]) << 16 | static_cast<unsigned char>(p[n / 2]) << 8 |
+        static_cast<unsigned char>(p[n - 1]);
+  }
+  return MixWord(h, w ^ (uint64_t{n} << 56));
+}
+
 // Eight bytes as one word ("SWAR"), for scans that skip ahead while nothing of interest
 // occurs. Load8 reads p[0..8) (memcpy: no alignment or aliasing assumptions); the tests say
 // exactly whether *some* byte of the word is of a kind (not which).
