@@ -1080,8 +1080,14 @@ bool IsStructuredHeader(std::string_view name) {
   };
   static const ByLength* by_length = new ByLength();
   if (name.size() > kLongest) return false;
-  for (std::string_view s : by_length->names[name.size()]) {
-    if (IEquals(name, s)) return true;
+  const std::vector<std::string_view>& same_length = by_length->names[name.size()];
+  if (same_length.empty()) return false;
+  // Most headers are on the list: lowered once, a word at a time, then compared exactly.
+  char buf[kLongest];
+  AsciiLowerInto(name, buf);
+  const std::string_view lower(buf, name.size());
+  for (std::string_view s : same_length) {
+    if (lower == s) return true;
   }
   return false;
 }
