@@ -99,6 +99,54 @@ struct CleanKey {
   std::string_view name, value, text;
 };
 
+// The key of a whole field by its raw value: a CleanKey whose canonical value is the raw
+// value and whose normalisation flags say whether base64 decodings are inspected (a profile
+// setting that changes which values the field yields).
+CleanKey WholeFieldKey(const Field& field, uint32_t dets, uint64_t partition, bool inspect_base64) {
+  const ValueView raw{&field, field.value, field.value, inspect_base64 ? 1u : 0u, 1.0f, false};
+  return CleanKey(raw, dets, partition);
+}
+
+// The two entries of the memory region [base, base + count) of Scratch::clean_headers_ a key
+// with `hash` may sit in.
+struct CleanPair {
+  int a, b;
+};
+CleanPair PairFor(uint64_t hash, std::size_t base, std::size_t count) {
+  const int a = static_cast<int>(base + hash % count);
+  int b = static_cast<int>(base + (hash >> 32) % count);
+  if (b == a) b = a ^ 1;
+  return {a, b};
+}
+
+// Whether `key` is remembered in its pair (counting the hit).
+bool FindClean(std::vector<Scratch::CleanHeader>& table, CleanPair pair, uint64_t hash,
+               const CleanKey& key) {
+  for (int i : {pair.a, pair.b}) {
+    Scratch::CleanHeader& e = table[i];
+    if (e.hash == hash && key.Equals(e.key)) {
+      if (e.hits < limits::kCleanHeaderMaxHits) ++e.hits;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Remembers `key` in its pair: an unused entry of the two, else the one hit less.
+void RememberClean(std::vector<Scratch::CleanHeader>& table, CleanPair pair, uint64_t hash,
+                   const CleanKey& key) {
+  Scratch::CleanHeader& ea = table[pair.a];
+  Scratch::CleanHeader& eb = table[pair.b];
+  const bool take_a = ea.key.empty() || (!eb.key.empty() && ea.hits <= eb.hits);
+  Scratch::CleanHeader& e = take_a ? ea : eb;
+  e.hash = hash;
+  e.hits = 0;
+  key.Store(&e.key);
+  // Ageing: an entry hit often long ago gives way after as many replacements beside it.
+  uint32_t& other_hits = (take_a ? eb : ea).hits;
+  if (other_hits > 0) --other_hits;
+}
+
 // Letters and digits only; with '_' or '-' as well; or anything else.
 enum class WordClass { kAlnum, kWord, kOther };
 WordClass WordClassOf(std::string_view s) {
@@ -257,7 +305,8 @@ const char* ActionName(Action a) {
 }
 
 Scratch::Scratch() : arena_(limits::kArenaBlockBytes) {
-  clean_headers_.resize(limits::kCleanHeaderSlots + limits::kCleanFieldSlots);
+  clean_headers_.resize(limits::kCleanHeaderSlots + limits::kCleanFieldSlots +
+                        limits::kCleanWholeFieldSlots);
   detector_.arena = &arena_;
   detector_.sql_tokens.reserve(256);
 }
@@ -307,28 +356,23 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
   int clean_slot = -1;
   int clean_other = -1;
   uint64_t clean_hash = 0;
-  if (s.clean_cache_ && v.weight == 1.0f &&
+  // (A field the whole-field memory covers is looked up there, by its raw value, instead.)
+  if (s.clean_cache_ && v.weight == 1.0f && !s.whole_field_covered_ &&
       std::max({v.text.size(), v.field->value.size(), v.field->name.size()}) <=
           limits::kMaxCleanHeaderBytes) {
     const CleanKey key(v, dets, s.cache_partition_);
     clean_hash = key.Hash();
-    // Header values in the first kCleanHeaderSlots entries, other fields in the rest.
+    // Header values in the first kCleanHeaderSlots entries, other fields' values next.
     const bool header = v.field->source == Source::kHeader;
-    const std::size_t base = header ? 0 : limits::kCleanHeaderSlots;
-    const std::size_t count = header ? limits::kCleanHeaderSlots : limits::kCleanFieldSlots;
-    const int a = static_cast<int>(base + clean_hash % count);
-    int b = static_cast<int>(base + (clean_hash >> 32) % count);
-    if (b == a) b = a ^ 1;
-    for (int i : {a, b}) {
-      Scratch::CleanHeader& e = s.clean_headers_[i];
-      if (e.hash == clean_hash && key.Equals(e.key)) {
-        if (e.hits < limits::kCleanHeaderMaxHits) ++e.hits;
-        ++(header ? s.clean_header_hits_ : s.clean_field_hits_);
-        return;
-      }
+    const CleanPair pair =
+        header ? PairFor(clean_hash, 0, limits::kCleanHeaderSlots)
+               : PairFor(clean_hash, limits::kCleanHeaderSlots, limits::kCleanFieldSlots);
+    if (FindClean(s.clean_headers_, pair, clean_hash, key)) {
+      ++(header ? s.clean_header_hits_ : s.clean_field_hits_);
+      return;
     }
-    clean_slot = a;
-    clean_other = b;
+    clean_slot = pair.a;
+    clean_other = pair.b;
   }
   // Long values: one pass records which byte pairs occur, so keyword scans that cannot
   // match are skipped (Find in text_util.h; same results, less work). A request with more
@@ -368,20 +412,22 @@ void Inspector::RunDeferred(Scratch& s) const {
       p.found = p.found || sink.staged_count() != staged;
     }
   }
+  // The entry to fill is chosen here, not at lookup, so that two values of one request that
+  // share a pair take both entries.
   for (const Scratch::PendingValue& p : s.pending_) {
     if (p.clean_slot < 0 || p.found) continue;
-    // The entry to fill: an unused one of the pair, else the one hit less. Chosen here, not
-    // at lookup, so that two values of one request that share a pair take both entries.
-    Scratch::CleanHeader& ea = s.clean_headers_[p.clean_slot];
-    Scratch::CleanHeader& eb = s.clean_headers_[p.clean_other];
-    const bool take_a = ea.key.empty() || (!eb.key.empty() && ea.hits <= eb.hits);
-    Scratch::CleanHeader& e = take_a ? ea : eb;
-    e.hash = p.clean_hash;
-    e.hits = 0;
-    CleanKey(p.view, p.detectors, s.cache_partition_).Store(&e.key);
-    // Ageing: an entry hit often long ago gives way after as many replacements beside it.
-    uint32_t& other_hits = (take_a ? eb : ea).hits;
-    if (other_hits > 0) --other_hits;
+    RememberClean(s.clean_headers_, {p.clean_slot, p.clean_other}, p.clean_hash,
+                  CleanKey(p.view, p.detectors, s.cache_partition_));
+  }
+  // Whole fields none of whose values had a finding.
+  for (const Scratch::WholeFieldMiss& m : s.whole_field_misses_) {
+    bool found = false;
+    for (std::size_t i = m.begin; i < m.end && !found; ++i) found = s.pending_[i].found;
+    if (!found) {
+      RememberClean(
+          s.clean_headers_, {m.slot, m.other}, m.hash,
+          WholeFieldKey(*m.field, m.detectors, s.cache_partition_, profile_.inspect_base64));
+    }
   }
 }
 
@@ -396,6 +442,32 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
     }
     return;
   }
+  // A non-header field this thread has seen clean with the same raw value, name, place and
+  // detectors: every value inspected below (the canonical form, a base64 decoding) is a
+  // function of those, so the detectors would find nothing again. Looked up before anything
+  // is normalised. Not with custom rules (they are this Inspector's, and one Scratch may
+  // serve others) and not for file names (the script-upload check below is no detector).
+  const bool whole_memo =
+      s.clean_cache_ && signatures_->size() == 0 && field.source != Source::kHeader &&
+      field.source != Source::kFileName &&
+      std::max(field.value.size(), field.name.size()) <= limits::kMaxCleanHeaderBytes;
+  uint32_t whole_dets = 0;
+  uint64_t whole_hash = 0;
+  CleanPair whole_pair{-1, -1};
+  if (whole_memo) {
+    whole_dets = DetectorsFor(field, parsed);
+    const CleanKey key =
+        WholeFieldKey(field, whole_dets, s.cache_partition_, profile_.inspect_base64);
+    whole_hash = key.Hash();
+    whole_pair = PairFor(whole_hash, limits::kCleanHeaderSlots + limits::kCleanFieldSlots,
+                         limits::kCleanWholeFieldSlots);
+    if (FindClean(s.clean_headers_, whole_pair, whole_hash, key)) {
+      ++s.clean_whole_field_hits_;
+      return;
+    }
+  }
+  const std::size_t pending_before = s.pending_.size();
+  s.whole_field_covered_ = whole_memo;
   // A long value is inspected in windows of half the inspected size: the head, the tail and
   // the windows between them, which overlap by kValueWindowOverlap bytes so that a payload
   // across a boundary is whole in one of them. A middle window of only base64 or hex
@@ -454,6 +526,10 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
     }
     inspect_part(whole.substr(tail_start));
   }
+  if (whole_memo) {
+    s.whole_field_misses_.push_back({&field, whole_dets, whole_hash, whole_pair.a, whole_pair.b,
+                                     pending_before, s.pending_.size()});
+  }
   if (field.source == Source::kFileName && IsScriptUploadName(field.value)) {
     s.sink_.SetStageKey(s.next_slot_++ << 4);
     s.sink_.Add(Category::kCodeInjection, 0.8f, "code.script-upload", field, field.value, 0,
@@ -504,6 +580,7 @@ Verdict Inspector::Inspect(const HttpRequest& request, Scratch& s,
   // detector's code stays in the instruction cache across the request's values. Findings are
   // staged and added in the field-by-field order, so the result is the same.
   s.pending_.clear();
+  s.whole_field_misses_.clear();
   s.filters_used_ = 0;
   s.next_slot_ = 0;
   s.sink_.BeginStaging();

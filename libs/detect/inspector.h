@@ -64,6 +64,16 @@ class Scratch {
   // Header values, and other fields' values, answered from that memory so far.
   uint64_t clean_header_hits() const { return clean_header_hits_; }
   uint64_t clean_field_hits() const { return clean_field_hits_; }
+  // Whole fields answered by their raw value, before normalisation (inspector.cc).
+  uint64_t clean_whole_field_hits() const { return clean_whole_field_hits_; }
+
+  // One entry of the clean-value memories (below; public only for inspector.cc's helpers).
+  struct CleanHeader {
+    uint64_t hash = 0;
+    std::string key;    // empty: unused
+    uint32_t hits = 0;  // up to kCleanHeaderMaxHits; less one when its pair's other entry
+                        // is replaced
+  };
   // Header values the scanner check answered from its memory (protocol.h).
   uint64_t scanner_memo_hits() const { return scanner_memo_.hits(); }
 
@@ -93,24 +103,31 @@ class Scratch {
   // again and again), keyed by partition, the field's place, name and flags, raw and
   // canonical value, normalisation flags and the detectors that ran (CleanKey in
   // inspector.cc); compared byte for byte on a hit. Header values use the first
-  // kCleanHeaderSlots entries, other fields the next kCleanFieldSlots. Two-way: a value may
-  // sit in either of two entries chosen by its hash, and a new value replaces the one of the
-  // two that was hit less, so a stream of one-off values (cookies, request ids) does not push
-  // out the User-Agent every request sends. Names, raw and canonical values of at most
-  // kMaxCleanHeaderBytes each: at most about 1.7 MB of keys per Scratch. Used only when the
-  // route disables no category.
-  struct CleanHeader {
-    uint64_t hash = 0;
-    std::string key;    // empty: unused
-    uint32_t hits = 0;  // up to kCleanHeaderMaxHits; less one when its pair's other entry
-                        // is replaced
-  };
+  // kCleanHeaderSlots entries, other fields' values the next kCleanFieldSlots, and whole
+  // non-header fields, keyed by their raw value before normalisation, the last
+  // kCleanWholeFieldSlots. Two-way: a value may sit in either of two entries chosen by its
+  // hash, and a new value replaces the one of the two that was hit less, so a stream of
+  // one-off values (cookies, request ids) does not push out the User-Agent every request
+  // sends. Names, raw and canonical values of at most kMaxCleanHeaderBytes each: at most
+  // about 2.3 MB of keys per Scratch. Used only when the route disables no category.
   std::vector<CleanHeader> clean_headers_;
   bool clean_cache_ = false;  // this request may use clean_headers_
   uint64_t cache_partition_ = 0;
   uint64_t clean_header_hits_ = 0;
   uint64_t clean_field_hits_ = 0;
-  ScannerMemo scanner_memo_;  // header values DetectScanner found nothing in (protocol.h)
+  uint64_t clean_whole_field_hits_ = 0;
+  // Fields looked up by raw value that missed in this request: remembered after the
+  // detectors ran if none of the field's values (pending_[begin, end)) had a finding.
+  struct WholeFieldMiss {
+    const Field* field;
+    uint32_t detectors;
+    uint64_t hash;
+    int slot, other;
+    std::size_t begin, end;
+  };
+  std::vector<WholeFieldMiss> whole_field_misses_;
+  bool whole_field_covered_ = false;  // the field being inspected is in that memory
+  ScannerMemo scanner_memo_;          // header values DetectScanner found nothing in (protocol.h)
   std::vector<BigramFilter> filters_;
   std::size_t filters_used_ = 0;
   uint64_t next_slot_ = 0;

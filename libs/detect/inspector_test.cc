@@ -946,9 +946,10 @@ TEST(CleanFieldCache, SameValueElsewhereIsJudgedAgain) {
   auto scratch = in.NewScratch();
   OwnedHttpRequest plain = testing::Get("/search?q=id&page=2");
   EXPECT_FALSE(Flagged(in.Inspect(plain.view(), *scratch)));
-  const uint64_t before = scratch->clean_field_hits();
+  auto remembered = [&] { return scratch->clean_field_hits() + scratch->clean_whole_field_hits(); };
+  const uint64_t before = remembered();
   EXPECT_FALSE(Flagged(in.Inspect(plain.view(), *scratch)));
-  EXPECT_GE(scratch->clean_field_hits() - before, 2u);  // q=id and page=2
+  EXPECT_GE(remembered() - before, 2u);  // q=id and page=2
   // "id" in a command parameter is the reconnaissance command.
   EXPECT_TRUE(Flagged(in.Inspect(testing::Get("/run?cmd=id").view(), *scratch)));
   // Markup in a header is judged more strictly than in an argument of the same name.
@@ -1002,7 +1003,26 @@ TEST(CleanFieldCache, RepeatedAndInterleavedFieldsGiveTheFreshVerdict) {
       reqs.push_back(testing::Post("/api", "application/json", json));
     }
   }
-  EXPECT_GT(ExpectFreshVerdictsOnOneScratch(reqs, 11)->clean_field_hits(), 0u);
+  EXPECT_GT(ExpectFreshVerdictsOnOneScratch(reqs, 11)->clean_whole_field_hits(), 0u);
+}
+
+// Whole fields are looked up by their raw value before anything else runs; custom rules read
+// the canonical value and belong to their Inspector, so with custom rules in the profile the
+// field is inspected every time and a rule's finding comes every time. A field whose base64
+// decoding carries the attack is never remembered as clean.
+TEST(CleanFieldCache, WholeFieldsWithCustomRulesOrFindingsAreJudgedEveryTime) {
+  auto in = Make(R"({"custom_rules":[
+      {"id":"ticket","pattern":"zq-4711","targets":["query"],"category":"sqli","confidence":0.9}]})");
+  auto scratch = in->NewScratch();
+  OwnedHttpRequest r = testing::Get("/t?ref=zq-4711&page=2");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Flagged(in->Inspect(r.view(), *scratch))) << i;
+  EXPECT_EQ(scratch->clean_whole_field_hits(), 0u);
+  const Inspector& plain = testing::DefaultInspector();
+  auto fresh = plain.NewScratch();
+  // base64 of "<script>alert(document.cookie)</script>"
+  OwnedHttpRequest b64 =
+      testing::Get("/t?d=PHNjcmlwdD5hbGVydChkb2N1bWVudC5jb29raWUpPC9zY3JpcHQ%2B");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Flagged(plain.Inspect(b64.view(), *fresh))) << i;
 }
 
 // The scanner check remembers header values it found nothing in: the same User-Agent is

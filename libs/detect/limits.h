@@ -76,6 +76,8 @@ inline constexpr std::size_t kMaxBigramFilters = 64;
 // longest value remembered.
 inline constexpr std::size_t kCleanHeaderSlots = 64;
 inline constexpr std::size_t kCleanFieldSlots = 1024;
+// Whole fields (by raw value, before normalisation) found clean, for non-header fields.
+inline constexpr std::size_t kCleanWholeFieldSlots = 1024;
 inline constexpr std::size_t kMaxCleanHeaderBytes = 512;
 // Hits counted per remembered value (the replacement order of the two-way memory).
 inline constexpr uint32_t kCleanHeaderMaxHits = 64;
