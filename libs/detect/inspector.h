@@ -109,7 +109,7 @@ class Scratch {
   // hash, and a new value replaces the one of the two that was hit less, so a stream of
   // one-off values (cookies, request ids) does not push out the User-Agent every request
   // sends. Names, raw and canonical values of at most kMaxCleanHeaderBytes each: at most
-  // about 2.3 MB of keys per Scratch. Used only when the route disables no category.
+  // about 2.8 MB of keys per Scratch. Used only when the route disables no category.
   std::vector<CleanHeader> clean_headers_;
   bool clean_cache_ = false;  // this request may use clean_headers_
   uint64_t cache_partition_ = 0;
