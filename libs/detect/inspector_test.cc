@@ -1006,6 +1006,24 @@ TEST(CleanFieldCache, RepeatedAndInterleavedFieldsGiveTheFreshVerdict) {
   EXPECT_GT(ExpectFreshVerdictsOnOneScratch(reqs, 11)->clean_whole_field_hits(), 0u);
 }
 
+// The whole-field memory is per partition like the others: a tenant's fields are never
+// answered from another tenant's traffic (so timing tells one tenant nothing of another's).
+TEST(CleanFieldCache, WholeFieldsAreRememberedPerPartition) {
+  const Inspector& in = testing::DefaultInspector();
+  auto scratch = in.NewScratch();
+  OwnedHttpRequest r = testing::Get("/search?q=red%20shoes&page=2");
+  scratch->SetCachePartition(1);
+  in.Inspect(r.view(), *scratch);
+  in.Inspect(r.view(), *scratch);
+  const uint64_t hits = scratch->clean_whole_field_hits();
+  EXPECT_GE(hits, 2u);
+  scratch->SetCachePartition(2);
+  in.Inspect(r.view(), *scratch);
+  EXPECT_EQ(scratch->clean_whole_field_hits(), hits);
+  in.Inspect(r.view(), *scratch);
+  EXPECT_GT(scratch->clean_whole_field_hits(), hits);
+}
+
 // Whole fields are looked up by their raw value before anything else runs; custom rules read
 // the canonical value and belong to their Inspector, so with custom rules in the profile the
 // field is inspected every time and a rule's finding comes every time. A field whose base64
