@@ -10,7 +10,6 @@
 // its own.
 #include <algorithm>
 #include <array>
-#include <bitset>
 #include <cstdint>
 #include <cstring>
 
@@ -442,30 +441,16 @@ const absl::flat_hash_map<std::string_view, int>& Commands() {
   return *m;
 }
 
-// Which first and last bytes the names of Commands() have at each length: most words after a
-// separator (numbers, ids, tokens of a beacon) are answered without hashing.
-struct CommandShapes {
-  static constexpr std::size_t kMaxLen = 64;
-  std::bitset<256> first[kMaxLen + 1];
-  std::bitset<256> last[kMaxLen + 1];
-  CommandShapes() {
-    for (const auto& [name, unused] : Commands()) {
-      if (name.empty() || name.size() > kMaxLen) continue;
-      first[name.size()].set(static_cast<unsigned char>(name.front()));
-      last[name.size()].set(static_cast<unsigned char>(name.back()));
-    }
-  }
-};
-
 // Commands().find(name): the strength of a known command, null for any other word.
+// Most words after a separator (numbers, ids, tokens of a beacon) are answered by the
+// names' shapes (WordShapes) without hashing.
 const int* FindCommand(std::string_view name) {
-  static const auto* shapes = new CommandShapes();
-  if (name.empty()) return nullptr;
-  if (name.size() <= CommandShapes::kMaxLen &&
-      (!shapes->first[name.size()].test(static_cast<unsigned char>(name.front())) ||
-       !shapes->last[name.size()].test(static_cast<unsigned char>(name.back())))) {
-    return nullptr;
-  }
+  static const auto* shapes = [] {
+    auto* w = new WordShapes();
+    for (const auto& [command, unused] : Commands()) w->Add(command);
+    return w;
+  }();
+  if (!shapes->Possible(name)) return nullptr;
   const auto it = Commands().find(name);
   return it == Commands().end() ? nullptr : &it->second;
 }

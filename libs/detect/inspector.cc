@@ -327,8 +327,9 @@ std::unique_ptr<Scratch> Inspector::NewScratch() const {
   return s;
 }
 
-void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const {
-  uint32_t dets = DetectorsFor(*v.field, parsed);
+void Inspector::Defer(const ValueView& v, uint32_t field_detectors, bool remember,
+                      Scratch& s) const {
+  uint32_t dets = field_detectors;
   // Letters and digits only (ids, counters, hashes, flags: most fields of a beacon): no
   // quote, operator, tag, separator or expression can be in it, so only the detectors that
   // judge bare words run (a command in a command parameter, Java and NoSQL names, serialized
@@ -357,7 +358,7 @@ void Inspector::Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& 
   int clean_other = -1;
   uint64_t clean_hash = 0;
   // (A field the whole-field memory covers is looked up there, by its raw value, instead.)
-  if (s.clean_cache_ && v.weight == 1.0f && !s.whole_field_covered_ &&
+  if (s.clean_cache_ && remember && v.weight == 1.0f &&
       std::max({v.text.size(), v.field->value.size(), v.field->name.size()}) <=
           limits::kMaxCleanHeaderBytes) {
     const CleanKey key(v, dets, s.cache_partition_);
@@ -451,13 +452,13 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
       s.clean_cache_ && signatures_->size() == 0 && field.source != Source::kHeader &&
       field.source != Source::kFileName &&
       std::max(field.value.size(), field.name.size()) <= limits::kMaxCleanHeaderBytes;
-  uint32_t whole_dets = 0;
+  // The detectors that apply to the field (its values narrow them further in Defer).
+  const uint32_t field_dets = DetectorsFor(field, parsed);
   uint64_t whole_hash = 0;
   CleanPair whole_pair{-1, -1};
   if (whole_memo) {
-    whole_dets = DetectorsFor(field, parsed);
     const CleanKey key =
-        WholeFieldKey(field, whole_dets, s.cache_partition_, profile_.inspect_base64);
+        WholeFieldKey(field, field_dets, s.cache_partition_, profile_.inspect_base64);
     whole_hash = key.Hash();
     whole_pair = PairFor(whole_hash, limits::kCleanHeaderSlots + limits::kCleanFieldSlots,
                          limits::kCleanWholeFieldSlots);
@@ -467,7 +468,6 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
     }
   }
   const std::size_t pending_before = s.pending_.size();
-  s.whole_field_covered_ = whole_memo;
   // A long value is inspected in windows of half the inspected size: the head, the tail and
   // the windows between them, which overlap by kValueWindowOverlap bytes so that a payload
   // across a boundary is whole in one of them. A middle window of only base64 or hex
@@ -485,7 +485,7 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
       document = lines >= 8;
     }
     ValueView v{&field, n.text, n.lower, n.flags, 1.0f, document};
-    Defer(v, parsed, s);
+    Defer(v, field_dets, !whole_memo, s);
     // Signature rules see the canonical value.
     if (signatures_->size() > 0) {
       s.sink_.SetStageKey(s.next_slot_++ << 4);
@@ -506,7 +506,7 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
       if (!decoded.empty()) {
         Normalized d = Normalize(decoded, s.arena_);
         ValueView dv{&field, d.text, d.lower, d.flags | kNormBase64, 0.95f, document};
-        Defer(dv, parsed, s);
+        Defer(dv, field_dets, !whole_memo, s);
       }
     }
   };
@@ -527,7 +527,7 @@ void Inspector::InspectField(const Field& field, const ParsedRequest& parsed, Sc
     inspect_part(whole.substr(tail_start));
   }
   if (whole_memo) {
-    s.whole_field_misses_.push_back({&field, whole_dets, whole_hash, whole_pair.a, whole_pair.b,
+    s.whole_field_misses_.push_back({&field, field_dets, whole_hash, whole_pair.a, whole_pair.b,
                                      pending_before, s.pending_.size()});
   }
   if (field.source == Source::kFileName && IsScriptUploadName(field.value)) {

@@ -126,8 +126,7 @@ class Scratch {
     std::size_t begin, end;
   };
   std::vector<WholeFieldMiss> whole_field_misses_;
-  bool whole_field_covered_ = false;  // the field being inspected is in that memory
-  ScannerMemo scanner_memo_;          // header values DetectScanner found nothing in (protocol.h)
+  ScannerMemo scanner_memo_;  // header values DetectScanner found nothing in (protocol.h)
   std::vector<BigramFilter> filters_;
   std::size_t filters_used_ = 0;
   uint64_t next_slot_ = 0;
@@ -153,8 +152,9 @@ class Inspector {
  private:
   explicit Inspector(Profile profile) : profile_(std::move(profile)) {}
   void InspectField(const Field& field, const ParsedRequest& parsed, Scratch& s) const;
-  // Queues a value for the detectors that apply to it.
-  void Defer(const ValueView& v, const ParsedRequest& parsed, Scratch& s) const;
+  // Queues `v` with the detectors that apply to its field; `remember`: use the value memory
+  // (false when the whole-field memory covers the field).
+  void Defer(const ValueView& v, uint32_t field_detectors, bool remember, Scratch& s) const;
   // Runs each detector over every queued value in turn.
   void RunDeferred(Scratch& s) const;
 

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <bitset>
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "libs/detect/text_util.h"
 
 namespace shieldx::detect::sql {
 namespace {
@@ -535,22 +535,19 @@ constexpr std::string_view kCatalogs[] = {
     "schemata",
 };
 
-// A set of lower-case names, asked about every word of a value: the names' lengths and
-// first letters answer most words (column names, numbers, prose) without hashing.
+// A set of lower-case names, asked about every word of a value: the names' shapes
+// (WordShapes) answer most words (column names, numbers, prose) without hashing.
 class NameSet {
  public:
   template <std::size_t N>
   explicit NameSet(const std::string_view (&items)[N]) {
     for (std::string_view v : items) {
       set_.insert(v);
-      if (v.size() < 64) lengths_ |= uint64_t{1} << v.size();
-      first_.set(static_cast<unsigned char>(v.front()));
+      shapes_.Add(v);
     }
   }
   bool Contains(std::string_view name) const {
-    if (name.empty() || name.size() >= 64 || !((lengths_ >> name.size()) & 1)) return false;
-    const auto c = static_cast<unsigned char>(name.front());
-    if (!first_.test(c >= 'A' && c <= 'Z' ? c + 32 : c)) return false;
+    if (!shapes_.Possible(name)) return false;
     char buf[40];
     std::string_view lower;
     if (!LowerInto(name, buf, sizeof(buf), &lower)) return false;
@@ -559,41 +556,20 @@ class NameSet {
 
  private:
   absl::flat_hash_set<std::string_view> set_;
-  uint64_t lengths_ = 0;  // bit n: some name is n bytes long
-  std::bitset<256> first_;
+  WordShapes shapes_;
 };
 
 }  // namespace
 
 namespace {
 
-// Which lower-case first and last letters the keywords of each length have: most words of a
-// value are not keywords, and this answers them without hashing. Built from the keyword
-// table itself.
-struct KeywordShapes {
-  static constexpr std::size_t kMaxLen = 24;  // KeywordOf's buffer
-  std::bitset<256> first_by_len[kMaxLen + 1];
-  std::bitset<256> last_by_len[kMaxLen + 1];
-  KeywordShapes() {
-    for (const auto& [kw, unused] : Keywords()) {
-      if (kw.size() > kMaxLen) continue;
-      first_by_len[kw.size()].set(static_cast<unsigned char>(kw.front()));
-      last_by_len[kw.size()].set(static_cast<unsigned char>(kw.back()));
-    }
-  }
-  static unsigned char Lower(char ch) {
-    auto c = static_cast<unsigned char>(ch);
-    return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + 32) : c;
-  }
-  bool Possible(std::string_view word) const {
-    if (word.empty() || word.size() > kMaxLen) return false;
-    return first_by_len[word.size()].test(Lower(word.front())) &&
-           last_by_len[word.size()].test(Lower(word.back()));
-  }
-};
-
-const KeywordShapes& Shapes() {
-  static const auto* shapes = new KeywordShapes();
+// Which first and last letters the keywords of each length have (text_util.h).
+const WordShapes& Shapes() {
+  static const auto* shapes = [] {
+    auto* w = new WordShapes();
+    for (const auto& [kw, unused] : Keywords()) w->Add(kw);
+    return w;
+  }();
   return *shapes;
 }
 
@@ -601,7 +577,7 @@ const KeywordShapes& Shapes() {
 
 Kw KeywordOf(std::string_view word) {
   if (!Shapes().Possible(word)) return Kw::kNone;
-  char buf[KeywordShapes::kMaxLen];
+  char buf[24];  // the longest keyword has 13 bytes
   std::string_view lower;
   if (!LowerInto(word, buf, sizeof(buf), &lower)) return Kw::kNone;
   const auto& map = Keywords();

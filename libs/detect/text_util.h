@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -196,6 +197,38 @@ inline std::size_t FindFirstOf(std::string_view hay, std::string_view set, std::
 inline std::size_t FindFirstOf(std::string_view hay, char c, std::size_t from = 0) {
   return hay.find(c, from);
 }
+
+// Which first and last bytes (ASCII case folded) the words of a list have at each length:
+// most words of a value are none of them, and this answers them before any lookup. A false
+// Possible() is certain; a true one still needs the lookup. Used for the SQL keyword,
+// function and catalog lists and the shell command list.
+class WordShapes {
+ public:
+  static constexpr std::size_t kMaxLen = 64;
+  void Add(std::string_view w) {
+    if (w.empty()) return;
+    if (w.size() > kMaxLen) {
+      longer_ = true;
+      return;
+    }
+    first_[w.size()].set(Fold(w.front()));
+    last_[w.size()].set(Fold(w.back()));
+  }
+  bool Possible(std::string_view w) const {
+    if (w.empty()) return false;
+    if (w.size() > kMaxLen) return longer_;
+    return first_[w.size()].test(Fold(w.front())) && last_[w.size()].test(Fold(w.back()));
+  }
+
+ private:
+  static unsigned char Fold(char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + 32) : c;
+  }
+  std::bitset<256> first_[kMaxLen + 1];
+  std::bitset<256> last_[kMaxLen + 1];
+  bool longer_ = false;  // some word is longer than kMaxLen
+};
 
 // A fixed, unkeyed 64-bit hash for the per-Scratch memories of clean values (inspector.cc,
 // protocol.cc): the same in every process, so their behaviour (and instruction counts)

@@ -187,6 +187,25 @@ TEST(NeedleSet, FirstAllAgreesWithFindWhenMatchesAreSparse) {
   }
 }
 
+// A word of the list is always possible, in any case; a word whose length, first or last
+// byte no listed word of that length has is not.
+TEST(WordShapes, ListedWordsArePossibleOthersByShapeAreNot) {
+  WordShapes shapes;
+  shapes.Add("select");
+  shapes.Add("union");
+  shapes.Add("id");
+  shapes.Add("");  // ignored
+  for (std::string_view w : {"select", "SELECT", "Union", "iD"}) EXPECT_TRUE(shapes.Possible(w));
+  for (std::string_view w : {"", "selec", "xelect", "selecx", "unions", "ix", "a"}) {
+    EXPECT_FALSE(shapes.Possible(w)) << w;
+  }
+  EXPECT_TRUE(shapes.Possible("sXXXXt")) << "same shape: the lookup decides";
+  const std::string longer(WordShapes::kMaxLen + 1, 'a');
+  EXPECT_FALSE(shapes.Possible(longer));
+  shapes.Add(longer);
+  EXPECT_TRUE(shapes.Possible(std::string(WordShapes::kMaxLen + 5, 'b')));
+}
+
 TEST(ByteSet, AgreesWithFindForShortAndLongValues) {
   std::mt19937 rng(29);
   for (int round = 0; round < 500; ++round) {
