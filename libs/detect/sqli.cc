@@ -192,6 +192,7 @@ class Parser {
     // A comment that truncates the application's query is short ("--", "-- x", "#");
     // a long comment is text that happens to contain "--" or "#".
     trailing_comment_ = !raw.empty() && raw.back().type == Tok::kComment && raw.back().len <= 40;
+    quote_break_ = !t_.empty() && t_[0].type == Tok::kPrefix;
   }
 
   std::size_t size() const { return t_.size(); }
@@ -410,6 +411,14 @@ class Parser {
     if (op.type == Tok::kWord && op.kw == Kw::kIs) {
       AcceptKw(Kw::kNot);
       if (AtEnd()) return true;
+      // SQLite compares anything with IS ("' is 0 or '1", "id'is not-id"), but a bare name
+      // after it, neither called nor qualified, is English ("restaurants where parking is
+      // free").
+      const Token* after = PeekAt(1);
+      if (IsIdent(Peek()) &&
+          (after == nullptr || (after->type != Tok::kLParen && after->type != Tok::kDot))) {
+        return false;
+      }
       if (!ParseUnary(&rhs, depth + 1)) return false;
     } else if (op.type == Tok::kWord && op.kw == Kw::kIn) {
       if (!ParseUnary(&rhs, depth + 1)) return false;
@@ -671,6 +680,30 @@ class Parser {
     return false;
   }
 
+  // The application's closing quote ends an attacker's open string quickly ("x'-'"); an
+  // open string holding a sentence is the user's own quoted text.
+  bool OpenProse(const Token& t) const {
+    int spaces = 0;
+    for (char ch : Text(t)) spaces += ch == ' ';
+    return spaces >= 2;
+  }
+
+  // From token `k` (after a '(') to the closing ')': names, numbers and commas only, at
+  // least one name.
+  bool WordsOnlyInParens(std::size_t k) const {
+    bool word = false;
+    for (; k < t_.size(); ++k) {
+      const Token& x = t_[k];
+      if (x.type == Tok::kRParen) return word;
+      if (IsIdent(x)) {
+        word = true;
+      } else if (x.type != Tok::kNumber && x.type != Tok::kComma) {
+        return false;
+      }
+    }
+    return false;
+  }
+
   // The arguments of a dangerous builtin as attacks write them: "sleep(5)",
   // "benchmark(5000000,md5(1))", not prose in parentheses ("sleep(8 hours)",
   // "benchmark(s) results"). Looks at the tokens from p_ (after '(') to the closing ')'.
@@ -736,16 +769,10 @@ class Parser {
         while (!AtEnd() && Peek().type == Tok::kString) ++p_;
         out->single = true;
         return true;
-      case Tok::kOpenString: {
+      case Tok::kOpenString:
         out->single = true;
-        // The application's closing quote ends an attacker's open string quickly ("x'-'");
-        // an open string holding a sentence is the user's own quoted text.
-        std::string_view body = Text(t);
-        int spaces = 0;
-        for (char ch : body) spaces += ch == ' ';
-        out->prose = spaces >= 2;
+        out->prose = OpenProse(t);
         return true;
-      }
       case Tok::kVariable: {
         std::string_view v = Text(t);
         if (v.size() > 1 && v[0] == '@') ++f_->variables;
@@ -901,6 +928,12 @@ class Parser {
       return true;
     }
     if (!AtEnd() && Peek().type == Tok::kLParen) {
+      // "Paris (France) or Rome (Italy)": a name that is no SQL function, a space, and
+      // parentheses holding only words: a remark in brackets, not a call. Not after a quote
+      // break, where "' or json (id)" calls what the dialect has.
+      const bool remark = !quote_break_ && first == last && t.kw == Kw::kNone &&
+                          Peek().pos > t.pos + t.len && WordsOnlyInParens(p_ + 1) &&
+                          !sql::IsSqlFunction(Text(t)) && !sql::IsDangerousSqlFunction(Text(t));
       ++p_;
       bool dangerous_before = f_->dangerous_func;
       NoteFunction(first, last);
@@ -938,6 +971,10 @@ class Parser {
       out->compare = out->compare || args.compare;
       out->subquery = out->subquery || args.subquery;
       out->literal = args.literal && !args.subquery;
+      if (remark) {
+        out->func = false;
+        out->literal = false;
+      }
       // Window: sum(x) OVER (PARTITION BY ... ORDER BY ...)
       if (!AtEnd() && AcceptWord("over")) {
         if (AtEnd()) return true;
@@ -1327,6 +1364,24 @@ class Parser {
     return p_ - start >= min_tokens;
   }
 
+  // A '.' that ends the text or is followed by a space: a full stop, not db.table.
+  bool SentenceDot(std::size_t k) const {
+    const std::size_t end = t_[k].pos + t_[k].len;
+    return end >= s_.size() || s_[end] == ' ';
+  }
+
+  // A '-' or '/' written between two names or numbers without spaces ("ChangeLog-2011",
+  // "building-5", "2023/2024"): part of a name or a date, not arithmetic in a statement.
+  bool WordJoiner(std::size_t k) const {
+    const Token& x = t_[k];
+    if (x.len != 1 || (s_[x.pos] != '-' && s_[x.pos] != '/')) return false;
+    if (k == 0 || k + 1 >= t_.size()) return false;
+    const Token& a = t_[k - 1];
+    const Token& b = t_[k + 1];
+    auto plain = [](const Token& y) { return y.type == Tok::kWord || y.type == Tok::kNumber; };
+    return plain(a) && plain(b) && a.pos + a.len == x.pos && x.pos + 1 == b.pos;
+  }
+
   static bool IsIndexModifier(std::string_view w) {
     return EqualsLower(w, "unique") || EqualsLower(w, "clustered") ||
            EqualsLower(w, "nonclustered") || EqualsLower(w, "columnstore") ||
@@ -1360,9 +1415,10 @@ class Parser {
     for (std::size_t k = start; k < p_ && !marks; ++k) {
       const Token& x = t_[k];
       char c0 = s_[x.pos];
-      marks = x.type == Tok::kLParen || x.type == Tok::kDot || x.type == Tok::kString ||
-              x.type == Tok::kOperator || x.type == Tok::kVariable || x.kw == Kw::kSelect ||
-              (x.type == Tok::kWord && (c0 == '[' || c0 == '`'));
+      marks = x.type == Tok::kLParen || x.type == Tok::kString || x.type == Tok::kVariable ||
+              x.kw == Kw::kSelect || (x.type == Tok::kWord && (c0 == '[' || c0 == '`')) ||
+              (x.type == Tok::kDot && !SentenceDot(k)) ||
+              (x.type == Tok::kOperator && !WordJoiner(k));
     }
     // ALTER TABLE t ADD / DROP / MODIFY / CHANGE / RENAME ...
     if (!marks && verb == Kw::kAlter && start + 2 < p_) {
@@ -1437,12 +1493,15 @@ class Parser {
         while (AcceptWord("low_priority") || AcceptWord("quick") || AcceptWord("ignore")) {
         }
         if (!AcceptKw(Kw::kFrom)) return false;
-        *strong = true;
         if (!ParseIdentChain()) return false;
         if (AcceptKw(Kw::kWhere)) {
+          *strong = true;
           Operand o;
           return ParseExpr(&o, depth + 1);
         }
+        // Like DROP, it ends after its table: "delete from my cart the blue shoes" is a
+        // request in English.
+        *strong = AtEnd() || Peek().type == Tok::kSemicolon;
         return true;
       case Kw::kDrop:
       case Kw::kTruncate:
@@ -1499,8 +1558,10 @@ class Parser {
         bool procedure = x.type == Tok::kVariable || (p_ - first > 1 && !file_name) ||
                          (name.size() > 3 && ((name[0] | 0x20) == 'x' || (name[0] | 0x20) == 's') &&
                           name[2] == '_');
+        // Not a string left open to the end that holds a sentence: in a quote break that
+        // is the rest of the user's text ("He wrote 'exec summary' on the cover").
         bool args = !AtEnd() && (Peek().type == Tok::kString || Peek().type == Tok::kVariable ||
-                                 Peek().type == Tok::kOpenString);
+                                 (Peek().type == Tok::kOpenString && !OpenProse(Peek())));
         *strong = procedure || args;
         return SkipToStatementEnd(0);
       }
@@ -1737,6 +1798,12 @@ class Parser {
         }
         bool code_operand = rhs.func || rhs.subquery || acc.func || acc.subquery;
         bool strong_operand = acc.compare || rhs.compare || code_operand;
+        // "Use 'OR' between search terms": a logical word in quotes, then the rest of the
+        // sentence up to the application's quote, a string that is false in every dialect.
+        if (logic && rhs.prose && rhs.single && !strong_operand && AtEnd()) {
+          prev = rest;
+          continue;
+        }
         if (logic) {
           f_->logic = true;
           if (code_operand || (strong_operand && acc.literal)) {
@@ -1869,6 +1936,7 @@ class Parser {
   std::vector<Token> owned_;  // the tokens without comments, when there were comments
   const Token* last_comment_ = nullptr;
   bool trailing_comment_ = false;
+  bool quote_break_ = false;  // the value was lexed after the application's quote
   Features* f_ = nullptr;
   std::size_t p_ = 0;
   bool failed_ = false;

@@ -461,6 +461,54 @@ TEST(Sqli, ADeleteFromLabelIsNoStatement) {
                  "delete from my_table"});
 }
 
+// Requests in English that open like DELETE, RENAME, GRANT or ALTER: a DELETE that goes on
+// after its table without WHERE, and a hyphen, slash or full stop of a name or a sentence,
+// are no statement; the same verbs with a condition, SQL punctuation or a ';' are.
+TEST(Sqli, SentencesOpeningWithAStatementVerb) {
+  ExpectAllowed({"Delete from my cart the blue shoes", "delete from favourites please",
+                 "Delete from my account all saved cards",
+                 "Rename all ChangeLog files to ChangeLog-2011.", "Rename all files to backup-2020",
+                 "Grant all employees access to building-5.", "Create all invoices for 2023-2024.",
+                 "Alter all dresses to size-8.", "Revoke all permissions from user-12."});
+  ExpectBlocked({"delete from users where id=1", "1;delete from users", "';delete from users--",
+                 "rename table `users` to `u2`", "grant all on db.* to 'x'@'%'",
+                 "create table t(a int)", "alter table users add admin int"});
+}
+
+// "Paris (France) or Rome (Italy)": a name that is no SQL function, a space and a bracket of
+// words is a remark, not a call; SQL builtins, calls after a quote break and calls written
+// against their parenthesis stay calls.
+TEST(Sqli, WordsInBracketsAreARemark) {
+  ExpectAllowed({"Apples (red) and pears (green)", "Paris (France) or Rome (Italy)",
+                 "Email (preferred) or phone (mornings only)",
+                 "John (manager) and Mary (assistant)",
+                 "Coffee (black), tea (green) and juice (orange)"});
+  ExpectBlocked({"1 and ascii (substring(user(),1,1))>64", "' or json (id);",
+                 "admin'and unlikely (id)--", "1 and foo(bar) and baz(qux)"});
+}
+
+// SQLite compares anything with IS, but "<words> where <name> is <name>" is a sentence; a
+// number, an operator or NULL after IS is SQL.
+TEST(Sqli, IsBeforeABareNameIsEnglish) {
+  ExpectAllowed({"restaurants where parking is free", "items where size is large"});
+  ExpectBlocked({"' or userid is not 2", "id'is not-id--", "aa' is 0 or '1", "1 or 1 is not null"});
+}
+
+// A quoted logical word and the rest of the sentence up to the application's quote: the
+// string it is compared with is false in every dialect.
+TEST(Sqli, AQuotedLogicalWordInASentence) {
+  ExpectAllowed({"Use 'OR' between search terms", "Type 'and' to combine words"});
+  ExpectBlocked({"admin' or '1", "' or 'x'='x", "x' or 'a"});
+}
+
+// In a quote break, EXEC with a string left open to the application's quote is a procedure
+// call when the string is an argument ("EXECUTE IMMEDIATE \""), not when it is the rest of
+// the user's sentence.
+TEST(Sqli, ExecBeforeTheRestOfASentence) {
+  ExpectAllowed({"He wrote 'exec summary' on the cover"});
+  ExpectBlocked({"EXECUTE IMMEDIATE \"", "'; exec xp_cmdshell 'dir'--"});
+}
+
 // A '/' ending the value right after UNION SELECT is a comment opener cut off; after a
 // plain word the phrase stays English.
 TEST(Sqli, UnionSelectBeforeACutOffCommentIsTheProbe) {
