@@ -1408,6 +1408,11 @@ class Parser {
       }
       AcceptWord("cascade") || AcceptWord("restrict") || AcceptWord("purge");
       *strong = AtEnd() || Peek().type == Tok::kSemicolon;
+      // "drop table 是什么意思" ("what does drop table mean") as the whole value: text without
+      // spaces after the statement reads as one name; tables attacks drop are named in ASCII.
+      for (std::size_t k = start + 1; *strong && start == 1 && k < p_; ++k) {
+        for (char c : Text(t_[k])) *strong = *strong && static_cast<unsigned char>(c) < 0x80;
+      }
       return *strong;
     }
     bool ok = SkipToStatementEnd(1);

@@ -462,17 +462,20 @@ TEST(Sqli, ADeleteFromLabelIsNoStatement) {
 }
 
 // Requests in English that open like DELETE, RENAME, GRANT or ALTER: a DELETE that goes on
-// after its table without WHERE, and a hyphen, slash or full stop of a name or a sentence,
-// are no statement; the same verbs with a condition, SQL punctuation or a ';' are.
+// after its table without WHERE, a hyphen, slash or full stop of a name or a sentence, and
+// CJK text after DROP TABLE opening the value are no statement; the same verbs with a
+// condition, SQL punctuation or a ';' are.
 TEST(Sqli, SentencesOpeningWithAStatementVerb) {
   ExpectAllowed({"Delete from my cart the blue shoes", "delete from favourites please",
                  "Delete from my account all saved cards",
                  "Rename all ChangeLog files to ChangeLog-2011.", "Rename all files to backup-2020",
                  "Grant all employees access to building-5.", "Create all invoices for 2023-2024.",
-                 "Alter all dresses to size-8.", "Revoke all permissions from user-12."});
+                 "Alter all dresses to size-8.", "Revoke all permissions from user-12.",
+                 "drop table 是什么意思"});
   ExpectBlocked({"delete from users where id=1", "1;delete from users", "';delete from users--",
                  "rename table `users` to `u2`", "grant all on db.* to 'x'@'%'",
-                 "create table t(a int)", "alter table users add admin int"});
+                 "create table t(a int)", "alter table users add admin int", "drop table users",
+                 "1;drop table 用户"});
 }
 
 // "Paris (France) or Rome (Italy)": a name that is no SQL function, a space and a bracket of
