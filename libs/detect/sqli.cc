@@ -688,6 +688,19 @@ class Parser {
     return spaces >= 2;
   }
 
+  // The name at token `name` and its bracket (from token `k`, after the '(') stand between
+  // phrase breaks: the start or end of the value, AND, OR or a comma. A builtin's name in such
+  // a phrase ("Left (side) or right (side)") is a word; assigned, compared or computed with
+  // ("b=char (d)", "length (name)>5") it is a call.
+  bool RemarkInPhrase(std::size_t name, std::size_t k) const {
+    auto joint = [](const Token& x) {
+      return x.type == Tok::kComma || x.kw == Kw::kAnd || x.kw == Kw::kOr;
+    };
+    if (name > 0 && !joint(t_[name - 1])) return false;
+    while (k < t_.size() && t_[k].type != Tok::kRParen) ++k;
+    return ++k >= t_.size() || joint(t_[k]);
+  }
+
   // From token `k` (after a '(') to the closing ')': names, numbers and commas only, at
   // least one name.
   bool WordsOnlyInParens(std::size_t k) const {
@@ -933,7 +946,8 @@ class Parser {
       // break, where "' or json (id)" calls what the dialect has.
       const bool remark = !quote_break_ && first == last && t.kw == Kw::kNone &&
                           Peek().pos > t.pos + t.len && WordsOnlyInParens(p_ + 1) &&
-                          !sql::IsSqlFunction(Text(t)) && !sql::IsDangerousSqlFunction(Text(t));
+                          !sql::IsDangerousSqlFunction(Text(t)) &&
+                          (!sql::IsSqlFunction(Text(t)) || RemarkInPhrase(first, p_ + 1));
       ++p_;
       bool dangerous_before = f_->dangerous_func;
       NoteFunction(first, last);
@@ -1414,6 +1428,22 @@ class Parser {
         for (char c : Text(t_[k])) *strong = *strong && static_cast<unsigned char>(c) < 0x80;
       }
       return *strong;
+    }
+    // CREATE TABLE name, then '(', AS, LIKE or SELECT: "Create table reservation for 4 (window
+    // seat)" goes on in English after the name.
+    if (verb == Kw::kCreate && t_[start].kw == Kw::kTable) {
+      std::size_t k = start + 1;
+      if (k + 2 < t_.size() && t_[k].kw == Kw::kIf && t_[k + 1].kw == Kw::kNot) k += 3;
+      const std::size_t name = k;
+      while (k < t_.size() && (t_[k].type == Tok::kWord || t_[k].type == Tok::kDot) &&
+             (k == name || t_[k].type == Tok::kDot || t_[k - 1].type == Tok::kDot)) {
+        ++k;
+      }
+      if (k < t_.size() && t_[k].type != Tok::kLParen && t_[k].type != Tok::kSemicolon &&
+          t_[k].kw != Kw::kAs && t_[k].kw != Kw::kLike && t_[k].kw != Kw::kSelect) {
+        *strong = false;
+        return SkipToStatementEnd(1);
+      }
     }
     bool ok = SkipToStatementEnd(1);
     bool marks = false;

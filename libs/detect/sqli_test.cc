@@ -462,32 +462,36 @@ TEST(Sqli, ADeleteFromLabelIsNoStatement) {
 }
 
 // Requests in English that open like DELETE, RENAME, GRANT or ALTER: a DELETE that goes on
-// after its table without WHERE, a hyphen, slash or full stop of a name or a sentence, and
-// CJK text after DROP TABLE opening the value are no statement; the same verbs with a
-// condition, SQL punctuation or a ';' are.
+// after its table without WHERE, a hyphen, slash or full stop of a name or a sentence, CJK
+// text after DROP TABLE opening the value, and CREATE TABLE going on in words after the name
+// are no statement; the same verbs with a condition, SQL punctuation or a ';' are.
 TEST(Sqli, SentencesOpeningWithAStatementVerb) {
   ExpectAllowed({"Delete from my cart the blue shoes", "delete from favourites please",
                  "Delete from my account all saved cards",
                  "Rename all ChangeLog files to ChangeLog-2011.", "Rename all files to backup-2020",
                  "Grant all employees access to building-5.", "Create all invoices for 2023-2024.",
                  "Alter all dresses to size-8.", "Revoke all permissions from user-12.",
-                 "drop table 是什么意思"});
+                 "drop table 是什么意思", "Create table reservation for 4 (window seat)"});
   ExpectBlocked({"delete from users where id=1", "1;delete from users", "';delete from users--",
                  "rename table `users` to `u2`", "grant all on db.* to 'x'@'%'",
                  "create table t(a int)", "alter table users add admin int", "drop table users",
-                 "1;drop table 用户"});
+                 "1;drop table 用户", "create table if not exists t (a int)",
+                 "create table t (a int)"});
 }
 
-// "Paris (France) or Rome (Italy)": a name that is no SQL function, a space and a bracket of
-// words is a remark, not a call; SQL builtins, calls after a quote break and calls written
-// against their parenthesis stay calls.
+// "Paris (France) or Rome (Italy)": a name, a space and a bracket of words is a remark, not a
+// call; so is a builtin's name between AND, OR, commas and the ends of the value. Assigned or
+// compared builtins, calls after a quote break and calls written against their parenthesis
+// stay calls.
 TEST(Sqli, WordsInBracketsAreARemark) {
   ExpectAllowed({"Apples (red) and pears (green)", "Paris (France) or Rome (Italy)",
                  "Email (preferred) or phone (mornings only)",
                  "John (manager) and Mary (assistant)",
-                 "Coffee (black), tea (green) and juice (orange)"});
+                 "Coffee (black), tea (green) and juice (orange)", "Left (side) or right (side)",
+                 "User (admin) or user (guest)"});
   ExpectBlocked({"1 and ascii (substring(user(),1,1))>64", "' or json (id);",
-                 "admin'and unlikely (id)--", "1 and foo(bar) and baz(qux)"});
+                 "admin'and unlikely (id)--", "1 and foo(bar) and baz(qux)",
+                 "1 and length (name)>5", "a; b=char (d)"});
 }
 
 // SQLite compares anything with IS, but "<words> where <name> is <name>" is a sentence; a
