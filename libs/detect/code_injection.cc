@@ -11,6 +11,8 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <utility>
 
 #include "libs/detect/detector.h"
 #include "libs/detect/text_util.h"
@@ -1021,10 +1023,14 @@ void ScanPhp(std::string_view lower, const HitSlice& first, Best* b) {
     }
   }
   // Variable functions and variable variables: $x(...), $_[...](...), ${'_GET'}
+  // The '$'s of one run of name bytes ("$$$$...", "$a$b$c...") share where it ends: found
+  // once, or a value of them is quadratic (60 KB of "$$" took a second).
+  std::size_t ident_from = 1;
+  std::size_t ident_end = 0;
   for (std::size_t p = Find(lower, '$'); p != std::string_view::npos; p = Find(lower, '$', p + 1)) {
     std::size_t i = p + 1;
     if (i < n && lower[i] == '{') {
-      std::size_t close = Find(lower, '}', i);
+      std::size_t close = FindWithin(lower, '}', i, 64);
       if (close != std::string_view::npos && close - i < 64 &&
           (lower[i + 1] == '\'' || lower[i + 1] == '"' || lower[i + 1] == '$')) {
         b->Up(0.75f, "code.php-variable-variable", p, close - p + 1);
@@ -1032,7 +1038,13 @@ void ScanPhp(std::string_view lower, const HitSlice& first, Best* b) {
       continue;
     }
     std::size_t s = i;
-    while (i < n && IsIdentChar(static_cast<unsigned char>(lower[i]))) ++i;
+    if (s >= ident_from && s <= ident_end) {
+      i = ident_end;
+    } else {
+      while (i < n && IsIdentChar(static_cast<unsigned char>(lower[i]))) ++i;
+      ident_from = s;
+      ident_end = i;
+    }
     // PHP variable names never start with a digit: "$5 (approx)" is a price.
     if (i == s || IsAsciiDigit(static_cast<unsigned char>(lower[s]))) continue;
     // $x[...][...](...)
@@ -1756,6 +1768,19 @@ bool TemplateAuthoring(std::string_view stmt) {
   return StartsWith(stmt, "for ");
 }
 
+// Names an expression walks to reach code: Python's dunder attributes, Jinja's globals, Java's
+// reflection, JavaScript's constructor.
+constexpr std::string_view kTemplateWalk[] = {
+    "__",       "class",   "config", "self",        "request", "import",
+    "getclass", "runtime", "lipsum", "cycler",      "joiner",  "namespace",
+    "exec",     "popen",   "system", "constructor", "smarty",  "product.getclass"};
+
+template <std::size_t... I>
+std::array<WindowFinder, sizeof...(I)> WalkFinders(std::string_view lower,
+                                                   std::index_sequence<I...>) {
+  return {WindowFinder(lower, kTemplateWalk[I])...};
+}
+
 // Template delimiters around an expression.
 void ScanSsti(std::string_view lower, Best* b, bool* any) {
   const std::size_t n = lower.size();
@@ -1766,15 +1791,28 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
   static constexpr Delim kDelims[] = {{"{{", "}}"}, {"${", "}"},  {"#{", "}"},  {"<%=", "%>"},
                                       {"<%", "%>"}, {"{%", "%}"}, {"*{", "}"},  {"@{", "}"},
                                       {"[[", "]]"}, {"{#", "#}"}, {"${{", "}}"}};
+  // Each opener's window is up to 512 bytes; a value of thousands of openers ("{{{{...",
+  // "${${...") has as many windows, overlapping. Past the first few openers the questions
+  // asked of every window are answered from one pass over the value each (WindowFinder,
+  // ArithmeticWindows): 60 KB of "{{" took 28 ms when every window was searched anew.
+  constexpr std::size_t kPerWindowOpeners = 16;
+  std::size_t openers = 0;
+  std::optional<ArithmeticWindows> arith_windows;
   for (const Delim& d : kDelims) {
+    ForwardFinder closer(lower, d.close);
+    std::optional<std::array<WindowFinder, std::size(kTemplateWalk)>> walk_finders;
+    std::optional<WindowFinder> call_finder;
+    std::optional<WindowFinder> dot_finder;
     for (std::size_t p = Find(lower, d.open); p != std::string_view::npos;
          p = Find(lower, d.open, p + 1)) {
       std::size_t start = p + d.open.size();
-      std::size_t close = Find(lower, d.close, start);
+      std::size_t close = closer.From(start);
       std::string_view inner =
           lower.substr(start, (close == std::string_view::npos ? n : close) - start);
       inner = inner.substr(0, 512);
       if (inner.empty()) continue;
+      const std::size_t end = start + inner.size();
+      const bool per_window = ++openers <= kPerWindowOpeners;
       // Thymeleaf inlines "[[${...}]]" ("[[*{...}]]", "[[#{...}]]"); other double brackets
       // are wiki and Markdown links ("[[#129](https://...)]"), POSIX classes ("[[:punct:]]")
       // and the shell's "[[" test, unless they close around arithmetic ("[[7*7]]", the probe
@@ -1788,44 +1826,28 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
       }
       // Expression content: arithmetic on numbers, attribute walks, calls, filters.
       bool arith = false;
-      for (std::size_t i = 0; i + 2 < inner.size(); ++i) {
-        if (IsAsciiDigit(static_cast<unsigned char>(inner[i]))) {
-          std::size_t j = i;
-          while (j < inner.size() && IsAsciiDigit(static_cast<unsigned char>(inner[j]))) ++j;
-          std::size_t k = SkipSpaces(inner, j);
-          if (k < inner.size() &&
-              (inner[k] == '*' || inner[k] == '+' || inner[k] == '-' || inner[k] == '/')) {
-            std::size_t m = SkipSpaces(inner, k + 1);
-            if (m < inner.size() && (IsAsciiDigit(static_cast<unsigned char>(inner[m])) ||
-                                     inner[m] == '\'' || inner[m] == '"')) {
-              arith = true;
-              break;
-            }
-          }
-          i = j;
-        }
+      if (per_window) {
+        arith = ArithmeticIn(inner);
+      } else {
+        if (!arith_windows) arith_windows.emplace(lower);
+        arith = arith_windows->In(start, end);
       }
       if (!inline_marker && !(arith && close != std::string_view::npos)) continue;
       *any = true;
-      bool walk = Find(inner, "__") != std::string_view::npos ||
-                  Find(inner, "class") != std::string_view::npos ||
-                  Find(inner, "config") != std::string_view::npos ||
-                  Find(inner, "self") != std::string_view::npos ||
-                  Find(inner, "request") != std::string_view::npos ||
-                  Find(inner, "import") != std::string_view::npos ||
-                  Find(inner, "getclass") != std::string_view::npos ||
-                  Find(inner, "runtime") != std::string_view::npos ||
-                  Find(inner, "lipsum") != std::string_view::npos ||
-                  Find(inner, "cycler") != std::string_view::npos ||
-                  Find(inner, "joiner") != std::string_view::npos ||
-                  Find(inner, "namespace") != std::string_view::npos ||
-                  Find(inner, "exec") != std::string_view::npos ||
-                  Find(inner, "popen") != std::string_view::npos ||
-                  Find(inner, "system") != std::string_view::npos ||
-                  Find(inner, "constructor") != std::string_view::npos ||
-                  Find(inner, "smarty") != std::string_view::npos ||
-                  Find(inner, "product.getclass") != std::string_view::npos;
-      bool call = Find(inner, '(') != std::string_view::npos;
+      if (!walk_finders) {
+        walk_finders.emplace(
+            WalkFinders(lower, std::make_index_sequence<std::size(kTemplateWalk)>()));
+        call_finder.emplace(lower, "(");
+        dot_finder.emplace(lower, ".");
+      }
+      bool walk = false;
+      for (WindowFinder& f : *walk_finders) {
+        if (f.Contains(start, end)) {
+          walk = true;
+          break;
+        }
+      }
+      bool call = call_finder->Contains(start, end);
       // Control statements: Jinja/Twig "{% if %}", and ERB/Mako/EJS "<% if ... %>" closed
       // by "%>" (the server evaluates the condition).
       std::string_view stmt = lower.substr(SkipSpaces(lower, start));
@@ -1835,7 +1857,7 @@ void ScanSsti(std::string_view lower, Best* b, bool* any) {
                       StartsWith(stmt, "set ") || StartsWith(stmt, "include") ||
                       StartsWith(stmt, "if ") || (erb && StartsWith(stmt, "while ")));
       float s = 0;
-      if (walk && (call || Find(inner, '.') != std::string_view::npos))
+      if (walk && (call || dot_finder->Contains(start, end)))
         s = 0.9f;
       else if (arith)
         s = 0.85f;

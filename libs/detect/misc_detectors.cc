@@ -569,8 +569,13 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
     if (b.score > 0) Report(sink, v, Category::kProtocol, b.score, b.rule, b.pos, b.len);
     return;
   }
-  for (; p != std::string_view::npos && p < n; p = breaks.Next(p + 1)) {
-    std::size_t k = p;
+  // Where " http/" occurs last: a line after k holds one when that is at or past k.
+  const std::size_t last_http = lower.rfind(" http/");
+  // One pass per run of line breaks, at its first: the rest of a run reach the same line and
+  // would only tie (Best keeps the first of equal scores). A value of 20,000 line breaks
+  // took 0.4 s when every break skipped the rest of its run.
+  for (std::size_t k = 0; p != std::string_view::npos && p < n; p = breaks.Next(k)) {
+    k = p;
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
     // A header line "Name: value" after the line break.
     std::size_t name_end = k;
@@ -578,9 +583,14 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
                             lower[name_end] == '-' || lower[name_end] == '_')) {
       ++name_end;
     }
-    std::size_t colon = SkipSpaces(lower, name_end);
-    // Remote-addr%0d%0d%0d: foo (CR runs before the colon)
-    while (colon < n && lower[colon] == '\r') ++colon;
+    // Only after a name: white space after an empty one would be skipped once per line
+    // break ("\n \n \n ...": quadratic).
+    std::size_t colon = n;
+    if (name_end > k) {
+      colon = SkipSpaces(lower, name_end);
+      // Remote-addr%0d%0d%0d: foo (CR runs before the colon)
+      while (colon < n && lower[colon] == '\r') ++colon;
+    }
     if (name_end > k && colon < n && lower[colon] == ':') {
       bool known = IsInjectedHeaderName(lower.substr(k, name_end - k));
       // Multi-line text bodies (JSON/XML/multipart/forms) legitimately contain "key: value"
@@ -615,7 +625,7 @@ void DetectHeaderInjection(const ValueView& v, DetectorScratch& scratch, Finding
     // A request line smuggled into a value: "GET / HTTP/1.1"
     std::string_view rest = lower.substr(k);
     for (std::string_view m : {"get "sv, "post "sv, "put "sv, "head "sv, "delete "sv}) {
-      if (StartsWith(rest, m) && Find(rest, " http/") != std::string_view::npos) {
+      if (StartsWith(rest, m) && last_http != std::string_view::npos && last_http >= k) {
         b.Up(0.85f, "protocol.request-smuggling", p, 32);
       }
     }
@@ -718,8 +728,10 @@ void DetectMailSsi(const ValueView& v, DetectorScratch& scratch, FindingSink& si
       lead != std::string_view::npos && StartsWith(first_line.substr(lead), "--");
   bool header_block = true;   // every line since the first is a header line
   std::size_t last_rest = n;  // start of the line judged last (CR LF is two breaks)
-  for (std::size_t p = first_break; p != std::string_view::npos && p < n; p = breaks.Next(p + 1)) {
-    std::size_t k = p;
+  // One pass per run of line breaks, at its first (as in DetectHeaderInjection).
+  for (std::size_t p = first_break, k = 0; p != std::string_view::npos && p < n;
+       p = breaks.Next(k)) {
+    k = p;
     while (k < n && (lower[k] == '\r' || lower[k] == '\n')) ++k;
     std::string_view rest = lower.substr(k);
     const std::string_view rest_line = rest.substr(0, FindFirstOf(rest, "\r\n"));

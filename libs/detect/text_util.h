@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "libs/base/check.h"
 
@@ -176,6 +177,35 @@ inline std::size_t Find(std::string_view hay, std::string_view needle, std::size
 inline std::size_t Find(std::string_view hay, char c, std::size_t from = 0) {
   return hay.find(c, from);
 }
+
+// Find(hay, c, from) when only a hit before from + limit is of use: a caller that looks for
+// a closing byte at every opening one would otherwise search the whole rest of the value
+// each time, quadratic on a value of openers and no closer.
+inline std::size_t FindWithin(std::string_view hay, char c, std::size_t from, std::size_t limit) {
+  return Find(hay.substr(0, std::min(hay.size(), from + limit)), c, from);
+}
+
+// Find(hay, needle, from) for `from` that only grow, as in a loop over the openers of a
+// value looking for the closer after each: the hit found last is kept while it is still at
+// or after `from`, and a value without the needle is searched once, not once per opener.
+class ForwardFinder {
+ public:
+  ForwardFinder(std::string_view hay, std::string_view needle) : hay_(hay), needle_(needle) {}
+  std::size_t From(std::size_t from) {
+    // Hit (or none) was the first at or after `from_`; it still is for from_ <= from <= hit.
+    if (from < from_ || (hit_ != std::string_view::npos && from > hit_)) {
+      hit_ = Find(hay_, needle_, from);
+      from_ = from;
+    }
+    return hit_;
+  }
+
+ private:
+  std::string_view hay_;
+  std::string_view needle_;
+  std::size_t from_ = std::string_view::npos;  // nothing searched yet
+  std::size_t hit_ = std::string_view::npos;
+};
 
 // hay.find_first_of(set, from) in one pass (libstdc++ calls memchr on the set per byte):
 // a byte table, four bytes per test while none matches.
@@ -489,6 +519,99 @@ inline std::size_t SkipSpaces(std::string_view s, std::size_t i) {
   while (i < s.size() && IsSpaceChar(static_cast<unsigned char>(s[i]))) ++i;
   return i;
 }
+
+// Whether `needle` lies whole inside hay[start, end), for windows whose start only grows (the
+// windows after each opener of a value). What was searched is kept: a window overlapping the
+// last one is searched only past it, so a value of 30,000 openers costs one pass per needle,
+// not one window each. Same answers as Find(hay.substr(start, end - start), needle).
+class WindowFinder {
+ public:
+  WindowFinder(std::string_view hay, std::string_view needle) : hay_(hay), needle_(needle) {}
+  bool Contains(std::size_t start, std::size_t end) {
+    end = std::min(end, hay_.size());
+    if (end < start || end - start < needle_.size()) return false;
+    // No occurrence starts in [lo_, next_); hit_, when set, is the first at or after lo_.
+    if (start < lo_ || (hit_ != std::string_view::npos && start > hit_) ||
+        (hit_ == std::string_view::npos && start > next_)) {
+      lo_ = next_ = start;
+      hit_ = std::string_view::npos;
+    }
+    if (hit_ == std::string_view::npos) {
+      hit_ = Find(hay_.substr(0, end), needle_, next_);
+      if (hit_ == std::string_view::npos) {
+        next_ = std::max(next_, end - needle_.size() + 1);
+        return false;
+      }
+      next_ = hit_;
+    }
+    return hit_ + needle_.size() <= end;
+  }
+
+ private:
+  std::string_view hay_;
+  std::string_view needle_;
+  std::size_t lo_ = std::string_view::npos;
+  std::size_t next_ = 0;
+  std::size_t hit_ = std::string_view::npos;
+};
+
+// Arithmetic on a number: digits, an operator (* + - /), then a digit or a quote, spaces
+// allowed between ("7*7", "7 * '7'"), the content of a template-injection probe.
+inline bool ArithmeticIn(std::string_view text) {
+  for (std::size_t i = 0; i + 2 < text.size(); ++i) {
+    if (!IsAsciiDigit(static_cast<unsigned char>(text[i]))) continue;
+    std::size_t j = i;
+    while (j < text.size() && IsAsciiDigit(static_cast<unsigned char>(text[j]))) ++j;
+    std::size_t k = SkipSpaces(text, j);
+    if (k < text.size() && (text[k] == '*' || text[k] == '+' || text[k] == '-' || text[k] == '/')) {
+      std::size_t m = SkipSpaces(text, k + 1);
+      if (m < text.size() && (IsAsciiDigit(static_cast<unsigned char>(text[m])) ||
+                              text[m] == '\'' || text[m] == '"')) {
+        return true;
+      }
+    }
+    i = j;
+  }
+  return false;
+}
+
+// ArithmeticIn(s.substr(start, end - start)) for many windows of one text, from one pass: for
+// each run of digits whose arithmetic fires, where its last digit is and where the operand
+// after the operator is. A window holds arithmetic when a run with a digit at or after its
+// start has that operand before its end (the leading digits a window cuts off do not change
+// what follows the run).
+class ArithmeticWindows {
+ public:
+  explicit ArithmeticWindows(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (!IsAsciiDigit(static_cast<unsigned char>(s[i]))) continue;
+      std::size_t j = i;
+      while (j < s.size() && IsAsciiDigit(static_cast<unsigned char>(s[j]))) ++j;
+      std::size_t k = SkipSpaces(s, j);
+      if (k < s.size() && (s[k] == '*' || s[k] == '+' || s[k] == '-' || s[k] == '/')) {
+        std::size_t m = SkipSpaces(s, k + 1);
+        if (m < s.size() &&
+            (IsAsciiDigit(static_cast<unsigned char>(s[m])) || s[m] == '\'' || s[m] == '"')) {
+          runs_.push_back({j - 1, m});
+        }
+      }
+      i = j;
+    }
+  }
+  bool In(std::size_t start, std::size_t end) const {
+    // The operands grow with the runs: the first run reaching `start` has the nearest.
+    auto it = std::lower_bound(runs_.begin(), runs_.end(), start,
+                               [](const Run& r, std::size_t v) { return r.last_digit < v; });
+    return it != runs_.end() && it->operand < end;
+  }
+
+ private:
+  struct Run {
+    std::size_t last_digit;
+    std::size_t operand;
+  };
+  std::vector<Run> runs_;
+};
 
 // `s` without leading and trailing white space (IsSpaceChar).
 inline std::string_view TrimSpaces(std::string_view s) {

@@ -325,8 +325,10 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
 }
 
 // Parses the attributes of a tag starting at `i` (after the name) in `lower`.
-void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start,
-                    std::string_view tag, TagScan* r) {
+// `last_gt`: where the value's last '>' is (npos without one). `lower` may end before the
+// value does (ScanTags' budget); returns where the walk stopped.
+std::size_t ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start,
+                           std::string_view tag, std::size_t last_gt, TagScan* r) {
   const std::size_t n = lower.size();
   bool has_src = false;
   // "<https://host/page?id=1>": a URL in angle brackets (mail, tickets, release notes). Its
@@ -338,7 +340,7 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
                      lower[i] == '"' || lower[i] == '\'' || lower[i] == '`')) {
       ++i;
     }
-    if (i >= n || lower[i] == '>' || lower[i] == '<') return;
+    if (i >= n || lower[i] == '>' || lower[i] == '<') return i;
     std::size_t an = i;
     while (i < n && !IsSpaceChar(static_cast<unsigned char>(lower[i])) && lower[i] != '=' &&
            lower[i] != '>' && lower[i] != '/' && lower[i] != '<') {
@@ -376,7 +378,7 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
     std::size_t span = i - tag_start;
     // A complete tag with attributes is HTML injection even without script in it.
     if (!autolink && !IsEditorMarkup(tag, attr, value, quoted && closed) &&
-        Find(lower, '>', i > 0 ? i - 1 : 0) != std::string_view::npos) {
+        last_gt != std::string_view::npos && last_gt >= (i > 0 ? i - 1 : 0)) {
       Up(r, 0.5f, "xss.html-injection", tag_start, span);
     }
     if (IsEventHandler(attr)) {
@@ -406,6 +408,7 @@ void ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start
     }
   }
   (void)has_src;
+  return i;
 }
 
 // Two plain words side by side on one line ("tags in a template", "is escaped"): in a
@@ -488,8 +491,24 @@ TagScan ScanTags(std::string_view lower) {
   TagScan r;
   const std::size_t n = lower.size();
   std::size_t pos = 0;
-  int tags = 0;
-  while ((pos = Find(lower, '<', pos)) != std::string_view::npos && tags < 64) {
+  // Searches for what follows each tag, read once for the value rather than once per tag and
+  // attribute ("<img src=x onerror=" repeated has no '>' to find).
+  ForwardFinder next_gt(lower, ">");
+  const std::size_t last_gt = lower.rfind('>');
+  const std::size_t last_eq = lower.rfind('=');
+  // Every tag is read (a cap of 64 let 70 "<b>x</b>" hide a "<script src=...>" after them).
+  // What tags read past their names (attributes, a style body) is bounded instead: markup
+  // reads each byte about once, but markup built to be re-read, "<img src=x onerror=<img
+  // src=x onerror=...", where each '<' inside an unquoted value is read again as a tag of its
+  // own, would read the value once per tag. Past a budget of 2 bytes per byte of the value,
+  // each tag reads at most kTagTail bytes after its name.
+  constexpr std::size_t kTagTail = 128;
+  std::size_t budget = 2 * n + 16 * 1024;
+  auto tail = [&](std::size_t from) {
+    return lower.substr(0, budget > 0 ? n : std::min(n, from + kTagTail));
+  };
+  auto spend = [&](std::size_t bytes) { budget -= std::min(budget, bytes); };
+  while ((pos = Find(lower, '<', pos)) != std::string_view::npos) {
     std::size_t start = pos++;
     if (pos >= n) break;
     bool closing = false;
@@ -527,8 +546,7 @@ TagScan ScanTags(std::string_view lower) {
                      lower[pos] == '>' || lower[pos] == '\0')) {
       continue;
     }
-    ++tags;
-    std::size_t gt = Find(lower, '>', pos);
+    std::size_t gt = next_gt.From(pos);
     std::size_t span = (gt == std::string_view::npos ? n : gt + 1) - start;
     if (closing) {
       if (tag == "script" || tag == "style" || tag == "textarea" || tag == "title" ||
@@ -546,7 +564,7 @@ TagScan ScanTags(std::string_view lower) {
     if (!complete && base >= 0.8f) {
       std::size_t after = SkipSpaces(lower, pos);
       bool at_end = after >= n;
-      bool attr = Find(lower, '=', pos) != std::string_view::npos;
+      bool attr = last_eq != std::string_view::npos && last_eq >= pos;
       if (!at_end && !attr) base = 0.4f;
     }
     // "How do I escape <script> tags?", "<iframe> embedding is not allowed": the bare tag,
@@ -562,11 +580,12 @@ TagScan ScanTags(std::string_view lower) {
       continue;
     }
     Up(&r, base, rule, start, span);
-    if (tag == "style" && gt != std::string_view::npos &&
-        StyleIsActive(lower.substr(gt, std::min<std::size_t>(n - gt, 2048)))) {
-      Up(&r, 0.9f, "xss.style", start, span);
+    if (tag == "style" && gt != std::string_view::npos) {
+      const std::string_view body = tail(gt).substr(gt, 2048);
+      spend(body.size());
+      if (StyleIsActive(body)) Up(&r, 0.9f, "xss.style", start, span);
     }
-    ScanAttributes(lower, pos, start, tag, &r);
+    spend(ScanAttributes(tail(pos), pos, start, tag, last_gt, &r) - pos);
   }
   return r;
 }
@@ -880,6 +899,13 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
     if (first[si] == std::string_view::npos) continue;
     std::string_view sink = kJsNames[si];
     std::size_t from = first[si];
+    // The calls of one sink come in order: what follows each ("top[top[top[...", "alert(
+    // alert(...") is searched for once per value, not once per call, which was quadratic.
+    ForwardFinder next_paren(lower, ")");
+    WindowFinder args_document(lower, "document");
+    WindowFinder args_call(lower, "(");
+    WindowFinder args_member(lower, ".");
+    WindowFinder args_path(lower, "/");
     while (true) {
       std::size_t p = FindWord(lower, sink, from);
       if (p == std::string_view::npos) break;
@@ -907,7 +933,7 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
       }
       if (member_call) {
         // window['al'+'ert'] / top[x](1) / document['cookie']
-        std::size_t close = FindFirstOf(lower, "(`", k);
+        std::size_t close = FindFirstOf(lower.substr(0, std::min(n, k + 65)), "(`", k);
         if (lower[k] != '[' || close == std::string_view::npos || close - k > 64) continue;
       }
       // What precedes the name decides how it reached a script context.
@@ -920,7 +946,7 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
       bool args_js = false;
       bool prose_after = false;
       if (call && lower[k] == '(') {
-        std::size_t close = Find(lower, ')', k);
+        std::size_t close = next_paren.From(k);
         // "confirm(order) button does nothing", "use eval() on input": a word after the
         // call on the same line is a syntax error in any script context (no automatic
         // semicolon without a line break), so the call cannot run; it is prose about code.
@@ -940,13 +966,16 @@ void ScanJs(std::string_view lower, const std::size_t* found, TagScan* r) {
                                                         : close - k - 1);
         // Arguments that open with two plain words side by side are the same syntax error:
         // "at eval (eval at <anonymous> (vendor.js:1:1), <anonymous>:1:1)", a stack frame.
-        prose_after = prose_after || ProseFollows(args, 0) || FrameLocation(args);
+        // (A stack frame's location is short; longer arguments are not read back for one.)
+        prose_after =
+            prose_after || ProseFollows(args, 0) || (args.size() <= 1024 && FrameLocation(args));
         // alert(1), alert('x'), alert(document.cookie), eval(atob(...))
-        args_js =
-            args.empty() || IsAsciiDigit(static_cast<unsigned char>(args[0])) || args[0] == '\'' ||
-            args[0] == '"' || args[0] == '`' || Find(args, "document") != std::string_view::npos ||
-            Find(args, '(') != std::string_view::npos ||
-            Find(args, '.') != std::string_view::npos || Find(args, '/') != std::string_view::npos;
+        const std::size_t a0 = k + 1;
+        const std::size_t a1 = a0 + args.size();
+        args_js = args.empty() || IsAsciiDigit(static_cast<unsigned char>(args[0])) ||
+                  args[0] == '\'' || args[0] == '"' || args[0] == '`' ||
+                  args_document.Contains(a0, a1) || args_call.Contains(a0, a1) ||
+                  args_member.Contains(a0, a1) || args_path.Contains(a0, a1);
       } else if (call) {
         args_js = true;  // tagged template
       }
@@ -1016,6 +1045,12 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
     }
   }
   std::size_t from = 0;
+  const std::size_t lead = SkipSpaces(lower, 0);
+  // The last quote before what was scanned so far: the handlers come in order, so the quotes
+  // are read once, not searched back for at each ("<img src=x onerror=" repeated had no
+  // quote to find, and each search read the whole value before it).
+  std::size_t quote_scan = 0;
+  std::size_t last_quote = std::string_view::npos;
   while (true) {
     std::size_t p = Find(lower, "on", from);
     if (p == std::string_view::npos) return;
@@ -1034,7 +1069,11 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
           sep == '`')) {
       continue;
     }
-    std::size_t q = lower.find_last_of("\"'`", b - 1);
+    for (; quote_scan < b; ++quote_scan) {
+      const char c = lower[quote_scan];
+      if (c == '"' || c == '\'' || c == '`') last_quote = quote_scan;
+    }
+    const std::size_t q = last_quote;  // lower.find_last_of("\"'`", b - 1)
     std::size_t v = SkipSpaces(lower, eq + 1);
     std::string_view handler = lower.substr(v, std::min<std::size_t>(n - v, 128));
     bool handler_js = Find(handler, '(') != std::string_view::npos ||
@@ -1053,8 +1092,7 @@ void ScanAttributeBreak(std::string_view lower, TagScan* r) {
     // The same with whitespace instead of the quote when nothing but whitespace precedes the
     // name ("  onload= "): the separator that starts a new attribute in an unquoted one.
     // No event name is longer than ~41 characters (onwebkitplaybacktargetavailabilitychanged).
-    bool lead_space =
-        IsSpaceChar(static_cast<unsigned char>(sep)) && SkipSpaces(lower, 0) == p && e - p <= 44;
+    bool lead_space = IsSpaceChar(static_cast<unsigned char>(sep)) && lead == p && e - p <= 44;
     bool probe = (sep == '"' || sep == '\'' || sep == '`' || lead_space) &&
                  SkipSpaces(lower, eq + 1) >= n && !IsCommonOnWord(lower.substr(p, e - p));
     if (q != std::string_view::npos && handler_js) {
