@@ -96,6 +96,83 @@ template <std::size_t N>
 
 // Property: NeedleSet::FirstAll gives, for every needle, exactly Find(hay, needle), with
 // and without a byte-pair filter installed.
+// The helpers that keep a search for what follows each opener from reading the value once
+// per opener answer exactly what the search they replace answers, on random values and
+// windows, with and without a byte-pair filter over the value.
+TEST(ForwardSearch, ForwardFinderAgreesWithFindForGrowingStarts) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "ab}}{ ";
+  for (int round = 0; round < 2000; ++round) {
+    std::string value(rng() % 96, ' ');
+    for (char& c : value) c = alphabet[rng() % alphabet.size()];
+    for (std::string_view needle : {"}", "}}", "a{"}) {
+      ForwardFinder f(value, needle);
+      for (std::size_t from = 0; from <= value.size() + 1; from += 1 + rng() % 4) {
+        ASSERT_EQ(f.From(from), std::string_view(value).find(needle, from))
+            << value << " / " << needle << " @" << from;
+      }
+    }
+  }
+}
+
+TEST(ForwardSearch, WindowFinderAgreesWithFindInsideEachWindow) {
+  std::mt19937 rng(11);
+  const std::string alphabet = "_ocd.(x";
+  for (int round = 0; round < 3000; ++round) {
+    std::string value(rng() % 128, ' ');
+    for (char& c : value) c = alphabet[rng() % alphabet.size()];
+    BigramFilter filter;
+    filter.Build(value);
+    for (bool filtered : {false, true}) {
+      ScopedBigramFilter scope(filtered ? &filter : nullptr);
+      for (std::string_view needle : {"__", "(", "doc", "x.x"}) {
+        WindowFinder f(value, needle);
+        std::size_t start = 0;
+        while (start <= value.size()) {
+          // Windows of any length, including ones ending before the last window did.
+          const std::size_t end = start + rng() % 40;
+          const std::string_view v = value;
+          const bool want =
+              start <= v.size() &&
+              v.substr(start, std::min(end, v.size()) - std::min(start, std::min(end, v.size())))
+                      .find(needle) != std::string_view::npos;
+          ASSERT_EQ(f.Contains(start, end), want)
+              << value << " / " << needle << " [" << start << ", " << end << ")";
+          start += rng() % 5;
+          if (rng() % 7 == 0) ++start;
+        }
+      }
+    }
+  }
+}
+
+TEST(ForwardSearch, ArithmeticWindowsAgreeWithArithmeticInEachWindow) {
+  std::mt19937 rng(13);
+  const std::string alphabet = "12 *+-/'\"a}";
+  int firing = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string value(rng() % 64, ' ');
+    for (char& c : value) c = alphabet[rng() % alphabet.size()];
+    const ArithmeticWindows windows(value);
+    for (std::size_t start = 0; start <= value.size(); ++start) {
+      for (std::size_t end = start; end <= value.size(); end += 1 + rng() % 6) {
+        const bool want = ArithmeticIn(std::string_view(value).substr(start, end - start));
+        firing += want;
+        ASSERT_EQ(windows.In(start, end), want) << value << " [" << start << ", " << end << ")";
+      }
+    }
+  }
+  EXPECT_GT(firing, 1000);  // the generator makes both answers
+}
+
+TEST(ForwardSearch, FindWithinStopsAtItsLimit) {
+  const std::string_view v = "${a}......${bbbbbbbbbbbb}";
+  EXPECT_EQ(FindWithin(v, '}', 0, 64), 3u);
+  EXPECT_EQ(FindWithin(v, '}', 10, 5), std::string_view::npos);
+  EXPECT_EQ(FindWithin(v, '}', 10, 64), v.size() - 1);
+  EXPECT_EQ(FindWithin(v, '}', v.size(), 64), std::string_view::npos);
+}
+
 TEST(NeedleSet, FirstAllAgreesWithFindOnRandomInputs) {
   static const std::string_view kNeedles[] = {"ab", "abc",  "ba",  "<a", "a<", "ca(",
                                               "(c", "aaaa", "bcb", "c_", "__", "ab_c("};

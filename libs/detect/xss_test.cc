@@ -470,5 +470,27 @@ TEST(XssDomAccess, ObjectNamedAsDataIsNoAccess) {
   }
 }
 
+// Every tag of a value is read: a cap on the tags read let markup after 64 harmless tags
+// through. The attribute text that markup built to be re-read ("<img src=x onerror=" over
+// and over, each '<' in an unquoted value also read as a tag) makes the tags read again is
+// bounded, but the tags themselves are all seen.
+TEST(XssManyTags, AScriptAfterManyHarmlessTagsIsFound) {
+  std::string padding;
+  for (int i = 0; i < 200; ++i) padding += "<b>x</b> ";
+  for (const char* tail : {"<script src=//evil.example/x.js></script>",
+                           "<base href=//evil.example/>", "<object data=//evil.example/x.swf>"}) {
+    const std::string value = padding + tail;
+    Verdict v = InspectQueryValue(value);
+    EXPECT_TRUE(Flagged(v)) << tail;
+    EXPECT_TRUE(HasCategory(v, Category::kXss)) << tail;
+  }
+  std::string rich;
+  for (int i = 0; i < 200; ++i) rich += "<p><b>bold</b> and <i>it</i></p>";
+  EXPECT_FALSE(Flagged(InspectQueryValue(rich)));
+  std::string rebuilt;
+  for (int i = 0; i < 3000; ++i) rebuilt += "<img src=x onerror=";
+  EXPECT_TRUE(Flagged(InspectQueryValue(rebuilt + "alert(1)>")));
+}
+
 }  // namespace
 }  // namespace shieldx::detect
