@@ -326,9 +326,11 @@ bool IsEditorMarkup(std::string_view tag, std::string_view attr, std::string_vie
 
 // Parses the attributes of a tag starting at `i` (after the name) in `lower`.
 // `last_gt`: where the value's last '>' is (npos without one). `lower` may end before the
-// value does (ScanTags' budget); returns where the walk stopped.
+// value does (ScanTags' budget); returns where the walk stopped, and counts the attributes
+// read into `*attributes`.
 std::size_t ScanAttributes(std::string_view lower, std::size_t i, std::size_t tag_start,
-                           std::string_view tag, std::size_t last_gt, TagScan* r) {
+                           std::string_view tag, std::size_t last_gt, std::size_t* attributes,
+                           TagScan* r) {
   const std::size_t n = lower.size();
   bool has_src = false;
   // "<https://host/page?id=1>": a URL in angle brackets (mail, tickets, release notes). Its
@@ -342,6 +344,7 @@ std::size_t ScanAttributes(std::string_view lower, std::size_t i, std::size_t ta
     }
     if (i >= n || lower[i] == '>' || lower[i] == '<') return i;
     std::size_t an = i;
+    ++*attributes;
     while (i < n && !IsSpaceChar(static_cast<unsigned char>(lower[i])) && lower[i] != '=' &&
            lower[i] != '>' && lower[i] != '/' && lower[i] != '<') {
       ++i;
@@ -500,14 +503,17 @@ TagScan ScanTags(std::string_view lower) {
   // What tags read past their names (attributes, a style body) is bounded instead: markup
   // reads each byte about once, but markup built to be re-read, "<img src=x onerror=<img
   // src=x onerror=...", where each '<' inside an unquoted value is read again as a tag of its
-  // own, would read the value once per tag. Past a budget of 2 bytes per byte of the value,
-  // each tag reads at most kTagTail bytes after its name.
+  // own, would read the value once per tag. Past a budget of 4 bytes per byte of the value
+  // (an attribute counting 16 more: each is compared with lists), a tag that starts inside
+  // attribute text already read reads no attributes, and any other at most kTagTail bytes
+  // after its name.
   constexpr std::size_t kTagTail = 128;
-  std::size_t budget = 2 * n + 16 * 1024;
+  std::size_t budget = 4 * n + 16 * 1024;
   auto tail = [&](std::size_t from) {
     return lower.substr(0, budget > 0 ? n : std::min(n, from + kTagTail));
   };
   auto spend = [&](std::size_t bytes) { budget -= std::min(budget, bytes); };
+  std::size_t walked_to = 0;  // where the attribute walks have read to
   while ((pos = Find(lower, '<', pos)) != std::string_view::npos) {
     std::size_t start = pos++;
     if (pos >= n) break;
@@ -585,7 +591,11 @@ TagScan ScanTags(std::string_view lower) {
       spend(body.size());
       if (StyleIsActive(body)) Up(&r, 0.9f, "xss.style", start, span);
     }
-    spend(ScanAttributes(tail(pos), pos, start, tag, last_gt, &r) - pos);
+    if (budget == 0 && start < walked_to) continue;
+    std::size_t attributes = 0;
+    const std::size_t walked = ScanAttributes(tail(pos), pos, start, tag, last_gt, &attributes, &r);
+    spend(walked - pos + 16 * attributes);
+    walked_to = std::max(walked_to, walked);
   }
   return r;
 }
