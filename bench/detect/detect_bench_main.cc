@@ -9,6 +9,12 @@
 // --slowest K lists the K benign requests with the highest median time over the rounds (id,
 // source, URI and body sizes): what the p99 tail is made of.
 //
+//   build/bin/bench_detect --shapes
+//
+// times 60 KB bodies each made of one syntax fragment repeated ("$$", "{{", "<x y=", "\n "...)
+// in both engines, against a 60 KB body of English words: the worst cases of searches that
+// run once per occurrence (RunShapes).
+//
 // Requests are taken round-robin from the files (at most N per file) so the mix has every
 // source. Timing covers everything each engine does per request from the parsed NDJSON record:
 // building its request representation, parsing, normalising, detecting and scoring.
@@ -104,11 +110,182 @@ void PrintSlowest(const std::vector<const BenchRequest*>& reqs, const Stats& s, 
   }
 }
 
+// Syntax fragments that the detectors look for openers, separators or closers of, each
+// repeated to fill a body: a search repeated per occurrence that reads the rest of the value
+// each time shows up as a time that grows with the square of the size. Not attacks; shapes.
+constexpr const char* kShapes[] = {"$$",
+                                   "$_",
+                                   "$a$b",
+                                   "${",
+                                   "${{",
+                                   "{{",
+                                   "{%",
+                                   "#{",
+                                   "<%",
+                                   "<%= ",
+                                   "[[",
+                                   "[",
+                                   "(",
+                                   "((",
+                                   "$((",
+                                   "`",
+                                   "'",
+                                   "\"",
+                                   "\\",
+                                   ";",
+                                   "|",
+                                   "&&",
+                                   "\n",
+                                   "\n ",
+                                   "\r\n",
+                                   "<",
+                                   "<a ",
+                                   "<x y=",
+                                   "<a href=",
+                                   "<img src=x onerror=",
+                                   "<svg/onload=",
+                                   "<![CDATA[",
+                                   "<!--",
+                                   "on",
+                                   "onx=",
+                                   "top[",
+                                   "self[",
+                                   "window[",
+                                   "document.",
+                                   "alert(",
+                                   "x(",
+                                   "a.b.",
+                                   "union ",
+                                   "select a from b ",
+                                   "' or '1'='1 ",
+                                   "/*",
+                                   "--",
+                                   "#",
+                                   "%",
+                                   "%25",
+                                   "&#",
+                                   "\\x41",
+                                   "..%2f",
+                                   "../",
+                                   "//",
+                                   "a=b&",
+                                   "{\"a\":",
+                                   "\"$ne",
+                                   "(&(a=b)",
+                                   "*)(",
+                                   "::",
+                                   "0x",
+                                   "1,",
+                                   "=",
+                                   ":",
+                                   "@",
+                                   "*",
+                                   ".",
+                                   " "};
+
+std::string JsonString(std::string_view v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// --shapes: each fragment of kShapes repeated to fill a body, sent as text/plain and as a JSON
+// field, beside a body of English words. ShieldX at 60 KB and 4 KB (median of 5 runs, a fresh
+// Scratch each), the anchor at 4 KB (one run): at 60 KB some of these shapes keep
+// libmodsecurity + CRS busy for minutes.
+int RunShapes(detect::Inspector& inspector, ModSecAnchor& anchor) {
+  constexpr std::size_t kLarge = 60 * 1024;
+  constexpr std::size_t kSmall = 4 * 1024;
+  struct Row {
+    std::string shape;
+    const char* type;
+    double large_us;
+    double small_us;
+    double anchor_small_us;
+  };
+  std::vector<std::pair<std::string, std::string>> fills;
+  fills.emplace_back("(English words)", "");
+  for (const char* shape : kShapes) fills.emplace_back(shape, shape);
+  std::vector<detect::Header> headers;
+  auto make = [](const std::string& label, const std::string& unit, std::size_t bytes, bool json) {
+    std::string fill;
+    while (fill.size() < bytes) fill += unit;
+    fill.resize(bytes);
+    BenchRequest r;
+    r.id = label;
+    r.method = "POST";
+    r.uri = "/shapes";
+    r.version = "HTTP/1.1";
+    r.body = json ? "{\"x\":" + JsonString(fill) + "}" : fill;
+    r.headers = {{"Host", "bench.example"},
+                 {"User-Agent", "bench"},
+                 {"Content-Type", json ? "application/json" : "text/plain"},
+                 {"Content-Length", std::to_string(r.body.size())}};
+    return r;
+  };
+  auto ours_us = [&](const BenchRequest& r) {
+    std::vector<double> t;
+    for (int k = 0; k < 5; ++k) {
+      auto scratch = inspector.NewScratch();
+      headers.clear();
+      for (const auto& [n, v] : r.headers) headers.push_back({n, v});
+      detect::HttpRequest req{r.method, r.uri, r.version, headers, r.body, r.client_ip};
+      const auto t0 = std::chrono::steady_clock::now();
+      inspector.Inspect(req, *scratch);
+      t.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(t.begin(), t.end());
+    return t[2];
+  };
+  std::vector<Row> rows;
+  for (const auto& [label, shape] : fills) {
+    const std::string unit = shape.empty() ? "the quick brown fox jumps over a lazy dog " : shape;
+    for (int json = 0; json < 2; ++json) {
+      const BenchRequest large = make(label, unit, kLarge, json);
+      const BenchRequest small = make(label, unit, kSmall, json);
+      const auto t0 = std::chrono::steady_clock::now();
+      anchor.Inspect(small);
+      const double theirs =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      rows.push_back({label, json ? "json" : "text", ours_us(large), ours_us(small), theirs});
+    }
+  }
+  const double reference = std::max(rows[0].large_us, rows[1].large_us);
+  std::sort(rows.begin(), rows.end(),
+            [](const Row& a, const Row& b) { return a.large_us > b.large_us; });
+  std::printf("%zu shapes x 2 body types; ShieldX median of 5 runs, the anchor one run\n",
+              std::size(kShapes));
+  std::printf("%-22s %-5s %14s %16s %13s %14s\n", "shape", "body", "shieldx_60k_us",
+              "x english_60k", "shieldx_4k_us", "anchor_4k_us");
+  for (const Row& row : rows) {
+    std::string shown;
+    for (char c : row.shape) {
+      shown += c == '\n' ? std::string("\\n") : c == '\r' ? std::string("\\r") : std::string(1, c);
+    }
+    std::printf("%-22.22s %-5s %14.1f %15.1fx %13.1f %14.1f\n", shown.c_str(), row.type,
+                row.large_us, row.large_us / reference, row.small_us, row.anchor_small_us);
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   size_t per_file = 2000;
   int rounds = 3;
   size_t slowest = 0;
   bool keep_scratch = false;
+  bool shapes = false;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -120,14 +297,17 @@ int Main(int argc, char** argv) {
       slowest = std::strtoul(argv[++i], nullptr, 10);
     } else if (a == "--keep-scratch") {
       keep_scratch = true;
+    } else if (a == "--shapes") {
+      shapes = true;
     } else {
       files.push_back(a);
     }
   }
-  if (files.empty()) {
+  if (files.empty() && !shapes) {
     std::fprintf(stderr,
                  "usage: bench_detect [--per-file N] [--rounds R] [--slowest K] "
-                 "[--keep-scratch] FILE.ndjson[.gz]...\n");
+                 "[--keep-scratch] FILE.ndjson[.gz]...\n"
+                 "       bench_detect --shapes\n");
     return 2;
   }
   std::vector<std::vector<BenchRequest>> loaded;
@@ -178,6 +358,7 @@ int Main(int argc, char** argv) {
     return 1;
   }
   auto theirs = [&](const BenchRequest& r) { return (*anchor)->Inspect(r); };
+  if (shapes) return RunShapes(**inspector, **anchor);
 
   // Warm up both (caches, lazy init), then measure.
   for (size_t i = 0; i < std::min<size_t>(mix.size(), 500); ++i) {

@@ -894,7 +894,7 @@ std::string_view CollapseShell(std::string_view lower, Arena& arena, CollapseInf
     if (c == '[' && o > 0 &&
         (IsAsciiAlnum(static_cast<unsigned char>(out[o - 1])) || out[o - 1] == '/' ||
          out[o - 1] == '\\')) {
-      std::size_t close = Find(lower, ']', i + 1);
+      std::size_t close = FindWithin(lower, ']', i + 1, 16);
       if (close != std::string_view::npos && close > i + 1 && close - i <= 16) {
         std::string_view inner = lower.substr(i + 1, close - i - 1);
         // Route patterns ("/[slug]", "[...id]") and indexes are not globs: a glob class
@@ -2243,6 +2243,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
   const std::size_t value_start = s.find_first_not_of(" \t'\"");
   std::size_t words_scanned = 0;  // words in s[0, words_scanned): words_before
   int words_before = 0;
+  ForwardFinder arithmetic_close(s, "))");  // "$((" ... "))", searched once per value
   std::size_t skip_from = 1;  // s[skip_from, skip_to) is spaces (empty range to start)
   std::size_t skip_to = 0;
   struct {
@@ -2299,7 +2300,7 @@ void DetectCmdi(const ValueView& v, DetectorScratch& scratch, FindingSink& sink)
       rule = "cmdi.substitution";
     } else if (c == '$' && i + 1 < n && s[i + 1] == '(') {
       if (i + 2 < n && s[i + 2] == '(') {
-        std::size_t close = Find(s, "))", i);
+        std::size_t close = arithmetic_close.From(i);
         if (close != std::string_view::npos)
           best.Up(0.7f, "cmdi.arithmetic-expansion", i, close + 2 - i);
         continue;

@@ -814,7 +814,9 @@ bool Lex(std::string_view s, char context, std::size_t max_tokens, std::vector<T
     }
     if (c == '[') {
       // SQL Server bracketed identifier: [dbo], [name]
-      std::size_t end = s.find(']', i + 1);
+      // (Only a ']' within 130 bytes counts: searched no further, or a value of '['s is
+      // quadratic.)
+      std::size_t end = s.substr(0, std::min(n, i + 130)).find(']', i + 1);
       if (end != std::string_view::npos && end - i < 130 && end > i + 1) {
         bool ident = true;
         for (std::size_t k = i + 1; k < end; ++k) {
