@@ -555,22 +555,27 @@ class WindowFinder {
   std::size_t hit_ = std::string_view::npos;
 };
 
-// Arithmetic on a number: digits, an operator (* + - /), then a digit or a quote, spaces
-// allowed between ("7*7", "7 * '7'"), the content of a template-injection probe.
+// After a run of digits that ends at `j`: an operator (* + - /), then a digit or a quote,
+// spaces allowed between ("7*7", "7 * '7'"). Where that operand is, or npos.
+inline std::size_t ArithmeticOperand(std::string_view s, std::size_t j) {
+  const std::size_t k = SkipSpaces(s, j);
+  if (k >= s.size() || !(s[k] == '*' || s[k] == '+' || s[k] == '-' || s[k] == '/')) {
+    return std::string_view::npos;
+  }
+  const std::size_t m = SkipSpaces(s, k + 1);
+  if (m < s.size() &&
+      (IsAsciiDigit(static_cast<unsigned char>(s[m])) || s[m] == '\'' || s[m] == '"')) {
+    return m;
+  }
+  return std::string_view::npos;
+}
+
+// Arithmetic on a number anywhere in `text`, the content of a template-injection probe.
 inline bool ArithmeticIn(std::string_view text) {
   for (std::size_t i = 0; i + 2 < text.size(); ++i) {
     if (!IsAsciiDigit(static_cast<unsigned char>(text[i]))) continue;
-    std::size_t j = i;
-    while (j < text.size() && IsAsciiDigit(static_cast<unsigned char>(text[j]))) ++j;
-    std::size_t k = SkipSpaces(text, j);
-    if (k < text.size() && (text[k] == '*' || text[k] == '+' || text[k] == '-' || text[k] == '/')) {
-      std::size_t m = SkipSpaces(text, k + 1);
-      if (m < text.size() && (IsAsciiDigit(static_cast<unsigned char>(text[m])) ||
-                              text[m] == '\'' || text[m] == '"')) {
-        return true;
-      }
-    }
-    i = j;
+    while (i < text.size() && IsAsciiDigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (ArithmeticOperand(text, i) != std::string_view::npos) return true;
   }
   return false;
 }
@@ -585,17 +590,9 @@ class ArithmeticWindows {
   explicit ArithmeticWindows(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
       if (!IsAsciiDigit(static_cast<unsigned char>(s[i]))) continue;
-      std::size_t j = i;
-      while (j < s.size() && IsAsciiDigit(static_cast<unsigned char>(s[j]))) ++j;
-      std::size_t k = SkipSpaces(s, j);
-      if (k < s.size() && (s[k] == '*' || s[k] == '+' || s[k] == '-' || s[k] == '/')) {
-        std::size_t m = SkipSpaces(s, k + 1);
-        if (m < s.size() &&
-            (IsAsciiDigit(static_cast<unsigned char>(s[m])) || s[m] == '\'' || s[m] == '"')) {
-          runs_.push_back({j - 1, m});
-        }
-      }
-      i = j;
+      while (i < s.size() && IsAsciiDigit(static_cast<unsigned char>(s[i]))) ++i;
+      const std::size_t m = ArithmeticOperand(s, i);
+      if (m != std::string_view::npos) runs_.push_back({i - 1, m});
     }
   }
   bool In(std::size_t start, std::size_t end) const {
