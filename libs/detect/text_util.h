@@ -521,38 +521,23 @@ inline std::size_t SkipSpaces(std::string_view s, std::size_t i) {
 }
 
 // Whether `needle` lies whole inside hay[start, end), for windows whose start only grows (the
-// windows after each opener of a value). What was searched is kept: a window overlapping the
-// last one is searched only past it, so a value of 30,000 openers costs one pass per needle,
-// not one window each. Same answers as Find(hay.substr(start, end - start), needle).
+// windows after each opener of a value): the first occurrence at or after `start` ends by
+// `end`. That occurrence is kept while windows start before it, so a value of 30,000 openers
+// costs one pass per needle, not one search per window. Same answers as
+// Find(hay.substr(start, end - start), needle) != npos.
 class WindowFinder {
  public:
-  WindowFinder(std::string_view hay, std::string_view needle) : hay_(hay), needle_(needle) {}
+  WindowFinder(std::string_view hay, std::string_view needle)
+      : next_(hay, needle), size_(needle.size()) {}
   bool Contains(std::size_t start, std::size_t end) {
-    end = std::min(end, hay_.size());
-    if (end < start || end - start < needle_.size()) return false;
-    // No occurrence starts in [lo_, next_); hit_, when set, is the first at or after lo_.
-    if (start < lo_ || (hit_ != std::string_view::npos && start > hit_) ||
-        (hit_ == std::string_view::npos && start > next_)) {
-      lo_ = next_ = start;
-      hit_ = std::string_view::npos;
-    }
-    if (hit_ == std::string_view::npos) {
-      hit_ = Find(hay_.substr(0, end), needle_, next_);
-      if (hit_ == std::string_view::npos) {
-        next_ = std::max(next_, end - needle_.size() + 1);
-        return false;
-      }
-      next_ = hit_;
-    }
-    return hit_ + needle_.size() <= end;
+    if (end < start || end - start < size_) return false;
+    const std::size_t hit = next_.From(start);
+    return hit != std::string_view::npos && hit + size_ <= end;
   }
 
  private:
-  std::string_view hay_;
-  std::string_view needle_;
-  std::size_t lo_ = std::string_view::npos;
-  std::size_t next_ = 0;
-  std::size_t hit_ = std::string_view::npos;
+  ForwardFinder next_;
+  std::size_t size_;
 };
 
 // After a run of digits that ends at `j`: an operator (* + - /), then a digit or a quote,
