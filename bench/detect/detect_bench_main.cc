@@ -30,6 +30,7 @@
 #include "bench/detect/bench_request.h"
 #include "bench/detect/modsec_anchor.h"
 #include "libs/detect/inspector.h"
+#include "libs/detect/ndjson.h"
 
 namespace shieldx::bench {
 namespace {
@@ -183,21 +184,11 @@ constexpr const char* kShapes[] = {"$$",
                                    ".",
                                    " "};
 
-std::string JsonString(std::string_view v) {
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+// The engine's view of a bench request; `headers` holds the header list it points into.
+detect::HttpRequest ToDetectRequest(const BenchRequest& r, std::vector<detect::Header>* headers) {
+  headers->clear();
+  for (const auto& [n, v] : r.headers) headers->push_back({n, v});
+  return detect::HttpRequest{r.method, r.uri, r.version, *headers, r.body, r.client_ip};
 }
 
 // --shapes: each fragment of kShapes repeated to fill a body, sent as text/plain and as a JSON
@@ -227,7 +218,13 @@ int RunShapes(detect::Inspector& inspector, ModSecAnchor& anchor) {
     r.method = "POST";
     r.uri = "/shapes";
     r.version = "HTTP/1.1";
-    r.body = json ? "{\"x\":" + JsonString(fill) + "}" : fill;
+    if (json) {
+      r.body = "{\"x\":";
+      detect::AppendJsonString(fill, &r.body);
+      r.body += "}";
+    } else {
+      r.body = fill;
+    }
     r.headers = {{"Host", "bench.example"},
                  {"User-Agent", "bench"},
                  {"Content-Type", json ? "application/json" : "text/plain"},
@@ -238,9 +235,7 @@ int RunShapes(detect::Inspector& inspector, ModSecAnchor& anchor) {
     std::vector<double> t;
     for (int k = 0; k < 5; ++k) {
       auto scratch = inspector.NewScratch();
-      headers.clear();
-      for (const auto& [n, v] : r.headers) headers.push_back({n, v});
-      detect::HttpRequest req{r.method, r.uri, r.version, headers, r.body, r.client_ip};
+      const detect::HttpRequest req = ToDetectRequest(r, &headers);
       const auto t0 = std::chrono::steady_clock::now();
       inspector.Inspect(req, *scratch);
       t.push_back(
@@ -346,10 +341,8 @@ int Main(int argc, char** argv) {
   };
   std::vector<detect::Header> headers;
   auto ours = [&](const BenchRequest& r) {
-    headers.clear();
-    for (const auto& [n, v] : r.headers) headers.push_back({n, v});
-    detect::HttpRequest req{r.method, r.uri, r.version, headers, r.body, r.client_ip};
-    return (*inspector)->Inspect(req, *scratch).action != detect::Action::kAllow;
+    return (*inspector)->Inspect(ToDetectRequest(r, &headers), *scratch).action !=
+           detect::Action::kAllow;
   };
   auto anchor = ModSecAnchor::Create("/etc/modsecurity/crs/crs-setup.conf",
                                      "/usr/share/modsecurity-crs/rules");
